@@ -1,14 +1,34 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
-}
+//! The ruang wire protocol, version 1: message types named by direction, their validation and the limits
+//! that bound them. No I/O, no async runtime, no clock: everything here can be tested alone.
+//!
+//! `docs/protocol.md` is the human-readable form of this crate and the contract for clients.
+//!
+//! - [`ClientMessage`] is what a client may send; [`parse_client_message`] turns a text frame into one,
+//!   checking every field against [`Limits`], or explains with an [`ErrorCode`] why it could not.
+//! - [`ServerMessage`] is what the server sends; it only ever serializes.
+//! - [`TokenBucket`] is the rate limiter used per connection, with time passed in.
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+#![deny(missing_docs)]
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
-    }
-}
+mod client;
+mod error;
+mod ids;
+mod limits;
+mod media;
+mod parse;
+mod rate;
+mod server;
+mod signal;
+
+pub use client::ClientMessage;
+pub use error::{CloseCode, ErrorCode, Rejection};
+pub use ids::{PeerId, RoomName};
+pub use limits::Limits;
+pub use media::MediaState;
+pub use parse::{parse_client_message, validate_display_name};
+pub use rate::TokenBucket;
+pub use server::{ChatEntry, IceServer, LeaveReason, PeerInfo, ServerMessage, ShutdownReason, Welcome};
+pub use signal::{IceCandidate, SignalData};
+
+/// The protocol version this crate speaks.
+pub const PROTOCOL_VERSION: u32 = 1;

@@ -1,0 +1,78 @@
+//! Messages a client sends to the server, after validation.
+//!
+//! Serde reads frames into the private `RawClientMessage` mirror in `parse`; only validated values become a
+//! [`ClientMessage`], so code that holds one can rely on its room name, display name and sizes.
+
+use crate::{MediaState, PeerId, RoomName, SignalData};
+
+/// A validated client-to-server message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClientMessage {
+    /// Join a room; the first message of a connection.
+    Join {
+        /// The room to join (created if it does not exist).
+        room: RoomName,
+        /// The display name, trimmed.
+        name: String,
+        /// The media the client starts with.
+        media: MediaState,
+        /// The request id to echo in `welcome` or `error`.
+        req: Option<u32>,
+    },
+    /// Relay negotiation data to one participant of the same room.
+    Signal {
+        /// The target participant.
+        to: PeerId,
+        /// The payload, bounded by the limits.
+        data: SignalData,
+        /// The request id to echo in an `error`.
+        req: Option<u32>,
+    },
+    /// Set the sender's media state.
+    Media {
+        /// The new state.
+        media: MediaState,
+        /// The request id to echo in an `error`.
+        req: Option<u32>,
+    },
+    /// Send a chat message to the room.
+    Chat {
+        /// The text, bounded by the limits and not blank.
+        text: String,
+        /// The request id to echo in an `error`.
+        req: Option<u32>,
+    },
+    /// Leave the room and close the connection.
+    Leave,
+    /// Ask for a `pong`.
+    Ping {
+        /// The request id to echo in `pong`.
+        req: Option<u32>,
+    },
+}
+
+impl ClientMessage {
+    /// The request id the message carries, if any.
+    pub fn req(&self) -> Option<u32> {
+        match self {
+            ClientMessage::Join { req, .. }
+            | ClientMessage::Signal { req, .. }
+            | ClientMessage::Media { req, .. }
+            | ClientMessage::Chat { req, .. }
+            | ClientMessage::Ping { req } => *req,
+            ClientMessage::Leave => None,
+        }
+    }
+
+    /// The wire name of the message type, for logs and errors.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            ClientMessage::Join { .. } => "join",
+            ClientMessage::Signal { .. } => "signal",
+            ClientMessage::Media { .. } => "media",
+            ClientMessage::Chat { .. } => "chat",
+            ClientMessage::Leave => "leave",
+            ClientMessage::Ping { .. } => "ping",
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! Stable error codes sent in `error` messages, the reason a frame was rejected, and WebSocket close codes.
+
+use serde::Serialize;
+
+/// A stable, machine-readable error code (`error.code` on the wire).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The frame is not valid JSON, or not a JSON object.
+    InvalidJson,
+    /// `type` is missing or not a client message type.
+    UnknownType,
+    /// A field is missing, unknown, of the wrong type, or has an invalid value.
+    InvalidMessage,
+    /// A binary frame was sent.
+    UnsupportedFrame,
+    /// The frame is larger than `max_frame_bytes`.
+    FrameTooLarge,
+    /// An SDP, candidate, chat text or name is longer than its limit.
+    FieldTooLarge,
+    /// `join.v` is not a version this server speaks.
+    UnsupportedVersion,
+    /// The room name is invalid.
+    InvalidRoom,
+    /// The display name is invalid.
+    InvalidName,
+    /// A room message before a successful `join`.
+    NotJoined,
+    /// A second `join` on one connection.
+    AlreadyJoined,
+    /// The room is full.
+    RoomFull,
+    /// The server holds its maximum number of rooms.
+    TooManyRooms,
+    /// The `signal` target is not in the sender's room.
+    UnknownPeer,
+    /// Too many messages; the message was dropped.
+    RateLimited,
+    /// The server is stopping.
+    ShuttingDown,
+    /// A server fault.
+    Internal,
+}
+
+impl ErrorCode {
+    /// The wire form of the code, as in `docs/protocol.md`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidJson => "invalid_json",
+            ErrorCode::UnknownType => "unknown_type",
+            ErrorCode::InvalidMessage => "invalid_message",
+            ErrorCode::UnsupportedFrame => "unsupported_frame",
+            ErrorCode::FrameTooLarge => "frame_too_large",
+            ErrorCode::FieldTooLarge => "field_too_large",
+            ErrorCode::UnsupportedVersion => "unsupported_version",
+            ErrorCode::InvalidRoom => "invalid_room",
+            ErrorCode::InvalidName => "invalid_name",
+            ErrorCode::NotJoined => "not_joined",
+            ErrorCode::AlreadyJoined => "already_joined",
+            ErrorCode::RoomFull => "room_full",
+            ErrorCode::TooManyRooms => "too_many_rooms",
+            ErrorCode::UnknownPeer => "unknown_peer",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::ShuttingDown => "shutting_down",
+            ErrorCode::Internal => "internal",
+        }
+    }
+}
+
+/// Why a client frame was not accepted: the code, a human message, and the `req` if it could be read.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{code:?}: {message}")]
+pub struct Rejection {
+    /// The stable code.
+    pub code: ErrorCode,
+    /// A human-readable explanation; never contains the rejected content itself.
+    pub message: String,
+    /// The request id of the rejected message, when it could be read.
+    pub req: Option<u32>,
+}
+
+impl Rejection {
+    /// A rejection without a request id.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Rejection { code, message: message.into(), req: None }
+    }
+
+    /// The same rejection, answering request `req`.
+    pub fn with_req(mut self, req: Option<u32>) -> Self {
+        self.req = req;
+        self
+    }
+}
+
+/// WebSocket close codes the server uses (see `docs/protocol.md`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CloseCode {
+    /// 1000: after `leave`.
+    Normal,
+    /// 1001: the server is shutting down.
+    GoingAway,
+    /// 1009: a frame beyond the transport's hard limit.
+    TooBig,
+    /// 4000: too many protocol violations.
+    Violations,
+    /// 4001: no `join` in time.
+    JoinTimeout,
+    /// 4002: nothing received for the heartbeat timeout.
+    HeartbeatTimeout,
+    /// 4003: the outgoing queue was full.
+    TooSlow,
+}
+
+impl CloseCode {
+    /// The numeric code.
+    pub fn code(self) -> u16 {
+        match self {
+            CloseCode::Normal => 1000,
+            CloseCode::GoingAway => 1001,
+            CloseCode::TooBig => 1009,
+            CloseCode::Violations => 4000,
+            CloseCode::JoinTimeout => 4001,
+            CloseCode::HeartbeatTimeout => 4002,
+            CloseCode::TooSlow => 4003,
+        }
+    }
+
+    /// The close reason text sent with the code.
+    pub fn reason(self) -> &'static str {
+        match self {
+            CloseCode::Normal => "left",
+            CloseCode::GoingAway => "server shutting down",
+            CloseCode::TooBig => "frame too large",
+            CloseCode::Violations => "too many protocol violations",
+            CloseCode::JoinTimeout => "no join in time",
+            CloseCode::HeartbeatTimeout => "heartbeat timeout",
+            CloseCode::TooSlow => "too slow to keep up",
+        }
+    }
+}

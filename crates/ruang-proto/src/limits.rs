@@ -1,0 +1,46 @@
+//! The limits a server enforces on every connection, sent to clients in `welcome`.
+
+use serde::{Deserialize, Serialize};
+
+/// Size, count and rate limits. Defaults are sized for a mesh room of browsers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Largest accepted text frame, in bytes.
+    pub max_frame_bytes: usize,
+    /// Largest SDP in an offer or answer, in bytes.
+    pub max_sdp_bytes: usize,
+    /// Largest candidate string (and `sdpMid`, `usernameFragment`), in bytes.
+    pub max_candidate_bytes: usize,
+    /// Largest chat text, in bytes.
+    pub max_chat_bytes: usize,
+    /// Largest display name, in bytes after trimming.
+    pub max_name_bytes: usize,
+    /// Participants per room.
+    pub max_participants: usize,
+    /// Sustained messages per second per connection.
+    pub messages_per_second: u32,
+    /// Messages a connection may send at once before the rate applies.
+    pub message_burst: u32,
+    /// How often the server pings, in milliseconds.
+    pub heartbeat_interval_ms: u64,
+    /// Silence after which a connection is closed, in milliseconds.
+    pub heartbeat_timeout_ms: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_frame_bytes: 64 * 1024,
+            max_sdp_bytes: 32 * 1024,
+            max_candidate_bytes: 1024,
+            max_chat_bytes: 4096,
+            max_name_bytes: 64,
+            max_participants: 8,
+            messages_per_second: 50,
+            message_burst: 200,
+            heartbeat_interval_ms: 5_000,
+            heartbeat_timeout_ms: 15_000,
+        }
+    }
+}

@@ -1,0 +1,175 @@
+//! Turns one text frame into a validated [`ClientMessage`], or a [`Rejection`] with the right code.
+//!
+//! Parsing is strict (unknown types and fields are refused) and bounded: the frame size is checked before
+//! any parsing, and every text field after. The slow path (working out *why* a frame failed) only runs for
+//! frames that failed.
+
+use serde::Deserialize;
+use serde_json::error::Category;
+
+use crate::{ClientMessage, ErrorCode, Limits, MediaState, PROTOCOL_VERSION, PeerId, Rejection, RoomName, SignalData};
+
+/// The longest human error message, so an error never echoes a large part of a hostile frame back.
+const MAX_ERROR_MESSAGE: usize = 160;
+
+const CLIENT_TYPES: [&str; 6] = ["join", "signal", "media", "chat", "leave", "ping"];
+
+/// The serde mirror of [`ClientMessage`], before validation.
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+enum RawClientMessage {
+    Join {
+        #[serde(default)]
+        v: Option<u32>,
+        room: String,
+        name: String,
+        #[serde(default)]
+        media: MediaState,
+        #[serde(default)]
+        req: Option<u32>,
+    },
+    Signal {
+        to: PeerId,
+        data: SignalData,
+        #[serde(default)]
+        req: Option<u32>,
+    },
+    Media {
+        audio: bool,
+        video: bool,
+        screen: bool,
+        #[serde(default)]
+        req: Option<u32>,
+    },
+    Chat {
+        text: String,
+        #[serde(default)]
+        req: Option<u32>,
+    },
+    Leave {},
+    Ping {
+        #[serde(default)]
+        req: Option<u32>,
+    },
+}
+
+/// Parses and validates one client text frame against `limits`.
+pub fn parse_client_message(frame: &str, limits: &Limits) -> Result<ClientMessage, Rejection> {
+    if frame.len() > limits.max_frame_bytes {
+        return Err(Rejection::new(
+            ErrorCode::FrameTooLarge,
+            format!("frame of {} bytes exceeds max_frame_bytes {}", frame.len(), limits.max_frame_bytes),
+        ));
+    }
+    // Serde would also accept a JSON array for a struct; the protocol only has objects.
+    if !frame.trim_start().starts_with('{') {
+        return Err(Rejection::new(ErrorCode::InvalidJson, "a message is one JSON object"));
+    }
+    let raw = serde_json::from_str::<RawClientMessage>(frame).map_err(|err| explain(frame, &err))?;
+    validate(raw, limits)
+}
+
+fn validate(raw: RawClientMessage, limits: &Limits) -> Result<ClientMessage, Rejection> {
+    Ok(match raw {
+        RawClientMessage::Join { v, room, name, media, req } => {
+            let version = v.unwrap_or(PROTOCOL_VERSION);
+            if version != PROTOCOL_VERSION {
+                let message =
+                    format!("protocol version {version} is not supported; this server speaks {PROTOCOL_VERSION}");
+                return Err(Rejection::new(ErrorCode::UnsupportedVersion, message).with_req(req));
+            }
+            let room = RoomName::parse(&room).ok_or_else(|| {
+                Rejection::new(ErrorCode::InvalidRoom, "a room name is 1 to 64 characters of A-Z a-z 0-9 - _")
+                    .with_req(req)
+            })?;
+            let name = validate_display_name(&name, limits).map_err(|r| r.with_req(req))?;
+            ClientMessage::Join { room, name, media, req }
+        }
+        RawClientMessage::Signal { to, data, req } => {
+            check_signal(&data, limits).map_err(|r| r.with_req(req))?;
+            ClientMessage::Signal { to, data, req }
+        }
+        RawClientMessage::Media { audio, video, screen, req } => {
+            ClientMessage::Media { media: MediaState { audio, video, screen }, req }
+        }
+        RawClientMessage::Chat { text, req } => {
+            check_len("chat text", text.len(), limits.max_chat_bytes).map_err(|r| r.with_req(req))?;
+            if text.trim().is_empty() {
+                return Err(Rejection::new(ErrorCode::InvalidMessage, "chat text is blank").with_req(req));
+            }
+            ClientMessage::Chat { text, req }
+        }
+        RawClientMessage::Leave {} => ClientMessage::Leave,
+        RawClientMessage::Ping { req } => ClientMessage::Ping { req },
+    })
+}
+
+/// Checks a display name and returns it trimmed: 1 to `max_name_bytes` bytes, no control characters.
+pub fn validate_display_name(name: &str, limits: &Limits) -> Result<String, Rejection> {
+    let trimmed = name.trim();
+    if trimmed.is_empty() || trimmed.len() > limits.max_name_bytes || trimmed.chars().any(char::is_control) {
+        let message =
+            format!("a display name is 1 to {} bytes of text without control characters", limits.max_name_bytes);
+        return Err(Rejection::new(ErrorCode::InvalidName, message));
+    }
+    Ok(trimmed.to_owned())
+}
+
+fn check_signal(data: &SignalData, limits: &Limits) -> Result<(), Rejection> {
+    match data {
+        SignalData::Offer { sdp } | SignalData::Answer { sdp } => {
+            if sdp.is_empty() {
+                return Err(Rejection::new(ErrorCode::InvalidMessage, "sdp is empty"));
+            }
+            check_len("sdp", sdp.len(), limits.max_sdp_bytes)
+        }
+        SignalData::Candidate { candidate } => {
+            let max = limits.max_candidate_bytes;
+            check_len("candidate", candidate.candidate.len(), max)?;
+            check_len("sdpMid", candidate.sdp_mid.as_deref().map_or(0, str::len), max)?;
+            check_len("usernameFragment", candidate.username_fragment.as_deref().map_or(0, str::len), max)
+        }
+    }
+}
+
+fn check_len(field: &str, len: usize, max: usize) -> Result<(), Rejection> {
+    if len > max {
+        return Err(Rejection::new(
+            ErrorCode::FieldTooLarge,
+            format!("{field} of {len} bytes exceeds the limit of {max}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Works out why `frame` did not parse: not JSON, not an object, no known type, or a bad field.
+fn explain(frame: &str, err: &serde_json::Error) -> Rejection {
+    if matches!(err.classify(), Category::Syntax | Category::Eof | Category::Io) {
+        return Rejection::new(ErrorCode::InvalidJson, "the frame is not valid JSON");
+    }
+    let Ok(serde_json::Value::Object(object)) = serde_json::from_str::<serde_json::Value>(frame) else {
+        return Rejection::new(ErrorCode::InvalidJson, "a message is one JSON object");
+    };
+    let req = object.get("req").and_then(serde_json::Value::as_u64).and_then(|r| u32::try_from(r).ok());
+    let rejection = match object.get("type").and_then(serde_json::Value::as_str) {
+        None => Rejection::new(ErrorCode::UnknownType, "the message has no string \"type\" field"),
+        Some(kind) if !CLIENT_TYPES.contains(&kind) => Rejection::new(
+            ErrorCode::UnknownType,
+            format!("unknown message type; expected one of {}", CLIENT_TYPES.join(", ")),
+        ),
+        Some(kind) => Rejection::new(ErrorCode::InvalidMessage, truncate(format!("invalid {kind} message: {err}"))),
+    };
+    rejection.with_req(req)
+}
+
+fn truncate(mut text: String) -> String {
+    if text.len() > MAX_ERROR_MESSAGE {
+        let mut end = MAX_ERROR_MESSAGE;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+        text.push('…');
+    }
+    text
+}

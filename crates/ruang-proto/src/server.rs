@@ -1,0 +1,174 @@
+//! Messages the server sends to clients. The server only serializes these; see `docs/protocol.md`.
+
+use serde::Serialize;
+
+use crate::{ErrorCode, Limits, MediaState, PeerId, RoomName, SignalData};
+
+/// A server-to-client message.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMessage {
+    /// The answer to `join`.
+    Welcome(Welcome),
+    /// Somebody joined the room.
+    PeerJoined {
+        /// Who.
+        peer: PeerInfo,
+    },
+    /// Somebody left the room.
+    PeerLeft {
+        /// Who.
+        id: PeerId,
+        /// Why.
+        reason: LeaveReason,
+    },
+    /// A relayed negotiation message.
+    Signal {
+        /// The sender, stamped by the server.
+        from: PeerId,
+        /// The payload as the sender gave it.
+        data: SignalData,
+    },
+    /// A participant's new media state.
+    Media {
+        /// Whose.
+        id: PeerId,
+        /// Microphone sending.
+        audio: bool,
+        /// Camera sending.
+        video: bool,
+        /// Screen share sending.
+        screen: bool,
+    },
+    /// A chat message of the room.
+    Chat(ChatEntry),
+    /// Something the client sent was refused.
+    Error {
+        /// Stable code.
+        code: ErrorCode,
+        /// Human text.
+        message: String,
+        /// The request id of the refused message.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        req: Option<u32>,
+    },
+    /// The answer to `ping`.
+    Pong {
+        /// The request id of the ping.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        req: Option<u32>,
+    },
+    /// The server is stopping; the socket closes next.
+    Shutdown {
+        /// Why.
+        reason: ShutdownReason,
+    },
+}
+
+impl ServerMessage {
+    /// A media-state message for participant `id`.
+    pub fn media(id: PeerId, media: MediaState) -> Self {
+        let MediaState { audio, video, screen } = media;
+        ServerMessage::Media { id, audio, video, screen }
+    }
+
+    /// The error message for a rejection.
+    pub fn error(rejection: crate::Rejection) -> Self {
+        ServerMessage::Error { code: rejection.code, message: rejection.message, req: rejection.req }
+    }
+
+    /// The message as one JSON text frame.
+    pub fn to_json(&self) -> String {
+        // Serializing these types cannot fail: every map key is a string and no value is a non-finite float.
+        serde_json::to_string(self)
+            .unwrap_or_else(|_| String::from(r#"{"type":"error","code":"internal","message":"serialization failed"}"#))
+    }
+}
+
+/// The body of `welcome`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Welcome {
+    /// The protocol version of this connection.
+    pub protocol: u32,
+    /// The request id of the `join`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub req: Option<u32>,
+    /// The participant id the server gave the newcomer.
+    pub you: PeerId,
+    /// The room joined.
+    pub room: RoomName,
+    /// Everyone already in the room, in join order.
+    pub peers: Vec<PeerInfo>,
+    /// ICE servers to pass to `RTCPeerConnection`.
+    pub ice_servers: Vec<IceServer>,
+    /// The latest chat messages, oldest first.
+    pub chat_history: Vec<ChatEntry>,
+    /// The limits the server enforces.
+    pub limits: Limits,
+}
+
+/// A participant as others see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PeerInfo {
+    /// Its id.
+    pub id: PeerId,
+    /// Its display name (untrusted text).
+    pub name: String,
+    /// What it is sending.
+    pub media: MediaState,
+}
+
+/// One chat message.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ChatEntry {
+    /// Position in the room's chat, from 1.
+    pub seq: u64,
+    /// The sender.
+    pub from: PeerId,
+    /// The sender's display name when it was sent.
+    pub name: String,
+    /// The text (untrusted).
+    pub text: String,
+    /// Server time, milliseconds since the Unix epoch.
+    pub ts: u64,
+}
+
+/// An `RTCIceServer`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IceServer {
+    /// `stun:`/`turn:`/`turns:` URLs.
+    pub urls: Vec<String>,
+    /// TURN username.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// TURN password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential: Option<String>,
+}
+
+/// Why a participant left.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LeaveReason {
+    /// It sent `leave`.
+    Left,
+    /// Its socket closed.
+    Disconnected,
+    /// Heartbeat timeout.
+    Timeout,
+    /// Its outgoing queue was full.
+    Slow,
+    /// Closed for repeated violations.
+    Kicked,
+    /// The server is stopping.
+    Shutdown,
+}
+
+/// Why the server stops.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShutdownReason {
+    /// The process was asked to stop.
+    Stopping,
+}

@@ -1,0 +1,118 @@
+//! Parsing and validation of client frames: every class of bad input gets its own stable code.
+
+use ruang_proto::{ClientMessage, ErrorCode, Limits, MediaState, PeerId, SignalData, parse_client_message};
+
+fn parse(frame: &str) -> Result<ClientMessage, ruang_proto::Rejection> {
+    parse_client_message(frame, &Limits::default())
+}
+
+fn code(frame: &str) -> ErrorCode {
+    parse(frame).expect_err(frame).code
+}
+
+#[test]
+fn a_join_is_read_with_defaults_and_a_trimmed_name() {
+    let msg = parse(r#"{"type":"join","room":"r1","name":"  Ayu  "}"#).unwrap();
+    let ClientMessage::Join { room, name, media, req } = msg else { panic!("not a join") };
+    assert_eq!((room.as_str(), name.as_str(), media, req), ("r1", "Ayu", MediaState::default(), None));
+}
+
+#[test]
+fn a_full_join_keeps_media_and_req() {
+    let frame =
+        r#"{"type":"join","v":1,"room":"r1","name":"A","media":{"audio":true,"video":false,"screen":false},"req":7}"#;
+    let msg = parse(frame).unwrap();
+    assert_eq!(msg.req(), Some(7));
+    let ClientMessage::Join { media, .. } = msg else { panic!("not a join") };
+    assert!(media.audio && !media.video);
+}
+
+#[test]
+fn signals_of_every_kind_are_read() {
+    let offer = parse(r#"{"type":"signal","to":"00000000000000ff","data":{"kind":"offer","sdp":"v=0\r\n"}}"#).unwrap();
+    assert_eq!(
+        offer,
+        ClientMessage::Signal {
+            to: PeerId::from_bits(255),
+            data: SignalData::Offer { sdp: "v=0\r\n".into() },
+            req: None
+        }
+    );
+    let candidate = r#"{"type":"signal","to":"00000000000000ff","data":{"kind":"candidate","candidate":{"candidate":"candidate:1 1 udp 1 1.2.3.4 5 typ host","sdpMid":"0","sdpMLineIndex":0,"usernameFragment":null}}}"#;
+    assert!(matches!(parse(candidate), Ok(ClientMessage::Signal { data: SignalData::Candidate { .. }, .. })));
+    let end = r#"{"type":"signal","to":"00000000000000ff","data":{"kind":"candidate","candidate":{"candidate":""}}}"#;
+    assert!(parse(end).is_ok());
+}
+
+#[test]
+fn invalid_json_is_named_as_such() {
+    for frame in ["", "{", "not json", "{\"type\":\"ping\"", "[1,2]", "42", "\"ping\"", "null", r#"["ping"]"#] {
+        assert_eq!(code(frame), ErrorCode::InvalidJson, "{frame:?}");
+    }
+}
+
+#[test]
+fn unknown_or_missing_types_are_named_as_such() {
+    for frame in [r#"{}"#, r#"{"type":"hack"}"#, r#"{"type":5}"#, r#"{"type":null}"#, r#"{"type":"welcome"}"#] {
+        assert_eq!(code(frame), ErrorCode::UnknownType, "{frame:?}");
+    }
+}
+
+#[test]
+fn wrong_missing_or_unknown_fields_are_invalid_messages() {
+    let frames = [
+        r#"{"type":"join","room":"r1"}"#,
+        r#"{"type":"join","room":1,"name":"a"}"#,
+        r#"{"type":"join","room":"r1","name":"a","admin":true}"#,
+        r#"{"type":"media","audio":"yes","video":true,"screen":false}"#,
+        r#"{"type":"signal","to":"nobody","data":{"kind":"offer","sdp":"x"}}"#,
+        r#"{"type":"signal","to":"00000000000000ff","data":{"kind":"rollback"}}"#,
+        r#"{"type":"signal","to":"00000000000000ff","data":{"kind":"offer","sdp":""}}"#,
+        r#"{"type":"chat","text":"   "}"#,
+        r#"{"type":"leave","now":true}"#,
+        r#"{"type":"ping","req":-1}"#,
+    ];
+    for frame in frames {
+        assert_eq!(code(frame), ErrorCode::InvalidMessage, "{frame:?}");
+    }
+}
+
+#[test]
+fn a_readable_req_is_echoed_in_the_rejection() {
+    let rejection = parse(r#"{"type":"chat","text":5,"req":9}"#).unwrap_err();
+    assert_eq!((rejection.code, rejection.req), (ErrorCode::InvalidMessage, Some(9)));
+    let rejection = parse(r#"{"type":"join","room":"bad room","name":"a","req":3}"#).unwrap_err();
+    assert_eq!((rejection.code, rejection.req), (ErrorCode::InvalidRoom, Some(3)));
+}
+
+#[test]
+fn join_checks_version_room_and_name() {
+    assert_eq!(code(r#"{"type":"join","v":2,"room":"r","name":"a"}"#), ErrorCode::UnsupportedVersion);
+    assert_eq!(code(r#"{"type":"join","room":"../x","name":"a"}"#), ErrorCode::InvalidRoom);
+    assert_eq!(code(r#"{"type":"join","room":"","name":"a"}"#), ErrorCode::InvalidRoom);
+    assert_eq!(code(r#"{"type":"join","room":"r","name":"  "}"#), ErrorCode::InvalidName);
+    assert_eq!(code(r#"{"type":"join","room":"r","name":"a\u0007b"}"#), ErrorCode::InvalidName);
+    let long = format!(r#"{{"type":"join","room":"r","name":"{}"}}"#, "n".repeat(65));
+    assert_eq!(code(&long), ErrorCode::InvalidName);
+}
+
+#[test]
+fn every_size_limit_is_enforced() {
+    let limits = Limits { max_sdp_bytes: 10, max_candidate_bytes: 10, max_chat_bytes: 10, ..Limits::default() };
+    let sdp = r#"{"type":"signal","to":"00000000000000ff","data":{"kind":"answer","sdp":"01234567890"}}"#;
+    let cand = r#"{"type":"signal","to":"00000000000000ff","data":{"kind":"candidate","candidate":{"candidate":"01234567890"}}}"#;
+    let mid = r#"{"type":"signal","to":"00000000000000ff","data":{"kind":"candidate","candidate":{"candidate":"","sdpMid":"01234567890"}}}"#;
+    let chat = r#"{"type":"chat","text":"01234567890"}"#;
+    for frame in [sdp, cand, mid, chat] {
+        assert_eq!(parse_client_message(frame, &limits).unwrap_err().code, ErrorCode::FieldTooLarge, "{frame}");
+    }
+    let small = Limits { max_frame_bytes: 16, ..Limits::default() };
+    assert_eq!(parse_client_message(r#"{"type":"ping","req":1}"#, &small).unwrap_err().code, ErrorCode::FrameTooLarge);
+}
+
+#[test]
+fn error_messages_never_echo_a_large_part_of_the_frame() {
+    let frame = format!(r#"{{"type":"media","audio":"{}","video":true,"screen":false}}"#, "x".repeat(5000));
+    let rejection = parse(&frame).unwrap_err();
+    assert!(rejection.message.len() < 200, "{}", rejection.message.len());
+}
