@@ -1,14 +1,14 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
-}
+//! The logic of one meeting room, without I/O: who is here, their media state, the chat and its history,
+//! and what must be sent to whom when something happens.
+//!
+//! A [`Room`] takes events through its methods (join, leave, signal, media, chat) and queues [`Effect`]s
+//! that its owner drains with [`Room::take_effects`] and delivers. It owns no socket, task or clock: the
+//! wall-clock time of chat messages is passed in. The server wraps each `Room` in one task with a mailbox,
+//! which makes that task the single owner of the room's state.
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+#![deny(missing_docs)]
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
-    }
-}
+mod chat;
+mod room;
+
+pub use room::{Effect, JoinRefusal, Joined, Room, RoomConfig};

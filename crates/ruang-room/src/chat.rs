@@ -1,0 +1,37 @@
+//! A room's chat: sequence numbers and the bounded history sent to newcomers.
+
+use std::collections::VecDeque;
+
+use ruang_proto::{ChatEntry, PeerId};
+
+/// The chat of one room: numbers messages from 1 and keeps the last `capacity` of them.
+#[derive(Debug)]
+pub(crate) struct Chat {
+    history: VecDeque<ChatEntry>,
+    capacity: usize,
+    last_seq: u64,
+}
+
+impl Chat {
+    pub(crate) fn new(capacity: usize) -> Self {
+        Chat { history: VecDeque::with_capacity(capacity.min(64)), capacity, last_seq: 0 }
+    }
+
+    /// Numbers a new message, remembers it, and returns it.
+    pub(crate) fn post(&mut self, from: PeerId, name: String, text: String, ts: u64) -> ChatEntry {
+        self.last_seq += 1;
+        let entry = ChatEntry { seq: self.last_seq, from, name, text, ts };
+        if self.capacity > 0 {
+            if self.history.len() == self.capacity {
+                self.history.pop_front();
+            }
+            self.history.push_back(entry.clone());
+        }
+        entry
+    }
+
+    /// The remembered messages, oldest first.
+    pub(crate) fn history(&self) -> Vec<ChatEntry> {
+        self.history.iter().cloned().collect()
+    }
+}
