@@ -1,5 +1,7 @@
 //! The limits a server enforces on every connection, sent to clients in `welcome`.
 
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
 
 /// Size, count and rate limits. Defaults are sized for a mesh room of browsers.
@@ -42,5 +44,17 @@ impl Default for Limits {
             heartbeat_interval_ms: 5_000,
             heartbeat_timeout_ms: 15_000,
         }
+    }
+}
+
+impl Limits {
+    /// [`Limits::heartbeat_interval_ms`] as a duration (at least 1 ms).
+    pub fn heartbeat_interval(&self) -> Duration {
+        Duration::from_millis(self.heartbeat_interval_ms.max(1))
+    }
+
+    /// [`Limits::heartbeat_timeout_ms`] as a duration (at least 1 ms).
+    pub fn heartbeat_timeout(&self) -> Duration {
+        Duration::from_millis(self.heartbeat_timeout_ms.max(1))
     }
 }

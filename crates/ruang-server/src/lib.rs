@@ -1,14 +1,22 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
-}
+//! The ruang signaling server: HTTP and WebSocket on one port, rooms as tasks, the embedded web client.
+//!
+//! [`run`] serves on a listener you bind until a shutdown token is cancelled, exactly as the binary does
+//! and as the tests do on an ephemeral port.
+//!
+//! - [`http`] routes requests: `/ws`, `/healthz`, the web client.
+//! - [`session`] runs one WebSocket connection: validation, limits, and its outgoing queue.
+//! - [`rooms`] finds rooms by name and runs one task per room, the only owner of that room's state.
+//! - [`config`] holds every setting and limit.
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+#![deny(missing_docs)]
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
-    }
-}
+mod clock;
+pub mod config;
+pub mod http;
+pub mod rooms;
+mod server;
+pub mod session;
+pub mod state;
+
+pub use config::{ConfigError, ServerConfig};
+pub use server::{ServerError, run};

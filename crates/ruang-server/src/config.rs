@@ -1,0 +1,120 @@
+//! The server's configuration: every limit and setting, with defaults, readable from TOML.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use ruang_proto::{IceServer, Limits};
+use serde::Deserialize;
+
+/// Everything the server can be told. Every field has a default; a TOML file sets any subset of them.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Per-message and per-room limits, sent to clients in `welcome`.
+    pub limits: Limits,
+    /// Most rooms at once.
+    pub max_rooms: usize,
+    /// Most WebSocket connections at once.
+    pub max_connections: usize,
+    /// Time a connection has to send `join`, in milliseconds.
+    pub join_timeout_ms: u64,
+    /// Frames queued to one connection before it counts as too slow and is dropped.
+    pub send_queue: usize,
+    /// Commands queued to one room before senders wait.
+    pub room_mailbox: usize,
+    /// Chat messages remembered per room for newcomers.
+    pub chat_history: usize,
+    /// Protocol violations a connection may commit at once before it is closed.
+    pub violation_burst: u32,
+    /// Violations forgiven per second.
+    pub violations_per_second: u32,
+    /// Origins (`scheme://host[:port]`) allowed besides the server's own; `*` allows any.
+    pub allowed_origins: Vec<String>,
+    /// STUN/TURN servers given to clients in `welcome`.
+    pub ice_servers: Vec<IceServer>,
+    /// Time connections get to close on shutdown, in milliseconds.
+    pub shutdown_grace_ms: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            limits: Limits::default(),
+            max_rooms: 10_000,
+            max_connections: 10_000,
+            join_timeout_ms: 10_000,
+            send_queue: 256,
+            room_mailbox: 1024,
+            chat_history: 100,
+            violation_burst: 20,
+            violations_per_second: 1,
+            allowed_origins: Vec::new(),
+            ice_servers: Vec::new(),
+            shutdown_grace_ms: 5_000,
+        }
+    }
+}
+
+/// The configuration file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// It could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// It is not valid TOML for this configuration.
+    #[error("invalid configuration in {path}: {source}")]
+    Parse {
+        /// The file.
+        path: String,
+        /// Why.
+        source: Box<toml::de::Error>,
+    },
+    /// A value is out of range.
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+impl ServerConfig {
+    /// Reads a TOML file; fields it leaves out keep their defaults.
+    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: shown.clone(), source })?;
+        toml::from_str(&text).map_err(|source| ConfigError::Parse { path: shown, source: Box::new(source) })
+    }
+
+    /// Checks values that would make the server unusable.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let limits = &self.limits;
+        let checks = [
+            (limits.max_participants >= 1, "limits.max_participants must be at least 1"),
+            (limits.max_frame_bytes >= 1024, "limits.max_frame_bytes must be at least 1024"),
+            (limits.message_burst >= 1, "limits.message_burst must be at least 1"),
+            (
+                limits.heartbeat_interval_ms < limits.heartbeat_timeout_ms,
+                "heartbeat_interval_ms must be below heartbeat_timeout_ms",
+            ),
+            (self.max_rooms >= 1 && self.max_connections >= 1, "max_rooms and max_connections must be at least 1"),
+            (self.send_queue >= 8, "send_queue must be at least 8"),
+            (self.room_mailbox >= 1, "room_mailbox must be at least 1"),
+            (self.violation_burst >= 1, "violation_burst must be at least 1"),
+        ];
+        match checks.into_iter().find(|(ok, _)| !ok) {
+            Some((_, message)) => Err(ConfigError::Invalid(message.to_owned())),
+            None => Ok(()),
+        }
+    }
+
+    /// The transport's hard frame limit: frames up to this size are read and answered with
+    /// `frame_too_large`; larger ones close the connection with 1009.
+    pub fn hard_frame_limit(&self) -> usize {
+        self.limits.max_frame_bytes.saturating_mul(2)
+    }
+}

@@ -1,0 +1,29 @@
+//! `GET /healthz`: whether the server takes connections, with a few counts for operators.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Serialize;
+
+use crate::state::AppState;
+
+#[derive(Serialize)]
+pub struct Health {
+    status: &'static str,
+    rooms: usize,
+    connections: usize,
+}
+
+/// 200 with `"status": "ok"` while serving; 503 with `"draining"` once shutdown has begun.
+pub async fn healthz(State(state): State<Arc<AppState>>) -> (StatusCode, Json<Health>) {
+    let draining = state.shutdown.is_cancelled();
+    let health = Health {
+        status: if draining { "draining" } else { "ok" },
+        rooms: state.rooms.count(),
+        connections: state.connection_count(),
+    };
+    let code = if draining { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::OK };
+    (code, Json(health))
+}

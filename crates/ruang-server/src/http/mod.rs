@@ -1,0 +1,49 @@
+//! The HTTP side of the server: the router, the WebSocket upgrade at `/ws`, the health check, and the
+//! embedded web client.
+
+mod assets;
+mod health;
+mod origin;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{State, WebSocketUpgrade};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use crate::session;
+use crate::state::AppState;
+
+/// The server's routes.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/ws", get(upgrade))
+        .route("/healthz", get(health::healthz))
+        .fallback(get(assets::serve))
+        .with_state(state)
+}
+
+/// Upgrades to a WebSocket session after checking the origin and the connection limit.
+async fn upgrade(State(state): State<Arc<AppState>>, headers: HeaderMap, ws: WebSocketUpgrade) -> Response {
+    if !origin::allowed(&headers, &state.config.allowed_origins) {
+        tracing::info!("refused a WebSocket upgrade from a foreign origin");
+        return (StatusCode::FORBIDDEN, "origin not allowed").into_response();
+    }
+    if state.shutdown.is_cancelled() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "server is stopping").into_response();
+    }
+    let Ok(permit) = Arc::clone(&state.connections).try_acquire_owned() else {
+        tracing::warn!(max = state.config.max_connections, "refused a connection: too many connections");
+        return (StatusCode::SERVICE_UNAVAILABLE, "too many connections").into_response();
+    };
+    let hard_limit = state.config.hard_frame_limit();
+    let sessions = state.sessions.clone();
+    ws.max_message_size(hard_limit).max_frame_size(hard_limit).on_upgrade(move |socket| {
+        sessions.track_future(async move {
+            session::run(socket, state).await;
+            drop(permit);
+        })
+    })
+}

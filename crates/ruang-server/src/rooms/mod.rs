@@ -1,0 +1,118 @@
+//! Rooms: the registry that finds or creates a room by name, and the task that owns each room's state.
+//!
+//! Every room is one task ([`task`]) that owns a [`ruang_room::Room`] and is reached only through its
+//! mailbox, so concurrent joins are serialized by the room itself and no pair can be introduced twice or
+//! missed. The registry holds only mailboxes; its lock is never held across an `.await`.
+//!
+//! A room removes itself from the registry when its last participant leaves, then closes its mailbox and
+//! answers any join still in it with [`JoinReply::Closed`], so that joiner looks the room up again and
+//! creates a fresh one. That makes creation and removal race-free without holding a lock while sending.
+
+mod command;
+mod participant;
+mod task;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use ruang_proto::{IceServer, Limits, RoomName};
+use tokio::sync::mpsc;
+use tokio_util::task::TaskTracker;
+
+pub use command::{JoinReply, RoomCommand};
+pub use participant::{DeliveryError, Envelope, Participant};
+
+/// What every room of a server shares: the limits and ICE servers for `welcome`, and its chat memory.
+#[derive(Clone, Debug)]
+pub struct RoomSettings {
+    /// The limits, also sent in `welcome`.
+    pub limits: Limits,
+    /// ICE servers for `welcome`.
+    pub ice_servers: Vec<IceServer>,
+    /// Chat messages remembered per room.
+    pub chat_history: usize,
+    /// Mailbox size of a room task.
+    pub mailbox: usize,
+}
+
+/// A way to reach one room task.
+#[derive(Clone, Debug)]
+pub struct RoomHandle {
+    mailbox: mpsc::Sender<RoomCommand>,
+}
+
+impl RoomHandle {
+    /// Sends a command, waiting while the mailbox is full. `Err` means the room has closed.
+    pub async fn send(&self, command: RoomCommand) -> Result<(), RoomCommand> {
+        self.mailbox.send(command).await.map_err(|err| err.0)
+    }
+}
+
+/// The registry was asked for a new room while it holds its maximum.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the server holds its maximum number of rooms")]
+pub struct TooManyRooms;
+
+struct Entry {
+    handle: RoomHandle,
+    generation: u64,
+}
+
+#[derive(Default)]
+struct Registry {
+    rooms: HashMap<RoomName, Entry>,
+    next_generation: u64,
+}
+
+/// The rooms of one server, by name.
+pub struct Rooms {
+    registry: Mutex<Registry>,
+    settings: Arc<RoomSettings>,
+    max_rooms: usize,
+    tasks: TaskTracker,
+}
+
+impl Rooms {
+    /// An empty set of rooms; room tasks are spawned on `tasks`.
+    pub fn new(settings: RoomSettings, max_rooms: usize, tasks: TaskTracker) -> Arc<Self> {
+        Arc::new(Rooms { registry: Mutex::default(), settings: Arc::new(settings), max_rooms, tasks })
+    }
+
+    /// The room called `name`, created (and its task started) if it does not exist.
+    pub fn get_or_create(self: &Arc<Self>, name: &RoomName) -> Result<RoomHandle, TooManyRooms> {
+        let mut registry = self.lock();
+        if let Some(entry) = registry.rooms.get(name) {
+            return Ok(entry.handle.clone());
+        }
+        if registry.rooms.len() >= self.max_rooms {
+            return Err(TooManyRooms);
+        }
+        let (mailbox, inbox) = mpsc::channel(self.settings.mailbox);
+        let handle = RoomHandle { mailbox };
+        let generation = registry.next_generation;
+        registry.next_generation += 1;
+        registry.rooms.insert(name.clone(), Entry { handle: handle.clone(), generation });
+        drop(registry);
+        let room = task::RoomTask::new(name.clone(), generation, Arc::clone(&self.settings), Arc::clone(self));
+        self.tasks.spawn(room.run(inbox));
+        Ok(handle)
+    }
+
+    /// How many rooms exist.
+    pub fn count(&self) -> usize {
+        self.lock().rooms.len()
+    }
+
+    /// Forgets room `name` if it is still the instance `generation` (a newer one may have replaced it).
+    fn remove(&self, name: &RoomName, generation: u64) {
+        let mut registry = self.lock();
+        if registry.rooms.get(name).is_some_and(|entry| entry.generation == generation) {
+            registry.rooms.remove(name);
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Registry> {
+        // The registry stays consistent even if a holder panicked: every change is a single map operation.
+        self.registry.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}

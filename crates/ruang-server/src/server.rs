@@ -1,0 +1,45 @@
+//! Serving until shutdown: accept connections, then on shutdown tell every client, wait for sessions and
+//! rooms to finish (bounded by the grace period), and return.
+
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::ServerConfig;
+use crate::http;
+use crate::state::AppState;
+
+/// Serving failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// The configuration is unusable.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    /// The listener failed.
+    #[error("serving failed: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Serves on `listener` until `shutdown` is cancelled, then closes every session (each client is told with a
+/// `shutdown` message and close code 1001) and returns once they are gone or the grace period has passed.
+pub async fn run(listener: TcpListener, config: ServerConfig, shutdown: CancellationToken) -> Result<(), ServerError> {
+    config.validate()?;
+    let grace = Duration::from_millis(config.shutdown_grace_ms);
+    let state = AppState::new(config, shutdown.clone());
+    let app = http::router(state.clone());
+    let signal = shutdown.clone();
+    axum::serve(listener, app).with_graceful_shutdown(async move { signal.cancelled().await }).await?;
+    state.sessions.close();
+    state.room_tasks.close();
+    let drained = tokio::time::timeout(grace, async {
+        state.sessions.wait().await;
+        state.room_tasks.wait().await;
+    })
+    .await;
+    match drained {
+        Ok(()) => tracing::info!("all sessions closed"),
+        Err(_) => tracing::warn!(open = state.connection_count(), "shutdown grace period over; dropping the rest"),
+    }
+    Ok(())
+}

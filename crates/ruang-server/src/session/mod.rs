@@ -1,0 +1,244 @@
+//! One WebSocket connection from join to close: reads and validates frames, enforces the per-connection
+//! limits (rate, violations, join and heartbeat timeouts), talks to its room, and decides how the
+//! connection ends.
+//!
+//! Each connection is two tasks with a bounded queue between them: this reader, and the [`writer`] that
+//! owns the socket's sending half. The room and this reader both queue to the writer through an
+//! [`outbox::Outbox`] and never wait on it.
+
+mod guard;
+pub mod outbox;
+mod writer;
+
+use std::sync::Arc;
+
+use axum::extract::ws::{Message, WebSocket};
+use futures_util::StreamExt;
+use futures_util::stream::SplitStream;
+use ruang_proto::{
+    ClientMessage, CloseCode, ErrorCode, LeaveReason, MediaState, PeerId, Rejection, RoomName, ServerMessage,
+    ShutdownReason, parse_client_message,
+};
+use tokio::sync::oneshot;
+use tokio::time::Instant;
+
+use crate::rooms::{JoinReply, RoomCommand, RoomHandle};
+use crate::state::AppState;
+use guard::Guard;
+use outbox::Outbox;
+
+/// How many times a join is retried when the room closed or the drawn id was taken under it.
+const JOIN_ATTEMPTS: usize = 4;
+
+/// How a connection ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Exit {
+    Left,
+    Disconnected,
+    JoinTimeout,
+    HeartbeatTimeout,
+    Violations,
+    TooBig,
+    Dropped,
+    Shutdown,
+}
+
+impl Exit {
+    fn leave_reason(self) -> LeaveReason {
+        match self {
+            Exit::Left => LeaveReason::Left,
+            Exit::Disconnected | Exit::TooBig | Exit::JoinTimeout => LeaveReason::Disconnected,
+            Exit::HeartbeatTimeout => LeaveReason::Timeout,
+            Exit::Violations => LeaveReason::Kicked,
+            Exit::Dropped => LeaveReason::Slow,
+            Exit::Shutdown => LeaveReason::Shutdown,
+        }
+    }
+
+    fn close_code(self) -> CloseCode {
+        match self {
+            Exit::Left | Exit::Disconnected => CloseCode::Normal,
+            Exit::JoinTimeout => CloseCode::JoinTimeout,
+            Exit::HeartbeatTimeout => CloseCode::HeartbeatTimeout,
+            Exit::Violations => CloseCode::Violations,
+            Exit::TooBig => CloseCode::TooBig,
+            Exit::Dropped => CloseCode::TooSlow,
+            Exit::Shutdown => CloseCode::GoingAway,
+        }
+    }
+}
+
+struct Membership {
+    id: PeerId,
+    room: RoomName,
+    handle: RoomHandle,
+}
+
+struct Session {
+    state: Arc<AppState>,
+    outbox: Outbox,
+    guard: Guard,
+    membership: Option<Membership>,
+}
+
+/// Runs one connection to its end.
+pub async fn run(socket: WebSocket, state: Arc<AppState>) {
+    let (sink, stream) = socket.split();
+    let (outbox, queue) = Outbox::new(state.config.send_queue);
+    let ping_every = state.config.limits.heartbeat_interval();
+    let writer = tokio::spawn(writer::write(sink, queue, outbox.dropped().clone(), ping_every));
+    let guard = Guard::new(&state.config, Instant::now());
+    let mut session = Session { state, outbox, guard, membership: None };
+    let exit = session.read(stream).await;
+    session.finish(exit).await;
+    drop(session);
+    let _ = writer.await;
+}
+
+impl Session {
+    async fn read(&mut self, mut stream: SplitStream<WebSocket>) -> Exit {
+        let shutdown = self.state.shutdown.clone();
+        let dropped = self.outbox.dropped().clone();
+        loop {
+            let deadline = self.guard.deadline(self.membership.is_some());
+            let next = tokio::select! {
+                biased;
+                () = shutdown.cancelled() => return Exit::Shutdown,
+                () = dropped.cancelled() => return Exit::Dropped,
+                next = tokio::time::timeout_at(deadline, stream.next()) => next,
+            };
+            let frame = match next {
+                Err(_elapsed) if self.membership.is_none() && self.guard.join_overdue(Instant::now()) => {
+                    return Exit::JoinTimeout;
+                }
+                Err(_elapsed) => return Exit::HeartbeatTimeout,
+                Ok(None) => return Exit::Disconnected,
+                Ok(Some(Err(err))) => return read_error_exit(&err),
+                Ok(Some(Ok(frame))) => frame,
+            };
+            let now = Instant::now();
+            self.guard.heard(now);
+            let outcome = match frame {
+                Message::Text(text) => self.on_text(text.as_str(), now).await,
+                Message::Binary(_) => {
+                    Err(Rejection::new(ErrorCode::UnsupportedFrame, "binary frames are not part of the protocol"))
+                }
+                Message::Close(_) => return Exit::Disconnected,
+                Message::Ping(_) | Message::Pong(_) => Ok(None),
+            };
+            match outcome {
+                Ok(Some(exit)) => return exit,
+                Ok(None) => {}
+                Err(rejection) => {
+                    if let Some(exit) = self.reject(rejection, now) {
+                        return exit;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Handles one text frame; `Ok(Some(exit))` ends the connection.
+    async fn on_text(&mut self, text: &str, now: Instant) -> Result<Option<Exit>, Rejection> {
+        if !self.guard.allow_message(now) {
+            return Err(Rejection::new(ErrorCode::RateLimited, "too many messages; this one was dropped"));
+        }
+        let message = parse_client_message(text, &self.state.config.limits)?;
+        self.dispatch(message).await
+    }
+
+    async fn dispatch(&mut self, message: ClientMessage) -> Result<Option<Exit>, Rejection> {
+        let req = message.req();
+        let joined = self.membership.as_ref().map(|m| (m.id, m.handle.clone()));
+        let command = match (message, joined) {
+            (ClientMessage::Ping { req }, _) => return self.reply(&ServerMessage::Pong { req }),
+            (ClientMessage::Join { room, name, media, req }, None) => {
+                return self.join(room, name, media, req).await.map_err(|r| r.with_req(req)).map(|()| None);
+            }
+            (ClientMessage::Join { .. }, Some(_)) => {
+                return Err(Rejection::new(ErrorCode::AlreadyJoined, "this connection is already in a room"));
+            }
+            (ClientMessage::Leave, Some(_)) => return Ok(Some(Exit::Left)),
+            (_, None) => return Err(Rejection::new(ErrorCode::NotJoined, "join a room first").with_req(req)),
+            (ClientMessage::Signal { to, data, req }, Some((from, handle))) => {
+                (handle, RoomCommand::Signal { from, to, data, req })
+            }
+            (ClientMessage::Media { media, .. }, Some((id, handle))) => (handle, RoomCommand::Media { id, media }),
+            (ClientMessage::Chat { text, req }, Some((from, handle))) => {
+                (handle, RoomCommand::Chat { from, text, req })
+            }
+        };
+        let (handle, command) = command;
+        // A room outlives its members' sessions, so a failed send means the server is stopping.
+        Ok(handle.send(command).await.err().map(|_| Exit::Shutdown))
+    }
+
+    async fn join(
+        &mut self,
+        room: RoomName,
+        name: String,
+        media: MediaState,
+        req: Option<u32>,
+    ) -> Result<(), Rejection> {
+        if self.state.shutdown.is_cancelled() {
+            return Err(Rejection::new(ErrorCode::ShuttingDown, "the server is stopping"));
+        }
+        for _ in 0..JOIN_ATTEMPTS {
+            let handle = self.state.rooms.get_or_create(&room).map_err(|_| {
+                Rejection::new(ErrorCode::TooManyRooms, "the server cannot open more rooms; try again later")
+            })?;
+            let bits = self.state.ids.next().ok_or_else(|| Rejection::new(ErrorCode::Internal, "no random source"))?;
+            let id = PeerId::from_bits(bits);
+            let (reply, answer) = oneshot::channel();
+            let participant = Box::new(self.outbox.clone());
+            let command = RoomCommand::Join { id, name: name.clone(), media, req, participant, reply };
+            if handle.send(command).await.is_err() {
+                continue;
+            }
+            match answer.await {
+                Ok(JoinReply::Joined) => {
+                    self.membership = Some(Membership { id, room, handle });
+                    return Ok(());
+                }
+                Ok(JoinReply::Full) => return Err(Rejection::new(ErrorCode::RoomFull, "the room is full")),
+                Ok(JoinReply::DuplicateId | JoinReply::Closed) | Err(_) => continue,
+            }
+        }
+        Err(Rejection::new(ErrorCode::Internal, "could not join the room; try again"))
+    }
+
+    /// Queues a reply from the session itself; a full queue means the client is not reading.
+    fn reply(&self, message: &ServerMessage) -> Result<Option<Exit>, Rejection> {
+        Ok(self.outbox.send(message).err().map(|_| Exit::Dropped))
+    }
+
+    /// Answers a bad message with an error; `Some(exit)` when the connection has used up its violations.
+    fn reject(&mut self, rejection: Rejection, now: Instant) -> Option<Exit> {
+        tracing::debug!(code = rejection.code.as_str(), "rejected a message");
+        if self.reply(&ServerMessage::error(rejection)) != Ok(None) {
+            return Some(Exit::Dropped);
+        }
+        (!self.guard.allow_violation(now)).then_some(Exit::Violations)
+    }
+
+    async fn finish(&mut self, exit: Exit) {
+        if let Some(Membership { id, room, handle }) = self.membership.take() {
+            tracing::debug!(%room, peer = %id, ?exit, "connection ended");
+            if exit != Exit::Dropped {
+                let _ = handle.send(RoomCommand::Leave { id, reason: exit.leave_reason() }).await;
+            }
+        }
+        if exit == Exit::Shutdown {
+            let _ = self.outbox.send(&ServerMessage::Shutdown { reason: ShutdownReason::Stopping });
+        }
+        self.outbox.close(exit.close_code());
+    }
+}
+
+/// A frame beyond the transport's hard limit ends the connection with 1009; any other error means it broke.
+fn read_error_exit(err: &axum::Error) -> Exit {
+    let too_big = std::error::Error::source(err)
+        .and_then(|source| source.downcast_ref::<tungstenite::Error>())
+        .is_some_and(|err| matches!(err, tungstenite::Error::Capacity(_)));
+    if too_big { Exit::TooBig } else { Exit::Disconnected }
+}

@@ -1,0 +1,69 @@
+//! A connection's outgoing side as others see it: a bounded queue of frames for its writer, and a way to
+//! drop the connection at once when it cannot keep up.
+
+use axum::extract::ws::Utf8Bytes;
+use ruang_proto::{CloseCode, LeaveReason, ServerMessage};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::rooms::{DeliveryError, Envelope, Participant};
+
+/// What the writer task sends.
+#[derive(Debug)]
+pub enum Outbound {
+    /// One text frame.
+    Frame(Utf8Bytes),
+    /// A close frame with this code; the writer stops after it.
+    Close(CloseCode),
+}
+
+/// The sending end of one connection's queue. Cheap to clone; every clone reaches the same writer.
+#[derive(Clone, Debug)]
+pub struct Outbox {
+    queue: mpsc::Sender<Outbound>,
+    dropped: CancellationToken,
+}
+
+impl Outbox {
+    /// A queue of `capacity` frames, and its receiving end for the writer.
+    pub fn new(capacity: usize) -> (Self, mpsc::Receiver<Outbound>) {
+        let (queue, receiver) = mpsc::channel(capacity.max(1));
+        (Outbox { queue, dropped: CancellationToken::new() }, receiver)
+    }
+
+    /// Queues a message without waiting. `Err` means the queue is full or the writer is gone.
+    pub fn send(&self, message: &ServerMessage) -> Result<(), DeliveryError> {
+        self.push(Outbound::Frame(Utf8Bytes::from(message.to_json())))
+    }
+
+    /// Queues a close frame after what is already queued; if the queue is full, drops the connection now.
+    pub fn close(&self, code: CloseCode) {
+        if self.push(Outbound::Close(code)).is_err() {
+            self.dropped.cancel();
+        }
+    }
+
+    /// Cancelled when the connection must end at once, without flushing its queue (code 4003).
+    pub fn dropped(&self) -> &CancellationToken {
+        &self.dropped
+    }
+
+    fn push(&self, item: Outbound) -> Result<(), DeliveryError> {
+        self.queue.try_send(item).map_err(|err| match err {
+            mpsc::error::TrySendError::Full(_) => DeliveryError::Full,
+            mpsc::error::TrySendError::Closed(_) => DeliveryError::Gone,
+        })
+    }
+}
+
+impl Participant for Outbox {
+    fn deliver(&self, envelope: &Envelope) -> Result<(), DeliveryError> {
+        self.push(Outbound::Frame(envelope.json()))
+    }
+
+    fn removed(&self, reason: LeaveReason) {
+        if reason == LeaveReason::Slow {
+            self.dropped.cancel();
+        }
+    }
+}

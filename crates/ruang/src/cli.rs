@@ -1,0 +1,171 @@
+//! Command-line flags and environment variables. Precedence: flag, then environment variable, then the
+//! TOML file given by `--config`, then the built-in default.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Parser;
+use ruang_server::ServerConfig;
+
+/// ruang: self-hosted video meetings. Serves the web client and the signaling WebSocket on one port.
+#[derive(Debug, Parser)]
+#[command(version, about, long_about = None)]
+pub struct Args {
+    /// TOML configuration file; its keys are the long flag names with `_` (see README).
+    #[arg(long, env = "RUANG_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Address and port to listen on [default: 127.0.0.1:8080]. Port 0 picks a free port.
+    #[arg(long, env = "RUANG_LISTEN", value_name = "ADDR")]
+    listen: Option<SocketAddr>,
+    /// Participants per room [default: 8].
+    #[arg(long, env = "RUANG_MAX_PARTICIPANTS")]
+    max_participants: Option<usize>,
+    /// Rooms at once [default: 10000].
+    #[arg(long, env = "RUANG_MAX_ROOMS")]
+    max_rooms: Option<usize>,
+    /// WebSocket connections at once [default: 10000].
+    #[arg(long, env = "RUANG_MAX_CONNECTIONS")]
+    max_connections: Option<usize>,
+    /// Largest text frame, in bytes [default: 65536].
+    #[arg(long, env = "RUANG_MAX_FRAME_BYTES")]
+    max_frame_bytes: Option<usize>,
+    /// Largest SDP, in bytes [default: 32768].
+    #[arg(long, env = "RUANG_MAX_SDP_BYTES")]
+    max_sdp_bytes: Option<usize>,
+    /// Largest ICE candidate, in bytes [default: 1024].
+    #[arg(long, env = "RUANG_MAX_CANDIDATE_BYTES")]
+    max_candidate_bytes: Option<usize>,
+    /// Largest chat message, in bytes [default: 4096].
+    #[arg(long, env = "RUANG_MAX_CHAT_BYTES")]
+    max_chat_bytes: Option<usize>,
+    /// Largest display name, in bytes [default: 64].
+    #[arg(long, env = "RUANG_MAX_NAME_BYTES")]
+    max_name_bytes: Option<usize>,
+    /// Sustained messages per second per connection [default: 50].
+    #[arg(long, env = "RUANG_MESSAGES_PER_SECOND")]
+    messages_per_second: Option<u32>,
+    /// Messages a connection may send in a burst [default: 200].
+    #[arg(long, env = "RUANG_MESSAGE_BURST")]
+    message_burst: Option<u32>,
+    /// Server ping interval, in milliseconds [default: 5000].
+    #[arg(long, env = "RUANG_HEARTBEAT_INTERVAL_MS")]
+    heartbeat_interval_ms: Option<u64>,
+    /// Silence after which a connection is closed, in milliseconds [default: 15000].
+    #[arg(long, env = "RUANG_HEARTBEAT_TIMEOUT_MS")]
+    heartbeat_timeout_ms: Option<u64>,
+    /// Time a new connection has to join, in milliseconds [default: 10000].
+    #[arg(long, env = "RUANG_JOIN_TIMEOUT_MS")]
+    join_timeout_ms: Option<u64>,
+    /// Frames queued per connection before it is dropped as too slow [default: 256].
+    #[arg(long, env = "RUANG_SEND_QUEUE")]
+    send_queue: Option<usize>,
+    /// Chat messages remembered per room [default: 100].
+    #[arg(long, env = "RUANG_CHAT_HISTORY")]
+    chat_history: Option<usize>,
+    /// Violations a connection may commit at once before it is closed [default: 20].
+    #[arg(long, env = "RUANG_VIOLATION_BURST")]
+    violation_burst: Option<u32>,
+    /// Extra origin allowed to open WebSocket sessions (repeatable, or comma-separated); `*` allows any.
+    #[arg(long = "allowed-origin", env = "RUANG_ALLOWED_ORIGINS", value_delimiter = ',', value_name = "ORIGIN")]
+    allowed_origins: Vec<String>,
+    /// STUN server URL handed to clients, e.g. stun:stun.example.org:3478 (repeatable, or comma-separated).
+    #[arg(long = "stun", env = "RUANG_STUN", value_delimiter = ',', value_name = "URL")]
+    stun: Vec<String>,
+    /// Time clients get to close on shutdown, in milliseconds [default: 5000].
+    #[arg(long, env = "RUANG_SHUTDOWN_GRACE_MS")]
+    shutdown_grace_ms: Option<u64>,
+}
+
+impl Args {
+    /// The configuration: defaults, overridden by the file, overridden by environment and flags.
+    pub fn config(&self) -> anyhow::Result<ServerConfig> {
+        let mut config = match &self.config {
+            Some(path) => ServerConfig::from_file(path)?,
+            None => ServerConfig::default(),
+        };
+        self.apply(&mut config);
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn apply(&self, config: &mut ServerConfig) {
+        fn set<T: Clone>(target: &mut T, value: &Option<T>) {
+            if let Some(value) = value {
+                *target = value.clone();
+            }
+        }
+        let limits = &mut config.limits;
+        set(&mut config.listen, &self.listen);
+        set(&mut limits.max_participants, &self.max_participants);
+        set(&mut limits.max_frame_bytes, &self.max_frame_bytes);
+        set(&mut limits.max_sdp_bytes, &self.max_sdp_bytes);
+        set(&mut limits.max_candidate_bytes, &self.max_candidate_bytes);
+        set(&mut limits.max_chat_bytes, &self.max_chat_bytes);
+        set(&mut limits.max_name_bytes, &self.max_name_bytes);
+        set(&mut limits.messages_per_second, &self.messages_per_second);
+        set(&mut limits.message_burst, &self.message_burst);
+        set(&mut limits.heartbeat_interval_ms, &self.heartbeat_interval_ms);
+        set(&mut limits.heartbeat_timeout_ms, &self.heartbeat_timeout_ms);
+        set(&mut config.max_rooms, &self.max_rooms);
+        set(&mut config.max_connections, &self.max_connections);
+        set(&mut config.join_timeout_ms, &self.join_timeout_ms);
+        set(&mut config.send_queue, &self.send_queue);
+        set(&mut config.chat_history, &self.chat_history);
+        set(&mut config.violation_burst, &self.violation_burst);
+        set(&mut config.shutdown_grace_ms, &self.shutdown_grace_ms);
+        config.allowed_origins.extend(self.allowed_origins.iter().cloned());
+        if !self.stun.is_empty() {
+            config.ice_servers.push(ruang_proto::IceServer {
+                urls: self.stun.clone(),
+                username: None,
+                credential: None,
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_override_the_defaults() {
+        let args = Args::parse_from([
+            "ruang",
+            "--listen",
+            "127.0.0.1:0",
+            "--max-participants",
+            "50",
+            "--stun",
+            "stun:a:1,stun:b:2",
+        ]);
+        let config = args.config().unwrap();
+        assert_eq!(config.listen.port(), 0);
+        assert_eq!(config.limits.max_participants, 50);
+        assert_eq!(config.ice_servers[0].urls, vec!["stun:a:1", "stun:b:2"]);
+        assert_eq!(config.limits.max_sdp_bytes, ServerConfig::default().limits.max_sdp_bytes);
+    }
+
+    #[test]
+    fn the_config_file_sets_what_flags_leave_alone() {
+        let dir = std::env::temp_dir().join(format!("ruang-cli-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("ruang.toml");
+        std::fs::write(&path, "max_rooms = 3\n[limits]\nmax_participants = 4\nmax_chat_bytes = 100\n").unwrap();
+        let args = Args::parse_from(["ruang", "--config", path.to_str().unwrap(), "--max-participants", "6"]);
+        let config = args.config().unwrap();
+        assert_eq!((config.max_rooms, config.limits.max_participants, config.limits.max_chat_bytes), (3, 6, 100));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn an_unknown_config_key_is_an_error() {
+        let dir = std::env::temp_dir().join(format!("ruang-cli-test-bad-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("ruang.toml");
+        std::fs::write(&path, "max_roms = 3\n").unwrap();
+        let args = Args::parse_from(["ruang", "--config", path.to_str().unwrap()]);
+        assert!(args.config().is_err());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}
