@@ -48,6 +48,7 @@ pub trait Participant: Send + Sync + 'static {
     /// Queues a message for the participant.
     fn deliver(&self, envelope: &Envelope) -> Result<(), DeliveryError>;
 
-    /// Tells the participant the room removed it (for example because it was too slow).
+    /// Tells the participant the room no longer holds it, and why. For most reasons the participant asked
+    /// for it; [`LeaveReason::Slow`] means the room dropped it and it must disconnect.
     fn removed(&self, reason: LeaveReason);
 }

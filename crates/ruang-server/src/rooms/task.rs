@@ -119,9 +119,7 @@ impl RoomTask {
             tracing::info!(room = %self.room.name(), peer = %id, ?reason, size = self.room.len(), "left");
         }
         if let Some(participant) = self.participants.remove(&id) {
-            if reason == LeaveReason::Slow {
-                participant.removed(reason);
-            }
+            participant.removed(reason);
         }
     }
 

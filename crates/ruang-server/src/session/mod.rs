@@ -30,6 +30,9 @@ use outbox::Outbox;
 /// How many times a join is retried when the room closed or the drawn id was taken under it.
 const JOIN_ATTEMPTS: usize = 4;
 
+/// How long the server waits for the client's answer to its close frame before dropping the socket.
+const CLOSE_LINGER: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// How a connection ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Exit {
@@ -83,20 +86,36 @@ struct Session {
 
 /// Runs one connection to its end.
 pub async fn run(socket: WebSocket, state: Arc<AppState>) {
-    let (sink, stream) = socket.split();
+    let (sink, mut stream) = socket.split();
     let (outbox, queue) = Outbox::new(state.config.send_queue);
     let ping_every = state.config.limits.heartbeat_interval();
     let writer = tokio::spawn(writer::write(sink, queue, outbox.dropped().clone(), ping_every));
     let guard = Guard::new(&state.config, Instant::now());
     let mut session = Session { state, outbox, guard, membership: None };
-    let exit = session.read(stream).await;
+    let exit = session.read(&mut stream).await;
     session.finish(exit).await;
     drop(session);
+    if exit != Exit::Disconnected {
+        linger(&mut stream).await;
+    }
     let _ = writer.await;
 }
 
+/// Reads (and discards) until the client answers the close frame, so the closing handshake completes and
+/// the client reads its close code instead of a reset connection. Bounded by [`CLOSE_LINGER`].
+async fn linger(stream: &mut SplitStream<WebSocket>) {
+    let _ = tokio::time::timeout(CLOSE_LINGER, async {
+        while let Some(Ok(frame)) = stream.next().await {
+            if matches!(frame, Message::Close(_)) {
+                break;
+            }
+        }
+    })
+    .await;
+}
+
 impl Session {
-    async fn read(&mut self, mut stream: SplitStream<WebSocket>) -> Exit {
+    async fn read(&mut self, stream: &mut SplitStream<WebSocket>) -> Exit {
         let shutdown = self.state.shutdown.clone();
         let dropped = self.outbox.dropped().clone();
         loop {

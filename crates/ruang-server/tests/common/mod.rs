@@ -1,0 +1,177 @@
+//! Test support: a real server on an ephemeral loopback port, and a real WebSocket client that speaks the
+//! protocol as JSON. Every wait is bounded, so a broken server fails a test instead of hanging it.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use ruang_server::ServerConfig;
+use serde_json::{Value, json};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use tokio_util::sync::CancellationToken;
+
+/// How long any single expected event may take before the test fails.
+pub const WAIT: Duration = Duration::from_secs(10);
+
+/// A server running in this process.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub shutdown: CancellationToken,
+    pub task: JoinHandle<Result<(), ruang_server::ServerError>>,
+}
+
+impl TestServer {
+    pub async fn start() -> Self {
+        Self::with(|_| {}).await
+    }
+
+    pub async fn with(adjust: impl FnOnce(&mut ServerConfig)) -> Self {
+        let mut config = ServerConfig::default();
+        adjust(&mut config);
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let shutdown = CancellationToken::new();
+        let task = tokio::spawn(ruang_server::run(listener, config, shutdown.clone()));
+        TestServer { addr, shutdown, task }
+    }
+
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}/ws", self.addr)
+    }
+
+    pub async fn client(&self) -> Client {
+        Client::connect(&self.ws_url()).await
+    }
+
+    /// A client that has joined `room` as `name`.
+    pub async fn joined(&self, room: &str, name: &str) -> Client {
+        let mut client = self.client().await;
+        client.join(room, name).await;
+        client
+    }
+
+    /// Polls `/healthz` until `check` holds (bounded by [`WAIT`]).
+    pub async fn wait_for_health(&self, check: impl Fn(&Value) -> bool) -> Value {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let health = self.health().await;
+            if check(&health) {
+                return health;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "health never matched: {health}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    pub async fn health(&self) -> Value {
+        let mut stream = TcpStream::connect(self.addr).await.expect("connect");
+        let request = format!("GET /healthz HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", self.addr);
+        tokio::io::AsyncWriteExt::write_all(&mut stream, request.as_bytes()).await.expect("write");
+        let mut response = String::new();
+        tokio::io::AsyncReadExt::read_to_string(&mut stream, &mut response).await.expect("read");
+        let body = response.split("\r\n\r\n").nth(1).expect("body");
+        serde_json::from_str(body).expect("health json")
+    }
+}
+
+/// A protocol client over a real WebSocket.
+pub struct Client {
+    pub ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    pub id: String,
+    pub welcome: Value,
+}
+
+impl Client {
+    pub async fn connect(url: &str) -> Self {
+        let (ws, _) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(url))
+            .await
+            .expect("connect in time")
+            .expect("connect");
+        Client { ws, id: String::new(), welcome: Value::Null }
+    }
+
+    pub async fn send(&mut self, message: Value) {
+        self.send_text(&message.to_string()).await;
+    }
+
+    pub async fn send_text(&mut self, text: &str) {
+        self.ws.send(Message::text(text)).await.expect("send");
+    }
+
+    /// The next protocol message (pings are answered by the library and skipped).
+    pub async fn recv(&mut self) -> Value {
+        loop {
+            let next = tokio::time::timeout(WAIT, self.ws.next()).await.expect("a message in time");
+            match next.expect("stream open").expect("read") {
+                Message::Text(text) => return serde_json::from_str(&text).expect("server sends JSON"),
+                Message::Ping(_) | Message::Pong(_) => continue,
+                other => panic!("expected a text frame, got {other:?}"),
+            }
+        }
+    }
+
+    /// The next message of type `kind`, skipping others.
+    pub async fn recv_type(&mut self, kind: &str) -> Value {
+        loop {
+            let message = self.recv().await;
+            if message["type"] == kind {
+                return message;
+            }
+        }
+    }
+
+    /// The next `error`, asserting its code.
+    pub async fn expect_error(&mut self, code: &str) -> Value {
+        let message = self.recv().await;
+        assert_eq!(message["type"], "error", "expected error {code}, got {message}");
+        assert_eq!(message["code"], code, "{message}");
+        message
+    }
+
+    /// Reads until the server closes, returning the close code.
+    pub async fn expect_close(&mut self) -> u16 {
+        loop {
+            let next = tokio::time::timeout(WAIT, self.ws.next()).await.expect("close in time");
+            match next {
+                Some(Ok(Message::Close(frame))) => {
+                    // Answer the close, as a browser does, so the closing handshake completes.
+                    let _ = self.ws.flush().await;
+                    return frame.map_or(u16::from(CloseCode::Status), |f| u16::from(f.code));
+                }
+                Some(Ok(_)) => continue,
+                Some(Err(err)) => panic!("socket error before a close frame: {err}"),
+                None => panic!("socket ended without a close frame"),
+            }
+        }
+    }
+
+    pub async fn join(&mut self, room: &str, name: &str) -> Value {
+        self.send(json!({"type": "join", "room": room, "name": name})).await;
+        let welcome = self.recv().await;
+        assert_eq!(welcome["type"], "welcome", "{welcome}");
+        self.id = welcome["you"].as_str().expect("you").to_owned();
+        self.welcome = welcome.clone();
+        welcome
+    }
+
+    /// Checks the connection still works with a ping round trip.
+    pub async fn assert_alive(&mut self) {
+        self.send(json!({"type": "ping", "req": 4242})).await;
+        let pong = self.recv_type("pong").await;
+        assert_eq!(pong["req"], 4242);
+    }
+
+    pub async fn signal(&mut self, to: &str, data: Value) {
+        self.send(json!({"type": "signal", "to": to, "data": data})).await;
+    }
+}
+
+pub fn offer(sdp: &str) -> Value {
+    json!({"kind": "offer", "sdp": sdp})
+}
