@@ -6,6 +6,8 @@ use std::path::Path;
 use ruang_proto::{IceServer, Limits};
 use serde::Deserialize;
 
+use crate::tls::TlsConfig;
+
 /// Everything the server can be told. Every field has a default; a TOML file sets any subset of them.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -36,6 +38,8 @@ pub struct ServerConfig {
     pub ice_servers: Vec<IceServer>,
     /// Time connections get to close on shutdown, in milliseconds.
     pub shutdown_grace_ms: u64,
+    /// HTTPS/WSS settings; off by default.
+    pub tls: TlsConfig,
 }
 
 impl Default for ServerConfig {
@@ -54,6 +58,7 @@ impl Default for ServerConfig {
             allowed_origins: Vec::new(),
             ice_servers: Vec::new(),
             shutdown_grace_ms: 5_000,
+            tls: TlsConfig::default(),
         }
     }
 }

@@ -7,6 +7,7 @@
 //! - [`session`] runs one WebSocket connection: validation, limits, and its outgoing queue.
 //! - [`rooms`] finds rooms by name and runs one task per room, the only owner of that room's state.
 //! - [`config`] holds every setting and limit.
+//! - [`tls`] sets up HTTPS/WSS with rustls.
 
 #![deny(missing_docs)]
 
@@ -17,6 +18,7 @@ pub mod rooms;
 mod server;
 pub mod session;
 pub mod state;
+pub mod tls;
 
 pub use config::{ConfigError, ServerConfig};
-pub use server::{ServerError, run};
+pub use server::{ServerError, run, serve};

@@ -9,6 +9,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::ServerConfig;
 use crate::http;
 use crate::state::AppState;
+use crate::tls::{Tls, TlsListener};
 
 /// Serving failed.
 #[derive(Debug, thiserror::Error)]
@@ -19,17 +20,39 @@ pub enum ServerError {
     /// The listener failed.
     #[error("serving failed: {0}")]
     Io(#[from] std::io::Error),
+    /// TLS could not be set up.
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
 }
 
 /// Serves on `listener` until `shutdown` is cancelled, then closes every session (each client is told with a
 /// `shutdown` message and close code 1001) and returns once they are gone or the grace period has passed.
+/// TLS is set up from `config.tls`; use [`serve`] to set it up yourself (to show its fingerprint first).
 pub async fn run(listener: TcpListener, config: ServerConfig, shutdown: CancellationToken) -> Result<(), ServerError> {
+    let tls = crate::tls::prepare(&config.tls)?;
+    serve(listener, config, tls, shutdown).await
+}
+
+/// [`run`] with TLS already prepared (`None` for plain HTTP).
+pub async fn serve(
+    listener: TcpListener,
+    config: ServerConfig,
+    tls: Option<Tls>,
+    shutdown: CancellationToken,
+) -> Result<(), ServerError> {
     config.validate()?;
     let grace = Duration::from_millis(config.shutdown_grace_ms);
     let state = AppState::new(config, shutdown.clone());
     let app = http::router(state.clone());
     let signal = shutdown.clone();
-    axum::serve(listener, app).with_graceful_shutdown(async move { signal.cancelled().await }).await?;
+    let stopped = async move { signal.cancelled().await };
+    match tls {
+        Some(tls) => {
+            let listener = TlsListener::new(listener, tls.acceptor)?;
+            axum::serve(listener, app).with_graceful_shutdown(stopped).await?;
+        }
+        None => axum::serve(listener, app).with_graceful_shutdown(stopped).await?,
+    }
     state.sessions.close();
     state.room_tasks.close();
     let drained = tokio::time::timeout(grace, async {

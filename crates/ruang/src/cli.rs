@@ -71,6 +71,18 @@ pub struct Args {
     /// STUN server URL handed to clients, e.g. stun:stun.example.org:3478 (repeatable, or comma-separated).
     #[arg(long = "stun", env = "RUANG_STUN", value_delimiter = ',', value_name = "URL")]
     stun: Vec<String>,
+    /// PEM certificate chain for HTTPS/WSS (with --tls-key).
+    #[arg(long, env = "RUANG_TLS_CERT", value_name = "FILE")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key for HTTPS/WSS (with --tls-cert).
+    #[arg(long, env = "RUANG_TLS_KEY", value_name = "FILE")]
+    tls_key: Option<PathBuf>,
+    /// Serve HTTPS/WSS with a self-signed certificate made at start (LAN use; its fingerprint is printed).
+    #[arg(long, env = "RUANG_TLS_SELF_SIGNED")]
+    tls_self_signed: bool,
+    /// Extra host name or IP address for the self-signed certificate (repeatable, or comma-separated).
+    #[arg(long = "tls-hostname", env = "RUANG_TLS_HOSTNAMES", value_delimiter = ',', value_name = "NAME")]
+    tls_hostnames: Vec<String>,
     /// Time clients get to close on shutdown, in milliseconds [default: 5000].
     #[arg(long, env = "RUANG_SHUTDOWN_GRACE_MS")]
     shutdown_grace_ms: Option<u64>,
@@ -114,6 +126,11 @@ impl Args {
         set(&mut config.violation_burst, &self.violation_burst);
         set(&mut config.shutdown_grace_ms, &self.shutdown_grace_ms);
         config.allowed_origins.extend(self.allowed_origins.iter().cloned());
+        let tls = &mut config.tls;
+        set(&mut tls.cert, &self.tls_cert.clone().map(Some));
+        set(&mut tls.key, &self.tls_key.clone().map(Some));
+        tls.self_signed |= self.tls_self_signed;
+        tls.hostnames.extend(self.tls_hostnames.iter().cloned());
         if !self.stun.is_empty() {
             config.ice_servers.push(ruang_proto::IceServer {
                 urls: self.stun.clone(),

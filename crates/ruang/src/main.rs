@@ -19,11 +19,16 @@ async fn main() -> anyhow::Result<()> {
     let listener =
         TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
     let address = listener.local_addr()?;
-    println!("ruang is running: open http://{address}/");
-    tracing::info!(%address, "listening");
+    let tls = ruang_server::tls::prepare(&config.tls)?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    println!("ruang is running: open {scheme}://{address}/");
+    if let Some(tls) = tls.as_ref().filter(|tls| tls.self_signed) {
+        println!("self-signed certificate, SHA-256 fingerprint {}", tls.fingerprint);
+    }
+    tracing::info!(%address, scheme, "listening");
     let shutdown = CancellationToken::new();
     tokio::spawn(stop_on_signal(shutdown.clone()));
-    ruang_server::run(listener, config, shutdown).await?;
+    ruang_server::serve(listener, config, tls, shutdown).await?;
     tracing::info!("stopped");
     Ok(())
 }

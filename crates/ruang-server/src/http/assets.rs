@@ -2,7 +2,7 @@
 //! `/` and `/r/<room>` serve `index.html` (the client routes on the path); other paths serve the file of
 //! that name, or 404.
 
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::{HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use include_dir::{Dir, include_dir};
@@ -19,8 +19,6 @@ pub async fn serve(uri: Uri) -> Response {
     let headers = [
         (CONTENT_TYPE, HeaderValue::from_static(content_type(file_path))),
         (CACHE_CONTROL, HeaderValue::from_static("no-cache")),
-        (X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
-        (REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
     ];
     (headers, file.contents()).into_response()
 }

@@ -1,7 +1,8 @@
-//! The HTTP side of the server: the router, the WebSocket upgrade at `/ws`, the health check, and the
-//! embedded web client.
+//! The HTTP side of the server: the router, the WebSocket upgrade at `/ws`, the health check, the
+//! embedded web client, and the security headers on every response.
 
 mod assets;
+mod headers;
 mod health;
 mod origin;
 
@@ -22,6 +23,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/ws", get(upgrade))
         .route("/healthz", get(health::healthz))
         .fallback(get(assets::serve))
+        .layer(axum::middleware::map_response(headers::add))
         .with_state(state)
 }
 

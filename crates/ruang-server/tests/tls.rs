@@ -1,0 +1,92 @@
+//! HTTPS and WSS with rustls: a certificate from files serves the app and the WebSocket, and a
+//! self-signed certificate made at start is served with the fingerprint the server reports.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::TestServer;
+use futures_util::{SinkExt, StreamExt};
+use ruang_server::tls::TlsConfig;
+use rustls_pki_types::{CertificateDer, ServerName};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_rustls::{TlsConnector, rustls};
+use tokio_tungstenite::tungstenite::Message;
+
+struct CertFiles {
+    dir: std::path::PathBuf,
+    der: CertificateDer<'static>,
+}
+
+fn write_cert(tag: &str) -> CertFiles {
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let dir = std::env::temp_dir().join(format!("ruang-tls-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("cert.pem"), certified.cert.pem()).unwrap();
+    std::fs::write(dir.join("key.pem"), certified.signing_key.serialize_pem()).unwrap();
+    CertFiles { dir, der: certified.cert.der().clone() }
+}
+
+async fn tls_connect(
+    addr: std::net::SocketAddr,
+    trusted: &CertificateDer<'static>,
+) -> tokio_rustls::client::TlsStream<TcpStream> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(trusted.clone()).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    let name = ServerName::try_from("localhost").unwrap();
+    TlsConnector::from(Arc::new(config)).connect(name, tcp).await.expect("TLS handshake with the trusted certificate")
+}
+
+#[tokio::test]
+async fn https_serves_the_app_and_wss_carries_the_protocol() {
+    let files = write_cert("files");
+    let (cert, key) = (files.dir.join("cert.pem"), files.dir.join("key.pem"));
+    let server =
+        TestServer::with(move |c| c.tls = TlsConfig { cert: Some(cert), key: Some(key), ..TlsConfig::default() }).await;
+
+    let mut https = tls_connect(server.addr, &files.der).await;
+    https.write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").await.unwrap();
+    let mut response = String::new();
+    https.read_to_string(&mut response).await.unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{}", &response[..response.len().min(200)]);
+    assert!(response.to_ascii_lowercase().contains("content-security-policy: default-src 'self'"));
+    assert!(response.contains("<html"), "the web client's page is served");
+
+    let wss = tls_connect(server.addr, &files.der).await;
+    let (mut ws, _) = tokio_tungstenite::client_async("wss://localhost/ws", wss).await.expect("WebSocket over TLS");
+    ws.send(Message::text(r#"{"type":"join","room":"secure","name":"t"}"#)).await.unwrap();
+    let Some(Ok(Message::Text(welcome))) = ws.next().await else { panic!("no welcome") };
+    assert!(welcome.contains(r#""type":"welcome""#), "{welcome}");
+    std::fs::remove_dir_all(files.dir).unwrap();
+}
+
+#[tokio::test]
+async fn a_plain_client_cannot_talk_to_a_tls_port() {
+    let files = write_cert("plain");
+    let (cert, key) = (files.dir.join("cert.pem"), files.dir.join("key.pem"));
+    let server =
+        TestServer::with(move |c| c.tls = TlsConfig { cert: Some(cert), key: Some(key), ..TlsConfig::default() }).await;
+    let plain = tokio_tungstenite::connect_async(server.ws_url()).await;
+    assert!(plain.is_err(), "plain ws:// to a TLS port must fail");
+    // The server still serves TLS clients after the garbage handshake.
+    let _ = tls_connect(server.addr, &files.der).await;
+    std::fs::remove_dir_all(files.dir).unwrap();
+}
+
+#[test]
+fn a_self_signed_certificate_is_made_with_a_fingerprint() {
+    let tls = ruang_server::tls::prepare(&TlsConfig { self_signed: true, ..TlsConfig::default() }).unwrap().unwrap();
+    assert!(tls.self_signed);
+    assert_eq!(tls.fingerprint.len(), 32 * 3 - 1, "{}", tls.fingerprint);
+    let half = TlsConfig { cert: Some("cert.pem".into()), ..TlsConfig::default() };
+    assert!(ruang_server::tls::prepare(&half).is_err(), "a certificate without a key is an error");
+    assert!(ruang_server::tls::prepare(&TlsConfig::default()).unwrap().is_none());
+}
