@@ -27,7 +27,7 @@ pub use limits::Limits;
 pub use media::MediaState;
 pub use parse::{parse_client_message, validate_display_name};
 pub use rate::TokenBucket;
-pub use server::{ChatEntry, IceServer, LeaveReason, PeerInfo, ServerMessage, ShutdownReason, Welcome};
+pub use server::{ChatEntry, IcePolicy, IceServer, LeaveReason, PeerInfo, ServerMessage, ShutdownReason, Welcome};
 pub use signal::{IceCandidate, SignalData};
 
 /// The protocol version this crate speaks.

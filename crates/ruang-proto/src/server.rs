@@ -58,6 +58,13 @@ pub enum ServerMessage {
         #[serde(skip_serializing_if = "Option::is_none")]
         req: Option<u32>,
     },
+    /// Fresh ICE servers (new TURN credentials) to use from now on.
+    IceServers {
+        /// The servers.
+        ice_servers: Vec<IceServer>,
+        /// The transport policy.
+        ice_transport_policy: IcePolicy,
+    },
     /// The server is stopping; the socket closes next.
     Shutdown {
         /// Why.
@@ -101,6 +108,8 @@ pub struct Welcome {
     pub peers: Vec<PeerInfo>,
     /// ICE servers to pass to `RTCPeerConnection`.
     pub ice_servers: Vec<IceServer>,
+    /// `iceTransportPolicy` to pass to `RTCPeerConnection`.
+    pub ice_transport_policy: IcePolicy,
     /// The latest chat messages, oldest first.
     pub chat_history: Vec<ChatEntry>,
     /// The limits the server enforces.
@@ -171,4 +180,15 @@ pub enum LeaveReason {
 pub enum ShutdownReason {
     /// The process was asked to stop.
     Stopping,
+}
+
+/// `RTCIceTransportPolicy`: `relay` keeps participants' addresses private by using TURN only.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IcePolicy {
+    /// Any candidate.
+    #[default]
+    All,
+    /// Relay candidates only.
+    Relay,
 }

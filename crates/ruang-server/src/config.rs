@@ -3,9 +3,10 @@
 use std::net::SocketAddr;
 use std::path::Path;
 
-use ruang_proto::{IceServer, Limits};
+use ruang_proto::Limits;
 use serde::Deserialize;
 
+use crate::ice::{IceServerConfig, RelayOnlyConfig};
 use crate::tls::TlsConfig;
 
 /// Everything the server can be told. Every field has a default; a TOML file sets any subset of them.
@@ -35,7 +36,11 @@ pub struct ServerConfig {
     /// Origins (`scheme://host[:port]`) allowed besides the server's own; `*` allows any.
     pub allowed_origins: Vec<String>,
     /// STUN/TURN servers given to clients in `welcome`.
-    pub ice_servers: Vec<IceServer>,
+    pub ice_servers: Vec<IceServerConfig>,
+    /// Lifetime of the TURN credentials minted per participant, in seconds (at least 2; minutes, not days).
+    pub turn_credential_ttl_secs: u64,
+    /// Rooms (or all) where participants may only connect through TURN.
+    pub relay_only: RelayOnlyConfig,
     /// Time connections get to close on shutdown, in milliseconds.
     pub shutdown_grace_ms: u64,
     /// HTTPS/WSS settings; off by default.
@@ -57,6 +62,8 @@ impl Default for ServerConfig {
             violations_per_second: 1,
             allowed_origins: Vec::new(),
             ice_servers: Vec::new(),
+            turn_credential_ttl_secs: 600,
+            relay_only: RelayOnlyConfig::default(),
             shutdown_grace_ms: 5_000,
             tls: TlsConfig::default(),
         }

@@ -7,6 +7,7 @@
 //! - [`session`] runs one WebSocket connection: validation, limits, and its outgoing queue.
 //! - [`rooms`] finds rooms by name and runs one task per room, the only owner of that room's state.
 //! - [`config`] holds every setting and limit.
+//! - [`ice`] decides the STUN/TURN servers and policy each participant gets.
 //! - [`tls`] sets up HTTPS/WSS with rustls.
 
 #![deny(missing_docs)]
@@ -14,6 +15,7 @@
 mod clock;
 pub mod config;
 pub mod http;
+pub mod ice;
 pub mod rooms;
 mod server;
 pub mod session;

@@ -9,6 +9,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::ServerConfig;
+use crate::ice::IcePlan;
 use crate::rooms::{RoomSettings, Rooms};
 
 /// The shared state of one server.
@@ -27,6 +28,8 @@ pub struct AppState {
     pub connections: Arc<Semaphore>,
     /// Where participant ids come from.
     pub ids: IdSource,
+    /// The ICE servers and policy handed to participants.
+    pub ice: IcePlan,
 }
 
 impl AppState {
@@ -35,12 +38,12 @@ impl AppState {
         let room_tasks = TaskTracker::new();
         let settings = RoomSettings {
             limits: config.limits.clone(),
-            ice_servers: config.ice_servers.clone(),
             chat_history: config.chat_history,
             mailbox: config.room_mailbox,
         };
         let rooms = Rooms::new(settings, config.max_rooms, room_tasks.clone());
         let connections = Arc::new(Semaphore::new(config.max_connections));
+        let ice = IcePlan::new(&config.ice_servers, config.turn_credential_ttl_secs, &config.relay_only);
         Arc::new(AppState {
             config,
             rooms,
@@ -49,6 +52,7 @@ impl AppState {
             room_tasks,
             connections,
             ids: IdSource,
+            ice,
         })
     }
 

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use clap::Parser;
 use ruang_server::ServerConfig;
+use ruang_server::ice::IceServerConfig;
 
 /// ruang: self-hosted video meetings. Serves the web client and the signaling WebSocket on one port.
 #[derive(Debug, Parser)]
@@ -83,6 +84,10 @@ pub struct Args {
     /// Extra host name or IP address for the self-signed certificate (repeatable, or comma-separated).
     #[arg(long = "tls-hostname", env = "RUANG_TLS_HOSTNAMES", value_delimiter = ',', value_name = "NAME")]
     tls_hostnames: Vec<String>,
+    /// Relay-only privacy for every room: media goes through TURN only, so participants never learn each
+    /// other's addresses.
+    #[arg(long, env = "RUANG_RELAY_ONLY")]
+    relay_only: bool,
     /// Time clients get to close on shutdown, in milliseconds [default: 5000].
     #[arg(long, env = "RUANG_SHUTDOWN_GRACE_MS")]
     shutdown_grace_ms: Option<u64>,
@@ -126,17 +131,14 @@ impl Args {
         set(&mut config.violation_burst, &self.violation_burst);
         set(&mut config.shutdown_grace_ms, &self.shutdown_grace_ms);
         config.allowed_origins.extend(self.allowed_origins.iter().cloned());
+        config.relay_only.all_rooms |= self.relay_only;
         let tls = &mut config.tls;
         set(&mut tls.cert, &self.tls_cert.clone().map(Some));
         set(&mut tls.key, &self.tls_key.clone().map(Some));
         tls.self_signed |= self.tls_self_signed;
         tls.hostnames.extend(self.tls_hostnames.iter().cloned());
         if !self.stun.is_empty() {
-            config.ice_servers.push(ruang_proto::IceServer {
-                urls: self.stun.clone(),
-                username: None,
-                credential: None,
-            });
+            config.ice_servers.push(IceServerConfig { urls: self.stun.clone(), ..IceServerConfig::default() });
         }
     }
 }

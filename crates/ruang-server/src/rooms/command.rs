@@ -4,6 +4,7 @@ use ruang_proto::{LeaveReason, MediaState, PeerId, SignalData};
 use tokio::sync::oneshot;
 
 use super::participant::Participant;
+use crate::ice::IceGrant;
 
 /// A request to a room task.
 pub enum RoomCommand {
@@ -17,6 +18,8 @@ pub enum RoomCommand {
         media: MediaState,
         /// The `req` of the client's `join`, echoed in `welcome`.
         req: Option<u32>,
+        /// The ICE servers and policy for its `welcome`.
+        ice: IceGrant,
         /// How the room reaches the participant.
         participant: Box<dyn Participant>,
         /// The answer.

@@ -15,20 +15,18 @@ mod task;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use ruang_proto::{IceServer, Limits, RoomName};
+use ruang_proto::{Limits, RoomName};
 use tokio::sync::mpsc;
 use tokio_util::task::TaskTracker;
 
 pub use command::{JoinReply, RoomCommand};
 pub use participant::{DeliveryError, Envelope, Participant};
 
-/// What every room of a server shares: the limits and ICE servers for `welcome`, and its chat memory.
+/// What every room of a server shares: the limits for `welcome`, and its chat memory.
 #[derive(Clone, Debug)]
 pub struct RoomSettings {
     /// The limits, also sent in `welcome`.
     pub limits: Limits,
-    /// ICE servers for `welcome`.
-    pub ice_servers: Vec<IceServer>,
     /// Chat messages remembered per room.
     pub chat_history: usize,
     /// Mailbox size of a room task.

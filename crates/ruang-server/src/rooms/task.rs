@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ruang_proto::{LeaveReason, PROTOCOL_VERSION, PeerId, Rejection, RoomName, ServerMessage, Welcome};
+use ruang_proto::{LeaveReason, MediaState, PROTOCOL_VERSION, PeerId, Rejection, RoomName, ServerMessage, Welcome};
 use ruang_room::{Effect, JoinRefusal, Room, RoomConfig};
 use tokio::sync::mpsc;
 
@@ -13,9 +13,19 @@ use super::command::{JoinReply, RoomCommand};
 use super::participant::{Envelope, Participant};
 use super::{RoomSettings, Rooms};
 use crate::clock::wall_clock_ms;
+use crate::ice::IceGrant;
 
 /// How long a freshly created room waits for its first join before it gives up.
 const FIRST_JOIN_WAIT: Duration = Duration::from_secs(10);
+
+/// A join's details, besides how to reach the newcomer.
+struct NewMember {
+    id: PeerId,
+    name: String,
+    media: MediaState,
+    req: Option<u32>,
+    ice: IceGrant,
+}
 
 pub(super) struct RoomTask {
     room: Room,
@@ -59,8 +69,8 @@ impl RoomTask {
 
     fn handle(&mut self, command: RoomCommand) {
         match command {
-            RoomCommand::Join { id, name, media, req, participant, reply } => {
-                let answer = self.join(id, name, media, req, participant);
+            RoomCommand::Join { id, name, media, req, ice, participant, reply } => {
+                let answer = self.join(NewMember { id, name, media, req, ice }, participant);
                 let _ = reply.send(answer);
             }
             RoomCommand::Leave { id, reason } => self.remove(id, reason),
@@ -80,14 +90,8 @@ impl RoomTask {
         self.flush();
     }
 
-    fn join(
-        &mut self,
-        id: PeerId,
-        name: String,
-        media: ruang_proto::MediaState,
-        req: Option<u32>,
-        participant: Box<dyn Participant>,
-    ) -> JoinReply {
+    fn join(&mut self, member: NewMember, participant: Box<dyn Participant>) -> JoinReply {
+        let NewMember { id, name, media, req, ice } = member;
         let joined = match self.room.join(id, name, media) {
             Ok(joined) => joined,
             Err(JoinRefusal::Full) => return JoinReply::Full,
@@ -99,7 +103,8 @@ impl RoomTask {
             you: id,
             room: self.room.name().clone(),
             peers: joined.peers,
-            ice_servers: self.settings.ice_servers.clone(),
+            ice_servers: ice.servers,
+            ice_transport_policy: ice.policy,
             chat_history: joined.chat_history,
             limits: self.settings.limits.clone(),
         };

@@ -22,6 +22,7 @@ use ruang_proto::{
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 
+use crate::clock::wall_clock_ms;
 use crate::rooms::{JoinReply, RoomCommand, RoomHandle};
 use crate::state::AppState;
 use guard::Guard;
@@ -75,6 +76,8 @@ struct Membership {
     id: PeerId,
     room: RoomName,
     handle: RoomHandle,
+    /// When the participant's TURN credentials must be renewed, if they expire.
+    ice_refresh: Option<Instant>,
 }
 
 struct Session {
@@ -120,10 +123,17 @@ impl Session {
         let dropped = self.outbox.dropped().clone();
         loop {
             let deadline = self.guard.deadline(self.membership.is_some());
+            let ice_refresh = self.membership.as_ref().and_then(|m| m.ice_refresh);
             let next = tokio::select! {
                 biased;
                 () = shutdown.cancelled() => return Exit::Shutdown,
                 () = dropped.cancelled() => return Exit::Dropped,
+                () = sleep_until_some(ice_refresh) => {
+                    if let Some(exit) = self.refresh_ice() {
+                        return exit;
+                    }
+                    continue;
+                }
                 next = tokio::time::timeout_at(deadline, stream.next()) => next,
             };
             let frame = match next {
@@ -210,13 +220,15 @@ impl Session {
             let id = PeerId::from_bits(bits);
             let (reply, answer) = oneshot::channel();
             let participant = Box::new(self.outbox.clone());
-            let command = RoomCommand::Join { id, name: name.clone(), media, req, participant, reply };
+            let ice = self.state.ice.grant(id, &room, wall_clock_ms() / 1000);
+            let ice_refresh = ice.refresh_after.map(|after| Instant::now() + after);
+            let command = RoomCommand::Join { id, name: name.clone(), media, req, ice, participant, reply };
             if handle.send(command).await.is_err() {
                 continue;
             }
             match answer.await {
                 Ok(JoinReply::Joined) => {
-                    self.membership = Some(Membership { id, room, handle });
+                    self.membership = Some(Membership { id, room, handle, ice_refresh });
                     return Ok(());
                 }
                 Ok(JoinReply::Full) => return Err(Rejection::new(ErrorCode::RoomFull, "the room is full")),
@@ -224,6 +236,15 @@ impl Session {
             }
         }
         Err(Rejection::new(ErrorCode::Internal, "could not join the room; try again"))
+    }
+
+    /// Sends fresh TURN credentials before the current ones expire, and schedules the next renewal.
+    fn refresh_ice(&mut self) -> Option<Exit> {
+        let membership = self.membership.as_mut()?;
+        let grant = self.state.ice.grant(membership.id, &membership.room, wall_clock_ms() / 1000);
+        membership.ice_refresh = grant.refresh_after.map(|after| Instant::now() + after);
+        let message = ServerMessage::IceServers { ice_servers: grant.servers, ice_transport_policy: grant.policy };
+        self.reply(&message).ok().flatten()
     }
 
     /// Queues a reply from the session itself; a full queue means the client is not reading.
@@ -241,7 +262,7 @@ impl Session {
     }
 
     async fn finish(&mut self, exit: Exit) {
-        if let Some(Membership { id, room, handle }) = self.membership.take() {
+        if let Some(Membership { id, room, handle, .. }) = self.membership.take() {
             tracing::debug!(%room, peer = %id, ?exit, "connection ended");
             if exit != Exit::Dropped {
                 let _ = handle.send(RoomCommand::Leave { id, reason: exit.leave_reason() }).await;
@@ -251,6 +272,14 @@ impl Session {
             let _ = self.outbox.send(&ServerMessage::Shutdown { reason: ShutdownReason::Stopping });
         }
         self.outbox.close(exit.close_code());
+    }
+}
+
+/// Sleeps until `deadline`, or forever if there is none.
+async fn sleep_until_some(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
     }
 }
 
