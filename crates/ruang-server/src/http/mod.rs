@@ -17,6 +17,9 @@ use axum::routing::get;
 use crate::session;
 use crate::state::AppState;
 
+/// Read and write buffer size of each WebSocket connection.
+const SOCKET_BUFFER_BYTES: usize = 8 * 1024;
+
 /// The server's routes.
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
@@ -42,10 +45,16 @@ async fn upgrade(State(state): State<Arc<AppState>>, headers: HeaderMap, ws: Web
     };
     let hard_limit = state.config.hard_frame_limit();
     let sessions = state.sessions.clone();
-    ws.max_message_size(hard_limit).max_frame_size(hard_limit).on_upgrade(move |socket| {
-        sessions.track_future(async move {
-            session::run(socket, state).await;
-            drop(permit);
+    // Signaling frames are small: modest buffers keep an idle connection cheap (the library defaults are
+    // 128 KiB each way, allocated up front), and large frames still work, only in more reads.
+    ws.read_buffer_size(SOCKET_BUFFER_BYTES)
+        .write_buffer_size(SOCKET_BUFFER_BYTES)
+        .max_message_size(hard_limit)
+        .max_frame_size(hard_limit)
+        .on_upgrade(move |socket| {
+            sessions.track_future(async move {
+                session::run(socket, state).await;
+                drop(permit);
+            })
         })
-    })
 }
