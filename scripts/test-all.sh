@@ -5,6 +5,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Debian packages the tests use: coturn (an independent TURN client, and a real coturn to check credentials
+# against). The browser tests install chromium themselves.
+if ! command -v turnutils_uclient >/dev/null || ! command -v turnserver >/dev/null; then
+  echo "== installing coturn"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq coturn >/dev/null
+fi
+
 echo "== cargo fmt"
 cargo fmt --all -- --check
 echo "== cargo clippy"

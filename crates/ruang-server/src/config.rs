@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use crate::ice::{IceServerConfig, RelayOnlyConfig};
 use crate::tls::TlsConfig;
+use ruang_turn::TurnConfig;
 
 /// Everything the server can be told. Every field has a default; a TOML file sets any subset of them.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
@@ -45,6 +46,8 @@ pub struct ServerConfig {
     pub shutdown_grace_ms: u64,
     /// HTTPS/WSS settings; off by default.
     pub tls: TlsConfig,
+    /// The built-in STUN/TURN server; on by default.
+    pub turn: TurnConfig,
 }
 
 impl Default for ServerConfig {
@@ -66,6 +69,7 @@ impl Default for ServerConfig {
             relay_only: RelayOnlyConfig::default(),
             shutdown_grace_ms: 5_000,
             tls: TlsConfig::default(),
+            turn: TurnConfig::default(),
         }
     }
 }

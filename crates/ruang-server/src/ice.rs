@@ -69,9 +69,10 @@ impl IcePlan {
         }
     }
 
-    /// Adds a TURN server that checks credentials signed with `secret` (the built-in one).
-    pub fn with_rest_server(mut self, urls: Vec<String>, secret: TurnSecret) -> Self {
-        self.sources.insert(0, Source::Rest { urls, secret });
+    /// Adds the built-in server: its STUN URL, and its TURN URLs with credentials signed with `secret`.
+    pub fn with_builtin(mut self, stun_url: String, turn_urls: Vec<String>, secret: TurnSecret) -> Self {
+        let stun = IceServer { urls: vec![stun_url], username: None, credential: None };
+        self.sources.splice(0..0, [Source::Fixed(stun), Source::Rest { urls: turn_urls, secret }]);
         self
     }
 

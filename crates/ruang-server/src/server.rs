@@ -23,6 +23,9 @@ pub enum ServerError {
     /// TLS could not be set up.
     #[error(transparent)]
     Tls(#[from] crate::tls::TlsError),
+    /// The STUN/TURN server could not start.
+    #[error(transparent)]
+    Turn(#[from] ruang_turn::TurnError),
 }
 
 /// Serves on `listener` until `shutdown` is cancelled, then closes every session (each client is told with a
@@ -42,7 +45,11 @@ pub async fn serve(
 ) -> Result<(), ServerError> {
     config.validate()?;
     let grace = Duration::from_millis(config.shutdown_grace_ms);
-    let state = AppState::new(config, shutdown.clone());
+    let turn = match config.turn.enabled {
+        true => Some(ruang_turn::start(&config.turn, listener.local_addr()?.ip()).await?),
+        false => None,
+    };
+    let state = AppState::new(config, turn.as_ref(), shutdown.clone());
     let app = http::router(state.clone());
     let signal = shutdown.clone();
     let stopped = async move { signal.cancelled().await };
@@ -64,5 +71,6 @@ pub async fn serve(
         Ok(()) => tracing::info!("all sessions closed"),
         Err(_) => tracing::warn!(open = state.connection_count(), "shutdown grace period over; dropping the rest"),
     }
+    drop(turn);
     Ok(())
 }

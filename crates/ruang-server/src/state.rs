@@ -11,6 +11,7 @@ use tokio_util::task::TaskTracker;
 use crate::config::ServerConfig;
 use crate::ice::IcePlan;
 use crate::rooms::{RoomSettings, Rooms};
+use ruang_turn::RunningTurn;
 
 /// The shared state of one server.
 pub struct AppState {
@@ -34,7 +35,7 @@ pub struct AppState {
 
 impl AppState {
     /// The state of a server that has not accepted anything yet.
-    pub fn new(config: ServerConfig, shutdown: CancellationToken) -> Arc<Self> {
+    pub fn new(config: ServerConfig, turn: Option<&RunningTurn>, shutdown: CancellationToken) -> Arc<Self> {
         let room_tasks = TaskTracker::new();
         let settings = RoomSettings {
             limits: config.limits.clone(),
@@ -43,7 +44,10 @@ impl AppState {
         };
         let rooms = Rooms::new(settings, config.max_rooms, room_tasks.clone());
         let connections = Arc::new(Semaphore::new(config.max_connections));
-        let ice = IcePlan::new(&config.ice_servers, config.turn_credential_ttl_secs, &config.relay_only);
+        let mut ice = IcePlan::new(&config.ice_servers, config.turn_credential_ttl_secs, &config.relay_only);
+        if let Some(turn) = turn {
+            ice = ice.with_builtin(turn.stun_url(), turn.turn_urls(), turn.secret.clone());
+        }
         Arc::new(AppState {
             config,
             rooms,

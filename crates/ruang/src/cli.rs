@@ -84,6 +84,21 @@ pub struct Args {
     /// Extra host name or IP address for the self-signed certificate (repeatable, or comma-separated).
     #[arg(long = "tls-hostname", env = "RUANG_TLS_HOSTNAMES", value_delimiter = ',', value_name = "NAME")]
     tls_hostnames: Vec<String>,
+    /// Do not run the built-in STUN/TURN server.
+    #[arg(long, env = "RUANG_NO_TURN")]
+    no_turn: bool,
+    /// Address for the built-in STUN/TURN server, UDP and TCP [default: the --listen IP, port 3478].
+    #[arg(long, env = "RUANG_TURN_LISTEN", value_name = "ADDR")]
+    turn_listen: Option<SocketAddr>,
+    /// Address clients reach the TURN server at [default: detected].
+    #[arg(long, env = "RUANG_TURN_PUBLIC_IP", value_name = "IP")]
+    turn_public_ip: Option<std::net::IpAddr>,
+    /// Shared secret for TURN credentials [default: random at each start]; keep it out of shell history.
+    #[arg(long, env = "RUANG_TURN_SECRET", value_name = "SECRET", hide_env_values = true)]
+    turn_secret: Option<String>,
+    /// Let TURN relay to loopback, private and link-local addresses (LAN deployments only).
+    #[arg(long, env = "RUANG_TURN_ALLOW_PRIVATE_PEERS")]
+    turn_allow_private_peers: bool,
     /// Relay-only privacy for every room: media goes through TURN only, so participants never learn each
     /// other's addresses.
     #[arg(long, env = "RUANG_RELAY_ONLY")]
@@ -132,6 +147,12 @@ impl Args {
         set(&mut config.shutdown_grace_ms, &self.shutdown_grace_ms);
         config.allowed_origins.extend(self.allowed_origins.iter().cloned());
         config.relay_only.all_rooms |= self.relay_only;
+        let turn = &mut config.turn;
+        turn.enabled &= !self.no_turn;
+        set(&mut turn.listen, &self.turn_listen.map(Some));
+        set(&mut turn.public_ip, &self.turn_public_ip.map(Some));
+        set(&mut turn.secret, &self.turn_secret.clone().map(Some));
+        turn.allow_private_peers |= self.turn_allow_private_peers;
         let tls = &mut config.tls;
         set(&mut tls.cert, &self.tls_cert.clone().map(Some));
         set(&mut tls.key, &self.tls_key.clone().map(Some));

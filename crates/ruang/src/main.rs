@@ -22,6 +22,10 @@ async fn main() -> anyhow::Result<()> {
     let tls = ruang_server::tls::prepare(&config.tls)?;
     let scheme = if tls.is_some() { "https" } else { "http" };
     println!("ruang is running: open {scheme}://{address}/");
+    if config.turn.enabled {
+        let turn = config.turn.listen.unwrap_or(std::net::SocketAddr::new(address.ip(), 3478));
+        println!("built-in STUN/TURN on {turn} (UDP and TCP)");
+    }
     if let Some(tls) = tls.as_ref().filter(|tls| tls.self_signed) {
         println!("self-signed certificate, SHA-256 fingerprint {}", tls.fingerprint);
     }

@@ -14,7 +14,7 @@ const WAIT: Duration = Duration::from_secs(10);
 #[tokio::test]
 async fn the_binary_prints_its_url_serves_and_drains_on_sigterm() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_ruang"))
-        .args(["--listen", "127.0.0.1:0"])
+        .args(["--listen", "127.0.0.1:0", "--turn-listen", "127.0.0.1:0"])
         .env("RUANG_LOG", "warn")
         .stdout(Stdio::piped())
         .kill_on_drop(true)

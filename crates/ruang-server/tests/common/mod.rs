@@ -33,6 +33,8 @@ impl TestServer {
 
     pub async fn with(adjust: impl FnOnce(&mut ServerConfig)) -> Self {
         let mut config = ServerConfig::default();
+        // Tests run in parallel: the built-in TURN server is off unless a test turns it on (on port 0).
+        config.turn.enabled = false;
         adjust(&mut config);
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");

@@ -1,0 +1,199 @@
+//! The built-in STUN/TURN server: UDP and TCP listeners, REST-credential authentication, the peer filter,
+//! and the URLs clients are given. Built on `medea-turn`; see the crate's commit for why.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket as StdUdpSocket};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use medea_turn::transport::TcpServer;
+use medea_turn::{AuthHandler, relay::Allocator};
+use secrecy::SecretString;
+use serde::Deserialize;
+use tokio::net::{TcpListener, UdpSocket};
+
+use crate::TurnSecret;
+use crate::filter::PeerFilter;
+use crate::peers::PeerPolicy;
+
+/// Settings of the built-in STUN/TURN server (`[turn]` in the TOML file).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TurnConfig {
+    /// Run it.
+    pub enabled: bool,
+    /// Address for UDP and TCP; `None` means the HTTP listen address with port 3478.
+    pub listen: Option<SocketAddr>,
+    /// The address clients reach it at; `None` detects it (the listen address, or on a wildcard listen
+    /// address the address of the interface with the default route).
+    pub public_ip: Option<IpAddr>,
+    /// Lowest relay port.
+    pub relay_port_min: u16,
+    /// Highest relay port.
+    pub relay_port_max: u16,
+    /// Relay to loopback, private and link-local peers too (LAN deployments only).
+    pub allow_private_peers: bool,
+    /// Shared secret for credentials; `None` makes a random one at start (credentials then do not survive a
+    /// restart). Set it to share credentials with other nodes or an external coturn.
+    pub secret: Option<String>,
+    /// The TURN realm.
+    pub realm: String,
+}
+
+impl Default for TurnConfig {
+    fn default() -> Self {
+        TurnConfig {
+            enabled: true,
+            listen: None,
+            public_ip: None,
+            relay_port_min: 49152,
+            relay_port_max: 65535,
+            allow_private_peers: false,
+            secret: None,
+            realm: "ruang".to_owned(),
+        }
+    }
+}
+
+/// The TURN server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum TurnError {
+    /// A listener could not bind.
+    #[error("cannot listen for STUN/TURN on {addr}: {source}")]
+    Bind {
+        /// Where.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The relay port range is empty.
+    #[error("the TURN relay port range is empty")]
+    EmptyPortRange,
+    /// No random source for the secret.
+    #[error("no random source for the TURN secret")]
+    Random,
+}
+
+/// A running STUN/TURN server; dropping it stops it.
+pub struct RunningTurn {
+    _server: medea_turn::Server,
+    /// Where UDP listens.
+    pub udp: SocketAddr,
+    /// Where TCP listens.
+    pub tcp: SocketAddr,
+    /// The address given to clients.
+    pub public_ip: IpAddr,
+    /// The secret credentials are signed with.
+    pub secret: TurnSecret,
+}
+
+impl RunningTurn {
+    /// The STUN URL for clients.
+    pub fn stun_url(&self) -> String {
+        format!("stun:{}:{}", self.host(), self.udp.port())
+    }
+
+    /// The TURN URLs for clients: over UDP, then over TCP for networks that block UDP.
+    pub fn turn_urls(&self) -> Vec<String> {
+        let host = self.host();
+        vec![
+            format!("turn:{host}:{}?transport=udp", self.udp.port()),
+            format!("turn:{host}:{}?transport=tcp", self.tcp.port()),
+        ]
+    }
+
+    fn host(&self) -> String {
+        match self.public_ip {
+            IpAddr::V4(v4) => v4.to_string(),
+            IpAddr::V6(v6) => format!("[{v6}]"),
+        }
+    }
+}
+
+/// Checks TURN REST usernames (`expiry:participant`) against the secret and the clock.
+struct RestAuth {
+    secret: TurnSecret,
+}
+
+impl AuthHandler for RestAuth {
+    fn auth_handle(
+        &self,
+        username: &str,
+        _realm: &str,
+        _source: SocketAddr,
+    ) -> Result<SecretString, medea_turn::Error> {
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        match self.secret.check(username, now) {
+            Ok(password) => Ok(password.into()),
+            Err(err) => {
+                tracing::debug!(%err, "TURN: refused credentials");
+                Err(medea_turn::Error::NoSuchUser)
+            }
+        }
+    }
+}
+
+/// Starts the server. `default_ip` is the HTTP listen address's IP, used when `config.listen` is unset.
+pub async fn start(config: &TurnConfig, default_ip: IpAddr) -> Result<RunningTurn, TurnError> {
+    if config.relay_port_min > config.relay_port_max {
+        return Err(TurnError::EmptyPortRange);
+    }
+    let listen = config.listen.unwrap_or(SocketAddr::new(default_ip, 3478));
+    let secret = match &config.secret {
+        Some(secret) => TurnSecret::new(secret.as_bytes()),
+        None => TurnSecret::new(random_secret()?),
+    };
+    let public_ip = config.public_ip.unwrap_or_else(|| detect_public_ip(listen.ip()));
+    let policy = PeerPolicy {
+        allow_private: config.allow_private_peers,
+        relay_ip: public_ip,
+        relay_ports: config.relay_port_min..=config.relay_port_max,
+    };
+    let bind_error = |source| TurnError::Bind { addr: listen, source };
+    let udp = UdpSocket::bind(listen).await.map_err(bind_error)?;
+    let udp_addr = udp.local_addr().map_err(bind_error)?;
+    // TCP takes the UDP port, so both share one port even when port 0 picked it.
+    let tcp_addr = SocketAddr::new(listen.ip(), udp_addr.port());
+    let tcp_listener =
+        TcpListener::bind(tcp_addr).await.map_err(|source| TurnError::Bind { addr: tcp_addr, source })?;
+    let tcp = TcpServer::new(tcp_listener)
+        .map_err(|e| TurnError::Bind { addr: tcp_addr, source: std::io::Error::other(e) })?;
+    let allocator = Allocator {
+        relay_address: public_ip,
+        address: listen.ip().to_string(),
+        min_port: config.relay_port_min,
+        max_port: config.relay_port_max,
+        max_retries: 20,
+    };
+    let server = medea_turn::Server::new(medea_turn::ServerConfig {
+        connections: vec![Arc::new(PeerFilter::new(udp, policy.clone())), Arc::new(PeerFilter::new(tcp, policy))],
+        turn: Some(medea_turn::TurnConfig {
+            relay_addr_generator: allocator,
+            realm: config.realm.clone(),
+            auth_handler: Arc::new(RestAuth { secret: secret.clone() }),
+            channel_bind_lifetime: Duration::from_secs(600),
+            alloc_close_notify: None,
+        }),
+    });
+    tracing::info!(port = udp_addr.port(), %public_ip, "STUN/TURN listening on UDP and TCP");
+    Ok(RunningTurn { _server: server, udp: udp_addr, tcp: tcp_addr, public_ip, secret })
+}
+
+fn random_secret() -> Result<Vec<u8>, TurnError> {
+    let mut secret = vec![0u8; 32];
+    getrandom::fill(&mut secret).map_err(|_| TurnError::Random)?;
+    Ok(secret)
+}
+
+/// The address clients should use: the listen address, or for a wildcard listen address the local address
+/// of the interface that routes to the internet (found without sending anything).
+fn detect_public_ip(listen: IpAddr) -> IpAddr {
+    if !listen.is_unspecified() {
+        return listen;
+    }
+    let probe = || -> std::io::Result<IpAddr> {
+        let socket = StdUdpSocket::bind(SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), 0))?;
+        socket.connect(SocketAddr::new(Ipv4Addr::new(192, 0, 2, 1).into(), 9))?;
+        Ok(socket.local_addr()?.ip())
+    };
+    probe().unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST))
+}
