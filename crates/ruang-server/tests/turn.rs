@@ -66,10 +66,15 @@ async fn turn_from_welcome(server: &TestServer) -> Turn {
 }
 
 async fn builtin() -> TestServer {
+    builtin_with(10).await
+}
+
+async fn builtin_with(allocations_per_participant: usize) -> TestServer {
     TestServer::with(|c| {
         c.turn.enabled = true;
         c.turn.listen = Some("127.0.0.1:0".parse().unwrap());
         c.turn.secret = Some(SECRET.to_owned());
+        c.turn.allocations_per_participant = allocations_per_participant;
     })
     .await
 }
@@ -106,6 +111,15 @@ async fn permissions_to_denied_peer_ranges_are_refused() {
         let (ok, output) = uclient(&turn, &["-e", peer, "-r", "9"]).await;
         assert!(!ok && output.contains("403"), "{peer}:\n{output}");
     }
+}
+
+#[tokio::test]
+async fn allocations_beyond_the_participants_quota_are_refused() {
+    let server = builtin_with(1).await;
+    let turn = turn_from_welcome(&server).await;
+    // -y makes two clients with the same credential: the second allocation is over a quota of one.
+    let (ok, output) = uclient(&turn, &["-y"]).await;
+    assert!(!ok && output.contains("486"), "{output}");
 }
 
 fn free_port() -> u16 {

@@ -7,6 +7,7 @@
 mod credentials;
 mod filter;
 mod peers;
+mod quota;
 mod server;
 
 pub use credentials::{CredentialError, TurnCredential, TurnSecret};

@@ -10,10 +10,12 @@ use medea_turn::{AuthHandler, relay::Allocator};
 use secrecy::SecretString;
 use serde::Deserialize;
 use tokio::net::{TcpListener, UdpSocket};
+use tokio::sync::mpsc;
 
 use crate::TurnSecret;
 use crate::filter::PeerFilter;
 use crate::peers::PeerPolicy;
+use crate::quota::Quota;
 
 /// Settings of the built-in STUN/TURN server (`[turn]` in the TOML file).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
@@ -37,6 +39,8 @@ pub struct TurnConfig {
     pub secret: Option<String>,
     /// The TURN realm.
     pub realm: String,
+    /// Live relay allocations one participant may hold.
+    pub allocations_per_participant: usize,
 }
 
 impl Default for TurnConfig {
@@ -50,6 +54,7 @@ impl Default for TurnConfig {
             allow_private_peers: false,
             secret: None,
             realm: "ruang".to_owned(),
+            allocations_per_participant: 10,
         }
     }
 }
@@ -164,18 +169,30 @@ pub async fn start(config: &TurnConfig, default_ip: IpAddr) -> Result<RunningTur
         max_port: config.relay_port_max,
         max_retries: 20,
     };
+    let quota = Arc::new(Quota::new(config.allocations_per_participant));
+    let (closed, closures) = mpsc::channel(256);
+    tokio::spawn(forget_closed(closures, Arc::clone(&quota)));
+    let udp = PeerFilter::new(udp, policy.clone(), Arc::clone(&quota));
+    let tcp = PeerFilter::new(tcp, policy, quota);
     let server = medea_turn::Server::new(medea_turn::ServerConfig {
-        connections: vec![Arc::new(PeerFilter::new(udp, policy.clone())), Arc::new(PeerFilter::new(tcp, policy))],
+        connections: vec![Arc::new(udp), Arc::new(tcp)],
         turn: Some(medea_turn::TurnConfig {
             relay_addr_generator: allocator,
             realm: config.realm.clone(),
             auth_handler: Arc::new(RestAuth { secret: secret.clone() }),
             channel_bind_lifetime: Duration::from_secs(600),
-            alloc_close_notify: None,
+            alloc_close_notify: Some(closed),
         }),
     });
     tracing::info!(port = udp_addr.port(), %public_ip, "STUN/TURN listening on UDP and TCP");
     Ok(RunningTurn { _server: server, udp: udp_addr, tcp: tcp_addr, public_ip, secret })
+}
+
+/// Takes closed allocations off the quota until the server is dropped.
+async fn forget_closed(mut closures: mpsc::Receiver<medea_turn::AllocationInfo>, quota: Arc<Quota>) {
+    while let Some(info) = closures.recv().await {
+        quota.closed(info.username.name(), info.five_tuple.src_addr);
+    }
 }
 
 fn random_secret() -> Result<Vec<u8>, TurnError> {
