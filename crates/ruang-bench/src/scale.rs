@@ -1,0 +1,91 @@
+//! The scale benchmark: many joined, idle participants in rooms of a few, then the relay latency of one
+//! busy room while the rest idle.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use tokio::sync::Semaphore;
+
+use crate::client::join;
+use crate::procfs::sample;
+use crate::relay::{RelayArgs, measure};
+
+/// Options of `scale`.
+#[derive(Args)]
+pub struct ScaleArgs {
+    /// Server address.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    server: SocketAddr,
+    /// The server's process id.
+    #[arg(long)]
+    pid: u32,
+    /// Participants to join.
+    #[arg(long, default_value_t = 10_000)]
+    participants: usize,
+    /// Participants per room.
+    #[arg(long, default_value_t = 6)]
+    room_size: usize,
+    /// Joins in flight at once.
+    #[arg(long, default_value_t = 256)]
+    concurrency: usize,
+    /// Loopback source addresses to spread connections over (127.0.0.1, .2, ...), each good for ~28k.
+    #[arg(long, default_value_t = 4)]
+    source_ips: u8,
+}
+
+pub async fn run(args: ScaleArgs) -> anyhow::Result<()> {
+    let pid = args.pid.to_string();
+    let before = sample(&pid)?;
+    let gate = Arc::new(Semaphore::new(args.concurrency.max(1)));
+    let started = Instant::now();
+    let mut tasks = Vec::with_capacity(args.participants);
+    for n in 0..args.participants {
+        let permit = Arc::clone(&gate).acquire_owned().await?;
+        let source = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 1 + (n % usize::from(args.source_ips.max(1))) as u8));
+        let room = format!("scale-{}", n / args.room_size.max(1));
+        let server = args.server;
+        tasks.push(tokio::spawn(async move {
+            let joined = join(server, Some(source), &room, "idle").await;
+            drop(permit);
+            joined
+        }));
+    }
+    let mut participants = Vec::with_capacity(tasks.len());
+    let mut failures = 0usize;
+    for task in tasks {
+        match task.await? {
+            Ok(participant) => participants.push(participant),
+            Err(_) => failures += 1,
+        }
+    }
+    let join_time = started.elapsed();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let after = sample(&pid)?;
+    let joined = participants.len();
+    println!(
+        "scale joined={joined} failed={failures} join_rate={:.0}/s server_rss_kib={} per_participant_kib={:.2}",
+        joined as f64 / join_time.as_secs_f64(),
+        after.rss_kib,
+        after.rss_kib.saturating_sub(before.rss_kib) as f64 / joined.max(1) as f64
+    );
+    let busy = RelayArgs {
+        server: args.server,
+        pid: Some(args.pid),
+        pairs: 1,
+        rate: 1000,
+        window: 16,
+        payload: "candidate".into(),
+        seconds: 5,
+        prefix: "scale-busy".into(),
+    };
+    let report = measure(&busy).await?;
+    let [p50, p90, p99, max] = report.latency;
+    println!(
+        "busy room among idle ones: delivered={} latency_us p50={p50} p90={p90} p99={p99} max={max}",
+        report.delivered
+    );
+    drop(participants);
+    Ok(())
+}
