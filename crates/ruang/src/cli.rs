@@ -96,6 +96,9 @@ pub struct Args {
     /// Shared secret for TURN credentials [default: random at each start]; keep it out of shell history.
     #[arg(long, env = "RUANG_TURN_SECRET", value_name = "SECRET", hide_env_values = true)]
     turn_secret: Option<String>,
+    /// Lifetime of each participant's TURN credential, in seconds; renewed before it expires [default: 600].
+    #[arg(long, env = "RUANG_TURN_CREDENTIAL_TTL_SECS", value_name = "SECS")]
+    turn_credential_ttl_secs: Option<u64>,
     /// Let TURN relay to loopback, private and link-local addresses (LAN deployments only).
     #[arg(long, env = "RUANG_TURN_ALLOW_PRIVATE_PEERS")]
     turn_allow_private_peers: bool,
@@ -145,6 +148,7 @@ impl Args {
         set(&mut config.chat_history, &self.chat_history);
         set(&mut config.violation_burst, &self.violation_burst);
         set(&mut config.shutdown_grace_ms, &self.shutdown_grace_ms);
+        set(&mut config.turn_credential_ttl_secs, &self.turn_credential_ttl_secs);
         config.allowed_origins.extend(self.allowed_origins.iter().cloned());
         config.relay_only.all_rooms |= self.relay_only;
         let turn = &mut config.turn;

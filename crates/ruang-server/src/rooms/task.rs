@@ -10,7 +10,7 @@ use ruang_room::{Effect, JoinRefusal, Room, RoomConfig};
 use tokio::sync::mpsc;
 
 use super::command::{JoinReply, RoomCommand};
-use super::participant::{Envelope, Participant};
+use super::participant::{DeliveryError, Envelope, Participant};
 use super::{RoomSettings, Rooms};
 use crate::clock::wall_clock_ms;
 use crate::ice::IceGrant;
@@ -132,7 +132,7 @@ impl RoomTask {
     fn answer(&mut self, to: PeerId, result: Result<(), Rejection>, req: Option<u32>) {
         if let Err(rejection) = result {
             let message = Arc::new(ServerMessage::error(rejection.with_req(req)));
-            if !self.deliver_to(to, &Envelope::new(message)) {
+            if self.deliver_to(to, &Envelope::new(message)) == Err(DeliveryError::Full) {
                 self.remove(to, LeaveReason::Slow);
             }
         }
@@ -159,14 +159,14 @@ impl RoomTask {
     fn deliver_effect(&self, effect: Effect, too_slow: &mut Vec<PeerId>) {
         match effect {
             Effect::Send { to, message } => {
-                if !self.deliver_to(to, &Envelope::new(message)) {
+                if self.deliver_to(to, &Envelope::new(message)) == Err(DeliveryError::Full) {
                     too_slow.push(to);
                 }
             }
             Effect::Broadcast { except, message } => {
                 let envelope = Envelope::new(message);
                 for (&id, participant) in &self.participants {
-                    if Some(id) != except && participant.deliver(&envelope).is_err() {
+                    if Some(id) != except && participant.deliver(&envelope) == Err(DeliveryError::Full) {
                         too_slow.push(id);
                     }
                 }
@@ -174,8 +174,9 @@ impl RoomTask {
         }
     }
 
-    /// Delivers to one participant; `false` if it could not take the message.
-    fn deliver_to(&self, to: PeerId, envelope: &Envelope) -> bool {
-        self.participants.get(&to).is_none_or(|participant| participant.deliver(envelope).is_ok())
+    /// Delivers to one participant. `Full` means it cannot keep up and must be dropped; `Gone` means its
+    /// connection is already ending, and its session's own `Leave` will follow, so nothing is done.
+    fn deliver_to(&self, to: PeerId, envelope: &Envelope) -> Result<(), DeliveryError> {
+        self.participants.get(&to).map_or(Ok(()), |participant| participant.deliver(envelope))
     }
 }
