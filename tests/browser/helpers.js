@@ -1,0 +1,140 @@
+// Shared fixtures and helpers for the ruang browser tests: open participants (one browser context each),
+// read getStats() through the page's test hook (window.ruang), and assert on media really flowing.
+import { test as base, expect } from '@playwright/test';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const ARTIFACTS = path.join(here, 'artifacts');
+mkdirSync(ARTIFACTS, { recursive: true });
+
+/** A fresh room name per test, so tests never see each other. */
+export function roomName(prefix = 't') {
+  return `${prefix}-${randomBytes(6).toString('hex')}`;
+}
+
+/**
+ * @typedef {{ page: import('@playwright/test').Page, context: import('@playwright/test').BrowserContext,
+ *   id: string, name: string }} Participant
+ */
+
+export const test = base.extend({
+  // eslint-disable-next-line no-empty-pattern
+  baseUrl: async ({}, use) => {
+    const url = process.env.RUANG_URL;
+    if (!url) throw new Error('RUANG_URL is not set: global-setup.js did not run');
+    await use(url);
+  },
+
+  /** open({ room, name, receiveOnly, mic, camera, viewport }) → a participant in the call */
+  join: async ({ browser, baseUrl }, use) => {
+    /** @type {import('@playwright/test').BrowserContext[]} */
+    const contexts = [];
+    /** uncaught exceptions and console errors of every participant's page: a test fails on any */
+    /** @type {string[]} */
+    const errors = [];
+    /**
+     * @param {{ room: string, name: string, receiveOnly?: boolean, mic?: boolean, camera?: boolean,
+     *   viewport?: { width: number, height: number }, url?: string }} o
+     * @returns {Promise<Participant>}
+     */
+    const join = async ({ room, name, receiveOnly = false, mic = true, camera = true, viewport, url = baseUrl }) => {
+      const context = await browser.newContext({ viewport: viewport ?? { width: 1000, height: 640 } });
+      contexts.push(context);
+      const page = await context.newPage();
+      page.on('pageerror', (err) => errors.push(`[${name}] page error: ${err.message}`));
+      page.on('console', (msg) => {
+        if (msg.type() === 'error') errors.push(`[${name}] console error: ${msg.text()}`);
+      });
+      await page.goto(`${url}r/${room}`);
+      await page.locator('#name-input').fill(name);
+      if (!receiveOnly) {
+        // wait for the preview to have both devices, then set the wanted state
+        await expect(page.locator('#prejoin-camera')).toHaveAttribute('aria-pressed', 'true');
+        await expect(page.locator('#prejoin-mic')).toHaveAttribute('aria-pressed', 'true');
+        if (!camera) await page.locator('#prejoin-camera').click();
+        if (!mic) await page.locator('#prejoin-mic').click();
+        await page.locator('#join-button').click();
+      } else {
+        await page.locator('#join-receive-only').click();
+      }
+      await expect(page.locator('#call')).toBeVisible();
+      const id = await page.evaluate(() => /** @type {any} */ (window).ruang.state.you);
+      expect(id).toMatch(/^[0-9a-f]{16}$/);
+      return { page, context, id, name };
+    };
+    await use(join);
+    for (const c of contexts) await c.close().catch(() => {});
+    expect(errors, 'errors in the pages').toEqual([]);
+  },
+});
+
+export { expect };
+
+/**
+ * Inbound media counters per remote participant, from getStats() on each RTCPeerConnection.
+ * @param {import('@playwright/test').Page} page
+ * @returns {Promise<Record<string, { framesDecoded: number, videoBytes: number, audioBytes: number, connection: string }>>}
+ */
+export function inboundStats(page) {
+  return page.evaluate(async () => {
+    /** @type {Record<string, any>} */
+    const out = {};
+    for (const [id, pc] of /** @type {any} */ (window).ruang.peers) {
+      const s = { framesDecoded: 0, videoBytes: 0, audioBytes: 0, connection: pc.connectionState };
+      (await pc.getStats()).forEach((/** @type {any} */ r) => {
+        if (r.type !== 'inbound-rtp') return;
+        if (r.kind === 'video') { s.framesDecoded += r.framesDecoded ?? 0; s.videoBytes += r.bytesReceived ?? 0; }
+        if (r.kind === 'audio') s.audioBytes += r.bytesReceived ?? 0;
+      });
+      out[id] = s;
+    }
+    return out;
+  });
+}
+
+/**
+ * Assert that video frames are being decoded and audio bytes arrive, and keep growing, from each of `from`.
+ * @param {Participant} p the receiving participant
+ * @param {Participant[]} from senders
+ * @param {{ audio?: boolean, video?: boolean }} [what]
+ */
+export async function expectMediaFrom(p, from, { audio = true, video = true } = {}) {
+  const ids = from.map((x) => x.id);
+  /** @type {Record<string, any>} */
+  let first = {};
+  await expect.poll(async () => {
+    first = await inboundStats(p.page);
+    return ids.every((id) => first[id] && (!video || first[id].framesDecoded > 0) && (!audio || first[id].audioBytes > 0));
+  }, { message: `${p.name} receives media from ${from.map((x) => x.name).join(', ')}`, timeout: 20_000 }).toBe(true);
+  await expect.poll(async () => {
+    const now = await inboundStats(p.page);
+    return ids.every((id) => (!video || now[id].framesDecoded > first[id].framesDecoded)
+      && (!audio || now[id].audioBytes > first[id].audioBytes));
+  }, { message: `${p.name}: media from ${from.map((x) => x.name).join(', ')} keeps flowing`, timeout: 10_000 }).toBe(true);
+}
+
+/**
+ * The tile of `id` in `p`'s page.
+ * @param {Participant} p
+ * @param {string} id
+ */
+export function tile(p, id) {
+  return p.page.locator(`.tile[data-peer-id="${id}"]`);
+}
+
+/** Remote tiles (everyone but me) in `p`'s page. @param {Participant} p */
+export function remoteTiles(p) {
+  return p.page.locator('.tile[data-local="false"]');
+}
+
+/**
+ * Save a screenshot into artifacts/.
+ * @param {import('@playwright/test').Page} page
+ * @param {string} name
+ */
+export async function shot(page, name) {
+  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
+}

@@ -1,0 +1,45 @@
+// Start and stop a ruang server process for tests. The binary comes from RUANG_BIN, else
+// ../../target/debug/ruang relative to this folder.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const RUANG_BIN = process.env.RUANG_BIN || path.resolve(here, '../../target/debug/ruang');
+
+/**
+ * @param {string[]} [extraArgs] e.g. ['--max-participants', '2']
+ * @returns {Promise<{ url: string, stop: () => Promise<void>, output: () => string }>}
+ */
+export async function startServer(extraArgs = []) {
+  if (!existsSync(RUANG_BIN)) throw new Error(`ruang binary not found at ${RUANG_BIN}: run "cargo build -p ruang" (run.sh does)`);
+  // the built-in STUN/TURN server gets a free port too, so several servers (and a developer's own) coexist
+  const child = spawn(RUANG_BIN, ['--listen', '127.0.0.1:0', '--turn-listen', '127.0.0.1:0', ...extraArgs], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn' },
+  });
+  let out = '';
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`ruang did not print its URL within 15 s:\n${out}`)), 15_000);
+    const onData = (/** @type {Buffer} */ d) => {
+      out += d.toString();
+      const m = /http:\/\/\S+/.exec(out);
+      if (m) { clearTimeout(timer); resolve(m[0].endsWith('/') ? m[0] : `${m[0]}/`); }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', (d) => { out += d.toString(); });
+    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`ruang exited early (${code}):\n${out}`)); });
+  });
+  child.removeAllListeners('exit');
+  return {
+    url,
+    output: () => out,
+    stop: () => new Promise((resolve) => {
+      if (child.exitCode !== null) { resolve(); return; }
+      const kill = setTimeout(() => child.kill('SIGKILL'), 8000);
+      child.once('exit', () => { clearTimeout(kill); resolve(); });
+      child.kill('SIGTERM');
+    }),
+  };
+}

@@ -1,0 +1,57 @@
+// audio-level.js — speaking detection from an audio track with a WebAudio AnalyserNode.
+// One shared AudioContext for the page; each watched track gets its own source + analyser, sampled on a
+// timer (not requestAnimationFrame, so it keeps working in a background tab). No DOM.
+
+/** @type {AudioContext | null} */
+let ctx = null;
+
+/** The shared AudioContext, created on first use (call from a user gesture to start it running). */
+export function audioContext() {
+  if (!ctx) {
+    const AC = window.AudioContext ?? /** @type {any} */ (window).webkitAudioContext;
+    if (!AC) return null;
+    ctx = new AC();
+  }
+  if (ctx.state === 'suspended') ctx.resume().catch(() => {});
+  return ctx;
+}
+
+const SPEAKING_LEVEL = 0.018; // RMS of the waveform in [-1, 1]
+const HOLD_MS = 450; // stay "speaking" this long after the level drops
+
+/**
+ * Watch `track` and report the level (0..1, RMS) and whether someone is speaking.
+ * @param {MediaStreamTrack} track an audio track
+ * @param {(speaking: boolean, level: number) => void} onChange called on every sample (~10/s)
+ * @returns {() => void} stop watching
+ */
+export function watchLevel(track, onChange) {
+  const ac = audioContext();
+  if (!ac || track.kind !== 'audio') return () => {};
+  let source;
+  try {
+    source = ac.createMediaStreamSource(new MediaStream([track]));
+  } catch {
+    return () => {};
+  }
+  const analyser = ac.createAnalyser();
+  analyser.fftSize = 2048; // ~43 ms of signal per sample: catches short sounds between two samples
+  analyser.smoothingTimeConstant = 0.3;
+  source.connect(analyser);
+  const buf = new Float32Array(analyser.fftSize);
+  let lastLoud = 0;
+  const timer = setInterval(() => {
+    if (track.readyState !== 'live') return;
+    analyser.getFloatTimeDomainData(buf);
+    let sum = 0;
+    for (let i = 0; i < buf.length; i++) sum += buf[i] * buf[i];
+    const rms = Math.sqrt(sum / buf.length);
+    const now = performance.now();
+    if (rms > SPEAKING_LEVEL && track.enabled) lastLoud = now;
+    onChange(now - lastLoud < HOLD_MS, track.enabled ? rms : 0);
+  }, 100);
+  return () => {
+    clearInterval(timer);
+    try { source.disconnect(); analyser.disconnect(); } catch { /* already gone */ }
+  };
+}

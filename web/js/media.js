@@ -1,0 +1,243 @@
+// media.js — local capture: microphone, camera and screen share tracks, device choice and its memory.
+//
+// Owns every local MediaStreamTrack. The rest of the client asks `videoTrack`/`audioTrack` for what to send
+// and listens for `change` ({kind: 'audio' | 'video'}) to re-attach tracks (RTCRtpSender.replaceTrack).
+// No DOM, no networking.
+//
+// Rules: the microphone is muted by disabling its track (instant unmute); the camera is turned off by
+// stopping its track (the camera light goes off) and restarted on demand; a screen share replaces the camera
+// in the video sender and ends either from our button or from the browser's own "stop sharing" (`ended`).
+
+const STORE_MIC = 'ruang.mic';
+const STORE_CAMERA = 'ruang.camera';
+
+/** @typedef {import('./signaling.js').MediaState} MediaState */
+
+/** @param {string} key */
+function load(key) {
+  try { return localStorage.getItem(key) || ''; } catch { return ''; }
+}
+/** @param {string} key @param {string} value */
+function save(key, value) {
+  try { localStorage.setItem(key, value); } catch { /* private mode */ }
+}
+
+/**
+ * A human message for a getUserMedia / getDisplayMedia failure.
+ * @param {unknown} err
+ * @param {string} what e.g. "camera"
+ */
+export function describeMediaError(err, what) {
+  const name = err instanceof Error || err instanceof DOMException ? err.name : '';
+  switch (name) {
+    case 'NotAllowedError': case 'SecurityError': return `Permission to use the ${what} was denied.`;
+    case 'NotFoundError': case 'OverconstrainedError': return `No ${what} was found.`;
+    case 'NotReadableError': case 'AbortError': return `The ${what} is in use by another application.`;
+    default: return `The ${what} could not be started.`;
+  }
+}
+
+export class LocalMedia extends EventTarget {
+  constructor() {
+    super();
+    /** @type {MediaStreamTrack | null} */ this.micTrack = null;
+    /** @type {MediaStreamTrack | null} */ this.cameraTrack = null;
+    /** @type {MediaStreamTrack | null} */ this.screenTrack = null;
+    this.micDeviceId = load(STORE_MIC);
+    this.cameraDeviceId = load(STORE_CAMERA);
+    /** whether the camera should come back after a screen share */ this.cameraBeforeShare = false;
+  }
+
+  /** The microphone is sending. */
+  get micOn() { return !!this.micTrack && this.micTrack.enabled && this.micTrack.readyState === 'live'; }
+  /** The camera is sending (not while the screen is shared instead). */
+  get cameraOn() { return !!this.cameraTrack && this.cameraTrack.readyState === 'live' && !this.screenTrack; }
+  get sharing() { return !!this.screenTrack; }
+
+  /** @returns {MediaStreamTrack | null} what the audio sender should send */
+  get audioTrack() { return this.micTrack; }
+  /** @returns {MediaStreamTrack | null} what the video sender should send */
+  get videoTrack() { return this.screenTrack ?? (this.cameraOn ? this.cameraTrack : null); }
+
+  /** @returns {MediaState} */
+  get state() { return { audio: this.micOn, video: this.cameraOn, screen: this.sharing }; }
+
+  /** @returns {MediaStreamConstraints['audio']} */
+  micConstraints() {
+    return {
+      ...(this.micDeviceId ? { deviceId: { exact: this.micDeviceId } } : {}),
+      echoCancellation: true, noiseSuppression: true, autoGainControl: true,
+    };
+  }
+
+  /** @returns {MediaStreamConstraints['video']} */
+  cameraConstraints() {
+    return {
+      ...(this.cameraDeviceId ? { deviceId: { exact: this.cameraDeviceId } } : {}),
+      width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 24, max: 30 },
+    };
+  }
+
+  /**
+   * Start microphone and/or camera with one permission prompt where possible. Errors per device are
+   * returned, not thrown, so the caller can offer a receive-only join.
+   * @param {{ audio: boolean, video: boolean }} want
+   * @returns {Promise<{ audioError?: string, videoError?: string }>}
+   */
+  async start(want) {
+    /** @type {{ audioError?: string, videoError?: string }} */
+    const result = {};
+    if (!navigator.mediaDevices?.getUserMedia) {
+      if (want.audio) result.audioError = 'This browser cannot capture audio here (a secure origin is needed).';
+      if (want.video) result.videoError = 'This browser cannot capture video here (a secure origin is needed).';
+      return result;
+    }
+    if (want.audio && want.video && !this.micTrack && !this.cameraTrack) {
+      try {
+        const s = await navigator.mediaDevices.getUserMedia({ audio: this.micConstraints(), video: this.cameraConstraints() });
+        this.setMic(s.getAudioTracks()[0] ?? null);
+        this.setCamera(s.getVideoTracks()[0] ?? null);
+        return result;
+      } catch { /* fall through: try each device alone to learn which one fails */ }
+    }
+    if (want.audio && !this.micTrack) {
+      try { await this.startMic(); } catch (e) { result.audioError = describeMediaError(e, 'microphone'); }
+    }
+    if (want.video && !this.cameraTrack) {
+      try { await this.startCamera(); } catch (e) { result.videoError = describeMediaError(e, 'camera'); }
+    }
+    return result;
+  }
+
+  /** (Re)start the microphone on the chosen device. Keeps the muted state. */
+  async startMic() {
+    const wasEnabled = this.micTrack ? this.micTrack.enabled : true;
+    const s = await navigator.mediaDevices.getUserMedia({ audio: this.micConstraints() });
+    const track = s.getAudioTracks()[0];
+    track.enabled = wasEnabled;
+    this.setMic(track);
+  }
+
+  /** Start (or restart, after a device change) the camera. */
+  async startCamera() {
+    const s = await navigator.mediaDevices.getUserMedia({ video: this.cameraConstraints() });
+    this.setCamera(s.getVideoTracks()[0]);
+  }
+
+  /** Turn the camera off and release it. */
+  stopCamera() {
+    this.setCamera(null);
+  }
+
+  /**
+   * Mute or unmute; starts the microphone if there is none yet.
+   * @param {boolean} on
+   */
+  async setMicEnabled(on) {
+    if (on && !this.micTrack) {
+      await this.startMic();
+      if (this.micTrack) /** @type {MediaStreamTrack} */ (this.micTrack).enabled = true;
+      this.emit('audio');
+      return;
+    }
+    if (this.micTrack) this.micTrack.enabled = on;
+    this.emit('audio');
+  }
+
+  /** @param {boolean} on */
+  async setCameraEnabled(on) {
+    if (on) {
+      if (this.sharing) { this.cameraBeforeShare = true; return; }
+      if (!this.cameraOn) await this.startCamera();
+    } else {
+      if (this.sharing) this.cameraBeforeShare = false;
+      this.stopCamera();
+    }
+  }
+
+  /** Share a screen, window or tab; it replaces the camera until it stops. */
+  async startScreen() {
+    if (this.screenTrack) return;
+    if (!navigator.mediaDevices?.getDisplayMedia) throw new Error('Screen sharing is not supported by this browser.');
+    const s = await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: { ideal: 15, max: 30 } }, audio: false });
+    const track = s.getVideoTracks()[0];
+    if ('contentHint' in track) track.contentHint = 'detail';
+    this.cameraBeforeShare = this.cameraOn;
+    this.screenTrack = track;
+    track.addEventListener('ended', () => { if (this.screenTrack === track) this.stopScreen(); });
+    // the camera stays captured only if it was on; it is not sent while sharing
+    if (this.cameraTrack) { this.cameraTrack.stop(); this.cameraTrack = null; }
+    this.emit('video');
+  }
+
+  /** Stop sharing and return to the camera if it was on before. */
+  async stopScreen() {
+    const track = this.screenTrack;
+    if (!track) return;
+    this.screenTrack = null;
+    track.stop();
+    if (this.cameraBeforeShare) {
+      try { await this.startCamera(); return; } catch (e) { console.warn('ruang: camera did not come back', e); }
+    }
+    this.emit('video');
+  }
+
+  /** @param {string} deviceId */
+  async switchMic(deviceId) {
+    this.micDeviceId = deviceId;
+    save(STORE_MIC, deviceId);
+    if (this.micTrack) await this.startMic();
+  }
+
+  /** @param {string} deviceId */
+  async switchCamera(deviceId) {
+    this.cameraDeviceId = deviceId;
+    save(STORE_CAMERA, deviceId);
+    if (this.cameraTrack && this.cameraTrack.readyState === 'live') await this.startCamera();
+  }
+
+  /** @returns {Promise<{ mics: MediaDeviceInfo[], cameras: MediaDeviceInfo[] }>} */
+  async devices() {
+    if (!navigator.mediaDevices?.enumerateDevices) return { mics: [], cameras: [] };
+    const all = await navigator.mediaDevices.enumerateDevices();
+    return {
+      mics: all.filter((d) => d.kind === 'audioinput' && d.deviceId),
+      cameras: all.filter((d) => d.kind === 'videoinput' && d.deviceId),
+    };
+  }
+
+  /** Release everything. */
+  stopAll() {
+    for (const t of [this.micTrack, this.cameraTrack, this.screenTrack]) t?.stop();
+    this.micTrack = this.cameraTrack = this.screenTrack = null;
+  }
+
+  /** @private @param {MediaStreamTrack | null} track */
+  setMic(track) {
+    const old = this.micTrack;
+    this.micTrack = track;
+    if (old && old !== track) old.stop();
+    if (track) {
+      const id = track.getSettings().deviceId;
+      if (id && !this.micDeviceId) this.micDeviceId = id;
+      track.addEventListener('ended', () => { if (this.micTrack === track) { this.micTrack = null; this.emit('audio'); } });
+    }
+    this.emit('audio');
+  }
+
+  /** @private @param {MediaStreamTrack | null} track */
+  setCamera(track) {
+    const old = this.cameraTrack;
+    this.cameraTrack = track;
+    if (old && old !== track) old.stop();
+    if (track) {
+      const id = track.getSettings().deviceId;
+      if (id && !this.cameraDeviceId) this.cameraDeviceId = id;
+      track.addEventListener('ended', () => { if (this.cameraTrack === track) { this.cameraTrack = null; this.emit('video'); } });
+    }
+    this.emit('video');
+  }
+
+  /** @private @param {'audio' | 'video'} kind */
+  emit(kind) { this.dispatchEvent(new CustomEvent('change', { detail: { kind } })); }
+}

@@ -1,0 +1,126 @@
+// dom.js — the only DOM construction helper of the client.
+//
+// Rule for the whole client: text that comes from outside (display names, chat, file names, server messages)
+// is only ever put into the page as text nodes or `textContent`. Nothing in web/ assigns `innerHTML`,
+// `outerHTML` or calls `insertAdjacentHTML`/`document.write`; build elements with `h()` instead.
+
+/**
+ * @typedef {string | number | Node | null | undefined | false} Child
+ */
+
+/**
+ * Create an element. `attrs` keys:
+ *  - `class`: class name string;  `dataset`: object of data-* values;  `style`: object of CSS properties;
+ *  - `on<event>` with a function: event listener (e.g. `onclick`);
+ *  - `text`: textContent;  boolean `true`/`false`: attribute present / absent;
+ *  - anything else: set as attribute (string-converted).
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
+ * @param {Record<string, any>} [attrs]
+ * @param {...(Child | Child[])} children
+ * @returns {HTMLElementTagNameMap[K]}
+ */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  applyAttrs(el, attrs);
+  append(el, children);
+  return el;
+}
+
+/**
+ * @param {Element} el
+ * @param {Record<string, any>} attrs
+ */
+function applyAttrs(el, attrs) {
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null) continue;
+    if (key === 'class') el.setAttribute('class', String(value));
+    else if (key === 'text') el.textContent = String(value);
+    else if (key === 'dataset') for (const [k, v] of Object.entries(value)) /** @type {HTMLElement} */ (el).dataset[k] = String(v);
+    else if (key === 'style') {
+      const style = /** @type {HTMLElement} */ (el).style;
+      for (const [k, v] of Object.entries(value)) {
+        if (k.startsWith('--')) style.setProperty(k, String(v));
+        else /** @type {any} */ (style)[k] = v;
+      }
+    }
+    else if (key.startsWith('on') && typeof value === 'function') el.addEventListener(key.slice(2), value);
+    else if (value === true) el.setAttribute(key, '');
+    else if (value === false) el.removeAttribute(key);
+    else el.setAttribute(key, String(value));
+  }
+}
+
+/**
+ * Append children (strings become text nodes, never HTML).
+ * @param {Node} parent
+ * @param {(Child | Child[])[]} children
+ */
+export function append(parent, children) {
+  for (const child of children.flat(Infinity)) {
+    if (child === null || child === undefined || child === false) continue;
+    parent.appendChild(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+}
+
+/**
+ * Replace all children of `parent`.
+ * @param {Node} parent
+ * @param {...(Child | Child[])} children
+ */
+export function replaceChildren(parent, ...children) {
+  while (parent.firstChild) parent.removeChild(parent.firstChild);
+  append(parent, children);
+}
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+/**
+ * Create an SVG element (icons). Attributes are set verbatim.
+ * @param {string} tag
+ * @param {Record<string, string | number>} [attrs]
+ * @param {...SVGElement} children
+ * @returns {SVGElement}
+ */
+export function svg(tag, attrs = {}, ...children) {
+  const el = /** @type {SVGElement} */ (document.createElementNS(SVG_NS, tag));
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+  for (const c of children) el.appendChild(c);
+  return el;
+}
+
+/**
+ * Initials for an avatar: first letters of the first two words, upper-cased.
+ * @param {string} name
+ * @returns {string}
+ */
+export function initials(name) {
+  const words = name.trim().split(/\s+/u).filter(Boolean);
+  const letters = words.slice(0, 2).map((w) => Array.from(w)[0] ?? '');
+  return letters.join('').toLocaleUpperCase() || '?';
+}
+
+/**
+ * A stable, calm hue for an id (avatar colour).
+ * @param {string} id
+ * @returns {number} hue in degrees
+ */
+export function hueFor(id) {
+  let x = 0;
+  for (let i = 0; i < id.length; i++) x = (x * 31 + id.charCodeAt(i)) >>> 0;
+  return x % 360;
+}
+
+/**
+ * Human-readable byte count.
+ * @param {number} n
+ * @returns {string}
+ */
+export function formatBytes(n) {
+  if (n < 1024) return `${n} B`;
+  const units = ['KB', 'MB', 'GB', 'TB'];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) { v /= 1024; i++; }
+  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
+}

@@ -1,0 +1,270 @@
+// tiles.js — the video grid: one tile per participant (ours first), with name, mute / camera-off /
+// screen indicators, speaking ring, connection-quality hint and initials when no video is shown.
+// The grid picks the column count that gives the largest tiles for the space it has (see layout()).
+//
+// Stable attributes for tests and styling, on every `.tile`:
+//   data-peer-id, data-local, data-muted, data-camera-off, data-screen, data-speaking, data-quality
+
+import { h, initials, hueFor } from './dom.js';
+import { icon } from './icons.js';
+import { watchLevel } from '../audio-level.js';
+
+/** @typedef {import('../signaling.js').MediaState} MediaState */
+/** @typedef {import('../quality.js').Quality} Quality */
+
+const DEFAULT_GAP = 10;
+const MIN_TILE_W = 150;
+
+const QUALITY_TEXT = { good: 'good', fair: 'fair', poor: 'poor', unknown: 'measuring' };
+
+export class Tile {
+  /**
+   * @param {{ id: string, name: string, local: boolean }} init
+   */
+  constructor({ id, name, local }) {
+    this.id = id;
+    this.local = local;
+    this.name = name;
+    /** @type {MediaState} */ this.media = { audio: false, video: false, screen: false };
+    /** @type {(() => void) | null} */ this.stopLevel = null;
+    /** @type {MediaStreamTrack | null} */ this.levelTrack = null;
+
+    this.video = h('video', { autoplay: true, playsinline: true, 'aria-hidden': 'true' });
+    this.video.muted = true; // audio plays through this.audio (remote) or not at all (local)
+    this.video.playsInline = true;
+    this.audio = local ? null : h('audio', { autoplay: true });
+    this.initialsEl = h('span', { class: 'avatar-text', text: initials(name) });
+    this.avatar = h('div', { class: 'avatar', style: { '--hue': String(hueFor(id)) } }, this.initialsEl);
+    this.nameEl = h('span', { class: 'tile-name' });
+    this.micEl = h('span', { class: 'tile-mic', title: 'Microphone off', role: 'img', 'aria-label': 'Microphone off' }, icon('mic-off'));
+    this.camEl = h('span', { class: 'tile-cam', title: 'Camera off', role: 'img', 'aria-label': 'Camera off' }, icon('camera-off'));
+    this.qualityEl = h('span', { class: 'tile-quality', role: 'img' },
+      h('span', { class: 'bar b1' }), h('span', { class: 'bar b2' }), h('span', { class: 'bar b3' }));
+    this.screenEl = h('span', { class: 'tile-screen' }, icon('screen'), h('span', { text: local ? 'You are presenting' : 'Presenting' }));
+    this.el = h('div', {
+      class: 'tile', role: 'group',
+      dataset: { peerId: id, local: String(local), muted: 'true', cameraOff: 'true', screen: 'false', speaking: 'false', quality: 'unknown' },
+    },
+    this.video, this.avatar, this.audio,
+    h('div', { class: 'tile-top' }, this.screenEl, local ? null : this.qualityEl),
+    h('div', { class: 'tile-bar' }, this.micEl, this.camEl, this.nameEl));
+    this.setName(name);
+    this.setQuality('unknown');
+  }
+
+  /** @param {string} name */
+  setName(name) {
+    this.name = name;
+    this.nameEl.textContent = this.local ? `${name} (you)` : name;
+    this.initialsEl.textContent = initials(name);
+    this.el.setAttribute('aria-label', this.local ? `${name} (you)` : name);
+  }
+
+  /**
+   * Show a stream. Remote audio goes to the hidden audio element; the speaking detector follows the audio track.
+   * @param {MediaStream | null} stream
+   */
+  setStream(stream) {
+    if (this.video.srcObject !== stream) {
+      this.video.srcObject = stream;
+      if (stream) this.video.play().catch(() => {});
+    }
+    if (this.audio && this.audio.srcObject !== stream) {
+      this.audio.srcObject = stream;
+      if (stream) this.audio.play().catch(() => this.el.dispatchEvent(new CustomEvent('autoplay-blocked', { bubbles: true })));
+    }
+    this.watchAudio(stream?.getAudioTracks()[0] ?? null);
+  }
+
+  /** @param {MediaStreamTrack | null} track */
+  watchAudio(track) {
+    if (track === this.levelTrack) return;
+    this.stopLevel?.();
+    this.stopLevel = null;
+    this.levelTrack = track;
+    this.el.dataset.speaking = 'false';
+    if (track) {
+      this.stopLevel = watchLevel(track, (speaking) => {
+        const v = String(speaking && this.media.audio);
+        if (this.el.dataset.speaking !== v) this.el.dataset.speaking = v;
+      });
+    }
+  }
+
+  /** @param {MediaState} media */
+  setMedia(media) {
+    this.media = { ...media };
+    const d = this.el.dataset;
+    d.muted = String(!media.audio);
+    d.cameraOff = String(!media.video);
+    d.screen = String(media.screen);
+    d.showVideo = String(media.video || media.screen);
+    if (!media.audio) d.speaking = 'false';
+    this.video.classList.toggle('mirror', this.local && !media.screen);
+    this.micEl.hidden = media.audio;
+    this.camEl.hidden = media.video || media.screen;
+  }
+
+  /** @param {Quality} q @param {string} [detail] */
+  setQuality(q, detail = '') {
+    this.el.dataset.quality = q;
+    const label = `Connection ${QUALITY_TEXT[q]}${detail ? ` (${detail})` : ''}`;
+    this.qualityEl.setAttribute('aria-label', label);
+    this.qualityEl.title = label;
+  }
+
+  /** Retry playback after a user gesture (autoplay policy). */
+  resume() {
+    this.video.play().catch(() => {});
+    this.audio?.play().catch(() => {});
+  }
+
+  destroy() {
+    this.stopLevel?.();
+    this.video.srcObject = null;
+    if (this.audio) this.audio.srcObject = null;
+    this.el.remove();
+  }
+}
+
+export class TileGrid {
+  /** @param {HTMLElement} el the grid container */
+  constructor(el) {
+    this.el = el;
+    /** @type {Map<string, Tile>} */ this.tiles = new Map();
+    this.observer = new ResizeObserver(() => this.layout());
+    this.observer.observe(el);
+  }
+
+  /**
+   * @param {{ id: string, name: string, local: boolean, media: MediaState }} init
+   * @returns {Tile}
+   */
+  add(init) {
+    this.remove(init.id);
+    const tile = new Tile(init);
+    tile.setMedia(init.media);
+    this.tiles.set(init.id, tile);
+    this.el.appendChild(tile.el);
+    this.layout();
+    return tile;
+  }
+
+  /** @param {string} id */
+  get(id) { return this.tiles.get(id); }
+
+  /** @param {string} id */
+  remove(id) {
+    const t = this.tiles.get(id);
+    if (!t) return;
+    t.destroy();
+    this.tiles.delete(id);
+    this.layout();
+  }
+
+  clear() {
+    for (const id of [...this.tiles.keys()]) this.remove(id);
+  }
+
+  /**
+   * Update a participant's media state; a remote screen share changes the layout (spotlight).
+   * @param {string} id
+   * @param {MediaState} media
+   */
+  setMedia(id, media) {
+    const t = this.tiles.get(id);
+    if (!t) return;
+    const was = t.media.screen;
+    t.setMedia(media);
+    if (was !== media.screen) this.layout();
+  }
+
+  /**
+   * Lay the tiles out. Normally a grid whose column count (and, on portrait screens, tile shape) gives
+   * the largest tiles: 16:9 on landscape screens, 4:3, square or 3:4 on portrait ones. While someone else
+   * shares a screen, that tile takes the stage (spotlight) and the others line up beside or below it.
+   */
+  layout() {
+    const n = Math.max(1, this.tiles.size);
+    const cs = getComputedStyle(this.el);
+    const pad = parseFloat(cs.paddingLeft) || 0;
+    const gap = parseFloat(cs.columnGap) || DEFAULT_GAP;
+    const w = this.el.clientWidth - 2 * pad;
+    const hgt = this.el.clientHeight - 2 * pad;
+    this.el.dataset.count = String(this.tiles.size);
+    if (w <= 0 || hgt <= 0) return;
+    const portrait = hgt > w * 1.1;
+    const spot = n > 1 ? [...this.tiles.values()].find((t) => !t.local && t.media.screen) : undefined;
+    this.el.classList.toggle('spotlight', !!spot);
+    this.el.classList.toggle('portrait', portrait);
+    for (const t of this.tiles.values()) {
+      t.el.classList.toggle('spot', t === spot);
+      t.el.style.gridRow = '';
+      t.el.style.gridColumn = '';
+    }
+    if (spot) {
+      this.spotlight(spot, { w, hgt, gap, portrait });
+      return;
+    }
+    const aspects = portrait ? [4 / 3, 1, 3 / 4] : [16 / 9];
+    let best = { cols: 1, tileW: 0, aspect: aspects[0], area: 0 };
+    for (const aspect of aspects) {
+      for (let cols = 1; cols <= n; cols++) {
+        const rows = Math.ceil(n / cols);
+        const tileW = Math.min((w - gap * (cols - 1)) / cols, ((hgt - gap * (rows - 1)) / rows) * aspect);
+        const area = (tileW * tileW) / aspect;
+        // near-ties go to more columns: a 2×2 grid reads better than a tall stack
+        if (area > best.area * 1.03 || (area > best.area * 0.97 && cols > best.cols)) best = { cols, tileW, aspect, area };
+      }
+    }
+    // On small screens with many people, keep tiles readable and let the grid scroll instead.
+    if (best.tileW < MIN_TILE_W) {
+      const cols = Math.max(1, Math.floor((w + gap) / (MIN_TILE_W + gap)));
+      best = { cols, tileW: Math.min(MIN_TILE_W, (w - gap * (cols - 1)) / cols), aspect: best.aspect, area: 0 };
+    }
+    this.el.style.setProperty('--cols', String(best.cols));
+    this.el.style.setProperty('--tile-w', `${Math.floor(best.tileW)}px`);
+    this.el.style.setProperty('--tile-h', `${Math.floor(best.tileW / best.aspect)}px`);
+  }
+
+  /**
+   * Spotlight layout. Landscape: the shared screen on the left at full height, the others in a column on
+   * the right. Portrait: the screen on top across the width, the others two by two below (scrolling).
+   * @private
+   * @param {Tile} spot
+   * @param {{ w: number, hgt: number, gap: number, portrait: boolean }} box
+   */
+  spotlight(spot, { w, hgt, gap, portrait }) {
+    const others = [...this.tiles.values()].filter((t) => t !== spot);
+    const style = this.el.style;
+    if (portrait) {
+      const tileW = (w - gap) / 2;
+      style.setProperty('--cols', '2');
+      style.setProperty('--tile-w', `${Math.floor(tileW)}px`);
+      style.setProperty('--tile-h', `${Math.floor(tileW * 0.75)}px`);
+      style.setProperty('--spot-h', `${Math.floor(Math.min(hgt * 0.55, w * 0.75))}px`);
+      spot.el.style.gridColumn = '1 / -1';
+      spot.el.style.gridRow = '1';
+      return;
+    }
+    const k = others.length;
+    let sideW = Math.min(280, w * 0.22);
+    const sideH = Math.min((sideW * 9) / 16, (hgt - gap * (k - 1)) / k);
+    sideW = (sideH * 16) / 9;
+    style.setProperty('--main-w', `${Math.floor(w - gap - sideW)}px`);
+    style.setProperty('--side-w', `${Math.floor(sideW)}px`);
+    style.setProperty('--side-h', `${Math.floor(sideH)}px`);
+    style.setProperty('--side-rows', String(k));
+    spot.el.style.gridColumn = '1';
+    spot.el.style.gridRow = '1 / -1';
+    others.forEach((t, i) => {
+      t.el.style.gridColumn = '2';
+      t.el.style.gridRow = String(i + 2);
+    });
+  }
+
+  destroy() {
+    this.observer.disconnect();
+    this.clear();
+  }
+}
