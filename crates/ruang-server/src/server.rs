@@ -46,7 +46,10 @@ pub async fn serve(
     config.validate()?;
     let grace = Duration::from_millis(config.shutdown_grace_ms);
     let turn = match config.turn.enabled {
-        true => Some(ruang_turn::start(&config.turn, listener.local_addr()?.ip()).await?),
+        true => {
+            let acceptor = tls.as_ref().map(|tls| tls.acceptor.clone());
+            Some(ruang_turn::start(&config.turn, listener.local_addr()?.ip(), acceptor).await?)
+        }
         false => None,
     };
     let state = AppState::new(config, turn.as_ref(), shutdown.clone());

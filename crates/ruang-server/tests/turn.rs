@@ -122,6 +122,35 @@ async fn allocations_beyond_the_participants_quota_are_refused() {
     assert!(!ok && output.contains("486"), "{output}");
 }
 
+#[tokio::test]
+async fn turn_over_tls_allocates_and_relays() {
+    let tls_port = free_port();
+    let _server = TestServer::with(|c| {
+        c.turn.enabled = true;
+        c.turn.listen = Some("127.0.0.1:0".parse().unwrap());
+        c.turn.secret = Some(SECRET.to_owned());
+        c.turn.tls_listen = Some(SocketAddr::from(([127, 0, 0, 1], tls_port)));
+        c.tls.self_signed = true;
+    })
+    .await;
+    // The page itself is on HTTPS here, so mint the participant's credential as the server would.
+    let credential = TurnSecret::new(SECRET).issue("0123456789abcdef", now_secs(), 600);
+    let tls = Turn { port: tls_port, username: credential.username, password: credential.password };
+    // -S: TLS; -t: over TCP; -y: two clients relaying to each other.
+    let (ok, output) = uclient(&tls, &["-S", "-t", "-y"]).await;
+    let received: u64 = output
+        .lines()
+        .filter_map(|l| l.split("tot_recv_msgs=").nth(1))
+        .filter_map(|rest| rest.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok())
+        .max()
+        .unwrap_or(0);
+    assert!(ok && received > 0, "received {received}:\n{output}");
+}
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+}
+
 fn free_port() -> u16 {
     for _ in 0..50 {
         let udp = UdpSocket::bind("127.0.0.1:0").unwrap();

@@ -9,6 +9,7 @@ mod filter;
 mod peers;
 mod quota;
 mod server;
+mod tls;
 
 pub use credentials::{CredentialError, TurnCredential, TurnSecret};
 pub use peers::{PeerPolicy, is_public};

@@ -11,6 +11,7 @@ use secrecy::SecretString;
 use serde::Deserialize;
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::mpsc;
+use tokio_rustls::TlsAcceptor;
 
 use crate::TurnSecret;
 use crate::filter::PeerFilter;
@@ -41,6 +42,10 @@ pub struct TurnConfig {
     pub realm: String,
     /// Live relay allocations one participant may hold.
     pub allocations_per_participant: usize,
+    /// Address for TURN over TLS (`turns:`, usually port 5349); needs the server's TLS certificate.
+    pub tls_listen: Option<SocketAddr>,
+    /// Host name for `turns:` URLs, matching the certificate [default: the public IP].
+    pub tls_host: Option<String>,
 }
 
 impl Default for TurnConfig {
@@ -55,6 +60,8 @@ impl Default for TurnConfig {
             secret: None,
             realm: "ruang".to_owned(),
             allocations_per_participant: 10,
+            tls_listen: None,
+            tls_host: None,
         }
     }
 }
@@ -76,6 +83,9 @@ pub enum TurnError {
     /// No random source for the secret.
     #[error("no random source for the TURN secret")]
     Random,
+    /// TURN over TLS was asked for without a certificate.
+    #[error("TURN over TLS needs the server's TLS certificate (--tls-cert/--tls-key or --tls-self-signed)")]
+    TlsWithoutCertificate,
 }
 
 /// A running STUN/TURN server; dropping it stops it.
@@ -89,6 +99,17 @@ pub struct RunningTurn {
     pub public_ip: IpAddr,
     /// The secret credentials are signed with.
     pub secret: TurnSecret,
+    /// Where TURN over TLS listens, and the host name for its URL.
+    pub tls: Option<(SocketAddr, String)>,
+    tls_task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for RunningTurn {
+    fn drop(&mut self) {
+        if let Some(task) = self.tls_task.take() {
+            task.abort();
+        }
+    }
 }
 
 impl RunningTurn {
@@ -100,17 +121,18 @@ impl RunningTurn {
     /// The TURN URLs for clients: over UDP, then over TCP for networks that block UDP.
     pub fn turn_urls(&self) -> Vec<String> {
         let host = self.host();
-        vec![
+        let mut urls = vec![
             format!("turn:{host}:{}?transport=udp", self.udp.port()),
             format!("turn:{host}:{}?transport=tcp", self.tcp.port()),
-        ]
+        ];
+        if let Some((addr, tls_host)) = &self.tls {
+            urls.push(format!("turns:{tls_host}:{}?transport=tcp", addr.port()));
+        }
+        urls
     }
 
     fn host(&self) -> String {
-        match self.public_ip {
-            IpAddr::V4(v4) => v4.to_string(),
-            IpAddr::V6(v6) => format!("[{v6}]"),
-        }
+        host_of(self.public_ip)
     }
 }
 
@@ -137,8 +159,13 @@ impl AuthHandler for RestAuth {
     }
 }
 
-/// Starts the server. `default_ip` is the HTTP listen address's IP, used when `config.listen` is unset.
-pub async fn start(config: &TurnConfig, default_ip: IpAddr) -> Result<RunningTurn, TurnError> {
+/// Starts the server. `default_ip` is the HTTP listen address's IP, used when `config.listen` is unset;
+/// `tls` is the server's certificate, needed for TURN over TLS.
+pub async fn start(
+    config: &TurnConfig,
+    default_ip: IpAddr,
+    tls: Option<TlsAcceptor>,
+) -> Result<RunningTurn, TurnError> {
     if config.relay_port_min > config.relay_port_max {
         return Err(TurnError::EmptyPortRange);
     }
@@ -185,13 +212,43 @@ pub async fn start(config: &TurnConfig, default_ip: IpAddr) -> Result<RunningTur
         }),
     });
     tracing::info!(port = udp_addr.port(), %public_ip, "STUN/TURN listening on UDP and TCP");
-    Ok(RunningTurn { _server: server, udp: udp_addr, tcp: tcp_addr, public_ip, secret })
+    let (tls, tls_task) = match (config.tls_listen, tls) {
+        (Some(addr), Some(acceptor)) => {
+            let listener = TcpListener::bind(addr).await.map_err(|source| TurnError::Bind { addr, source })?;
+            let addr = listener.local_addr().map_err(|source| TurnError::Bind { addr, source })?;
+            let local_tcp = SocketAddr::new(loopback_of(tcp_addr.ip()), tcp_addr.port());
+            let task = tokio::spawn(crate::tls::serve(listener, acceptor, local_tcp));
+            let host = config.tls_host.clone().unwrap_or_else(|| host_of(public_ip));
+            tracing::info!(port = addr.port(), "TURN over TLS listening");
+            (Some((addr, host)), Some(task))
+        }
+        (Some(_), None) => return Err(TurnError::TlsWithoutCertificate),
+        (None, _) => (None, None),
+    };
+    Ok(RunningTurn { _server: server, udp: udp_addr, tcp: tcp_addr, public_ip, secret, tls, tls_task })
 }
 
 /// Takes closed allocations off the quota until the server is dropped.
 async fn forget_closed(mut closures: mpsc::Receiver<medea_turn::AllocationInfo>, quota: Arc<Quota>) {
     while let Some(info) = closures.recv().await {
         quota.closed(info.username.name(), info.five_tuple.src_addr);
+    }
+}
+
+/// An IP address as the host part of a URL.
+fn host_of(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => format!("[{v6}]"),
+    }
+}
+
+/// Where to reach a listener bound to `ip` from this machine: loopback for a wildcard address.
+fn loopback_of(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(v4) if v4.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(v6) if v6.is_unspecified() => IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
+        other => other,
     }
 }
 

@@ -96,6 +96,12 @@ pub struct Args {
     /// Shared secret for TURN credentials [default: random at each start]; keep it out of shell history.
     #[arg(long, env = "RUANG_TURN_SECRET", value_name = "SECRET", hide_env_values = true)]
     turn_secret: Option<String>,
+    /// Address for TURN over TLS (turns:), e.g. 0.0.0.0:5349; uses the HTTPS certificate.
+    #[arg(long, env = "RUANG_TURN_TLS_LISTEN", value_name = "ADDR")]
+    turn_tls_listen: Option<SocketAddr>,
+    /// Host name in turns: URLs, matching the certificate [default: the TURN public IP].
+    #[arg(long, env = "RUANG_TURN_TLS_HOST", value_name = "NAME")]
+    turn_tls_host: Option<String>,
     /// Lifetime of each participant's TURN credential, in seconds; renewed before it expires [default: 600].
     #[arg(long, env = "RUANG_TURN_CREDENTIAL_TTL_SECS", value_name = "SECS")]
     turn_credential_ttl_secs: Option<u64>,
@@ -157,6 +163,8 @@ impl Args {
         set(&mut turn.public_ip, &self.turn_public_ip.map(Some));
         set(&mut turn.secret, &self.turn_secret.clone().map(Some));
         turn.allow_private_peers |= self.turn_allow_private_peers;
+        set(&mut turn.tls_listen, &self.turn_tls_listen.map(Some));
+        set(&mut turn.tls_host, &self.turn_tls_host.clone().map(Some));
         let tls = &mut config.tls;
         set(&mut tls.cert, &self.tls_cert.clone().map(Some));
         set(&mut tls.key, &self.tls_key.clone().map(Some));
