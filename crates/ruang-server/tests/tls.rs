@@ -81,6 +81,96 @@ async fn a_plain_client_cannot_talk_to_a_tls_port() {
     std::fs::remove_dir_all(files.dir).unwrap();
 }
 
+/// Accepts exactly the certificate with the given SHA-256 fingerprint, as a person comparing the printed
+/// fingerprint with the browser's warning would.
+#[derive(Debug)]
+struct PinnedFingerprint(String);
+
+impl rustls::client::danger::ServerCertVerifier for PinnedFingerprint {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp: &[u8],
+        _now: rustls_pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(end_entity.as_ref());
+        let seen = digest.iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(":");
+        if seen == self.0 {
+            Ok(rustls::client::danger::ServerCertVerified::assertion())
+        } else {
+            Err(rustls::Error::General(format!("fingerprint {seen} is not the pinned one")))
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        let algorithms = rustls::crypto::ring::default_provider().signature_verification_algorithms;
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        let algorithms = rustls::crypto::ring::default_provider().signature_verification_algorithms;
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        rustls::crypto::ring::default_provider().signature_verification_algorithms.supported_schemes()
+    }
+}
+
+#[tokio::test]
+async fn a_self_signed_server_serves_the_app_and_wss_under_its_printed_fingerprint() {
+    let tls = ruang_server::tls::prepare(&TlsConfig { self_signed: true, ..TlsConfig::default() }).unwrap().unwrap();
+    let fingerprint = tls.fingerprint.clone();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut config = ruang_server::ServerConfig::default();
+    config.turn.enabled = false;
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let server = tokio::spawn(ruang_server::serve(listener, config, Some(tls), shutdown.clone()));
+
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let client = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(PinnedFingerprint(fingerprint)))
+        .with_no_client_auth();
+    let connector = TlsConnector::from(Arc::new(client));
+    let name = ServerName::try_from("localhost").unwrap();
+
+    let mut https = connector.connect(name.clone(), TcpStream::connect(addr).await.unwrap()).await.unwrap();
+    https.write_all(b"GET /r/lan-room HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").await.unwrap();
+    let mut response = String::new();
+    https.read_to_string(&mut response).await.unwrap();
+    assert!(
+        response.starts_with("HTTP/1.1 200") && response.contains("<html"),
+        "{}",
+        &response[..response.len().min(200)]
+    );
+
+    let wss = connector.connect(name, TcpStream::connect(addr).await.unwrap()).await.unwrap();
+    let (mut ws, _) = tokio_tungstenite::client_async("wss://localhost/ws", wss).await.unwrap();
+    ws.send(Message::text(r#"{"type":"join","room":"lan","name":"t"}"#)).await.unwrap();
+    let Some(Ok(Message::Text(welcome))) = ws.next().await else { panic!("no welcome") };
+    assert!(welcome.contains(r#""type":"welcome""#), "{welcome}");
+    shutdown.cancel();
+    drop(ws);
+    server.await.unwrap().unwrap();
+}
+
 #[test]
 fn a_self_signed_certificate_is_made_with_a_fingerprint() {
     let tls = ruang_server::tls::prepare(&TlsConfig { self_signed: true, ..TlsConfig::default() }).unwrap().unwrap();
