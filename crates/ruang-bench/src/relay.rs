@@ -10,7 +10,7 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::sync::Semaphore;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::client::join;
+use crate::client::{Protocol, join};
 use crate::procfs::{ProcSample, sample};
 use crate::stats::Latencies;
 
@@ -20,6 +20,9 @@ pub struct RelayArgs {
     /// Server address (host:port of the HTTP listener).
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub server: SocketAddr,
+    /// The server's protocol: ruang (also the minimal relay) or peerjs.
+    #[arg(long, value_enum, default_value = "ruang")]
+    pub protocol: Protocol,
     /// The server's process id, for CPU and memory figures.
     #[arg(long)]
     pub pid: Option<u32>,
@@ -85,8 +88,8 @@ pub async fn measure(args: &RelayArgs) -> anyhow::Result<RelayReport> {
     let mut pairs = Vec::with_capacity(args.pairs);
     for n in 0..args.pairs {
         let room = format!("{}-{n}", args.prefix);
-        let a = join(args.server, None, &room, "a").await?;
-        let b = join(args.server, None, &room, "b").await?;
+        let a = join(args.protocol, args.server, None, &room, "a").await?;
+        let b = join(args.protocol, args.server, None, &room, "b").await?;
         pairs.push((a, b));
     }
     // Let the peer_joined messages settle before measuring.
@@ -97,7 +100,7 @@ pub async fn measure(args: &RelayArgs) -> anyhow::Result<RelayReport> {
     let base = Instant::now();
     let deadline = base + Duration::from_secs(args.seconds);
     let per_pair_interval = (args.rate > 0).then(|| Duration::from_secs_f64(args.pairs as f64 / args.rate as f64));
-    let payload = Payload::new(&args.payload);
+    let payload = Payload::new(&args.payload, args.protocol);
     let mut tasks = Vec::new();
     for (a, b) in pairs {
         let window = Arc::new(Semaphore::new(args.window.max(1)));
@@ -174,18 +177,31 @@ pub async fn measure(args: &RelayArgs) -> anyhow::Result<RelayReport> {
 #[derive(Clone)]
 struct Payload {
     sdp: bool,
+    protocol: Protocol,
     padding: Arc<str>,
 }
 
 impl Payload {
-    fn new(kind: &str) -> Self {
+    fn new(kind: &str, protocol: Protocol) -> Self {
         let sdp = kind == "sdp";
         let size = if sdp { 3000 } else { 160 };
-        Payload { sdp, padding: "x".repeat(size).into() }
+        Payload { sdp, protocol, padding: "x".repeat(size).into() }
     }
 
     fn frame(&self, to: &str, seq: u64, micros: u64) -> String {
         let marker = format!("rb:{seq}:{micros}:");
+        let padding = &self.padding;
+        if self.protocol == Protocol::Peerjs {
+            return if self.sdp {
+                format!(
+                    r#"{{"type":"OFFER","dst":"{to}","payload":{{"sdp":{{"type":"offer","sdp":"v=0 {marker}{padding}"}}}}}}"#
+                )
+            } else {
+                format!(
+                    r#"{{"type":"CANDIDATE","dst":"{to}","payload":{{"candidate":{{"candidate":"candidate:{marker}{padding}","sdpMid":"0","sdpMLineIndex":0}}}}}}"#
+                )
+            };
+        }
         if self.sdp {
             format!(r#"{{"type":"signal","to":"{to}","data":{{"kind":"offer","sdp":"v=0 {marker}{}"}}}}"#, self.padding)
         } else {

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use tokio::sync::Semaphore;
 
-use crate::client::join;
+use crate::client::{Protocol, join};
 use crate::procfs::sample;
 use crate::relay::{RelayArgs, measure};
 
@@ -18,6 +18,9 @@ pub struct ScaleArgs {
     /// Server address.
     #[arg(long, default_value = "127.0.0.1:8080")]
     server: SocketAddr,
+    /// The server's protocol.
+    #[arg(long, value_enum, default_value = "ruang")]
+    protocol: Protocol,
     /// The server's process id.
     #[arg(long)]
     pid: u32,
@@ -46,8 +49,9 @@ pub async fn run(args: ScaleArgs) -> anyhow::Result<()> {
         let source = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 1 + (n % usize::from(args.source_ips.max(1))) as u8));
         let room = format!("scale-{}", n / args.room_size.max(1));
         let server = args.server;
+        let protocol = args.protocol;
         tasks.push(tokio::spawn(async move {
-            let joined = join(server, Some(source), &room, "idle").await;
+            let joined = join(protocol, server, Some(source), &room, "idle").await;
             drop(permit);
             joined
         }));
@@ -72,6 +76,7 @@ pub async fn run(args: ScaleArgs) -> anyhow::Result<()> {
     );
     let busy = RelayArgs {
         server: args.server,
+        protocol: args.protocol,
         pid: Some(args.pid),
         pairs: 1,
         rate: 1000,

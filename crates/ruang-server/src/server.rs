@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -61,7 +62,13 @@ pub async fn serve(
             let listener = TlsListener::new(listener, tls.acceptor)?;
             axum::serve(listener, app).with_graceful_shutdown(stopped).await?;
         }
-        None => axum::serve(listener, app).with_graceful_shutdown(stopped).await?,
+        None => {
+            // Signaling is many small messages: without TCP_NODELAY, Nagle's algorithm holds them back.
+            let listener = listener.tap_io(|tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
+            axum::serve(listener, app).with_graceful_shutdown(stopped).await?
+        }
     }
     state.sessions.close();
     state.room_tasks.close();

@@ -51,6 +51,8 @@ async fn accept_loop(tcp: TcpListener, acceptor: TlsAcceptor, ready: mpsc::Sende
                 continue;
             }
         };
+        // Signaling is many small messages: without TCP_NODELAY, Nagle's algorithm holds them back.
+        let _ = stream.set_nodelay(true);
         let acceptor = acceptor.clone();
         let ready = ready.clone();
         tokio::spawn(async move {
