@@ -28,7 +28,7 @@ export const test = base.extend({
     await use(url);
   },
 
-  /** open({ room, name, receiveOnly, mic, camera, viewport }) → a participant in the call */
+  /** open({ room, name, receiveOnly, mic, camera, viewport, url, onPage }) → a participant in the call */
   join: async ({ browser, baseUrl }, use) => {
     /** @type {import('@playwright/test').BrowserContext[]} */
     const contexts = [];
@@ -37,10 +37,11 @@ export const test = base.extend({
     const errors = [];
     /**
      * @param {{ room: string, name: string, receiveOnly?: boolean, mic?: boolean, camera?: boolean,
-     *   viewport?: { width: number, height: number }, url?: string }} o
+     *   viewport?: { width: number, height: number }, url?: string,
+     *   onPage?: (page: import('@playwright/test').Page) => void }} o
      * @returns {Promise<Participant>}
      */
-    const join = async ({ room, name, receiveOnly = false, mic = true, camera = true, viewport, url = baseUrl }) => {
+    const join = async ({ room, name, receiveOnly = false, mic = true, camera = true, viewport, url = baseUrl, onPage }) => {
       const context = await browser.newContext({ viewport: viewport ?? { width: 1000, height: 640 } });
       contexts.push(context);
       const page = await context.newPage();
@@ -48,6 +49,7 @@ export const test = base.extend({
       page.on('console', (msg) => {
         if (msg.type() === 'error') errors.push(`[${name}] console error: ${msg.text()}`);
       });
+      onPage?.(page); // e.g. to watch the WebSocket from the start
       await page.goto(`${url}r/${room}`);
       await page.locator('#name-input').fill(name);
       if (!receiveOnly) {

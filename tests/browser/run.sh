@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Browser tests of the ruang web client: real Chromium (system package), fake camera/microphone/screen,
-# against the real ruang binary. Usage: tests/browser/run.sh [extra playwright args]
+# against the real ruang binary, then (as root) the NAT traversal test in network namespaces (nat/).
+# Usage: tests/browser/run.sh [extra playwright args: then only the main suite runs]
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -22,4 +23,27 @@ cargo build -p ruang
 
 cd "$here"
 export RUANG_BIN="${RUANG_BIN:-$root/target/debug/ruang}"
-exec npx playwright test "$@"
+# With arguments (one spec, -g …): just the main suite, as asked.
+if [ "$#" -gt 0 ]; then
+  exec npx playwright test "$@"
+fi
+npx playwright test
+
+# The NAT traversal test (nat/): two Chromiums in separate network namespaces behind separate NATs, joined
+# only by ruang's TURN server. Needs root for the namespaces; iproute2 and nftables are installed if missing.
+if [ "$(id -u)" -ne 0 ]; then
+  echo "run.sh: NAT traversal test skipped: needs root (network namespaces, nftables)"
+  exit 0
+fi
+if ! command -v ip >/dev/null || ! command -v nft >/dev/null; then
+  echo "run.sh: installing iproute2 and nftables (apt-get)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends iproute2 nftables
+fi
+if ! ip netns add ruang-probe 2>/dev/null; then
+  echo "run.sh: NAT traversal test skipped: cannot create network namespaces here (needs CAP_SYS_ADMIN and CAP_NET_ADMIN)"
+  exit 0
+fi
+ip netns del ruang-probe
+exec npx playwright test -c nat/playwright.nat.config.js

@@ -10,12 +10,13 @@ export const RUANG_BIN = process.env.RUANG_BIN || path.resolve(here, '../../targ
 
 /**
  * @param {string[]} [extraArgs] e.g. ['--max-participants', '2']
+ * @param {{ listen?: string, turnListen?: string }} [where] addresses (default: free ports on 127.0.0.1)
  * @returns {Promise<{ url: string, stop: () => Promise<void>, output: () => string }>}
  */
-export async function startServer(extraArgs = []) {
+export async function startServer(extraArgs = [], { listen = '127.0.0.1:0', turnListen = '127.0.0.1:0' } = {}) {
   if (!existsSync(RUANG_BIN)) throw new Error(`ruang binary not found at ${RUANG_BIN}: run "cargo build -p ruang" (run.sh does)`);
   // the built-in STUN/TURN server gets a free port too, so several servers (and a developer's own) coexist
-  const child = spawn(RUANG_BIN, ['--listen', '127.0.0.1:0', '--turn-listen', '127.0.0.1:0', ...extraArgs], {
+  const child = spawn(RUANG_BIN, ['--listen', listen, '--turn-listen', turnListen, ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn' },
   });

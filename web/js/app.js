@@ -1,13 +1,15 @@
 // app.js — entry point: routes on location.pathname ("/" → landing, "/r/<room>" → pre-join → call →
-// left screen) and publishes the read-only test hook `window.ruang`.
+// left screen, "/check" → connection test) and publishes the read-only test hook `window.ruang`.
 
 import { h } from './ui/dom.js';
 import { renderLanding } from './ui/landing.js';
 import { renderPrejoin } from './ui/prejoin.js';
+import { renderCheck } from './ui/check.js';
 import { Call } from './ui/call.js';
 import { LocalMedia } from './media.js';
 import { ServerError } from './signaling.js';
 import { roomFromPath } from './room-name.js';
+import { ROOM_RE } from './signaling.js';
 
 const root = /** @type {HTMLElement} */ (document.getElementById('app'));
 
@@ -82,6 +84,14 @@ function showLeft(room) {
 }
 
 function route() {
+  // the connection test: /check (the server serves index.html there, as for / and /r/<room>).
+  // ?room=<room> adds a way back to that room's pre-join.
+  if (location.pathname === '/check') {
+    app.view = 'check';
+    const back = new URLSearchParams(location.search).get('room');
+    renderCheck(root, { backRoom: back && ROOM_RE.test(back) ? back : null });
+    return;
+  }
   const room = roomFromPath(location.pathname);
   if (room) showPrejoin(room);
   else {

@@ -16,7 +16,7 @@ async function expectNoViolations(page, where) {
   expect(violations, where).toEqual([]);
 }
 
-test('landing, pre-join and call screens have no axe violations', async ({ page, baseUrl, join }) => {
+test('landing, pre-join, connection test and call screens have no axe violations', async ({ page, baseUrl, join }) => {
   await page.goto(baseUrl);
   await expect(page.locator('#new-meeting')).toBeVisible();
   await expectNoViolations(page, 'landing');
@@ -25,6 +25,10 @@ test('landing, pre-join and call screens have no axe violations', async ({ page,
   await page.goto(`${baseUrl}r/${room}`);
   await expect(page.locator('#prejoin-camera')).toHaveAttribute('aria-pressed', 'true');
   await expectNoViolations(page, 'pre-join');
+
+  await page.goto(`${baseUrl}check?room=${room}`);
+  await expect(page.locator('#check')).toHaveAttribute('data-state', 'done', { timeout: 20_000 });
+  await expectNoViolations(page, 'connection test');
 
   const a = await join({ room, name: 'Ayu' });
   await join({ room, name: 'Bima', camera: false });

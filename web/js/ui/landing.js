@@ -42,6 +42,9 @@ export function renderLanding(root, { go, error }) {
       h('div', { class: 'divider', role: 'presentation' }, h('span', { text: 'or join a room' })),
       form,
       err),
-    h('footer', { class: 'landing-foot', text: 'Tip: share the link of a room to invite people. Up to 8 people per room work best.' })));
+    h('footer', { class: 'landing-foot' },
+      h('p', { text: 'Tip: share the link of a room to invite people. Up to 8 people per room work best.' }),
+      h('p', {}, h('a', { href: '/check', id: 'check-link', text: 'Test my connection' }),
+        ' — can your network reach this server’s relay?'))));
   if (!error) document.getElementById('new-meeting')?.focus();
 }

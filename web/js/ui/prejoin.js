@@ -173,6 +173,7 @@ export function renderPrejoin(root, { room, media, error, onJoin, onHome }) {
     deviceNote, err,
     h('div', { class: 'prejoin-actions' }, joinBtn, recvBtn),
     h('div', { class: 'prejoin-links' }, copyBtn,
+      h('a', { class: 'btn btn-ghost', id: 'check-link', href: `/check?room=${encodeURIComponent(room)}` }, 'Test my connection'),
       h('button', { type: 'button', class: 'btn btn-ghost', onclick: onHome }, 'Back to start')));
   recvBtn.addEventListener('click', () => submit(true));
 

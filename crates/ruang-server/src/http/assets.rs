@@ -1,6 +1,6 @@
 //! The web client, embedded in the binary at compile time from the repository's `web/` folder.
-//! `/` and `/r/<room>` serve `index.html` (the client routes on the path); other paths serve the file of
-//! that name, or 404.
+//! `/`, `/r/<room>` and `/check` serve `index.html` (the client routes on the path); other paths serve the
+//! file of that name, or 404.
 
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::{HeaderValue, StatusCode, Uri};
@@ -12,7 +12,8 @@ static WEB: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/../../web");
 /// Serves an embedded file for `uri`.
 pub async fn serve(uri: Uri) -> Response {
     let path = uri.path();
-    let file_path = if path == "/" || path.starts_with("/r/") { "index.html" } else { path.trim_start_matches('/') };
+    let page = path == "/" || path == "/check" || path.starts_with("/r/");
+    let file_path = if page { "index.html" } else { path.trim_start_matches('/') };
     let Some(file) = WEB.get_file(file_path) else {
         return (StatusCode::NOT_FOUND, "not found").into_response();
     };
