@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Runs the signaling benchmarks side by side in one script, so the results are ratios that hold on a noisy
+# machine: ruang, the minimal reference relay (ruang-bench minimal-relay) and the reference PeerJS server
+# (npm package `peer`), under the same load from ruang-bench.
+#
+# Usage: bench/run.sh [seconds per run, default 10] [scale participants, default 5000]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-10}
+participants=${2:-5000}
+
+cargo build --release -q -p ruang -p ruang-bench
+(cd bench/peerjs && npm ci --no-audit --no-fund --loglevel=error)
+ulimit -n 200000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+
+bench=target/release/ruang-bench
+pids=()
+cleanup() { kill "${pids[@]}" 2>/dev/null || true; }
+trap cleanup EXIT
+
+target/release/ruang --listen 127.0.0.1:18080 --no-turn --messages-per-second 1000000 --message-burst 1000000 \
+  --max-rooms 200000 --max-connections 200000 --max-participants 8 >/dev/null 2>&1 &
+pids+=($!); ruang_pid=$!
+$bench minimal-relay --listen 127.0.0.1:18090 >/dev/null 2>&1 &
+pids+=($!); minimal_pid=$!
+(cd bench/peerjs && exec node_modules/.bin/peerjs --port 18100 --path / --concurrent_limit 200000 >/dev/null 2>&1) &
+pids+=($!)
+sleep 2
+peerjs_pid=$(pgrep -f "peerjs --port 18100" | head -n1)
+
+echo "# machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg)"
+servers=("ruang 18080 $ruang_pid ruang" "minimal 18090 $minimal_pid ruang" "peerjs 18100 $peerjs_pid peerjs")
+for load in "--rate 10000" "--rate 30000" "--rate 0 --window 16"; do
+  for payload in candidate sdp; do
+    for entry in "${servers[@]}"; do
+      read -r name port pid protocol <<<"$entry"
+      echo "## $name $load --payload $payload"
+      $bench relay --protocol "$protocol" --server "127.0.0.1:$port" --pid "$pid" --pairs 50 $load \
+        --payload "$payload" --seconds "$seconds" --prefix "b$RANDOM"
+    done
+  done
+done
+for entry in "${servers[@]}"; do
+  read -r name port pid protocol <<<"$entry"
+  echo "## $name scale $participants"
+  $bench scale --protocol "$protocol" --server "127.0.0.1:$port" --pid "$pid" --participants "$participants" || true
+done
