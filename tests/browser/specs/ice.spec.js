@@ -30,7 +30,7 @@ function selectedLocalAddress(/** @type {import('@playwright/test').Page} */ pag
 }
 
 test('relay-only room: media flows through the built-in TURN server', async ({ join }) => {
-  const server = await startServer(['--relay-only', '--turn-allow-private-peers']);
+  const server = await startServer(['--relay-only']);
   try {
     const room = roomName('relay');
     const a = await join({ room, name: 'Ayu', url: server.url });
@@ -53,7 +53,7 @@ test('relay-only room: media flows through the built-in TURN server', async ({ j
 
 test('renewed TURN credentials reach every peer connection, and an ICE restart with them works', async ({ join }) => {
   // credentials live 2 s and are renewed every second; relay-only, so the restart below needs fresh ones
-  const server = await startServer(['--turn-credential-ttl-secs', '2', '--relay-only', '--turn-allow-private-peers']);
+  const server = await startServer(['--turn-credential-ttl-secs', '2', '--relay-only']);
   try {
     const room = roomName('renew');
     /** every TURN username the server sent each page over its socket, in order (welcome first) */
