@@ -11,7 +11,7 @@ if ! command -v turnutils_uclient >/dev/null || ! command -v turnserver >/dev/nu
   echo "== installing coturn"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq coturn >/dev/null
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq coturn >/dev/null
 fi
 
 echo "== cargo fmt"

@@ -6,11 +6,15 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 
+# apt-get needs root; use sudo when the tests run as another user.
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+
 if [ ! -x /usr/bin/chromium ]; then
   echo "run.sh: installing chromium (apt-get)"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -q
-  apt-get install -y -q --no-install-recommends chromium
+  $SUDO apt-get update -q
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium
 fi
 
 cd "$here"
@@ -38,8 +42,8 @@ fi
 if ! command -v ip >/dev/null || ! command -v nft >/dev/null; then
   echo "run.sh: installing iproute2 and nftables (apt-get)"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -q
-  apt-get install -y -q --no-install-recommends iproute2 nftables
+  $SUDO apt-get update -q
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends iproute2 nftables
 fi
 if ! ip netns add ruang-probe 2>/dev/null; then
   echo "run.sh: NAT traversal test skipped: cannot create network namespaces here (needs CAP_SYS_ADMIN and CAP_NET_ADMIN)"
