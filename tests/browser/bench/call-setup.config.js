@@ -1,0 +1,14 @@
+// Playwright configuration of the call-setup benchmark (not a test: run by hand, see docs/benchmarks.md).
+// Uses the release binary when RUANG_BIN points at it; the same Chromium flags as the tests.
+import { defineConfig } from '@playwright/test';
+import { CHROMIUM_ARGS } from '../playwright.config.js';
+
+export default defineConfig({
+  testDir: '.',
+  testMatch: 'call-setup.bench.js',
+  workers: 1,
+  retries: 0,
+  timeout: 600_000,
+  reporter: [['list']],
+  use: { browserName: 'chromium', launchOptions: { executablePath: process.env.CHROMIUM_BIN || '/usr/bin/chromium', args: CHROMIUM_ARGS } },
+});
