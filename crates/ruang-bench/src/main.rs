@@ -4,10 +4,12 @@
 //!   as fast as a window of outstanding messages allows; reports delivery, latency percentiles, server CPU
 //!   per relayed message and server memory (from `/proc/<pid>`), and the generator's own CPU.
 //! - `scale`: many idle participants in rooms of a few, reporting join rate and server memory per participant.
+//! - `churn`: participants joining and leaving continuously while pairs relay; join errors and latency.
 //! - `minimal-relay`: a WebSocket relay without validation, rooms or limits, as the reference to beat.
 //!
 //! See `docs/benchmarks.md` for how to run them side by side.
 
+mod churn;
 mod client;
 mod minimal;
 mod procfs;
@@ -30,6 +32,8 @@ enum Command {
     Relay(relay::RelayArgs),
     /// Join many idle participants.
     Scale(scale::ScaleArgs),
+    /// Join and leave continuously while pairs relay.
+    Churn(churn::ChurnArgs),
     /// Run the minimal reference relay.
     MinimalRelay(minimal::MinimalArgs),
 }
@@ -41,6 +45,7 @@ fn main() -> anyhow::Result<()> {
         match cli.command {
             Command::Relay(args) => relay::run(args).await,
             Command::Scale(args) => scale::run(args).await,
+            Command::Churn(args) => churn::run(args).await,
             Command::MinimalRelay(args) => minimal::run(args).await,
         }
     })
