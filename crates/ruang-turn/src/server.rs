@@ -70,7 +70,9 @@ impl Default for TurnConfig {
 #[derive(Debug, thiserror::Error)]
 pub enum TurnError {
     /// A listener could not bind.
-    #[error("cannot listen for STUN/TURN on {addr}: {source}")]
+    #[error(
+        "cannot listen for STUN/TURN on {addr}: {source} (choose another address with --turn-listen, or --no-turn)"
+    )]
     Bind {
         /// Where.
         addr: SocketAddr,
