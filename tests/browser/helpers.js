@@ -140,3 +140,31 @@ export function remoteTiles(p) {
 export async function shot(page, name) {
   await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
 }
+
+/**
+ * The selected candidate pair of every peer connection in `page` (from the transport stats, or else the
+ * nominated succeeded pair): candidate types and addresses, or null where none is selected yet.
+ * @param {import('@playwright/test').Page} page
+ * @returns {Promise<({ local: string, localAddress: string, relayProtocol: string | undefined,
+ *   remote: string, remoteAddress: string } | null)[]>}
+ */
+export function selectedPairs(page) {
+  return page.evaluate(async () => {
+    const out = [];
+    for (const pc of /** @type {any} */ (window).ruang.peers.values()) {
+      const stats = await pc.getStats();
+      /** @type {any} */ let pair;
+      stats.forEach((/** @type {any} */ s) => { if (s.type === 'transport' && s.selectedCandidatePairId) pair = stats.get(s.selectedCandidatePairId); });
+      if (!pair) { // no transport stats: the nominated, succeeded pair
+        stats.forEach((/** @type {any} */ s) => { if (s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded') pair = s; });
+      }
+      const local = pair && stats.get(pair.localCandidateId);
+      const remote = pair && stats.get(pair.remoteCandidateId);
+      out.push(pair ? {
+        local: local?.candidateType, localAddress: `${local?.address}:${local?.port}`, relayProtocol: local?.relayProtocol,
+        remote: remote?.candidateType, remoteAddress: `${remote?.address}:${remote?.port}`,
+      } : null);
+    }
+    return out;
+  });
+}

@@ -213,29 +213,28 @@ export class LocalMedia extends EventTarget {
   }
 
   /** @private @param {MediaStreamTrack | null} track */
-  setMic(track) {
-    const old = this.micTrack;
-    this.micTrack = track;
-    if (old && old !== track) old.stop();
-    if (track) {
-      const id = track.getSettings().deviceId;
-      if (id && !this.micDeviceId) this.micDeviceId = id;
-      track.addEventListener('ended', () => { if (this.micTrack === track) { this.micTrack = null; this.emit('audio'); } });
-    }
-    this.emit('audio');
-  }
+  setMic(track) { this.adopt('micTrack', 'micDeviceId', 'audio', track); }
 
   /** @private @param {MediaStreamTrack | null} track */
-  setCamera(track) {
-    const old = this.cameraTrack;
-    this.cameraTrack = track;
+  setCamera(track) { this.adopt('cameraTrack', 'cameraDeviceId', 'video', track); }
+
+  /**
+   * Makes `track` the current mic or camera track: stops the one it replaces, remembers its device, and
+   * forgets it when the browser ends it.
+   * @private
+   * @param {'micTrack' | 'cameraTrack'} slot @param {'micDeviceId' | 'cameraDeviceId'} deviceSlot
+   * @param {'audio' | 'video'} kind @param {MediaStreamTrack | null} track
+   */
+  adopt(slot, deviceSlot, kind, track) {
+    const old = this[slot];
+    this[slot] = track;
     if (old && old !== track) old.stop();
     if (track) {
       const id = track.getSettings().deviceId;
-      if (id && !this.cameraDeviceId) this.cameraDeviceId = id;
-      track.addEventListener('ended', () => { if (this.cameraTrack === track) { this.cameraTrack = null; this.emit('video'); } });
+      if (id && !this[deviceSlot]) this[deviceSlot] = id;
+      track.addEventListener('ended', () => { if (this[slot] === track) { this[slot] = null; this.emit(kind); } });
     }
-    this.emit('video');
+    this.emit(kind);
   }
 
   /** @private @param {'audio' | 'video'} kind */

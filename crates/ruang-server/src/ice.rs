@@ -42,6 +42,8 @@ enum Source {
 pub struct IcePlan {
     sources: Vec<Source>,
     ttl_secs: u64,
+    /// When credentials must be renewed: set once any source mints them.
+    refresh_after: Option<Duration>,
     relay_all: bool,
     relay_rooms: HashSet<String>,
 }
@@ -60,10 +62,13 @@ pub struct IceGrant {
 impl IcePlan {
     /// A plan from the configured servers, credential lifetime and relay-only settings.
     pub fn new(servers: &[IceServerConfig], ttl_secs: u64, relay_only: &RelayOnlyConfig) -> Self {
-        let sources = servers.iter().map(Source::from_config).collect();
+        let sources: Vec<Source> = servers.iter().map(Source::from_config).collect();
+        let ttl_secs = ttl_secs.max(2);
+        let mints = sources.iter().any(|s| matches!(s, Source::Rest { .. }));
         IcePlan {
             sources,
-            ttl_secs: ttl_secs.max(2),
+            ttl_secs,
+            refresh_after: mints.then(|| Self::renewal(ttl_secs)),
             relay_all: relay_only.all_rooms,
             relay_rooms: relay_only.rooms.iter().cloned().collect(),
         }
@@ -73,6 +78,7 @@ impl IcePlan {
     pub fn with_builtin(mut self, stun_url: String, turn_urls: Vec<String>, secret: TurnSecret) -> Self {
         let stun = IceServer { urls: vec![stun_url], username: None, credential: None };
         self.sources.splice(0..0, [Source::Fixed(stun), Source::Rest { urls: turn_urls, secret }]);
+        self.refresh_after = Some(Self::renewal(self.ttl_secs));
         self
     }
 
@@ -83,10 +89,12 @@ impl IcePlan {
             self.sources.iter().map(|source| source.server_for(&participant, now_secs, self.ttl_secs)).collect();
         let relay = self.relay_all || self.relay_rooms.contains(room.as_str());
         let policy = if relay { IcePolicy::Relay } else { IcePolicy::All };
-        let has_rest = self.sources.iter().any(|s| matches!(s, Source::Rest { .. }));
-        // Refresh at four fifths of the lifetime, so clients always hold a credential that still works.
-        let refresh_after = has_rest.then(|| Duration::from_secs(self.ttl_secs * 4 / 5));
-        IceGrant { servers, policy, refresh_after }
+        IceGrant { servers, policy, refresh_after: self.refresh_after }
+    }
+
+    /// Renewal at four fifths of the lifetime, so clients always hold a credential that still works.
+    fn renewal(ttl_secs: u64) -> Duration {
+        Duration::from_secs(ttl_secs * 4 / 5)
     }
 }
 

@@ -4,31 +4,9 @@
 // is told to treat as secure so that getUserMedia works.
 import { test, expect, chromium } from '@playwright/test';
 import { CHROMIUM_ARGS } from '../playwright.config.js';
-import { expectMediaFrom, roomName, shot } from '../helpers.js';
+import { expectMediaFrom, roomName, selectedPairs, shot } from '../helpers.js';
 
 /** @typedef {import('../helpers.js').Participant} Participant */
-
-/** Types and addresses of the selected candidate pair of every peer connection in `page`. */
-function selectedPairs(/** @type {import('@playwright/test').Page} */ page) {
-  return page.evaluate(async () => {
-    const out = [];
-    for (const pc of /** @type {any} */ (window).ruang.peers.values()) {
-      const stats = await pc.getStats();
-      /** @type {any} */ let pair;
-      stats.forEach((/** @type {any} */ s) => { if (s.type === 'transport' && s.selectedCandidatePairId) pair = stats.get(s.selectedCandidatePairId); });
-      if (!pair) { // no transport stats: the nominated, succeeded pair
-        stats.forEach((/** @type {any} */ s) => { if (s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded') pair = s; });
-      }
-      const local = pair && stats.get(pair.localCandidateId);
-      const remote = pair && stats.get(pair.remoteCandidateId);
-      out.push(pair ? {
-        local: local?.candidateType, localAddress: `${local?.address}:${local?.port}`, relayProtocol: local?.relayProtocol,
-        remote: remote?.candidateType, remoteAddress: `${remote?.address}:${remote?.port}`,
-      } : null);
-    }
-    return out;
-  });
-}
 
 test('two participants behind separate NATs reach each other through TURN', async () => {
   const url = process.env.RUANG_NAT_URL;
