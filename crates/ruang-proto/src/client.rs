@@ -5,6 +5,9 @@
 
 use crate::{MediaState, PeerId, RoomName, SignalData};
 
+/// The longest resume token a client may send, in bytes.
+pub const MAX_TOKEN_BYTES: usize = 1024;
+
 /// A validated client-to-server message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ClientMessage {
@@ -17,6 +20,17 @@ pub enum ClientMessage {
         /// The media the client starts with.
         media: MediaState,
         /// The request id to echo in `welcome` or `error`.
+        req: Option<u32>,
+    },
+    /// Take a participant back after a lost connection; the first message of a connection, instead of `join`.
+    Resume {
+        /// The latest resume token the client received (opaque to the client; at most [`MAX_TOKEN_BYTES`]).
+        token: String,
+        /// The number (`n`) of the last numbered message the client received.
+        last_n: u64,
+        /// The media the client sends now.
+        media: MediaState,
+        /// The request id to echo in `resumed` or `error`.
         req: Option<u32>,
     },
     /// Relay negotiation data to one participant of the same room.
@@ -56,6 +70,7 @@ impl ClientMessage {
     pub fn req(&self) -> Option<u32> {
         match self {
             ClientMessage::Join { req, .. }
+            | ClientMessage::Resume { req, .. }
             | ClientMessage::Signal { req, .. }
             | ClientMessage::Media { req, .. }
             | ClientMessage::Chat { req, .. }
@@ -68,6 +83,7 @@ impl ClientMessage {
     pub fn type_name(&self) -> &'static str {
         match self {
             ClientMessage::Join { .. } => "join",
+            ClientMessage::Resume { .. } => "resume",
             ClientMessage::Signal { .. } => "signal",
             ClientMessage::Media { .. } => "media",
             ClientMessage::Chat { .. } => "chat",

@@ -38,6 +38,8 @@ pub enum ErrorCode {
     RateLimited,
     /// The server is stopping.
     ShuttingDown,
+    /// A `resume` token is forged, expired, used, or its participant is gone.
+    ResumeRefused,
     /// A server fault.
     Internal,
 }
@@ -62,6 +64,7 @@ impl ErrorCode {
             ErrorCode::UnknownPeer => "unknown_peer",
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::ShuttingDown => "shutting_down",
+            ErrorCode::ResumeRefused => "resume_refused",
             ErrorCode::Internal => "internal",
         }
     }
@@ -109,6 +112,8 @@ pub enum CloseCode {
     HeartbeatTimeout,
     /// 4003: the outgoing queue was full.
     TooSlow,
+    /// 4004: the participant resumed on another connection.
+    Replaced,
 }
 
 impl CloseCode {
@@ -122,6 +127,7 @@ impl CloseCode {
             CloseCode::JoinTimeout => 4001,
             CloseCode::HeartbeatTimeout => 4002,
             CloseCode::TooSlow => 4003,
+            CloseCode::Replaced => 4004,
         }
     }
 
@@ -135,6 +141,7 @@ impl CloseCode {
             CloseCode::JoinTimeout => "no join in time",
             CloseCode::HeartbeatTimeout => "heartbeat timeout",
             CloseCode::TooSlow => "too slow to keep up",
+            CloseCode::Replaced => "resumed on another connection",
         }
     }
 }

@@ -20,14 +20,16 @@ mod rate;
 mod server;
 mod signal;
 
-pub use client::ClientMessage;
+pub use client::{ClientMessage, MAX_TOKEN_BYTES};
 pub use error::{CloseCode, ErrorCode, Rejection};
 pub use ids::{PeerId, RoomName};
 pub use limits::Limits;
 pub use media::MediaState;
 pub use parse::{parse_client_message, validate_display_name};
 pub use rate::TokenBucket;
-pub use server::{ChatEntry, IcePolicy, IceServer, LeaveReason, PeerInfo, ServerMessage, ShutdownReason, Welcome};
+pub use server::{
+    ChatEntry, IcePolicy, IceServer, LeaveReason, PeerInfo, Replay, ServerMessage, ShutdownReason, Welcome,
+};
 pub use signal::{IceCandidate, SignalData};
 
 /// The protocol version this crate speaks.

@@ -41,8 +41,8 @@ impl Default for Limits {
             max_participants: 8,
             messages_per_second: 50,
             message_burst: 200,
-            heartbeat_interval_ms: 5_000,
-            heartbeat_timeout_ms: 15_000,
+            heartbeat_interval_ms: 3_000,
+            heartbeat_timeout_ms: 9_000,
         }
     }
 }

@@ -7,12 +7,13 @@
 use serde::Deserialize;
 use serde_json::error::Category;
 
+use crate::client::MAX_TOKEN_BYTES;
 use crate::{ClientMessage, ErrorCode, Limits, MediaState, PROTOCOL_VERSION, PeerId, Rejection, RoomName, SignalData};
 
 /// The longest human error message, so an error never echoes a large part of a hostile frame back.
 const MAX_ERROR_MESSAGE: usize = 160;
 
-const CLIENT_TYPES: [&str; 6] = ["join", "signal", "media", "chat", "leave", "ping"];
+const CLIENT_TYPES: [&str; 7] = ["join", "resume", "signal", "media", "chat", "leave", "ping"];
 
 /// The serde mirror of [`ClientMessage`], before validation.
 #[derive(Deserialize)]
@@ -23,6 +24,16 @@ enum RawClientMessage {
         v: Option<u32>,
         room: String,
         name: String,
+        #[serde(default)]
+        media: MediaState,
+        #[serde(default)]
+        req: Option<u32>,
+    },
+    Resume {
+        #[serde(default)]
+        v: Option<u32>,
+        token: String,
+        last_n: u64,
         #[serde(default)]
         media: MediaState,
         #[serde(default)]
@@ -72,18 +83,18 @@ pub fn parse_client_message(frame: &str, limits: &Limits) -> Result<ClientMessag
 fn validate(raw: RawClientMessage, limits: &Limits) -> Result<ClientMessage, Rejection> {
     Ok(match raw {
         RawClientMessage::Join { v, room, name, media, req } => {
-            let version = v.unwrap_or(PROTOCOL_VERSION);
-            if version != PROTOCOL_VERSION {
-                let message =
-                    format!("protocol version {version} is not supported; this server speaks {PROTOCOL_VERSION}");
-                return Err(Rejection::new(ErrorCode::UnsupportedVersion, message).with_req(req));
-            }
+            check_version(v, req)?;
             let room = RoomName::parse(&room).ok_or_else(|| {
                 Rejection::new(ErrorCode::InvalidRoom, "a room name is 1 to 64 characters of A-Z a-z 0-9 - _")
                     .with_req(req)
             })?;
             let name = validate_display_name(&name, limits).map_err(|r| r.with_req(req))?;
             ClientMessage::Join { room, name, media, req }
+        }
+        RawClientMessage::Resume { v, token, last_n, media, req } => {
+            check_version(v, req)?;
+            check_len("token", token.len(), MAX_TOKEN_BYTES).map_err(|r| r.with_req(req))?;
+            ClientMessage::Resume { token, last_n, media, req }
         }
         RawClientMessage::Signal { to, data, req } => {
             check_signal(&data, limits).map_err(|r| r.with_req(req))?;
@@ -102,6 +113,16 @@ fn validate(raw: RawClientMessage, limits: &Limits) -> Result<ClientMessage, Rej
         RawClientMessage::Leave {} => ClientMessage::Leave,
         RawClientMessage::Ping { req } => ClientMessage::Ping { req },
     })
+}
+
+/// Refuses a protocol version (`v`) this crate does not speak; a missing version means the current one.
+fn check_version(v: Option<u32>, req: Option<u32>) -> Result<(), Rejection> {
+    let version = v.unwrap_or(PROTOCOL_VERSION);
+    if version != PROTOCOL_VERSION {
+        let message = format!("protocol version {version} is not supported; this server speaks {PROTOCOL_VERSION}");
+        return Err(Rejection::new(ErrorCode::UnsupportedVersion, message).with_req(req));
+    }
+    Ok(())
 }
 
 /// Checks a display name and returns it trimmed: 1 to `max_name_bytes` bytes, no control characters.
@@ -129,6 +150,7 @@ fn check_signal(data: &SignalData, limits: &Limits) -> Result<(), Rejection> {
             check_len("sdpMid", candidate.sdp_mid.as_deref().map_or(0, str::len), max)?;
             check_len("usernameFragment", candidate.username_fragment.as_deref().map_or(0, str::len), max)
         }
+        SignalData::Reset => Ok(()),
     }
 }
 

@@ -10,6 +10,29 @@ use crate::{ErrorCode, Limits, MediaState, PeerId, RoomName, SignalData};
 pub enum ServerMessage {
     /// The answer to `join`.
     Welcome(Welcome),
+    /// The answer to `resume`: the participant is back, with the same id.
+    Resumed {
+        /// Everything a `welcome` says.
+        #[serde(flatten)]
+        welcome: Welcome,
+        /// Whether the missed messages follow, or the client must reconcile from `peers`.
+        replay: Replay,
+    },
+    /// A fresh resume token.
+    ResumeToken {
+        /// The token, opaque to clients.
+        token: String,
+    },
+    /// Somebody's connection was lost; the room keeps them for the grace period.
+    PeerReconnecting {
+        /// Who.
+        id: PeerId,
+    },
+    /// Somebody resumed after a lost connection.
+    PeerReconnected {
+        /// Who.
+        id: PeerId,
+    },
     /// Somebody joined the room.
     PeerJoined {
         /// Who.
@@ -114,6 +137,20 @@ pub struct Welcome {
     pub chat_history: Vec<ChatEntry>,
     /// The limits the server enforces.
     pub limits: Limits,
+    /// The token to resume this participant with.
+    pub resume_token: String,
+    /// How long the server keeps a participant whose connection was lost, in milliseconds.
+    pub resume_grace_ms: u64,
+}
+
+/// What follows a `resumed`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Replay {
+    /// The messages the client missed follow, in order.
+    Replayed,
+    /// They could not be kept (server restart, or too many); `peers` is the room as it is now.
+    Reset,
 }
 
 /// A participant as others see it.
@@ -125,6 +162,9 @@ pub struct PeerInfo {
     pub name: String,
     /// What it is sending.
     pub media: MediaState,
+    /// Its connection was lost and it has not resumed yet.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub reconnecting: bool,
 }
 
 /// One chat message.
@@ -162,15 +202,15 @@ pub struct IceServer {
 pub enum LeaveReason {
     /// It sent `leave`.
     Left,
-    /// Its socket closed.
+    /// Its socket closed and it did not resume within the grace period.
     Disconnected,
-    /// Heartbeat timeout.
+    /// Its socket went silent (heartbeat timeout) and it did not resume within the grace period.
     Timeout,
-    /// Its outgoing queue was full.
+    /// Its outgoing queue was full and it did not resume within the grace period.
     Slow,
     /// Closed for repeated violations.
     Kicked,
-    /// The server is stopping.
+    /// Reserved: a stopping server no longer makes participants leave.
     Shutdown,
 }
 

@@ -22,6 +22,8 @@ pub enum SignalData {
         /// The candidate as `RTCIceCandidate.toJSON()` gives it.
         candidate: IceCandidate,
     },
+    /// The sender closed its peer connection with the receiver and starts a new one.
+    Reset,
 }
 
 /// An `RTCIceCandidateInit`, with the browser's own field names.

@@ -18,6 +18,7 @@ fn signal_data() -> impl Strategy<Value = SignalData> {
                 candidate: IceCandidate { candidate, sdp_mid, sdp_m_line_index, username_fragment: None }
             }
         ),
+        Just(SignalData::Reset),
     ]
 }
 
@@ -40,6 +41,10 @@ fn valid_message() -> impl Strategy<Value = (ClientMessage, String)> {
             let wire = json!({"type": "media", "audio": m.audio, "video": m.video, "screen": m.screen, "req": req});
             (ClientMessage::Media { media: m, req }, wire.to_string())
         }),
+        ("[A-Za-z0-9._-]{1,300}", any::<u64>(), media(), req.clone()).prop_map(|(token, last_n, m, req)| {
+            let wire = json!({"type": "resume", "token": token, "last_n": last_n, "media": m_json(m), "req": req});
+            (ClientMessage::Resume { token, last_n, media: m, req }, wire.to_string())
+        }),
         ("[a-zA-Z<>&\"'\\\\]{1,50}", req).prop_map(|(text, req)| {
             let wire = json!({"type": "chat", "text": text, "req": req});
             (ClientMessage::Chat { text, req }, wire.to_string())
@@ -57,6 +62,7 @@ fn data_json(data: &SignalData) -> serde_json::Value {
         SignalData::Answer { sdp } => json!({"kind": "answer", "sdp": sdp}),
         SignalData::Candidate { candidate: c } => json!({"kind": "candidate", "candidate": {
             "candidate": c.candidate, "sdpMid": c.sdp_mid, "sdpMLineIndex": c.sdp_m_line_index}}),
+        SignalData::Reset => json!({"kind": "reset"}),
     }
 }
 

@@ -102,7 +102,7 @@ impl Room {
             return Err(JoinRefusal::Full);
         }
         let joined = Joined { peers: self.members.clone(), chat_history: self.chat.history() };
-        let info = PeerInfo { id, name, media };
+        let info = PeerInfo { id, name, media, reconnecting: false };
         self.members.push(info.clone());
         self.broadcast(Some(id), ServerMessage::PeerJoined { peer: info });
         Ok(joined)
@@ -116,6 +116,32 @@ impl Room {
         self.members.remove(index);
         self.broadcast(None, ServerMessage::PeerLeft { id, reason });
         true
+    }
+
+    /// Marks a participant whose connection was lost as reconnecting and tells the others. Returns whether it
+    /// was in the room and connected.
+    pub fn detach(&mut self, id: PeerId) -> bool {
+        let Some(member) = self.member_mut(id).filter(|m| !m.reconnecting) else {
+            return false;
+        };
+        member.reconnecting = true;
+        self.broadcast(Some(id), ServerMessage::PeerReconnecting { id });
+        true
+    }
+
+    /// Takes back a participant that resumed, with the media it sends now. The others are told
+    /// (`peer_reconnected` if it was reconnecting, then `media` if that changed); the participant gets what its
+    /// `resumed` needs. `None` if it is not in the room.
+    pub fn reattach(&mut self, id: PeerId, media: MediaState) -> Option<Joined> {
+        let member = self.member_mut(id)?;
+        let was_away = std::mem::replace(&mut member.reconnecting, false);
+        if was_away {
+            self.broadcast(Some(id), ServerMessage::PeerReconnected { id });
+        }
+        // The member exists, so setting its media cannot fail.
+        let _ = self.set_media(id, media);
+        let peers = self.members.iter().filter(|m| m.id != id).cloned().collect();
+        Some(Joined { peers, chat_history: self.chat.history() })
     }
 
     /// Relays negotiation data from `from` to `to`, stamping the sender. Only between members of this room.

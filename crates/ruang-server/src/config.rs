@@ -48,6 +48,38 @@ pub struct ServerConfig {
     pub tls: TlsConfig,
     /// The built-in STUN/TURN server; on by default.
     pub turn: TurnConfig,
+    /// The server secret that signs resume tokens (at least 16 bytes). Servers started with the same secret
+    /// accept each other's tokens, so participants survive a restart. Unset: a random one per start.
+    pub secret: Option<Secret>,
+    /// How long a participant whose connection was lost stays in its room, in milliseconds (0: no resume).
+    pub resume_grace_ms: u64,
+    /// Messages kept per participant for replay after a resume (below `send_queue`).
+    pub replay_messages: usize,
+    /// Bytes kept per participant for replay after a resume.
+    pub replay_bytes: usize,
+}
+
+/// A secret from the configuration; never printed.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret.
+    pub fn new(secret: impl Into<String>) -> Self {
+        Secret(secret.into())
+    }
+
+    /// The secret's bytes.
+    pub fn expose(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(redacted)")
+    }
 }
 
 impl Default for ServerConfig {
@@ -70,6 +102,10 @@ impl Default for ServerConfig {
             shutdown_grace_ms: 5_000,
             tls: TlsConfig::default(),
             turn: TurnConfig::default(),
+            secret: None,
+            resume_grace_ms: 30_000,
+            replay_messages: 128,
+            replay_bytes: 256 * 1024,
         }
     }
 }
@@ -121,6 +157,9 @@ impl ServerConfig {
             (self.send_queue >= 8, "send_queue must be at least 8"),
             (self.room_mailbox >= 1, "room_mailbox must be at least 1"),
             (self.violation_burst >= 1, "violation_burst must be at least 1"),
+            (self.secret.as_ref().is_none_or(|s| s.expose().len() >= 16), "secret must be at least 16 bytes"),
+            (self.replay_messages < self.send_queue, "replay_messages must be below send_queue"),
+            (self.replay_bytes >= 1024, "replay_bytes must be at least 1024"),
         ];
         match checks.into_iter().find(|(ok, _)| !ok) {
             Some((_, message)) => Err(ConfigError::Invalid(message.to_owned())),

@@ -16,6 +16,7 @@ mod clock;
 pub mod config;
 pub mod http;
 pub mod ice;
+pub mod resume;
 pub mod rooms;
 mod server;
 pub mod session;

@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::ServerConfig;
 use crate::http;
-use crate::state::AppState;
+use crate::state::{AppState, IdSource};
 use crate::tls::{Tls, TlsListener};
 
 /// Serving failed.
@@ -27,6 +27,9 @@ pub enum ServerError {
     /// The STUN/TURN server could not start.
     #[error(transparent)]
     Turn(#[from] ruang_turn::TurnError),
+    /// The operating system's random source failed.
+    #[error("the operating system's random source failed")]
+    Random,
 }
 
 /// Serves on `listener` until `shutdown` is cancelled, then closes every session (each client is told with a
@@ -53,7 +56,14 @@ pub async fn serve(
         }
         false => None,
     };
-    let state = AppState::new(config, turn.as_ref(), shutdown.clone());
+    let ids = IdSource;
+    let random = || ids.secret().ok_or(ServerError::Random);
+    let secret = match &config.secret {
+        Some(secret) => secret.clone(),
+        None => random()?,
+    };
+    let instance = ids.next().ok_or(ServerError::Random)?;
+    let state = AppState::new(config, turn.as_ref(), shutdown.clone(), &secret, instance);
     let app = http::router(state.clone());
     let signal = shutdown.clone();
     let stopped = async move { signal.cancelled().await };

@@ -3,14 +3,17 @@
 //! global state.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::config::ServerConfig;
+use crate::config::{Secret, ServerConfig};
 use crate::ice::IcePlan;
-use crate::rooms::{RoomSettings, Rooms};
+use crate::resume::Resumption;
+use crate::rooms::{ReplayLimits, RoomSettings, Rooms};
 use ruang_turn::RunningTurn;
 
 /// The shared state of one server.
@@ -31,17 +34,40 @@ pub struct AppState {
     pub ids: IdSource,
     /// The ICE servers and policy handed to participants.
     pub ice: IcePlan,
+    /// Resume tokens and the grace period.
+    pub resume: Resumption,
+    /// The number of the next connection.
+    next_conn: AtomicU64,
 }
 
 impl AppState {
-    /// The state of a server that has not accepted anything yet.
-    pub fn new(config: ServerConfig, turn: Option<&RunningTurn>, shutdown: CancellationToken) -> Arc<Self> {
+    /// The state of a server that has not accepted anything yet. `secret` signs resume tokens; `instance`
+    /// tells this server's tokens from those of a previous one with the same secret.
+    pub fn new(
+        config: ServerConfig,
+        turn: Option<&RunningTurn>,
+        shutdown: CancellationToken,
+        secret: &Secret,
+        instance: u64,
+    ) -> Arc<Self> {
         let room_tasks = TaskTracker::new();
+        let grace = Duration::from_millis(config.resume_grace_ms);
+        let replay = ReplayLimits {
+            messages: config.replay_messages,
+            bytes: config.replay_bytes,
+            // A dead connection is noticed at most a heartbeat timeout late; a little margin on top.
+            horizon: config.limits.heartbeat_timeout() + Duration::from_secs(5),
+        };
         let settings = RoomSettings {
             limits: config.limits.clone(),
             chat_history: config.chat_history,
             mailbox: config.room_mailbox,
+            resume_grace: grace,
+            replay,
+            shutdown: shutdown.clone(),
         };
+        let ids = IdSource;
+        let resume = Resumption::new(secret.expose(), instance, grace);
         let rooms = Rooms::new(settings, config.max_rooms, room_tasks.clone());
         let connections = Arc::new(Semaphore::new(config.max_connections));
         let mut ice = IcePlan::new(&config.ice_servers, config.turn_credential_ttl_secs, &config.relay_only);
@@ -55,9 +81,16 @@ impl AppState {
             sessions: TaskTracker::new(),
             room_tasks,
             connections,
-            ids: IdSource,
+            ids,
             ice,
+            resume,
+            next_conn: AtomicU64::new(1),
         })
+    }
+
+    /// A number for a new connection, unique in this server.
+    pub fn connection_number(&self) -> u64 {
+        self.next_conn.fetch_add(1, Ordering::Relaxed)
     }
 
     /// Open WebSocket connections.
@@ -74,5 +107,13 @@ impl IdSource {
     /// A fresh random id; `None` only if the operating system's random source fails.
     pub fn next(&self) -> Option<u64> {
         getrandom::u64().ok()
+    }
+
+    /// A random secret for a server nobody gave one; `None` only if the operating system's random source
+    /// fails.
+    pub fn secret(&self) -> Option<Secret> {
+        let mut bytes = [0u8; 32];
+        getrandom::fill(&mut bytes).ok()?;
+        Some(Secret::new(bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()))
     }
 }

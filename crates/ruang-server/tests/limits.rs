@@ -186,12 +186,15 @@ async fn a_silent_connection_is_closed_with_4002_and_the_room_is_told() {
     let server = TestServer::with(|c| {
         c.limits.heartbeat_interval_ms = 100;
         c.limits.heartbeat_timeout_ms = 400;
+        c.resume_grace_ms = 300;
     })
     .await;
     let mut watcher = server.joined("r", "watcher").await;
     let mut silent = server.joined("r", "silent").await;
     // The watcher keeps reading (so it answers pings); the silent client reads nothing for a while, so it
-    // answers no pings and sends nothing.
+    // answers no pings and sends nothing. It is reconnecting first, and leaves when the grace period ends.
+    let reconnecting = watcher.recv_type("peer_reconnecting").await;
+    assert_eq!(reconnecting, json!({"type": "peer_reconnecting", "id": silent.id}));
     let left = watcher.recv_type("peer_left").await;
     assert_eq!(left, json!({"type": "peer_left", "id": silent.id, "reason": "timeout"}));
     assert_eq!(silent.expect_close().await, 4002);
@@ -205,6 +208,8 @@ async fn a_reader_too_slow_for_its_queue_is_dropped_without_stalling_the_room() 
         c.limits.messages_per_second = 100_000;
         c.limits.message_burst = 100_000;
         c.limits.max_participants = 3;
+        c.replay_messages = 4;
+        c.resume_grace_ms = 300;
     })
     .await;
     let mut talker = server.joined("r", "talker").await;
@@ -219,14 +224,17 @@ async fn a_reader_too_slow_for_its_queue_is_dropped_without_stalling_the_room() 
     for round in 0..3000 {
         talker.send(json!({"type": "chat", "text": text})).await;
         let message = listener.recv().await;
-        if message["type"] == "peer_left" {
-            assert_eq!(message, json!({"type": "peer_left", "id": slow.id, "reason": "slow"}));
+        if message["type"] == "peer_reconnecting" {
+            assert_eq!(message, json!({"type": "peer_reconnecting", "id": slow.id}));
             dropped = true;
             break;
         }
         assert_eq!(message["seq"], round + 1, "the listener keeps receiving in order");
     }
     assert!(dropped, "the slow reader was never dropped");
+    // It does not resume, so it leaves when the grace period ends.
+    let left = listener.recv_type("peer_left").await;
+    assert_eq!(left, json!({"type": "peer_left", "id": slow.id, "reason": "slow"}));
     listener.assert_alive().await;
 }
 

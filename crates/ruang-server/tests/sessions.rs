@@ -25,7 +25,7 @@ async fn a_first_joiner_gets_an_empty_welcome_with_limits() {
 
 #[tokio::test]
 async fn clients_two_to_five_are_introduced_and_removed_in_order() {
-    let server = TestServer::start().await;
+    let server = TestServer::with(|c| c.resume_grace_ms = 200).await;
     for size in 2..=5 {
         let room = format!("room-{size}");
         let mut clients = Vec::new();
@@ -53,6 +53,9 @@ async fn clients_two_to_five_are_introduced_and_removed_in_order() {
         for rest in clients.iter_mut() {
             let left = rest.recv().await;
             assert_eq!(left, json!({"type": "peer_left", "id": leaver.id, "reason": "left"}));
+            // A closed socket is not a leave: the participant is reconnecting until the grace period ends.
+            let reconnecting = rest.recv().await;
+            assert_eq!(reconnecting, json!({"type": "peer_reconnecting", "id": dropped.id}));
             let left = rest.recv().await;
             assert_eq!(left, json!({"type": "peer_left", "id": dropped.id, "reason": "disconnected"}));
         }

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use clap::Parser;
 use ruang_server::ServerConfig;
+use ruang_server::config::Secret;
 use ruang_server::ice::IceServerConfig;
 
 /// ruang: self-hosted video meetings. Serves the web client and the signaling WebSocket on one port.
@@ -115,6 +116,14 @@ pub struct Args {
     /// Time clients get to close on shutdown, in milliseconds [default: 5000].
     #[arg(long, env = "RUANG_SHUTDOWN_GRACE_MS")]
     shutdown_grace_ms: Option<u64>,
+    /// Server secret signing resume tokens, at least 16 bytes [default: random at each start]. Restart with the
+    /// same secret and participants resume their calls; keep it out of shell history.
+    #[arg(long, env = "RUANG_SECRET", value_name = "SECRET", hide_env_values = true)]
+    secret: Option<String>,
+    /// How long a participant whose connection was lost keeps its place, in milliseconds; 0 turns resume
+    /// off [default: 30000].
+    #[arg(long, env = "RUANG_RESUME_GRACE_MS")]
+    resume_grace_ms: Option<u64>,
 }
 
 impl Args {
@@ -154,6 +163,8 @@ impl Args {
         set(&mut config.chat_history, &self.chat_history);
         set(&mut config.violation_burst, &self.violation_burst);
         set(&mut config.shutdown_grace_ms, &self.shutdown_grace_ms);
+        set(&mut config.resume_grace_ms, &self.resume_grace_ms);
+        set(&mut config.secret, &self.secret.clone().map(|secret| Some(Secret::new(secret))));
         set(&mut config.turn_credential_ttl_secs, &self.turn_credential_ttl_secs);
         config.allowed_origins.extend(self.allowed_origins.iter().cloned());
         config.relay_only.all_rooms |= self.relay_only;

@@ -6,29 +6,71 @@ use tokio::sync::oneshot;
 use super::participant::Participant;
 use crate::ice::IceGrant;
 
+/// One connection of a participant, as the room knows it: the number tells a participant's connections apart,
+/// so a late message from a replaced connection is not mistaken for the current one.
+pub struct Link {
+    /// The connection's number, unique in the server.
+    pub conn: u64,
+    /// How the room reaches it.
+    pub participant: Box<dyn Participant>,
+}
+
+/// What a `welcome` or `resumed` needs besides the room's own state.
+pub struct Arrival {
+    /// The participant.
+    pub id: PeerId,
+    /// The media it sends.
+    pub media: MediaState,
+    /// The `req` of the client's request, echoed.
+    pub req: Option<u32>,
+    /// The ICE servers and policy.
+    pub ice: IceGrant,
+    /// Its resume token, minted by the session.
+    pub token: String,
+    /// Its connection.
+    pub link: Link,
+}
+
 /// A request to a room task.
 pub enum RoomCommand {
     /// Add a participant; the answer says whether it is in.
     Join {
-        /// The server-assigned id.
-        id: PeerId,
+        /// Who, and how to reach it.
+        arrival: Arrival,
         /// The validated display name.
         name: String,
-        /// The starting media state.
-        media: MediaState,
-        /// The `req` of the client's `join`, echoed in `welcome`.
-        req: Option<u32>,
-        /// The ICE servers and policy for its `welcome`.
-        ice: IceGrant,
-        /// How the room reaches the participant.
-        participant: Box<dyn Participant>,
         /// The answer.
         reply: oneshot::Sender<JoinReply>,
     },
-    /// Remove a participant.
+    /// Take back a participant after a lost connection, as its resume token says.
+    Resume {
+        /// Who, and how to reach it now.
+        arrival: Arrival,
+        /// The token generation the client presented; it must be the member's current one.
+        generation: u32,
+        /// The last numbered message the client received.
+        last_n: u64,
+        /// `Some(display name)` when the token comes from a previous server instance, so the participant
+        /// may be restored into the room if it is not there.
+        restore: Option<String>,
+        /// The answer.
+        reply: oneshot::Sender<JoinReply>,
+    },
+    /// A participant's connection ended without `leave`: keep it for the grace period.
+    Detach {
+        /// Who.
+        id: PeerId,
+        /// Which connection ended (ignored if it is no longer the participant's current one).
+        conn: u64,
+        /// What it will leave with if it does not come back.
+        reason: LeaveReason,
+    },
+    /// Remove a participant now.
     Leave {
         /// Who.
         id: PeerId,
+        /// Which connection asked (ignored if it is no longer the participant's current one).
+        conn: u64,
         /// Why, as the others will be told.
         reason: LeaveReason,
     },
@@ -61,15 +103,17 @@ pub enum RoomCommand {
     },
 }
 
-/// The answer to [`RoomCommand::Join`].
+/// The answer to [`RoomCommand::Join`] and [`RoomCommand::Resume`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum JoinReply {
-    /// In: the `welcome` is already queued to the participant.
+    /// In: the `welcome` (or `resumed`) is already queued to the participant.
     Joined,
     /// The room is full.
     Full,
     /// The id is taken in this room; draw another.
     DuplicateId,
-    /// The room was closing as the join arrived; look it up again.
+    /// The room was closing as the request arrived; look it up again.
     Closed,
+    /// The resume is refused, for this reason.
+    Refused(&'static str),
 }

@@ -10,6 +10,7 @@
 
 mod command;
 mod participant;
+mod stream;
 mod task;
 
 use std::collections::HashMap;
@@ -19,10 +20,12 @@ use ruang_proto::{Limits, RoomName};
 use tokio::sync::mpsc;
 use tokio_util::task::TaskTracker;
 
-pub use command::{JoinReply, RoomCommand};
-pub use participant::{DeliveryError, Envelope, Participant};
+pub use command::{Arrival, JoinReply, Link, RoomCommand};
+pub use participant::{DeliveryError, Disconnect, Envelope, Participant};
+pub use stream::ReplayLimits;
 
-/// What every room of a server shares: the limits for `welcome`, and its chat memory.
+/// What every room of a server shares: the limits for `welcome`, its chat memory, how long it keeps a
+/// participant whose connection was lost, and the server's shutdown signal.
 #[derive(Clone, Debug)]
 pub struct RoomSettings {
     /// The limits, also sent in `welcome`.
@@ -31,6 +34,12 @@ pub struct RoomSettings {
     pub chat_history: usize,
     /// Mailbox size of a room task.
     pub mailbox: usize,
+    /// How long a participant whose connection was lost stays in its room (zero: it leaves at once).
+    pub resume_grace: std::time::Duration,
+    /// What each participant's stream keeps for replay.
+    pub replay: ReplayLimits,
+    /// Cancelled when the server stops; rooms then close without anyone leaving.
+    pub shutdown: tokio_util::sync::CancellationToken,
 }
 
 /// A way to reach one room task.

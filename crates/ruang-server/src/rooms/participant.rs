@@ -1,15 +1,20 @@
 //! The one interface through which a room reaches its participants, whatever they are: a WebSocket client
 //! today, a server-side media peer (SFU) or a participant on another node later.
 
+use std::fmt::Write;
 use std::sync::{Arc, OnceLock};
 
 use axum::extract::ws::Utf8Bytes;
-use ruang_proto::{LeaveReason, ServerMessage};
+use ruang_proto::ServerMessage;
 
 /// A message on its way to one or more participants. It is serialized at most once, however many
 /// WebSocket participants receive it; participants that want the typed message read [`Envelope::message`].
+/// Cloning shares the message and its serialized form.
+#[derive(Clone, Debug)]
+pub struct Envelope(Arc<Sealed>);
+
 #[derive(Debug)]
-pub struct Envelope {
+struct Sealed {
     message: Arc<ServerMessage>,
     json: OnceLock<Utf8Bytes>,
 }
@@ -17,17 +22,29 @@ pub struct Envelope {
 impl Envelope {
     /// Wraps a message.
     pub fn new(message: Arc<ServerMessage>) -> Self {
-        Envelope { message, json: OnceLock::new() }
+        Envelope(Arc::new(Sealed { message, json: OnceLock::new() }))
     }
 
     /// The typed message.
     pub fn message(&self) -> &ServerMessage {
-        &self.message
+        &self.0.message
     }
 
     /// The message as a JSON text frame, serialized on first use and shared after.
     pub fn json(&self) -> Utf8Bytes {
-        self.json.get_or_init(|| Utf8Bytes::from(self.message.to_json())).clone()
+        self.0.json.get_or_init(|| Utf8Bytes::from(self.0.message.to_json())).clone()
+    }
+
+    /// The JSON frame with the recipient's message number `n` as its first field (`{"n":7,"type":...}`).
+    /// One copy of the shared frame per recipient, instead of serializing it again.
+    pub fn numbered_json(&self, n: u64) -> Utf8Bytes {
+        let json = self.json();
+        let body = json.as_str().strip_prefix('{').unwrap_or(json.as_str());
+        let mut numbered = String::with_capacity(json.len() + 24);
+        // Writing to a String cannot fail.
+        let _ = write!(numbered, "{{\"n\":{n},");
+        numbered.push_str(body);
+        Utf8Bytes::from(numbered)
     }
 }
 
@@ -42,13 +59,21 @@ pub enum DeliveryError {
     Gone,
 }
 
+/// Why a room lets go of a participant's connection while the participant itself may stay.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Disconnect {
+    /// Its queue was full; the connection must end at once (4003). The participant may resume.
+    Slow,
+    /// The participant resumed on another connection; this one must end (4004).
+    Replaced,
+}
+
 /// A member of a room, as the room task sees it. Implementations must never block or await: a room
 /// delivers to everyone from one task, and one slow member must not stall the others.
 pub trait Participant: Send + Sync + 'static {
-    /// Queues a message for the participant.
-    fn deliver(&self, envelope: &Envelope) -> Result<(), DeliveryError>;
+    /// Queues a message for the participant; `n` is its number in the participant's stream, if numbered.
+    fn deliver(&self, envelope: &Envelope, n: Option<u64>) -> Result<(), DeliveryError>;
 
-    /// Tells the participant the room no longer holds it, and why. For most reasons the participant asked
-    /// for it; [`LeaveReason::Slow`] means the room dropped it and it must disconnect.
-    fn removed(&self, reason: LeaveReason);
+    /// Tells the connection the room no longer sends through it, and why.
+    fn disconnect(&self, why: Disconnect);
 }

@@ -1,30 +1,39 @@
 //! The task that owns one room: it takes commands from its mailbox, applies them to the [`Room`], and
 //! delivers the resulting effects to participants without ever waiting on one of them.
+//!
+//! It also owns each member's connection state: a member whose connection is lost stays in the room,
+//! *reconnecting*, for the grace period; messages for it are numbered and kept ([`Stream`]) and replayed
+//! when it resumes on a new connection, or it leaves for real when the grace period ends.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ruang_proto::{LeaveReason, MediaState, PROTOCOL_VERSION, PeerId, Rejection, RoomName, ServerMessage, Welcome};
-use ruang_room::{Effect, JoinRefusal, Room, RoomConfig};
+use ruang_proto::{LeaveReason, PROTOCOL_VERSION, PeerId, Rejection, Replay, RoomName, ServerMessage, Welcome};
+use ruang_room::{Effect, JoinRefusal, Joined, Room, RoomConfig};
 use tokio::sync::mpsc;
+use tokio::time::Instant;
 
-use super::command::{JoinReply, RoomCommand};
-use super::participant::{DeliveryError, Envelope, Participant};
+use super::command::{Arrival, JoinReply, Link, RoomCommand};
+use super::participant::{DeliveryError, Disconnect, Envelope};
+use super::stream::Stream;
 use super::{RoomSettings, Rooms};
+use crate::clock::sleep_until_some;
 use crate::clock::wall_clock_ms;
-use crate::ice::IceGrant;
 
 /// How long a freshly created room waits for its first join before it gives up.
 const FIRST_JOIN_WAIT: Duration = Duration::from_secs(10);
 
-/// A join's details, besides how to reach the newcomer.
-struct NewMember {
-    id: PeerId,
-    name: String,
-    media: MediaState,
-    req: Option<u32>,
-    ice: IceGrant,
+/// A participant as the room task keeps it, besides what [`Room`] knows.
+struct Member {
+    /// Its current connection; `None` while it is reconnecting.
+    link: Option<Link>,
+    /// Its numbered messages.
+    stream: Stream,
+    /// The generation of its valid resume token.
+    generation: u32,
+    /// While reconnecting: when it leaves for real, and with which reason.
+    away: Option<(Instant, LeaveReason)>,
 }
 
 pub(super) struct RoomTask {
@@ -32,7 +41,7 @@ pub(super) struct RoomTask {
     generation: u64,
     settings: Arc<RoomSettings>,
     rooms: Arc<Rooms>,
-    participants: HashMap<PeerId, Box<dyn Participant>>,
+    members: HashMap<PeerId, Member>,
 }
 
 impl RoomTask {
@@ -40,16 +49,26 @@ impl RoomTask {
         let config =
             RoomConfig { max_participants: settings.limits.max_participants, chat_history: settings.chat_history };
         let room = Room::new(name, config);
-        RoomTask { room, generation, settings, rooms, participants: HashMap::new() }
+        RoomTask { room, generation, settings, rooms, members: HashMap::new() }
     }
 
     pub(super) async fn run(mut self, mut inbox: mpsc::Receiver<RoomCommand>) {
         tracing::debug!(room = %self.room.name(), "room opened");
+        let shutdown = self.settings.shutdown.clone();
         if let Ok(Some(first)) = tokio::time::timeout(FIRST_JOIN_WAIT, inbox.recv()).await {
             self.handle(first);
             while !self.room.is_empty() {
-                let Some(command) = inbox.recv().await else { break };
-                self.handle(command);
+                let expiry = self.next_expiry();
+                tokio::select! {
+                    biased;
+                    // A stopping server keeps nobody: its clients resume on the next instance.
+                    () = shutdown.cancelled() => break,
+                    () = sleep_until_some(expiry) => self.expire(Instant::now()),
+                    command = inbox.recv() => match command {
+                        Some(command) => self.handle(command),
+                        None => break,
+                    },
+                }
             }
         }
         self.close(inbox).await;
@@ -60,7 +79,7 @@ impl RoomTask {
         self.rooms.remove(self.room.name(), self.generation);
         inbox.close();
         while let Some(command) = inbox.recv().await {
-            if let RoomCommand::Join { reply, .. } = command {
+            if let RoomCommand::Join { reply, .. } | RoomCommand::Resume { reply, .. } = command {
                 let _ = reply.send(JoinReply::Closed);
             }
         }
@@ -69,11 +88,22 @@ impl RoomTask {
 
     fn handle(&mut self, command: RoomCommand) {
         match command {
-            RoomCommand::Join { id, name, media, req, ice, participant, reply } => {
-                let answer = self.join(NewMember { id, name, media, req, ice }, participant);
-                let _ = reply.send(answer);
+            RoomCommand::Join { arrival, name, reply } => {
+                let _ = reply.send(self.join(arrival, name));
             }
-            RoomCommand::Leave { id, reason } => self.remove(id, reason),
+            RoomCommand::Resume { arrival, generation, last_n, restore, reply } => {
+                let _ = reply.send(self.resume(arrival, generation, last_n, restore));
+            }
+            RoomCommand::Detach { id, conn, reason } => {
+                if self.is_current(id, conn) {
+                    self.detach(id, reason);
+                }
+            }
+            RoomCommand::Leave { id, conn, reason } => {
+                if self.is_current(id, conn) {
+                    self.remove(id, reason);
+                }
+            }
             RoomCommand::Signal { from, to, data, req } => {
                 let result = self.room.signal(from, to, data);
                 self.answer(from, result, req);
@@ -90,13 +120,66 @@ impl RoomTask {
         self.flush();
     }
 
-    fn join(&mut self, member: NewMember, participant: Box<dyn Participant>) -> JoinReply {
-        let NewMember { id, name, media, req, ice } = member;
-        let joined = match self.room.join(id, name, media) {
+    fn join(&mut self, arrival: Arrival, name: String) -> JoinReply {
+        let joined = match self.room.join(arrival.id, name, arrival.media) {
             Ok(joined) => joined,
-            Err(JoinRefusal::Full) => return JoinReply::Full,
-            Err(JoinRefusal::DuplicateId) => return JoinReply::DuplicateId,
+            Err(refusal) => return refused(refusal),
         };
+        let member = Member { link: None, stream: Stream::new(), generation: 0, away: None };
+        self.members.insert(arrival.id, member);
+        let id = arrival.id;
+        let link = self.greet(arrival, joined, None);
+        self.connect(id, link, &[]);
+        tracing::info!(room = %self.room.name(), peer = %id, size = self.room.len(), "joined");
+        JoinReply::Joined
+    }
+
+    /// Takes a participant back on a new connection, if its token's generation is current, or restores it
+    /// into the room when the token comes from a previous server instance and the room does not have it.
+    fn resume(&mut self, arrival: Arrival, generation: u32, last_n: u64, restore: Option<String>) -> JoinReply {
+        let id = arrival.id;
+        let Some(member) = self.members.get_mut(&id) else {
+            let Some(name) = restore else {
+                return JoinReply::Refused("the participant has left the room");
+            };
+            let joined = match self.room.join(id, name, arrival.media) {
+                Ok(joined) => joined,
+                Err(refusal) => return refused(refusal),
+            };
+            let member = Member { link: None, stream: Stream::new(), generation: generation + 1, away: None };
+            self.members.insert(id, member);
+            let link = self.greet(arrival, joined, Some(Replay::Reset));
+            self.connect(id, link, &[]);
+            tracing::info!(room = %self.room.name(), peer = %id, size = self.room.len(), "restored after a restart");
+            return JoinReply::Joined;
+        };
+        if member.generation != generation {
+            return JoinReply::Refused("this resume token was already used");
+        }
+        member.generation += 1;
+        member.away = None;
+        if let Some(old) = member.link.take() {
+            old.participant.disconnect(Disconnect::Replaced);
+        }
+        let missed: Option<Vec<(u64, Envelope)>> =
+            member.stream.replay_after(last_n).map(|kept| kept.map(|(n, envelope)| (n, envelope.clone())).collect());
+        if missed.is_none() {
+            member.stream.clear();
+        }
+        let Some(joined) = self.room.reattach(id, arrival.media) else {
+            return JoinReply::Refused("the participant has left the room");
+        };
+        let replay = if missed.is_some() { Replay::Replayed } else { Replay::Reset };
+        let link = self.greet(arrival, joined, Some(replay));
+        let missed = missed.unwrap_or_default();
+        tracing::info!(room = %self.room.name(), peer = %id, replayed = missed.len(), ?replay, "resumed");
+        self.connect(id, link, &missed);
+        JoinReply::Joined
+    }
+
+    /// Queues `welcome` (or `resumed` with `replay`) on the arrival's connection, as its first message.
+    fn greet(&self, arrival: Arrival, joined: Joined, replay: Option<Replay>) -> Link {
+        let Arrival { id, req, ice, token, link, .. } = arrival;
         let welcome = Welcome {
             protocol: PROTOCOL_VERSION,
             req,
@@ -107,76 +190,149 @@ impl RoomTask {
             ice_transport_policy: ice.policy,
             chat_history: joined.chat_history,
             limits: self.settings.limits.clone(),
+            resume_token: token,
+            resume_grace_ms: u64::try_from(self.settings.resume_grace.as_millis()).unwrap_or(u64::MAX),
         };
-        // The welcome goes out before any effect of the join, so it is the first thing the newcomer reads.
-        let envelope = Envelope::new(Arc::new(ServerMessage::Welcome(welcome)));
-        if participant.deliver(&envelope).is_err() {
-            self.room.leave(id, LeaveReason::Disconnected);
-            return JoinReply::Joined;
+        let message = match replay {
+            None => ServerMessage::Welcome(welcome),
+            Some(replay) => ServerMessage::Resumed { welcome, replay },
+        };
+        // A failed delivery shows up as the connection ending; its session then detaches it.
+        let _ = link.participant.deliver(&Envelope::new(Arc::new(message)), None);
+        link
+    }
+
+    /// Makes `link` the member's connection, after delivering the messages it missed.
+    fn connect(&mut self, id: PeerId, link: Link, missed: &[(u64, Envelope)]) {
+        let delivered = missed.iter().try_for_each(|(n, envelope)| link.participant.deliver(envelope, Some(*n)));
+        if let Some(member) = self.members.get_mut(&id) {
+            member.link = Some(link);
         }
-        tracing::info!(room = %self.room.name(), peer = %id, size = self.room.len(), "joined");
-        self.participants.insert(id, participant);
-        JoinReply::Joined
+        if delivered == Err(DeliveryError::Full) {
+            self.drop_slow(id);
+        }
+    }
+
+    /// Whether `conn` is the participant's current connection.
+    fn is_current(&self, id: PeerId, conn: u64) -> bool {
+        self.members.get(&id).and_then(|m| m.link.as_ref()).is_some_and(|link| link.conn == conn)
+    }
+
+    /// The participant's connection is gone: keep it as reconnecting for the grace period (or remove it at
+    /// once without one).
+    fn detach(&mut self, id: PeerId, reason: LeaveReason) {
+        let grace = self.settings.resume_grace;
+        let Some(member) = self.members.get_mut(&id) else { return };
+        member.link = None;
+        if grace.is_zero() {
+            self.remove(id, reason);
+            return;
+        }
+        member.away = Some((Instant::now() + grace, reason));
+        self.room.detach(id);
+        tracing::info!(room = %self.room.name(), peer = %id, ?reason, "reconnecting");
+    }
+
+    fn drop_slow(&mut self, id: PeerId) {
+        if let Some(link) = self.members.get_mut(&id).and_then(|m| m.link.take()) {
+            tracing::info!(room = %self.room.name(), peer = %id, "connection dropped: send queue full");
+            link.participant.disconnect(Disconnect::Slow);
+        }
+        self.detach(id, LeaveReason::Slow);
     }
 
     fn remove(&mut self, id: PeerId, reason: LeaveReason) {
+        self.members.remove(&id);
         if self.room.leave(id, reason) {
             tracing::info!(room = %self.room.name(), peer = %id, ?reason, size = self.room.len(), "left");
         }
-        if let Some(participant) = self.participants.remove(&id) {
-            participant.removed(reason);
-        }
     }
 
-    /// Sends an error to `to` if `result` is one.
+    /// When the next reconnecting member's grace period ends.
+    fn next_expiry(&self) -> Option<Instant> {
+        self.members.values().filter_map(|m| m.away.map(|(until, _)| until)).min()
+    }
+
+    /// Removes the reconnecting members whose grace period has ended.
+    fn expire(&mut self, now: Instant) {
+        let expired: Vec<(PeerId, LeaveReason)> = self
+            .members
+            .iter()
+            .filter_map(|(&id, m)| m.away.filter(|(until, _)| *until <= now).map(|(_, reason)| (id, reason)))
+            .collect();
+        for (id, reason) in expired {
+            self.remove(id, reason);
+        }
+        self.flush();
+    }
+
+    /// Sends an error to `to` if `result` is one. Errors are replies, so they are not numbered.
     fn answer(&mut self, to: PeerId, result: Result<(), Rejection>, req: Option<u32>) {
         if let Err(rejection) = result {
-            let message = Arc::new(ServerMessage::error(rejection.with_req(req)));
-            if self.deliver_to(to, &Envelope::new(message)) == Err(DeliveryError::Full) {
-                self.remove(to, LeaveReason::Slow);
+            let envelope = Envelope::new(Arc::new(ServerMessage::error(rejection.with_req(req))));
+            let link = self.members.get(&to).and_then(|m| m.link.as_ref());
+            if link.is_some_and(|link| link.participant.deliver(&envelope, None) == Err(DeliveryError::Full)) {
+                self.drop_slow(to);
             }
         }
     }
 
-    /// Delivers every queued effect; participants that cannot keep up are removed, which may queue more.
+    /// Delivers every queued effect; members that cannot keep up lose their connection, which may queue more.
     fn flush(&mut self) {
         loop {
             let effects: Vec<Effect> = self.room.take_effects().collect();
             if effects.is_empty() {
                 return;
             }
+            let now = Instant::now();
             let mut too_slow = Vec::new();
             for effect in effects {
-                self.deliver_effect(effect, &mut too_slow);
+                self.deliver_effect(effect, now, &mut too_slow);
             }
             for id in too_slow {
-                tracing::info!(room = %self.room.name(), peer = %id, "dropped: send queue full");
-                self.remove(id, LeaveReason::Slow);
+                self.drop_slow(id);
             }
         }
     }
 
-    fn deliver_effect(&self, effect: Effect, too_slow: &mut Vec<PeerId>) {
+    fn deliver_effect(&mut self, effect: Effect, now: Instant, too_slow: &mut Vec<PeerId>) {
+        let limits = self.settings.replay;
         match effect {
             Effect::Send { to, message } => {
-                if self.deliver_to(to, &Envelope::new(message)) == Err(DeliveryError::Full) {
+                let member = self.members.get_mut(&to);
+                if member.is_some_and(|m| m.deliver(&Envelope::new(message), now, limits) == Err(DeliveryError::Full)) {
                     too_slow.push(to);
                 }
             }
             Effect::Broadcast { except, message } => {
                 let envelope = Envelope::new(message);
-                for (&id, participant) in &self.participants {
-                    if Some(id) != except && participant.deliver(&envelope) == Err(DeliveryError::Full) {
+                for (&id, member) in &mut self.members {
+                    if Some(id) != except && member.deliver(&envelope, now, limits) == Err(DeliveryError::Full) {
                         too_slow.push(id);
                     }
                 }
             }
         }
     }
+}
 
-    /// Delivers to one participant. `Full` means it cannot keep up and must be dropped; `Gone` means its
-    /// connection is already ending, and its session's own `Leave` will follow, so nothing is done.
-    fn deliver_to(&self, to: PeerId, envelope: &Envelope) -> Result<(), DeliveryError> {
-        self.participants.get(&to).map_or(Ok(()), |participant| participant.deliver(envelope))
+impl Member {
+    /// Numbers and keeps a room message, and sends it if the member is connected. `Full` means it cannot keep
+    /// up; `Gone` means its connection is ending and its session will detach it, so nothing is done.
+    fn deliver(
+        &mut self,
+        envelope: &Envelope,
+        now: Instant,
+        limits: super::stream::ReplayLimits,
+    ) -> Result<(), DeliveryError> {
+        let n = self.stream.push(envelope, now, self.link.is_some(), limits);
+        self.link.as_ref().map_or(Ok(()), |link| link.participant.deliver(envelope, Some(n)))
+    }
+}
+
+fn refused(refusal: JoinRefusal) -> JoinReply {
+    match refusal {
+        JoinRefusal::Full => JoinReply::Full,
+        JoinRefusal::DuplicateId => JoinReply::DuplicateId,
     }
 }

@@ -5,7 +5,11 @@
 //! Each connection is two tasks with a bounded queue between them: this reader, and the [`writer`] that
 //! owns the socket's sending half. The room and this reader both queue to the writer through an
 //! [`outbox::Outbox`] and never wait on it.
+//!
+//! A connection that ends without `leave` does not take its participant out of the room: the room keeps it
+//! as reconnecting, and a later connection can take it over with `resume` ([`enter`]).
 
+mod enter;
 mod guard;
 pub mod outbox;
 mod writer;
@@ -16,20 +20,16 @@ use axum::extract::ws::{Message, WebSocket};
 use futures_util::StreamExt;
 use futures_util::stream::SplitStream;
 use ruang_proto::{
-    ClientMessage, CloseCode, ErrorCode, LeaveReason, MediaState, PeerId, Rejection, RoomName, ServerMessage,
-    ShutdownReason, parse_client_message,
+    ClientMessage, CloseCode, ErrorCode, LeaveReason, PeerId, Rejection, RoomName, ServerMessage, ShutdownReason,
+    parse_client_message,
 };
-use tokio::sync::oneshot;
 use tokio::time::Instant;
 
-use crate::clock::wall_clock_ms;
-use crate::rooms::{JoinReply, RoomCommand, RoomHandle};
+use crate::clock::{sleep_until_some, wall_clock_secs};
+use crate::rooms::{RoomCommand, RoomHandle};
 use crate::state::AppState;
 use guard::Guard;
 use outbox::Outbox;
-
-/// How many times a join is retried when the room closed or the drawn id was taken under it.
-const JOIN_ATTEMPTS: usize = 4;
 
 /// How long the server waits for the client's answer to its close frame before dropping the socket.
 const CLOSE_LINGER: std::time::Duration = std::time::Duration::from_secs(2);
@@ -45,17 +45,25 @@ enum Exit {
     TooBig,
     Dropped,
     Shutdown,
+    Replaced,
 }
 
 impl Exit {
-    fn leave_reason(self) -> LeaveReason {
+    /// What the room is told when a connection ends this way: `Leave` for good, `Detach` to keep the
+    /// participant for a resume, or nothing.
+    fn room_command(self, id: PeerId, conn: u64) -> Option<RoomCommand> {
+        let leave = |reason| Some(RoomCommand::Leave { id, conn, reason });
+        let detach = |reason| Some(RoomCommand::Detach { id, conn, reason });
         match self {
-            Exit::Left => LeaveReason::Left,
-            Exit::Disconnected | Exit::TooBig | Exit::JoinTimeout => LeaveReason::Disconnected,
-            Exit::HeartbeatTimeout => LeaveReason::Timeout,
-            Exit::Violations => LeaveReason::Kicked,
-            Exit::Dropped => LeaveReason::Slow,
-            Exit::Shutdown => LeaveReason::Shutdown,
+            Exit::Left => leave(LeaveReason::Left),
+            Exit::Violations => leave(LeaveReason::Kicked),
+            Exit::TooBig | Exit::JoinTimeout => leave(LeaveReason::Disconnected),
+            Exit::Disconnected => detach(LeaveReason::Disconnected),
+            Exit::HeartbeatTimeout => detach(LeaveReason::Timeout),
+            Exit::Dropped => detach(LeaveReason::Slow),
+            // A stopping server keeps its participants for the next instance; a replaced connection's
+            // participant lives on in the new one.
+            Exit::Shutdown | Exit::Replaced => None,
         }
     }
 
@@ -68,6 +76,7 @@ impl Exit {
             Exit::TooBig => CloseCode::TooBig,
             Exit::Dropped => CloseCode::TooSlow,
             Exit::Shutdown => CloseCode::GoingAway,
+            Exit::Replaced => CloseCode::Replaced,
         }
     }
 }
@@ -75,13 +84,21 @@ impl Exit {
 struct Membership {
     id: PeerId,
     room: RoomName,
+    /// The display name, for resume tokens.
+    name: String,
+    /// The generation of the participant's valid resume token.
+    generation: u32,
     handle: RoomHandle,
     /// When the participant's TURN credentials must be renewed, if they expire.
     ice_refresh: Option<Instant>,
+    /// When the participant gets a fresh resume token, if resume is on.
+    token_refresh: Option<Instant>,
 }
 
 struct Session {
     state: Arc<AppState>,
+    /// This connection's number, so the room can tell it from the participant's other connections.
+    conn: u64,
     outbox: Outbox,
     guard: Guard,
     membership: Option<Membership>,
@@ -94,14 +111,19 @@ pub async fn run(socket: WebSocket, state: Arc<AppState>) {
     let ping_every = state.config.limits.heartbeat_interval();
     let writer = tokio::spawn(writer::write(sink, queue, outbox.dropped().clone(), ping_every));
     let guard = Guard::new(&state.config, Instant::now());
-    let mut session = Session { state, outbox, guard, membership: None };
+    let conn = state.connection_number();
+    let mut session = Session { state, conn, outbox, guard, membership: None };
     let exit = session.read(&mut stream).await;
     session.finish(exit).await;
     drop(session);
     if exit != Exit::Disconnected {
         linger(&mut stream).await;
     }
-    let _ = writer.await;
+    // The writer may be stuck on a dead socket whose buffers are full: give it the linger time, no more.
+    let mut writer = writer;
+    if tokio::time::timeout(CLOSE_LINGER, &mut writer).await.is_err() {
+        writer.abort();
+    }
 }
 
 /// Reads (and discards) until the client answers the close frame, so the closing handshake completes and
@@ -121,15 +143,24 @@ impl Session {
     async fn read(&mut self, stream: &mut SplitStream<WebSocket>) -> Exit {
         let shutdown = self.state.shutdown.clone();
         let dropped = self.outbox.dropped().clone();
+        let replaced = self.outbox.replaced().clone();
         loop {
             let deadline = self.guard.deadline(self.membership.is_some());
             let ice_refresh = self.membership.as_ref().and_then(|m| m.ice_refresh);
+            let token_refresh = self.membership.as_ref().and_then(|m| m.token_refresh);
             let next = tokio::select! {
                 biased;
                 () = shutdown.cancelled() => return Exit::Shutdown,
                 () = dropped.cancelled() => return Exit::Dropped,
+                () = replaced.cancelled() => return Exit::Replaced,
                 () = sleep_until_some(ice_refresh) => {
                     if let Some(exit) = self.refresh_ice() {
+                        return exit;
+                    }
+                    continue;
+                }
+                () = sleep_until_some(token_refresh) => {
+                    if let Some(exit) = self.refresh_token() {
                         return exit;
                     }
                     continue;
@@ -184,7 +215,10 @@ impl Session {
             (ClientMessage::Join { room, name, media, req }, None) => {
                 return self.join(room, name, media, req).await.map_err(|r| r.with_req(req)).map(|()| None);
             }
-            (ClientMessage::Join { .. }, Some(_)) => {
+            (ClientMessage::Resume { token, last_n, media, req }, None) => {
+                return self.resume(&token, last_n, media, req).await.map_err(|r| r.with_req(req)).map(|()| None);
+            }
+            (ClientMessage::Join { .. } | ClientMessage::Resume { .. }, Some(_)) => {
                 return Err(Rejection::new(ErrorCode::AlreadyJoined, "this connection is already in a room"));
             }
             (ClientMessage::Leave, Some(_)) => return Ok(Some(Exit::Left)),
@@ -202,49 +236,23 @@ impl Session {
         Ok(handle.send(command).await.err().map(|_| Exit::Shutdown))
     }
 
-    async fn join(
-        &mut self,
-        room: RoomName,
-        name: String,
-        media: MediaState,
-        req: Option<u32>,
-    ) -> Result<(), Rejection> {
-        if self.state.shutdown.is_cancelled() {
-            return Err(Rejection::new(ErrorCode::ShuttingDown, "the server is stopping"));
-        }
-        for _ in 0..JOIN_ATTEMPTS {
-            let handle = self.state.rooms.get_or_create(&room).map_err(|_| {
-                Rejection::new(ErrorCode::TooManyRooms, "the server cannot open more rooms; try again later")
-            })?;
-            let bits = self.state.ids.next().ok_or_else(|| Rejection::new(ErrorCode::Internal, "no random source"))?;
-            let id = PeerId::from_bits(bits);
-            let (reply, answer) = oneshot::channel();
-            let participant = Box::new(self.outbox.clone());
-            let ice = self.state.ice.grant(id, &room, wall_clock_ms() / 1000);
-            let ice_refresh = ice.refresh_after.map(|after| Instant::now() + after);
-            let command = RoomCommand::Join { id, name: name.clone(), media, req, ice, participant, reply };
-            if handle.send(command).await.is_err() {
-                continue;
-            }
-            match answer.await {
-                Ok(JoinReply::Joined) => {
-                    self.membership = Some(Membership { id, room, handle, ice_refresh });
-                    return Ok(());
-                }
-                Ok(JoinReply::Full) => return Err(Rejection::new(ErrorCode::RoomFull, "the room is full")),
-                Ok(JoinReply::DuplicateId | JoinReply::Closed) | Err(_) => continue,
-            }
-        }
-        Err(Rejection::new(ErrorCode::Internal, "could not join the room; try again"))
-    }
-
     /// Sends fresh TURN credentials before the current ones expire, and schedules the next renewal.
     fn refresh_ice(&mut self) -> Option<Exit> {
         let membership = self.membership.as_mut()?;
-        let grant = self.state.ice.grant(membership.id, &membership.room, wall_clock_ms() / 1000);
+        let grant = self.state.ice.grant(membership.id, &membership.room, wall_clock_secs());
         membership.ice_refresh = grant.refresh_after.map(|after| Instant::now() + after);
         let message = ServerMessage::IceServers { ice_servers: grant.servers, ice_transport_policy: grant.policy };
         self.reply(&message).ok().flatten()
+    }
+
+    /// Sends a fresh resume token (same generation, later expiry), and schedules the next one.
+    fn refresh_token(&mut self) -> Option<Exit> {
+        let membership = self.membership.as_mut()?;
+        let resume = &self.state.resume;
+        let token =
+            resume.mint(&membership.room, membership.id, &membership.name, membership.generation, wall_clock_secs());
+        membership.token_refresh = resume.refresh_every().map(|every| Instant::now() + every);
+        self.reply(&ServerMessage::ResumeToken { token }).ok().flatten()
     }
 
     /// Queues a reply from the session itself; a full queue means the client is not reading.
@@ -264,22 +272,14 @@ impl Session {
     async fn finish(&mut self, exit: Exit) {
         if let Some(Membership { id, room, handle, .. }) = self.membership.take() {
             tracing::debug!(%room, peer = %id, ?exit, "connection ended");
-            if exit != Exit::Dropped {
-                let _ = handle.send(RoomCommand::Leave { id, reason: exit.leave_reason() }).await;
+            if let Some(command) = exit.room_command(id, self.conn) {
+                let _ = handle.send(command).await;
             }
         }
         if exit == Exit::Shutdown {
             let _ = self.outbox.send(&ServerMessage::Shutdown { reason: ShutdownReason::Stopping });
         }
         self.outbox.close(exit.close_code());
-    }
-}
-
-/// Sleeps until `deadline`, or forever if there is none.
-async fn sleep_until_some(deadline: Option<Instant>) {
-    match deadline {
-        Some(deadline) => tokio::time::sleep_until(deadline).await,
-        None => std::future::pending().await,
     }
 }
 

@@ -2,11 +2,11 @@
 //! drop the connection at once when it cannot keep up.
 
 use axum::extract::ws::Utf8Bytes;
-use ruang_proto::{CloseCode, LeaveReason, ServerMessage};
+use ruang_proto::{CloseCode, ServerMessage};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::rooms::{DeliveryError, Envelope, Participant};
+use crate::rooms::{DeliveryError, Disconnect, Envelope, Participant};
 
 /// What the writer task sends.
 #[derive(Debug)]
@@ -22,13 +22,14 @@ pub enum Outbound {
 pub struct Outbox {
     queue: mpsc::Sender<Outbound>,
     dropped: CancellationToken,
+    replaced: CancellationToken,
 }
 
 impl Outbox {
     /// A queue of `capacity` frames, and its receiving end for the writer.
     pub fn new(capacity: usize) -> (Self, mpsc::Receiver<Outbound>) {
         let (queue, receiver) = mpsc::channel(capacity.max(1));
-        (Outbox { queue, dropped: CancellationToken::new() }, receiver)
+        (Outbox { queue, dropped: CancellationToken::new(), replaced: CancellationToken::new() }, receiver)
     }
 
     /// Queues a message without waiting. `Err` means the queue is full or the writer is gone.
@@ -48,6 +49,11 @@ impl Outbox {
         &self.dropped
     }
 
+    /// Cancelled when the participant resumed on another connection, so this one must end (code 4004).
+    pub fn replaced(&self) -> &CancellationToken {
+        &self.replaced
+    }
+
     fn push(&self, item: Outbound) -> Result<(), DeliveryError> {
         self.queue.try_send(item).map_err(|err| match err {
             mpsc::error::TrySendError::Full(_) => DeliveryError::Full,
@@ -57,13 +63,18 @@ impl Outbox {
 }
 
 impl Participant for Outbox {
-    fn deliver(&self, envelope: &Envelope) -> Result<(), DeliveryError> {
-        self.push(Outbound::Frame(envelope.json()))
+    fn deliver(&self, envelope: &Envelope, n: Option<u64>) -> Result<(), DeliveryError> {
+        let frame = match n {
+            Some(n) => envelope.numbered_json(n),
+            None => envelope.json(),
+        };
+        self.push(Outbound::Frame(frame))
     }
 
-    fn removed(&self, reason: LeaveReason) {
-        if reason == LeaveReason::Slow {
-            self.dropped.cancel();
+    fn disconnect(&self, why: Disconnect) {
+        match why {
+            Disconnect::Slow => self.dropped.cancel(),
+            Disconnect::Replaced => self.replaced.cancel(),
         }
     }
 }

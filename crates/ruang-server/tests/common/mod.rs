@@ -87,6 +87,8 @@ pub struct Client {
     pub ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
     pub id: String,
     pub welcome: Value,
+    /// The `n` of the last numbered message received.
+    pub last_n: u64,
 }
 
 impl Client {
@@ -95,7 +97,7 @@ impl Client {
             .await
             .expect("connect in time")
             .expect("connect");
-        Client { ws, id: String::new(), welcome: Value::Null }
+        Client { ws, id: String::new(), welcome: Value::Null, last_n: 0 }
     }
 
     pub async fn send(&mut self, message: Value) {
@@ -106,8 +108,28 @@ impl Client {
         self.ws.send(Message::text(text)).await.expect("send");
     }
 
-    /// The next protocol message (pings are answered by the library and skipped).
+    /// The next protocol message (pings are answered by the library and skipped). Its `n`, if numbered, is
+    /// checked to follow the previous one, recorded in [`Client::last_n`] and removed, so tests can compare
+    /// messages whole; [`Client::recv_numbered`] keeps it.
     pub async fn recv(&mut self) -> Value {
+        let mut message = self.recv_numbered().await;
+        if let Some(object) = message.as_object_mut() {
+            object.remove("n");
+        }
+        message
+    }
+
+    /// The next protocol message as sent, `n` included.
+    pub async fn recv_numbered(&mut self) -> Value {
+        let message = self.recv_raw().await;
+        if let Some(n) = message.get("n").and_then(Value::as_u64) {
+            assert!(n > self.last_n, "numbering goes forward: {n} after {}", self.last_n);
+            self.last_n = n;
+        }
+        message
+    }
+
+    async fn recv_raw(&mut self) -> Value {
         loop {
             let next = tokio::time::timeout(WAIT, self.ws.next()).await.expect("a message in time");
             match next.expect("stream open").expect("read") {

@@ -1,0 +1,79 @@
+//! Resuming participants: minting and checking their signed tokens, and remembering which participants of
+//! a previous server instance were already restored, so each of its tokens restores at most once.
+//!
+//! A token from *this* instance is only a key: whether the participant is still in its room, and whether the
+//! token's generation is its current one, is for the room to say. A token from a previous instance (same
+//! secret, different instance id) cannot be checked against any room state, so the first connection that
+//! presents it claims the participant here and later ones are refused.
+
+mod token;
+
+use std::collections::HashSet;
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use ruang_proto::{PeerId, RoomName};
+
+pub use token::{Claims, TokenError, TokenKey};
+
+/// The resume side of one server: its token key, its instance id and grace period.
+pub struct Resumption {
+    key: TokenKey,
+    instance: u64,
+    grace: Duration,
+    restored: Mutex<HashSet<PeerId>>,
+}
+
+/// A checked token.
+#[derive(Debug)]
+pub struct Ticket {
+    /// What it says.
+    pub claims: Claims,
+    /// Whether a previous server instance issued it.
+    pub from_previous_instance: bool,
+}
+
+impl Resumption {
+    /// Resumption keyed by `secret`, for this server instance (a random id), with participants kept for
+    /// `grace` after their connection is lost.
+    pub fn new(secret: &[u8], instance: u64, grace: Duration) -> Self {
+        Resumption { key: TokenKey::derive(secret), instance, grace, restored: Mutex::default() }
+    }
+
+    /// How long a participant is kept after its connection is lost.
+    pub fn grace(&self) -> Duration {
+        self.grace
+    }
+
+    /// How often a connected participant gets a fresh token (half the grace period), if resume is on.
+    pub fn refresh_every(&self) -> Option<Duration> {
+        (!self.grace.is_zero()).then(|| (self.grace / 2).max(Duration::from_secs(1)))
+    }
+
+    /// A token for participant `id` of `room`, valid for one and a half grace periods from `now_secs`, so a
+    /// client always holds one that outlives the grace period.
+    pub fn mint(&self, room: &RoomName, id: PeerId, name: &str, generation: u32, now_secs: u64) -> String {
+        let lifetime = (self.grace.as_secs_f64() * 1.5).ceil() as u64;
+        let claims = Claims {
+            instance: self.instance,
+            room: room.clone(),
+            id,
+            name: name.to_owned(),
+            generation,
+            expires: now_secs.saturating_add(lifetime),
+        };
+        self.key.sign(&claims)
+    }
+
+    /// Checks a token's signature and expiry.
+    pub fn check(&self, token: &str, now_secs: u64) -> Result<Ticket, TokenError> {
+        let claims = self.key.verify(token, now_secs)?;
+        let from_previous_instance = claims.instance != self.instance;
+        Ok(Ticket { claims, from_previous_instance })
+    }
+
+    /// Claims participant `id` of a previous instance for restoring; `false` if it was claimed before.
+    pub fn claim_restore(&self, id: PeerId) -> bool {
+        self.restored.lock().unwrap_or_else(PoisonError::into_inner).insert(id)
+    }
+}

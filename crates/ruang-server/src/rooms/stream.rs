@@ -1,0 +1,148 @@
+//! One participant's numbered message stream: every message the room sends it gets the next number `n`,
+//! and the recent ones are kept so they can be replayed after the participant resumes on a new connection.
+//!
+//! What is kept is bounded by count and bytes. While the participant is connected, messages older than the
+//! horizon (how late the server may notice a dead connection, plus a margin) are dropped too: a client that
+//! resumes later than that was noticed as gone, and from then on everything is kept until it is back.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::participant::Envelope;
+
+/// How much a stream keeps for replay.
+#[derive(Clone, Copy, Debug)]
+pub struct ReplayLimits {
+    /// Most messages kept.
+    pub messages: usize,
+    /// Most bytes (of serialized messages) kept.
+    pub bytes: usize,
+    /// While connected, messages older than this are not kept.
+    pub horizon: Duration,
+}
+
+struct Kept {
+    n: u64,
+    at: Instant,
+    envelope: Envelope,
+}
+
+/// The numbered stream of one participant.
+pub struct Stream {
+    last_n: u64,
+    kept: VecDeque<Kept>,
+    kept_bytes: usize,
+    /// The smallest `n` that may have been dropped from `kept`; replay after anything earlier has a gap.
+    forgotten_up_to: u64,
+}
+
+impl Stream {
+    /// A stream that has sent nothing.
+    pub fn new() -> Self {
+        Stream { last_n: 0, kept: VecDeque::new(), kept_bytes: 0, forgotten_up_to: 0 }
+    }
+
+    /// Numbers and keeps a message; returns its number. `connected` says whether the participant has a live
+    /// connection, so old messages may be forgotten.
+    pub fn push(&mut self, envelope: &Envelope, now: Instant, connected: bool, limits: ReplayLimits) -> u64 {
+        self.last_n += 1;
+        let n = self.last_n;
+        if connected {
+            while self.kept.front().is_some_and(|k| now.duration_since(k.at) > limits.horizon) {
+                self.forget_oldest();
+            }
+        }
+        self.kept_bytes += envelope.json().len();
+        self.kept.push_back(Kept { n, at: now, envelope: envelope.clone() });
+        while self.kept.len() > limits.messages || self.kept_bytes > limits.bytes {
+            self.forget_oldest();
+        }
+        n
+    }
+
+    /// The messages after `last_n`, in order, or `None` if some of them are no longer kept (or `last_n` was
+    /// never sent).
+    pub fn replay_after(&self, last_n: u64) -> Option<impl Iterator<Item = (u64, &Envelope)>> {
+        if last_n > self.last_n || last_n < self.forgotten_up_to {
+            return None;
+        }
+        Some(self.kept.iter().filter(move |k| k.n > last_n).map(|k| (k.n, &k.envelope)))
+    }
+
+    /// Forgets everything kept; numbering goes on.
+    pub fn clear(&mut self) {
+        self.forgotten_up_to = self.last_n;
+        self.kept.clear();
+        self.kept_bytes = 0;
+    }
+
+    fn forget_oldest(&mut self) {
+        if let Some(oldest) = self.kept.pop_front() {
+            self.kept_bytes -= oldest.envelope.json().len();
+            self.forgotten_up_to = oldest.n;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use ruang_proto::{PeerId, ServerMessage};
+
+    use super::*;
+
+    fn envelope(i: u64) -> Envelope {
+        Envelope::new(Arc::new(ServerMessage::PeerReconnected { id: PeerId::from_bits(i) }))
+    }
+
+    fn limits(messages: usize) -> ReplayLimits {
+        ReplayLimits { messages, bytes: 1 << 20, horizon: Duration::from_secs(10) }
+    }
+
+    fn numbers(stream: &Stream, after: u64) -> Option<Vec<u64>> {
+        stream.replay_after(after).map(|it| it.map(|(n, _)| n).collect())
+    }
+
+    #[test]
+    fn replays_what_follows_and_refuses_gaps() {
+        let now = Instant::now();
+        let mut stream = Stream::new();
+        for i in 1..=5 {
+            assert_eq!(stream.push(&envelope(i), now, false, limits(3)), i);
+        }
+        assert_eq!(numbers(&stream, 5), Some(vec![]));
+        assert_eq!(numbers(&stream, 3), Some(vec![4, 5]));
+        assert_eq!(numbers(&stream, 2), Some(vec![3, 4, 5]));
+        assert_eq!(numbers(&stream, 1), None, "2 was forgotten");
+        assert_eq!(numbers(&stream, 6), None, "never sent");
+    }
+
+    #[test]
+    fn forgets_old_messages_only_while_connected() {
+        let start = Instant::now();
+        let later = start + Duration::from_secs(11);
+        let mut away = Stream::new();
+        away.push(&envelope(1), start, false, limits(100));
+        away.push(&envelope(2), later, false, limits(100));
+        assert_eq!(numbers(&away, 0), Some(vec![1, 2]));
+        let mut connected = Stream::new();
+        connected.push(&envelope(1), start, true, limits(100));
+        connected.push(&envelope(2), later, true, limits(100));
+        assert_eq!(numbers(&connected, 0), None);
+        assert_eq!(numbers(&connected, 1), Some(vec![2]));
+    }
+
+    #[test]
+    fn clear_keeps_numbering() {
+        let now = Instant::now();
+        let mut stream = Stream::new();
+        stream.push(&envelope(1), now, true, limits(8));
+        stream.clear();
+        assert_eq!(numbers(&stream, 0), None);
+        assert_eq!(numbers(&stream, 1), Some(vec![]));
+        assert_eq!(stream.push(&envelope(2), now, true, limits(8)), 2);
+    }
+}
