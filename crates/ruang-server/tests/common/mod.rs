@@ -184,6 +184,33 @@ impl Client {
         welcome
     }
 
+    /// The resume token of the last `welcome` or `resumed`.
+    pub fn token(&self) -> String {
+        self.welcome["resume_token"].as_str().expect("resume_token").to_owned()
+    }
+
+    /// Opens a new connection and resumes this participant on it with `token`, telling the server the last
+    /// numbered message this client received. Returns the new client and the server's answer.
+    pub async fn resume_on(&self, url: &str, token: &str) -> (Client, Value) {
+        let mut next = Client::connect(url).await;
+        next.last_n = self.last_n;
+        next.send(json!({"type": "resume", "token": token, "last_n": self.last_n, "req": 9})).await;
+        let answer = next.recv().await;
+        if answer["type"] == "resumed" {
+            if answer["replay"] == "reset" {
+                next.last_n = 0;
+            }
+            next.id = answer["you"].as_str().expect("you").to_owned();
+            next.welcome = answer.clone();
+        }
+        (next, answer)
+    }
+
+    /// Closes the socket without `leave`, as a lost network would (from the server's side).
+    pub async fn drop_connection(mut self) {
+        let _ = self.ws.close(None).await;
+    }
+
     /// Checks the connection still works with a ping round trip.
     pub async fn assert_alive(&mut self) {
         self.send(json!({"type": "ping", "req": 4242})).await;
