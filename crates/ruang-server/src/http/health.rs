@@ -1,4 +1,5 @@
-//! `GET /healthz`: whether the server takes connections, with a few counts for operators.
+//! `GET /healthz`: whether the server takes connections, with a few counts for operators (rooms, open
+//! connections, and the room and session tasks still running, which is how tests see that nothing leaks).
 
 use std::sync::Arc;
 
@@ -14,6 +15,8 @@ pub struct Health {
     status: &'static str,
     rooms: usize,
     connections: usize,
+    room_tasks: usize,
+    sessions: usize,
 }
 
 /// 200 with `"status": "ok"` while serving; 503 with `"draining"` once shutdown has begun.
@@ -23,6 +26,8 @@ pub async fn healthz(State(state): State<Arc<AppState>>) -> (StatusCode, Json<He
         status: if draining { "draining" } else { "ok" },
         rooms: state.rooms.count(),
         connections: state.connection_count(),
+        room_tasks: state.room_tasks.len(),
+        sessions: state.sessions.len(),
     };
     let code = if draining { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::OK };
     (code, Json(health))
