@@ -3,7 +3,7 @@
 //! Serde reads frames into the private `RawClientMessage` mirror in `parse`; only validated values become a
 //! [`ClientMessage`], so code that holds one can rely on its room name, display name and sizes.
 
-use crate::{MediaState, PeerId, RoomName, SignalData};
+use crate::{MediaState, Moderation, PeerId, RoomName, SignalData};
 
 /// The longest resume token a client may send, in bytes.
 pub const MAX_TOKEN_BYTES: usize = 1024;
@@ -56,6 +56,20 @@ pub enum ClientMessage {
         /// The request id to echo in an `error`.
         req: Option<u32>,
     },
+    /// Raise or lower the sender's hand.
+    Hand {
+        /// Raised.
+        raised: bool,
+        /// The request id to echo in an `error`.
+        req: Option<u32>,
+    },
+    /// Use a host control.
+    Moderate {
+        /// What to do.
+        action: Moderation,
+        /// The request id to echo in an `error`.
+        req: Option<u32>,
+    },
     /// Leave the room and close the connection.
     Leave,
     /// Ask for a `pong`.
@@ -74,6 +88,8 @@ impl ClientMessage {
             | ClientMessage::Signal { req, .. }
             | ClientMessage::Media { req, .. }
             | ClientMessage::Chat { req, .. }
+            | ClientMessage::Hand { req, .. }
+            | ClientMessage::Moderate { req, .. }
             | ClientMessage::Ping { req } => *req,
             ClientMessage::Leave => None,
         }
@@ -87,6 +103,8 @@ impl ClientMessage {
             ClientMessage::Signal { .. } => "signal",
             ClientMessage::Media { .. } => "media",
             ClientMessage::Chat { .. } => "chat",
+            ClientMessage::Hand { .. } => "hand",
+            ClientMessage::Moderate { .. } => "moderate",
             ClientMessage::Leave => "leave",
             ClientMessage::Ping { .. } => "ping",
         }

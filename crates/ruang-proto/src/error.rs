@@ -38,6 +38,12 @@ pub enum ErrorCode {
     RateLimited,
     /// The server is stopping.
     ShuttingDown,
+    /// The sender's role does not allow this.
+    Forbidden,
+    /// The room is locked: no new participants.
+    RoomLocked,
+    /// Banned from this meeting.
+    Banned,
     /// A `resume` token is forged, expired, used, or its participant is gone.
     ResumeRefused,
     /// A server fault.
@@ -65,6 +71,9 @@ impl ErrorCode {
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::ShuttingDown => "shutting_down",
             ErrorCode::ResumeRefused => "resume_refused",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::RoomLocked => "room_locked",
+            ErrorCode::Banned => "banned",
             ErrorCode::Internal => "internal",
         }
     }
@@ -114,6 +123,8 @@ pub enum CloseCode {
     TooSlow,
     /// 4004: the participant resumed on another connection.
     Replaced,
+    /// 4005: a host removed the participant, or ended the meeting.
+    Removed,
 }
 
 impl CloseCode {
@@ -128,6 +139,7 @@ impl CloseCode {
             CloseCode::HeartbeatTimeout => 4002,
             CloseCode::TooSlow => 4003,
             CloseCode::Replaced => 4004,
+            CloseCode::Removed => 4005,
         }
     }
 
@@ -142,6 +154,7 @@ impl CloseCode {
             CloseCode::HeartbeatTimeout => "heartbeat timeout",
             CloseCode::TooSlow => "too slow to keep up",
             CloseCode::Replaced => "resumed on another connection",
+            CloseCode::Removed => "removed from the meeting",
         }
     }
 }

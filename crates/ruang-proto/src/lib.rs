@@ -15,6 +15,7 @@ mod error;
 mod ids;
 mod limits;
 mod media;
+mod moderation;
 mod parse;
 mod rate;
 mod server;
@@ -25,6 +26,7 @@ pub use error::{CloseCode, ErrorCode, Rejection};
 pub use ids::{PeerId, RoomName};
 pub use limits::Limits;
 pub use media::MediaState;
+pub use moderation::{Moderation, RemovedReason, Role};
 pub use parse::{parse_client_message, validate_display_name};
 pub use rate::TokenBucket;
 pub use server::{

@@ -9,11 +9,12 @@ use serde_json::error::Category;
 
 use crate::client::MAX_TOKEN_BYTES;
 use crate::{ClientMessage, ErrorCode, Limits, MediaState, PROTOCOL_VERSION, PeerId, Rejection, RoomName, SignalData};
+use crate::{Moderation, Role};
 
 /// The longest human error message, so an error never echoes a large part of a hostile frame back.
 const MAX_ERROR_MESSAGE: usize = 160;
 
-const CLIENT_TYPES: [&str; 7] = ["join", "resume", "signal", "media", "chat", "leave", "ping"];
+const CLIENT_TYPES: [&str; 9] = ["join", "resume", "signal", "media", "chat", "hand", "moderate", "leave", "ping"];
 
 /// The serde mirror of [`ClientMessage`], before validation.
 #[derive(Deserialize)]
@@ -54,6 +55,20 @@ enum RawClientMessage {
     },
     Chat {
         text: String,
+        #[serde(default)]
+        req: Option<u32>,
+    },
+    Hand {
+        raised: bool,
+        #[serde(default)]
+        req: Option<u32>,
+    },
+    Moderate {
+        action: String,
+        #[serde(default)]
+        target: Option<PeerId>,
+        #[serde(default)]
+        role: Option<Role>,
         #[serde(default)]
         req: Option<u32>,
     },
@@ -110,8 +125,32 @@ fn validate(raw: RawClientMessage, limits: &Limits) -> Result<ClientMessage, Rej
             }
             ClientMessage::Chat { text, req }
         }
+        RawClientMessage::Hand { raised, req } => ClientMessage::Hand { raised, req },
+        RawClientMessage::Moderate { action, target, role, req } => {
+            let action = moderation(&action, target, role).map_err(|r| r.with_req(req))?;
+            ClientMessage::Moderate { action, req }
+        }
         RawClientMessage::Leave {} => ClientMessage::Leave,
         RawClientMessage::Ping { req } => ClientMessage::Ping { req },
+    })
+}
+
+/// The host control named `action`, with the `target` and `role` it needs and nothing it does not.
+fn moderation(action: &str, target: Option<PeerId>, role: Option<Role>) -> Result<Moderation, Rejection> {
+    let invalid = |message: &str| Err(Rejection::new(ErrorCode::InvalidMessage, message));
+    Ok(match (action, target, role) {
+        ("remove", Some(id), None) => Moderation::Remove(id),
+        ("ban", Some(id), None) => Moderation::Ban(id),
+        ("mute", Some(id), None) => Moderation::Mute(id),
+        ("mute_all", None, None) => Moderation::MuteAll,
+        ("lock", None, None) => Moderation::Lock,
+        ("unlock", None, None) => Moderation::Unlock,
+        ("end", None, None) => Moderation::End,
+        ("set_role", Some(id), Some(role)) => Moderation::SetRole(id, role),
+        ("remove" | "ban" | "mute" | "mute_all" | "lock" | "unlock" | "end" | "set_role", _, _) => {
+            return invalid("remove, ban and mute take a target; set_role a target and a role; the others neither");
+        }
+        _ => return invalid("unknown action; expected remove, ban, mute, mute_all, lock, unlock, end or set_role"),
     })
 }
 

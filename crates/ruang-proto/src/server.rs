@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::{ErrorCode, Limits, MediaState, PeerId, RoomName, SignalData};
+use crate::{ErrorCode, Limits, MediaState, PeerId, RemovedReason, Role, RoomName, SignalData};
 
 /// A server-to-client message.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -32,6 +32,37 @@ pub enum ServerMessage {
     PeerReconnected {
         /// Who.
         id: PeerId,
+    },
+    /// Somebody's role changed.
+    Role {
+        /// Whose.
+        id: PeerId,
+        /// The new role.
+        role: Role,
+    },
+    /// Somebody raised or lowered their hand.
+    Hand {
+        /// Whose.
+        id: PeerId,
+        /// Raised.
+        raised: bool,
+    },
+    /// The room was locked or unlocked.
+    RoomState {
+        /// New participants are refused.
+        locked: bool,
+    },
+    /// A host or moderator muted your microphone; unmute yourself if you want to speak.
+    Muted {
+        /// Who did.
+        by: PeerId,
+    },
+    /// You were taken out of the room; the socket closes next (4005).
+    Removed {
+        /// Why.
+        reason: RemovedReason,
+        /// Who did it.
+        by: PeerId,
     },
     /// Somebody joined the room.
     PeerJoined {
@@ -125,6 +156,10 @@ pub struct Welcome {
     pub req: Option<u32>,
     /// The participant id the server gave the newcomer.
     pub you: PeerId,
+    /// The newcomer's role.
+    pub role: Role,
+    /// Whether the room is locked.
+    pub locked: bool,
     /// The room joined.
     pub room: RoomName,
     /// Everyone already in the room, in join order.
@@ -162,6 +197,11 @@ pub struct PeerInfo {
     pub name: String,
     /// What it is sending.
     pub media: MediaState,
+    /// What it may do.
+    pub role: Role,
+    /// Its hand is raised.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub hand: bool,
     /// Its connection was lost and it has not resumed yet.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub reconnecting: bool,
@@ -210,6 +250,10 @@ pub enum LeaveReason {
     Slow,
     /// Closed for repeated violations.
     Kicked,
+    /// A host or moderator removed it.
+    Removed,
+    /// A host or moderator banned it.
+    Banned,
     /// Reserved: a stopping server no longer makes participants leave.
     Shutdown,
 }

@@ -11,7 +11,7 @@ fn room_of(size: u64) -> Room {
     let name = RoomName::parse("bench").unwrap_or_else(|| unreachable!());
     let mut room = Room::new(name, RoomConfig { max_participants: size as usize, chat_history: 100 });
     for n in 0..size {
-        let _ = room.join(PeerId::from_bits(n + 1), format!("p{n}"), MediaState::default());
+        let _ = room.join(PeerId::from_bits(n + 1), format!("p{n}"), MediaState::default(), None);
     }
     room.take_effects().for_each(drop);
     room

@@ -26,9 +26,9 @@ const MIC: MediaState = MediaState { audio: true, video: false, screen: false };
 #[test]
 fn a_newcomer_learns_the_others_and_the_others_learn_the_newcomer() {
     let mut room = room(8, 10);
-    assert!(room.join(id(1), "a".into(), MIC).unwrap().peers.is_empty());
+    assert!(room.join(id(1), "a".into(), MIC, None).unwrap().peers.is_empty());
     assert!(drain(&mut room).is_empty(), "nobody to tell");
-    let joined = room.join(id(2), "b".into(), MediaState::default()).unwrap();
+    let joined = room.join(id(2), "b".into(), MediaState::default(), None).unwrap();
     assert_eq!(joined.peers.iter().map(|p| (p.id, p.media)).collect::<Vec<_>>(), vec![(id(1), MIC)]);
     let effects = drain(&mut room);
     assert_eq!(effects.len(), 1);
@@ -40,18 +40,18 @@ fn a_newcomer_learns_the_others_and_the_others_learn_the_newcomer() {
 #[test]
 fn a_full_room_refuses_and_a_duplicate_id_is_refused() {
     let mut room = room(2, 0);
-    room.join(id(1), "a".into(), MIC).unwrap();
-    assert_eq!(room.join(id(1), "a".into(), MIC), Err(JoinRefusal::DuplicateId));
-    room.join(id(2), "b".into(), MIC).unwrap();
-    assert_eq!(room.join(id(3), "c".into(), MIC), Err(JoinRefusal::Full));
+    room.join(id(1), "a".into(), MIC, None).unwrap();
+    assert_eq!(room.join(id(1), "a".into(), MIC, None), Err(JoinRefusal::DuplicateId));
+    room.join(id(2), "b".into(), MIC, None).unwrap();
+    assert_eq!(room.join(id(3), "c".into(), MIC, None), Err(JoinRefusal::Full));
     assert_eq!(room.len(), 2);
 }
 
 #[test]
 fn signals_are_stamped_and_only_reach_members() {
     let mut room = room(8, 0);
-    room.join(id(1), "a".into(), MIC).unwrap();
-    room.join(id(2), "b".into(), MIC).unwrap();
+    room.join(id(1), "a".into(), MIC, None).unwrap();
+    room.join(id(2), "b".into(), MIC, None).unwrap();
     drain(&mut room);
     let offer = SignalData::Offer { sdp: "v=0".into() };
     room.signal(id(1), id(2), offer.clone()).unwrap();
@@ -67,21 +67,21 @@ fn signals_are_stamped_and_only_reach_members() {
 #[test]
 fn media_state_is_kept_for_late_joiners_and_changes_are_told_once() {
     let mut room = room(8, 0);
-    room.join(id(1), "a".into(), MediaState::default()).unwrap();
-    room.join(id(2), "b".into(), MediaState::default()).unwrap();
+    room.join(id(1), "a".into(), MediaState::default(), None).unwrap();
+    room.join(id(2), "b".into(), MediaState::default(), None).unwrap();
     drain(&mut room);
     let screen = MediaState { audio: false, video: true, screen: true };
     room.set_media(id(1), screen).unwrap();
     room.set_media(id(1), screen).unwrap();
     assert_eq!(drain(&mut room), vec![broadcast(Some(id(1)), ServerMessage::media(id(1), screen))]);
-    let late = room.join(id(3), "c".into(), MIC).unwrap();
+    let late = room.join(id(3), "c".into(), MIC, None).unwrap();
     assert_eq!(late.peers[0].media, screen);
 }
 
 #[test]
 fn chat_is_numbered_in_order_and_history_is_bounded() {
     let mut room = room(8, 2);
-    room.join(id(1), "a".into(), MIC).unwrap();
+    room.join(id(1), "a".into(), MIC, None).unwrap();
     for (n, text) in ["one", "two", "three"].into_iter().enumerate() {
         room.chat(id(1), text.into(), 1000 + n as u64).unwrap();
     }
@@ -96,7 +96,7 @@ fn chat_is_numbered_in_order_and_history_is_bounded() {
         })
         .collect();
     assert_eq!(seqs, vec![1, 2, 3]);
-    let late = room.join(id(2), "b".into(), MIC).unwrap();
+    let late = room.join(id(2), "b".into(), MIC, None).unwrap();
     let history: Vec<(u64, &str, u64)> = late.chat_history.iter().map(|c| (c.seq, c.text.as_str(), c.ts)).collect();
     assert_eq!(history, vec![(2, "two", 1001), (3, "three", 1002)]);
 }
@@ -104,8 +104,8 @@ fn chat_is_numbered_in_order_and_history_is_bounded() {
 #[test]
 fn leaving_tells_the_others_with_the_reason() {
     let mut room = room(8, 0);
-    room.join(id(1), "a".into(), MIC).unwrap();
-    room.join(id(2), "b".into(), MIC).unwrap();
+    room.join(id(1), "a".into(), MIC, None).unwrap();
+    room.join(id(2), "b".into(), MIC, None).unwrap();
     drain(&mut room);
     assert!(room.leave(id(2), LeaveReason::Slow));
     assert!(!room.leave(id(2), LeaveReason::Left), "already gone");

@@ -184,8 +184,9 @@ async fn a_connection_that_never_joins_is_closed_with_4001() {
 #[tokio::test]
 async fn a_silent_connection_is_closed_with_4002_and_the_room_is_told() {
     let server = TestServer::with(|c| {
+        // Generous for a loaded machine: the watcher must never look silent itself.
         c.limits.heartbeat_interval_ms = 100;
-        c.limits.heartbeat_timeout_ms = 400;
+        c.limits.heartbeat_timeout_ms = 1_500;
         c.resume_grace_ms = 300;
     })
     .await;
@@ -223,13 +224,16 @@ async fn a_reader_too_slow_for_its_queue_is_dropped_without_stalling_the_room() 
     // The slow client never reads. Keep talking until the server gives up on it (bounded).
     for round in 0..3000 {
         talker.send(json!({"type": "chat", "text": text})).await;
-        let message = listener.recv().await;
+        let mut message = listener.recv().await;
+        while message["type"] == "resume_token" {
+            message = listener.recv().await;
+        }
         if message["type"] == "peer_reconnecting" {
             assert_eq!(message, json!({"type": "peer_reconnecting", "id": slow.id}));
             dropped = true;
             break;
         }
-        assert_eq!(message["seq"], round + 1, "the listener keeps receiving in order");
+        assert_eq!(message["seq"], round + 1, "the listener keeps receiving in order: {message}");
     }
     assert!(dropped, "the slow reader was never dropped");
     // It does not resume, so it leaves when the grace period ends.

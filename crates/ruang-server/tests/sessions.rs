@@ -50,9 +50,12 @@ async fn clients_two_to_five_are_introduced_and_removed_in_order() {
         assert_eq!(leaver.expect_close().await, 1000);
         let mut dropped = clients.pop().unwrap();
         dropped.ws.close(None).await.unwrap();
+        let heir = clients.first().map(|c| c.id.clone()).unwrap_or_else(|| dropped.id.clone());
         for rest in clients.iter_mut() {
             let left = rest.recv().await;
             assert_eq!(left, json!({"type": "peer_left", "id": leaver.id, "reason": "left"}));
+            // The leaver created the room, so it was host: the next participant in join order takes over.
+            assert_eq!(rest.recv().await, json!({"type": "role", "id": heir, "role": "host"}));
             // A closed socket is not a leave: the participant is reconnecting until the grace period ends.
             let reconnecting = rest.recv().await;
             assert_eq!(reconnecting, json!({"type": "peer_reconnecting", "id": dropped.id}));

@@ -50,10 +50,11 @@ impl Resumption {
         (!self.grace.is_zero()).then(|| (self.grace / 2).max(Duration::from_secs(1)))
     }
 
-    /// A token for participant `id` of `room`, valid for one and a half grace periods from `now_secs`, so a
-    /// client always holds one that outlives the grace period.
+    /// A token for participant `id` of `room`, valid for one and a half grace periods from `now_secs` (plus
+    /// a second, as expiry is counted in whole seconds), so a client always holds one that outlives the grace
+    /// period.
     pub fn mint(&self, room: &RoomName, id: PeerId, name: &str, generation: u32, now_secs: u64) -> String {
-        let lifetime = (self.grace.as_secs_f64() * 1.5).ceil() as u64;
+        let lifetime = (self.grace.as_secs_f64() * 1.5).ceil() as u64 + 1;
         let claims = Claims {
             instance: self.instance,
             room: room.clone(),

@@ -1,6 +1,6 @@
 //! The messages a room task's mailbox carries: everything that can happen to a room.
 
-use ruang_proto::{LeaveReason, MediaState, PeerId, SignalData};
+use ruang_proto::{LeaveReason, MediaState, Moderation, PeerId, SignalData};
 use tokio::sync::oneshot;
 
 use super::participant::Participant;
@@ -92,6 +92,24 @@ pub enum RoomCommand {
         /// The new state.
         media: MediaState,
     },
+    /// Raise or lower a hand.
+    Hand {
+        /// Whose.
+        id: PeerId,
+        /// Raised.
+        raised: bool,
+        /// The client's `req`, for an error reply.
+        req: Option<u32>,
+    },
+    /// Use a host control.
+    Moderate {
+        /// Who asks (its role decides).
+        by: PeerId,
+        /// What to do.
+        action: Moderation,
+        /// The client's `req`, for an error reply.
+        req: Option<u32>,
+    },
     /// Post a chat message.
     Chat {
         /// The sender.
@@ -110,6 +128,10 @@ pub enum JoinReply {
     Joined,
     /// The room is full.
     Full,
+    /// The room is locked.
+    Locked,
+    /// The participant was banned from this meeting.
+    Banned,
     /// The id is taken in this room; draw another.
     DuplicateId,
     /// The room was closing as the request arrived; look it up again.

@@ -66,6 +66,9 @@ pub enum Disconnect {
     Slow,
     /// The participant resumed on another connection; this one must end (4004).
     Replaced,
+    /// A host took the participant out of the room (or ended the meeting); the connection ends (4005) after
+    /// the `removed` message already queued.
+    Removed,
 }
 
 /// A member of a room, as the room task sees it. Implementations must never block or await: a room

@@ -112,6 +112,17 @@ impl RoomTask {
                 let result = self.room.set_media(id, media);
                 self.answer(id, result, None);
             }
+            RoomCommand::Hand { id, raised, req } => {
+                let result = self.room.hand(id, raised);
+                self.answer(id, result, req);
+            }
+            RoomCommand::Moderate { by, action, req } => {
+                let result = self.room.moderate(by, action);
+                if result.is_ok() {
+                    tracing::info!(room = %self.room.name(), peer = %by, ?action, "host control");
+                }
+                self.answer(by, result, req);
+            }
             RoomCommand::Chat { from, text, req } => {
                 let result = self.room.chat(from, text, wall_clock_ms());
                 self.answer(from, result, req);
@@ -121,7 +132,7 @@ impl RoomTask {
     }
 
     fn join(&mut self, arrival: Arrival, name: String) -> JoinReply {
-        let joined = match self.room.join(arrival.id, name, arrival.media) {
+        let joined = match self.room.join(arrival.id, name, arrival.media, None) {
             Ok(joined) => joined,
             Err(refusal) => return refused(refusal),
         };
@@ -142,7 +153,7 @@ impl RoomTask {
             let Some(name) = restore else {
                 return JoinReply::Refused("the participant has left the room");
             };
-            let joined = match self.room.join(id, name, arrival.media) {
+            let joined = match self.room.join(id, name, arrival.media, None) {
                 Ok(joined) => joined,
                 Err(refusal) => return refused(refusal),
             };
@@ -184,6 +195,8 @@ impl RoomTask {
             protocol: PROTOCOL_VERSION,
             req,
             you: id,
+            role: joined.role,
+            locked: joined.locked,
             room: self.room.name().clone(),
             peers: joined.peers,
             ice_servers: ice.servers,
@@ -312,6 +325,15 @@ impl RoomTask {
                     }
                 }
             }
+            Effect::Remove { id, reason, by } => {
+                let Some(member) = self.members.remove(&id) else { return };
+                tracing::info!(room = %self.room.name(), peer = %id, ?reason, "removed by a host");
+                if let Some(link) = member.link {
+                    let removed = Envelope::new(Arc::new(ServerMessage::Removed { reason, by }));
+                    let _ = link.participant.deliver(&removed, None);
+                    link.participant.disconnect(Disconnect::Removed);
+                }
+            }
         }
     }
 }
@@ -334,5 +356,7 @@ fn refused(refusal: JoinRefusal) -> JoinReply {
     match refusal {
         JoinRefusal::Full => JoinReply::Full,
         JoinRefusal::DuplicateId => JoinReply::DuplicateId,
+        JoinRefusal::Locked => JoinReply::Locked,
+        JoinRefusal::Banned => JoinReply::Banned,
     }
 }

@@ -43,6 +43,8 @@ impl Session {
                     return Ok(());
                 }
                 Some(JoinReply::Full) => return Err(room_full()),
+                Some(JoinReply::Locked) => return Err(locked()),
+                Some(JoinReply::Banned) => return Err(banned()),
                 Some(JoinReply::Refused(_) | JoinReply::DuplicateId | JoinReply::Closed) | None => continue,
             }
         }
@@ -84,6 +86,8 @@ impl Session {
                     return Ok(());
                 }
                 Some(JoinReply::Full) => return Err(room_full()),
+                Some(JoinReply::Locked) => return Err(locked()),
+                Some(JoinReply::Banned) => return Err(banned()),
                 Some(JoinReply::Refused(why)) => return Err(refused(why)),
                 Some(JoinReply::DuplicateId | JoinReply::Closed) | None => continue,
             }
@@ -135,6 +139,14 @@ impl Session {
 
 fn room_full() -> Rejection {
     Rejection::new(ErrorCode::RoomFull, "the room is full")
+}
+
+fn locked() -> Rejection {
+    Rejection::new(ErrorCode::RoomLocked, "the room is locked; ask a host to unlock it")
+}
+
+fn banned() -> Rejection {
+    Rejection::new(ErrorCode::Banned, "you were banned from this meeting")
 }
 
 fn refused(why: &str) -> Rejection {

@@ -46,6 +46,7 @@ enum Exit {
     Dropped,
     Shutdown,
     Replaced,
+    Removed,
 }
 
 impl Exit {
@@ -63,7 +64,7 @@ impl Exit {
             Exit::Dropped => detach(LeaveReason::Slow),
             // A stopping server keeps its participants for the next instance; a replaced connection's
             // participant lives on in the new one.
-            Exit::Shutdown | Exit::Replaced => None,
+            Exit::Shutdown | Exit::Replaced | Exit::Removed => None,
         }
     }
 
@@ -77,6 +78,7 @@ impl Exit {
             Exit::Dropped => CloseCode::TooSlow,
             Exit::Shutdown => CloseCode::GoingAway,
             Exit::Replaced => CloseCode::Replaced,
+            Exit::Removed => CloseCode::Removed,
         }
     }
 }
@@ -144,6 +146,7 @@ impl Session {
         let shutdown = self.state.shutdown.clone();
         let dropped = self.outbox.dropped().clone();
         let replaced = self.outbox.replaced().clone();
+        let removed = self.outbox.removed().clone();
         loop {
             let deadline = self.guard.deadline(self.membership.is_some());
             let ice_refresh = self.membership.as_ref().and_then(|m| m.ice_refresh);
@@ -153,6 +156,7 @@ impl Session {
                 () = shutdown.cancelled() => return Exit::Shutdown,
                 () = dropped.cancelled() => return Exit::Dropped,
                 () = replaced.cancelled() => return Exit::Replaced,
+                () = removed.cancelled() => return Exit::Removed,
                 () = sleep_until_some(ice_refresh) => {
                     if let Some(exit) = self.refresh_ice() {
                         return exit;
@@ -229,6 +233,12 @@ impl Session {
             (ClientMessage::Media { media, .. }, Some((id, handle))) => (handle, RoomCommand::Media { id, media }),
             (ClientMessage::Chat { text, req }, Some((from, handle))) => {
                 (handle, RoomCommand::Chat { from, text, req })
+            }
+            (ClientMessage::Hand { raised, req }, Some((id, handle))) => {
+                (handle, RoomCommand::Hand { id, raised, req })
+            }
+            (ClientMessage::Moderate { action, req }, Some((by, handle))) => {
+                (handle, RoomCommand::Moderate { by, action, req })
             }
         };
         let (handle, command) = command;

@@ -23,13 +23,20 @@ pub struct Outbox {
     queue: mpsc::Sender<Outbound>,
     dropped: CancellationToken,
     replaced: CancellationToken,
+    removed: CancellationToken,
 }
 
 impl Outbox {
     /// A queue of `capacity` frames, and its receiving end for the writer.
     pub fn new(capacity: usize) -> (Self, mpsc::Receiver<Outbound>) {
         let (queue, receiver) = mpsc::channel(capacity.max(1));
-        (Outbox { queue, dropped: CancellationToken::new(), replaced: CancellationToken::new() }, receiver)
+        let outbox = Outbox {
+            queue,
+            dropped: CancellationToken::new(),
+            replaced: CancellationToken::new(),
+            removed: CancellationToken::new(),
+        };
+        (outbox, receiver)
     }
 
     /// Queues a message without waiting. `Err` means the queue is full or the writer is gone.
@@ -54,6 +61,11 @@ impl Outbox {
         &self.replaced
     }
 
+    /// Cancelled when a host removed the participant (or ended the meeting): the connection ends with 4005.
+    pub fn removed(&self) -> &CancellationToken {
+        &self.removed
+    }
+
     fn push(&self, item: Outbound) -> Result<(), DeliveryError> {
         self.queue.try_send(item).map_err(|err| match err {
             mpsc::error::TrySendError::Full(_) => DeliveryError::Full,
@@ -75,6 +87,7 @@ impl Participant for Outbox {
         match why {
             Disconnect::Slow => self.dropped.cancel(),
             Disconnect::Replaced => self.replaced.cancel(),
+            Disconnect::Removed => self.removed.cancel(),
         }
     }
 }
