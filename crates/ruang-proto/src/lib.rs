@@ -30,7 +30,7 @@ pub use moderation::{Moderation, RemovedReason, Role};
 pub use parse::{parse_client_message, validate_display_name};
 pub use rate::TokenBucket;
 pub use server::{
-    ChatEntry, IcePolicy, IceServer, LeaveReason, PeerInfo, Replay, ServerMessage, ShutdownReason, Welcome,
+    ChatEntry, IcePolicy, IceServer, Knock, LeaveReason, PeerInfo, Replay, ServerMessage, ShutdownReason, Welcome,
 };
 pub use signal::{IceCandidate, SignalData};
 

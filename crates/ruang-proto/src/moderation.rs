@@ -45,6 +45,14 @@ pub enum Moderation {
     End,
     /// Give a participant a role (host only); giving `host` hands the meeting over.
     SetRole(PeerId, Role),
+    /// Make newcomers wait in the lobby until a host or moderator admits them.
+    LobbyOn,
+    /// Let newcomers straight in, and everyone waiting too.
+    LobbyOff,
+    /// Let someone waiting in the lobby in.
+    Admit(PeerId),
+    /// Turn someone waiting in the lobby away.
+    Deny(PeerId),
 }
 
 /// Why a participant was taken out of its room by someone else.
@@ -57,4 +65,6 @@ pub enum RemovedReason {
     Banned,
     /// A host ended the meeting.
     Ended,
+    /// A host or moderator turned it away from the lobby.
+    Denied,
 }

@@ -147,10 +147,21 @@ fn moderation(action: &str, target: Option<PeerId>, role: Option<Role>) -> Resul
         ("unlock", None, None) => Moderation::Unlock,
         ("end", None, None) => Moderation::End,
         ("set_role", Some(id), Some(role)) => Moderation::SetRole(id, role),
-        ("remove" | "ban" | "mute" | "mute_all" | "lock" | "unlock" | "end" | "set_role", _, _) => {
-            return invalid("remove, ban and mute take a target; set_role a target and a role; the others neither");
+        ("lobby_on", None, None) => Moderation::LobbyOn,
+        ("lobby_off", None, None) => Moderation::LobbyOff,
+        ("admit", Some(id), None) => Moderation::Admit(id),
+        ("deny", Some(id), None) => Moderation::Deny(id),
+        (
+            "remove" | "ban" | "mute" | "mute_all" | "lock" | "unlock" | "end" | "set_role" | "lobby_on" | "lobby_off"
+            | "admit" | "deny",
+            _,
+            _,
+        ) => {
+            return invalid(
+                "remove, ban, mute, admit and deny take a target; set_role a target and a role; the others neither",
+            );
         }
-        _ => return invalid("unknown action; expected remove, ban, mute, mute_all, lock, unlock, end or set_role"),
+        _ => return invalid("unknown action; see the moderate message in docs/protocol.md"),
     })
 }
 

@@ -47,10 +47,23 @@ pub enum ServerMessage {
         /// Raised.
         raised: bool,
     },
-    /// The room was locked or unlocked.
+    /// The room was locked or unlocked, or its lobby turned on or off.
     RoomState {
         /// New participants are refused.
         locked: bool,
+        /// New participants wait in the lobby.
+        lobby: bool,
+    },
+    /// To hosts and moderators: who is waiting in the lobby now.
+    Lobby {
+        /// In the order they arrived.
+        waiting: Vec<Knock>,
+    },
+    /// To someone who asked to join: you are in the lobby until a host or moderator lets you in (`welcome`)
+    /// or turns you away (`removed` with `denied`).
+    Waiting {
+        /// The room.
+        room: RoomName,
     },
     /// A host or moderator muted your microphone; unmute yourself if you want to speak.
     Muted {
@@ -160,6 +173,8 @@ pub struct Welcome {
     pub role: Role,
     /// Whether the room is locked.
     pub locked: bool,
+    /// Whether newcomers wait in the lobby.
+    pub lobby: bool,
     /// The room joined.
     pub room: RoomName,
     /// Everyone already in the room, in join order.
@@ -205,6 +220,15 @@ pub struct PeerInfo {
     /// Its connection was lost and it has not resumed yet.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub reconnecting: bool,
+}
+
+/// Someone waiting in the lobby.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Knock {
+    /// Its id (the one it gets if admitted).
+    pub id: PeerId,
+    /// Its display name (untrusted text).
+    pub name: String,
 }
 
 /// One chat message.

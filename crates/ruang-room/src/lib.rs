@@ -9,6 +9,8 @@
 #![deny(missing_docs)]
 
 mod chat;
+mod lobby;
+mod moderation;
 mod room;
 
 pub use room::{Effect, JoinRefusal, Joined, Room, RoomConfig};

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use ruang_proto::{
-    ChatEntry, ErrorCode, LeaveReason, MediaState, Moderation, PeerId, PeerInfo, Rejection, RemovedReason, Role,
-    RoomName, ServerMessage, SignalData,
+    ChatEntry, ErrorCode, LeaveReason, MediaState, PeerId, PeerInfo, Rejection, RemovedReason, Role, RoomName,
+    ServerMessage, SignalData,
 };
 
 use crate::chat::Chat;
@@ -16,6 +16,8 @@ pub struct RoomConfig {
     pub max_participants: usize,
     /// Chat messages remembered for newcomers.
     pub chat_history: usize,
+    /// Whether newcomers start in the lobby.
+    pub lobby: bool,
 }
 
 /// Something the room's owner must deliver.
@@ -34,6 +36,13 @@ pub enum Effect {
         except: Option<PeerId>,
         /// The message, shared so it is serialized once.
         message: Arc<ServerMessage>,
+    },
+    /// A host or moderator let `id` in from the lobby: greet it with `joined` (its `welcome`).
+    Admitted {
+        /// Who.
+        id: PeerId,
+        /// What its `welcome` needs.
+        joined: Joined,
     },
     /// A host or moderator took `id` out of the room: tell it (`removed`) and close its connection. The room
     /// no longer holds it.
@@ -58,6 +67,8 @@ pub struct Joined {
     pub role: Role,
     /// Whether the room is locked.
     pub locked: bool,
+    /// Whether newcomers wait in the lobby.
+    pub lobby: bool,
 }
 
 /// Why a join was refused.
@@ -75,6 +86,9 @@ pub enum JoinRefusal {
     /// The participant was banned from this meeting.
     #[error("banned from this meeting")]
     Banned,
+    /// Not refused: the newcomer waits in the lobby until a host or moderator decides.
+    #[error("waiting in the lobby")]
+    Waiting,
 }
 
 /// One room: its members in join order, their media state, and its chat.
@@ -82,18 +96,31 @@ pub enum JoinRefusal {
 pub struct Room {
     name: RoomName,
     config: RoomConfig,
-    members: Vec<PeerInfo>,
+    pub(crate) members: Vec<PeerInfo>,
     chat: Chat,
-    locked: bool,
-    banned: std::collections::HashSet<PeerId>,
-    effects: Vec<Effect>,
+    pub(crate) locked: bool,
+    pub(crate) lobby: bool,
+    pub(crate) waiting: Vec<PeerInfo>,
+    pub(crate) banned: std::collections::HashSet<PeerId>,
+    pub(crate) effects: Vec<Effect>,
 }
 
 impl Room {
     /// An empty room.
     pub fn new(name: RoomName, config: RoomConfig) -> Self {
         let chat = Chat::new(config.chat_history);
-        Room { name, config, members: Vec::new(), chat, locked: false, banned: Default::default(), effects: Vec::new() }
+        let lobby = config.lobby;
+        Room {
+            name,
+            config,
+            members: Vec::new(),
+            chat,
+            locked: false,
+            lobby,
+            waiting: Vec::new(),
+            banned: Default::default(),
+            effects: Vec::new(),
+        }
     }
 
     /// The room's name.
@@ -106,9 +133,14 @@ impl Room {
         self.members.len()
     }
 
-    /// Whether nobody is in the room.
+    /// Whether nobody is in the room, nor waiting in its lobby.
     pub fn is_empty(&self) -> bool {
-        self.members.is_empty()
+        self.members.is_empty() && self.waiting.is_empty()
+    }
+
+    /// The most participants at once.
+    pub(crate) fn max_participants(&self) -> usize {
+        self.config.max_participants
     }
 
     /// Whether `id` is in the room.
@@ -118,7 +150,9 @@ impl Room {
 
     /// Adds a participant with the role it was given (an invitation), or else the host's if the room has no
     /// host (its creator) or a participant's. The others are told (`peer_joined`); the newcomer gets what its
-    /// `welcome` needs. A locked room only takes hosts; a viewer sends no media.
+    /// `welcome` needs. A locked room only takes hosts; a viewer sends no media. While the lobby is on, a
+    /// newcomer without a host or moderator invitation waits there ([`JoinRefusal::Waiting`]) unless the room
+    /// is empty.
     pub fn join(
         &mut self,
         id: PeerId,
@@ -126,7 +160,7 @@ impl Room {
         media: MediaState,
         role: Option<Role>,
     ) -> Result<Joined, JoinRefusal> {
-        if self.contains(id) {
+        if self.contains(id) || self.is_waiting(id) {
             return Err(JoinRefusal::DuplicateId);
         }
         if self.banned.contains(&id) {
@@ -138,19 +172,46 @@ impl Room {
         if self.members.len() >= self.config.max_participants {
             return Err(JoinRefusal::Full);
         }
+        let invited_to_moderate = role.is_some_and(Role::moderates);
+        let newcomer = PeerInfo { id, name, media, role: role.unwrap_or_default(), hand: false, reconnecting: false };
+        if self.lobby && !invited_to_moderate && !self.members.is_empty() {
+            return Err(self.wait(newcomer));
+        }
         let has_host = self.members.iter().any(|m| m.role == Role::Host);
-        let role = match role {
-            Some(role) => role,
-            None if !has_host => Role::Host,
-            None => Role::Participant,
-        };
-        let media = if role == Role::Viewer { MediaState::default() } else { media };
+        let newcomer =
+            PeerInfo { role: role.unwrap_or(if has_host { Role::Participant } else { Role::Host }), ..newcomer };
+        Ok(self.add(newcomer))
+    }
+
+    /// Takes back a participant of a previous server instance (it resumed after a restart): it was already in
+    /// the meeting, so neither the lobby nor a lock holds it back. It is host if nobody is.
+    pub fn restore(&mut self, id: PeerId, name: String, media: MediaState) -> Result<Joined, JoinRefusal> {
+        if self.contains(id) || self.is_waiting(id) {
+            return Err(JoinRefusal::DuplicateId);
+        }
+        if self.banned.contains(&id) {
+            return Err(JoinRefusal::Banned);
+        }
+        if self.members.len() >= self.config.max_participants {
+            return Err(JoinRefusal::Full);
+        }
+        let has_host = self.members.iter().any(|m| m.role == Role::Host);
+        let role = if has_host { Role::Participant } else { Role::Host };
+        Ok(self.add(PeerInfo { id, name, media, role, hand: false, reconnecting: false }))
+    }
+
+    /// Adds a newcomer whose role is settled, tells the others, and returns what its `welcome` needs.
+    pub(crate) fn add(&mut self, mut newcomer: PeerInfo) -> Joined {
+        if newcomer.role == Role::Viewer {
+            newcomer.media = MediaState::default();
+        }
+        let (id, role) = (newcomer.id, newcomer.role);
         let peers = self.members.clone();
-        let joined = Joined { peers, chat_history: self.chat.history(), role, locked: self.locked };
-        let info = PeerInfo { id, name, media, role, hand: false, reconnecting: false };
-        self.members.push(info.clone());
-        self.broadcast(Some(id), ServerMessage::PeerJoined { peer: info });
-        Ok(joined)
+        let joined = Joined { peers, chat_history: self.chat.history(), role, locked: self.locked, lobby: self.lobby };
+        self.members.push(newcomer.clone());
+        self.broadcast(Some(id), ServerMessage::PeerJoined { peer: newcomer });
+        self.tell_lobby_if_waiting(id, role);
+        joined
     }
 
     /// Removes a participant and tells the others why; if it was the last host, the meeting is handed to
@@ -164,6 +225,10 @@ impl Room {
         if gone.role == Role::Host {
             self.hand_over_if_hostless();
         }
+        if self.members.is_empty() {
+            // Nobody is left to let them in: the lobby opens, and the first one in becomes host.
+            self.admit_everyone();
+        }
         true
     }
 
@@ -175,48 +240,6 @@ impl Room {
             self.broadcast(None, ServerMessage::Hand { id, raised });
         }
         Ok(())
-    }
-
-    /// Applies a host control asked for by `by`, if its role allows it on that target.
-    pub fn moderate(&mut self, by: PeerId, action: Moderation) -> Result<(), Rejection> {
-        let actor = self.member(by).ok_or_else(not_in_room)?.role;
-        let needed = match action {
-            Moderation::End | Moderation::SetRole(..) => Role::Host,
-            _ => Role::Moderator,
-        };
-        if !(actor == Role::Host || (actor == needed && actor.moderates())) {
-            return Err(forbidden(needed));
-        }
-        match action {
-            Moderation::Remove(target) => self.take_out(by, actor, target, RemovedReason::Removed),
-            Moderation::Ban(target) => self.take_out(by, actor, target, RemovedReason::Banned),
-            Moderation::Mute(target) => {
-                self.check_target(by, actor, target)?;
-                self.mute(by, target);
-                Ok(())
-            }
-            Moderation::MuteAll => {
-                let others: Vec<PeerId> = self.members.iter().map(|m| m.id).filter(|&id| id != by).collect();
-                others.into_iter().for_each(|id| self.mute(by, id));
-                Ok(())
-            }
-            Moderation::Lock | Moderation::Unlock => {
-                let locked = action == Moderation::Lock;
-                if self.locked != locked {
-                    self.locked = locked;
-                    self.broadcast(None, ServerMessage::RoomState { locked });
-                }
-                Ok(())
-            }
-            Moderation::End => {
-                let everyone: Vec<PeerId> = self.members.drain(..).map(|m| m.id).collect();
-                for id in everyone {
-                    self.effects.push(Effect::Remove { id, reason: RemovedReason::Ended, by });
-                }
-                Ok(())
-            }
-            Moderation::SetRole(target, role) => self.set_role(target, role),
-        }
     }
 
     /// Whether the room is locked.
@@ -248,7 +271,8 @@ impl Room {
         let _ = self.set_media(id, media);
         let role = self.member(id).map_or(Role::Participant, |m| m.role);
         let peers = self.members.iter().filter(|m| m.id != id).cloned().collect();
-        Some(Joined { peers, chat_history: self.chat.history(), role, locked: self.locked })
+        let (locked, lobby) = (self.locked, self.lobby);
+        Some(Joined { peers, chat_history: self.chat.history(), role, locked, lobby })
     }
 
     /// Relays negotiation data from `from` to `to`, stamping the sender. Only between members of this room.
@@ -302,89 +326,19 @@ impl Room {
         self.effects.drain(..)
     }
 
-    /// Removes or bans `target` on behalf of `by`.
-    fn take_out(&mut self, by: PeerId, actor: Role, target: PeerId, reason: RemovedReason) -> Result<(), Rejection> {
-        self.check_target(by, actor, target)?;
-        if reason == RemovedReason::Banned {
-            self.banned.insert(target);
-        }
-        let leave = if reason == RemovedReason::Banned { LeaveReason::Banned } else { LeaveReason::Removed };
-        self.effects.push(Effect::Remove { id: target, reason, by });
-        self.leave(target, leave);
-        Ok(())
-    }
-
-    /// A target must be someone else in the room; a moderator may only act on participants and viewers.
-    fn check_target(&self, by: PeerId, actor: Role, target: PeerId) -> Result<(), Rejection> {
-        if target == by {
-            return Err(Rejection::new(ErrorCode::InvalidMessage, "a host control cannot target yourself"));
-        }
-        let target_role = self.member(target).ok_or_else(|| unknown_peer(target))?.role;
-        if actor == Role::Moderator && target_role.moderates() {
-            return Err(Rejection::new(ErrorCode::Forbidden, "moderators cannot act on hosts or moderators"));
-        }
-        Ok(())
-    }
-
-    /// Marks `target` muted and tells it and the others; only it can unmute itself.
-    fn mute(&mut self, by: PeerId, target: PeerId) {
-        let Some(member) = self.member_mut(target) else { return };
-        if !member.media.audio {
-            return;
-        }
-        member.media.audio = false;
-        let media = member.media;
-        self.broadcast(Some(target), ServerMessage::media(target, media));
-        self.send(target, ServerMessage::Muted { by });
-    }
-
-    fn set_role(&mut self, target: PeerId, role: Role) -> Result<(), Rejection> {
-        let hosts = self.members.iter().filter(|m| m.role == Role::Host).count();
-        let member = self.member_mut(target).ok_or_else(|| unknown_peer(target))?;
-        if member.role == role {
-            return Ok(());
-        }
-        if member.role == Role::Host && hosts == 1 {
-            return Err(Rejection::new(ErrorCode::Forbidden, "give the host role to someone else first"));
-        }
-        member.role = role;
-        if role == Role::Viewer && member.media != MediaState::default() {
-            member.media = MediaState::default();
-            self.broadcast(None, ServerMessage::media(target, MediaState::default()));
-        }
-        self.broadcast(None, ServerMessage::Role { id: target, role });
-        Ok(())
-    }
-
-    /// If nobody is host any more, the earliest moderator becomes host, or else the earliest participant.
-    fn hand_over_if_hostless(&mut self) {
-        if self.members.iter().any(|m| m.role == Role::Host) {
-            return;
-        }
-        let heir = [Role::Moderator, Role::Participant]
-            .into_iter()
-            .find_map(|role| self.members.iter().position(|m| m.role == role));
-        if let Some(index) = heir {
-            let heir = &mut self.members[index];
-            heir.role = Role::Host;
-            let id = heir.id;
-            self.broadcast(None, ServerMessage::Role { id, role: Role::Host });
-        }
-    }
-
-    fn member(&self, id: PeerId) -> Option<&PeerInfo> {
+    pub(crate) fn member(&self, id: PeerId) -> Option<&PeerInfo> {
         self.members.iter().find(|m| m.id == id)
     }
 
-    fn member_mut(&mut self, id: PeerId) -> Option<&mut PeerInfo> {
+    pub(crate) fn member_mut(&mut self, id: PeerId) -> Option<&mut PeerInfo> {
         self.members.iter_mut().find(|m| m.id == id)
     }
 
-    fn send(&mut self, to: PeerId, message: ServerMessage) {
+    pub(crate) fn send(&mut self, to: PeerId, message: ServerMessage) {
         self.effects.push(Effect::Send { to, message: Arc::new(message) });
     }
 
-    fn broadcast(&mut self, except: Option<PeerId>, message: ServerMessage) {
+    pub(crate) fn broadcast(&mut self, except: Option<PeerId>, message: ServerMessage) {
         let has_recipients = self.members.iter().any(|m| Some(m.id) != except);
         if has_recipients {
             self.effects.push(Effect::Broadcast { except, message: Arc::new(message) });
@@ -411,15 +365,10 @@ fn sdp_sends_media(sdp: &str) -> bool {
     sends || (in_media && !direction_seen)
 }
 
-fn unknown_peer(id: PeerId) -> Rejection {
+pub(crate) fn unknown_peer(id: PeerId) -> Rejection {
     Rejection::new(ErrorCode::UnknownPeer, format!("no participant {id} in this room"))
 }
 
-fn forbidden(needed: Role) -> Rejection {
-    let who = if needed == Role::Host { "hosts" } else { "hosts and moderators" };
-    Rejection::new(ErrorCode::Forbidden, format!("only {who} may do that"))
-}
-
-fn not_in_room() -> Rejection {
+pub(crate) fn not_in_room() -> Rejection {
     Rejection::new(ErrorCode::NotJoined, "you are not in this room")
 }

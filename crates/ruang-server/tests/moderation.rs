@@ -117,7 +117,7 @@ async fn a_locked_room_refuses_newcomers_but_takes_its_own_back() {
     let server = TestServer::start().await;
     let (mut a, mut b, c) = meeting(&server).await;
     moderate(&mut a, "lock", None).await;
-    assert_eq!(a.recv().await, json!({"type": "room_state", "locked": true}));
+    assert_eq!(a.recv().await, json!({"type": "room_state", "locked": true, "lobby": false}));
     assert_eq!(b.recv_type("room_state").await["locked"], true);
     let mut late = server.client().await;
     late.send(json!({"type": "join", "room": "m", "name": "late"})).await;
@@ -215,4 +215,64 @@ async fn a_raised_hand_is_shown_to_everyone() {
     let listed = late.welcome["peers"].as_array().unwrap().iter().find(|p| p["id"] == c.id.as_str()).cloned();
     assert_eq!(listed.unwrap()["hand"], true);
     late.assert_alive().await;
+}
+
+#[tokio::test]
+async fn the_lobby_holds_newcomers_until_a_host_admits_or_denies_them() {
+    let server = TestServer::start().await;
+    let (mut a, mut b, _c) = meeting(&server).await;
+    moderate(&mut a, "lobby_on", None).await;
+    assert_eq!(a.recv().await, json!({"type": "room_state", "locked": false, "lobby": true}));
+    b.recv_type("room_state").await;
+
+    let mut knocking = server.client().await;
+    knocking.send(json!({"type": "join", "room": "m", "name": "knocking"})).await;
+    assert_eq!(knocking.recv().await, json!({"type": "waiting", "room": "m"}));
+    let lobby = a.recv().await;
+    assert_eq!(lobby["type"], "lobby");
+    let waiting_id = lobby["waiting"][0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(lobby["waiting"][0]["name"], "knocking");
+    // Not in yet: it cannot signal anyone, and only hosts and moderators may decide.
+    knocking.signal(&a.id, offer("let me in")).await;
+    knocking.expect_error("not_joined").await;
+    moderate(&mut b, "admit", Some(&waiting_id)).await;
+    b.expect_error("forbidden").await;
+
+    moderate(&mut a, "admit", Some(&waiting_id)).await;
+    let welcome = knocking.recv().await;
+    assert_eq!((welcome["type"].as_str(), welcome["you"].as_str()), (Some("welcome"), Some(waiting_id.as_str())));
+    assert_eq!(welcome["lobby"], true);
+    assert_eq!(b.recv_type("peer_joined").await["peer"]["id"], waiting_id.as_str());
+    assert_eq!(a.recv_type("lobby").await["waiting"], json!([]));
+
+    let mut denied = server.client().await;
+    denied.send(json!({"type": "join", "room": "m", "name": "denied"})).await;
+    denied.recv_type("waiting").await;
+    let denied_id = a.recv_type("lobby").await["waiting"][0]["id"].as_str().unwrap().to_owned();
+    moderate(&mut a, "deny", Some(&denied_id)).await;
+    assert_eq!(denied.recv().await, json!({"type": "removed", "reason": "denied", "by": a.id}));
+    assert_eq!(denied.expect_close().await, 4005);
+    assert_eq!(a.recv_type("lobby").await["waiting"], json!([]));
+
+    // Someone who gives up while waiting leaves the list.
+    let mut impatient = server.client().await;
+    impatient.send(json!({"type": "join", "room": "m", "name": "impatient"})).await;
+    impatient.recv_type("waiting").await;
+    assert_eq!(a.recv_type("lobby").await["waiting"][0]["name"], "impatient");
+    impatient.drop_connection().await;
+    assert_eq!(a.recv_type("lobby").await["waiting"], json!([]));
+}
+
+#[tokio::test]
+async fn turning_the_lobby_off_lets_everyone_waiting_in() {
+    let server = TestServer::start().await;
+    let mut a = server.joined("m", "a").await;
+    moderate(&mut a, "lobby_on", None).await;
+    a.recv_type("room_state").await;
+    let mut first = server.client().await;
+    first.send(json!({"type": "join", "room": "m", "name": "first"})).await;
+    first.recv_type("waiting").await;
+    moderate(&mut a, "lobby_off", None).await;
+    assert_eq!(first.recv().await["type"], "welcome");
+    assert_eq!(a.recv_type("peer_joined").await["peer"]["name"], "first");
 }

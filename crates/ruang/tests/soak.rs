@@ -110,7 +110,7 @@ async fn clients_joining_leaving_dropping_and_resuming_leak_nothing() {
         rss.push(resident);
     }
     assert_eq!(counters.unexpected.load(Ordering::Relaxed), 0, "{}", counters.summary());
-    assert!(counters.resumes.load(Ordering::Relaxed) > CLIENTS, "resumes happened: {}", counters.summary());
+    assert!(counters.resumes.load(Ordering::Relaxed) > CLIENTS / 4, "resumes happened: {}", counters.summary());
     assert!(counters.resumes_refused.load(Ordering::Relaxed) > 0, "some outlived the grace period");
     assert!(
         rss[1] <= rss[0] + RSS_MARGIN_KIB,

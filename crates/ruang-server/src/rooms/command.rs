@@ -126,6 +126,8 @@ pub enum RoomCommand {
 pub enum JoinReply {
     /// In: the `welcome` (or `resumed`) is already queued to the participant.
     Joined,
+    /// Waiting in the lobby: `waiting` is queued; `welcome` or `removed` follows when someone decides.
+    Waiting,
     /// The room is full.
     Full,
     /// The room is locked.

@@ -42,14 +42,19 @@ pub(super) struct RoomTask {
     settings: Arc<RoomSettings>,
     rooms: Arc<Rooms>,
     members: HashMap<PeerId, Member>,
+    /// Newcomers waiting in the lobby, with what greeting them needs.
+    lobby: HashMap<PeerId, Arrival>,
 }
 
 impl RoomTask {
     pub(super) fn new(name: RoomName, generation: u64, settings: Arc<RoomSettings>, rooms: Arc<Rooms>) -> Self {
-        let config =
-            RoomConfig { max_participants: settings.limits.max_participants, chat_history: settings.chat_history };
+        let config = RoomConfig {
+            max_participants: settings.limits.max_participants,
+            chat_history: settings.chat_history,
+            lobby: false,
+        };
         let room = Room::new(name, config);
-        RoomTask { room, generation, settings, rooms, members: HashMap::new() }
+        RoomTask { room, generation, settings, rooms, members: HashMap::new(), lobby: HashMap::new() }
     }
 
     pub(super) async fn run(mut self, mut inbox: mpsc::Receiver<RoomCommand>) {
@@ -97,11 +102,15 @@ impl RoomTask {
             RoomCommand::Detach { id, conn, reason } => {
                 if self.is_current(id, conn) {
                     self.detach(id, reason);
+                } else {
+                    self.withdraw(id, conn);
                 }
             }
             RoomCommand::Leave { id, conn, reason } => {
                 if self.is_current(id, conn) {
                     self.remove(id, reason);
+                } else {
+                    self.withdraw(id, conn);
                 }
             }
             RoomCommand::Signal { from, to, data, req } => {
@@ -134,15 +143,35 @@ impl RoomTask {
     fn join(&mut self, arrival: Arrival, name: String) -> JoinReply {
         let joined = match self.room.join(arrival.id, name, arrival.media, None) {
             Ok(joined) => joined,
+            Err(JoinRefusal::Waiting) => {
+                let waiting = ServerMessage::Waiting { room: self.room.name().clone() };
+                let _ = arrival.link.participant.deliver(&Envelope::new(Arc::new(waiting)), None);
+                tracing::info!(room = %self.room.name(), peer = %arrival.id, "waiting in the lobby");
+                self.lobby.insert(arrival.id, arrival);
+                return JoinReply::Waiting;
+            }
             Err(refusal) => return refused(refusal),
         };
+        self.admit(arrival, joined);
+        JoinReply::Joined
+    }
+
+    /// Takes a newcomer in and greets it.
+    fn admit(&mut self, arrival: Arrival, joined: Joined) {
         let member = Member { link: None, stream: Stream::new(), generation: 0, away: None };
         self.members.insert(arrival.id, member);
         let id = arrival.id;
         let link = self.greet(arrival, joined, None);
         self.connect(id, link, &[]);
         tracing::info!(room = %self.room.name(), peer = %id, size = self.room.len(), "joined");
-        JoinReply::Joined
+    }
+
+    /// A newcomer waiting in the lobby gave up: its connection `conn` ended.
+    fn withdraw(&mut self, id: PeerId, conn: u64) {
+        if self.lobby.get(&id).is_some_and(|arrival| arrival.link.conn == conn) {
+            self.lobby.remove(&id);
+            self.room.withdraw(id);
+        }
     }
 
     /// Takes a participant back on a new connection, if its token's generation is current, or restores it
@@ -153,7 +182,7 @@ impl RoomTask {
             let Some(name) = restore else {
                 return JoinReply::Refused("the participant has left the room");
             };
-            let joined = match self.room.join(id, name, arrival.media, None) {
+            let joined = match self.room.restore(id, name, arrival.media) {
                 Ok(joined) => joined,
                 Err(refusal) => return refused(refusal),
             };
@@ -197,6 +226,7 @@ impl RoomTask {
             you: id,
             role: joined.role,
             locked: joined.locked,
+            lobby: joined.lobby,
             room: self.room.name().clone(),
             peers: joined.peers,
             ice_servers: ice.servers,
@@ -283,7 +313,8 @@ impl RoomTask {
     fn answer(&mut self, to: PeerId, result: Result<(), Rejection>, req: Option<u32>) {
         if let Err(rejection) = result {
             let envelope = Envelope::new(Arc::new(ServerMessage::error(rejection.with_req(req))));
-            let link = self.members.get(&to).and_then(|m| m.link.as_ref());
+            let member = self.members.get(&to).and_then(|m| m.link.as_ref());
+            let link = member.or_else(|| self.lobby.get(&to).map(|arrival| &arrival.link));
             if link.is_some_and(|link| link.participant.deliver(&envelope, None) == Err(DeliveryError::Full)) {
                 self.drop_slow(to);
             }
@@ -325,10 +356,18 @@ impl RoomTask {
                     }
                 }
             }
+            Effect::Admitted { id, joined } => {
+                if let Some(arrival) = self.lobby.remove(&id) {
+                    self.admit(arrival, joined);
+                }
+            }
             Effect::Remove { id, reason, by } => {
-                let Some(member) = self.members.remove(&id) else { return };
+                let link = match self.members.remove(&id) {
+                    Some(member) => member.link,
+                    None => self.lobby.remove(&id).map(|arrival| arrival.link),
+                };
                 tracing::info!(room = %self.room.name(), peer = %id, ?reason, "removed by a host");
-                if let Some(link) = member.link {
+                if let Some(link) = link {
                     let removed = Envelope::new(Arc::new(ServerMessage::Removed { reason, by }));
                     let _ = link.participant.deliver(&removed, None);
                     link.participant.disconnect(Disconnect::Removed);
@@ -358,5 +397,6 @@ fn refused(refusal: JoinRefusal) -> JoinReply {
         JoinRefusal::DuplicateId => JoinReply::DuplicateId,
         JoinRefusal::Locked => JoinReply::Locked,
         JoinRefusal::Banned => JoinReply::Banned,
+        JoinRefusal::Waiting => JoinReply::Waiting,
     }
 }

@@ -38,7 +38,9 @@ impl Session {
             let (reply, answer) = oneshot::channel();
             let command = RoomCommand::Join { arrival, name: name.clone(), reply };
             match self.ask(&handle, command, answer).await {
-                Some(JoinReply::Joined) => {
+                // A participant waiting in the lobby is held by its room like a member: the room tells it
+                // when it is let in, and its connection ending takes it out of the lobby.
+                Some(JoinReply::Joined | JoinReply::Waiting) => {
                     self.enter(who, handle, ice_refresh);
                     return Ok(());
                 }
@@ -81,7 +83,7 @@ impl Session {
             let generation = claims.generation;
             let command = RoomCommand::Resume { arrival, generation, last_n, restore: restore.clone(), reply };
             match self.ask(&handle, command, answer).await {
-                Some(JoinReply::Joined) => {
+                Some(JoinReply::Joined | JoinReply::Waiting) => {
                     self.enter(who, handle, ice_refresh);
                     return Ok(());
                 }

@@ -1,0 +1,147 @@
+//! Host controls: who may remove, ban, mute, lock, end and give roles, and what each does to the room.
+
+use ruang_proto::{
+    ErrorCode, LeaveReason, MediaState, Moderation, PeerId, Rejection, RemovedReason, Role, ServerMessage,
+};
+
+use crate::room::{Effect, Room, not_in_room, unknown_peer};
+
+impl Room {
+    /// Applies a host control asked for by `by`, if its role allows it on that target.
+    pub fn moderate(&mut self, by: PeerId, action: Moderation) -> Result<(), Rejection> {
+        let actor = self.member(by).ok_or_else(not_in_room)?.role;
+        let needed = match action {
+            Moderation::End | Moderation::SetRole(..) => Role::Host,
+            _ => Role::Moderator,
+        };
+        if !(actor == Role::Host || (actor == needed && actor.moderates())) {
+            return Err(forbidden(needed));
+        }
+        match action {
+            Moderation::Remove(target) => self.take_out(by, actor, target, RemovedReason::Removed),
+            Moderation::Ban(target) => self.take_out(by, actor, target, RemovedReason::Banned),
+            Moderation::Mute(target) => {
+                self.check_target(by, actor, target)?;
+                self.mute(by, target);
+                Ok(())
+            }
+            Moderation::MuteAll => {
+                let others: Vec<PeerId> = self.members.iter().map(|m| m.id).filter(|&id| id != by).collect();
+                others.into_iter().for_each(|id| self.mute(by, id));
+                Ok(())
+            }
+            Moderation::Lock | Moderation::Unlock => {
+                let locked = action == Moderation::Lock;
+                if self.locked != locked {
+                    self.locked = locked;
+                    self.broadcast_state();
+                }
+                Ok(())
+            }
+            Moderation::LobbyOn | Moderation::LobbyOff => {
+                let lobby = action == Moderation::LobbyOn;
+                if self.lobby != lobby {
+                    self.lobby = lobby;
+                    self.broadcast_state();
+                }
+                if !lobby {
+                    self.admit_everyone();
+                }
+                Ok(())
+            }
+            Moderation::Admit(id) => self.admit(id),
+            Moderation::Deny(id) => self.deny(by, id),
+            Moderation::End => {
+                let waiting = self.waiting.drain(..).map(|w| w.id);
+                let everyone: Vec<PeerId> = self.members.drain(..).map(|m| m.id).chain(waiting).collect();
+                for id in everyone {
+                    self.effects.push(Effect::Remove { id, reason: RemovedReason::Ended, by });
+                }
+                Ok(())
+            }
+            Moderation::SetRole(target, role) => self.set_role(target, role),
+        }
+    }
+
+    fn broadcast_state(&mut self) {
+        let (locked, lobby) = (self.locked, self.lobby);
+        self.broadcast(None, ServerMessage::RoomState { locked, lobby });
+    }
+
+    /// Removes or bans `target` on behalf of `by`.
+    fn take_out(&mut self, by: PeerId, actor: Role, target: PeerId, reason: RemovedReason) -> Result<(), Rejection> {
+        self.check_target(by, actor, target)?;
+        if reason == RemovedReason::Banned {
+            self.banned.insert(target);
+        }
+        let leave = if reason == RemovedReason::Banned { LeaveReason::Banned } else { LeaveReason::Removed };
+        self.effects.push(Effect::Remove { id: target, reason, by });
+        self.leave(target, leave);
+        Ok(())
+    }
+
+    /// A target must be someone else in the room; a moderator may only act on participants and viewers.
+    fn check_target(&self, by: PeerId, actor: Role, target: PeerId) -> Result<(), Rejection> {
+        if target == by {
+            return Err(Rejection::new(ErrorCode::InvalidMessage, "a host control cannot target yourself"));
+        }
+        let target_role = self.member(target).ok_or_else(|| unknown_peer(target))?.role;
+        if actor == Role::Moderator && target_role.moderates() {
+            return Err(Rejection::new(ErrorCode::Forbidden, "moderators cannot act on hosts or moderators"));
+        }
+        Ok(())
+    }
+
+    /// Marks `target` muted and tells it and the others; only it can unmute itself.
+    fn mute(&mut self, by: PeerId, target: PeerId) {
+        let Some(member) = self.member_mut(target) else { return };
+        if !member.media.audio {
+            return;
+        }
+        member.media.audio = false;
+        let media = member.media;
+        self.broadcast(Some(target), ServerMessage::media(target, media));
+        self.send(target, ServerMessage::Muted { by });
+    }
+
+    fn set_role(&mut self, target: PeerId, role: Role) -> Result<(), Rejection> {
+        let hosts = self.members.iter().filter(|m| m.role == Role::Host).count();
+        let member = self.member_mut(target).ok_or_else(|| unknown_peer(target))?;
+        if member.role == role {
+            return Ok(());
+        }
+        if member.role == Role::Host && hosts == 1 {
+            return Err(Rejection::new(ErrorCode::Forbidden, "give the host role to someone else first"));
+        }
+        member.role = role;
+        if role == Role::Viewer && member.media != MediaState::default() {
+            member.media = MediaState::default();
+            self.broadcast(None, ServerMessage::media(target, MediaState::default()));
+        }
+        self.broadcast(None, ServerMessage::Role { id: target, role });
+        self.tell_lobby_if_waiting(target, role);
+        Ok(())
+    }
+
+    /// If nobody is host any more, the earliest moderator becomes host, or else the earliest participant.
+    pub(crate) fn hand_over_if_hostless(&mut self) {
+        if self.members.iter().any(|m| m.role == Role::Host) {
+            return;
+        }
+        let heir = [Role::Moderator, Role::Participant]
+            .into_iter()
+            .find_map(|role| self.members.iter().position(|m| m.role == role));
+        if let Some(index) = heir {
+            let heir = &mut self.members[index];
+            heir.role = Role::Host;
+            let id = heir.id;
+            self.broadcast(None, ServerMessage::Role { id, role: Role::Host });
+            self.tell_lobby_if_waiting(id, Role::Host);
+        }
+    }
+}
+
+fn forbidden(needed: Role) -> Rejection {
+    let who = if needed == Role::Host { "hosts" } else { "hosts and moderators" };
+    Rejection::new(ErrorCode::Forbidden, format!("only {who} may do that"))
+}
