@@ -8,6 +8,21 @@ use crate::{MediaState, Moderation, PeerId, RoomName, SignalData};
 /// The longest resume token a client may send, in bytes.
 pub const MAX_TOKEN_BYTES: usize = 1024;
 
+/// The longest room password a client may send, in bytes.
+pub const MAX_PASSWORD_BYTES: usize = 256;
+
+/// The longest invitation a client may send, in bytes.
+pub const MAX_INVITE_BYTES: usize = 2048;
+
+/// What a client presents to enter a room that is not open: a password, or an invitation (a signed token).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Credentials {
+    /// The room password (at most [`MAX_PASSWORD_BYTES`]).
+    pub password: Option<String>,
+    /// An invitation token (at most [`MAX_INVITE_BYTES`]).
+    pub invite: Option<String>,
+}
+
 /// A validated client-to-server message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ClientMessage {
@@ -19,6 +34,8 @@ pub enum ClientMessage {
         name: String,
         /// The media the client starts with.
         media: MediaState,
+        /// What proves the client may enter a protected room.
+        credentials: Credentials,
         /// The request id to echo in `welcome` or `error`.
         req: Option<u32>,
     },

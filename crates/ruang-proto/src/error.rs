@@ -44,6 +44,16 @@ pub enum ErrorCode {
     RoomLocked,
     /// Banned from this meeting.
     Banned,
+    /// The room needs a password, and none was given.
+    PasswordRequired,
+    /// The password is wrong.
+    WrongPassword,
+    /// Too many wrong passwords from this address or for this room; wait.
+    TooManyAttempts,
+    /// The room is invite-only, and no invitation was given.
+    InviteRequired,
+    /// The invitation is forged, altered, expired, or for another room.
+    InvalidInvite,
     /// A `resume` token is forged, expired, used, or its participant is gone.
     ResumeRefused,
     /// A server fault.
@@ -74,6 +84,11 @@ impl ErrorCode {
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::RoomLocked => "room_locked",
             ErrorCode::Banned => "banned",
+            ErrorCode::PasswordRequired => "password_required",
+            ErrorCode::WrongPassword => "wrong_password",
+            ErrorCode::TooManyAttempts => "too_many_attempts",
+            ErrorCode::InviteRequired => "invite_required",
+            ErrorCode::InvalidInvite => "invalid_invite",
             ErrorCode::Internal => "internal",
         }
     }

@@ -80,6 +80,13 @@ impl RoomName {
     }
 }
 
+impl<'de> Deserialize<'de> for RoomName {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        RoomName::parse(&text).ok_or_else(|| serde::de::Error::custom("a room name is 1 to 64 of A-Z a-z 0-9 - _"))
+    }
+}
+
 impl fmt::Display for RoomName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

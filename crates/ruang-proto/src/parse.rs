@@ -7,7 +7,7 @@
 use serde::Deserialize;
 use serde_json::error::Category;
 
-use crate::client::MAX_TOKEN_BYTES;
+use crate::client::{Credentials, MAX_INVITE_BYTES, MAX_PASSWORD_BYTES, MAX_TOKEN_BYTES};
 use crate::{ClientMessage, ErrorCode, Limits, MediaState, PROTOCOL_VERSION, PeerId, Rejection, RoomName, SignalData};
 use crate::{Moderation, Role};
 
@@ -27,6 +27,10 @@ enum RawClientMessage {
         name: String,
         #[serde(default)]
         media: MediaState,
+        #[serde(default)]
+        password: Option<String>,
+        #[serde(default)]
+        invite: Option<String>,
         #[serde(default)]
         req: Option<u32>,
     },
@@ -97,14 +101,18 @@ pub fn parse_client_message(frame: &str, limits: &Limits) -> Result<ClientMessag
 
 fn validate(raw: RawClientMessage, limits: &Limits) -> Result<ClientMessage, Rejection> {
     Ok(match raw {
-        RawClientMessage::Join { v, room, name, media, req } => {
+        RawClientMessage::Join { v, room, name, media, password, invite, req } => {
             check_version(v, req)?;
             let room = RoomName::parse(&room).ok_or_else(|| {
                 Rejection::new(ErrorCode::InvalidRoom, "a room name is 1 to 64 characters of A-Z a-z 0-9 - _")
                     .with_req(req)
             })?;
             let name = validate_display_name(&name, limits).map_err(|r| r.with_req(req))?;
-            ClientMessage::Join { room, name, media, req }
+            let password_len = password.as_deref().map_or(0, str::len);
+            check_len("password", password_len, MAX_PASSWORD_BYTES).map_err(|r| r.with_req(req))?;
+            let invite_len = invite.as_deref().map_or(0, str::len);
+            check_len("invite", invite_len, MAX_INVITE_BYTES).map_err(|r| r.with_req(req))?;
+            ClientMessage::Join { room, name, media, credentials: Credentials { password, invite }, req }
         }
         RawClientMessage::Resume { v, token, last_n, media, req } => {
             check_version(v, req)?;

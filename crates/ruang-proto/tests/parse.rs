@@ -13,7 +13,7 @@ fn code(frame: &str) -> ErrorCode {
 #[test]
 fn a_join_is_read_with_defaults_and_a_trimmed_name() {
     let msg = parse(r#"{"type":"join","room":"r1","name":"  Ayu  "}"#).unwrap();
-    let ClientMessage::Join { room, name, media, req } = msg else { panic!("not a join") };
+    let ClientMessage::Join { room, name, media, req, .. } = msg else { panic!("not a join") };
     assert_eq!((room.as_str(), name.as_str(), media, req), ("r1", "Ayu", MediaState::default(), None));
 }
 

@@ -3,7 +3,12 @@
 use std::net::SocketAddr;
 use std::path::Path;
 
-use ruang_proto::Limits;
+use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
+
+use ruang_proto::{Limits, RoomName};
+
+use crate::access::{AccessKind, RoomPolicy, password};
 use serde::Deserialize;
 
 use crate::ice::{IceServerConfig, RelayOnlyConfig};
@@ -57,6 +62,12 @@ pub struct ServerConfig {
     pub replay_messages: usize,
     /// Bytes kept per participant for replay after a resume.
     pub replay_bytes: usize,
+    /// Per-room policies (`[rooms.<name>]`): password, invite-only, lobby. Rooms not listed are open.
+    pub rooms: BTreeMap<String, RoomPolicy>,
+    /// SHA-256 (hex) of the API key that may mint invitations at `POST /api/invites`; unset: no endpoint.
+    pub api_key_sha256: Option<String>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client address (for throttling wrong passwords).
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 /// A secret from the configuration; never printed.
@@ -106,6 +117,9 @@ impl Default for ServerConfig {
             resume_grace_ms: 30_000,
             replay_messages: 128,
             replay_bytes: 256 * 1024,
+            rooms: BTreeMap::new(),
+            api_key_sha256: None,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -161,15 +175,38 @@ impl ServerConfig {
             (self.replay_messages < self.send_queue, "replay_messages must be below send_queue"),
             (self.replay_bytes >= 1024, "replay_bytes must be at least 1024"),
         ];
-        match checks.into_iter().find(|(ok, _)| !ok) {
-            Some((_, message)) => Err(ConfigError::Invalid(message.to_owned())),
-            None => Ok(()),
+        if let Some((_, message)) = checks.into_iter().find(|(ok, _)| !ok) {
+            return Err(ConfigError::Invalid(message.to_owned()));
         }
+        let hex64 = |key: &String| key.len() == 64 && key.bytes().all(|b| b.is_ascii_hexdigit());
+        if self.api_key_sha256.as_ref().is_some_and(|key| !hex64(key)) {
+            return Err(ConfigError::Invalid("api_key_sha256 must be 64 hexadecimal characters".into()));
+        }
+        self.rooms.iter().try_for_each(|(name, policy)| check_policy(name, policy))
+    }
+
+    /// The room policies by validated room name (names that are not valid are refused by `validate`).
+    pub fn room_policies(&self) -> HashMap<RoomName, RoomPolicy> {
+        self.rooms.iter().filter_map(|(name, policy)| Some((RoomName::parse(name)?, policy.clone()))).collect()
     }
 
     /// The transport's hard frame limit: frames up to this size are read and answered with
     /// `frame_too_large`; larger ones close the connection with 1009.
     pub fn hard_frame_limit(&self) -> usize {
         self.limits.max_frame_bytes.saturating_mul(2)
+    }
+}
+
+fn check_policy(name: &str, policy: &RoomPolicy) -> Result<(), ConfigError> {
+    let invalid = |message: String| Err(ConfigError::Invalid(format!("rooms.{name}: {message}")));
+    if RoomName::parse(name).is_none() {
+        return invalid("a room name is 1 to 64 characters of A-Z a-z 0-9 - _".into());
+    }
+    match (&policy.access, &policy.password_hash) {
+        (AccessKind::Password, None) => {
+            invalid("access = \"password\" needs password_hash (ruang hash-password)".into())
+        }
+        (AccessKind::Password, Some(hash)) => password::check_hash(hash).or_else(|err| invalid(err.to_string())),
+        _ => Ok(()),
     }
 }

@@ -12,6 +12,7 @@
 
 #![deny(missing_docs)]
 
+pub mod access;
 mod clock;
 pub mod config;
 pub mod http;
@@ -24,4 +25,5 @@ pub mod state;
 pub mod tls;
 
 pub use config::{ConfigError, ServerConfig};
+pub use ruang_proto as proto;
 pub use server::{ServerError, run, serve};

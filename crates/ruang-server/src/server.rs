@@ -64,12 +64,14 @@ pub async fn serve(
     };
     let instance = ids.next().ok_or(ServerError::Random)?;
     let state = AppState::new(config, turn.as_ref(), shutdown.clone(), &secret, instance);
+    // Sessions learn their client's address (for throttling wrong passwords) from the connection info.
     let app = http::router(state.clone());
     let signal = shutdown.clone();
     let stopped = async move { signal.cancelled().await };
     match tls {
         Some(tls) => {
             let listener = TlsListener::new(listener, tls.acceptor)?;
+            let app = app.into_make_service_with_connect_info::<http::PeerAddress>();
             axum::serve(listener, app).with_graceful_shutdown(stopped).await?;
         }
         None => {
@@ -77,6 +79,7 @@ pub async fn serve(
             let listener = listener.tap_io(|tcp| {
                 let _ = tcp.set_nodelay(true);
             });
+            let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
             axum::serve(listener, app).with_graceful_shutdown(stopped).await?
         }
     }

@@ -10,9 +10,15 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::access::{InviteKey, Throttle};
 use crate::config::{Secret, ServerConfig};
 use crate::ice::IcePlan;
 use crate::resume::Resumption;
+
+/// Wrong passwords one address may try per minute, across rooms.
+const WRONG_PASSWORDS_PER_ADDRESS: u32 = 5;
+/// Wrong passwords one room takes per minute, from all addresses together.
+const WRONG_PASSWORDS_PER_ROOM: u32 = 20;
 use crate::rooms::{ReplayLimits, RoomSettings, Rooms};
 use ruang_turn::RunningTurn;
 
@@ -36,6 +42,10 @@ pub struct AppState {
     pub ice: IcePlan,
     /// Resume tokens and the grace period.
     pub resume: Resumption,
+    /// Checks (and mints) invitations.
+    pub invites: InviteKey,
+    /// Counts wrong passwords.
+    pub throttle: Throttle,
     /// The number of the next connection.
     next_conn: AtomicU64,
 }
@@ -65,6 +75,7 @@ impl AppState {
             resume_grace: grace,
             replay,
             shutdown: shutdown.clone(),
+            policies: config.room_policies(),
         };
         let ids = IdSource;
         let resume = Resumption::new(secret.expose(), instance, grace);
@@ -84,6 +95,8 @@ impl AppState {
             ids,
             ice,
             resume,
+            invites: InviteKey::new(secret.expose()),
+            throttle: Throttle::new(WRONG_PASSWORDS_PER_ADDRESS, WRONG_PASSWORDS_PER_ROOM, Duration::from_secs(60)),
             next_conn: AtomicU64::new(1),
         })
     }

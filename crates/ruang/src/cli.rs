@@ -13,6 +13,9 @@ use ruang_server::ice::IceServerConfig;
 #[derive(Debug, Parser)]
 #[command(version, about, long_about = None)]
 pub struct Args {
+    /// Something else than serving.
+    #[command(subcommand)]
+    pub command: Option<Command>,
     /// TOML configuration file; its keys are the long flag names with `_` (see README).
     #[arg(long, env = "RUANG_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
@@ -124,6 +127,35 @@ pub struct Args {
     /// off [default: 30000].
     #[arg(long, env = "RUANG_RESUME_GRACE_MS")]
     resume_grace_ms: Option<u64>,
+}
+
+/// What `ruang` can do besides serving.
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Print an invitation (a JWT signed with the server secret) and the path that opens it.
+    Token(TokenArgs),
+    /// Read a room password from standard input and print its argon2id hash for `password_hash`.
+    HashPassword,
+}
+
+/// `ruang token`.
+#[derive(Debug, clap::Args)]
+pub struct TokenArgs {
+    /// The server secret the running server was started with.
+    #[arg(long, env = "RUANG_SECRET", hide_env_values = true)]
+    pub secret: String,
+    /// The room the invitation opens.
+    #[arg(long)]
+    pub room: String,
+    /// The role it gives: host, moderator, participant or viewer.
+    #[arg(long, default_value = "participant")]
+    pub role: String,
+    /// The display name it gives (optional).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// How long it is valid, in seconds.
+    #[arg(long, default_value_t = 3600)]
+    pub ttl_secs: u64,
 }
 
 impl Args {

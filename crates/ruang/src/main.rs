@@ -2,6 +2,7 @@
 //! SIGINT or SIGTERM, then drains. Everything else lives in the `ruang-server` library.
 
 mod cli;
+mod tools;
 
 use anyhow::Context;
 use clap::Parser;
@@ -12,6 +13,11 @@ use tracing_subscriber::EnvFilter;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = cli::Args::parse();
+    match &args.command {
+        Some(cli::Command::Token(token)) => return tools::token(token),
+        Some(cli::Command::HashPassword) => return tools::hash_password(),
+        None => {}
+    }
     let filter = EnvFilter::try_from_env("RUANG_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).init();

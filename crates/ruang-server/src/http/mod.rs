@@ -2,15 +2,22 @@
 //! embedded web client, and the security headers on every response.
 
 mod assets;
+mod client;
 mod headers;
 mod health;
+mod invites;
 mod origin;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{State, WebSocketUpgrade};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::connect_info::Connected;
+use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
+use axum::serve::IncomingStream;
+
+use crate::tls::TlsListener;
+use axum::http::{Extensions, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
@@ -22,18 +29,34 @@ use crate::state::AppState;
 /// throughput for 3 KB SDPs.
 const SOCKET_BUFFER_BYTES: usize = 4 * 1024;
 
+/// The address of a connection's peer on the TLS listener (the plain listener gives a `SocketAddr`).
+#[derive(Clone, Copy, Debug)]
+pub struct PeerAddress(pub SocketAddr);
+
+impl Connected<IncomingStream<'_, TlsListener>> for PeerAddress {
+    fn connect_info(stream: IncomingStream<'_, TlsListener>) -> Self {
+        PeerAddress(*stream.remote_addr())
+    }
+}
+
 /// The server's routes.
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/ws", get(upgrade))
         .route("/healthz", get(health::healthz))
+        .route("/api/invites", axum::routing::post(invites::mint))
         .fallback(get(assets::serve))
         .layer(axum::middleware::map_response(headers::add))
         .with_state(state)
 }
 
 /// Upgrades to a WebSocket session after checking the origin and the connection limit.
-async fn upgrade(State(state): State<Arc<AppState>>, headers: HeaderMap, ws: WebSocketUpgrade) -> Response {
+async fn upgrade(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    extensions: Extensions,
+    ws: WebSocketUpgrade,
+) -> Response {
     if !origin::allowed(&headers, &state.config.allowed_origins) {
         tracing::info!("refused a WebSocket upgrade from a foreign origin");
         return (StatusCode::FORBIDDEN, "origin not allowed").into_response();
@@ -45,6 +68,9 @@ async fn upgrade(State(state): State<Arc<AppState>>, headers: HeaderMap, ws: Web
         tracing::warn!(max = state.config.max_connections, "refused a connection: too many connections");
         return (StatusCode::SERVICE_UNAVAILABLE, "too many connections").into_response();
     };
+    let plain = extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0);
+    let peer = plain.or_else(|| extensions.get::<ConnectInfo<PeerAddress>>().map(|info| info.0.0)).map(|a| a.ip());
+    let address = client::address(peer, &headers, &state.config.trusted_proxies);
     let hard_limit = state.config.hard_frame_limit();
     let sessions = state.sessions.clone();
     // Signaling frames are small: modest buffers keep an idle connection cheap (the library defaults are
@@ -55,7 +81,7 @@ async fn upgrade(State(state): State<Arc<AppState>>, headers: HeaderMap, ws: Web
         .max_frame_size(hard_limit)
         .on_upgrade(move |socket| {
             sessions.track_future(async move {
-                session::run(socket, state).await;
+                session::run(socket, state, address).await;
                 drop(permit);
             })
         })

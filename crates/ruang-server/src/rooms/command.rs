@@ -4,6 +4,7 @@ use ruang_proto::{LeaveReason, MediaState, Moderation, PeerId, SignalData};
 use tokio::sync::oneshot;
 
 use super::participant::Participant;
+use crate::access::{Access, Proof};
 use crate::ice::IceGrant;
 
 /// One connection of a participant, as the room knows it: the number tells a participant's connections apart,
@@ -33,12 +34,19 @@ pub struct Arrival {
 
 /// A request to a room task.
 pub enum RoomCommand {
+    /// Tell how the room is entered now, so the session can prepare its proof.
+    Access {
+        /// The answer.
+        reply: oneshot::Sender<Access>,
+    },
     /// Add a participant; the answer says whether it is in.
     Join {
         /// Who, and how to reach it.
         arrival: Arrival,
         /// The validated display name.
         name: String,
+        /// What it proved (nothing, the password, or an invitation).
+        proof: Proof,
         /// The answer.
         reply: oneshot::Sender<JoinReply>,
     },
@@ -140,4 +148,6 @@ pub enum JoinReply {
     Closed,
     /// The resume is refused, for this reason.
     Refused(&'static str),
+    /// The proof no longer fits the room's access (it changed meanwhile): ask again.
+    AccessChanged,
 }

@@ -40,6 +40,8 @@ pub struct RoomSettings {
     pub replay: ReplayLimits,
     /// Cancelled when the server stops; rooms then close without anyone leaving.
     pub shutdown: tokio_util::sync::CancellationToken,
+    /// The configured policies; rooms not listed are open.
+    pub policies: HashMap<RoomName, crate::access::RoomPolicy>,
 }
 
 /// A way to reach one room task.

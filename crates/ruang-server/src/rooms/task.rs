@@ -5,11 +5,13 @@
 //! *reconnecting*, for the grace period; messages for it are numbered and kept ([`Stream`]) and replayed
 //! when it resumes on a new connection, or it leaves for real when the grace period ends.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use ruang_proto::{LeaveReason, PROTOCOL_VERSION, PeerId, Rejection, Replay, RoomName, ServerMessage, Welcome};
+use ruang_proto::{
+    LeaveReason, PROTOCOL_VERSION, PeerId, Rejection, RemovedReason, Replay, RoomName, ServerMessage, Welcome,
+};
 use ruang_room::{Effect, JoinRefusal, Joined, Room, RoomConfig};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -18,6 +20,7 @@ use super::command::{Arrival, JoinReply, Link, RoomCommand};
 use super::participant::{DeliveryError, Disconnect, Envelope};
 use super::stream::Stream;
 use super::{RoomSettings, Rooms};
+use crate::access::{Access, Proof};
 use crate::clock::sleep_until_some;
 use crate::clock::wall_clock_ms;
 
@@ -44,36 +47,58 @@ pub(super) struct RoomTask {
     members: HashMap<PeerId, Member>,
     /// Newcomers waiting in the lobby, with what greeting them needs.
     lobby: HashMap<PeerId, Arrival>,
+    /// How the room is entered.
+    access: Access,
+    /// The invitations members came with, so a ban covers the invitation too.
+    invitations: HashMap<PeerId, String>,
+    /// Invitations whose holders were banned.
+    banned_invitations: HashSet<String>,
 }
 
 impl RoomTask {
     pub(super) fn new(name: RoomName, generation: u64, settings: Arc<RoomSettings>, rooms: Arc<Rooms>) -> Self {
-        let config = RoomConfig {
-            max_participants: settings.limits.max_participants,
-            chat_history: settings.chat_history,
-            lobby: false,
-        };
+        let policy = settings.policies.get(&name).cloned().unwrap_or_default();
+        let max_participants = settings.limits.max_participants;
+        let config = RoomConfig { max_participants, chat_history: settings.chat_history, lobby: policy.lobby };
         let room = Room::new(name, config);
-        RoomTask { room, generation, settings, rooms, members: HashMap::new(), lobby: HashMap::new() }
+        RoomTask {
+            room,
+            generation,
+            settings,
+            rooms,
+            members: HashMap::new(),
+            lobby: HashMap::new(),
+            access: Access::from_policy(&policy),
+            invitations: HashMap::new(),
+            banned_invitations: HashSet::new(),
+        }
     }
 
     pub(super) async fn run(mut self, mut inbox: mpsc::Receiver<RoomCommand>) {
         tracing::debug!(room = %self.room.name(), "room opened");
         let shutdown = self.settings.shutdown.clone();
-        if let Ok(Some(first)) = tokio::time::timeout(FIRST_JOIN_WAIT, inbox.recv()).await {
-            self.handle(first);
-            while !self.room.is_empty() {
-                let expiry = self.next_expiry();
-                tokio::select! {
-                    biased;
-                    // A stopping server keeps nobody: its clients resume on the next instance.
-                    () = shutdown.cancelled() => break,
-                    () = sleep_until_some(expiry) => self.expire(Instant::now()),
-                    command = inbox.recv() => match command {
-                        Some(command) => self.handle(command),
-                        None => break,
-                    },
+        // A new room waits a while for its first member (a joiner may ask how to enter first); once it has
+        // had members, it closes as soon as the last one is gone.
+        let mut first_wait = Some(Instant::now() + FIRST_JOIN_WAIT);
+        loop {
+            if self.room.is_empty() {
+                match first_wait {
+                    Some(until) if Instant::now() < until => {}
+                    _ => break,
                 }
+            } else {
+                first_wait = None;
+            }
+            let expiry = self.next_expiry().or(first_wait);
+            tokio::select! {
+                biased;
+                // A stopping server keeps nobody: its clients resume on the next instance.
+                () = shutdown.cancelled() => break,
+                () = sleep_until_some(expiry) => self.expire(Instant::now()),
+                command = inbox.recv() => match command {
+                    Some(command) => self.handle(command),
+                    None => break,
+                },
             }
         }
         self.close(inbox).await;
@@ -93,8 +118,11 @@ impl RoomTask {
 
     fn handle(&mut self, command: RoomCommand) {
         match command {
-            RoomCommand::Join { arrival, name, reply } => {
-                let _ = reply.send(self.join(arrival, name));
+            RoomCommand::Access { reply } => {
+                let _ = reply.send(self.access.clone());
+            }
+            RoomCommand::Join { arrival, name, proof, reply } => {
+                let _ = reply.send(self.join(arrival, name, proof));
             }
             RoomCommand::Resume { arrival, generation, last_n, restore, reply } => {
                 let _ = reply.send(self.resume(arrival, generation, last_n, restore));
@@ -140,18 +168,31 @@ impl RoomTask {
         self.flush();
     }
 
-    fn join(&mut self, arrival: Arrival, name: String) -> JoinReply {
-        let joined = match self.room.join(arrival.id, name, arrival.media, None) {
+    fn join(&mut self, arrival: Arrival, name: String, proof: Proof) -> JoinReply {
+        if !self.access.admits(&proof) {
+            return JoinReply::AccessChanged;
+        }
+        let invitation = match proof {
+            Proof::Invite(claims) => Some(claims),
+            Proof::Nothing | Proof::Password { .. } => None,
+        };
+        if invitation.as_ref().is_some_and(|claims| self.banned_invitations.contains(&claims.jti)) {
+            return JoinReply::Banned;
+        }
+        let role = invitation.as_ref().map(|claims| claims.role);
+        let joined = match self.room.join(arrival.id, name, arrival.media, role) {
             Ok(joined) => joined,
             Err(JoinRefusal::Waiting) => {
                 let waiting = ServerMessage::Waiting { room: self.room.name().clone() };
                 let _ = arrival.link.participant.deliver(&Envelope::new(Arc::new(waiting)), None);
                 tracing::info!(room = %self.room.name(), peer = %arrival.id, "waiting in the lobby");
+                self.remember_invitation(arrival.id, invitation);
                 self.lobby.insert(arrival.id, arrival);
                 return JoinReply::Waiting;
             }
             Err(refusal) => return refused(refusal),
         };
+        self.remember_invitation(arrival.id, invitation);
         self.admit(arrival, joined);
         JoinReply::Joined
     }
@@ -164,6 +205,12 @@ impl RoomTask {
         let link = self.greet(arrival, joined, None);
         self.connect(id, link, &[]);
         tracing::info!(room = %self.room.name(), peer = %id, size = self.room.len(), "joined");
+    }
+
+    fn remember_invitation(&mut self, id: PeerId, invitation: Option<crate::access::InviteClaims>) {
+        if let Some(claims) = invitation.filter(|claims| !claims.jti.is_empty()) {
+            self.invitations.insert(id, claims.jti);
+        }
     }
 
     /// A newcomer waiting in the lobby gave up: its connection `conn` ended.
@@ -286,6 +333,7 @@ impl RoomTask {
 
     fn remove(&mut self, id: PeerId, reason: LeaveReason) {
         self.members.remove(&id);
+        self.invitations.remove(&id);
         if self.room.leave(id, reason) {
             tracing::info!(room = %self.room.name(), peer = %id, ?reason, size = self.room.len(), "left");
         }
@@ -362,6 +410,10 @@ impl RoomTask {
                 }
             }
             Effect::Remove { id, reason, by } => {
+                let invitation = self.invitations.remove(&id);
+                if reason == RemovedReason::Banned {
+                    self.banned_invitations.extend(invitation);
+                }
                 let link = match self.members.remove(&id) {
                     Some(member) => member.link,
                     None => self.lobby.remove(&id).map(|arrival| arrival.link),

@@ -1,11 +1,12 @@
 //! Getting a connection into a room: `join` as a new participant, or `resume` an existing one with its
 //! signed token. Both go through the room task, which answers once the `welcome` or `resumed` is queued.
 
-use ruang_proto::{ErrorCode, MediaState, PeerId, Rejection, RoomName};
+use ruang_proto::{Credentials, ErrorCode, MediaState, PeerId, Rejection, RoomName, validate_display_name};
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 use super::{Membership, Session};
+use crate::access::{Access, InviteClaims, Proof, password};
 use crate::clock::wall_clock_secs;
 use crate::rooms::{Arrival, JoinReply, Link, RoomCommand, RoomHandle};
 
@@ -27,16 +28,28 @@ impl Session {
         room: RoomName,
         name: String,
         media: MediaState,
+        credentials: Credentials,
         req: Option<u32>,
     ) -> Result<(), Rejection> {
         self.refuse_if_stopping()?;
+        let invitation = self.invitation(&room, &credentials)?;
+        let name = match invitation.as_ref().and_then(|claims| claims.name.as_deref()) {
+            Some(given) => validate_display_name(given, &self.state.config.limits)?,
+            None => name,
+        };
         for _ in 0..ATTEMPTS {
             let handle = self.room_handle(&room)?;
+            let (reply, answer) = oneshot::channel();
+            let Some(access) = self.ask(&handle, RoomCommand::Access { reply }, answer).await else { continue };
+            let proof = match &invitation {
+                Some(claims) => Proof::Invite(claims.clone()),
+                None => self.prove(&room, access, &credentials).await?,
+            };
             let bits = self.state.ids.next().ok_or_else(|| Rejection::new(ErrorCode::Internal, "no random source"))?;
             let who = Identity { id: PeerId::from_bits(bits), room: room.clone(), name: name.clone(), generation: 0 };
             let (arrival, ice_refresh) = self.arrival(&who, media, req);
             let (reply, answer) = oneshot::channel();
-            let command = RoomCommand::Join { arrival, name: name.clone(), reply };
+            let command = RoomCommand::Join { arrival, name: name.clone(), proof, reply };
             match self.ask(&handle, command, answer).await {
                 // A participant waiting in the lobby is held by its room like a member: the room tells it
                 // when it is let in, and its connection ending takes it out of the lobby.
@@ -47,10 +60,49 @@ impl Session {
                 Some(JoinReply::Full) => return Err(room_full()),
                 Some(JoinReply::Locked) => return Err(locked()),
                 Some(JoinReply::Banned) => return Err(banned()),
-                Some(JoinReply::Refused(_) | JoinReply::DuplicateId | JoinReply::Closed) | None => continue,
+                Some(JoinReply::Refused(_) | JoinReply::DuplicateId | JoinReply::Closed | JoinReply::AccessChanged)
+                | None => continue,
             }
         }
         Err(Rejection::new(ErrorCode::Internal, "could not join the room; try again"))
+    }
+
+    /// The invitation the client brought, checked: signed by this server, not expired, for this room.
+    fn invitation(&self, room: &RoomName, credentials: &Credentials) -> Result<Option<InviteClaims>, Rejection> {
+        let Some(token) = &credentials.invite else { return Ok(None) };
+        let invalid = |why: String| Rejection::new(ErrorCode::InvalidInvite, why);
+        let claims = self.state.invites.verify(token, wall_clock_secs()).map_err(|err| invalid(err.to_string()))?;
+        if &claims.room != room {
+            return Err(invalid("the invitation is for another room".into()));
+        }
+        Ok(Some(claims))
+    }
+
+    /// What the client can prove for a room entered by `access`: nothing needed, or the password, checked on
+    /// a blocking thread after the throttle allows it.
+    async fn prove(&self, room: &RoomName, access: Access, credentials: &Credentials) -> Result<Proof, Rejection> {
+        let (hash, version) = match access {
+            Access::Open => return Ok(Proof::Nothing),
+            Access::Invite => {
+                return Err(Rejection::new(ErrorCode::InviteRequired, "this room is by invitation only"));
+            }
+            Access::Password { hash, version } => (hash, version),
+        };
+        let Some(password) = credentials.password.clone() else {
+            return Err(Rejection::new(ErrorCode::PasswordRequired, "this room needs a password"));
+        };
+        let throttle = &self.state.throttle;
+        if !throttle.allows(self.address, room, Instant::now()) {
+            let message = "too many wrong passwords; wait a minute before trying again";
+            return Err(Rejection::new(ErrorCode::TooManyAttempts, message));
+        }
+        let matches = tokio::task::spawn_blocking(move || password::verify(&hash, &password)).await.unwrap_or(false);
+        if !matches {
+            throttle.failed(self.address, room, Instant::now());
+            tracing::info!(%room, "wrong room password");
+            return Err(Rejection::new(ErrorCode::WrongPassword, "the password is not right"));
+        }
+        Ok(Proof::Password { version })
     }
 
     pub(super) async fn resume(
@@ -91,7 +143,7 @@ impl Session {
                 Some(JoinReply::Locked) => return Err(locked()),
                 Some(JoinReply::Banned) => return Err(banned()),
                 Some(JoinReply::Refused(why)) => return Err(refused(why)),
-                Some(JoinReply::DuplicateId | JoinReply::Closed) | None => continue,
+                Some(JoinReply::DuplicateId | JoinReply::Closed | JoinReply::AccessChanged) | None => continue,
             }
         }
         Err(Rejection::new(ErrorCode::Internal, "could not resume; try again"))
@@ -121,13 +173,8 @@ impl Session {
         (Arrival { id: who.id, media, req, ice, token, link }, ice_refresh)
     }
 
-    /// Sends a join or resume to the room and waits for its answer; `None` if the room closed meanwhile.
-    async fn ask(
-        &self,
-        handle: &RoomHandle,
-        command: RoomCommand,
-        answer: oneshot::Receiver<JoinReply>,
-    ) -> Option<JoinReply> {
+    /// Sends a request to the room and waits for its answer; `None` if the room closed meanwhile.
+    async fn ask<T>(&self, handle: &RoomHandle, command: RoomCommand, answer: oneshot::Receiver<T>) -> Option<T> {
         handle.send(command).await.ok()?;
         answer.await.ok()
     }

@@ -14,6 +14,7 @@ mod guard;
 pub mod outbox;
 mod writer;
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use axum::extract::ws::{Message, WebSocket};
@@ -99,6 +100,8 @@ struct Membership {
 
 struct Session {
     state: Arc<AppState>,
+    /// The client's address, if known: wrong passwords are throttled per address.
+    address: Option<IpAddr>,
     /// This connection's number, so the room can tell it from the participant's other connections.
     conn: u64,
     outbox: Outbox,
@@ -106,15 +109,15 @@ struct Session {
     membership: Option<Membership>,
 }
 
-/// Runs one connection to its end.
-pub async fn run(socket: WebSocket, state: Arc<AppState>) {
+/// Runs one connection, from a client at `address` if known, to its end.
+pub async fn run(socket: WebSocket, state: Arc<AppState>, address: Option<IpAddr>) {
     let (sink, mut stream) = socket.split();
     let (outbox, queue) = Outbox::new(state.config.send_queue);
     let ping_every = state.config.limits.heartbeat_interval();
     let writer = tokio::spawn(writer::write(sink, queue, outbox.dropped().clone(), ping_every));
     let guard = Guard::new(&state.config, Instant::now());
     let conn = state.connection_number();
-    let mut session = Session { state, conn, outbox, guard, membership: None };
+    let mut session = Session { state, address, conn, outbox, guard, membership: None };
     let exit = session.read(&mut stream).await;
     session.finish(exit).await;
     drop(session);
@@ -216,8 +219,9 @@ impl Session {
         let joined = self.membership.as_ref().map(|m| (m.id, m.handle.clone()));
         let command = match (message, joined) {
             (ClientMessage::Ping { req }, _) => return self.reply(&ServerMessage::Pong { req }),
-            (ClientMessage::Join { room, name, media, req }, None) => {
-                return self.join(room, name, media, req).await.map_err(|r| r.with_req(req)).map(|()| None);
+            (ClientMessage::Join { room, name, media, credentials, req }, None) => {
+                let joined = self.join(room, name, media, credentials, req).await;
+                return joined.map_err(|r| r.with_req(req)).map(|()| None);
             }
             (ClientMessage::Resume { token, last_n, media, req }, None) => {
                 return self.resume(&token, last_n, media, req).await.map_err(|r| r.with_req(req)).map(|()| None);

@@ -1,0 +1,89 @@
+//! `POST /api/invites`: an application backend mints an invitation. Authenticated by a bearer API key whose
+//! SHA-256 is configured (`api_key_sha256`); the key itself is never stored. Without that setting the
+//! endpoint does not exist (404).
+//!
+//! Request: `{"room": "standup", "role": "host", "name": "Ayu", "ttl_secs": 3600}` (`role` defaults to
+//! participant, `name` is optional, `ttl_secs` defaults to 3600 and is at most 30 days).
+//! Answer: `{"token": "<JWT>", "path": "/r/standup#invite=<JWT>", "expires": 1764003600}`.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use axum::extract::rejection::JsonRejection;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use ruang_proto::{Role, RoomName, validate_display_name};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::clock::wall_clock_secs;
+use crate::state::AppState;
+
+/// The longest invitation lifetime the endpoint grants.
+const MAX_TTL_SECS: u64 = 30 * 24 * 3600;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MintRequest {
+    room: RoomName,
+    #[serde(default)]
+    role: Role,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    ttl_secs: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct Minted {
+    token: String,
+    path: String,
+    expires: u64,
+}
+
+/// Mints an invitation for an authenticated caller.
+pub async fn mint(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    request: Result<Json<MintRequest>, JsonRejection>,
+) -> Response {
+    let Some(expected) = &state.config.api_key_sha256 else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    if !authorized(&headers, expected) {
+        tracing::info!("refused an invitation request with a wrong API key");
+        return (StatusCode::UNAUTHORIZED, "a valid API key is needed (Authorization: Bearer <key>)").into_response();
+    }
+    let Json(request) = match request {
+        Ok(request) => request,
+        Err(rejection) => return (StatusCode::BAD_REQUEST, rejection.body_text()).into_response(),
+    };
+    let name = match request.name.as_deref().map(|name| validate_display_name(name, &state.config.limits)) {
+        Some(Err(rejection)) => return (StatusCode::BAD_REQUEST, rejection.message).into_response(),
+        Some(Ok(name)) => Some(name),
+        None => None,
+    };
+    let ttl = request.ttl_secs.unwrap_or(3600).clamp(1, MAX_TTL_SECS);
+    let now = wall_clock_secs();
+    let room = request.room;
+    let Some(token) = state.invites.invite(room.clone(), request.role, name, ttl, now) else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    tracing::info!(%room, role = ?request.role, ttl, "minted an invitation");
+    let path = format!("/r/{room}#invite={token}");
+    Json(Minted { token, path, expires: now + ttl }).into_response()
+}
+
+/// Whether the request carries the API key whose SHA-256 is `expected` (hex), compared in constant time.
+fn authorized(headers: &HeaderMap, expected: &str) -> bool {
+    let presented = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "));
+    let Some(key) = presented else { return false };
+    let digest = Sha256::digest(key.as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    let expected = expected.to_ascii_lowercase();
+    hex.len() == expected.len() && hex.bytes().zip(expected.bytes()).fold(0u8, |diff, (a, b)| diff | (a ^ b)) == 0
+}
