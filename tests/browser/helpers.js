@@ -47,7 +47,11 @@ export const test = base.extend({
       const page = await context.newPage();
       page.on('pageerror', (err) => errors.push(`[${name}] page error: ${err.message}`));
       page.on('console', (msg) => {
-        if (msg.type() === 'error') errors.push(`[${name}] console error: ${msg.text()}`);
+        if (msg.type() !== 'error') return;
+        // The browser's own line for a WebSocket that could not connect: the page reconnects whenever its
+        // server goes away (tests stop servers, some on purpose mid-call), and a page cannot silence it.
+        if (/^WebSocket connection to '[^']*' failed/.test(msg.text())) return;
+        errors.push(`[${name}] console error: ${msg.text()}`);
       });
       onPage?.(page); // e.g. to watch the WebSocket from the start
       await page.goto(`${url}r/${room}`);
@@ -166,5 +170,90 @@ export function selectedPairs(page) {
       } : null);
     }
     return out;
+  });
+}
+
+/**
+ * Start sampling, inside the page, every remote video's framesDecoded (getStats() on every peer
+ * connection) every `everyMs`. Read the samples with stopFrameSampler().
+ * @param {import('@playwright/test').Page} page
+ * @param {number} [everyMs]
+ */
+export function startFrameSampler(page, everyMs = 250) {
+  return page.evaluate((ms) => {
+    const w = /** @type {any} */ (window);
+    /** @type {Record<string, [number, number][]>} peer id → [time ms, framesDecoded] */
+    const samples = {};
+    let busy = false;
+    const timer = setInterval(async () => {
+      if (busy) return; // a slow getStats(): skip a beat rather than pile up
+      busy = true;
+      try {
+        for (const [id, pc] of w.ruang.peers) {
+          let frames = 0;
+          let at = performance.timeOrigin + performance.now();
+          (await pc.getStats()).forEach((/** @type {any} */ r) => {
+            if (r.type === 'inbound-rtp' && r.kind === 'video') { frames += r.framesDecoded ?? 0; at = r.timestamp; }
+          });
+          (samples[id] ??= []).push([at, frames]);
+        }
+      } finally {
+        busy = false;
+      }
+    }, ms);
+    w.__frameSampler = { samples, timer };
+  }, everyMs);
+}
+
+/**
+ * Stop the sampler; per remote participant: its samples and the longest stall, i.e. the longest window
+ * between two samples with the same framesDecoded (no frame decoded from its first to its last sample).
+ * @param {import('@playwright/test').Page} page
+ * @returns {Promise<Record<string, { samples: [number, number][], stallMs: number, stallAt: number, maxGapMs: number }>>}
+ */
+export async function stopFrameSampler(page) {
+  const samples = await page.evaluate(() => {
+    const s = /** @type {any} */ (window).__frameSampler;
+    clearInterval(s.timer);
+    return /** @type {Record<string, [number, number][]>} */ (s.samples);
+  });
+  /** @type {Record<string, { samples: [number, number][], stallMs: number, stallAt: number, maxGapMs: number }>} */
+  const out = {};
+  for (const [id, list] of Object.entries(samples)) {
+    let stallMs = 0;
+    let stallAt = 0;
+    let maxGapMs = 0;
+    let runStart = 0;
+    for (let i = 0; i < list.length; i++) {
+      if (i > 0) maxGapMs = Math.max(maxGapMs, list[i][0] - list[i - 1][0]);
+      if (i === 0 || list[i][1] !== list[i - 1][1]) runStart = i;
+      const run = list[i][0] - list[runStart][0];
+      if (run > stallMs) { stallMs = run; stallAt = list[runStart][0]; }
+    }
+    out[id] = { samples: list, stallMs: Math.round(stallMs), stallAt, maxGapMs: Math.round(maxGapMs) };
+  }
+  return out;
+}
+
+/**
+ * framesDecoded of remote `id` at the first sample at or after time `t` (ms since the epoch), or null.
+ * @param {[number, number][]} samples
+ * @param {number} t
+ */
+export function framesAt(samples, t) {
+  const s = samples.find(([at]) => at >= t);
+  return s ? s[1] : null;
+}
+
+/**
+ * The page's connection to the server, from the test hook.
+ * @param {import('@playwright/test').Page} page
+ * @returns {Promise<{ state: string, you: string | null, reconnects: number, resumes: number, rejoins: number,
+ *   lastOutageMs: number | null, lastReplay: string | null, lastLoss: string, pcCreated: number }>}
+ */
+export function serverInfo(page) {
+  return page.evaluate(() => {
+    const st = /** @type {any} */ (window).ruang.state;
+    return { ...st.server, pcCreated: st.pcCreated };
   });
 }

@@ -9,9 +9,14 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export const RUANG_BIN = process.env.RUANG_BIN || path.resolve(here, '../../target/debug/ruang');
 
 /**
+ * @typedef {{ url: string, listen: string, output: () => string, stop: () => Promise<void>,
+ *   kill: (signal?: NodeJS.Signals) => Promise<void>, restart: () => Promise<Server> }} Server
+ */
+
+/**
  * @param {string[]} [extraArgs] e.g. ['--max-participants', '2']
  * @param {{ listen?: string, turnListen?: string }} [where] addresses (default: free ports on 127.0.0.1)
- * @returns {Promise<{ url: string, stop: () => Promise<void>, output: () => string }>}
+ * @returns {Promise<Server>}
  */
 export async function startServer(extraArgs = [], { listen = '127.0.0.1:0', turnListen = '127.0.0.1:0' } = {}) {
   if (!existsSync(RUANG_BIN)) throw new Error(`ruang binary not found at ${RUANG_BIN}: run "cargo build -p ruang" (run.sh does)`);
@@ -33,14 +38,38 @@ export async function startServer(extraArgs = [], { listen = '127.0.0.1:0', turn
     child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`ruang exited early (${code}):\n${out}`)); });
   });
   child.removeAllListeners('exit');
+  const gone = () => child.exitCode !== null || child.signalCode !== null;
+  /** the address it really listens on (port 0 resolved), for a restart on the same one */
+  const address = new URL(url).host;
   return {
     url,
+    listen: address,
     output: () => out,
     stop: () => new Promise((resolve) => {
-      if (child.exitCode !== null) { resolve(); return; }
+      if (gone()) { resolve(); return; }
       const kill = setTimeout(() => child.kill('SIGKILL'), 8000);
       child.once('exit', () => { clearTimeout(kill); resolve(); });
       child.kill('SIGTERM');
     }),
+    /** end the process with `signal` (default SIGKILL: no goodbye to anyone); resolves once it is gone */
+    kill: (signal = 'SIGKILL') => new Promise((resolve) => {
+      if (gone()) { resolve(); return; }
+      child.once('exit', () => resolve());
+      child.kill(signal);
+    }),
+    /**
+     * Start the binary again with the same arguments on the same web address (after stop() or kill()), so
+     * pages that were served by this one reconnect to it; retried briefly while the port is still taken.
+     */
+    restart: async () => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await startServer(extraArgs, { listen: address, turnListen });
+        } catch (err) {
+          if (attempt >= 10) throw err;
+          await new Promise((r) => setTimeout(r, 300));
+        }
+      }
+    },
   };
 }

@@ -25,6 +25,8 @@ function joinErrorText(err) {
       case 'invalid_room': return 'That room name is not valid.';
       case 'invalid_name': return 'That name cannot be used: 1 to 64 bytes, no control characters.';
       case 'shutting_down': return 'The server is stopping. Try again in a moment.';
+      case 'room_locked': return 'This meeting is locked: nobody new can join.';
+      case 'banned': return 'You were removed from this meeting and cannot rejoin it.';
       case 'unsupported_version': return 'This page is out of date for the server. Reload the page.';
       case 'closed': return 'The connection to the server closed while joining. Try again.';
       default: return `The server refused to join: ${err.message}`;
@@ -54,7 +56,7 @@ function showPrejoin(room, error) {
       if (receiveOnly) media.stopAll();
       cleanup();
       app.view = 'joining';
-      const call = new Call({ root, room, name, media, onLeft: () => showLeft(room) });
+      const call = new Call({ root, room, name, media, onLeft: (why) => showLeft(room, why) });
       app.call = call;
       try {
         await call.start();
@@ -68,15 +70,16 @@ function showPrejoin(room, error) {
   });
 }
 
-/** @param {string} room */
-function showLeft(room) {
+/** @param {string} room @param {string} [why] 'left', or a sentence saying why we are out of the call */
+function showLeft(room, why = 'left') {
   app.view = 'left';
   app.call = null;
-  document.title = 'You left · ruang';
+  const left = why === 'left';
+  document.title = `${left ? 'You left' : 'Out of the meeting'} · ruang`;
   const rejoin = h('button', { type: 'button', class: 'btn btn-primary', id: 'rejoin', onclick: () => showPrejoin(room) }, 'Rejoin');
   root.replaceChildren(h('main', { class: 'landing', id: 'left' },
     h('section', { class: 'landing-card' },
-      h('div', { class: 'brand' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }), h('h1', { text: 'You left the meeting' })),
+      h('div', { class: 'brand' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }), h('h1', { text: left ? 'You left the meeting' : why })),
       h('p', { class: 'tagline' }, 'Room ', h('code', { class: 'room-name', text: room })),
       h('div', { class: 'prejoin-actions' }, rejoin,
         h('button', { type: 'button', class: 'btn', onclick: home }, 'Start page')))));
@@ -107,6 +110,8 @@ Object.defineProperty(window, 'ruang', {
     get state() { return { view: app.view, room: app.room, ...(app.call ? app.call.snapshot() : {}) }; },
     /** @returns {Map<string, RTCPeerConnection>} a fresh copy: remote participant id → connection */
     get peers() { return new Map([...(app.call?.mesh?.peers ?? new Map()).entries()].map(([id, p]) => [id, p.pc])); },
+    /** our connection to the server: 'idle', 'connected', 'reconnecting', 'replaced', 'failed' or 'closed' */
+    get connection() { return app.call?.signaling.state ?? 'idle'; },
     version: 1,
   }),
   writable: false,

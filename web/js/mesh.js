@@ -2,8 +2,8 @@
 // "perfect negotiation" pattern exactly as docs/protocol.md describes it.
 //
 // Owns: peer connections, transceivers, the negotiated 'files' data channel of each peer, trickle ICE,
-// ICE restart on failure, and teardown. Knows nothing about the DOM; talks to the server only through a
-// Signaling instance (signal()).
+// ICE restart and rebuild (protocol.md, negotiation item 7), healing after a resume, and teardown. Knows
+// nothing about the DOM; talks to the server only through a Signaling instance (signal()).
 //
 // Shape of every connection (so that mic/camera/screen toggles never need renegotiation):
 //   m=0 audio (sendrecv)  m=1 video (sendrecv)  m=2 application ('files' channel, negotiated, id 0)
@@ -11,7 +11,11 @@
 // (polite) creates nothing until that offer arrives, then adopts the offered transceivers, attaches its
 // tracks with replaceTrack() and answers. Track changes later are replaceTrack() on the stable senders.
 //
-// Events (CustomEvent detail): peer_added {peer}, peer_removed {id}, track {peer}, state {peer, state}.
+// A connection's polite/impolite role is fixed when it is created and never recomputed (a resume after a
+// server restart may introduce the same two participants in the other order).
+//
+// Events (CustomEvent detail): peer_added {peer}, peer_removed {id}, peer_replaced {peer} (a rebuilt
+// connection, after `reset` either way), track {peer}, channel {peer, channel}, state {peer, state}.
 
 /** @typedef {import('./signaling.js').Signaling} Signaling */
 /** @typedef {import('./signaling.js').SignalData} SignalData */
@@ -20,7 +24,12 @@
 /** @typedef {{ audio: MediaStreamTrack | null, video: MediaStreamTrack | null }} LocalTracks */
 
 /** After this long in `disconnected`, an ICE restart is tried (a `failed` state restarts at once). */
-const DISCONNECTED_RESTART_MS = 6000;
+const DISCONNECTED_RESTART_MS = 2000;
+/** Still not connected this long after an ICE restart: the impolite side rebuilds the connection. */
+const REBUILD_MS = 10000;
+
+/** @param {RTCPeerConnection} pc */
+const iceUp = (pc) => pc.iceConnectionState === 'connected' || pc.iceConnectionState === 'completed';
 
 /** One remote participant. */
 export class Peer {
@@ -43,6 +52,9 @@ export class Peer {
     this.settingRemoteAnswer = false;
     /** @type {Promise<void>} serialises incoming signals */ this.queue = Promise.resolve();
     /** @type {ReturnType<typeof setTimeout> | undefined} */ this.restartTimer = undefined;
+    /** @type {ReturnType<typeof setTimeout> | undefined} */ this.rebuildTimer = undefined;
+    /** rebuilt by us after `reset`: offers still coming from the peer's old connection are ignored until ours is answered */
+    this.fresh = false;
     this.closed = false;
   }
 }
@@ -59,6 +71,8 @@ export class Mesh extends EventTarget {
     this.localTracks = localTracks;
     /** @type {Map<string, Peer>} */
     this.peers = new Map();
+    /** how many RTCPeerConnections this mesh has created (for tests: a resume must not create any) */
+    this.created = 0;
   }
 
   /**
@@ -69,7 +83,21 @@ export class Mesh extends EventTarget {
    */
   addPeer(id, polite) {
     this.removePeer(id);
+    const peer = this.createPeer(id, polite, polite);
+    this.emit('peer_added', { peer });
+    return peer;
+  }
+
+  /**
+   * @private
+   * @param {string} id
+   * @param {boolean} polite
+   * @param {boolean} passive wait for the other side's offer (the polite side at first, anyone after `reset`)
+   * @returns {Peer}
+   */
+  createPeer(id, polite, passive) {
     const pc = new RTCPeerConnection({ iceServers: this.iceServers, iceTransportPolicy: this.icePolicy, bundlePolicy: 'max-bundle' });
+    this.created++;
     const peer = new Peer(id, polite, pc);
     this.peers.set(id, peer);
 
@@ -98,8 +126,8 @@ export class Mesh extends EventTarget {
     pc.addEventListener('connectionstatechange', onState);
     pc.addEventListener('iceconnectionstatechange', onState);
 
-    if (!polite) {
-      // We are the newcomer: build the whole connection now; negotiationneeded sends the offer.
+    if (!passive) {
+      // We offer: build the whole connection now; negotiationneeded sends the offer.
       const { audio, video } = this.localTracks();
       peer.audio = pc.addTransceiver(audio ?? 'audio', { direction: 'sendrecv' });
       peer.video = pc.addTransceiver(video ?? 'video', { direction: 'sendrecv' });
@@ -107,7 +135,6 @@ export class Mesh extends EventTarget {
       this.openChannel(peer);
       peer.ready = true;
     }
-    this.emit('peer_added', { peer });
     return peer;
   }
 
@@ -115,13 +142,41 @@ export class Mesh extends EventTarget {
   removePeer(id) {
     const peer = this.peers.get(id);
     if (!peer) return;
-    peer.closed = true;
-    clearTimeout(peer.restartTimer);
+    this.retire(peer);
     this.peers.delete(id);
-    try { peer.channel?.close(); } catch { /* already closed */ }
-    peer.pc.close();
     this.emit('peer_removed', { id });
   }
+
+  /** Close one connection object (the participant may live on in a new one). @private @param {Peer} peer */
+  retire(peer) {
+    peer.closed = true;
+    clearTimeout(peer.restartTimer);
+    clearTimeout(peer.rebuildTimer);
+    try { peer.channel?.close(); } catch { /* already closed */ }
+    peer.pc.close();
+  }
+
+  /**
+   * Make sure a connection recovers after a resume that could not replay (`replay: "reset"`): negotiation
+   * messages may have been lost, so a connection that is not connected, or is waiting for an answer,
+   * restarts ICE (which renegotiates); a connected, stable one is left alone.
+   * @param {string} id
+   * @returns {boolean} whether anything was restarted
+   */
+  heal(id) {
+    const peer = this.peers.get(id);
+    if (!peer || peer.closed || !peer.ready) return false; // passive: the offering side heals
+    if (iceUp(peer.pc) && peer.pc.signalingState === 'stable') return false;
+    peer.queue = peer.queue.then(async () => {
+      const pc = peer.pc;
+      if (peer.closed) return;
+      // our offer (or its answer) is lost: take it back and offer again, with fresh ICE credentials
+      if (pc.signalingState === 'have-local-offer' && !peer.makingOffer) await pc.setLocalDescription({ type: 'rollback' });
+      this.restart(peer);
+    }).catch((err) => console.warn(`ruang: healing the connection to ${id} failed`, err));
+    return true;
+  }
+
 
   /** Close every connection. */
   close() {
@@ -168,6 +223,14 @@ export class Mesh extends EventTarget {
   handleSignal(from, data) {
     const peer = this.peers.get(from);
     if (!peer) return; // not (or no longer) a participant we know
+    if (data.kind === 'reset') {
+      // The peer rebuilt its connection with us: close ours at once (so its next signals reach the new
+      // one) and answer its next offer from a new connection. The role stays what it was.
+      this.retire(peer);
+      const fresh = this.createPeer(from, peer.polite, true);
+      this.emit('peer_replaced', { peer: fresh });
+      return;
+    }
     peer.queue = peer.queue
       .then(() => this.onSignal(peer, data))
       .catch((err) => console.warn(`ruang: signal from ${from} failed`, err));
@@ -204,7 +267,9 @@ export class Mesh extends EventTarget {
       }
       return;
     }
+    if (data.kind === 'reset') return; // handled in handleSignal
     // offer or answer: perfect negotiation
+    if (data.kind === 'offer' && peer.fresh) return; // from the peer's old connection, before our reset reached it
     const readyForOffer = !peer.makingOffer && (pc.signalingState === 'stable' || peer.settingRemoteAnswer);
     const collision = data.kind === 'offer' && !readyForOffer;
     peer.ignoreOffer = !peer.polite && collision;
@@ -216,6 +281,7 @@ export class Mesh extends EventTarget {
     } finally {
       peer.settingRemoteAnswer = false;
     }
+    if (data.kind === 'answer') peer.fresh = false;
     if (data.kind === 'offer') {
       if (!peer.ready) await this.adoptOffer(peer);
       await pc.setLocalDescription();
@@ -260,27 +326,69 @@ export class Mesh extends EventTarget {
     this.emit('channel', { peer, channel: ch });
   }
 
-  /** @private @param {Peer} peer */
+  /**
+   * ICE restart (protocol.md, negotiation item 7): `failed` restarts at once, `disconnected` after 2 s;
+   * perfect negotiation carries the offer. Back to connected clears everything.
+   * @private @param {Peer} peer
+   */
   onConnectionState(peer) {
     if (peer.closed) return;
     const pc = peer.pc;
     const state = pc.connectionState ?? pc.iceConnectionState;
     this.emit('state', { peer, state });
-    if (pc.iceConnectionState === 'failed' || pc.connectionState === 'failed') {
+    if (iceUp(pc)) {
+      clearTimeout(peer.restartTimer);
+      clearTimeout(peer.rebuildTimer);
+      peer.restartTimer = peer.rebuildTimer = undefined;
+    } else if (pc.iceConnectionState === 'failed' || pc.connectionState === 'failed') {
       clearTimeout(peer.restartTimer);
       peer.restartTimer = undefined;
-      if (peer.ready) pc.restartIce();
+      this.restart(peer);
     } else if (pc.iceConnectionState === 'disconnected') {
       if (peer.restartTimer === undefined) {
         peer.restartTimer = setTimeout(() => {
           peer.restartTimer = undefined;
-          if (!peer.closed && peer.ready && pc.iceConnectionState === 'disconnected') pc.restartIce();
+          if (!peer.closed && pc.iceConnectionState === 'disconnected') this.restart(peer);
         }, DISCONNECTED_RESTART_MS);
       }
     } else {
       clearTimeout(peer.restartTimer);
       peer.restartTimer = undefined;
     }
+  }
+
+  /** restartIce(), and watch that it helps. @private @param {Peer} peer */
+  restart(peer) {
+    if (peer.closed || !peer.ready) return;
+    peer.pc.restartIce();
+    this.armRebuild(peer);
+  }
+
+  /**
+   * Still not connected REBUILD_MS after an ICE restart: the impolite side rebuilds the connection
+   * (`reset`, then an offer from a new one); the polite side restarts ICE again and keeps waiting. Not
+   * while our signaling is down: the `reset` could not arrive before the offer, and a resume heals anyway.
+   * @private @param {Peer} peer
+   */
+  armRebuild(peer) {
+    if (peer.rebuildTimer !== undefined) return;
+    peer.rebuildTimer = setTimeout(() => {
+      peer.rebuildTimer = undefined;
+      if (peer.closed || iceUp(peer.pc)) return;
+      if (!this.signaling.connected) this.armRebuild(peer);
+      else if (peer.polite) this.restart(peer);
+      else this.rebuild(peer);
+    }, REBUILD_MS);
+  }
+
+  /** Impolite side: replace the connection with a new one and offer. @private @param {Peer} peer */
+  rebuild(peer) {
+    console.info(`ruang: rebuilding the connection to ${peer.id}`);
+    this.signaling.signal(peer.id, { kind: 'reset' });
+    this.retire(peer);
+    const fresh = this.createPeer(peer.id, peer.polite, false);
+    fresh.fresh = true;
+    this.emit('peer_replaced', { peer: fresh });
   }
 
   /** @private @param {string} type @param {unknown} detail */

@@ -1,17 +1,25 @@
-// signaling.js — the ruang wire protocol v1 (docs/protocol.md) over one WebSocket to /ws.
+// signaling.js — the ruang wire protocol v1 (docs/protocol.md) over a WebSocket to /ws.
 //
-// Owns: the socket, outgoing message shapes, validation of every incoming message, request ids, and typed
-// events. No DOM access and no WebRTC here: the mesh and the UI listen to the events this module dispatches.
+// Owns: the socket, outgoing message shapes, validation of every incoming message, request ids, typed
+// events, and — for a call (`{ resume: true }`) — keeping the participant alive across lost connections:
+// heartbeats both ways, reconnecting with backoff, `resume` with the latest token and the highest `n`,
+// queueing what we send while disconnected, and joining afresh when the server refuses the resume.
+// No DOM access and no WebRTC here: the mesh and the UI listen to the events this module dispatches.
 //
 // Events (CustomEvent, payload in `detail`):
-//   peer_joined {peer}, peer_left {id, reason}, signal {from, data}, media {id, media}, chat {message},
-//   ice_servers {iceServers, policy}, server_error {code, message, req?}, shutdown {reason},
-//   close {code, reason, expected}
+//   peer_joined {peer}, peer_left {id, reason}, peer_reconnecting {id}, peer_reconnected {id},
+//   signal {from, data}, media {id, media}, chat {message}, ice_servers {iceServers, policy},
+//   server_error {code, message, req?}, shutdown {reason}, close {code, reason, expected},
+//   state {state, reason} (connection state changed: see ConnState),
+//   resumed {welcome, replay} (same participant again; replay 'replayed' or 'reset'),
+//   rejoined {welcome, previous} (the resume was refused and we joined afresh as a new participant),
+//   failed {code, message} (cannot get back into the room: joining afresh was refused),
+//   removed {reason, by} (a host took us out of the room, or ended the meeting: nothing to resume)
 
 export const PROTOCOL_VERSION = 1;
 
 /** @typedef {{ audio: boolean, video: boolean, screen: boolean }} MediaState */
-/** @typedef {{ id: string, name: string, media: MediaState }} PeerInfo */
+/** @typedef {{ id: string, name: string, media: MediaState, reconnecting?: boolean }} PeerInfo */
 /** @typedef {{ seq: number, from: string, name: string, text: string, ts: number }} ChatMessage */
 /** @typedef {{ urls: string[], username?: string, credential?: string }} IceServer */
 /**
@@ -25,7 +33,16 @@ export const PROTOCOL_VERSION = 1;
  *   ice_transport_policy: IcePolicy, chat_history: ChatMessage[], limits: Limits }} Welcome
  */
 /** @typedef {{ candidate: string, sdpMid: string | null, sdpMLineIndex: number | null, usernameFragment: string | null }} CandidateInit */
-/** @typedef {{ kind: 'offer' | 'answer', sdp: string } | { kind: 'candidate', candidate: CandidateInit }} SignalData */
+/** @typedef {{ kind: 'offer' | 'answer', sdp: string } | { kind: 'candidate', candidate: CandidateInit } | { kind: 'reset' }} SignalData */
+/** @typedef {Welcome & { resume_token: string | null, resume_grace_ms: number }} Session */
+/** @typedef {'replayed' | 'reset'} Replay */
+/**
+ * Connection state of a call's signaling: `idle` (not joined yet), `connected` (joined or resumed),
+ * `reconnecting` (lost; trying to resume), `replaced` (another connection of ours took over: 4004),
+ * `failed` (could not get back in), `removed` (taken out of the room: `removed`, 4005), `closed` (we left
+ * or closed on purpose).
+ * @typedef {'idle' | 'connected' | 'reconnecting' | 'replaced' | 'failed' | 'removed' | 'closed'} ConnState
+ */
 
 /** Room names: 1 to 64 of A-Z a-z 0-9 - _ */
 export const ROOM_RE = /^[A-Za-z0-9_-]{1,64}$/;
@@ -62,7 +79,11 @@ function mediaState(m) {
 function peerInfo(p) {
   if (!isObj(p) || !isId(p.id) || !isStr(p.name)) return null;
   const media = mediaState(p.media);
-  return media ? { id: /** @type {string} */ (p.id), name: p.name, media } : null;
+  if (!media) return null;
+  /** @type {PeerInfo} */
+  const info = { id: /** @type {string} */ (p.id), name: p.name, media };
+  if (p.reconnecting === true) info.reconnecting = true; // in welcome/resumed: its connection is lost right now
+  return info;
 }
 
 /** @param {unknown} c @returns {ChatMessage | null} */
@@ -75,6 +96,7 @@ function chatMessage(c) {
 export function signalData(d) {
   if (!isObj(d)) return null;
   if ((d.kind === 'offer' || d.kind === 'answer') && isStr(d.sdp)) return { kind: d.kind, sdp: d.sdp };
+  if (d.kind === 'reset') return { kind: 'reset' };
   if (d.kind === 'candidate' && isObj(d.candidate) && isStr(d.candidate.candidate)) {
     const c = d.candidate;
     return {
@@ -110,7 +132,7 @@ function iceServerList(list) {
 /** @param {unknown} p @returns {IcePolicy} */
 const icePolicy = (p) => (p === 'relay' ? 'relay' : 'all');
 
-/** @param {Record<string, unknown>} m @returns {Welcome | null} */
+/** @param {Record<string, unknown>} m @returns {Session | null} */
 function welcome(m) {
   if (!isId(m.you) || !isStr(m.room) || !Array.isArray(m.peers)) return null;
   const peers = m.peers.map(peerInfo);
@@ -128,6 +150,8 @@ function welcome(m) {
     ice_transport_policy: icePolicy(m.ice_transport_policy),
     chat_history: /** @type {ChatMessage[]} */ (history),
     limits,
+    resume_token: isStr(m.resume_token) && m.resume_token ? m.resume_token : null,
+    resume_grace_ms: isInt(m.resume_grace_ms) && /** @type {number} */ (m.resume_grace_ms) > 0 ? /** @type {number} */ (m.resume_grace_ms) : 30000,
   };
 }
 
@@ -139,83 +163,374 @@ export function socketUrl(loc = location) {
   return `${loc.protocol === 'https:' ? 'wss:' : 'ws:'}//${loc.host}/ws`;
 }
 
-/** One signaling connection; joins at most one room (protocol rule). */
+/** We send a `ping` message this often… */
+export const PING_MS = 2000;
+/** …and take the socket for dead when nothing at all (pong, anything) arrived for this long. */
+export const DEAD_MS = 6000;
+/** Reconnect backoff: first delay, doubling up to the maximum, each with ±JITTER. */
+const BACKOFF_FIRST_MS = 250;
+const BACKOFF_MAX_MS = 5000;
+const JITTER = 0.2;
+/** At most this many signal/chat messages wait for the connection to come back (oldest dropped). */
+export const QUEUE_MAX = 150;
+/** How often the heartbeat timer looks at the socket. */
+const TICK_MS = 500;
+/** Join errors that another attempt would not change (joining afresh carries no password or invitation). */
+const FATAL_JOIN = new Set(['room_full', 'too_many_rooms', 'invalid_room', 'invalid_name', 'unsupported_version', 'already_joined',
+  'room_locked', 'banned', 'password_required', 'wrong_password', 'invite_required', 'invalid_invite']);
+
+/**
+ * Delay before reconnect attempt `attempt` (0 for the first): 250 ms doubling to 5 s, ±20 % jitter.
+ * @param {number} attempt
+ * @param {() => number} [random]
+ */
+export function backoffDelay(attempt, random = Math.random) {
+  const base = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** Math.min(attempt, 16));
+  return Math.round(base * (1 + JITTER * (2 * random() - 1)));
+}
+
+/** @param {unknown} n */
+const reqOf = (n) => (isInt(n) ? /** @type {number} */ (n) : -1);
+
+/**
+ * The signaling of one participant. Joins at most one room (protocol rule). With `{ resume: true }` (a
+ * call) the participant outlives its connections: see the module comment and docs/protocol.md (Resume).
+ */
 export class Signaling extends EventTarget {
-  /** @param {string} url WebSocket URL (see socketUrl()) */
-  constructor(url) {
+  /**
+   * @param {string} url WebSocket URL (see socketUrl())
+   * @param {{ resume?: boolean }} [opts] resume: keep the participant alive across lost connections
+   */
+  constructor(url, { resume = false } = {}) {
     super();
     this.url = url;
-    /** @type {WebSocket | null} */
+    this.resume = resume;
+    /** @type {WebSocket | null} the current socket; every other socket is abandoned and its events ignored */
     this.ws = null;
     /** @private */ this.nextReq = 1;
     /** @private @type {Map<number, {resolve: (m: any) => void, reject: (e: Error) => void}>} */
     this.pending = new Map();
-    /** @private set when we close on purpose (leave), so the UI does not report a lost connection */
+    /** @private set when we close on purpose (leave), so nobody reports a lost connection */
     this.closingOnPurpose = false;
     /** @type {string | null} our participant id once joined */
     this.you = null;
+    /** @type {ConnState} */ this.state = 'idle';
+    /** @private @type {string | null} latest resume token (welcome, resumed, resume_token) */ this.token = null;
+    /** highest `n` received in the current numbering */ this.lastN = 0;
+    /** @private */ this.room = '';
+    /** @private */ this.name = '';
+    /** @private @type {MediaState} what we send now, as far as the server should know */
+    this.mediaState = { audio: false, video: false, screen: false };
+    /** @private media state the server was last told about (join, resume or media) */ this.mediaKnown = '';
+    /** @private @type {Record<string, unknown>[]} signals and chat waiting for the connection */ this.queue = [];
+    /** @private req of the resume/join sent on the current reconnect socket, 0 when none */ this.helloReq = 0;
+    /** @private */ this.helloSentAt = 0;
+    /** @private */ this.attempt = 0;
+    /** @private @type {ReturnType<typeof setTimeout> | undefined} */ this.reconnectTimer = undefined;
+    /** @private @type {ReturnType<typeof setInterval> | undefined} */ this.heartbeat = undefined;
+    /** @private */ this.lastFrameAt = 0;
+    /** @private */ this.lastPingAt = 0;
+    /** @private */ this.lastTickAt = 0;
+    /** @private */ this.outageStartedAt = 0;
+    // counters, for the UI and the test hook
+    this.reconnects = 0;
+    this.resumes = 0;
+    this.rejoins = 0;
+    /** @type {number | null} how long the last outage lasted, ms */ this.lastOutageMs = null;
+    /** @type {Replay | null} */ this.lastReplay = null;
+    /** why we last lost the connection: 'closed (code)', 'silent', 'shutdown', ... */ this.lastLoss = '';
+    /** sockets opened to get back in, in the last outage */ this.lastAttempts = 0;
   }
 
   /** Open the socket. @returns {Promise<void>} */
   connect() {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(this.url);
-      this.ws = ws;
+      const ws = this.openSocket();
       let opened = false;
       ws.addEventListener('open', () => { opened = true; resolve(); });
-      ws.addEventListener('message', (ev) => this.onFrame(ev.data));
-      ws.addEventListener('close', (ev) => {
-        for (const p of this.pending.values()) p.reject(new ServerError('closed', `connection closed (${ev.code})`));
-        this.pending.clear();
-        if (!opened) reject(new Error('Could not reach the server'));
-        this.emit('close', { code: ev.code, reason: ev.reason, expected: this.closingOnPurpose || ev.code === 1000 });
-      });
+      ws.addEventListener('close', () => { if (!opened) reject(new Error('Could not reach the server')); });
     });
   }
 
   /**
    * Join a room; resolves with the validated welcome, rejects with ServerError.
    * @param {{ room: string, name: string, media: MediaState }} args
-   * @returns {Promise<Welcome>}
+   * @returns {Promise<Session>}
    */
   async join({ room, name, media }) {
+    this.room = room;
+    this.name = name;
+    this.mediaState = { ...media };
     const req = this.nextReq++;
     const answer = new Promise((resolve, reject) => this.pending.set(req, { resolve, reject }));
     this.send({ type: 'join', v: PROTOCOL_VERSION, room, name, media: { ...media }, req });
+    this.mediaKnown = JSON.stringify(this.mediaState);
     const msg = await answer;
     const w = welcome(msg);
     if (!w) throw new ServerError('invalid_welcome', 'The server sent a welcome this client cannot read');
     this.you = w.you;
+    this.token = w.resume_token;
+    this.lastN = 0;
+    this.setState('connected', 'joined');
+    if (this.resume) this.startHeartbeat();
     return w;
   }
 
   /** @param {string} to @param {SignalData} data */
-  signal(to, data) { this.send({ type: 'signal', to, data }); }
+  signal(to, data) { this.sendRoom({ type: 'signal', to, data }); }
 
-  /** @param {MediaState} m */
-  media(m) { this.send({ type: 'media', audio: m.audio, video: m.video, screen: m.screen }); }
-
-  /** @param {string} text */
-  chat(text) { this.send({ type: 'chat', text }); }
-
-  /** Leave the room; the server closes the socket with 1000 afterwards. */
-  leave() {
-    this.closingOnPurpose = true;
-    this.send({ type: 'leave' });
+  /** Our whole media state; while reconnecting, `resume` carries it instead. @param {MediaState} m */
+  media(m) {
+    this.mediaState = { audio: m.audio, video: m.video, screen: m.screen };
+    if (this.isLive()) this.sendMediaIfChanged();
   }
 
-  /** Close the socket without leaving (the others see `disconnected`). */
+  /** @param {string} text */
+  chat(text) { this.sendRoom({ type: 'chat', text }); }
+
+  /** Leave the room for good; the server closes the socket with 1000 afterwards. */
+  leave() {
+    this.closingOnPurpose = true;
+    const live = this.isLive();
+    this.stop('closed');
+    if (live) this.send({ type: 'leave' });
+    else this.ws?.close(1000);
+  }
+
+  /** Close the socket without leaving (the others see the participant reconnecting, then gone). */
   close() {
     this.closingOnPurpose = true;
+    this.stop('closed');
     this.ws?.close(1000);
   }
 
-  /** @returns {boolean} */
+  /** @returns {boolean} the socket is open (it may still be waiting for its answer to resume) */
   get open() { return this.ws?.readyState === WebSocket.OPEN; }
+
+  /** @returns {boolean} true while room messages can be sent at once */
+  get connected() { return this.isLive(); }
+
+  /** Counters and state, for the UI and the test hook. */
+  info() {
+    return {
+      state: this.state, you: this.you, reconnects: this.reconnects, resumes: this.resumes, rejoins: this.rejoins,
+      lastOutageMs: this.lastOutageMs, lastReplay: this.lastReplay, lastLoss: this.lastLoss, lastAttempts: this.lastAttempts, lastN: this.lastN,
+      queued: this.queue.length,
+    };
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  /** @private */
+  isLive() { return this.state === 'connected' && this.ws?.readyState === WebSocket.OPEN; }
 
   /** @private @param {Record<string, unknown>} msg */
   send(msg) {
     if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(msg));
+  }
+
+  /** A message to the room: sent now, or kept until we are back (bounded; the oldest goes first). @private @param {Record<string, unknown>} msg */
+  sendRoom(msg) {
+    if (this.isLive()) { this.send(msg); return; }
+    if (!this.resume || (this.state !== 'connected' && this.state !== 'reconnecting')) return;
+    this.queue.push(msg);
+    if (this.queue.length > QUEUE_MAX) {
+      this.queue.shift();
+      console.warn('ruang: outgoing queue full while reconnecting; the oldest message was dropped');
+    }
+  }
+
+  /** @private */
+  sendMediaIfChanged() {
+    const s = JSON.stringify(this.mediaState);
+    if (s === this.mediaKnown) return;
+    this.mediaKnown = s;
+    this.send({ type: 'media', ...this.mediaState });
+  }
+
+  /**
+   * Back in the room: send what waited. Signals are dropped when the numbering was reset (`keepSignals`
+   * false): they belong to negotiations the mesh restarts anyway, and could target peers not (yet) back.
+   * @private @param {boolean} keepSignals
+   */
+  flush(keepSignals) {
+    const queue = this.queue;
+    this.queue = [];
+    for (const m of queue) if (keepSignals || m.type !== 'signal') this.send(m);
+    this.sendMediaIfChanged();
+  }
+
+  /** @private @param {ConnState} state @param {string} reason */
+  setState(state, reason) {
+    if (this.state === state) return;
+    this.state = state;
+    this.emit('state', { state, reason });
+  }
+
+  /** Stop reconnecting and heartbeats for good. @private @param {ConnState} state */
+  stop(state) {
+    clearTimeout(this.reconnectTimer);
+    clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
+    this.helloReq = 0;
+    this.queue = [];
+    this.setState(state, state);
+  }
+
+  /** @private */
+  openSocket() {
+    const ws = new WebSocket(this.url);
+    this.ws = ws;
+    this.lastFrameAt = performance.now();
+    ws.addEventListener('open', () => { if (this.ws === ws) this.onOpen(); });
+    ws.addEventListener('message', (ev) => { if (this.ws === ws) this.onFrame(ev.data); });
+    ws.addEventListener('close', (ev) => { if (this.ws === ws) this.onClose(ev); });
+    return ws;
+  }
+
+  /** @private */
+  onOpen() {
+    this.lastFrameAt = performance.now();
+    if (this.state === 'reconnecting') this.sendHello();
+  }
+
+  /** @private @param {CloseEvent} ev */
+  onClose(ev) {
+    this.ws = null;
+    for (const p of this.pending.values()) p.reject(new ServerError('closed', `connection closed (${ev.code})`));
+    this.pending.clear();
+    const expected = this.closingOnPurpose || (!this.resume && ev.code === 1000);
+    this.emit('close', { code: ev.code, reason: ev.reason, expected });
+    if (expected) { this.stop('closed'); return; }
+    if (ev.code === 4004) { this.stop('replaced'); return; } // another connection of ours took over
+    if (ev.code === 4005) { this.removed('removed', null); return; } // (normally announced by `removed` first)
+    if (this.resume && (this.state === 'connected' || this.state === 'reconnecting')) this.lose(`closed (${ev.code})`);
+    else if (this.state === 'connected') this.stop('closed');
+  }
+
+  /**
+   * The current socket is gone (closed, silent, or the server is stopping): abandon it and resume on a
+   * new one, with backoff.
+   * @private @param {string} why
+   */
+  lose(why) {
+    const ws = this.ws;
+    this.ws = null; // from now on its events are ignored
+    this.helloReq = 0;
+    if (ws && ws.readyState !== WebSocket.CLOSED) { try { ws.close(); } catch { /* already closing */ } }
+    for (const p of this.pending.values()) p.reject(new ServerError('closed', 'connection lost'));
+    this.pending.clear();
+    if (this.state !== 'reconnecting') {
+      console.info(`ruang: connection to the server lost (${why}); reconnecting`);
+      this.lastLoss = why;
+      this.reconnects++;
+      this.attempt = 0;
+      this.outageStartedAt = performance.now();
+      this.setState('reconnecting', why);
+    }
+    clearTimeout(this.reconnectTimer);
+    const delay = backoffDelay(this.attempt++);
+    this.reconnectTimer = setTimeout(() => {
+      if (this.state === 'reconnecting' && !this.ws) this.openSocket();
+    }, delay);
+  }
+
+  /** First message on a reconnect socket: resume while we hold a token, else join afresh. @private */
+  sendHello() {
+    const req = this.nextReq++;
+    this.helloReq = req;
+    this.helloSentAt = performance.now();
+    const media = { ...this.mediaState };
+    if (this.token) this.send({ type: 'resume', v: PROTOCOL_VERSION, token: this.token, last_n: this.lastN, media, req });
+    else this.send({ type: 'join', v: PROTOCOL_VERSION, room: this.room, name: this.name, media, req });
+    this.mediaKnown = JSON.stringify(media);
+  }
+
+  /** @private */
+  startHeartbeat() {
+    clearInterval(this.heartbeat);
+    this.lastFrameAt = this.lastTickAt = performance.now();
+    this.heartbeat = setInterval(() => this.tick(), TICK_MS);
+  }
+
+  /**
+   * Heartbeat: ping every PING_MS; a socket with nothing received for DEAD_MS is dead. A tick that comes
+   * late (the page was throttled in the background, or the machine slept) judges nothing: our pings were
+   * not sent meanwhile, so the silence says nothing about the socket; the next frames get 2 × PING_MS.
+   * @private
+   */
+  tick() {
+    const now = performance.now();
+    const late = now - this.lastTickAt > PING_MS + TICK_MS;
+    this.lastTickAt = now;
+    const ws = this.ws;
+    if (!ws || (this.state !== 'connected' && this.state !== 'reconnecting')) return;
+    if (late) {
+      const grace = now - DEAD_MS + 2 * PING_MS;
+      this.lastFrameAt = Math.max(this.lastFrameAt, grace);
+      this.helloSentAt = Math.max(this.helloSentAt, grace);
+    } else {
+      if (now - this.lastFrameAt > DEAD_MS) { this.lose('silent'); return; }
+      if (this.helloReq && now - this.helloSentAt > DEAD_MS) { this.lose('no answer'); return; }
+    }
+    if (ws.readyState === WebSocket.OPEN && now - this.lastPingAt >= PING_MS) {
+      this.lastPingAt = now;
+      ws.send('{"type":"ping"}');
+    }
+  }
+
+  /** The answer to our resume/join on a reconnect socket. @private @param {Record<string, unknown>} m */
+  onHelloAnswer(m) {
+    this.helloReq = 0;
+    if (m.type === 'error') {
+      const code = isStr(m.code) ? m.code : 'unknown';
+      const message = isStr(m.message) ? m.message : code;
+      if (code === 'resume_refused' && this.token) {
+        // the participant is gone on the server: join afresh as a new one, on this same connection
+        this.token = null;
+        this.sendHello();
+      } else if (FATAL_JOIN.has(code)) {
+        this.stop('failed');
+        this.emit('failed', { code, message });
+        this.ws?.close(1000);
+      } else {
+        this.lose(`refused (${code})`); // shutting_down, internal, rate_limited…: try again later
+      }
+      return;
+    }
+    const w = welcome(m);
+    if (!w) { this.lose('unreadable answer'); return; }
+    this.token = w.resume_token;
+    this.lastOutageMs = Math.round(performance.now() - this.outageStartedAt);
+    this.lastAttempts = this.attempt;
+    this.attempt = 0;
+    if (m.type === 'resumed') {
+      const replay = m.replay === 'replayed' ? 'replayed' : 'reset';
+      if (replay === 'reset') this.lastN = 0;
+      this.lastReplay = replay;
+      this.resumes++;
+      this.setState('connected', 'resumed');
+      // replayed: the messages we missed follow; what we queued completes our side of the conversation.
+      this.flush(replay === 'replayed');
+      this.emit('resumed', { welcome: w, replay });
+    } else {
+      const previous = this.you;
+      this.you = w.you;
+      this.lastN = 0;
+      this.lastReplay = null;
+      this.rejoins++;
+      this.setState('connected', 'rejoined');
+      this.flush(false);
+      this.emit('rejoined', { welcome: w, previous });
+    }
+  }
+
+  /** Taken out of the room (removed, banned, the meeting ended): there is nothing to resume. @private
+   * @param {string} reason @param {string | null} by */
+  removed(reason, by) {
+    if (this.state === 'removed') return;
+    this.stop('removed');
+    this.emit('removed', { reason, by });
   }
 
   /** @private @param {string} type @param {unknown} detail */
@@ -223,22 +538,30 @@ export class Signaling extends EventTarget {
 
   /** @private @param {unknown} raw */
   onFrame(raw) {
+    this.lastFrameAt = performance.now();
     if (typeof raw !== 'string') return; // binary frames are not part of the protocol
     let m;
     try { m = JSON.parse(raw); } catch { console.warn('ruang: non-JSON frame dropped'); return; }
     if (!isObj(m) || !isStr(m.type)) return;
+    if (this.helloReq && reqOf(m.req) === this.helloReq && ['resumed', 'welcome', 'error'].includes(m.type)) {
+      this.onHelloAnswer(m);
+      return;
+    }
+    // joining afresh into a room with a lobby: the welcome comes when a host admits us, however long that takes
+    if (this.helloReq && m.type === 'waiting') { this.helloSentAt = Infinity; return; }
+    if (isInt(m.n) && /** @type {number} */ (m.n) > this.lastN) this.lastN = /** @type {number} */ (m.n);
     const drop = () => console.warn('ruang: invalid message dropped', m.type);
     switch (m.type) {
       case 'welcome': {
-        const p = isInt(m.req) ? this.pending.get(/** @type {number} */ (m.req)) : undefined;
-        if (p) { this.pending.delete(/** @type {number} */ (m.req)); p.resolve(m); }
+        const p = this.pending.get(reqOf(m.req));
+        if (p) { this.pending.delete(reqOf(m.req)); p.resolve(m); }
         return;
       }
       case 'error': {
         const code = isStr(m.code) ? m.code : 'unknown';
         const message = isStr(m.message) ? m.message : code;
-        const p = isInt(m.req) ? this.pending.get(/** @type {number} */ (m.req)) : undefined;
-        if (p) { this.pending.delete(/** @type {number} */ (m.req)); p.reject(new ServerError(code, message)); return; }
+        const p = this.pending.get(reqOf(m.req));
+        if (p) { this.pending.delete(reqOf(m.req)); p.reject(new ServerError(code, message)); return; }
         this.emit('server_error', { code, message });
         return;
       }
@@ -248,6 +571,9 @@ export class Signaling extends EventTarget {
       }
       case 'peer_left':
         return isId(m.id) ? this.emit('peer_left', { id: m.id, reason: isStr(m.reason) ? m.reason : 'left' }) : drop();
+      case 'peer_reconnecting':
+      case 'peer_reconnected':
+        return isId(m.id) ? this.emit(m.type, { id: m.id }) : drop();
       case 'signal': {
         const data = signalData(m.data);
         return isId(m.from) && data ? this.emit('signal', { from: m.from, data }) : drop();
@@ -264,8 +590,17 @@ export class Signaling extends EventTarget {
         const iceServers = iceServerList(m.ice_servers);
         return iceServers ? this.emit('ice_servers', { iceServers, policy: icePolicy(m.ice_transport_policy) }) : drop();
       }
+      case 'resume_token':
+        if (isStr(m.token) && m.token) this.token = m.token;
+        return;
+      case 'removed':
+        this.removed(isStr(m.reason) ? m.reason : 'removed', isId(m.by) ? /** @type {string} */ (m.by) : null);
+        return;
       case 'shutdown':
-        return this.emit('shutdown', { reason: isStr(m.reason) ? m.reason : 'stopping' });
+        this.emit('shutdown', { reason: isStr(m.reason) ? m.reason : 'stopping' });
+        // nobody leaves: resume when the server (or its replacement) is back
+        if (this.resume && this.state === 'connected') this.lose('shutdown');
+        return;
       case 'pong':
         return;
       default:

@@ -2,6 +2,8 @@
 //   Signaling (server messages) → Mesh (peer connections) → TileGrid (video) ;
 //   LocalMedia changes → replaceTrack on every peer + `media` message ; chat ↔ ChatPanel ;
 //   FileTransfers ↔ transfer cards ; getStats() → quality hints ; keyboard shortcuts ; banners & toasts.
+// Lost connections to the server are survived (signaling.js resumes): the call goes on peer to peer, a
+// status line says "Reconnecting to the server…", and after a resume the mesh is reconciled with the room.
 // Exposes a read-only snapshot for the test hook (see app.js).
 
 import { h } from './dom.js';
@@ -22,12 +24,15 @@ import { describeMediaError } from '../media.js';
 /** @typedef {import('../signaling.js').MediaState} MediaState */
 /** @typedef {import('../signaling.js').PeerInfo} PeerInfo */
 /** @typedef {import('../signaling.js').Welcome} Welcome */
+/** @typedef {import('../signaling.js').Session} Session */
+/** @typedef {import('../signaling.js').ConnState} ConnState */
 /** @typedef {import('../media.js').LocalMedia} LocalMedia */
-/** @typedef {{ id: string, name: string, media: MediaState, polite: boolean, quality: string, connection: string }} Person */
+/**
+ * @typedef {{ id: string, name: string, media: MediaState, polite: boolean, quality: string, connection: string,
+ *   reconnecting: boolean }} Person
+ */
 
 const QUALITY_MS = 2000;
-/** Without signaling, a peer connection interrupted this long counts as the participant gone. */
-const ORPHAN_MS = 4000;
 
 /** Video bitrate ceiling for a mesh of n remote peers: every peer costs us one upload. */
 function videoBitrate(/** @type {number} */ n, /** @type {boolean} */ screen) {
@@ -40,7 +45,7 @@ function videoBitrate(/** @type {number} */ n, /** @type {boolean} */ screen) {
 export class Call {
   /**
    * @param {{ root: HTMLElement, room: string, name: string, media: LocalMedia,
-   *   onLeft: (why: 'left' | 'kicked') => void }} opts
+   *   onLeft: (why: string) => void }} opts why: 'left', or a sentence saying why we are out
    */
   constructor({ root, room, name, media, onLeft }) {
     this.root = root;
@@ -48,10 +53,12 @@ export class Call {
     this.name = name;
     this.media = media;
     this.onLeft = onLeft;
-    /** @type {'joining' | 'in-call' | 'disconnected' | 'left'} */ this.phase = 'joining';
+    /** @type {'joining' | 'in-call' | 'left'} */ this.phase = 'joining';
     this.you = '';
     /** @type {Map<string, Person>} */ this.people = new Map();
-    this.signaling = new Signaling(socketUrl());
+    this.signaling = new Signaling(socketUrl(), { resume: true });
+    /** @type {Map<string, ReturnType<typeof setTimeout>>} after a reset resume: participants we wait for */
+    this.awaiting = new Map();
     /** @type {Mesh | null} */ this.mesh = null;
     this.files = new FileTransfers();
     /** @type {Map<string, TransferCard>} */ this.cards = new Map();
@@ -86,6 +93,8 @@ export class Call {
     this.tiles = new TileGrid(this.grid);
     this.countEl = h('span', { class: 'count', 'aria-live': 'polite' });
     this.banner = h('div', { class: 'banner', role: 'alert', hidden: true });
+    // our own connection to the server (a live region that is always there; the banner inside comes and goes)
+    this.connStatus = h('div', { class: 'conn-status', id: 'conn-status', role: 'status', 'aria-live': 'polite' });
     this.chat = new ChatPanel({
       you: () => this.you,
       onSend: (text) => this.signaling.chat(text),
@@ -118,7 +127,7 @@ export class Call {
         h('span', { class: 'room-name', text: this.room, title: this.room })),
       h('div', { class: 'call-meta' }, icon('users'), this.countEl, copyBtn));
     this.root.replaceChildren(h('div', { class: 'call', id: 'call' },
-      header, this.banner,
+      header, this.connStatus, this.banner,
       h('div', { class: 'stage' }, this.grid, this.chat.el),
       this.controls.el));
 
@@ -142,27 +151,18 @@ export class Call {
     mesh.addEventListener('channel', (e) => {
       const { peer, channel } = /** @type {CustomEvent} */ (e).detail;
       this.files.attach(peer.id, channel, peer.pc);
-      channel.addEventListener('close', () => {
-        if (this.phase === 'disconnected' && this.mesh?.peers.get(peer.id) === peer) this.removePerson(peer.id, 'disconnected');
-      });
     });
     mesh.addEventListener('state', (e) => {
       const { peer, state } = /** @type {CustomEvent} */ (e).detail;
-      const person = this.people.get(peer.id);
-      if (person) person.connection = state;
-      const tile = this.tiles?.get(peer.id);
-      if (tile) tile.el.dataset.connection = state;
+      this.setConnection(peer.id, state);
       if (state === 'connected') this.applyBitrates();
-      // Without the server nobody tells us about leavers (and ICE cannot be restarted): a connection that
-      // dies, or stays interrupted for a few seconds, is taken as the participant gone.
-      if (this.phase === 'disconnected') {
-        if (state === 'failed' || state === 'closed') this.removePerson(peer.id, 'disconnected');
-        else if (state === 'disconnected') {
-          setTimeout(() => {
-            if (this.mesh?.peers.get(peer.id) === peer && peer.pc.connectionState === 'disconnected') this.removePerson(peer.id, 'disconnected');
-          }, ORPHAN_MS);
-        }
-      }
+    });
+    // a connection rebuilt after `reset` (either side): new stream and stats source, same tile
+    mesh.addEventListener('peer_replaced', (e) => {
+      const { peer } = /** @type {CustomEvent} */ (e).detail;
+      this.tiles?.get(peer.id)?.setStream(peer.stream);
+      this.probes.set(peer.id, new QualityProbe(peer.pc));
+      this.setConnection(peer.id, 'new');
     });
 
     // --- files
@@ -180,13 +180,19 @@ export class Call {
       this.signaling.addEventListener(type, l);
       this.cleanups.push(() => this.signaling.removeEventListener(type, l));
     };
-    on('peer_joined', ({ peer }) => { this.addPerson(peer, true); toast(`${peer.name} joined`); });
+    on('peer_joined', ({ peer }) => {
+      // after a server restart, participants we are still connected to come back with peer_joined
+      if (this.people.has(peer.id) && this.mesh?.peers.has(peer.id)) { this.refreshPerson(peer); return; }
+      this.addPerson(peer, true);
+      toast(`${peer.name} joined`);
+    });
     on('peer_left', ({ id, reason }) => {
-      // `shutdown` means the server is going away, not the participant: the peer-to-peer call goes on
-      // (protocol: media already flowing is not affected); a real departure is noticed from the connection.
+      // `shutdown` is reserved (a stopping server no longer makes anyone leave): not a departure
       if (reason === 'shutdown') return;
       this.removePerson(id, reason);
     });
+    on('peer_reconnecting', ({ id }) => this.setReconnecting(id, true));
+    on('peer_reconnected', ({ id }) => this.setReconnecting(id, false));
     on('signal', ({ from, data }) => mesh.handleSignal(from, data));
     on('ice_servers', ({ iceServers, policy }) => mesh.updateIce(iceServers, policy));
     on('media', ({ id, media }) => {
@@ -197,8 +203,19 @@ export class Call {
     });
     on('chat', ({ message }) => this.chat?.addMessage(message));
     on('server_error', ({ code, message }) => this.onServerError(code, message));
-    on('shutdown', () => this.showBanner('The server is stopping. Calls already running continue until someone leaves; reload to reconnect later.'));
-    on('close', ({ expected }) => { if (!expected && this.phase === 'in-call') this.onSocketLost(); });
+    on('state', ({ state }) => this.onServerState(state));
+    on('resumed', ({ welcome, replay }) => this.onResumed(welcome, replay));
+    on('rejoined', ({ welcome }) => this.onRejoined(welcome));
+    on('failed', ({ code, message }) => this.showBanner(`Could not get back into the call (${code}): ${message}`));
+    on('removed', ({ reason, by }) => {
+      // nothing to resume: close every connection and say why
+      const who = by && this.people.get(by)?.name;
+      const why = reason === 'ended' ? `${who ?? 'The host'} ended the meeting.`
+        : reason === 'banned' ? `${who ?? 'A host'} removed you from the meeting; you cannot rejoin it.`
+          : `${who ?? 'A host'} removed you from the meeting.`;
+      this.teardown();
+      this.onLeft(why);
+    });
 
     for (const peer of w.peers) this.addPerson(peer, false);
     for (const m of w.chat_history) this.chat.addMessage(m, { history: true });
@@ -217,7 +234,7 @@ export class Call {
     // Closing the tab: say goodbye to the server and close the connections (the others' data channels
     // close at once, which matters when the server is gone).
     const onHide = () => {
-      if (this.phase === 'in-call') this.signaling.leave();
+      if (this.phase === 'in-call') this.signaling.leave(); // (only closes the socket while reconnecting)
       if (this.phase !== 'left') this.mesh?.close();
     };
     window.addEventListener('pagehide', onHide);
@@ -236,10 +253,11 @@ export class Call {
   addPerson(info, polite) {
     if (!this.mesh || !this.tiles) return;
     /** @type {Person} */
-    const person = { id: info.id, name: info.name, media: info.media, polite, quality: 'unknown', connection: 'new' };
+    const person = { id: info.id, name: info.name, media: info.media, polite, quality: 'unknown', connection: 'new', reconnecting: false };
     this.people.set(info.id, person);
     const tile = this.tiles.add({ id: info.id, name: info.name, local: false, media: info.media });
     tile.el.dataset.connection = 'new';
+    if (info.reconnecting) this.setReconnecting(info.id, true);
     const peer = this.mesh.addPeer(info.id, polite);
     tile.setStream(peer.stream);
     this.probes.set(info.id, new QualityProbe(peer.pc));
@@ -247,10 +265,47 @@ export class Call {
     this.applyBitrates();
   }
 
-  /** @private @param {string} id @param {string} reason */
-  removePerson(id, reason) {
+  /**
+   * A participant we already have a connection with was introduced again (peer_joined or `peers` after a
+   * server restart): keep the connection, update name, media and tile, and heal the connection if it is
+   * not connected or was mid-negotiation.
+   * @private @param {PeerInfo} info
+   */
+  refreshPerson(info) {
+    const p = this.people.get(info.id);
+    if (!p) return;
+    clearTimeout(this.awaiting.get(info.id));
+    this.awaiting.delete(info.id);
+    p.name = info.name;
+    p.media = info.media;
+    this.tiles?.get(info.id)?.setName(info.name);
+    this.tiles?.setMedia(info.id, info.media);
+    this.setReconnecting(info.id, !!info.reconnecting);
+    this.mesh?.heal(info.id);
+  }
+
+  /** @private @param {string} id @param {boolean} on */
+  setReconnecting(id, on) {
     const p = this.people.get(id);
     if (!p) return;
+    p.reconnecting = on;
+    this.tiles?.get(id)?.setReconnecting(on);
+  }
+
+  /** @private @param {string} id @param {string} state */
+  setConnection(id, state) {
+    const person = this.people.get(id);
+    if (person) person.connection = state;
+    const tile = this.tiles?.get(id);
+    if (tile) tile.el.dataset.connection = state;
+  }
+
+  /** @private @param {string} id @param {string} reason @param {{ quiet?: boolean }} [opts] */
+  removePerson(id, reason, { quiet = false } = {}) {
+    const p = this.people.get(id);
+    if (!p) return;
+    clearTimeout(this.awaiting.get(id));
+    this.awaiting.delete(id);
     this.people.delete(id);
     this.probes.delete(id);
     this.files.detach(id);
@@ -258,6 +313,7 @@ export class Call {
     this.tiles?.remove(id);
     this.updateCount();
     this.applyBitrates();
+    if (quiet) return;
     const why = { left: 'left', disconnected: 'disconnected', timeout: 'lost connection', slow: 'was disconnected (connection too slow)', kicked: 'was removed', shutdown: 'left (server stopping)' };
     toast(`${p.name} ${/** @type {Record<string, string>} */ (why)[reason] ?? 'left'}`);
   }
@@ -439,14 +495,67 @@ export class Call {
     }
   }
 
-  /** @private */
-  onSocketLost() {
-    this.phase = 'disconnected';
-    this.showBanner('Connection to the server was lost. Calls already running may continue, but chat and new participants need a reload.');
-    if (this.chat) {
-      this.chat.input.disabled = true;
-      this.chat.input.placeholder = 'Chat is unavailable while disconnected';
+  /** Our own connection to the server changed. @private @param {ConnState} state */
+  onServerState(state) {
+    if (!this.connStatus) return;
+    if (state === 'reconnecting') {
+      // non-modal: the call goes on peer to peer, local tracks keep running, what we send is queued
+      if (!this.connStatus.firstChild) {
+        this.connStatus.replaceChildren(h('div', { class: 'banner banner-reconnecting' },
+          h('span', { class: 'spinner', 'aria-hidden': 'true' }),
+          h('span', { text: 'Reconnecting to the server… The call continues; chat is sent when the connection is back.' })));
+      }
+      this.chat?.setNotice('Reconnecting: messages are sent when the connection is back.');
+    } else {
+      this.connStatus.replaceChildren();
+      this.chat?.setNotice('');
+      if (state === 'replaced') this.showBanner('This call continued on another connection of yours. Reload to rejoin here.');
     }
+  }
+
+  /**
+   * Resumed: the same participant again. After `replay: "reset"` (a restarted server, or too much missed)
+   * reconcile the mesh with the room as it is now (protocol.md, `resumed`).
+   * @private @param {Session} w @param {import('../signaling.js').Replay} replay
+   */
+  onResumed(w, replay) {
+    this.mesh?.updateIce(w.ice_servers, w.ice_transport_policy);
+    if (replay === 'reset') {
+      const listed = new Set(w.peers.map((p) => p.id));
+      for (const info of w.peers) {
+        if (this.people.has(info.id) && this.mesh?.peers.has(info.id)) this.refreshPerson(info);
+        else this.addPerson(info, false); // new to us: we are the newcomer towards it, so we offer
+      }
+      // not back (yet): after a server restart they reappear with peer_joined when they resume
+      for (const id of this.people.keys()) {
+        if (listed.has(id) || this.awaiting.has(id)) continue;
+        this.setReconnecting(id, true);
+        this.awaiting.set(id, setTimeout(() => {
+          this.awaiting.delete(id);
+          if (this.people.get(id)?.reconnecting) this.removePerson(id, 'disconnected');
+        }, w.resume_grace_ms));
+      }
+    }
+    for (const m of w.chat_history) this.chat?.addMessage(m, { history: true }); // duplicates are skipped
+  }
+
+  /**
+   * The server refused our resume, so we joined afresh as a new participant: rebuild the call from the
+   * new welcome (new id, new connections).
+   * @private @param {Session} w
+   */
+  onRejoined(w) {
+    for (const id of [...this.people.keys()]) this.removePerson(id, 'left', { quiet: true });
+    this.tiles?.remove(this.you);
+    this.you = w.you;
+    this.limits = w.limits;
+    const local = this.tiles?.add({ id: this.you, name: this.name, local: true, media: this.media.state });
+    if (local) local.el.dataset.connection = 'connected';
+    this.updateLocal();
+    this.mesh?.updateIce(w.ice_servers, w.ice_transport_policy);
+    for (const peer of w.peers) this.addPerson(peer, false);
+    for (const m of w.chat_history) this.chat?.addMessage(m, { history: true });
+    toast('The server no longer knew your session, so you rejoined the call as a new participant.', { ms: 8000 });
   }
 
   /** @private @param {string} text */
@@ -472,7 +581,7 @@ export class Call {
 
   leave() {
     if (this.phase === 'left') return;
-    if (this.signaling.open) this.signaling.leave();
+    this.signaling.leave();
     this.teardown();
     this.onLeft('left');
   }
@@ -481,6 +590,8 @@ export class Call {
   teardown() {
     this.phase = 'left';
     clearInterval(this.qualityTimer);
+    for (const t of this.awaiting.values()) clearTimeout(t);
+    this.awaiting.clear();
     for (const c of this.cleanups) c();
     this.cleanups = [];
     for (const id of this.people.keys()) this.files.detach(id);
@@ -503,6 +614,10 @@ export class Call {
       media: this.media.state,
       chatOpen: this.chatOpen,
       peers: [...this.people.values()].map((p) => ({ ...p, media: { ...p.media } })),
+      /** our connection to the server: state ('connected', 'reconnecting', …), resumes, rejoins, … */
+      server: this.signaling.info(),
+      /** RTCPeerConnections created so far in this call (a resume creates none) */
+      pcCreated: this.mesh?.created ?? 0,
       transfers: [...this.files.transfers.values()].map((t) => ({
         id: t.id, peerId: t.peerId, direction: t.direction, name: t.name, size: t.size, state: t.state,
         bytes: t.bytes, sha256: t.sha256, error: t.error, url: t.url,

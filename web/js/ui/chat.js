@@ -1,5 +1,7 @@
-// chat.js — the chat panel: history and live messages (server-ordered by seq), the composer, the unread
+// chat.js — the chat panel: history and live messages (in the server's order), the composer, the unread
 // badge count, and the place where file-transfer cards appear. Everything from peers is rendered as text.
+// A message already shown (same seq, sender, time and text: history sent again after a resume) is not
+// shown twice; seq alone does not identify a message, since a restarted server counts from 1 again.
 
 import { h, replaceChildren } from './dom.js';
 import { icon } from './icons.js';
@@ -18,7 +20,7 @@ export class ChatPanel {
     this.opts = opts;
     this.unread = 0;
     this.isOpen = false;
-    /** @type {number} */ this.lastSeq = 0;
+    /** @private @type {Set<string>} messages shown, by seq, sender, time and text */ this.seen = new Set();
     /** @type {{ from: string, ts: number } | null} */ this.lastGroup = null;
 
     this.list = h('ol', { class: 'chat-list', 'aria-label': 'Messages', 'aria-live': 'polite', 'aria-relevant': 'additions' });
@@ -38,6 +40,7 @@ export class ChatPanel {
     }, icon('attach'));
     this.sendBtn = h('button', { type: 'submit', class: 'icon-btn send-btn', id: 'btn-send', 'aria-label': 'Send message' }, icon('send'));
     this.hint = h('p', { class: 'chat-hint', 'aria-live': 'polite' });
+    /** @private @type {string} a standing notice in the hint line (e.g. while reconnecting) */ this.notice = '';
     this.form = h('form', { class: 'chat-form', onsubmit: (/** @type {Event} */ e) => { e.preventDefault(); this.send(); } },
       this.attachBtn, this.fileInput, this.input, this.sendBtn);
     this.closeBtn = h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Close chat', onclick: () => this.opts.onClose() }, icon('close'));
@@ -60,7 +63,13 @@ export class ChatPanel {
   /** @param {string} text */
   flash(text) {
     this.hint.textContent = text;
-    setTimeout(() => { if (this.hint.textContent === text) this.hint.textContent = ''; }, 4000);
+    setTimeout(() => { if (this.hint.textContent === text) this.hint.textContent = this.notice; }, 4000);
+  }
+
+  /** A standing notice under the messages ('' removes it). @param {string} text */
+  setNotice(text) {
+    if (this.hint.textContent === this.notice) this.hint.textContent = text;
+    this.notice = text;
   }
 
   autosize() {
@@ -81,13 +90,14 @@ export class ChatPanel {
   }
 
   /**
-   * Show a message (history or live). Messages arrive in seq order; duplicates are ignored.
+   * Show a message (history or live), in arrival order; one already shown is ignored.
    * @param {ChatMessage} m
    * @param {{ history?: boolean }} [opts]
    */
   addMessage(m, { history = false } = {}) {
-    if (m.seq <= this.lastSeq) return;
-    this.lastSeq = m.seq;
+    const key = JSON.stringify([m.seq, m.from, m.ts, m.text]);
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
     this.empty.remove();
     const own = m.from === this.opts.you();
     const grouped = this.lastGroup && this.lastGroup.from === m.from && m.ts - this.lastGroup.ts < GROUP_MS;
@@ -137,6 +147,6 @@ export class ChatPanel {
 
   clear() {
     replaceChildren(this.list, this.empty);
-    this.lastSeq = 0;
+    this.seen.clear();
   }
 }

@@ -3,7 +3,8 @@
 // The grid picks the column count that gives the largest tiles for the space it has (see layout()).
 //
 // Stable attributes for tests and styling, on every `.tile`:
-//   data-peer-id, data-local, data-muted, data-camera-off, data-screen, data-speaking, data-quality
+//   data-peer-id, data-local, data-muted, data-camera-off, data-screen, data-speaking, data-quality,
+//   data-reconnecting (the participant's connection to the server is lost; it shows "Reconnecting…")
 
 import { h, initials, hueFor } from './dom.js';
 import { icon } from './icons.js';
@@ -41,11 +42,13 @@ export class Tile {
     this.qualityEl = h('span', { class: 'tile-quality', role: 'img' },
       h('span', { class: 'bar b1' }), h('span', { class: 'bar b2' }), h('span', { class: 'bar b3' }));
     this.screenEl = h('span', { class: 'tile-screen' }, icon('screen'), h('span', { text: local ? 'You are presenting' : 'Presenting' }));
+    this.reconnecting = false;
+    this.statusEl = h('span', { class: 'tile-status', hidden: true, text: 'Reconnecting…' });
     this.el = h('div', {
       class: 'tile', role: 'group',
-      dataset: { peerId: id, local: String(local), muted: 'true', cameraOff: 'true', screen: 'false', speaking: 'false', quality: 'unknown' },
+      dataset: { peerId: id, local: String(local), muted: 'true', cameraOff: 'true', screen: 'false', speaking: 'false', quality: 'unknown', reconnecting: 'false' },
     },
-    this.video, this.avatar, this.audio,
+    this.video, this.avatar, this.audio, this.statusEl,
     h('div', { class: 'tile-top' }, this.screenEl, local ? null : this.qualityEl),
     h('div', { class: 'tile-bar' }, this.micEl, this.camEl, this.nameEl));
     this.setName(name);
@@ -57,7 +60,24 @@ export class Tile {
     this.name = name;
     this.nameEl.textContent = this.local ? `${name} (you)` : name;
     this.initialsEl.textContent = initials(name);
-    this.el.setAttribute('aria-label', this.local ? `${name} (you)` : name);
+    this.updateLabel();
+  }
+
+  /** @private */
+  updateLabel() {
+    const label = this.local ? `${this.name} (you)` : this.name;
+    this.el.setAttribute('aria-label', this.reconnecting ? `${label}, reconnecting` : label);
+  }
+
+  /**
+   * The participant lost its connection to the server (its media may still flow): say so on the tile.
+   * @param {boolean} on
+   */
+  setReconnecting(on) {
+    this.reconnecting = on;
+    this.el.dataset.reconnecting = String(on);
+    this.statusEl.hidden = !on;
+    this.updateLabel();
   }
 
   /**
