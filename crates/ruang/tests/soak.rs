@@ -329,9 +329,11 @@ async fn take_over(url: &str, mut old: Ws, identity: &mut Option<Identity>, coun
     let Some(mut new) = connect(url).await else { return };
     let mut peers = BTreeSet::new();
     let mut rng = Rng(7);
+    let before = identity.as_ref().map(|known| known.id.clone());
     if !enter(&mut new, identity, &mut peers, &mut rng, counters).await {
         return;
     }
+    let resumed = before == identity.as_ref().map(|known| known.id.clone());
     let closed = tokio::time::timeout(Duration::from_secs(10), async {
         while let Some(Ok(frame)) = old.next().await {
             if let Message::Close(frame) = frame {
@@ -343,7 +345,8 @@ async fn take_over(url: &str, mut old: Ws, identity: &mut Option<Identity>, coun
     match closed.await {
         Ok(Some(4004)) => Counters::add(&counters.takeovers),
         other => {
-            eprintln!("the replaced connection ended with {other:?}");
+            let how = if resumed { "resumed" } else { "was refused and joined afresh" };
+            eprintln!("the replaced connection ended with {other:?}; the new one {how}");
             Counters::add(&counters.unexpected);
         }
     }
