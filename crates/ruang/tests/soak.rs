@@ -22,7 +22,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 const CLIENTS: u64 = 200;
 const ROOMS: u64 = 40;
-const GRACE_MS: u64 = 1_000;
+const GRACE_MS: u64 = 2_000;
 /// Resident memory the second half may add over the first without counting as a leak.
 const RSS_MARGIN_KIB: u64 = 8 * 1024;
 
