@@ -77,17 +77,13 @@ impl RoomTask {
     pub(super) async fn run(mut self, mut inbox: mpsc::Receiver<RoomCommand>) {
         tracing::debug!(room = %self.room.name(), "room opened");
         let shutdown = self.settings.shutdown.clone();
-        // A new room waits a while for its first member (a joiner may ask how to enter first); once it has
-        // had members, it closes as soon as the last one is gone.
+        // A new room waits a while for its first join, as a joiner may first ask how the room is entered. Any
+        // other command settles it: from then on the room closes as soon as nobody is in it.
         let mut first_wait = Some(Instant::now() + FIRST_JOIN_WAIT);
         loop {
-            if self.room.is_empty() {
-                match first_wait {
-                    Some(until) if Instant::now() < until => {}
-                    _ => break,
-                }
-            } else {
-                first_wait = None;
+            let waiting_for_first = first_wait.is_some_and(|until| Instant::now() < until);
+            if self.room.is_empty() && !waiting_for_first {
+                break;
             }
             let expiry = self.next_expiry().or(first_wait);
             tokio::select! {
@@ -96,7 +92,12 @@ impl RoomTask {
                 () = shutdown.cancelled() => break,
                 () = sleep_until_some(expiry) => self.expire(Instant::now()),
                 command = inbox.recv() => match command {
-                    Some(command) => self.handle(command),
+                    Some(command) => {
+                        if !matches!(command, RoomCommand::Access { .. }) {
+                            first_wait = None;
+                        }
+                        self.handle(command);
+                    }
                     None => break,
                 },
             }

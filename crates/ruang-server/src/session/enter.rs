@@ -50,18 +50,13 @@ impl Session {
             let (arrival, ice_refresh) = self.arrival(&who, media, req);
             let (reply, answer) = oneshot::channel();
             let command = RoomCommand::Join { arrival, name: name.clone(), proof, reply };
-            match self.ask(&handle, command, answer).await {
-                // A participant waiting in the lobby is held by its room like a member: the room tells it
-                // when it is let in, and its connection ending takes it out of the lobby.
-                Some(JoinReply::Joined | JoinReply::Waiting) => {
+            match step(self.ask(&handle, command, answer).await) {
+                Step::In => {
                     self.enter(who, handle, ice_refresh);
                     return Ok(());
                 }
-                Some(JoinReply::Full) => return Err(room_full()),
-                Some(JoinReply::Locked) => return Err(locked()),
-                Some(JoinReply::Banned) => return Err(banned()),
-                Some(JoinReply::Refused(_) | JoinReply::DuplicateId | JoinReply::Closed | JoinReply::AccessChanged)
-                | None => continue,
+                Step::Out(rejection) => return Err(rejection),
+                Step::Retry => continue,
             }
         }
         Err(Rejection::new(ErrorCode::Internal, "could not join the room; try again"))
@@ -134,16 +129,13 @@ impl Session {
             let (reply, answer) = oneshot::channel();
             let generation = claims.generation;
             let command = RoomCommand::Resume { arrival, generation, last_n, restore: restore.clone(), reply };
-            match self.ask(&handle, command, answer).await {
-                Some(JoinReply::Joined | JoinReply::Waiting) => {
+            match step(self.ask(&handle, command, answer).await) {
+                Step::In => {
                     self.enter(who, handle, ice_refresh);
                     return Ok(());
                 }
-                Some(JoinReply::Full) => return Err(room_full()),
-                Some(JoinReply::Locked) => return Err(locked()),
-                Some(JoinReply::Banned) => return Err(banned()),
-                Some(JoinReply::Refused(why)) => return Err(refused(why)),
-                Some(JoinReply::DuplicateId | JoinReply::Closed | JoinReply::AccessChanged) | None => continue,
+                Step::Out(rejection) => return Err(rejection),
+                Step::Retry => continue,
             }
         }
         Err(Rejection::new(ErrorCode::Internal, "could not resume; try again"))
@@ -186,16 +178,27 @@ impl Session {
     }
 }
 
-fn room_full() -> Rejection {
-    Rejection::new(ErrorCode::RoomFull, "the room is full")
+/// What a room's answer to a join or resume means for the session.
+enum Step {
+    /// In the room, or in its lobby: a waiting participant is held by its room like a member; the room tells
+    /// it when it is let in, and its connection ending takes it out of the lobby.
+    In,
+    /// The room closed, the id was taken, or the access changed: ask again.
+    Retry,
+    /// Refused, with this error for the client.
+    Out(Rejection),
 }
 
-fn locked() -> Rejection {
-    Rejection::new(ErrorCode::RoomLocked, "the room is locked; ask a host to unlock it")
-}
-
-fn banned() -> Rejection {
-    Rejection::new(ErrorCode::Banned, "you were banned from this meeting")
+fn step(reply: Option<JoinReply>) -> Step {
+    let out = |code, message: &str| Step::Out(Rejection::new(code, message));
+    match reply {
+        Some(JoinReply::Joined | JoinReply::Waiting) => Step::In,
+        Some(JoinReply::Full) => out(ErrorCode::RoomFull, "the room is full"),
+        Some(JoinReply::Locked) => out(ErrorCode::RoomLocked, "the room is locked; ask a host to unlock it"),
+        Some(JoinReply::Banned) => out(ErrorCode::Banned, "you were banned from this meeting"),
+        Some(JoinReply::Refused(why)) => Step::Out(refused(why)),
+        Some(JoinReply::DuplicateId | JoinReply::Closed | JoinReply::AccessChanged) | None => Step::Retry,
+    }
 }
 
 fn refused(why: &str) -> Rejection {
