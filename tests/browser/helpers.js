@@ -1,7 +1,8 @@
 // Shared fixtures and helpers for the ruang browser tests: open participants (one browser context each),
 // read getStats() through the page's test hook (window.ruang), and assert on media really flowing.
 import { test as base, expect } from '@playwright/test';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
@@ -18,6 +19,7 @@ export function roomName(prefix = 't') {
 /**
  * @typedef {{ page: import('@playwright/test').Page, context: import('@playwright/test').BrowserContext,
  *   id: string, name: string }} Participant
+ * (`id` is '' for a page that did not get into the call: `until: 'waiting'` or `'none'`)
  */
 
 export const test = base.extend({
@@ -28,7 +30,11 @@ export const test = base.extend({
     await use(url);
   },
 
-  /** open({ room, name, receiveOnly, mic, camera, viewport, url, onPage }) → a participant in the call */
+  /**
+   * open({ room, name, receiveOnly, mic, camera, viewport, url, hash, until, onPage }) → a participant in the
+   * call. `hash`: a fragment for the room's address (e.g. '#invite=…'); `until`: what to wait for after
+   * clicking join — 'call' (default), 'waiting' (the lobby's waiting screen) or 'none'.
+   */
   join: async ({ browser, baseUrl }, use) => {
     /** @type {import('@playwright/test').BrowserContext[]} */
     const contexts = [];
@@ -37,11 +43,11 @@ export const test = base.extend({
     const errors = [];
     /**
      * @param {{ room: string, name: string, receiveOnly?: boolean, mic?: boolean, camera?: boolean,
-     *   viewport?: { width: number, height: number }, url?: string,
+     *   viewport?: { width: number, height: number }, url?: string, hash?: string, until?: 'call' | 'waiting' | 'none',
      *   onPage?: (page: import('@playwright/test').Page) => void }} o
      * @returns {Promise<Participant>}
      */
-    const join = async ({ room, name, receiveOnly = false, mic = true, camera = true, viewport, url = baseUrl, onPage }) => {
+    const join = async ({ room, name, receiveOnly = false, mic = true, camera = true, viewport, url = baseUrl, hash = '', until = 'call', onPage }) => {
       const context = await browser.newContext({ viewport: viewport ?? { width: 1000, height: 640 } });
       contexts.push(context);
       const page = await context.newPage();
@@ -54,8 +60,9 @@ export const test = base.extend({
         errors.push(`[${name}] console error: ${msg.text()}`);
       });
       onPage?.(page); // e.g. to watch the WebSocket from the start
-      await page.goto(`${url}r/${room}`);
-      await page.locator('#name-input').fill(name);
+      await page.goto(`${url}r/${room}${hash}`);
+      // (an invitation with a name fills the field, read-only)
+      if (await page.locator('#name-input').getAttribute('readonly') === null) await page.locator('#name-input').fill(name);
       if (!receiveOnly) {
         // wait for the preview to have both devices, then set the wanted state
         await expect(page.locator('#prejoin-camera')).toHaveAttribute('aria-pressed', 'true');
@@ -66,6 +73,8 @@ export const test = base.extend({
       } else {
         await page.locator('#join-receive-only').click();
       }
+      if (until === 'waiting') await expect(page.locator('#waiting')).toBeVisible();
+      if (until !== 'call') return { page, context, id: '', name };
       await expect(page.locator('#call')).toBeVisible();
       const id = await page.evaluate(() => /** @type {any} */ (window).ruang.state.you);
       expect(id).toMatch(/^[0-9a-f]{16}$/);
@@ -256,4 +265,44 @@ export function serverInfo(page) {
     const st = /** @type {any} */ (window).ruang.state;
     return { ...st.server, pcCreated: st.pcCreated };
   });
+}
+
+// evaluated through the DevTools protocol: the page's Content-Security-Policy (script-src 'self') stays on
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/**
+ * axe-core (WCAG 2.1 A/AA rules) finds no violations on the page as it is now.
+ * @param {import('@playwright/test').Page} page
+ * @param {string} where
+ */
+export async function expectNoViolations(page, where) {
+  await page.evaluate(axeSource);
+  const violations = await page.evaluate(async () => {
+    const r = await /** @type {any} */ (window).axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+    return r.violations.map((/** @type {any} */ v) => `${v.id}: ${v.help} (${v.nodes.map((/** @type {any} */ n) => n.target.join(' ')).join(', ')})`);
+  });
+  expect(violations, where).toEqual([]);
+}
+
+/**
+ * A participant's row in `p`'s participant list (the panel need not be open).
+ * @param {Participant} p
+ * @param {string} id
+ */
+export function personRow(p, id) {
+  return p.page.locator(`#people-list .person[data-peer-id="${id}"]`);
+}
+
+/**
+ * Open `p`'s participant list (if closed) and, if `id` is given, that participant's group of controls.
+ * @param {Participant} p
+ * @param {string} [id]
+ */
+export async function openPeople(p, id) {
+  if (await p.page.locator('#people-panel').isHidden()) await p.page.locator('#btn-people').click();
+  await expect(p.page.locator('#people-panel')).toBeVisible();
+  if (!id) return;
+  const more = personRow(p, id).locator('.person-more');
+  if (await more.getAttribute('aria-expanded') !== 'true') await more.click();
+  await expect(personRow(p, id).locator('.person-actions')).toBeVisible();
 }

@@ -14,11 +14,30 @@ export const RUANG_BIN = process.env.RUANG_BIN || path.resolve(here, '../../targ
  */
 
 /**
+ * Start ruang and wait until it serves (GET /healthz answers). With a TURN port of 0 the built-in TURN
+ * server binds its TCP listener to the port its UDP socket drew, which another TCP socket can hold; the
+ * process then exits right after printing its URL. That is retried (up to three starts).
  * @param {string[]} [extraArgs] e.g. ['--max-participants', '2']
  * @param {{ listen?: string, turnListen?: string }} [where] addresses (default: free ports on 127.0.0.1)
  * @returns {Promise<Server>}
  */
-export async function startServer(extraArgs = [], { listen = '127.0.0.1:0', turnListen = '127.0.0.1:0' } = {}) {
+export async function startServer(extraArgs = [], where = {}) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(extraArgs, where);
+    } catch (err) {
+      if (attempt >= 3 || !(where.turnListen ?? '127.0.0.1:0').endsWith(':0') || !String(err).includes('exited early')) throw err;
+      console.warn(`ruang did not start (attempt ${attempt}), trying again: ${String(err).split('\n').slice(0, 4).join(' | ')}`);
+    }
+  }
+}
+
+/**
+ * @param {string[]} extraArgs
+ * @param {{ listen?: string, turnListen?: string }} where
+ * @returns {Promise<Server>}
+ */
+async function startOnce(extraArgs, { listen = '127.0.0.1:0', turnListen = '127.0.0.1:0' }) {
   if (!existsSync(RUANG_BIN)) throw new Error(`ruang binary not found at ${RUANG_BIN}: run "cargo build -p ruang" (run.sh does)`);
   // the built-in STUN/TURN server gets a free port too, so several servers (and a developer's own) coexist
   const child = spawn(RUANG_BIN, ['--listen', listen, '--turn-listen', turnListen, ...extraArgs], {
@@ -36,6 +55,20 @@ export async function startServer(extraArgs = [], { listen = '127.0.0.1:0', turn
     child.stdout.on('data', onData);
     child.stderr.on('data', (d) => { out += d.toString(); });
     child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`ruang exited early (${code}):\n${out}`)); });
+  });
+  // serving (the TURN server is up before HTTP is answered), or gone
+  await new Promise((resolve, reject) => {
+    let done = false;
+    const finish = (/** @type {Error | null} */ err) => { if (done) return; done = true; clearTimeout(timer); if (err) reject(err); else resolve(undefined); };
+    const timer = setTimeout(() => finish(new Error(`ruang did not answer /healthz within 15 s:\n${out}`)), 15_000);
+    child.removeAllListeners('exit');
+    child.once('exit', (code) => finish(new Error(`ruang exited early (${code}):\n${out}`)));
+    if (child.exitCode !== null || child.signalCode !== null) finish(new Error(`ruang exited early (${child.exitCode}):\n${out}`));
+    const probe = () => {
+      if (done) return;
+      fetch(`${url}healthz`).then((r) => (r.ok ? finish(null) : setTimeout(probe, 100)), () => setTimeout(probe, 100));
+    };
+    probe();
   });
   child.removeAllListeners('exit');
   const gone = () => child.exitCode !== null || child.signalCode !== null;

@@ -1,20 +1,36 @@
-// app.js — entry point: routes on location.pathname ("/" → landing, "/r/<room>" → pre-join → call →
-// left screen, "/check" → connection test) and publishes the read-only test hook `window.ruang`.
+// app.js — entry point: routes on location.pathname ("/" → landing, "/r/<room>" → pre-join → call (maybe
+// through the password prompt or the lobby's waiting screen) → left screen, "/check" → connection test)
+// and publishes the read-only test hook `window.ruang`. Keeps a room's password and invitation in memory
+// (never in storage, never in the visible address) so that rejoining needs neither again.
 
-import { h } from './ui/dom.js';
 import { renderLanding } from './ui/landing.js';
 import { renderPrejoin } from './ui/prejoin.js';
 import { renderCheck } from './ui/check.js';
+import { renderWaiting } from './ui/lobby.js';
+import { renderLeft, removedOutcome, refusalOutcome, cancelledOutcome } from './ui/left.js';
+import { passwordDialog } from './ui/dialogs.js';
 import { Call } from './ui/call.js';
 import { LocalMedia } from './media.js';
-import { ServerError } from './signaling.js';
-import { roomFromPath } from './room-name.js';
-import { ROOM_RE } from './signaling.js';
+import { ServerError, RemovedError, ROOM_RE } from './signaling.js';
+import { roomFromPath, inviteFromHash } from './room-name.js';
+
+/** @typedef {import('./signaling.js').Credentials} Credentials */
+/** @typedef {import('./ui/left.js').Outcome} Outcome */
 
 const root = /** @type {HTMLElement} */ (document.getElementById('app'));
 
 /** @type {{ view: string, call: Call | null, room: string | null }} */
 const app = { view: 'loading', call: null, room: null };
+
+/** @type {Map<string, Credentials>} per room: the password that worked, the invitation from the link */
+const credentials = new Map();
+
+/** @param {string} room @returns {Credentials} */
+function credentialsFor(room) {
+  let c = credentials.get(room);
+  if (!c) { c = {}; credentials.set(room, c); }
+  return c;
+}
 
 /** Human text for a refused join. @param {unknown} err */
 function joinErrorText(err) {
@@ -27,6 +43,9 @@ function joinErrorText(err) {
       case 'shutting_down': return 'The server is stopping. Try again in a moment.';
       case 'room_locked': return 'This meeting is locked: nobody new can join.';
       case 'banned': return 'You were removed from this meeting and cannot rejoin it.';
+      case 'password_required': return 'This meeting needs a password.';
+      case 'wrong_password': return 'The password was not right.';
+      case 'too_many_attempts': return 'Too many wrong passwords. Wait a minute, then try again.';
       case 'unsupported_version': return 'This page is out of date for the server. Reload the page.';
       case 'closed': return 'The connection to the server closed while joining. Try again.';
       default: return `The server refused to join: ${err.message}`;
@@ -35,13 +54,27 @@ function joinErrorText(err) {
   return 'Could not reach the server. Check your connection and try again.';
 }
 
-/** @param {string} room */
-function go(room) {
-  location.assign(`/r/${encodeURIComponent(room)}`);
+/** @param {string} room @param {string | null} [invite] an invitation from a pasted link */
+function go(room, invite) {
+  location.assign(`/r/${encodeURIComponent(room)}${invite ? `#invite=${invite}` : ''}`);
 }
 
 function home() {
   location.assign('/');
+}
+
+/**
+ * Take an invitation out of the address (`#invite=<token>`): keep it in memory for this room and remove it
+ * from the visible URL, so copying the link does not share it.
+ * @param {string} room
+ * @returns {boolean} whether there was one
+ */
+function takeInvite(room) {
+  const token = inviteFromHash(location.hash);
+  if (location.hash) history.replaceState(history.state, '', `${location.pathname}${location.search}`);
+  if (!token) return false;
+  credentialsFor(room).invite = token;
+  return true;
 }
 
 /** @param {string} room @param {string} [error] */
@@ -49,41 +82,56 @@ function showPrejoin(room, error) {
   app.view = 'prejoin';
   app.room = room;
   const media = new LocalMedia();
+  const creds = credentialsFor(room);
   let cleanup = () => {};
   cleanup = renderPrejoin(root, {
-    room, media, error, onHome: home,
+    room, media, error, onHome: home, invite: creds.invite,
     onJoin: async ({ name, receiveOnly }) => {
       if (receiveOnly) media.stopAll();
       cleanup();
       app.view = 'joining';
-      const call = new Call({ root, room, name, media, onLeft: (why) => showLeft(room, why) });
+      let stopWaiting = () => {};
+      let waited = false;
+      const call = new Call({
+        root, room, name, media, credentials: creds,
+        onLeft: (outcome) => showLeft(room, outcome),
+        onWaiting: () => {
+          app.view = 'waiting';
+          waited = true;
+          stopWaiting = renderWaiting(root, { room, name, media, onLeave: () => call.cancel() });
+        },
+        askPassword: (code) => passwordDialog({ code, room }),
+      });
       app.call = call;
       try {
         await call.start();
+        stopWaiting();
         app.view = 'call';
       } catch (err) {
+        stopWaiting();
         app.call = null;
         call.teardown();
-        showPrejoin(room, joinErrorText(err));
+        if (err instanceof RemovedError) { showLeft(room, removedOutcome(err.reason, null, false)); return; }
+        if (call.cancelled) {
+          delete creds.password;
+          if (waited) showLeft(room, cancelledOutcome());
+          else showPrejoin(room);
+          return;
+        }
+        if (err instanceof ServerError && err.code === 'invalid_invite') delete creds.invite; // rejoining tries without it
+        const out = err instanceof ServerError ? refusalOutcome(err.code) : null;
+        if (out) showLeft(room, out);
+        else showPrejoin(room, joinErrorText(err));
       }
     },
   });
 }
 
-/** @param {string} room @param {string} [why] 'left', or a sentence saying why we are out of the call */
-function showLeft(room, why = 'left') {
+/** @param {string} room @param {Outcome} outcome */
+function showLeft(room, outcome) {
   app.view = 'left';
   app.call = null;
-  const left = why === 'left';
-  document.title = `${left ? 'You left' : 'Out of the meeting'} · ruang`;
-  const rejoin = h('button', { type: 'button', class: 'btn btn-primary', id: 'rejoin', onclick: () => showPrejoin(room) }, 'Rejoin');
-  root.replaceChildren(h('main', { class: 'landing', id: 'left' },
-    h('section', { class: 'landing-card' },
-      h('div', { class: 'brand' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }), h('h1', { text: left ? 'You left the meeting' : why })),
-      h('p', { class: 'tagline' }, 'Room ', h('code', { class: 'room-name', text: room })),
-      h('div', { class: 'prejoin-actions' }, rejoin,
-        h('button', { type: 'button', class: 'btn', onclick: home }, 'Start page')))));
-  rejoin.focus();
+  renderLeft(root, room, outcome, { onRejoin: () => showPrejoin(room), onHome: home });
 }
 
 function route() {
@@ -96,22 +144,32 @@ function route() {
     return;
   }
   const room = roomFromPath(location.pathname);
-  if (room) showPrejoin(room);
-  else {
+  if (room) {
+    takeInvite(room);
+    showPrejoin(room);
+  } else {
     app.view = 'landing';
     renderLanding(root, { go, error: room === null ? 'That link has an invalid room name.' : undefined });
   }
 }
 
+// An invitation link opened in this tab while it shows the same room: only the fragment changes.
+window.addEventListener('hashchange', () => {
+  const room = roomFromPath(location.pathname);
+  if (room && takeInvite(room) && (app.view === 'prejoin' || app.view === 'left')) showPrejoin(room);
+});
+
 // Test hook: read-only views for Playwright (getStats() on each peer connection, state assertions).
 Object.defineProperty(window, 'ruang', {
   value: Object.freeze({
-    /** current view and, in a call, a snapshot of its state */
+    /** current view ('landing', 'prejoin', 'joining', 'waiting', 'call', 'left', 'check') and, from joining on, a snapshot of the call */
     get state() { return { view: app.view, room: app.room, ...(app.call ? app.call.snapshot() : {}) }; },
     /** @returns {Map<string, RTCPeerConnection>} a fresh copy: remote participant id → connection */
     get peers() { return new Map([...(app.call?.mesh?.peers ?? new Map()).entries()].map(([id, p]) => [id, p.pc])); },
-    /** our connection to the server: 'idle', 'connected', 'reconnecting', 'replaced', 'failed' or 'closed' */
+    /** our connection to the server: 'idle', 'connected', 'reconnecting', 'replaced', 'failed', 'removed' or 'closed' */
     get connection() { return app.call?.signaling.state ?? 'idle'; },
+    /** whether we hold an invitation for `room` (never the token itself) */
+    hasInvite(/** @type {string} */ room) { return !!credentials.get(room)?.invite; },
     version: 1,
   }),
   writable: false,

@@ -206,6 +206,18 @@ export class LocalMedia extends EventTarget {
     };
   }
 
+  /**
+   * Stop sending anything (made a viewer): release microphone, camera and screen, and tell listeners, so
+   * the senders send nothing and the media state becomes all false.
+   */
+  release() {
+    const had = { audio: !!this.micTrack, video: !!(this.cameraTrack || this.screenTrack) };
+    this.stopAll();
+    this.cameraBeforeShare = false;
+    if (had.audio) this.emit('audio');
+    if (had.video) this.emit('video');
+  }
+
   /** Release everything. */
   stopAll() {
     for (const t of [this.micTrack, this.cameraTrack, this.screenTrack]) t?.stop();

@@ -14,6 +14,10 @@
 // A connection's polite/impolite role is fixed when it is created and never recomputed (a resume after a
 // server restart may introduce the same two participants in the other order).
 //
+// Viewers send no media (the server refuses their offers and answers with sending audio or video
+// sections): while `sending` is false the audio and video transceivers are `recvonly` and carry no track.
+// setSending() flips an existing mesh either way; the direction change renegotiates by itself.
+//
 // Events (CustomEvent detail): peer_added {peer}, peer_removed {id}, peer_replaced {peer} (a rebuilt
 // connection, after `reset` either way), track {peer}, channel {peer, channel}, state {peer, state}.
 
@@ -61,10 +65,13 @@ export class Peer {
 
 export class Mesh extends EventTarget {
   /**
-   * @param {{ signaling: Signaling, iceServers: IceServer[], icePolicy: IcePolicy, localTracks: () => LocalTracks }} opts
+   * @param {{ signaling: Signaling, iceServers: IceServer[], icePolicy: IcePolicy, localTracks: () => LocalTracks,
+   *   sending?: boolean }} opts sending: false for a viewer (recvonly, no tracks)
    */
-  constructor({ signaling, iceServers, icePolicy, localTracks }) {
+  constructor({ signaling, iceServers, icePolicy, localTracks, sending = true }) {
     super();
+    /** whether we send audio and video (false: a viewer) */
+    this.sending = sending;
     this.signaling = signaling;
     this.iceServers = iceServers;
     this.icePolicy = icePolicy;
@@ -128,9 +135,10 @@ export class Mesh extends EventTarget {
 
     if (!passive) {
       // We offer: build the whole connection now; negotiationneeded sends the offer.
-      const { audio, video } = this.localTracks();
-      peer.audio = pc.addTransceiver(audio ?? 'audio', { direction: 'sendrecv' });
-      peer.video = pc.addTransceiver(video ?? 'video', { direction: 'sendrecv' });
+      const { audio, video } = this.sending ? this.localTracks() : { audio: null, video: null };
+      const direction = this.sending ? 'sendrecv' : 'recvonly';
+      peer.audio = pc.addTransceiver(audio ?? 'audio', { direction });
+      peer.video = pc.addTransceiver(video ?? 'video', { direction });
       this.adoptReceivers(peer);
       this.openChannel(peer);
       peer.ready = true;
@@ -207,10 +215,32 @@ export class Mesh extends EventTarget {
    * @param {MediaStreamTrack | null} track
    */
   async setTrack(kind, track) {
+    if (!this.sending) track = null;
     const jobs = [];
     for (const peer of this.peers.values()) {
       const t = kind === 'audio' ? peer.audio : peer.video;
       if (peer.ready && t && t.sender.track !== track) jobs.push(t.sender.replaceTrack(track).catch((e) => console.warn('replaceTrack', e)));
+    }
+    await Promise.all(jobs);
+  }
+
+  /**
+   * Start or stop sending audio and video on every connection (a viewer sends nothing): transceivers
+   * become `sendrecv` with our tracks, or `recvonly` with none. Changing the direction renegotiates.
+   * @param {boolean} on
+   */
+  async setSending(on) {
+    if (this.sending === on) return;
+    this.sending = on;
+    const { audio, video } = on ? this.localTracks() : { audio: null, video: null };
+    const jobs = [];
+    for (const peer of this.peers.values()) {
+      if (!peer.ready || peer.closed) continue; // a passive one adopts the right direction with the first offer
+      for (const [t, track] of /** @type {const} */ ([[peer.audio, audio], [peer.video, video]])) {
+        if (!t) continue;
+        t.direction = on ? 'sendrecv' : 'recvonly';
+        if (t.sender.track !== track) jobs.push(t.sender.replaceTrack(track).catch((e) => console.warn('replaceTrack', e)));
+      }
     }
     await Promise.all(jobs);
   }
@@ -299,10 +329,10 @@ export class Mesh extends EventTarget {
     const ts = peer.pc.getTransceivers();
     peer.audio = ts.find((t) => t.receiver.track.kind === 'audio') ?? null;
     peer.video = ts.find((t) => t.receiver.track.kind === 'video') ?? null;
-    const { audio, video } = this.localTracks();
+    const { audio, video } = this.sending ? this.localTracks() : { audio: null, video: null };
     for (const [t, track] of /** @type {const} */ ([[peer.audio, audio], [peer.video, video]])) {
       if (!t) continue;
-      t.direction = 'sendrecv';
+      t.direction = this.sending ? 'sendrecv' : 'recvonly';
       await t.sender.replaceTrack(track);
     }
     this.adoptReceivers(peer);

@@ -41,3 +41,46 @@ export function roomFromPath(pathname) {
   try { name = decodeURIComponent(m[1]); } catch { return null; }
   return ROOM_RE.test(name) ? name : null;
 }
+
+/** Invitation tokens are JWTs (three base64url parts); the server takes at most 2048 bytes. */
+const INVITE_RE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+
+/**
+ * The invitation in a page address's fragment, `#invite=<token>` (after `#`, so it never reaches a server
+ * log); null when there is none or it is not shaped like one.
+ * @param {string} hash e.g. location.hash
+ * @returns {string | null}
+ */
+export function inviteFromHash(hash) {
+  const token = new URLSearchParams(hash.replace(/^#/, '')).get('invite');
+  return token && token.length <= 2048 && INVITE_RE.test(token) ? token : null;
+}
+
+/**
+ * The invitation in a pasted link (".../r/<room>#invite=<token>"), or null.
+ * @param {string} input
+ * @returns {string | null}
+ */
+export function inviteFromInput(input) {
+  const i = input.indexOf('#');
+  return i < 0 ? null : inviteFromHash(input.slice(i).trim());
+}
+
+/**
+ * What an invitation says (read, not verified: only the server can check it), for the pre-join screen.
+ * @param {string} token
+ * @returns {{ room: string | null, role: import('./signaling.js').Role | null, name: string | null } | null}
+ */
+export function inviteClaims(token) {
+  try {
+    const b64 = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+    const bytes = Uint8Array.from(atob(b64.padEnd(Math.ceil(b64.length / 4) * 4, '=')), (c) => c.charCodeAt(0));
+    const claims = JSON.parse(new TextDecoder().decode(bytes));
+    if (typeof claims !== 'object' || claims === null) return null;
+    const str = (/** @type {unknown} */ v) => (typeof v === 'string' && v ? v : null);
+    const role = ['host', 'moderator', 'participant', 'viewer'].includes(claims.role) ? claims.role : null;
+    return { room: str(claims.room), role, name: str(claims.name) };
+  } catch {
+    return null;
+  }
+}

@@ -14,12 +14,19 @@
 //   resumed {welcome, replay} (same participant again; replay 'replayed' or 'reset'),
 //   rejoined {welcome, previous} (the resume was refused and we joined afresh as a new participant),
 //   failed {code, message} (cannot get back into the room: joining afresh was refused),
-//   removed {reason, by} (a host took us out of the room, or ended the meeting: nothing to resume)
+//   removed {reason, by} (a host took us out of the room, ended the meeting, or turned us away from the
+//     lobby: nothing to resume),
+//   waiting {room, rejoin} (the room's lobby holds us until a host or moderator lets us in; `rejoin`: while
+//     joining afresh after a refused resume), role {id, role}, hand {id, raised}, room_state {locked, lobby},
+//   lobby {waiting: [{id, name}]} (hosts and moderators: who waits to be let in), muted {by}
 
 export const PROTOCOL_VERSION = 1;
 
 /** @typedef {{ audio: boolean, video: boolean, screen: boolean }} MediaState */
-/** @typedef {{ id: string, name: string, media: MediaState, reconnecting?: boolean }} PeerInfo */
+/** @typedef {'host' | 'moderator' | 'participant' | 'viewer'} Role */
+/** @typedef {{ id: string, name: string, media: MediaState, role: Role, hand: boolean, reconnecting?: boolean }} PeerInfo */
+/** @typedef {{ id: string, name: string }} Knock someone waiting in the lobby */
+/** @typedef {{ password?: string, invite?: string }} Credentials what opens a protected room (protocol: join) */
 /** @typedef {{ seq: number, from: string, name: string, text: string, ts: number }} ChatMessage */
 /** @typedef {{ urls: string[], username?: string, credential?: string }} IceServer */
 /**
@@ -29,8 +36,8 @@ export const PROTOCOL_VERSION = 1;
  */
 /** @typedef {'all' | 'relay'} IcePolicy */
 /**
- * @typedef {{ protocol: number, you: string, room: string, peers: PeerInfo[], ice_servers: IceServer[],
- *   ice_transport_policy: IcePolicy, chat_history: ChatMessage[], limits: Limits }} Welcome
+ * @typedef {{ protocol: number, you: string, role: Role, locked: boolean, lobby: boolean, room: string, peers: PeerInfo[],
+ *   ice_servers: IceServer[], ice_transport_policy: IcePolicy, chat_history: ChatMessage[], limits: Limits }} Welcome
  */
 /** @typedef {{ candidate: string, sdpMid: string | null, sdpMLineIndex: number | null, usernameFragment: string | null }} CandidateInit */
 /** @typedef {{ kind: 'offer' | 'answer', sdp: string } | { kind: 'candidate', candidate: CandidateInit } | { kind: 'reset' }} SignalData */
@@ -58,6 +65,20 @@ export class ServerError extends Error {
   }
 }
 
+/** Taken out of the room (`removed`) while a join was still waiting for its answer, e.g. denied from the lobby. */
+export class RemovedError extends ServerError {
+  /** @param {string} reason removed, banned, ended, denied @param {string | null} by */
+  constructor(reason, by) {
+    super('removed', `removed from the room (${reason})`);
+    this.name = 'RemovedError';
+    this.reason = reason;
+    this.by = by;
+  }
+}
+
+/** The four roles (protocol: Roles and host controls). */
+export const ROLES = /** @type {const} */ (['host', 'moderator', 'participant', 'viewer']);
+
 // ---- validation of incoming messages: anything that does not match is dropped ----
 
 /** @param {unknown} v @returns {v is Record<string, unknown>} */
@@ -75,13 +96,18 @@ function mediaState(m) {
   return { audio: m.audio, video: m.video, screen: m.screen };
 }
 
+/** @param {unknown} r @returns {Role | null} */
+export function roleOf(r) {
+  return ROLES.find((x) => x === r) ?? null;
+}
+
 /** @param {unknown} p @returns {PeerInfo | null} */
 function peerInfo(p) {
   if (!isObj(p) || !isId(p.id) || !isStr(p.name)) return null;
   const media = mediaState(p.media);
   if (!media) return null;
   /** @type {PeerInfo} */
-  const info = { id: /** @type {string} */ (p.id), name: p.name, media };
+  const info = { id: /** @type {string} */ (p.id), name: p.name, media, role: roleOf(p.role) ?? 'participant', hand: p.hand === true };
   if (p.reconnecting === true) info.reconnecting = true; // in welcome/resumed: its connection is lost right now
   return info;
 }
@@ -144,6 +170,9 @@ function welcome(m) {
   return {
     protocol: isInt(m.protocol) ? /** @type {number} */ (m.protocol) : 1,
     you: /** @type {string} */ (m.you),
+    role: roleOf(m.role) ?? 'participant',
+    locked: m.locked === true,
+    lobby: m.lobby === true,
     room: m.room,
     peers: /** @type {PeerInfo[]} */ (peers),
     ice_servers: iceServers,
@@ -175,7 +204,7 @@ const JITTER = 0.2;
 export const QUEUE_MAX = 150;
 /** How often the heartbeat timer looks at the socket. */
 const TICK_MS = 500;
-/** Join errors that another attempt would not change (joining afresh carries no password or invitation). */
+/** Join errors that another attempt would not change (joining afresh carries the same password and invitation). */
 const FATAL_JOIN = new Set(['room_full', 'too_many_rooms', 'invalid_room', 'invalid_name', 'unsupported_version', 'already_joined',
   'room_locked', 'banned', 'password_required', 'wrong_password', 'invite_required', 'invalid_invite']);
 
@@ -219,6 +248,9 @@ export class Signaling extends EventTarget {
     /** highest `n` received in the current numbering */ this.lastN = 0;
     /** @private */ this.room = '';
     /** @private */ this.name = '';
+    /** @private @type {Credentials} password and invitation, kept in memory for joining afresh */ this.credentials = {};
+    /** @private req of the first join while it waits for its answer, 0 otherwise */ this.joinReq = 0;
+    /** @private @type {ReturnType<typeof setInterval> | undefined} heartbeat while waiting in the lobby */ this.lobbyWatch = undefined;
     /** @private @type {MediaState} what we send now, as far as the server should know */
     this.mediaState = { audio: false, video: false, screen: false };
     /** @private media state the server was last told about (join, resume or media) */ this.mediaKnown = '';
@@ -253,19 +285,29 @@ export class Signaling extends EventTarget {
   }
 
   /**
-   * Join a room; resolves with the validated welcome, rejects with ServerError.
-   * @param {{ room: string, name: string, media: MediaState }} args
+   * Join a room; resolves with the validated welcome, rejects with ServerError (RemovedError when turned
+   * away from the lobby). A room with its lobby on answers `waiting` first (a `waiting` event), and the
+   * welcome comes when a host lets us in. After an error the same socket may join again (with a password).
+   * @param {{ room: string, name: string, media: MediaState, credentials?: Credentials }} args
    * @returns {Promise<Session>}
    */
-  async join({ room, name, media }) {
+  async join({ room, name, media, credentials = {} }) {
     this.room = room;
     this.name = name;
     this.mediaState = { ...media };
+    this.credentials = { ...credentials };
     const req = this.nextReq++;
     const answer = new Promise((resolve, reject) => this.pending.set(req, { resolve, reject }));
-    this.send({ type: 'join', v: PROTOCOL_VERSION, room, name, media: { ...media }, req });
+    this.joinReq = req;
+    this.send(this.joinMessage(media, req));
     this.mediaKnown = JSON.stringify(this.mediaState);
-    const msg = await answer;
+    let msg;
+    try {
+      msg = await answer;
+    } finally {
+      this.joinReq = 0;
+      this.stopLobbyWatch();
+    }
     const w = welcome(msg);
     if (!w) throw new ServerError('invalid_welcome', 'The server sent a welcome this client cannot read');
     this.you = w.you;
@@ -287,6 +329,28 @@ export class Signaling extends EventTarget {
 
   /** @param {string} text */
   chat(text) { this.sendRoom({ type: 'chat', text }); }
+
+  /** Raise or lower our hand (kept while reconnecting; everyone, us included, gets `hand`). @param {boolean} raised */
+  hand(raised) { this.sendRoom({ type: 'hand', raised }); }
+
+  /**
+   * A host control (protocol: `moderate`). Sent only while connected: a stale control is worse than none.
+   * Success has no answer; a refusal comes back as a `server_error` with the returned `req`.
+   * @param {string} action remove, ban, mute, mute_all, lock, unlock, end, set_role, lobby_on, lobby_off, admit, deny
+   * @param {string} [target] a participant id (or a lobby id for admit and deny)
+   * @param {Role} [role] for set_role
+   * @returns {number} the request id, or 0 when not connected (nothing was sent)
+   */
+  moderate(action, target, role) {
+    if (!this.isLive()) return 0;
+    const req = this.nextReq++;
+    /** @type {Record<string, unknown>} */
+    const msg = { type: 'moderate', action, req };
+    if (target !== undefined) msg.target = target;
+    if (role !== undefined) msg.role = role;
+    this.send(msg);
+    return req;
+  }
 
   /** Leave the room for good; the server closes the socket with 1000 afterwards. */
   leave() {
@@ -323,6 +387,50 @@ export class Signaling extends EventTarget {
 
   /** @private */
   isLive() { return this.state === 'connected' && this.ws?.readyState === WebSocket.OPEN; }
+
+  /** `join` with our credentials (only the fields we have: the protocol is strict). @private
+   * @param {MediaState} media @param {number} req */
+  joinMessage(media, req) {
+    /** @type {Record<string, unknown>} */
+    const msg = { type: 'join', v: PROTOCOL_VERSION, room: this.room, name: this.name, media: { ...media }, req };
+    if (this.credentials.password !== undefined) msg.password = this.credentials.password;
+    if (this.credentials.invite !== undefined) msg.invite = this.credentials.invite;
+    return msg;
+  }
+
+  /**
+   * Waiting in the lobby before our first welcome: no call heartbeat runs yet, so watch the socket here
+   * (ping every PING_MS, dead after DEAD_MS of silence); a dead one is closed and the join fails.
+   * @private
+   */
+  startLobbyWatch() {
+    this.stopLobbyWatch();
+    this.lastFrameAt = this.lastPingAt = performance.now();
+    this.lobbyWatch = setInterval(() => {
+      const ws = this.ws;
+      if (!ws || ws.readyState !== WebSocket.OPEN) return;
+      const now = performance.now();
+      if (now - this.lastFrameAt > DEAD_MS) {
+        const req = this.joinReq;
+        this.stopLobbyWatch();
+        const p = this.pending.get(req);
+        this.pending.delete(req);
+        p?.reject(new ServerError('closed', 'the connection to the server was lost while waiting'));
+        try { ws.close(); } catch { /* already closing */ }
+        return;
+      }
+      if (now - this.lastPingAt >= PING_MS) {
+        this.lastPingAt = now;
+        ws.send('{"type":"ping"}');
+      }
+    }, TICK_MS);
+  }
+
+  /** @private */
+  stopLobbyWatch() {
+    clearInterval(this.lobbyWatch);
+    this.lobbyWatch = undefined;
+  }
 
   /** @private @param {Record<string, unknown>} msg */
   send(msg) {
@@ -442,7 +550,7 @@ export class Signaling extends EventTarget {
     this.helloSentAt = performance.now();
     const media = { ...this.mediaState };
     if (this.token) this.send({ type: 'resume', v: PROTOCOL_VERSION, token: this.token, last_n: this.lastN, media, req });
-    else this.send({ type: 'join', v: PROTOCOL_VERSION, room: this.room, name: this.name, media, req });
+    else this.send(this.joinMessage(media, req)); // joining afresh: with our password or invitation
     this.mediaKnown = JSON.stringify(media);
   }
 
@@ -530,6 +638,10 @@ export class Signaling extends EventTarget {
   removed(reason, by) {
     if (this.state === 'removed') return;
     this.stop('removed');
+    this.stopLobbyWatch();
+    // a join still waiting for its answer (in the lobby) ends here
+    for (const p of this.pending.values()) p.reject(new RemovedError(reason, by));
+    this.pending.clear();
     this.emit('removed', { reason, by });
   }
 
@@ -548,7 +660,16 @@ export class Signaling extends EventTarget {
       return;
     }
     // joining afresh into a room with a lobby: the welcome comes when a host admits us, however long that takes
-    if (this.helloReq && m.type === 'waiting') { this.helloSentAt = Infinity; return; }
+    if (this.helloReq && m.type === 'waiting') {
+      this.helloSentAt = Infinity;
+      this.emit('waiting', { room: this.room, rejoin: true });
+      return;
+    }
+    if (this.joinReq && m.type === 'waiting') {
+      this.startLobbyWatch();
+      this.emit('waiting', { room: this.room, rejoin: false });
+      return;
+    }
     if (isInt(m.n) && /** @type {number} */ (m.n) > this.lastN) this.lastN = /** @type {number} */ (m.n);
     const drop = () => console.warn('ruang: invalid message dropped', m.type);
     switch (m.type) {
@@ -562,7 +683,7 @@ export class Signaling extends EventTarget {
         const message = isStr(m.message) ? m.message : code;
         const p = this.pending.get(reqOf(m.req));
         if (p) { this.pending.delete(reqOf(m.req)); p.reject(new ServerError(code, message)); return; }
-        this.emit('server_error', { code, message });
+        this.emit('server_error', isInt(m.req) ? { code, message, req: m.req } : { code, message });
         return;
       }
       case 'peer_joined': {
@@ -590,6 +711,23 @@ export class Signaling extends EventTarget {
         const iceServers = iceServerList(m.ice_servers);
         return iceServers ? this.emit('ice_servers', { iceServers, policy: icePolicy(m.ice_transport_policy) }) : drop();
       }
+      case 'role': {
+        const role = roleOf(m.role);
+        return isId(m.id) && role ? this.emit('role', { id: m.id, role }) : drop();
+      }
+      case 'hand':
+        return isId(m.id) && typeof m.raised === 'boolean' ? this.emit('hand', { id: m.id, raised: m.raised }) : drop();
+      case 'room_state':
+        return typeof m.locked === 'boolean' && typeof m.lobby === 'boolean' ? this.emit('room_state', { locked: m.locked, lobby: m.lobby }) : drop();
+      case 'lobby': {
+        if (!Array.isArray(m.waiting)) return drop();
+        /** @type {Knock[]} */
+        const waiting = [];
+        for (const w of m.waiting) if (isObj(w) && isId(w.id) && isStr(w.name)) waiting.push({ id: /** @type {string} */ (w.id), name: w.name });
+        return this.emit('lobby', { waiting });
+      }
+      case 'muted':
+        return this.emit('muted', { by: isId(m.by) ? m.by : null });
       case 'resume_token':
         if (isStr(m.token) && m.token) this.token = m.token;
         return;

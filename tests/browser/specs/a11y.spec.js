@@ -1,20 +1,6 @@
-// Accessibility: axe-core (WCAG 2.1 A/AA rules) finds no violations on the main screens.
-import { createRequire } from 'node:module';
-import { readFileSync } from 'node:fs';
-import { test, expect, roomName } from '../helpers.js';
-
-// evaluated through the DevTools protocol: the page's Content-Security-Policy (script-src 'self') stays on
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-/** @param {import('@playwright/test').Page} page @param {string} where */
-async function expectNoViolations(page, where) {
-  await page.evaluate(axeSource);
-  const violations = await page.evaluate(async () => {
-    const r = await /** @type {any} */ (window).axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
-    return r.violations.map((/** @type {any} */ v) => `${v.id}: ${v.help} (${v.nodes.map((/** @type {any} */ n) => n.target.join(' ')).join(', ')})`);
-  });
-  expect(violations, where).toEqual([]);
-}
+// Accessibility: axe-core (WCAG 2.1 A/AA rules) finds no violations on the main screens (the lobby, the
+// password prompt and the left screens are checked in lobby.spec.js and access.spec.js).
+import { test, expect, roomName, expectNoViolations, openPeople } from '../helpers.js';
 
 test('landing, pre-join, connection test and call screens have no axe violations', async ({ page, baseUrl, join }) => {
   await page.goto(baseUrl);
@@ -31,7 +17,7 @@ test('landing, pre-join, connection test and call screens have no axe violations
   await expectNoViolations(page, 'connection test');
 
   const a = await join({ room, name: 'Ayu' });
-  await join({ room, name: 'Bima', camera: false });
+  const b = await join({ room, name: 'Bima', camera: false });
   await expect(a.page.locator('.tile')).toHaveCount(2);
   await expectNoViolations(a.page, 'call');
   await a.page.locator('#btn-chat').click();
@@ -42,4 +28,22 @@ test('landing, pre-join, connection test and call screens have no axe violations
   await a.page.locator('#chat-input').press('Escape');
   await a.page.locator('body').press('?');
   await expectNoViolations(a.page, 'help dialog');
+  await a.page.keyboard.press('Escape');
+  await expect(a.page.locator('#help-dialog')).toBeHidden();
+
+  // the participant list as the host sees it (room controls, a participant's controls, a raised hand)
+  await b.page.locator('body').press('h');
+  await expect(a.page.locator(`.tile[data-peer-id="${b.id}"]`)).toHaveAttribute('data-hand', 'true');
+  await openPeople(a, b.id);
+  await expectNoViolations(a.page, 'participant list (host)');
+  await a.page.locator(`#people-list .person[data-peer-id="${b.id}"]`).getByRole('button', { name: 'Ban…' }).click();
+  await expect(a.page.locator('#ban-dialog')).toBeVisible();
+  await expect(a.page.locator('#ban-dialog-cancel')).toBeFocused();
+  await expectNoViolations(a.page, 'ban confirmation');
+  await a.page.keyboard.press('Escape');
+  await expect(a.page.locator('#ban-dialog')).toHaveCount(0);
+  await expect(a.page.locator('.tile')).toHaveCount(2); // nobody was banned
+  // and as a participant sees it
+  await openPeople(b);
+  await expectNoViolations(b.page, 'participant list (participant)');
 });

@@ -6,7 +6,7 @@ test('removed by the host: no resume, the page says who removed us', async ({ jo
   const room = roomName('removed');
   /** @type {import('@playwright/test').WebSocketRoute | null} */
   let hostSocket = null;
-  // The web client has no host controls yet: the test speaks for the host on its socket.
+  // The test speaks for the host on its socket (the same through the participant list: moderation.spec.js).
   const a = await join({
     room, name: 'Ayu',
     onPage: (page) => void page.routeWebSocket(/\/ws$/, (ws) => { hostSocket = ws.connectToServer(); }),

@@ -49,6 +49,15 @@ test('screenshots of the main states', async ({ browser, baseUrl, join }) => {
   await expect(phone.page.locator('#grid')).toHaveClass(/spotlight/);
   await phone.page.locator('#chat-input').press('Escape');
   await shot(phone.page, '09-phone-screen-share');
+  // the participant list fits a phone too, and so does the control bar
+  await phone.page.locator('#btn-people').click();
+  await expect(phone.page.locator('#people-panel')).toBeVisible();
+  expect(await phone.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  expect(await phone.page.evaluate(() => Math.max(...[...document.querySelectorAll('.controls .ctl')]
+    .filter((b) => b.getBoundingClientRect().width > 0).map((b) => b.getBoundingClientRect().right)))).toBeLessThanOrEqual(390);
+  await shot(phone.page, '13-phone-people');
+  await phone.page.keyboard.press('Escape');
+  await expect(phone.page.locator('#people-panel')).toBeHidden();
   await a.page.locator('#chat-input').press('Escape');
   await a.page.locator('body').press('?');
   await expect(a.page.locator('#help-dialog')).toBeVisible();

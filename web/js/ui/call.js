@@ -4,6 +4,10 @@
 //   FileTransfers ↔ transfer cards ; getStats() → quality hints ; keyboard shortcuts ; banners & toasts.
 // Lost connections to the server are survived (signaling.js resumes): the call goes on peer to peer, a
 // status line says "Reconnecting to the server…", and after a resume the mesh is reconciled with the room.
+// Roles and host controls: the participant list (people.js), the lobby notice (lobby.js), raised hands,
+// being muted by a host, becoming a viewer (nothing sent) or a participant again; host controls go out as
+// `moderate` and a refusal comes back as a toast. Joining may wait in the lobby (onWaiting) or ask for
+// the room's password (askPassword) on the same connection.
 // Exposes a read-only snapshot for the test hook (see app.js).
 
 import { h } from './dom.js';
@@ -13,9 +17,13 @@ import { TileGrid } from './tiles.js';
 import { ChatPanel } from './chat.js';
 import { ControlBar } from './controls.js';
 import { TransferCard } from './transfers.js';
-import { helpDialog, settingsDialog } from './dialogs.js';
+import { helpDialog, settingsDialog, confirmDialog } from './dialogs.js';
 import { copyInvite } from './prejoin.js';
-import { Signaling, socketUrl } from '../signaling.js';
+import { PeoplePanel } from './people.js';
+import { LobbyNotice } from './lobby.js';
+import { leftOutcome, removedOutcome, refusalOutcome } from './left.js';
+import { Signaling, ServerError, socketUrl } from '../signaling.js';
+import { moderates } from '../roles.js';
 import { Mesh } from '../mesh.js';
 import { FileTransfers } from '../files.js';
 import { QualityProbe } from '../quality.js';
@@ -26,13 +34,21 @@ import { describeMediaError } from '../media.js';
 /** @typedef {import('../signaling.js').Welcome} Welcome */
 /** @typedef {import('../signaling.js').Session} Session */
 /** @typedef {import('../signaling.js').ConnState} ConnState */
+/** @typedef {import('../signaling.js').Role} Role */
+/** @typedef {import('../signaling.js').Knock} Knock */
+/** @typedef {import('../signaling.js').Credentials} Credentials */
 /** @typedef {import('../media.js').LocalMedia} LocalMedia */
+/** @typedef {import('./left.js').Outcome} Outcome */
 /**
  * @typedef {{ id: string, name: string, media: MediaState, polite: boolean, quality: string, connection: string,
- *   reconnecting: boolean }} Person
+ *   reconnecting: boolean, role: Role, hand: boolean }} Person
  */
 
 const QUALITY_MS = 2000;
+/** Join refusals the password prompt answers. */
+const PASSWORD_CODES = new Set(['password_required', 'wrong_password', 'too_many_attempts']);
+/** Refusals of joining afresh (after a lost session) that end the call on the left screen. */
+const OUT_CODES = new Set(['room_locked', 'banned', 'invite_required', 'invalid_invite', 'password_required', 'wrong_password']);
 
 /** Video bitrate ceiling for a mesh of n remote peers: every peer costs us one upload. */
 function videoBitrate(/** @type {number} */ n, /** @type {boolean} */ screen) {
@@ -44,16 +60,32 @@ function videoBitrate(/** @type {number} */ n, /** @type {boolean} */ screen) {
 
 export class Call {
   /**
-   * @param {{ root: HTMLElement, room: string, name: string, media: LocalMedia,
-   *   onLeft: (why: string) => void }} opts why: 'left', or a sentence saying why we are out
+   * @param {{ root: HTMLElement, room: string, name: string, media: LocalMedia, credentials?: Credentials,
+   *   onLeft: (outcome: Outcome) => void, onWaiting?: () => void,
+   *   askPassword?: (code: string) => Promise<string | null> }} opts
+   *   credentials: password and invitation (this object is updated with the password that worked);
+   *   onLeft: we are out of the call, and why; onWaiting: the lobby holds our join;
+   *   askPassword: the room wants a (different) password; null gives up
    */
-  constructor({ root, room, name, media, onLeft }) {
+  constructor({ root, room, name, media, credentials = {}, onLeft, onWaiting, askPassword }) {
     this.root = root;
     this.room = room;
     this.name = name;
     this.media = media;
+    this.credentials = credentials;
     this.onLeft = onLeft;
-    /** @type {'joining' | 'in-call' | 'left'} */ this.phase = 'joining';
+    this.onWaiting = onWaiting;
+    this.askPassword = askPassword;
+    /** @type {'joining' | 'waiting' | 'in-call' | 'left'} */ this.phase = 'joining';
+    /** we gave up joining (left the lobby, cancelled the password prompt) */ this.cancelled = false;
+    /** @type {Role} */ this.role = 'participant';
+    this.locked = false;
+    this.lobbyOn = false;
+    /** our hand is raised */ this.hand = false;
+    /** @type {Knock[]} who waits in the lobby (hosts and moderators hear of it) */ this.waiting = [];
+    this.peopleOpen = false;
+    /** @type {Map<number, { action: string, target?: string, name?: string }>} host controls sent, by req, for their refusals */
+    this.requests = new Map();
     this.you = '';
     /** @type {Map<string, Person>} */ this.people = new Map();
     this.signaling = new Signaling(socketUrl(), { resume: true });
@@ -75,10 +107,42 @@ export class Call {
    */
   async start() {
     const sig = this.signaling;
-    await sig.connect();
-    const welcome = await sig.join({ room: this.room, name: this.name, media: this.media.state });
-    this.lastMediaSent = JSON.stringify(this.media.state);
-    this.enter(welcome);
+    const onWaiting = (/** @type {Event} */ e) => {
+      if (/** @type {CustomEvent} */ (e).detail.rejoin || this.phase !== 'joining') return;
+      this.phase = 'waiting';
+      this.onWaiting?.();
+    };
+    sig.addEventListener('waiting', onWaiting);
+    let prompted = false; // a password was just typed: a socket the server closed meanwhile is retried once
+    try {
+      for (;;) {
+        // the server gives a connection join_timeout_ms to join: a slow password may need a new one
+        if (!sig.open) await sig.connect();
+        if (this.cancelled) throw new ServerError('cancelled', 'gave up joining');
+        try {
+          const welcome = await sig.join({ room: this.room, name: this.name, media: this.media.state, credentials: this.credentials });
+          this.lastMediaSent = JSON.stringify(this.media.state);
+          this.enter(welcome);
+          return;
+        } catch (err) {
+          if (prompted && err instanceof ServerError && err.code === 'closed' && !this.cancelled) { prompted = false; continue; }
+          if (!(err instanceof ServerError) || !PASSWORD_CODES.has(err.code) || !this.askPassword || this.cancelled) throw err;
+          if (err.code !== 'too_many_attempts') delete this.credentials.password;
+          const password = await this.askPassword(err.code);
+          if (password === null || this.cancelled) { this.cancelled = true; throw err; }
+          this.credentials.password = password;
+          prompted = true;
+        }
+      }
+    } finally {
+      sig.removeEventListener('waiting', onWaiting);
+    }
+  }
+
+  /** Give up joining: leave the lobby, or stop at the password prompt (the socket closes). */
+  cancel() {
+    this.cancelled = true;
+    this.signaling.close();
   }
 
   /** Build the screen and the mesh from the welcome. @private @param {Welcome} w */
@@ -86,7 +150,12 @@ export class Call {
     this.you = w.you;
     this.phase = 'in-call';
     this.limits = w.limits;
+    this.role = w.role;
+    this.locked = w.locked;
+    this.lobbyOn = w.lobby;
     document.title = `${this.room} · ruang`;
+    // a viewer (by invitation) sends nothing: release the devices before any connection exists
+    if (this.role === 'viewer') this.media.stopAll();
 
     // --- layout
     this.grid = h('section', { class: 'grid', id: 'grid', 'aria-label': 'Participants' });
@@ -104,10 +173,20 @@ export class Call {
       maxBytes: w.limits.max_chat_bytes || 4096,
       canShareFiles: () => [...this.people.keys()].some((id) => this.files.canSendTo(id)),
     });
+    this.peoplePanel = new PeoplePanel({
+      act: (action, target, role) => void this.moderate(action, target, role),
+      onClose: () => this.setPeople(false),
+    });
+    this.lobbyNotice = new LobbyNotice({
+      admit: (id) => void this.moderate('admit', id),
+      deny: (id) => void this.moderate('deny', id),
+    });
     this.controls = new ControlBar({
       mic: () => this.toggleMic(),
       camera: () => this.toggleCamera(),
       screen: () => this.toggleScreen(),
+      hand: () => this.toggleHand(),
+      people: () => this.setPeople(!this.peopleOpen),
       chat: () => this.setChat(!this.chatOpen),
       devices: () => void this.settings?.open(),
       help: () => this.help?.showModal(),
@@ -127,8 +206,8 @@ export class Call {
         h('span', { class: 'room-name', text: this.room, title: this.room })),
       h('div', { class: 'call-meta' }, icon('users'), this.countEl, copyBtn));
     this.root.replaceChildren(h('div', { class: 'call', id: 'call' },
-      header, this.connStatus, this.banner,
-      h('div', { class: 'stage' }, this.grid, this.chat.el),
+      header, this.connStatus, this.banner, this.lobbyNotice.el,
+      h('div', { class: 'stage' }, this.grid, this.chat.el, this.peoplePanel.el),
       this.controls.el));
 
     // --- local tile
@@ -142,6 +221,7 @@ export class Call {
       iceServers: w.ice_servers,
       icePolicy: w.ice_transport_policy,
       localTracks: () => ({ audio: this.media.audioTrack, video: this.media.videoTrack }),
+      sending: this.role !== 'viewer',
     });
     this.mesh = mesh;
     mesh.addEventListener('track', (e) => {
@@ -200,21 +280,33 @@ export class Call {
       if (!p) return;
       p.media = media;
       this.tiles?.setMedia(id, media);
+      this.refreshPeople();
+    });
+    on('role', ({ id, role }) => this.onRole(id, role));
+    on('hand', ({ id, raised }) => this.onHand(id, raised));
+    on('room_state', ({ locked, lobby }) => this.onRoomState(locked, lobby));
+    on('lobby', ({ waiting }) => this.onLobby(waiting));
+    on('muted', ({ by }) => void this.onMuted(by));
+    on('waiting', () => {
+      // joining afresh after a lost session, into a room whose lobby is on
+      this.showBanner('The server lost your place in the meeting: waiting for a host to let you back in.', { reload: false });
     });
     on('chat', ({ message }) => this.chat?.addMessage(message));
-    on('server_error', ({ code, message }) => this.onServerError(code, message));
+    on('server_error', ({ code, message, req }) => this.onServerError(code, message, req));
     on('state', ({ state }) => this.onServerState(state));
     on('resumed', ({ welcome, replay }) => this.onResumed(welcome, replay));
     on('rejoined', ({ welcome }) => this.onRejoined(welcome));
-    on('failed', ({ code, message }) => this.showBanner(`Could not get back into the call (${code}): ${message}`));
+    on('failed', ({ code, message }) => {
+      const out = OUT_CODES.has(code) ? refusalOutcome(code) : null;
+      if (out) { this.teardown(); this.onLeft(out); return; } // a way out: say why on the left screen
+      this.showBanner(`Could not get back into the call (${code}): ${message}`);
+    });
     on('removed', ({ reason, by }) => {
       // nothing to resume: close every connection and say why
-      const who = by && this.people.get(by)?.name;
-      const why = reason === 'ended' ? `${who ?? 'The host'} ended the meeting.`
-        : reason === 'banned' ? `${who ?? 'A host'} removed you from the meeting; you cannot rejoin it.`
-          : `${who ?? 'A host'} removed you from the meeting.`;
+      const who = by ? this.people.get(by)?.name ?? null : null;
+      const outcome = removedOutcome(reason, who, by === this.you);
       this.teardown();
-      this.onLeft(why);
+      this.onLeft(outcome);
     });
 
     for (const peer of w.peers) this.addPerson(peer, false);
@@ -242,6 +334,10 @@ export class Call {
 
     this.qualityTimer = setInterval(() => void this.sampleQuality(), QUALITY_MS);
     this.updateCount();
+    this.updateControls();
+    this.refreshPeople();
+    if (this.role === 'viewer') toast('You joined as a viewer: you can watch, listen, chat and raise your hand.', { ms: 6000 });
+    else if (this.role !== 'participant' && w.peers.length) toast(`You joined as ${this.role === 'host' ? 'a host' : 'a moderator'} of this meeting.`);
     // devices may have finished starting while we joined: make senders, tile and server agree now
     void this.onLocalMedia('audio');
     void this.onLocalMedia('video');
@@ -253,16 +349,21 @@ export class Call {
   addPerson(info, polite) {
     if (!this.mesh || !this.tiles) return;
     /** @type {Person} */
-    const person = { id: info.id, name: info.name, media: info.media, polite, quality: 'unknown', connection: 'new', reconnecting: false };
+    const person = {
+      id: info.id, name: info.name, media: info.media, polite, quality: 'unknown', connection: 'new', reconnecting: false,
+      role: info.role, hand: info.hand,
+    };
     this.people.set(info.id, person);
     const tile = this.tiles.add({ id: info.id, name: info.name, local: false, media: info.media });
     tile.el.dataset.connection = 'new';
+    tile.setHand(info.hand);
     if (info.reconnecting) this.setReconnecting(info.id, true);
     const peer = this.mesh.addPeer(info.id, polite);
     tile.setStream(peer.stream);
     this.probes.set(info.id, new QualityProbe(peer.pc));
     this.updateCount();
     this.applyBitrates();
+    this.refreshPeople();
   }
 
   /**
@@ -278,10 +379,14 @@ export class Call {
     this.awaiting.delete(info.id);
     p.name = info.name;
     p.media = info.media;
+    p.role = info.role;
+    p.hand = info.hand;
     this.tiles?.get(info.id)?.setName(info.name);
     this.tiles?.setMedia(info.id, info.media);
+    this.tiles?.get(info.id)?.setHand(info.hand);
     this.setReconnecting(info.id, !!info.reconnecting);
     this.mesh?.heal(info.id);
+    this.refreshPeople();
   }
 
   /** @private @param {string} id @param {boolean} on */
@@ -290,6 +395,7 @@ export class Call {
     if (!p) return;
     p.reconnecting = on;
     this.tiles?.get(id)?.setReconnecting(on);
+    this.refreshPeople();
   }
 
   /** @private @param {string} id @param {string} state */
@@ -313,8 +419,12 @@ export class Call {
     this.tiles?.remove(id);
     this.updateCount();
     this.applyBitrates();
+    this.refreshPeople();
     if (quiet) return;
-    const why = { left: 'left', disconnected: 'disconnected', timeout: 'lost connection', slow: 'was disconnected (connection too slow)', kicked: 'was removed', shutdown: 'left (server stopping)' };
+    const why = {
+      left: 'left', disconnected: 'disconnected', timeout: 'lost connection', slow: 'was disconnected (connection too slow)',
+      kicked: 'was removed', removed: 'was removed from the meeting', banned: 'was banned from the meeting', shutdown: 'left (server stopping)',
+    };
     toast(`${p.name} ${/** @type {Record<string, string>} */ (why)[reason] ?? 'left'}`);
   }
 
@@ -343,6 +453,7 @@ export class Call {
     this.updateLocal();
     this.publishMedia();
     this.updateControls();
+    this.refreshPeople();
     if (kind === 'video') this.applyBitrates();
   }
 
@@ -373,15 +484,20 @@ export class Call {
       camera: this.media.cameraOn || (this.media.sharing && this.media.cameraBeforeShare),
       screen: this.media.sharing,
       chatOpen: this.chatOpen,
+      peopleOpen: this.peopleOpen,
+      hand: this.hand,
+      viewer: this.role === 'viewer',
     });
   }
 
   async toggleMic() {
+    if (this.role === 'viewer') return; // viewers send nothing (the server would refuse it)
     try { await this.media.setMicEnabled(!this.media.micOn); } catch (e) { toast(describeMediaError(e, 'microphone'), { kind: 'error' }); }
     this.updateControls();
   }
 
   async toggleCamera() {
+    if (this.role === 'viewer') return;
     const want = !(this.media.cameraOn || (this.media.sharing && this.media.cameraBeforeShare));
     try { await this.media.setCameraEnabled(want); } catch (e) { toast(describeMediaError(e, 'camera'), { kind: 'error' }); }
     if (this.media.sharing) toast(want ? 'Your camera comes back when you stop sharing' : 'Camera stays off after sharing');
@@ -389,6 +505,7 @@ export class Call {
   }
 
   async toggleScreen() {
+    if (this.role === 'viewer') return;
     try {
       if (this.media.sharing) await this.media.stopScreen();
       else await this.media.startScreen();
@@ -418,11 +535,27 @@ export class Call {
 
   /** @param {boolean} open */
   setChat(open) {
+    if (open && this.peopleOpen) this.setPeople(false, { focus: false }); // one side panel at a time
     this.chatOpen = open;
     this.chat?.setOpen(open);
     this.root.querySelector('.call')?.classList.toggle('chat-open', open);
     this.updateControls();
     if (!open) this.controls?.chat.focus();
+    this.tiles?.layout();
+  }
+
+  /** The participant list. @param {boolean} open @param {{ focus?: boolean }} [opts] */
+  setPeople(open, { focus = true } = {}) {
+    if (open && this.chatOpen) {
+      this.chatOpen = false;
+      this.chat?.setOpen(false);
+      this.root.querySelector('.call')?.classList.remove('chat-open');
+    }
+    this.peopleOpen = open;
+    this.peoplePanel?.setOpen(open);
+    this.root.querySelector('.call')?.classList.toggle('people-open', open);
+    this.updateControls();
+    if (!open && focus) this.controls?.people.focus();
     this.tiles?.layout();
   }
 
@@ -473,9 +606,15 @@ export class Call {
       case 'v': case 'V': void this.toggleCamera(); break;
       case 's': case 'S': if (!this.controls?.screen.hidden) void this.toggleScreen(); break;
       case 'c': case 'C': this.setChat(!this.chatOpen); break;
-      case 'd': case 'D': void this.settings?.open(); break;
+      case 'p': case 'P': this.setPeople(!this.peopleOpen); break;
+      case 'h': case 'H': this.toggleHand(); break;
+      case 'd': case 'D': if (this.role !== 'viewer') void this.settings?.open(); break;
       case '?': this.help?.showModal(); break;
-      case 'Escape': if (this.chatOpen) this.setChat(false); else return; break;
+      case 'Escape':
+        if (this.chatOpen) this.setChat(false);
+        else if (this.peopleOpen) this.setPeople(false);
+        else return;
+        break;
       default: return;
     }
     e.preventDefault();
@@ -483,10 +622,21 @@ export class Call {
 
   // ---------------------------------------------------------------- server trouble
 
-  /** @private @param {string} code @param {string} message */
-  onServerError(code, message) {
+  /** @private @param {string} code @param {string} message @param {number} [req] */
+  onServerError(code, message, req) {
+    const asked = req === undefined ? undefined : this.requests.get(req);
+    if (asked) {
+      this.requests.delete(req ?? 0);
+      this.onRefused(asked, code, message);
+      return;
+    }
     switch (code) {
       case 'unknown_peer': return; // a race with peer_left; harmless
+      case 'forbidden':
+        // a viewer's negotiation caught in the moment its role changed: the mesh renegotiates recvonly
+        if (this.role === 'viewer') { console.info('ruang: refused while becoming a viewer:', message); return; }
+        toast(`Not allowed: ${message}`, { kind: 'error' });
+        return;
       case 'rate_limited': toast('You are sending too fast; a message was dropped.', { kind: 'error' }); return;
       case 'field_too_large': toast('That message was too long for the server.', { kind: 'error' }); return;
       default:
@@ -521,6 +671,11 @@ export class Call {
   onResumed(w, replay) {
     this.mesh?.updateIce(w.ice_servers, w.ice_transport_policy);
     if (replay === 'reset') {
+      // roles may have been handed out afresh (after a server restart the first one back is host)
+      this.setRole(w.role);
+      this.onRoomState(w.locked, w.lobby, { quiet: true });
+      // the server may not know our hand any more (a restart forgets it): tell it again
+      if (this.hand) this.signaling.hand(true);
       const listed = new Set(w.peers.map((p) => p.id));
       for (const info of w.peers) {
         if (this.people.has(info.id) && this.mesh?.peers.has(info.id)) this.refreshPerson(info);
@@ -549,21 +704,184 @@ export class Call {
     this.tiles?.remove(this.you);
     this.you = w.you;
     this.limits = w.limits;
+    if (this.banner) this.banner.hidden = true; // (it said we were waiting to be let back in)
+    this.waiting = [];
+    this.setRole(w.role);
+    this.onRoomState(w.locked, w.lobby, { quiet: true });
+    this.hand = false;
     const local = this.tiles?.add({ id: this.you, name: this.name, local: true, media: this.media.state });
     if (local) local.el.dataset.connection = 'connected';
     this.updateLocal();
     this.mesh?.updateIce(w.ice_servers, w.ice_transport_policy);
     for (const peer of w.peers) this.addPerson(peer, false);
     for (const m of w.chat_history) this.chat?.addMessage(m, { history: true });
+    this.updateControls();
+    this.refreshPeople();
     toast('The server no longer knew your session, so you rejoined the call as a new participant.', { ms: 8000 });
   }
 
-  /** @private @param {string} text */
-  showBanner(text) {
+  /** @private @param {string} text @param {{ reload?: boolean }} [opts] */
+  showBanner(text, { reload = true } = {}) {
     if (!this.banner) return;
     this.banner.hidden = false;
     this.banner.replaceChildren(h('span', { text }),
-      h('button', { type: 'button', class: 'btn btn-small', onclick: () => location.reload() }, 'Reload'));
+      ...(reload ? [h('button', { type: 'button', class: 'btn btn-small', onclick: () => location.reload() }, 'Reload')] : []));
+  }
+
+  // ---------------------------------------------------------------- roles, hands, host controls
+
+  /**
+   * Somebody's role changed (a host gave it, or the automatic hand-over when the last host left).
+   * @private @param {string} id @param {Role} role
+   */
+  onRole(id, role) {
+    if (id === this.you) { this.setRole(role, { announce: true }); return; }
+    const p = this.people.get(id);
+    if (!p) return;
+    p.role = role;
+    if (role === 'viewer') p.media = { audio: false, video: false, screen: false }; // (the server says so with `media` too)
+    this.refreshPeople();
+  }
+
+  /**
+   * Our own role. A viewer sends nothing: the transceivers turn recvonly and the devices are released;
+   * back to participant, the media buttons return and the user turns media on when they like.
+   * @private @param {Role} role @param {{ announce?: boolean }} [opts]
+   */
+  setRole(role, { announce = false } = {}) {
+    const before = this.role;
+    if (role === before) return;
+    this.role = role;
+    if (role === 'viewer') {
+      void this.mesh?.setSending(false);
+      if (this.media.sharing || this.media.micTrack || this.media.cameraTrack) this.media.release();
+    } else if (before === 'viewer') {
+      void this.mesh?.setSending(true);
+    }
+    if (!moderates(role)) this.waiting = []; // the lobby list is for hosts and moderators; no more updates come
+    this.updateControls();
+    this.refreshPeople();
+    if (!announce) return;
+    if (role === 'host') toast('You are now the host', { ms: 6000 });
+    else if (role === 'moderator') toast('You are now a moderator: you can mute, remove and let people in.', { ms: 6000 });
+    else if (role === 'viewer') toast('You are now a viewer: your microphone and camera are off. You can still chat and raise your hand.', { ms: 8000 });
+    else if (before === 'viewer') toast('You can take part again: turn on your microphone or camera when you like.', { ms: 6000 });
+    else toast('You are now a participant.');
+  }
+
+  /** @private @param {string} id @param {boolean} raised */
+  onHand(id, raised) {
+    if (id === this.you) {
+      this.hand = raised;
+      this.tiles?.get(id)?.setHand(raised);
+      this.updateControls();
+      this.refreshPeople();
+      return;
+    }
+    const p = this.people.get(id);
+    if (!p || p.hand === raised) return;
+    p.hand = raised;
+    this.tiles?.get(id)?.setHand(raised);
+    this.refreshPeople();
+    if (raised && moderates(this.role)) toast(`${p.name} raised a hand`);
+  }
+
+  /** Raise or lower our hand (shown at once; the server's echo confirms it). */
+  toggleHand() {
+    this.hand = !this.hand;
+    this.signaling.hand(this.hand);
+    this.tiles?.get(this.you)?.setHand(this.hand);
+    this.updateControls();
+    this.refreshPeople();
+  }
+
+  /** @private @param {boolean} locked @param {boolean} lobby @param {{ quiet?: boolean }} [opts] */
+  onRoomState(locked, lobby, { quiet = false } = {}) {
+    const was = { locked: this.locked, lobby: this.lobbyOn };
+    this.locked = locked;
+    this.lobbyOn = lobby;
+    this.refreshPeople();
+    if (quiet) return;
+    if (locked !== was.locked) toast(locked ? 'The meeting is locked: nobody new can join.' : 'The meeting is unlocked.');
+    if (lobby !== was.lobby) toast(lobby ? 'The lobby is on: newcomers wait until a host lets them in.' : 'The lobby is off: newcomers come straight in.');
+  }
+
+  /** Who waits in the lobby (hosts and moderators get the whole list on every change). @private @param {Knock[]} waiting */
+  onLobby(waiting) {
+    const before = new Set(this.waiting.map((w) => w.id));
+    this.waiting = waiting;
+    this.refreshPeople();
+    const fresh = waiting.filter((w) => !before.has(w.id));
+    if (fresh.length === 1) toast(`${fresh[0].name} is waiting to join`, { ms: 6000 });
+    else if (fresh.length > 1) toast(`${fresh.length} people are waiting to join`, { ms: 6000 });
+  }
+
+  /** A host or moderator muted us: the microphone goes off at once; only we can turn it on again. @private @param {string | null} by */
+  async onMuted(by) {
+    const who = by ? this.people.get(by)?.name ?? 'A host' : 'A host';
+    if (this.media.micOn) {
+      try { await this.media.setMicEnabled(false); } catch { /* no microphone */ }
+    }
+    this.updateControls();
+    toast(`${who} muted you`, { ms: 6000 });
+  }
+
+  /**
+   * Use a host control (the server checks it again). Ban and end ask first.
+   * @param {string} action @param {string} [target] @param {Role} [role]
+   */
+  async moderate(action, target, role) {
+    const name = target ? this.people.get(target)?.name ?? this.waiting.find((w) => w.id === target)?.name : undefined;
+    if (action === 'ban') {
+      const ok = await confirmDialog({
+        title: `Ban ${name ?? 'this participant'}?`, id: 'ban-dialog', confirm: 'Ban',
+        text: `${name ?? 'They'} will be removed and cannot come back to this meeting, not even with their invitation.`,
+      });
+      if (!ok) return;
+    }
+    if (action === 'end') {
+      const ok = await confirmDialog({
+        title: 'End the meeting for everyone?', id: 'end-dialog', confirm: 'End meeting',
+        text: 'Everyone, you included, leaves the call, and the people waiting in the lobby are sent away.',
+      });
+      if (!ok) return;
+    }
+    if (this.phase !== 'in-call') return;
+    const req = this.signaling.moderate(action, target, role);
+    if (!req) { toast('Not connected to the server right now; try again in a moment.', { kind: 'error' }); return; }
+    this.requests.set(req, { action, target, name });
+    while (this.requests.size > 64) this.requests.delete(this.requests.keys().next().value ?? 0);
+  }
+
+  /**
+   * A host control we sent was refused.
+   * @private @param {{ action: string, target?: string, name?: string }} asked @param {string} code @param {string} message
+   */
+  onRefused(asked, code, message) {
+    const lobbyAction = asked.action === 'admit' || asked.action === 'deny';
+    if (code === 'forbidden') toast(`You are not allowed to do that: ${message}`, { kind: 'error' });
+    else if (code === 'unknown_peer' && lobbyAction) {
+      this.waiting = this.waiting.filter((w) => w.id !== asked.target);
+      this.refreshPeople();
+      toast(`${asked.name ?? 'They'} is no longer waiting.`);
+    } else if (code === 'unknown_peer') toast(`${asked.name ?? 'That participant'} is no longer in the meeting.`);
+    else if (code === 'room_full') toast('The meeting is full: nobody else can be let in.', { kind: 'error' });
+    else toast(`The server refused: ${message}`, { kind: 'error' });
+  }
+
+  /** Redraw the participant list, the lobby notice and the participants button's badge. @private */
+  refreshPeople() {
+    if (!this.peoplePanel || this.phase !== 'in-call') return;
+    const mayAdmit = moderates(this.role);
+    this.peoplePanel.render({
+      me: { id: this.you, name: this.name, role: this.role, media: this.media.state, hand: this.hand, reconnecting: false },
+      others: [...this.people.values()].map((p) => ({ id: p.id, name: p.name, role: p.role, media: p.media, hand: p.hand, reconnecting: p.reconnecting })),
+      locked: this.locked,
+      lobby: this.lobbyOn,
+      waiting: mayAdmit ? this.waiting : [],
+    });
+    this.lobbyNotice?.render(this.waiting, mayAdmit);
+    this.controls?.setWaiting(mayAdmit ? this.waiting.length : 0);
   }
 
   /** @private */
@@ -583,7 +901,7 @@ export class Call {
     if (this.phase === 'left') return;
     this.signaling.leave();
     this.teardown();
-    this.onLeft('left');
+    this.onLeft(leftOutcome());
   }
 
   /** Release everything (connections, devices, listeners) without telling the server. */
@@ -600,6 +918,8 @@ export class Call {
     this.tiles?.destroy();
     this.help?.remove();
     this.settings?.el.remove();
+    // a confirmation still open (ban, end) answers no and goes away with the call
+    for (const d of document.querySelectorAll('dialog[open]')) /** @type {HTMLDialogElement} */ (d).close();
     this.media.stopAll();
     this.signaling.close();
   }
@@ -613,6 +933,14 @@ export class Call {
       name: this.name,
       media: this.media.state,
       chatOpen: this.chatOpen,
+      peopleOpen: this.peopleOpen,
+      /** our role: host, moderator, participant or viewer */
+      role: this.role,
+      hand: this.hand,
+      locked: this.locked,
+      lobby: this.lobbyOn,
+      /** who waits in the lobby (known to hosts and moderators) */
+      waiting: this.waiting.map((w) => ({ ...w })),
       peers: [...this.people.values()].map((p) => ({ ...p, media: { ...p.media } })),
       /** our connection to the server: state ('connected', 'reconnecting', …), resumes, rejoins, … */
       server: this.signaling.info(),

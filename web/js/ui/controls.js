@@ -1,12 +1,14 @@
-// controls.js — the call's control bar: microphone, camera, screen share, chat (with unread badge),
-// devices, help and leave. Buttons carry aria-label + aria-pressed and show their shortcut in the tooltip.
+// controls.js — the call's control bar: microphone, camera, screen share, raise hand, leave; chat (with
+// unread badge), participants (with a badge for people waiting in the lobby), devices, help. Viewers send
+// no media, so they get no microphone, camera or screen buttons. Buttons carry aria-label + aria-pressed
+// and show their shortcut in the tooltip.
 
 import { h } from './dom.js';
 import { icon } from './icons.js';
 
 /**
- * @typedef {{ mic: () => void, camera: () => void, screen: () => void, chat: () => void,
- *   devices: () => void, help: () => void, leave: () => void }} ControlActions
+ * @typedef {{ mic: () => void, camera: () => void, screen: () => void, hand: () => void, chat: () => void,
+ *   people: () => void, devices: () => void, help: () => void, leave: () => void }} ControlActions
  */
 
 /**
@@ -25,6 +27,13 @@ export class ControlBar {
     this.mic = button('btn-mic', 'Microphone', actions.mic);
     this.camera = button('btn-camera', 'Camera', actions.camera);
     this.screen = button('btn-screen', 'Share screen', actions.screen);
+    this.hand = button('btn-hand', 'Raise hand', actions.hand);
+    this.hand.append(icon('hand'));
+    this.hand.setAttribute('aria-pressed', 'false');
+    this.peopleBadge = h('span', { class: 'badge badge-attention', hidden: true, 'aria-hidden': 'true' });
+    this.people = button('btn-people', 'Participants (P)', actions.people);
+    this.people.append(icon('users'), this.peopleBadge);
+    this.people.setAttribute('aria-controls', 'people-panel');
     this.badge = h('span', { class: 'badge', hidden: true, 'aria-hidden': 'true' });
     this.chat = button('btn-chat', 'Chat (C)', actions.chat);
     this.chat.append(icon('chat'), this.badge);
@@ -34,24 +43,43 @@ export class ControlBar {
     this.help.append(icon('help'));
     this.leave = button('btn-leave', 'Leave the meeting', actions.leave, 'ctl-leave');
     this.leave.append(icon('leave'), h('span', { class: 'ctl-text', text: 'Leave' }));
-    if (!navigator.mediaDevices?.getDisplayMedia) this.screen.hidden = true;
+    /** whether this browser can share a screen at all */
+    this.canShare = !!navigator.mediaDevices?.getDisplayMedia;
+    if (!this.canShare) this.screen.hidden = true;
     this.el = h('nav', { class: 'controls', 'aria-label': 'Call controls' },
       h('div', { class: 'controls-spacer', 'aria-hidden': 'true' }),
-      h('div', { class: 'controls-group controls-main' }, this.mic, this.camera, this.screen, this.leave),
-      h('div', { class: 'controls-group controls-aux' }, this.chat, this.devices, this.help));
+      h('div', { class: 'controls-group controls-main' }, this.mic, this.camera, this.screen, this.hand, this.leave),
+      h('div', { class: 'controls-group controls-aux' }, this.chat, this.people, this.devices, this.help));
   }
 
   /**
-   * @param {{ mic: boolean, camera: boolean, screen: boolean, chatOpen: boolean }} s
+   * @param {{ mic: boolean, camera: boolean, screen: boolean, chatOpen: boolean, peopleOpen: boolean,
+   *   hand: boolean, viewer: boolean }} s viewer: no media buttons at all
    */
   update(s) {
     this.toggle(this.mic, s.mic, s.mic ? 'mic' : 'mic-off', 'Microphone', s.mic ? 'Turn off microphone (M)' : 'Turn on microphone (M)');
     this.toggle(this.camera, s.camera, s.camera ? 'camera' : 'camera-off', 'Camera', s.camera ? 'Turn off camera (V)' : 'Turn on camera (V)');
     this.toggle(this.screen, s.screen, 'screen', 'Share screen', s.screen ? 'Stop sharing your screen (S)' : 'Share your screen (S)');
     this.screen.classList.toggle('active', s.screen);
+    this.mic.hidden = this.camera.hidden = s.viewer;
+    this.devices.hidden = s.viewer;
+    this.screen.hidden = s.viewer || !this.canShare;
+    this.toggle(this.hand, s.hand, 'hand', 'Raise hand', s.hand ? 'Lower your hand (H)' : 'Raise your hand (H)');
+    this.hand.classList.toggle('active', s.hand);
     this.chat.setAttribute('aria-pressed', String(s.chatOpen));
     this.chat.setAttribute('aria-expanded', String(s.chatOpen));
     this.chat.setAttribute('aria-controls', 'chat-panel');
+    this.people.setAttribute('aria-pressed', String(s.peopleOpen));
+    this.people.setAttribute('aria-expanded', String(s.peopleOpen));
+  }
+
+  /** People waiting in the lobby (shown to hosts and moderators). @param {number} n */
+  setWaiting(n) {
+    this.peopleBadge.hidden = n === 0;
+    this.peopleBadge.textContent = String(n);
+    const label = n ? `Participants, ${n} waiting to join (P)` : 'Participants (P)';
+    this.people.setAttribute('aria-label', label);
+    this.people.title = label;
   }
 
   /** @param {number} n */
@@ -70,7 +98,7 @@ export class ControlBar {
     btn.setAttribute('aria-pressed', String(on));
     btn.setAttribute('aria-label', label);
     btn.title = tip;
-    btn.classList.toggle('off', !on && btn !== this.screen);
+    btn.classList.toggle('off', !on && btn !== this.screen && btn !== this.hand);
     btn.replaceChildren(icon(iconName));
   }
 }

@@ -1,5 +1,6 @@
-// dialogs.js — the keyboard-shortcut help dialog and the device settings dialog (<dialog> elements),
-// plus the device <select> builder shared with the pre-join screen.
+// dialogs.js — the keyboard-shortcut help dialog, the device settings dialog, the confirmation dialog (ban,
+// end the meeting) and the password prompt of protected rooms (<dialog> elements), plus the device
+// <select> builder shared with the pre-join screen.
 
 import { h, replaceChildren } from './dom.js';
 import { icon } from './icons.js';
@@ -9,10 +10,12 @@ export const SHORTCUTS = [
   ['M', 'Turn the microphone on or off'],
   ['V', 'Turn the camera on or off'],
   ['S', 'Start or stop sharing your screen'],
+  ['H', 'Raise or lower your hand'],
   ['C', 'Open or close the chat'],
+  ['P', 'Open or close the list of participants'],
   ['D', 'Choose camera and microphone'],
   ['?', 'Show this help'],
-  ['Esc', 'Close the chat or a dialog'],
+  ['Esc', 'Close the chat, the participant list or a dialog'],
 ];
 
 /**
@@ -28,7 +31,8 @@ function dialog(title, id, ...body) {
       h('h2', { id: titleId, text: title }),
       h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Close', onclick: () => d.close() }, icon('close'))),
     ...body);
-  d.addEventListener('click', (e) => { if (e.target === d) d.close(); }); // click on the backdrop
+  // a click on the backdrop closes it, unless it holds something typed (data-strict)
+  d.addEventListener('click', (e) => { if (e.target === d && !d.hasAttribute('data-strict')) d.close(); });
   document.body.appendChild(d);
   return d;
 }
@@ -80,4 +84,81 @@ export function settingsDialog(media, actions) {
       el.showModal();
     },
   };
+}
+
+/**
+ * Ask before something that cannot be undone (ban, end the meeting). Resolves true when confirmed; Esc,
+ * Cancel, the close button or a click on the backdrop say no. Cancel has the focus first.
+ * @param {{ title: string, text: string, confirm: string, id?: string }} opts
+ * @returns {Promise<boolean>}
+ */
+export function confirmDialog({ title, text, confirm, id = 'confirm-dialog' }) {
+  return new Promise((resolve) => {
+    let answer = false;
+    const cancelBtn = h('button', { type: 'button', class: 'btn', id: `${id}-cancel`, onclick: () => d.close() }, 'Cancel');
+    const okBtn = h('button', {
+      type: 'button', class: 'btn btn-danger', id: `${id}-ok`,
+      onclick: () => { answer = true; d.close(); },
+    }, confirm);
+    const d = dialog(title, id,
+      h('p', { id: `${id}-text`, text }),
+      h('div', { class: 'dialog-actions' }, cancelBtn, okBtn));
+    d.setAttribute('aria-describedby', `${id}-text`);
+    d.addEventListener('close', () => { d.remove(); resolve(answer); });
+    d.showModal();
+    cancelBtn.focus();
+  });
+}
+
+/** What the password prompt says for each refusal of the server. */
+const PASSWORD_TEXT = /** @type {Record<string, string>} */ ({
+  password_required: 'This meeting is protected by a password.',
+  wrong_password: 'That password is not right. Try again.',
+  too_many_attempts: 'Too many wrong passwords. Wait a minute, then try again.',
+});
+
+/**
+ * The password prompt of a password room, shown over the pre-join (joining) screen. Resolves with the
+ * password, or null when the user gives up (Cancel, Esc).
+ * @param {{ code: string, room: string }} opts code: password_required, wrong_password or too_many_attempts
+ * @returns {Promise<string | null>}
+ */
+export function passwordDialog({ code, room }) {
+  return new Promise((resolve) => {
+    /** @type {string | null} */
+    let answer = null;
+    const problem = code !== 'password_required';
+    const input = h('input', {
+      type: 'password', id: 'password-input', autocomplete: 'current-password', required: true,
+      'aria-describedby': 'password-error', 'aria-invalid': problem ? 'true' : false,
+    });
+    const err = h('p', { id: 'password-error', class: problem ? 'form-error' : 'muted', role: 'alert', text: PASSWORD_TEXT[code] ?? 'Enter the password.' });
+    const form = h('form', {
+      class: 'password-form',
+      onsubmit: (/** @type {Event} */ e) => {
+        e.preventDefault();
+        if (!input.value) {
+          err.className = 'form-error';
+          err.textContent = 'Please enter the password.';
+          input.setAttribute('aria-invalid', 'true');
+          input.focus();
+          return;
+        }
+        answer = input.value;
+        d.close();
+      },
+    },
+    h('p', {}, 'Room ', h('code', { class: 'room-name', text: room })),
+    h('div', { class: 'field' }, h('label', { for: 'password-input', text: 'Meeting password' }), input),
+    err,
+    h('div', { class: 'dialog-actions' },
+      h('button', { type: 'button', class: 'btn', id: 'password-cancel', onclick: () => d.close() }, 'Cancel'),
+      h('button', { type: 'submit', class: 'btn btn-primary', id: 'password-submit' }, 'Join')));
+    const d = dialog('Enter the meeting password', 'password-dialog', form);
+    d.setAttribute('data-strict', '');
+    input.addEventListener('input', () => { if (input.getAttribute('aria-invalid') === 'true' && input.value) input.removeAttribute('aria-invalid'); });
+    d.addEventListener('close', () => { d.remove(); resolve(answer); });
+    d.showModal();
+    input.focus();
+  });
 }

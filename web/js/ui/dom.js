@@ -112,6 +112,25 @@ export function hueFor(id) {
 }
 
 /**
+ * Rebuild the content of `container` and keep the keyboard focus: an element with `data-key` that had the
+ * focus gets it back in its new incarnation (same key), or else `fallback` gets it, so a list that is
+ * redrawn (somebody joined, a hand went up) never throws a keyboard user out of it.
+ * @param {HTMLElement} container
+ * @param {() => void} rebuild
+ * @param {HTMLElement} [fallback]
+ */
+export function keepFocus(container, rebuild, fallback) {
+  const active = document.activeElement;
+  const inside = active instanceof HTMLElement && container.contains(active);
+  const key = inside ? active.closest('[data-key]')?.getAttribute('data-key') ?? null : null;
+  rebuild();
+  if (!inside) return;
+  const again = key === null ? null : [...container.querySelectorAll('[data-key]')].find((el) => el.getAttribute('data-key') === key);
+  if (again instanceof HTMLElement && !again.closest('[hidden]')) again.focus();
+  else if (document.activeElement === document.body || !container.contains(document.activeElement)) fallback?.focus();
+}
+
+/**
  * Human-readable byte count.
  * @param {number} n
  * @returns {string}

@@ -2,11 +2,12 @@
 
 import { h } from './dom.js';
 import { icon } from './icons.js';
-import { randomRoomName, parseRoomInput } from '../room-name.js';
+import { randomRoomName, parseRoomInput, inviteFromInput } from '../room-name.js';
 
 /**
  * @param {HTMLElement} root
- * @param {{ go: (room: string) => void, error?: string }} opts
+ * @param {{ go: (room: string, invite?: string | null) => void, error?: string }} opts
+ *   go: open a room, with the invitation of a pasted invitation link
  */
 export function renderLanding(root, { go, error }) {
   document.title = 'ruang';
@@ -26,7 +27,7 @@ export function renderLanding(root, { go, error }) {
         input.focus();
         return;
       }
-      go(room);
+      go(room, inviteFromInput(input.value));
     },
   },
   h('label', { for: 'room-input', class: 'visually-hidden', text: 'Room name or invite link' }),

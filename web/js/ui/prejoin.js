@@ -6,6 +6,8 @@ import { icon } from './icons.js';
 import { fillDeviceSelect } from './dialogs.js';
 import { watchLevel, audioContext } from '../audio-level.js';
 import { describeMediaError as describe } from '../media.js';
+import { inviteClaims } from '../room-name.js';
+import { ROLE_LABEL } from '../roles.js';
 
 /** @typedef {import('../media.js').LocalMedia} LocalMedia */
 
@@ -55,12 +57,27 @@ export async function copyInvite(room) {
 }
 
 /**
+ * What the pre-join screen says about an invitation (read from the token, not verified).
+ * @param {string | undefined} invite
+ * @returns {{ text: string, name: string | null } | null}
+ */
+function inviteNote(invite) {
+  if (!invite) return null;
+  const claims = inviteClaims(invite);
+  const role = claims?.role ?? 'participant';
+  const as = role === 'participant' ? '' : ` as ${ROLE_LABEL[role].toLowerCase()}`;
+  const text = `You are joining with an invitation${as}.${claims?.name ? ' Your name comes from the invitation.' : ''}${role === 'viewer' ? ' Viewers watch and listen without camera or microphone.' : ''}`;
+  return { text, name: claims?.name ?? null };
+}
+
+/**
  * @param {HTMLElement} root
- * @param {{ room: string, media: LocalMedia, error?: string,
+ * @param {{ room: string, media: LocalMedia, error?: string, invite?: string,
  *   onJoin: (opts: { name: string, receiveOnly: boolean }) => void, onHome: () => void }} opts
+ *   invite: the invitation this page holds (shown as a note; the name it gives fills the name field)
  * @returns {() => void} cleanup (stops preview watchers, keeps the tracks for the call)
  */
-export function renderPrejoin(root, { room, media, error, onJoin, onHome }) {
+export function renderPrejoin(root, { room, media, error, invite, onJoin, onHome }) {
   document.title = `${room} · ruang`;
   let stopMeter = () => {};
   let busy = false;
@@ -68,9 +85,11 @@ export function renderPrejoin(root, { room, media, error, onJoin, onHome }) {
   const video = h('video', { autoplay: true, playsinline: true, class: 'mirror', 'aria-label': 'Your camera preview' });
   video.muted = true;
   video.playsInline = true;
+  const note = inviteNote(invite);
   const nameInput = h('input', {
     id: 'name-input', type: 'text', autocomplete: 'name', maxlength: '64', required: true,
-    placeholder: 'Your name', value: savedName(), 'aria-describedby': 'prejoin-error',
+    placeholder: 'Your name', value: note?.name ?? savedName(), 'aria-describedby': 'prejoin-error',
+    readonly: !!note?.name, // the server gives the invitation's name anyway
   });
   const avatarText = h('span', { class: 'avatar-text', text: initials(nameInput.value || '?') });
   const avatar = h('div', { class: 'avatar', style: { '--hue': String(hueFor(nameInput.value || room)) } }, avatarText);
@@ -166,6 +185,7 @@ export function renderPrejoin(root, { room, media, error, onJoin, onHome }) {
   const form = h('form', { class: 'prejoin-form', onsubmit: (/** @type {Event} */ e) => { e.preventDefault(); submit(false); } },
     h('h1', { text: 'Ready to join?' }),
     h('p', { class: 'room-line' }, 'Room ', h('code', { class: 'room-name', text: room })),
+    note ? h('p', { class: 'invite-note', id: 'invite-note', text: note.text }) : null,
     h('div', { class: 'field' }, h('label', { for: 'name-input', text: 'Your name' }), nameInput),
     h('div', { class: 'field-row' },
       h('div', { class: 'field' }, h('label', { for: 'camera-select', text: 'Camera' }), camSel),

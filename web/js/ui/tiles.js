@@ -4,7 +4,8 @@
 //
 // Stable attributes for tests and styling, on every `.tile`:
 //   data-peer-id, data-local, data-muted, data-camera-off, data-screen, data-speaking, data-quality,
-//   data-reconnecting (the participant's connection to the server is lost; it shows "Reconnecting…")
+//   data-reconnecting (the participant's connection to the server is lost; it shows "Reconnecting…"),
+//   data-hand (a raised hand: the hand mark shows, and the tile's label says so)
 
 import { h, initials, hueFor } from './dom.js';
 import { icon } from './icons.js';
@@ -43,13 +44,16 @@ export class Tile {
       h('span', { class: 'bar b1' }), h('span', { class: 'bar b2' }), h('span', { class: 'bar b3' }));
     this.screenEl = h('span', { class: 'tile-screen' }, icon('screen'), h('span', { text: local ? 'You are presenting' : 'Presenting' }));
     this.reconnecting = false;
+    this.hand = false;
+    this.handEl = h('span', { class: 'tile-hand', hidden: true, role: 'img', 'aria-label': 'Hand raised', title: 'Hand raised' },
+      icon('hand'), h('span', { class: 'tile-hand-text', 'aria-hidden': 'true', text: 'Hand raised' }));
     this.statusEl = h('span', { class: 'tile-status', hidden: true, text: 'Reconnecting…' });
     this.el = h('div', {
       class: 'tile', role: 'group',
-      dataset: { peerId: id, local: String(local), muted: 'true', cameraOff: 'true', screen: 'false', speaking: 'false', quality: 'unknown', reconnecting: 'false' },
+      dataset: { peerId: id, local: String(local), muted: 'true', cameraOff: 'true', screen: 'false', speaking: 'false', quality: 'unknown', reconnecting: 'false', hand: 'false' },
     },
     this.video, this.avatar, this.audio, this.statusEl,
-    h('div', { class: 'tile-top' }, this.screenEl, local ? null : this.qualityEl),
+    h('div', { class: 'tile-top' }, h('div', { class: 'tile-badges' }, this.handEl, this.screenEl), local ? null : this.qualityEl),
     h('div', { class: 'tile-bar' }, this.micEl, this.camEl, this.nameEl));
     this.setName(name);
     this.setQuality('unknown');
@@ -65,8 +69,18 @@ export class Tile {
 
   /** @private */
   updateLabel() {
-    const label = this.local ? `${this.name} (you)` : this.name;
-    this.el.setAttribute('aria-label', this.reconnecting ? `${label}, reconnecting` : label);
+    let label = this.local ? `${this.name} (you)` : this.name;
+    if (this.hand) label += ', hand raised';
+    if (this.reconnecting) label += ', reconnecting';
+    this.el.setAttribute('aria-label', label);
+  }
+
+  /** A raised hand shows on the tile. @param {boolean} raised */
+  setHand(raised) {
+    this.hand = raised;
+    this.el.dataset.hand = String(raised);
+    this.handEl.hidden = !raised;
+    this.updateLabel();
   }
 
   /**

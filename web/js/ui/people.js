@@ -1,0 +1,168 @@
+// people.js — the participant list (a side panel like the chat): everyone in the meeting, you first, with
+// name, role, microphone, raised hand and reconnecting state; for hosts and moderators the people waiting
+// in the lobby (Admit / Deny), the room-wide controls (mute everyone, lock, lobby, end) and, per
+// participant, the controls their role allows (roles.js). Names are untrusted: text nodes only.
+//
+// The panel is redrawn from a model on every change; keepFocus() gives a keyboard user the focus back
+// on the same control (data-key) after each redraw, and open action groups stay open.
+
+import { h, initials, hueFor, keepFocus } from './dom.js';
+import { icon } from './icons.js';
+import { ROLE_LABEL, actionsOn, moderates } from '../roles.js';
+
+/** @typedef {import('../signaling.js').Role} Role */
+/** @typedef {import('../signaling.js').MediaState} MediaState */
+/** @typedef {import('../signaling.js').Knock} Knock */
+/**
+ * @typedef {{ id: string, name: string, role: Role, media: MediaState, hand: boolean, reconnecting: boolean }} PersonRow
+ * @typedef {{ me: PersonRow, others: PersonRow[], locked: boolean, lobby: boolean, waiting: Knock[] }} PeopleModel
+ * @typedef {(action: string, target?: string, role?: Role) => void} Act
+ */
+
+export class PeoplePanel {
+  /** @param {{ act: Act, onClose: () => void }} opts */
+  constructor(opts) {
+    this.opts = opts;
+    this.isOpen = false;
+    /** @private @type {Set<string>} participants whose action group is open */ this.expanded = new Set();
+    /** @private @type {PeopleModel | null} */ this.model = null;
+    this.title = h('h2', { id: 'people-title', text: 'People' });
+    this.closeBtn = h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Close the participant list', onclick: () => this.opts.onClose() }, icon('close'));
+    this.body = h('div', { class: 'people-body', tabindex: '-1' });
+    this.el = h('aside', { class: 'side-panel people', id: 'people-panel', 'aria-labelledby': 'people-title', hidden: true },
+      h('header', { class: 'panel-head' }, this.title, this.closeBtn),
+      this.body);
+    this.el.addEventListener('keydown', (e) => {
+      if (e.key === 'Escape' && !e.defaultPrevented) { e.preventDefault(); this.opts.onClose(); }
+    });
+  }
+
+  /** @param {boolean} open */
+  setOpen(open) {
+    this.isOpen = open;
+    this.el.hidden = !open;
+    if (open) this.closeBtn.focus();
+  }
+
+  /** Redraw from the model. @param {PeopleModel} model */
+  render(model) {
+    this.model = model;
+    const n = model.others.length + 1;
+    this.title.textContent = `People (${n})`;
+    keepFocus(this.body, () => this.body.replaceChildren(...this.sections(model)), this.body);
+  }
+
+  /** @private @param {PeopleModel} m @returns {HTMLElement[]} */
+  sections(m) {
+    const role = m.me.role;
+    const act = this.opts.act;
+    /** @type {HTMLElement[]} */
+    const out = [];
+    if (moderates(role) && m.waiting.length) {
+      out.push(h('section', { class: 'people-section people-lobby', 'aria-labelledby': 'people-lobby-title' },
+        h('h3', { id: 'people-lobby-title', text: `Waiting to join (${m.waiting.length})` }),
+        h('ul', { class: 'people-list' }, m.waiting.map((w) => h('li', { class: 'person waiting', dataset: { waitingId: w.id } },
+          h('span', { class: 'person-name', text: w.name }),
+          h('span', { class: 'person-buttons' },
+            h('button', { type: 'button', class: 'btn btn-small btn-primary', 'aria-label': `Admit ${w.name}`, dataset: { key: `admit:${w.id}`, action: 'admit' }, onclick: () => act('admit', w.id) }, 'Admit'),
+            h('button', { type: 'button', class: 'btn btn-small', 'aria-label': `Deny ${w.name}`, dataset: { key: `deny:${w.id}`, action: 'deny' }, onclick: () => act('deny', w.id) }, 'Deny')))))));
+    }
+    if (moderates(role)) {
+      const toggle = (/** @type {string} */ key, /** @type {string} */ label, /** @type {boolean} */ on, /** @type {() => void} */ click) =>
+        h('button', { type: 'button', class: `btn btn-small toggle${on ? ' on' : ''}`, id: `room-${key}`, 'aria-pressed': String(on), dataset: { key: `room:${key}` }, onclick: click },
+          h('span', { class: 'toggle-mark', 'aria-hidden': 'true' }), label);
+      out.push(h('section', { class: 'people-section people-room', 'aria-labelledby': 'people-room-title' },
+        h('h3', { id: 'people-room-title', text: 'Meeting controls' }),
+        h('div', { class: 'room-controls' },
+          h('button', { type: 'button', class: 'btn btn-small', id: 'room-mute-all', dataset: { key: 'room:mute-all' }, onclick: () => act('mute_all') }, icon('mic-off'), 'Mute everyone'),
+          toggle('lock', 'Lock the meeting', m.locked, () => act(m.locked ? 'unlock' : 'lock')),
+          toggle('lobby', 'Lobby: newcomers wait', m.lobby, () => act(m.lobby ? 'lobby_off' : 'lobby_on')),
+          role === 'host'
+            ? h('button', { type: 'button', class: 'btn btn-small btn-danger', id: 'room-end', dataset: { key: 'room:end' }, onclick: () => act('end') }, 'End meeting for everyone')
+            : null),
+        h('p', { class: 'muted room-state', text: roomStateText(m) })));
+    } else if (m.locked || m.lobby) {
+      out.push(h('p', { class: 'muted room-state people-note', text: roomStateText(m) }));
+    }
+    const hosts = [m.me, ...m.others].filter((p) => p.role === 'host').length;
+    out.push(h('section', { class: 'people-section', 'aria-labelledby': 'people-in-title' },
+      h('h3', { id: 'people-in-title', text: 'In the meeting' }),
+      h('ul', { class: 'people-list', id: 'people-list' },
+        this.row(m.me, true, role, hosts),
+        m.others.map((p) => this.row(p, false, role, hosts)))));
+    return out;
+  }
+
+  /**
+   * One participant: avatar, name, role, state, and the controls our role allows.
+   * @private @param {PersonRow} p @param {boolean} me @param {Role} myRole @param {number} hosts
+   */
+  row(p, me, myRole, hosts) {
+    const act = this.opts.act;
+    const status = [];
+    if (p.role !== 'participant') status.push(h('span', { class: `role-badge role-${p.role}`, text: ROLE_LABEL[p.role] }));
+    if (p.reconnecting) status.push(h('span', { class: 'person-reconnecting', text: 'Reconnecting…' }));
+    const mic = p.role === 'viewer'
+      ? null
+      : h('span', { class: `person-mic${p.media.audio ? '' : ' off'}`, role: 'img', 'aria-label': p.media.audio ? 'Microphone on' : 'Microphone off', title: p.media.audio ? 'Microphone on' : 'Microphone off' },
+        icon(p.media.audio ? 'mic' : 'mic-off'));
+    const hand = p.hand ? h('span', { class: 'person-hand', role: 'img', 'aria-label': 'Hand raised', title: 'Hand raised' }, icon('hand')) : null;
+
+    /** @type {HTMLElement[]} */
+    let actions = [];
+    if (me) {
+      if (myRole === 'host' && hosts > 1) {
+        actions = [h('button', { type: 'button', class: 'btn btn-small', dataset: { key: `self:step-down`, action: 'set_role' }, onclick: () => act('set_role', p.id, 'participant') }, 'Step down to participant')];
+      }
+    } else {
+      actions = actionsOn(myRole, { role: p.role, audio: p.media.audio })
+        .filter((a) => a.action !== 'mute')
+        .map((a) => h('button', {
+          type: 'button', class: `btn btn-small${a.danger ? ' btn-danger-ghost' : ''}`,
+          // (the group is labelled "Controls for <name>": the visible text is the whole accessible name)
+          dataset: { key: `${a.action}:${a.role ?? ''}:${p.id}`, action: a.action, role: a.role ?? '' },
+          onclick: () => act(a.action, p.id, a.role),
+        }, a.label));
+    }
+    const canMute = !me && actionsOn(myRole, { role: p.role, audio: p.media.audio }).some((a) => a.action === 'mute');
+    const muteBtn = canMute
+      ? h('button', {
+        type: 'button', class: 'btn btn-small', 'aria-label': `Mute ${p.name}`, title: 'Mutes their microphone now; only they can turn it back on',
+        dataset: { key: `mute:${p.id}`, action: 'mute' }, onclick: () => act('mute', p.id),
+      }, 'Mute')
+      : null;
+    const groupId = `person-actions-${p.id}`;
+    const open = this.expanded.has(p.id) && actions.length > 0;
+    const more = actions.length
+      ? h('button', {
+        type: 'button', class: 'icon-btn person-more', 'aria-expanded': String(open), 'aria-controls': groupId,
+        'aria-label': me ? 'Your role' : `More for ${p.name}`, title: me ? 'Your role' : `More for ${p.name}`, dataset: { key: `more:${p.id}` },
+        onclick: () => {
+          if (this.expanded.has(p.id)) this.expanded.delete(p.id);
+          else this.expanded.add(p.id);
+          if (this.model) this.render(this.model);
+        },
+      }, icon('more'))
+      : null;
+    const label = `${p.name}${me ? ' (you)' : ''}`;
+    return h('li', {
+      class: 'person', dataset: { peerId: p.id, role: p.role, hand: String(p.hand), local: String(me), reconnecting: String(p.reconnecting) },
+    },
+    h('div', { class: 'person-main' },
+      h('span', { class: 'person-avatar', 'aria-hidden': 'true', style: { '--hue': String(hueFor(p.id)) }, text: initials(p.name) }),
+      h('span', { class: 'person-text' },
+        h('span', { class: 'person-name', text: label, title: label }),
+        status.length ? h('span', { class: 'person-status' }, status) : null),
+      h('span', { class: 'person-icons' }, hand, mic),
+      muteBtn, more),
+    actions.length ? h('div', { class: 'person-actions', id: groupId, role: 'group', 'aria-label': me ? 'Your role' : `Controls for ${p.name}`, hidden: !open }, actions) : null);
+  }
+}
+
+/** @param {PeopleModel} m */
+function roomStateText(m) {
+  const parts = [];
+  parts.push(m.locked ? 'Locked: nobody new can join.' : 'Open to newcomers.');
+  if (m.lobby) parts.push('Newcomers wait in the lobby until a host or moderator lets them in.');
+  return parts.join(' ');
+}
