@@ -169,6 +169,8 @@ pub struct Welcome {
     pub req: Option<u32>,
     /// The participant id the server gave the newcomer.
     pub you: PeerId,
+    /// The newcomer's display name, as others see it (an invitation may have set it).
+    pub name: String,
     /// The newcomer's role.
     pub role: Role,
     /// Whether the room is locked.

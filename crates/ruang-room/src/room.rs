@@ -63,6 +63,8 @@ pub struct Joined {
     pub peers: Vec<PeerInfo>,
     /// The remembered chat, oldest first.
     pub chat_history: Vec<ChatEntry>,
+    /// The newcomer's display name, as the room knows it (an invitation may have set it).
+    pub name: String,
     /// The newcomer's role.
     pub role: Role,
     /// Whether the room is locked.
@@ -205,9 +207,10 @@ impl Room {
         if newcomer.role == Role::Viewer {
             newcomer.media = MediaState::default();
         }
-        let (id, role) = (newcomer.id, newcomer.role);
+        let (id, role, name) = (newcomer.id, newcomer.role, newcomer.name.clone());
         let peers = self.members.clone();
-        let joined = Joined { peers, chat_history: self.chat.history(), role, locked: self.locked, lobby: self.lobby };
+        let (locked, lobby) = (self.locked, self.lobby);
+        let joined = Joined { peers, chat_history: self.chat.history(), name, role, locked, lobby };
         self.members.push(newcomer.clone());
         self.broadcast(Some(id), ServerMessage::PeerJoined { peer: newcomer });
         self.tell_lobby_if_waiting(id, role);
@@ -269,10 +272,12 @@ impl Room {
         }
         // The member exists, so setting its media cannot fail.
         let _ = self.set_media(id, media);
-        let role = self.member(id).map_or(Role::Participant, |m| m.role);
+        let (role, name) = self.member(id).map(|m| (m.role, m.name.clone()))?;
         let peers = self.members.iter().filter(|m| m.id != id).cloned().collect();
         let (locked, lobby) = (self.locked, self.lobby);
-        Some(Joined { peers, chat_history: self.chat.history(), role, locked, lobby })
+        // A host or moderator coming back learns who is waiting, whatever it missed.
+        self.tell_lobby_if_waiting(id, role);
+        Some(Joined { peers, chat_history: self.chat.history(), name, role, locked, lobby })
     }
 
     /// Relays negotiation data from `from` to `to`, stamping the sender. Only between members of this room.

@@ -89,6 +89,7 @@ async fn an_invite_only_room_takes_valid_invitations_only() {
     }
     let welcome = try_join(&server, "board", json!({"invite": valid})).await;
     assert_eq!((welcome["type"].as_str(), welcome["role"].as_str()), (Some("welcome"), Some("host")));
+    assert_eq!(welcome["name"], "Invited", "the invitation's name replaces the one in join");
     assert_eq!(welcome["you"].as_str().map(str::len), Some(16));
     let mut listener = server.client().await;
     listener

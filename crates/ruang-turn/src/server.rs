@@ -182,13 +182,8 @@ pub async fn start(
         relay_ip: public_ip,
         relay_ports: config.relay_port_min..=config.relay_port_max,
     };
-    let bind_error = |source| TurnError::Bind { addr: listen, source };
-    let udp = UdpSocket::bind(listen).await.map_err(bind_error)?;
-    let udp_addr = udp.local_addr().map_err(bind_error)?;
-    // TCP takes the UDP port, so both share one port even when port 0 picked it.
-    let tcp_addr = SocketAddr::new(listen.ip(), udp_addr.port());
-    let tcp_listener =
-        TcpListener::bind(tcp_addr).await.map_err(|source| TurnError::Bind { addr: tcp_addr, source })?;
+    let (udp, tcp_listener, tcp_addr) = bind_pair(listen).await?;
+    let udp_addr = tcp_addr;
     let tcp = TcpServer::new(tcp_listener)
         .map_err(|e| TurnError::Bind { addr: tcp_addr, source: std::io::Error::other(e) })?;
     let allocator = Allocator {
@@ -272,4 +267,24 @@ fn detect_public_ip(listen: IpAddr) -> IpAddr {
         Ok(socket.local_addr()?.ip())
     };
     probe().unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST))
+}
+
+/// How many ports are drawn when `listen` has port 0 and the one UDP got is taken for TCP.
+const PORT_DRAWS: usize = 8;
+
+/// A UDP socket and a TCP listener on the same port: `listen`'s, or, for port 0, one free for both (a port
+/// drawn for UDP may already be taken for TCP, so it is drawn again).
+async fn bind_pair(listen: SocketAddr) -> Result<(UdpSocket, TcpListener, SocketAddr), TurnError> {
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let bind_error = |source| TurnError::Bind { addr: listen, source };
+        let udp = UdpSocket::bind(listen).await.map_err(bind_error)?;
+        let tcp_addr = SocketAddr::new(listen.ip(), udp.local_addr().map_err(bind_error)?.port());
+        match TcpListener::bind(tcp_addr).await {
+            Ok(tcp) => return Ok((udp, tcp, tcp_addr)),
+            Err(_) if listen.port() == 0 && attempts < PORT_DRAWS => continue,
+            Err(source) => return Err(TurnError::Bind { addr: tcp_addr, source }),
+        }
+    }
 }

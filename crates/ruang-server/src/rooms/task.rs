@@ -272,6 +272,7 @@ impl RoomTask {
             protocol: PROTOCOL_VERSION,
             req,
             you: id,
+            name: joined.name,
             role: joined.role,
             locked: joined.locked,
             lobby: joined.lobby,
