@@ -51,9 +51,10 @@ fn serializing(c: &mut Criterion) {
                 sdp_m_line_index: Some(0),
                 username_fragment: Some("EsAw".into()),
             },
-        },
+        }
+        .into(),
     };
-    let offer = ServerMessage::Signal { from, data: SignalData::Offer { sdp: sdp() } };
+    let offer = ServerMessage::Signal { from, data: SignalData::Offer { sdp: sdp() }.into() };
     let mut group = c.benchmark_group("serialize_server_message");
     group.bench_function("candidate", |b| b.iter(|| black_box(&candidate).to_json()));
     group.bench_function("offer_3kb", |b| b.iter(|| black_box(&offer).to_json()));

@@ -3,7 +3,7 @@
 //! Serde reads frames into the private `RawClientMessage` mirror in `parse`; only validated values become a
 //! [`ClientMessage`], so code that holds one can rely on its room name, display name and sizes.
 
-use crate::{MediaState, Moderation, PeerId, RoomName, SignalData};
+use crate::{MediaState, Moderation, PeerId, RoomName, SignalPayload};
 
 /// The longest resume token a client may send, in bytes.
 pub const MAX_TOKEN_BYTES: usize = 1024;
@@ -55,7 +55,7 @@ pub enum ClientMessage {
         /// The target participant.
         to: PeerId,
         /// The payload, bounded by the limits.
-        data: SignalData,
+        data: SignalPayload,
         /// The request id to echo in an `error`.
         req: Option<u32>,
     },
@@ -89,10 +89,13 @@ pub enum ClientMessage {
     },
     /// Leave the room and close the connection.
     Leave,
-    /// Ask for a `pong`.
+    /// Ask for a `pong`, and say how far the participant's numbered stream has arrived.
     Ping {
         /// The request id to echo in `pong`.
         req: Option<u32>,
+        /// The highest message number `n` received so far: the server need not keep anything up to it for
+        /// a replay.
+        ack: Option<u64>,
     },
 }
 
@@ -107,7 +110,7 @@ impl ClientMessage {
             | ClientMessage::Chat { req, .. }
             | ClientMessage::Hand { req, .. }
             | ClientMessage::Moderate { req, .. }
-            | ClientMessage::Ping { req } => *req,
+            | ClientMessage::Ping { req, .. } => *req,
             ClientMessage::Leave => None,
         }
     }

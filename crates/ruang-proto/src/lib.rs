@@ -32,7 +32,7 @@ pub use rate::TokenBucket;
 pub use server::{
     ChatEntry, IcePolicy, IceServer, Knock, LeaveReason, PeerInfo, Replay, ServerMessage, ShutdownReason, Welcome,
 };
-pub use signal::{IceCandidate, SignalData};
+pub use signal::{IceCandidate, SignalData, SignalPayload};
 
 /// The protocol version this crate speaks.
 pub const PROTOCOL_VERSION: u32 = 1;

@@ -6,10 +6,12 @@
 
 use serde::Deserialize;
 use serde_json::error::Category;
+use serde_json::value::RawValue;
 
+use crate::SignalPayload;
 use crate::client::{Credentials, MAX_INVITE_BYTES, MAX_PASSWORD_BYTES, MAX_TOKEN_BYTES};
 use crate::{ClientMessage, ErrorCode, Limits, MediaState, PROTOCOL_VERSION, PeerId, Rejection, RoomName, SignalData};
-use crate::{Moderation, Role};
+use crate::{IceCandidate, Moderation, Role};
 
 /// The longest human error message, so an error never echoes a large part of a hostile frame back.
 const MAX_ERROR_MESSAGE: usize = 160;
@@ -80,6 +82,8 @@ enum RawClientMessage {
     Ping {
         #[serde(default)]
         req: Option<u32>,
+        #[serde(default)]
+        ack: Option<u64>,
     },
 }
 
@@ -95,11 +99,83 @@ pub fn parse_client_message(frame: &str, limits: &Limits) -> Result<ClientMessag
     if !frame.trim_start().starts_with('{') {
         return Err(Rejection::new(ErrorCode::InvalidJson, "a message is one JSON object"));
     }
+    if let Some(signal) = parse_signal(frame, limits) {
+        return signal;
+    }
     let raw = serde_json::from_str::<RawClientMessage>(frame).map_err(|err| explain(frame, &err))?;
-    validate(raw, limits)
+    validate(raw, frame, limits)
 }
 
-fn validate(raw: RawClientMessage, limits: &Limits) -> Result<ClientMessage, Rejection> {
+/// A `signal` frame, the most frequent message and the largest, read in one pass without the buffering an
+/// internally tagged enum needs. The same fields and rules as [`RawClientMessage::Signal`].
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignalFrame<'a> {
+    #[serde(rename = "type")]
+    _type: SignalTag,
+    to: PeerId,
+    #[serde(borrow)]
+    data: &'a RawValue,
+    #[serde(default)]
+    req: Option<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum SignalTag {
+    Signal,
+}
+
+/// [`SignalData`] read flat, in one pass: the kind and whichever fields are present; [`FlatSignal::typed`]
+/// then requires exactly the fields of that kind.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FlatSignal {
+    kind: SignalKind,
+    #[serde(default, deserialize_with = "present")]
+    sdp: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    candidate: Option<IceCandidate>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum SignalKind {
+    Offer,
+    Answer,
+    Candidate,
+    Reset,
+}
+
+/// A field that, when present, must hold a value (`null` is refused, as the typed enum refuses it).
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(deserializer).map(Some)
+}
+
+impl FlatSignal {
+    fn typed(self) -> Option<SignalData> {
+        Some(match (self.kind, self.sdp, self.candidate) {
+            (SignalKind::Offer, Some(sdp), None) => SignalData::Offer { sdp },
+            (SignalKind::Answer, Some(sdp), None) => SignalData::Answer { sdp },
+            (SignalKind::Candidate, None, Some(candidate)) => SignalData::Candidate { candidate },
+            (SignalKind::Reset, None, None) => SignalData::Reset,
+            _ => return None,
+        })
+    }
+}
+
+/// The fast path for well-formed signals; `None` for anything else, which the general path then reads (and
+/// explains, if it is wrong).
+fn parse_signal(frame: &str, limits: &Limits) -> Option<Result<ClientMessage, Rejection>> {
+    let SignalFrame { to, data: json, req, .. } = serde_json::from_str::<SignalFrame>(frame).ok()?;
+    let data = serde_json::from_str::<FlatSignal>(json.get()).ok()?.typed()?;
+    Some(match check_signal(&data, limits) {
+        Ok(()) => Ok(ClientMessage::Signal { to, data: SignalPayload::from_parts(data, json.to_owned()), req }),
+        Err(rejection) => Err(rejection.with_req(req)),
+    })
+}
+
+fn validate(raw: RawClientMessage, frame: &str, limits: &Limits) -> Result<ClientMessage, Rejection> {
     Ok(match raw {
         RawClientMessage::Join { v, room, name, media, password, invite, req } => {
             check_version(v, req)?;
@@ -121,7 +197,8 @@ fn validate(raw: RawClientMessage, limits: &Limits) -> Result<ClientMessage, Rej
         }
         RawClientMessage::Signal { to, data, req } => {
             check_signal(&data, limits).map_err(|r| r.with_req(req))?;
-            ClientMessage::Signal { to, data, req }
+            let json = signal_json(frame).map_err(|r| r.with_req(req))?;
+            ClientMessage::Signal { to, data: SignalPayload::from_parts(data, json), req }
         }
         RawClientMessage::Media { audio, video, screen, req } => {
             ClientMessage::Media { media: MediaState { audio, video, screen }, req }
@@ -139,7 +216,7 @@ fn validate(raw: RawClientMessage, limits: &Limits) -> Result<ClientMessage, Rej
             ClientMessage::Moderate { action, req }
         }
         RawClientMessage::Leave {} => ClientMessage::Leave,
-        RawClientMessage::Ping { req } => ClientMessage::Ping { req },
+        RawClientMessage::Ping { req, ack } => ClientMessage::Ping { req, ack },
     })
 }
 
@@ -192,6 +269,19 @@ pub fn validate_display_name(name: &str, limits: &Limits) -> Result<String, Reje
         return Err(Rejection::new(ErrorCode::InvalidName, message));
     }
     Ok(trimmed.to_owned())
+}
+
+/// The text of the `data` field of a signal frame that already parsed as one.
+fn signal_json(frame: &str) -> Result<Box<RawValue>, Rejection> {
+    /// Only `data`; the rest of the frame was checked by the typed parse.
+    #[derive(Deserialize)]
+    struct DataOnly<'a> {
+        #[serde(borrow)]
+        data: &'a RawValue,
+    }
+    serde_json::from_str::<DataOnly>(frame)
+        .map(|only| only.data.to_owned())
+        .map_err(|_| Rejection::new(ErrorCode::InvalidMessage, "signal data is not a JSON object"))
 }
 
 fn check_signal(data: &SignalData, limits: &Limits) -> Result<(), Rejection> {
@@ -252,4 +342,54 @@ fn truncate(mut text: String) -> String {
         text.push('…');
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The general path alone, as it read every frame before the signal fast path.
+    fn general(frame: &str, limits: &Limits) -> Result<ClientMessage, Rejection> {
+        let raw = serde_json::from_str::<RawClientMessage>(frame).map_err(|err| explain(frame, &err))?;
+        validate(raw, frame, limits)
+    }
+
+    #[test]
+    fn the_signal_fast_path_accepts_exactly_what_the_general_path_accepts() {
+        let to = r#""to":"00000000000000ff""#;
+        let frames = [
+            format!(r#"{{"type":"signal",{to},"data":{{"kind":"offer","sdp":"v=0\r\n"}}}}"#),
+            format!(r#"{{{to},"data":{{"sdp":"v=0","kind":"answer"}},"type":"signal","req":3}}"#),
+            format!(r#"{{"type":"signal",{to},"data":{{"kind":"offer","sdp":null}}}}"#),
+            format!(r#"{{"type":"signal",{to},"data":{{"kind":"offer"}}}}"#),
+            format!(r#"{{"type":"signal",{to},"data":{{"kind":"offer","sdp":""}}}}"#),
+            format!(r#"{{"type":"signal",{to},"data":{{"kind":"reset"}}}}"#),
+            format!(r#"{{"type":"signal",{to},"data":{{"kind":"reset","sdp":"x"}}}}"#),
+            format!(r#"{{"type":"signal",{to},"data":{{"kind":"reset","sdp":null}}}}"#),
+            format!(r#"{{"type":"signal",{to},"data":{{"kind":"candidate","candidate":{{"candidate":""}}}}}}"#),
+            format!(
+                r#"{{"type":"signal",{to},"data":{{"kind":"candidate","candidate":{{"candidate":"c"}},"sdp":"x"}}}}"#
+            ),
+            format!(r#"{{"type":"signal",{to},"data":{{"kind":"candidate","candidate":null}}}}"#),
+            format!(r#"{{"type":"signal",{to},"data":{{"kind":"offer","sdp":"a","sdp":"b"}}}}"#),
+            format!(r#"{{"type":"signal",{to},"data":{{"kind":"offer","sdp":"a","extra":1}}}}"#),
+            format!(r#"{{"type":"signal",{to},"data":{{"kind":"pranswer","sdp":"a"}}}}"#),
+            format!(r#"{{"type":"signal",{to},"data":{{"kind":"offer","sdp":"a"}},"extra":1}}"#),
+            format!(r#"{{"type":"signal",{to},"data":{{"kind":"offer","sdp":"a"}},"data":{{"kind":"reset"}}}}"#),
+            format!(r#"{{"type":"signal","type":"signal",{to},"data":{{"kind":"reset"}}}}"#),
+            format!(r#"{{"type":"signal",{to},"data":[]}}"#),
+            format!(r#"{{"type":"signal",{to},"data":{{"kind":"offer","sdp":"{}"}}}}"#, "x".repeat(70_000)),
+            r#"{"type":"signal","to":"FF","data":{"kind":"reset"}}"#.to_owned(),
+            r#"{"type":"signal","data":{"kind":"reset"}}"#.to_owned(),
+            r#"{"type":"ping","ack":3}"#.to_owned(),
+        ];
+        let limits = Limits { max_frame_bytes: 1 << 20, ..Limits::default() };
+        for frame in &frames {
+            let general = general(frame, &limits);
+            if let Some(fast) = parse_signal(frame, &limits) {
+                assert_eq!(fast, general, "{frame}");
+            }
+            assert_eq!(parse_client_message(frame, &limits), general, "{frame}");
+        }
+    }
 }

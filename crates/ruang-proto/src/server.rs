@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::{ErrorCode, Limits, MediaState, PeerId, RemovedReason, Role, RoomName, SignalData};
+use crate::{ErrorCode, Limits, MediaState, PeerId, RemovedReason, Role, RoomName, SignalPayload};
 
 /// A server-to-client message.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -94,7 +94,7 @@ pub enum ServerMessage {
         /// The sender, stamped by the server.
         from: PeerId,
         /// The payload as the sender gave it.
-        data: SignalData,
+        data: SignalPayload,
     },
     /// A participant's new media state.
     Media {

@@ -1,7 +1,58 @@
 //! The payload of a `signal` message: an SDP offer or answer, or one trickled ICE candidate. Typed by kind so
-//! the server can bound each part without understanding SDP.
+//! the server can bound each part without understanding SDP, and kept as the JSON text it arrived as so that
+//! relaying it writes that text instead of serializing (and escaping) an SDP again.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, Serializer};
+use serde_json::value::RawValue;
+
+/// A validated signal payload and its JSON text. The text is the client's own, but it was parsed strictly
+/// into [`SignalData`] (known kind, known fields, no duplicates, bounded sizes), so it carries nothing the
+/// typed value does not: relaying it unchanged is relaying the typed value.
+#[derive(Clone, Debug)]
+pub struct SignalPayload {
+    data: SignalData,
+    json: Box<RawValue>,
+}
+
+impl SignalPayload {
+    /// A payload from its validated value and the JSON text it was parsed from.
+    pub(crate) fn from_parts(data: SignalData, json: Box<RawValue>) -> Self {
+        SignalPayload { data, json }
+    }
+
+    /// The typed payload.
+    pub fn data(&self) -> &SignalData {
+        &self.data
+    }
+
+    /// The JSON text that is relayed.
+    pub fn json(&self) -> &str {
+        self.json.get()
+    }
+}
+
+impl From<SignalData> for SignalPayload {
+    /// A payload made on the server's side (tests, benchmarks): serialized once here.
+    fn from(data: SignalData) -> Self {
+        let text = serde_json::to_string(&data).unwrap_or_else(|_| unreachable!("SignalData always serializes"));
+        let json = RawValue::from_string(text).unwrap_or_else(|_| unreachable!("serde_json wrote valid JSON"));
+        SignalPayload { data, json }
+    }
+}
+
+impl PartialEq for SignalPayload {
+    fn eq(&self, other: &Self) -> bool {
+        self.data == other.data
+    }
+}
+
+impl Eq for SignalPayload {}
+
+impl Serialize for SignalPayload {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.json.serialize(serializer)
+    }
+}
 
 /// A negotiation message relayed between two participants.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -28,18 +28,31 @@ fn a_full_join_keeps_media_and_req() {
 }
 
 #[test]
+fn a_relayed_signal_carries_the_data_exactly_as_it_was_sent() {
+    let frame =
+        r#"{"type":"signal", "data" : { "sdp":"v=0\r\na=x \u00e9\"q\"" , "kind":"answer" }, "to":"00000000000000ff"}"#;
+    let Ok(ClientMessage::Signal { data, .. }) = parse(frame) else { panic!("not a signal") };
+    assert_eq!(data.json(), r#"{ "sdp":"v=0\r\na=x \u00e9\"q\"" , "kind":"answer" }"#);
+    assert_eq!(data.data(), &SignalData::Answer { sdp: "v=0\r\na=x é\"q\"".into() });
+    let relayed = ruang_proto::ServerMessage::Signal { from: PeerId::from_bits(1), data }.to_json();
+    let relayed: serde_json::Value = serde_json::from_str(&relayed).unwrap();
+    assert_eq!(relayed["data"], serde_json::json!({"kind": "answer", "sdp": "v=0\r\na=x é\"q\""}));
+}
+
+#[test]
 fn signals_of_every_kind_are_read() {
     let offer = parse(r#"{"type":"signal","to":"00000000000000ff","data":{"kind":"offer","sdp":"v=0\r\n"}}"#).unwrap();
     assert_eq!(
         offer,
         ClientMessage::Signal {
             to: PeerId::from_bits(255),
-            data: SignalData::Offer { sdp: "v=0\r\n".into() },
+            data: SignalData::Offer { sdp: "v=0\r\n".into() }.into(),
             req: None
         }
     );
     let candidate = r#"{"type":"signal","to":"00000000000000ff","data":{"kind":"candidate","candidate":{"candidate":"candidate:1 1 udp 1 1.2.3.4 5 typ host","sdpMid":"0","sdpMLineIndex":0,"usernameFragment":null}}}"#;
-    assert!(matches!(parse(candidate), Ok(ClientMessage::Signal { data: SignalData::Candidate { .. }, .. })));
+    let Ok(ClientMessage::Signal { data, .. }) = parse(candidate) else { panic!("not a signal") };
+    assert!(matches!(data.data(), SignalData::Candidate { .. }));
     let end = r#"{"type":"signal","to":"00000000000000ff","data":{"kind":"candidate","candidate":{"candidate":""}}}"#;
     assert!(parse(end).is_ok());
 }

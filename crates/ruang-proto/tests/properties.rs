@@ -35,7 +35,7 @@ fn valid_message() -> impl Strategy<Value = (ClientMessage, String)> {
         ),
         (any::<u64>(), signal_data(), req.clone()).prop_map(|(to, data, req)| {
             let wire = json!({"type": "signal", "to": format!("{to:016x}"), "data": data_json(&data), "req": req});
-            (ClientMessage::Signal { to: PeerId::from_bits(to), data, req }, wire.to_string())
+            (ClientMessage::Signal { to: PeerId::from_bits(to), data: data.into(), req }, wire.to_string())
         }),
         (media(), req.clone()).prop_map(|(m, req)| {
             let wire = json!({"type": "media", "audio": m.audio, "video": m.video, "screen": m.screen, "req": req});

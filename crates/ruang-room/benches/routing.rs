@@ -4,7 +4,7 @@
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use ruang_proto::{IceCandidate, MediaState, PeerId, RoomName, SignalData};
+use ruang_proto::{IceCandidate, MediaState, PeerId, RoomName, SignalData, SignalPayload};
 use ruang_room::{Room, RoomConfig};
 
 fn room_of(size: u64) -> Room {
@@ -33,9 +33,10 @@ fn routing(c: &mut Criterion) {
     for size in [2u64, 8, 50] {
         let mut room = room_of(size);
         let (from, to) = (PeerId::from_bits(1), PeerId::from_bits(size));
+        let payload = SignalPayload::from(candidate());
         group.bench_with_input(BenchmarkId::from_parameter(size), &size, |b, _| {
             b.iter(|| {
-                let _ = room.signal(from, black_box(to), candidate());
+                let _ = room.signal(from, black_box(to), payload.clone());
                 room.take_effects().for_each(|effect| drop(black_box(effect)));
             })
         });

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use ruang_proto::{
     ChatEntry, ErrorCode, LeaveReason, MediaState, PeerId, PeerInfo, Rejection, RemovedReason, Role, RoomName,
-    ServerMessage, SignalData,
+    ServerMessage, SignalData, SignalPayload,
 };
 
 use crate::chat::Chat;
@@ -281,7 +281,7 @@ impl Room {
     }
 
     /// Relays negotiation data from `from` to `to`, stamping the sender. Only between members of this room.
-    pub fn signal(&mut self, from: PeerId, to: PeerId, data: SignalData) -> Result<(), Rejection> {
+    pub fn signal(&mut self, from: PeerId, to: PeerId, data: SignalPayload) -> Result<(), Rejection> {
         if !self.contains(from) {
             return Err(Rejection::new(ErrorCode::NotJoined, "you are not in this room"));
         }
@@ -292,7 +292,9 @@ impl Room {
             return Err(unknown_peer(to));
         }
         let viewer = self.member(from).is_some_and(|m| m.role == Role::Viewer);
-        if viewer && matches!(&data, SignalData::Offer { sdp } | SignalData::Answer { sdp } if sdp_sends_media(sdp)) {
+        if viewer
+            && matches!(data.data(), SignalData::Offer { sdp } | SignalData::Answer { sdp } if sdp_sends_media(sdp))
+        {
             return Err(Rejection::new(ErrorCode::Forbidden, "viewers do not send media: use recvonly"));
         }
         self.send(to, ServerMessage::Signal { from, data });

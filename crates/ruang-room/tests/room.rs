@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use ruang_proto::{ErrorCode, LeaveReason, MediaState, PeerId, RoomName, ServerMessage, SignalData};
+use ruang_proto::{ErrorCode, LeaveReason, MediaState, PeerId, RoomName, ServerMessage, SignalData, SignalPayload};
 use ruang_room::{Effect, JoinRefusal, Room, RoomConfig};
 
 fn room(max_participants: usize, chat_history: usize) -> Room {
@@ -53,7 +53,7 @@ fn signals_are_stamped_and_only_reach_members() {
     room.join(id(1), "a".into(), MIC, None).unwrap();
     room.join(id(2), "b".into(), MIC, None).unwrap();
     drain(&mut room);
-    let offer = SignalData::Offer { sdp: "v=0".into() };
+    let offer = SignalPayload::from(SignalData::Offer { sdp: "v=0".into() });
     room.signal(id(1), id(2), offer.clone()).unwrap();
     let expected =
         Effect::Send { to: id(2), message: Arc::new(ServerMessage::Signal { from: id(1), data: offer.clone() }) };

@@ -88,6 +88,49 @@ async fn a_resume_with_nothing_kept_is_a_reset_with_the_room_as_it_is() {
 }
 
 #[tokio::test]
+async fn acknowledged_messages_are_not_kept_and_resume_goes_on_from_the_acknowledgement() {
+    let server = TestServer::start().await;
+    let mut a = server.joined("r", "a").await;
+    let mut b = server.joined("r", "b").await;
+    a.recv_type("peer_joined").await;
+    for i in 0..3 {
+        a.signal(&b.id, offer(&format!("seen {i}"))).await;
+        b.recv_type("signal").await;
+    }
+    let acked = b.last_n;
+    b.send(json!({"type": "ping", "req": 1, "ack": acked})).await;
+    assert_eq!(b.recv_type("pong").await["req"], 1);
+    // A signal from b goes through the room's mailbox after the acknowledgement: once a has it, the room has
+    // forgotten what b acknowledged.
+    b.signal(&a.id, offer("from b")).await;
+    a.recv_type("signal").await;
+    a.signal(&b.id, offer("missed")).await;
+    a.assert_alive().await;
+    let (token, url) = (b.token(), server.ws_url());
+    let mut state = common::Client::connect(&url).await;
+    state.last_n = acked;
+    b.drop_connection().await;
+    a.recv_type("peer_reconnecting").await;
+
+    let (mut b, resumed) = state.resume_on(&url, &token).await;
+    assert_eq!(resumed["replay"], "replayed", "{resumed}");
+    let missed = b.recv_numbered().await;
+    assert_eq!((missed["data"]["sdp"].as_str(), missed["n"].as_u64()), (Some("missed"), Some(acked + 1)));
+
+    // Claiming less than was acknowledged cannot be replayed: the room is sent as it is instead.
+    b.send(json!({"type": "ping", "ack": acked + 1})).await;
+    b.recv_type("pong").await;
+    b.signal(&a.id, offer("from b again")).await;
+    a.recv_type("signal").await;
+    let token = b.token();
+    let mut state = common::Client::connect(&url).await;
+    state.last_n = acked;
+    b.drop_connection().await;
+    let (_b, resumed) = state.resume_on(&url, &token).await;
+    assert_eq!(resumed["replay"], "reset", "{resumed}");
+}
+
+#[tokio::test]
 async fn after_the_grace_period_the_participant_has_left_and_its_token_is_refused() {
     let server = TestServer::with(|c| c.resume_grace_ms = 200).await;
     let mut a = server.joined("r", "a").await;

@@ -1,6 +1,6 @@
 //! The messages a room task's mailbox carries: everything that can happen to a room.
 
-use ruang_proto::{LeaveReason, MediaState, Moderation, PeerId, SignalData};
+use ruang_proto::{LeaveReason, MediaState, Moderation, PeerId, SignalPayload};
 use tokio::sync::oneshot;
 
 use super::participant::Participant;
@@ -82,6 +82,15 @@ pub enum RoomCommand {
         /// Why, as the others will be told.
         reason: LeaveReason,
     },
+    /// The participant has received its stream up to message `n`: those need not be kept for a replay.
+    Ack {
+        /// Whose stream.
+        id: PeerId,
+        /// Which connection says so (ignored if it is no longer the participant's current one).
+        conn: u64,
+        /// The highest message number received.
+        n: u64,
+    },
     /// Relay negotiation data.
     Signal {
         /// The sender (stamped by its session, never by the client).
@@ -89,7 +98,7 @@ pub enum RoomCommand {
         /// The target.
         to: PeerId,
         /// The payload.
-        data: SignalData,
+        data: SignalPayload,
         /// The client's `req`, for an error reply.
         req: Option<u32>,
     },

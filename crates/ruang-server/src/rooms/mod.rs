@@ -55,6 +55,12 @@ impl RoomHandle {
     pub async fn send(&self, command: RoomCommand) -> Result<(), RoomCommand> {
         self.mailbox.send(command).await.map_err(|err| err.0)
     }
+
+    /// Queues a command only if the mailbox has room at once: for hints the room may miss (another
+    /// acknowledgement follows), so a busy room never holds up a reader for them.
+    pub fn offer(&self, command: RoomCommand) {
+        let _ = self.mailbox.try_send(command);
+    }
 }
 
 /// The registry was asked for a new room while it holds its maximum.

@@ -71,6 +71,24 @@ impl Stream {
         Some(self.kept.iter().filter(move |k| k.n > last_n).map(|k| (k.n, &k.envelope)))
     }
 
+    /// The participant has received everything up to `n`: forget it. A number never sent is ignored (a
+    /// confused or hostile client cannot make the stream forget what it has not received).
+    pub fn acknowledge(&mut self, n: u64) {
+        if n > self.last_n {
+            return;
+        }
+        while self.kept.front().is_some_and(|k| k.n <= n) {
+            self.forget_oldest();
+        }
+        self.forgotten_up_to = self.forgotten_up_to.max(n);
+    }
+
+    /// How many messages are kept.
+    #[cfg(test)]
+    fn kept(&self) -> usize {
+        self.kept.len()
+    }
+
     /// Forgets everything kept; numbering goes on.
     pub fn clear(&mut self) {
         self.forgotten_up_to = self.last_n;
@@ -133,6 +151,27 @@ mod tests {
         connected.push(&envelope(2), later, true, limits(100));
         assert_eq!(numbers(&connected, 0), None);
         assert_eq!(numbers(&connected, 1), Some(vec![2]));
+    }
+
+    #[test]
+    fn acknowledged_messages_are_forgotten_but_resume_still_works() {
+        let now = Instant::now();
+        let mut stream = Stream::new();
+        for i in 1..=5 {
+            stream.push(&envelope(i), now, true, limits(100));
+        }
+        stream.acknowledge(3);
+        assert_eq!(stream.kept(), 2);
+        assert_eq!(numbers(&stream, 3), Some(vec![4, 5]), "resuming from the acknowledged number replays the rest");
+        assert_eq!(numbers(&stream, 2), None, "3 is gone");
+        stream.acknowledge(2);
+        assert_eq!(numbers(&stream, 3), Some(vec![4, 5]), "an older acknowledgement changes nothing");
+        stream.acknowledge(9);
+        assert_eq!(stream.kept(), 2, "a number never sent is ignored");
+        stream.acknowledge(5);
+        assert_eq!(stream.kept(), 0);
+        assert_eq!(numbers(&stream, 5), Some(vec![]));
+        assert_eq!(stream.push(&envelope(6), now, true, limits(100)), 6);
     }
 
     #[test]

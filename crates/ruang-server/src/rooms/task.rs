@@ -142,6 +142,15 @@ impl RoomTask {
                     self.withdraw(id, conn);
                 }
             }
+            RoomCommand::Ack { id, conn, n } => {
+                if self.is_current(id, conn)
+                    && let Some(member) = self.members.get_mut(&id)
+                {
+                    member.stream.acknowledge(n);
+                }
+                // Nothing to deliver: skip the flush.
+                return;
+            }
             RoomCommand::Signal { from, to, data, req } => {
                 let result = self.room.signal(from, to, data);
                 self.answer(from, result, req);

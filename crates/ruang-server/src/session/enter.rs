@@ -174,7 +174,7 @@ impl Session {
     fn enter(&mut self, who: Identity, handle: RoomHandle, ice_refresh: Option<Instant>) {
         let token_refresh = self.state.resume.refresh_every().map(|every| Instant::now() + every);
         let Identity { id, room, name, generation } = who;
-        self.membership = Some(Membership { id, room, name, generation, handle, ice_refresh, token_refresh });
+        self.membership = Some(Membership { id, room, name, generation, handle, ice_refresh, token_refresh, acked: 0 });
     }
 }
 

@@ -96,6 +96,8 @@ struct Membership {
     ice_refresh: Option<Instant>,
     /// When the participant gets a fresh resume token, if resume is on.
     token_refresh: Option<Instant>,
+    /// The highest message number the client has acknowledged on this connection.
+    acked: u64,
 }
 
 struct Session {
@@ -218,7 +220,10 @@ impl Session {
         let req = message.req();
         let joined = self.membership.as_ref().map(|m| (m.id, m.handle.clone()));
         let command = match (message, joined) {
-            (ClientMessage::Ping { req }, _) => return self.reply(&ServerMessage::Pong { req }),
+            (ClientMessage::Ping { req, ack }, _) => {
+                self.acknowledge(ack);
+                return self.reply(&ServerMessage::Pong { req });
+            }
             (ClientMessage::Join { room, name, media, credentials, req }, None) => {
                 let joined = self.join(room, name, media, credentials, req).await;
                 return joined.map_err(|r| r.with_req(req)).map(|()| None);
@@ -248,6 +253,16 @@ impl Session {
         let (handle, command) = command;
         // A room outlives its members' sessions, so a failed send means the server is stopping.
         Ok(handle.send(command).await.err().map(|_| Exit::Shutdown))
+    }
+
+    /// Passes the client's acknowledgement to its room when it moves forward, so the room forgets what the
+    /// client has. Idle participants acknowledge nothing new and cost the room nothing.
+    fn acknowledge(&mut self, ack: Option<u64>) {
+        let (Some(n), Some(membership)) = (ack, self.membership.as_mut()) else { return };
+        if n > membership.acked {
+            membership.acked = n;
+            membership.handle.offer(RoomCommand::Ack { id: membership.id, conn: self.conn, n });
+        }
     }
 
     /// Sends fresh TURN credentials before the current ones expire, and schedules the next renewal.
