@@ -105,7 +105,7 @@ pub async fn measure(args: &RelayArgs) -> anyhow::Result<RelayReport> {
     for (a, b) in pairs {
         let window = Arc::new(Semaphore::new(args.window.max(1)));
         let (mut a_sink, a_stream) = a.ws.split();
-        let (_b_sink, mut b_stream) = b.ws.split();
+        let (mut b_sink, mut b_stream) = b.ws.split();
         let to = b.id.clone();
         let send_window = Arc::clone(&window);
         let payload = payload.clone();
@@ -135,12 +135,22 @@ pub async fn measure(args: &RelayArgs) -> anyhow::Result<RelayReport> {
         let receiver = tokio::spawn(async move {
             let mut latencies = Latencies::default();
             let stop = deadline + Duration::from_secs(2);
+            // Like the web client: a ping every 2 s acknowledging the last numbered message.
+            let (mut last_n, mut next_ack) = (0, Instant::now() + ACK_EVERY);
             while let Ok(Some(Ok(frame))) = tokio::time::timeout_at(stop.into(), b_stream.next()).await {
                 if let Message::Text(text) = frame
                     && let Some(sent_at) = sent_micros(&text)
                 {
                     latencies.record((base.elapsed().as_micros() as u64).saturating_sub(sent_at));
                     window.add_permits(1);
+                    last_n = message_number(&text).unwrap_or(last_n);
+                }
+                if last_n > 0 && Instant::now() >= next_ack {
+                    next_ack += ACK_EVERY;
+                    let ping = format!(r#"{{"type":"ping","ack":{last_n}}}"#);
+                    if b_sink.send(Message::text(ping)).await.is_err() {
+                        break;
+                    }
                 }
             }
             latencies
@@ -184,8 +194,10 @@ struct Payload {
 impl Payload {
     fn new(kind: &str, protocol: Protocol) -> Self {
         let sdp = kind == "sdp";
-        let size = if sdp { 3000 } else { 160 };
-        Payload { sdp, protocol, padding: "x".repeat(size).into() }
+        // An SDP is lines of 20-80 characters ending in CRLF (escaped in JSON), which a relay that
+        // re-serializes has to escape again; a candidate is one line.
+        let padding = if sdp { SDP_LINE.repeat(3000 / SDP_LINE.len()) } else { "x".repeat(160) };
+        Payload { sdp, protocol, padding: padding.into() }
     }
 
     fn frame(&self, to: &str, seq: u64, micros: u64) -> String {
@@ -211,6 +223,18 @@ impl Payload {
             )
         }
     }
+}
+
+/// One line of the SDP payload, as it appears inside a JSON string.
+const SDP_LINE: &str = r"a=fmtp:111 minptime=10;useinbandfec=1;bench=padding\r\n";
+
+/// How often a receiver acknowledges, as the web client does.
+const ACK_EVERY: Duration = Duration::from_secs(2);
+
+/// The message number ruang puts first in a numbered frame (`{"n":7,...`), found without parsing the JSON.
+fn message_number(text: &str) -> Option<u64> {
+    let rest = text.strip_prefix(r#"{"n":"#)?;
+    rest[..rest.find(',')?].parse().ok()
 }
 
 /// The send time in a relayed frame, found without parsing the JSON.
