@@ -10,14 +10,15 @@ use serde_json::value::RawValue;
 /// typed value does not: relaying it unchanged is relaying the typed value.
 #[derive(Clone, Debug)]
 pub struct SignalPayload {
-    data: SignalData,
+    /// Boxed: a signal waits in a room's mailbox, whose slots are as large as its largest command.
+    data: Box<SignalData>,
     json: Box<RawValue>,
 }
 
 impl SignalPayload {
     /// A payload from its validated value and the JSON text it was parsed from.
     pub(crate) fn from_parts(data: SignalData, json: Box<RawValue>) -> Self {
-        SignalPayload { data, json }
+        SignalPayload { data: Box::new(data), json }
     }
 
     /// The typed payload.
@@ -36,7 +37,7 @@ impl From<SignalData> for SignalPayload {
     fn from(data: SignalData) -> Self {
         let text = serde_json::to_string(&data).unwrap_or_else(|_| unreachable!("SignalData always serializes"));
         let json = RawValue::from_string(text).unwrap_or_else(|_| unreachable!("serde_json wrote valid JSON"));
-        SignalPayload { data, json }
+        SignalPayload { data: Box::new(data), json }
     }
 }
 

@@ -14,7 +14,7 @@ pub(crate) struct Chat {
 
 impl Chat {
     pub(crate) fn new(capacity: usize) -> Self {
-        Chat { history: VecDeque::with_capacity(capacity.min(64)), capacity, last_seq: 0 }
+        Chat { history: VecDeque::new(), capacity, last_seq: 0 }
     }
 
     /// Numbers a new message, remembers it, and returns it.

@@ -53,7 +53,15 @@ pub struct RoomHandle {
 impl RoomHandle {
     /// Sends a command, waiting while the mailbox is full. `Err` means the room has closed.
     pub async fn send(&self, command: RoomCommand) -> Result<(), RoomCommand> {
-        self.mailbox.send(command).await.map_err(|err| err.0)
+        // Without waiting when there is room, the usual case; the waiting path is boxed so that every
+        // connection's task does not carry its state.
+        match self.mailbox.try_send(command) {
+            Ok(()) => Ok(()),
+            Err(mpsc::error::TrySendError::Closed(command)) => Err(command),
+            Err(mpsc::error::TrySendError::Full(command)) => {
+                Box::pin(self.mailbox.send(command)).await.map_err(|err| err.0)
+            }
+        }
     }
 
     /// Queues a command only if the mailbox has room at once: for hints the room may miss (another

@@ -123,10 +123,10 @@ impl RoomTask {
                 let _ = reply.send(self.access.clone());
             }
             RoomCommand::Join { arrival, name, proof, reply } => {
-                let _ = reply.send(self.join(arrival, name, proof));
+                let _ = reply.send(self.join(*arrival, name, *proof));
             }
             RoomCommand::Resume { arrival, generation, last_n, restore, reply } => {
-                let _ = reply.send(self.resume(arrival, generation, last_n, restore));
+                let _ = reply.send(self.resume(*arrival, generation, last_n, restore));
             }
             RoomCommand::Detach { id, conn, reason } => {
                 if self.is_current(id, conn) {

@@ -49,7 +49,8 @@ impl Session {
             let who = Identity { id: PeerId::from_bits(bits), room: room.clone(), name: name.clone(), generation: 0 };
             let (arrival, ice_refresh) = self.arrival(&who, media, req);
             let (reply, answer) = oneshot::channel();
-            let command = RoomCommand::Join { arrival, name: name.clone(), proof, reply };
+            let command =
+                RoomCommand::Join { arrival: Box::new(arrival), name: name.clone(), proof: Box::new(proof), reply };
             match step(self.ask(&handle, command, answer).await) {
                 Step::In => {
                     self.enter(who, handle, ice_refresh);
@@ -128,7 +129,8 @@ impl Session {
             let (arrival, ice_refresh) = self.arrival(&who, media, req);
             let (reply, answer) = oneshot::channel();
             let generation = claims.generation;
-            let command = RoomCommand::Resume { arrival, generation, last_n, restore: restore.clone(), reply };
+            let command =
+                RoomCommand::Resume { arrival: Box::new(arrival), generation, last_n, restore: restore.clone(), reply };
             match step(self.ask(&handle, command, answer).await) {
                 Step::In => {
                     self.enter(who, handle, ice_refresh);

@@ -19,15 +19,15 @@ use std::sync::Arc;
 
 use axum::extract::ws::{Message, WebSocket};
 use futures_util::StreamExt;
-use futures_util::stream::SplitStream;
+use futures_util::stream::{SplitSink, SplitStream};
 use ruang_proto::{
     ClientMessage, CloseCode, ErrorCode, LeaveReason, PeerId, Rejection, RoomName, ServerMessage, ShutdownReason,
     parse_client_message,
 };
 use tokio::time::Instant;
 
-use crate::clock::{sleep_until_some, wall_clock_secs};
-use crate::rooms::{RoomCommand, RoomHandle};
+use crate::clock::wall_clock_secs;
+use crate::rooms::{Disconnect, RoomCommand, RoomHandle};
 use crate::state::AppState;
 use guard::Guard;
 use outbox::Outbox;
@@ -112,16 +112,29 @@ struct Session {
 }
 
 /// Runs one connection, from a client at `address` if known, to its end.
-pub async fn run(socket: WebSocket, state: Arc<AppState>, address: Option<IpAddr>) {
-    let (sink, mut stream) = socket.split();
-    let (outbox, queue) = Outbox::new(state.config.send_queue);
+///
+/// Not `async` itself: the socket is split first, so the connection's task holds its two halves only, not
+/// also the space of the whole socket it was made from.
+pub fn run(socket: WebSocket, state: Arc<AppState>, address: Option<IpAddr>) -> impl Future<Output = ()> {
+    let (sink, stream) = socket.split();
+    serve(sink, stream, state, address)
+}
+
+async fn serve(
+    sink: SplitSink<WebSocket, Message>,
+    mut stream: SplitStream<WebSocket>,
+    state: Arc<AppState>,
+    address: Option<IpAddr>,
+) {
+    let (outbox, inbox) = Outbox::new(state.config.send_queue);
     let ping_every = state.config.limits.heartbeat_interval();
-    let writer = tokio::spawn(writer::write(sink, queue, outbox.dropped().clone(), ping_every));
+    let writer = tokio::spawn(writer::write(sink, inbox, ping_every));
     let guard = Guard::new(&state.config, Instant::now());
     let conn = state.connection_number();
     let mut session = Session { state, address, conn, outbox, guard, membership: None };
     let exit = session.read(&mut stream).await;
-    session.finish(exit).await;
+    // Boxed, as joining is: it runs once, and inline it would enlarge every connection's task.
+    Box::pin(session.finish(exit)).await;
     drop(session);
     if exit != Exit::Disconnected {
         linger(&mut stream).await;
@@ -149,41 +162,34 @@ async fn linger(stream: &mut SplitStream<WebSocket>) {
 impl Session {
     async fn read(&mut self, stream: &mut SplitStream<WebSocket>) -> Exit {
         let shutdown = self.state.shutdown.clone();
-        let dropped = self.outbox.dropped().clone();
-        let replaced = self.outbox.replaced().clone();
-        let removed = self.outbox.removed().clone();
+        let ended = self.outbox.ended().clone();
+        // One timer for every deadline (heartbeat, join, credential and token renewal). It is moved
+        // lazily: a frame pushes the heartbeat deadline back without touching the timer; when the timer
+        // fires, what is actually due is worked out and the timer set to the next deadline.
+        let timer = tokio::time::sleep_until(self.next_wake());
+        tokio::pin!(timer);
         loop {
-            let deadline = self.guard.deadline(self.membership.is_some());
-            let ice_refresh = self.membership.as_ref().and_then(|m| m.ice_refresh);
-            let token_refresh = self.membership.as_ref().and_then(|m| m.token_refresh);
             let next = tokio::select! {
                 biased;
                 () = shutdown.cancelled() => return Exit::Shutdown,
-                () = dropped.cancelled() => return Exit::Dropped,
-                () = replaced.cancelled() => return Exit::Replaced,
-                () = removed.cancelled() => return Exit::Removed,
-                () = sleep_until_some(ice_refresh) => {
-                    if let Some(exit) = self.refresh_ice() {
+                () = ended.cancelled() => return match self.outbox.ended_because() {
+                    Some(Disconnect::Replaced) => Exit::Replaced,
+                    Some(Disconnect::Removed) => Exit::Removed,
+                    Some(Disconnect::Slow) | None => Exit::Dropped,
+                },
+                () = &mut timer => {
+                    if let Some(exit) = self.on_timer(Instant::now()) {
                         return exit;
                     }
+                    timer.as_mut().reset(self.next_wake());
                     continue;
                 }
-                () = sleep_until_some(token_refresh) => {
-                    if let Some(exit) = self.refresh_token() {
-                        return exit;
-                    }
-                    continue;
-                }
-                next = tokio::time::timeout_at(deadline, stream.next()) => next,
+                next = stream.next() => next,
             };
             let frame = match next {
-                Err(_elapsed) if self.membership.is_none() && self.guard.join_overdue(Instant::now()) => {
-                    return Exit::JoinTimeout;
-                }
-                Err(_elapsed) => return Exit::HeartbeatTimeout,
-                Ok(None) => return Exit::Disconnected,
-                Ok(Some(Err(err))) => return read_error_exit(&err),
-                Ok(Some(Ok(frame))) => frame,
+                None => return Exit::Disconnected,
+                Some(Err(err)) => return read_error_exit(&err),
+                Some(Ok(frame)) => frame,
             };
             let now = Instant::now();
             self.guard.heard(now);
@@ -195,6 +201,11 @@ impl Session {
                 Message::Close(_) => return Exit::Disconnected,
                 Message::Ping(_) | Message::Pong(_) => Ok(None),
             };
+            // Joining sets renewal times, which may be earlier than the timer.
+            let wake = self.next_wake();
+            if wake < timer.deadline() {
+                timer.as_mut().reset(wake);
+            }
             match outcome {
                 Ok(Some(exit)) => return exit,
                 Ok(None) => {}
@@ -224,12 +235,15 @@ impl Session {
                 self.acknowledge(ack);
                 return self.reply(&ServerMessage::Pong { req });
             }
+            // Joining and resuming (password checks, invitations, the room's answer) are boxed: they run once,
+            // and inline they would make every connection's task as large as their state.
             (ClientMessage::Join { room, name, media, credentials, req }, None) => {
-                let joined = self.join(room, name, media, credentials, req).await;
+                let joined = Box::pin(self.join(room, name, media, credentials, req)).await;
                 return joined.map_err(|r| r.with_req(req)).map(|()| None);
             }
             (ClientMessage::Resume { token, last_n, media, req }, None) => {
-                return self.resume(&token, last_n, media, req).await.map_err(|r| r.with_req(req)).map(|()| None);
+                let resumed = Box::pin(self.resume(&token, last_n, media, req)).await;
+                return resumed.map_err(|r| r.with_req(req)).map(|()| None);
             }
             (ClientMessage::Join { .. } | ClientMessage::Resume { .. }, Some(_)) => {
                 return Err(Rejection::new(ErrorCode::AlreadyJoined, "this connection is already in a room"));
@@ -263,6 +277,34 @@ impl Session {
             membership.acked = n;
             membership.handle.offer(RoomCommand::Ack { id: membership.id, conn: self.conn, n });
         }
+    }
+
+    /// The earliest of the connection's deadlines.
+    fn next_wake(&self) -> Instant {
+        let joined = self.membership.as_ref();
+        let renewals = joined.into_iter().flat_map(|m| [m.ice_refresh, m.token_refresh]).flatten();
+        renewals.fold(self.guard.deadline(joined.is_some()), Instant::min)
+    }
+
+    /// Does what is due at `now`: renewals, or the end of a connection that timed out.
+    fn on_timer(&mut self, now: Instant) -> Option<Exit> {
+        let joined = self.membership.is_some();
+        if now >= self.guard.deadline(joined) {
+            return Some(if !joined && self.guard.join_overdue(now) {
+                Exit::JoinTimeout
+            } else {
+                Exit::HeartbeatTimeout
+            });
+        }
+        if self.membership.as_ref().and_then(|m| m.ice_refresh).is_some_and(|at| now >= at)
+            && let Some(exit) = self.refresh_ice()
+        {
+            return Some(exit);
+        }
+        if self.membership.as_ref().and_then(|m| m.token_refresh).is_some_and(|at| now >= at) {
+            return self.refresh_token();
+        }
+        None
     }
 
     /// Sends fresh TURN credentials before the current ones expire, and schedules the next renewal.

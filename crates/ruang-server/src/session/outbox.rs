@@ -1,9 +1,17 @@
 //! A connection's outgoing side as others see it: a bounded queue of frames for its writer, and a way to
-//! drop the connection at once when it cannot keep up.
+//! end the connection at once (too slow, replaced, removed).
+//!
+//! The queue is a `VecDeque` behind a mutex rather than a channel: an idle connection's queue is empty and
+//! allocates nothing (a channel allocates its slots 32 at a time, 1.5 KiB per connection), and the writer
+//! takes everything queued at once, so a burst goes out in one write.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use axum::extract::ws::Utf8Bytes;
 use ruang_proto::{CloseCode, ServerMessage};
-use tokio::sync::mpsc;
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::rooms::{DeliveryError, Disconnect, Envelope, Participant};
@@ -17,26 +25,51 @@ pub enum Outbound {
     Close(CloseCode),
 }
 
+struct Queue {
+    items: VecDeque<Outbound>,
+    /// Outboxes alive; the writer ends when none is left and the queue is empty.
+    senders: usize,
+    /// The writer is gone: nothing can be delivered any more.
+    closed: bool,
+}
+
+struct Shared {
+    queue: Mutex<Queue>,
+    /// Wakes the writer when something is queued or the last outbox goes.
+    ready: Notify,
+    capacity: usize,
+    /// Cancelled when the connection must end at once; `why` says why.
+    ended: CancellationToken,
+    why: AtomicU8,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
 /// The sending end of one connection's queue. Cheap to clone; every clone reaches the same writer.
-#[derive(Clone, Debug)]
 pub struct Outbox {
-    queue: mpsc::Sender<Outbound>,
-    dropped: CancellationToken,
-    replaced: CancellationToken,
-    removed: CancellationToken,
+    shared: Arc<Shared>,
+}
+
+/// The writer's end of the queue.
+pub struct Inbox {
+    shared: Arc<Shared>,
 }
 
 impl Outbox {
-    /// A queue of `capacity` frames, and its receiving end for the writer.
-    pub fn new(capacity: usize) -> (Self, mpsc::Receiver<Outbound>) {
-        let (queue, receiver) = mpsc::channel(capacity.max(1));
-        let outbox = Outbox {
-            queue,
-            dropped: CancellationToken::new(),
-            replaced: CancellationToken::new(),
-            removed: CancellationToken::new(),
-        };
-        (outbox, receiver)
+    /// A queue of at most `capacity` frames, and its receiving end for the writer.
+    pub fn new(capacity: usize) -> (Self, Inbox) {
+        let shared = Arc::new(Shared {
+            queue: Mutex::new(Queue { items: VecDeque::new(), senders: 1, closed: false }),
+            ready: Notify::new(),
+            capacity: capacity.max(1),
+            ended: CancellationToken::new(),
+            why: AtomicU8::new(0),
+        });
+        (Outbox { shared: Arc::clone(&shared) }, Inbox { shared })
     }
 
     /// Queues a message without waiting. `Err` means the queue is full or the writer is gone.
@@ -47,30 +80,117 @@ impl Outbox {
     /// Queues a close frame after what is already queued; if the queue is full, drops the connection now.
     pub fn close(&self, code: CloseCode) {
         if self.push(Outbound::Close(code)).is_err() {
-            self.dropped.cancel();
+            self.end(Disconnect::Slow);
         }
     }
 
-    /// Cancelled when the connection must end at once, without flushing its queue (code 4003).
-    pub fn dropped(&self) -> &CancellationToken {
-        &self.dropped
+    /// Cancelled when the connection must end at once; [`Outbox::ended_because`] says why.
+    pub fn ended(&self) -> &CancellationToken {
+        &self.shared.ended
     }
 
-    /// Cancelled when the participant resumed on another connection, so this one must end (code 4004).
-    pub fn replaced(&self) -> &CancellationToken {
-        &self.replaced
+    /// Why the connection must end, once [`Outbox::ended`] is cancelled.
+    pub fn ended_because(&self) -> Option<Disconnect> {
+        reason(&self.shared)
     }
 
-    /// Cancelled when a host removed the participant (or ended the meeting): the connection ends with 4005.
-    pub fn removed(&self) -> &CancellationToken {
-        &self.removed
+    fn end(&self, why: Disconnect) {
+        let code = match why {
+            Disconnect::Slow => 1,
+            Disconnect::Replaced => 2,
+            Disconnect::Removed => 3,
+        };
+        // The first reason wins.
+        let _ = self.shared.why.compare_exchange(0, code, Ordering::AcqRel, Ordering::Acquire);
+        self.shared.ended.cancel();
     }
 
     fn push(&self, item: Outbound) -> Result<(), DeliveryError> {
-        self.queue.try_send(item).map_err(|err| match err {
-            mpsc::error::TrySendError::Full(_) => DeliveryError::Full,
-            mpsc::error::TrySendError::Closed(_) => DeliveryError::Gone,
-        })
+        let mut queue = self.shared.lock();
+        if queue.closed {
+            return Err(DeliveryError::Gone);
+        }
+        if queue.items.len() >= self.shared.capacity {
+            return Err(DeliveryError::Full);
+        }
+        queue.items.push_back(item);
+        drop(queue);
+        self.shared.ready.notify_one();
+        Ok(())
+    }
+}
+
+fn reason(shared: &Shared) -> Option<Disconnect> {
+    match shared.why.load(Ordering::Acquire) {
+        1 => Some(Disconnect::Slow),
+        2 => Some(Disconnect::Replaced),
+        3 => Some(Disconnect::Removed),
+        _ => None,
+    }
+}
+
+impl Clone for Outbox {
+    fn clone(&self) -> Self {
+        self.shared.lock().senders += 1;
+        Outbox { shared: Arc::clone(&self.shared) }
+    }
+}
+
+impl Drop for Outbox {
+    fn drop(&mut self) {
+        let last = {
+            let mut queue = self.shared.lock();
+            queue.senders -= 1;
+            queue.senders == 0
+        };
+        if last {
+            self.shared.ready.notify_one();
+        }
+    }
+}
+
+impl std::fmt::Debug for Outbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Outbox").field("ended", &self.shared.ended.is_cancelled()).finish_non_exhaustive()
+    }
+}
+
+impl Inbox {
+    /// Moves everything queued into `batch` (which must be empty), waiting until there is something.
+    /// `false` when every outbox is gone and nothing is left.
+    pub async fn take(&self, batch: &mut VecDeque<Outbound>) -> bool {
+        loop {
+            {
+                let mut queue = self.shared.lock();
+                if !queue.items.is_empty() {
+                    std::mem::swap(&mut queue.items, batch);
+                    return true;
+                }
+                if queue.senders == 0 {
+                    return false;
+                }
+            }
+            // A notification sent between the check and here is kept as a permit (one waiter only).
+            self.shared.ready.notified().await;
+        }
+    }
+
+    /// Cancelled when the connection must end at once.
+    pub fn ended(&self) -> &CancellationToken {
+        &self.shared.ended
+    }
+
+    /// Why the connection must end, once [`Inbox::ended`] is cancelled.
+    pub fn ended_because(&self) -> Option<Disconnect> {
+        reason(&self.shared)
+    }
+}
+
+impl Drop for Inbox {
+    fn drop(&mut self) {
+        let mut queue = self.shared.lock();
+        queue.closed = true;
+        queue.items.clear();
     }
 }
 
@@ -84,10 +204,45 @@ impl Participant for Outbox {
     }
 
     fn disconnect(&self, why: Disconnect) {
-        match why {
-            Disconnect::Slow => self.dropped.cancel(),
-            Disconnect::Replaced => self.replaced.cancel(),
-            Disconnect::Removed => self.removed.cancel(),
-        }
+        self.end(why);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(text: &str) -> Outbound {
+        Outbound::Frame(Utf8Bytes::from(text))
+    }
+
+    #[tokio::test]
+    async fn bounded_batched_and_ended_when_every_outbox_is_gone() {
+        let (outbox, inbox) = Outbox::new(2);
+        let other = outbox.clone();
+        assert_eq!(outbox.push(frame("a")), Ok(()));
+        assert_eq!(other.push(frame("b")), Ok(()));
+        assert_eq!(outbox.push(frame("c")), Err(DeliveryError::Full));
+        let mut batch = VecDeque::new();
+        assert!(inbox.take(&mut batch).await);
+        assert_eq!(batch.len(), 2, "both queued frames in one batch");
+        batch.clear();
+        drop(outbox);
+        other.close(CloseCode::Normal);
+        drop(other);
+        assert!(inbox.take(&mut batch).await, "what was queued before the last outbox went is still written");
+        assert!(matches!(batch.pop_front(), Some(Outbound::Close(CloseCode::Normal))));
+        assert!(!inbox.take(&mut batch).await, "no outbox left");
+    }
+
+    #[tokio::test]
+    async fn a_gone_writer_refuses_and_the_first_reason_to_end_wins() {
+        let (outbox, inbox) = Outbox::new(4);
+        outbox.disconnect(Disconnect::Replaced);
+        outbox.disconnect(Disconnect::Slow);
+        assert!(inbox.ended().is_cancelled());
+        assert_eq!(inbox.ended_because(), Some(Disconnect::Replaced));
+        drop(inbox);
+        assert_eq!(outbox.push(frame("late")), Err(DeliveryError::Gone));
     }
 }

@@ -1,50 +1,96 @@
 //! The writer half of a connection: drains the outbox into the socket and pings on a fixed interval.
-//! It is the only code that writes to the socket.
+//! It is the only code that writes to the socket. Everything queued when it wakes goes out in one flush.
 
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::SinkExt;
 use futures_util::stream::SplitSink;
 use ruang_proto::CloseCode;
-use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
 
-use super::outbox::Outbound;
+use super::outbox::{Inbox, Outbound};
+use crate::rooms::Disconnect;
 
 /// How long a close frame may take to write before the socket is simply dropped.
 const CLOSE_WRITE_TIMEOUT: Duration = Duration::from_secs(2);
 
 type Sink = SplitSink<WebSocket, Message>;
 
-/// Writes until a close is queued, the queue ends, the socket fails, or `dropped` is cancelled.
-pub async fn write(
-    mut sink: Sink,
-    mut queue: mpsc::Receiver<Outbound>,
-    dropped: CancellationToken,
-    ping_every: Duration,
-) {
+/// What ended a batch.
+enum Next {
+    /// Go on.
+    More,
+    /// Stop, writing this close frame first if any.
+    Stop(Option<CloseCode>),
+}
+
+/// Writes until a close is queued, every outbox is gone, the socket fails, or the connection is dropped as
+/// too slow (then at once, with 4003, whatever is still queued).
+pub async fn write(mut sink: Sink, inbox: Inbox, ping_every: Duration) {
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + ping_every, ping_every);
     ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        let message = tokio::select! {
-            biased;
-            () = dropped.cancelled() => return close(sink, CloseCode::TooSlow).await,
-            item = queue.recv() => match item {
-                Some(Outbound::Frame(text)) => Message::Text(text),
-                Some(Outbound::Close(code)) => return close(sink, code).await,
-                None => return,
-            },
-            _ = ping.tick() => Message::Ping(bytes::Bytes::new()),
-        };
-        let sent = tokio::select! {
-            biased;
-            () = dropped.cancelled() => return close(sink, CloseCode::TooSlow).await,
-            sent = sink.send(message) => sent,
-        };
-        if sent.is_err() {
-            return;
+    let mut batch = VecDeque::new();
+    let too_slow = async {
+        inbox.ended().cancelled().await;
+        if inbox.ended_because() != Some(Disconnect::Slow) {
+            // Replaced or removed: the session queues the close frame; keep writing until then.
+            std::future::pending::<()>().await;
         }
+    };
+    tokio::pin!(too_slow);
+    loop {
+        let next = tokio::select! {
+            biased;
+            () = &mut too_slow => Next::Stop(Some(CloseCode::TooSlow)),
+            more = inbox.take(&mut batch) => {
+                if !more {
+                    return;
+                }
+                tokio::select! {
+                    biased;
+                    () = &mut too_slow => Next::Stop(Some(CloseCode::TooSlow)),
+                    next = write_batch(&mut sink, &mut batch) => next,
+                }
+            }
+            _ = ping.tick() => tokio::select! {
+                biased;
+                () = &mut too_slow => Next::Stop(Some(CloseCode::TooSlow)),
+                sent = sink.send(Message::Ping(bytes::Bytes::new())) => match sent {
+                    Ok(()) => Next::More,
+                    Err(_) => Next::Stop(None),
+                },
+            },
+        };
+        match next {
+            Next::More => {}
+            Next::Stop(Some(code)) => return close(sink, code).await,
+            Next::Stop(None) => return,
+        }
+    }
+}
+
+/// Writes the frames of `batch` and flushes once; stops at a close.
+async fn write_batch(sink: &mut Sink, batch: &mut VecDeque<Outbound>) -> Next {
+    while let Some(item) = batch.pop_front() {
+        match item {
+            Outbound::Frame(text) => {
+                if sink.feed(Message::Text(text)).await.is_err() {
+                    return Next::Stop(None);
+                }
+            }
+            Outbound::Close(code) => {
+                batch.clear();
+                return match sink.flush().await {
+                    Ok(()) => Next::Stop(Some(code)),
+                    Err(_) => Next::Stop(None),
+                };
+            }
+        }
+    }
+    match sink.flush().await {
+        Ok(()) => Next::More,
+        Err(_) => Next::Stop(None),
     }
 }
 
