@@ -41,6 +41,7 @@ pub struct ScaleArgs {
 pub async fn run(args: ScaleArgs) -> anyhow::Result<()> {
     let pid = args.pid.to_string();
     let before = sample(&pid)?;
+    let own_before = sample("self")?;
     let gate = Arc::new(Semaphore::new(args.concurrency.max(1)));
     let started = Instant::now();
     let mut tasks = Vec::with_capacity(args.participants);
@@ -65,14 +66,22 @@ pub async fn run(args: ScaleArgs) -> anyhow::Result<()> {
         }
     }
     let join_time = started.elapsed();
+    let (server_joined, own_joined) = (sample(&pid)?, sample("self")?);
     tokio::time::sleep(Duration::from_secs(2)).await;
     let after = sample(&pid)?;
     let joined = participants.len();
+    let per_join_us = |cpu: Duration| cpu.as_secs_f64() * 1e6 / joined.max(1) as f64;
     println!(
         "scale joined={joined} failed={failures} join_rate={:.0}/s server_rss_kib={} per_participant_kib={:.2}",
         joined as f64 / join_time.as_secs_f64(),
         after.rss_kib,
         after.rss_kib.saturating_sub(before.rss_kib) as f64 / joined.max(1) as f64
+    );
+    // If the two together near the machine's cores, the join rate measures the machine, not the server.
+    println!(
+        "cpu per join: server {:.0} us, generator {:.0} us (connect, handshake, join, welcome on both sides)",
+        per_join_us(server_joined.cpu - before.cpu),
+        per_join_us(own_joined.cpu - own_before.cpu)
     );
     let busy = RelayArgs {
         server: args.server,
