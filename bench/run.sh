@@ -18,18 +18,26 @@ pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; }
 trap cleanup EXIT
 
-target/release/ruang --listen 127.0.0.1:18080 --no-turn --messages-per-second 1000000 --message-burst 1000000 \
-  --max-rooms 200000 --max-connections 200000 --max-participants 8 >/dev/null 2>&1 &
-pids+=($!); ruang_pid=$!
-$bench minimal-relay --listen 127.0.0.1:18090 >/dev/null 2>&1 &
-pids+=($!); minimal_pid=$!
-(cd bench/peerjs && exec node_modules/.bin/peerjs --port 18100 --path / --concurrent_limit 200000 >/dev/null 2>&1) &
-pids+=($!)
-sleep 2
-peerjs_pid=$(pgrep -f "peerjs --port 18100" | head -n1)
+start_servers() {
+  target/release/ruang --listen 127.0.0.1:18080 --no-turn --messages-per-second 1000000 --message-burst 1000000 \
+    --max-rooms 200000 --max-connections 200000 --max-participants 8 >/dev/null 2>&1 &
+  pids+=($!); ruang_pid=$!
+  $bench minimal-relay --listen 127.0.0.1:18090 >/dev/null 2>&1 &
+  pids+=($!); minimal_pid=$!
+  (cd bench/peerjs && exec node_modules/.bin/peerjs --port 18100 --path / --concurrent_limit 200000 >/dev/null 2>&1) &
+  pids+=($!)
+  sleep 2
+  peerjs_pid=$(pgrep -f "peerjs --port 18100" | head -n1)
+  servers=("ruang 18080 $ruang_pid ruang" "minimal 18090 $minimal_pid ruang" "peerjs 18100 $peerjs_pid peerjs")
+}
+stop_servers() {
+  kill "${pids[@]}" "$peerjs_pid" 2>/dev/null || true
+  wait 2>/dev/null || true
+  pids=()
+}
+start_servers
 
 echo "# machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load $(cut -d' ' -f1-3 /proc/loadavg)"
-servers=("ruang 18080 $ruang_pid ruang" "minimal 18090 $minimal_pid ruang" "peerjs 18100 $peerjs_pid peerjs")
 for load in "--rate 10000" "--rate 30000" "--rate 0 --window 16"; do
   for payload in candidate sdp; do
     for entry in "${servers[@]}"; do
@@ -40,6 +48,10 @@ for load in "--rate 10000" "--rate 30000" "--rate 0 --window 16"; do
     done
   done
 done
+# Memory per participant is measured on fresh processes: after the relay runs, freed memory would be
+# reused by the joins and the growth would understate it.
+stop_servers
+start_servers
 for entry in "${servers[@]}"; do
   read -r name port pid protocol <<<"$entry"
   echo "## $name scale $participants"
