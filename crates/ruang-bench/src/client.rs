@@ -3,6 +3,7 @@
 //! relay) or in PeerJS's, for the baseline.
 
 use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use futures_util::{SinkExt, StreamExt};
@@ -76,6 +77,31 @@ async fn join_peerjs(server: SocketAddr, tcp: TcpStream) -> anyhow::Result<Parti
         }
     }
     bail!("closed before OPEN")
+}
+
+/// Keeps an idle participant alive as a real client would: reads (answering the server's WebSocket pings)
+/// and sends the protocol's own heartbeat, `ping` every 2 s like ruang's web client, or PeerJS's
+/// `HEARTBEAT` every 5 s like its client library. Runs until the socket ends or the task is aborted.
+pub async fn stay_idle(participant: Participant, protocol: Protocol) {
+    let (text, every) = match protocol {
+        Protocol::Ruang => (r#"{"type":"ping"}"#, Duration::from_secs(2)),
+        Protocol::Peerjs => (r#"{"type":"HEARTBEAT"}"#, Duration::from_secs(5)),
+    };
+    let mut ws = participant.ws;
+    let mut beat = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    loop {
+        tokio::select! {
+            frame = ws.next() => match frame {
+                Some(Ok(_)) => {}
+                _ => return,
+            },
+            _ = beat.tick() => {
+                if ws.send(Message::text(text)).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
 }
 
 /// A random number for ids, from the standard library's randomly keyed hasher.

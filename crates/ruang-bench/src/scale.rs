@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use tokio::sync::Semaphore;
 
-use crate::client::{Protocol, join};
+use crate::client::{Protocol, join, stay_idle};
 use crate::procfs::sample;
 use crate::relay::{RelayArgs, measure};
 
@@ -54,14 +54,14 @@ pub async fn run(args: ScaleArgs) -> anyhow::Result<()> {
         tasks.push(tokio::spawn(async move {
             let joined = join(protocol, server, Some(source), &room, "idle").await;
             drop(permit);
-            joined
+            joined.map(|participant| tokio::spawn(stay_idle(participant, protocol)))
         }));
     }
     let mut participants = Vec::with_capacity(tasks.len());
     let mut failures = 0usize;
     for task in tasks {
         match task.await? {
-            Ok(participant) => participants.push(participant),
+            Ok(idle) => participants.push(idle),
             Err(_) => failures += 1,
         }
     }
@@ -94,12 +94,26 @@ pub async fn run(args: ScaleArgs) -> anyhow::Result<()> {
         seconds: 5,
         prefix: "scale-busy".into(),
     };
+    // What idleness costs: heartbeats both ways, nothing else.
+    let (idle_from, idle_start) = (sample(&pid)?, Instant::now());
+    tokio::time::sleep(IDLE_WINDOW).await;
+    let idle_cpu = sample(&pid)?.cpu - idle_from.cpu;
+    println!(
+        "idle: server cpu {:.1}% of a core for {joined} participants ({:.2} us per participant-second)",
+        idle_cpu.as_secs_f64() * 100.0 / idle_start.elapsed().as_secs_f64(),
+        idle_cpu.as_secs_f64() * 1e6 / idle_start.elapsed().as_secs_f64() / joined.max(1) as f64
+    );
     let report = measure(&busy).await?;
     let [p50, p90, p99, max] = report.latency;
     println!(
         "busy room among idle ones: delivered={} latency_us p50={p50} p90={p90} p99={p99} max={max}",
         report.delivered
     );
-    drop(participants);
+    for idle in participants {
+        idle.abort();
+    }
     Ok(())
 }
+
+/// How long the idle cost is measured.
+const IDLE_WINDOW: Duration = Duration::from_secs(10);

@@ -194,7 +194,11 @@ impl Session {
             let now = Instant::now();
             self.guard.heard(now);
             let outcome = match frame {
-                Message::Text(text) => self.on_text(text.as_str(), now).await,
+                Message::Text(text) => {
+                    // A client that talks needs no pings; one that only answers them keeps getting them.
+                    self.outbox.heard();
+                    self.on_text(text.as_str(), now).await
+                }
                 Message::Binary(_) => {
                     Err(Rejection::new(ErrorCode::UnsupportedFrame, "binary frames are not part of the protocol"))
                 }

@@ -6,7 +6,7 @@
 //! takes everything queued at once, so a burst goes out in one write.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use axum::extract::ws::Utf8Bytes;
@@ -41,6 +41,8 @@ struct Shared {
     /// Cancelled when the connection must end at once; `why` says why.
     ended: CancellationToken,
     why: AtomicU8,
+    /// Something arrived from the client since the writer last looked: its ping may be skipped.
+    heard: AtomicBool,
 }
 
 impl Shared {
@@ -68,6 +70,7 @@ impl Outbox {
             capacity: capacity.max(1),
             ended: CancellationToken::new(),
             why: AtomicU8::new(0),
+            heard: AtomicBool::new(false),
         });
         (Outbox { shared: Arc::clone(&shared) }, Inbox { shared })
     }
@@ -92,6 +95,11 @@ impl Outbox {
     /// Why the connection must end, once [`Outbox::ended`] is cancelled.
     pub fn ended_because(&self) -> Option<Disconnect> {
         reason(&self.shared)
+    }
+
+    /// Tells the writer that the client sent a message, so the connection is known to be alive.
+    pub fn heard(&self) {
+        self.shared.heard.store(true, Ordering::Relaxed);
     }
 
     fn end(&self, why: Disconnect) {
@@ -183,6 +191,11 @@ impl Inbox {
     /// Why the connection must end, once [`Inbox::ended`] is cancelled.
     pub fn ended_because(&self) -> Option<Disconnect> {
         reason(&self.shared)
+    }
+
+    /// Whether the client was heard from since the last call.
+    pub fn heard_since_last_asked(&self) -> bool {
+        self.shared.heard.swap(false, Ordering::Relaxed)
     }
 }
 

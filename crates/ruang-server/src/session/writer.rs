@@ -53,14 +53,22 @@ pub async fn write(mut sink: Sink, inbox: Inbox, ping_every: Duration) {
                     next = write_batch(&mut sink, &mut batch) => next,
                 }
             }
-            _ = ping.tick() => tokio::select! {
-                biased;
-                () = &mut too_slow => Next::Stop(Some(CloseCode::TooSlow)),
-                sent = sink.send(Message::Ping(bytes::Bytes::new())) => match sent {
-                    Ok(()) => Next::More,
-                    Err(_) => Next::Stop(None),
-                },
-            },
+            // A client that spoke during the last interval is alive: a ping would only cost both sides a
+            // frame (the web client pings every 2 s, so its connection needs none from the server).
+            _ = ping.tick() => {
+                if inbox.heard_since_last_asked() {
+                    Next::More
+                } else {
+                    tokio::select! {
+                        biased;
+                        () = &mut too_slow => Next::Stop(Some(CloseCode::TooSlow)),
+                        sent = sink.send(Message::Ping(bytes::Bytes::new())) => match sent {
+                            Ok(()) => Next::More,
+                            Err(_) => Next::Stop(None),
+                        },
+                    }
+                }
+            }
         };
         match next {
             Next::More => {}
