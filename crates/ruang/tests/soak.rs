@@ -334,6 +334,15 @@ async fn take_over(url: &str, mut old: Ws, identity: &mut Option<Identity>, coun
         return;
     }
     let resumed = before == identity.as_ref().map(|known| known.id.clone());
+    if !resumed {
+        // The token had expired (this client went longer than 1.5 grace periods without reading its
+        // refreshed tokens: a long pause, or a starved machine). Then nothing replaces the old connection,
+        // which is another participant now and stays open by design (enter() counted the refusal).
+        let _ = old.close(None).await;
+        let _ = new.send(Message::text(r#"{"type":"leave"}"#)).await;
+        *identity = None;
+        return;
+    }
     let closed = tokio::time::timeout(Duration::from_secs(10), async {
         while let Some(Ok(frame)) = old.next().await {
             if let Message::Close(frame) = frame {
@@ -345,8 +354,7 @@ async fn take_over(url: &str, mut old: Ws, identity: &mut Option<Identity>, coun
     match closed.await {
         Ok(Some(4004)) => Counters::add(&counters.takeovers),
         other => {
-            let how = if resumed { "resumed" } else { "was refused and joined afresh" };
-            eprintln!("the replaced connection ended with {other:?}; the new one {how}");
+            eprintln!("the replaced connection ended with {other:?}; the new one resumed");
             Counters::add(&counters.unexpected);
         }
     }
