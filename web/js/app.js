@@ -11,16 +11,25 @@ import { renderLeft, removedOutcome, refusalOutcome, cancelledOutcome } from './
 import { passwordDialog } from './ui/dialogs.js';
 import { Call } from './ui/call.js';
 import { LocalMedia } from './media.js';
-import { ServerError, RemovedError, ROOM_RE } from './signaling.js';
+import { warmConnection } from './mesh.js';
+import { Signaling, ServerError, RemovedError, ROOM_RE, socketUrl } from './signaling.js';
 import { roomFromPath, inviteFromHash } from './room-name.js';
 
 /** @typedef {import('./signaling.js').Credentials} Credentials */
 /** @typedef {import('./ui/left.js').Outcome} Outcome */
 
 const root = /** @type {HTMLElement} */ (document.getElementById('app'));
+/** The peer connection for the call is made this long after the pre-join screen shows (not while it starts). */
+const WARM_PC_DELAY_MS = 300;
 
-/** @type {{ view: string, call: Call | null, room: string | null }} */
-const app = { view: 'loading', call: null, room: null };
+/**
+ * `early`: what the pre-join screen prepares for joining — the signaling socket (opened, so that Join only
+ * sends `join`) and a peer connection for the first participant we call; handed to the Call on Join,
+ * closed when the pre-join screen is drawn again.
+ * @type {{ view: string, call: Call | null, room: string | null,
+ *   early: { signaling: Signaling, warm: RTCPeerConnection | null, timer: ReturnType<typeof setTimeout> | undefined } | null }}
+ */
+const app = { view: 'loading', call: null, room: null, early: null };
 
 /** @type {Map<string, Credentials>} per room: the password that worked, the invitation from the link */
 const credentials = new Map();
@@ -83,6 +92,18 @@ function showPrejoin(room, error) {
   app.room = room;
   const media = new LocalMedia();
   const creds = credentialsFor(room);
+  dropEarly();
+  // Connect while the user looks at the preview: the server waits join_timeout_ms for `join` on it (and
+  // the socket is opened again if it closes meanwhile); the connection for the call is made when idle.
+  const early = { signaling: new Signaling(socketUrl(), { resume: true }), warm: /** @type {RTCPeerConnection | null} */ (null), timer: /** @type {ReturnType<typeof setTimeout> | undefined} */ (undefined) };
+  app.early = early;
+  early.signaling.warm();
+  early.timer = setTimeout(() => {
+    early.timer = undefined;
+    if (app.early === early && typeof RTCPeerConnection === 'function') {
+      try { early.warm = warmConnection(); } catch (err) { console.warn('ruang: no peer connection made ahead', err); }
+    }
+  }, WARM_PC_DELAY_MS);
   let cleanup = () => {};
   cleanup = renderPrejoin(root, {
     room, media, error, onHome: home, invite: creds.invite,
@@ -90,6 +111,8 @@ function showPrejoin(room, error) {
       if (receiveOnly) media.stopAll();
       cleanup();
       app.view = 'joining';
+      clearTimeout(early.timer);
+      app.early = null; // the call owns them now
       let stopWaiting = () => {};
       let waited = false;
       const call = new Call({
@@ -101,6 +124,8 @@ function showPrejoin(room, error) {
           stopWaiting = renderWaiting(root, { room, name, media, onLeave: () => call.cancel() });
         },
         askPassword: (code) => passwordDialog({ code, room }),
+        signaling: early.signaling,
+        warm: early.warm,
       });
       app.call = call;
       try {
@@ -127,8 +152,19 @@ function showPrejoin(room, error) {
   });
 }
 
+/** Close what an unused pre-join screen prepared (see `app.early`). */
+function dropEarly() {
+  const early = app.early;
+  app.early = null;
+  if (!early) return;
+  clearTimeout(early.timer);
+  early.signaling.close();
+  early.warm?.close();
+}
+
 /** @param {string} room @param {Outcome} outcome */
 function showLeft(room, outcome) {
+  dropEarly();
   app.view = 'left';
   app.call = null;
   renderLeft(root, room, outcome, { onRejoin: () => showPrejoin(room), onHome: home });

@@ -14,6 +14,15 @@
 // A connection's polite/impolite role is fixed when it is created and never recomputed (a resume after a
 // server restart may introduce the same two participants in the other order).
 //
+// Call setup is on the critical path of joining, so: the first connection a newcomer offers from can be
+// made ahead (warmConnection(), on the pre-join screen: its certificate, transceivers and threads exist
+// before the welcome; the welcome's ICE servers are applied with setConfiguration() before the offer), the
+// offering side offers at once instead of waiting for `negotiationneeded`, and the answering side answers
+// without waiting for its tracks to be attached. Video starts at most START_HEIGHT tall (the encoder's
+// start bitrate is low, and a bigger first frame is dropped and the resolution cut until it fits, which
+// costs about five frames before anything is sent), and goes to full resolution once the connection has
+// settled and the bandwidth estimate carries it.
+//
 // Viewers send no media (the server refuses their offers and answers with sending audio or video
 // sections): while `sending` is false the audio and video transceivers are `recvonly` and carry no track.
 // setSending() flips an existing mesh either way; the direction change renegotiates by itself.
@@ -31,6 +40,56 @@
 const DISCONNECTED_RESTART_MS = 2000;
 /** Still not connected this long after an ICE restart: the impolite side rebuilds the connection. */
 const REBUILD_MS = 10000;
+/** Camera video is sent at most this tall (the short side) until the bandwidth estimate allows more. */
+const START_HEIGHT = 180;
+/**
+ * Full resolution once the connection has been up this long (setting up connections, with their new
+ * decoders and tiles, is when the page and the machine are busiest, and the bandwidth estimate is still
+ * probing)…
+ */
+const FULL_VIDEO_MIN_MS = 2000;
+/** …and the bandwidth estimate reaches this (or the bitrate cap, if lower)… */
+const FULL_VIDEO_BPS = 1_000_000;
+/** …or this long after connecting, whatever the estimate (then the encoder's own adaptation decides). */
+const FULL_VIDEO_AFTER_MS = 10_000;
+/** How often the bandwidth estimate is looked at until then. */
+const BANDWIDTH_POLL_MS = 250;
+/** An offer or answer waits at most this long for the first ICE candidates of a fresh gathering, to carry them. */
+const CANDIDATES_WAIT_MS = 40;
+/** Every connection's configuration besides its ICE servers and policy. */
+const BUNDLE = /** @type {const} */ ('max-bundle');
+
+/**
+ * How much to scale a video track down at the start of a connection: camera video to START_HEIGHT (the
+ * short side), screens not at all (they are meant to be read).
+ * @param {MediaStreamTrack | null} track
+ */
+export function startScale(track) {
+  if (!track || track.kind !== 'video' || track.contentHint === 'detail' || track.contentHint === 'text') return 1;
+  const { width = 0, height = 0 } = track.getSettings();
+  const short = Math.min(width, height);
+  return short > START_HEIGHT ? short / START_HEIGHT : 1;
+}
+
+/**
+ * What identifies an ICE candidate line: foundation, component, transport, priority, address and port
+ * (the SDP and the icecandidate event write the attributes after them differently).
+ * @param {string} candidate "candidate:…"
+ */
+const candidateKey = (candidate) => candidate.split(' ').slice(0, 6).join(' ');
+
+/**
+ * A connection made ahead of the call (on the pre-join screen), in the shape every connection has (audio
+ * and video transceivers, no tracks yet, no ICE servers yet): Mesh offers from it to the first participant
+ * it calls, after applying the welcome's ICE servers. Close it if it is not used.
+ * @returns {RTCPeerConnection}
+ */
+export function warmConnection() {
+  const pc = new RTCPeerConnection({ bundlePolicy: BUNDLE });
+  pc.addTransceiver('audio', { direction: 'sendrecv' });
+  pc.addTransceiver('video', { direction: 'sendrecv' });
+  return pc;
+}
 
 /** @param {RTCPeerConnection} pc */
 const iceUp = (pc) => pc.iceConnectionState === 'connected' || pc.iceConnectionState === 'completed';
@@ -60,16 +119,36 @@ export class Peer {
     /** rebuilt by us after `reset`: offers still coming from the peer's old connection are ignored until ours is answered */
     this.fresh = false;
     this.closed = false;
+    /** video goes out at full resolution (see startScale()) */ this.fullVideo = false;
+    /** @type {Promise<void>} serialises changes of the video sender's parameters */ this.params = Promise.resolve();
+    /** the video sender's scale and bitrate ceiling as last set (0: none), so unchanged ones are not set again */
+    this.videoParams = { scale: 1, maxBitrate: 0 };
+    /** @type {ReturnType<typeof setTimeout> | undefined} */ this.bandwidthTimer = undefined;
+    /** @type {import('./signaling.js').CandidateInit[] | null} candidates found while our description is being made (sent after it) */
+    this.heldCandidates = null;
+    /** @type {(() => void) | null} */ this.onCandidate = null;
+    /** a description of ours went out on this connection */ this.described = false;
+    /** answering the first offer: the receivers' stream and the files channel are set up once the answer is out */
+    this.answering = false;
+    /** @type {() => void} */ this.onAnswered = () => {};
+    /** @type {Promise<void>} settles once an answer to our offer is applied (or the connection is closed) */
+    this.answered = new Promise((resolve) => { this.onAnswered = resolve; });
   }
 }
 
 export class Mesh extends EventTarget {
   /**
    * @param {{ signaling: Signaling, iceServers: IceServer[], icePolicy: IcePolicy, localTracks: () => LocalTracks,
-   *   sending?: boolean }} opts sending: false for a viewer (recvonly, no tracks)
+   *   sending?: boolean, warm?: RTCPeerConnection | null }} opts sending: false for a viewer (recvonly, no
+   *   tracks); warm: a connection from warmConnection() to offer from first
    */
-  constructor({ signaling, iceServers, icePolicy, localTracks, sending = true }) {
+  constructor({ signaling, iceServers, icePolicy, localTracks, sending = true, warm = null }) {
     super();
+    /** @private @type {RTCPeerConnection | null} */
+    this.warm = warm && warm.signalingState === 'stable' && !warm.localDescription ? warm : null;
+    if (warm && !this.warm) warm.close();
+    /** the video sender's bitrate ceiling (0: none), see setMaxBitrate() */
+    this.maxBitrate = 0;
     /** whether we send audio and video (false: a viewer) */
     this.sending = sending;
     this.signaling = signaling;
@@ -103,7 +182,8 @@ export class Mesh extends EventTarget {
    * @returns {Peer}
    */
   createPeer(id, polite, passive) {
-    const pc = new RTCPeerConnection({ iceServers: this.iceServers, iceTransportPolicy: this.icePolicy, bundlePolicy: 'max-bundle' });
+    const warm = passive ? null : this.takeWarm();
+    const pc = warm ?? new RTCPeerConnection({ iceServers: this.iceServers, iceTransportPolicy: this.icePolicy, bundlePolicy: BUNDLE });
     this.created++;
     const peer = new Peer(id, polite, pc);
     this.peers.set(id, peer);
@@ -111,21 +191,16 @@ export class Mesh extends EventTarget {
     pc.addEventListener('negotiationneeded', () => this.negotiate(peer));
     pc.addEventListener('icecandidate', ({ candidate }) => {
       if (peer.closed) return;
-      if (!candidate) {
-        this.signaling.signal(id, { kind: 'candidate', candidate: { candidate: '', sdpMid: null, sdpMLineIndex: null, usernameFragment: null } });
-      } else if (candidate.candidate) {
-        this.signaling.signal(id, {
-          kind: 'candidate',
-          candidate: {
-            candidate: candidate.candidate,
-            sdpMid: candidate.sdpMid ?? null,
-            sdpMLineIndex: candidate.sdpMLineIndex ?? null,
-            usernameFragment: candidate.usernameFragment ?? null,
-          },
-        });
-      }
+      /** @type {import('./signaling.js').CandidateInit} */
+      const init = candidate
+        ? { candidate: candidate.candidate, sdpMid: candidate.sdpMid ?? null, sdpMLineIndex: candidate.sdpMLineIndex ?? null, usernameFragment: candidate.usernameFragment ?? null }
+        : { candidate: '', sdpMid: null, sdpMLineIndex: null, usernameFragment: null };
+      if (candidate && !candidate.candidate) return;
+      if (peer.heldCandidates) { peer.heldCandidates.push(init); peer.onCandidate?.(); return; } // after our description
+      this.signaling.signal(id, { kind: 'candidate', candidate: init });
     });
     pc.addEventListener('track', ({ track }) => {
+      if (peer.answering) return; // (adopted once the answer is out)
       if (!peer.stream.getTracks().includes(track)) peer.stream.addTrack(track);
       this.emit('track', { peer });
     });
@@ -134,16 +209,50 @@ export class Mesh extends EventTarget {
     pc.addEventListener('iceconnectionstatechange', onState);
 
     if (!passive) {
-      // We offer: build the whole connection now; negotiationneeded sends the offer.
+      // We offer: build the whole connection now (or finish the warm one) and offer at once.
       const { audio, video } = this.sending ? this.localTracks() : { audio: null, video: null };
       const direction = this.sending ? 'sendrecv' : 'recvonly';
-      peer.audio = pc.addTransceiver(audio ?? 'audio', { direction });
-      peer.video = pc.addTransceiver(video ?? 'video', { direction });
+      if (warm) {
+        const [ta, tv] = pc.getTransceivers();
+        peer.audio = ta;
+        peer.video = tv;
+        const attached = [];
+        for (const [t, track] of /** @type {const} */ ([[ta, audio], [tv, video]])) {
+          t.direction = direction;
+          if (track) attached.push(t.sender.replaceTrack(track).catch((e) => console.warn('replaceTrack', e)));
+        }
+        void Promise.all(attached).then(() => this.applyVideoParams(peer));
+      } else {
+        peer.audio = pc.addTransceiver(audio ?? 'audio', { direction });
+        const scale = startScale(video);
+        const maxBitrate = this.maxBitrate;
+        peer.video = pc.addTransceiver(video ?? 'video', { direction, sendEncodings: [{ scaleResolutionDownBy: scale, ...(maxBitrate ? { maxBitrate } : {}) }] });
+        peer.videoParams = { scale, maxBitrate };
+      }
       this.adoptReceivers(peer);
       this.openChannel(peer);
       peer.ready = true;
+      void this.negotiate(peer); // (negotiationneeded would come a task later, and finds the offer made)
     }
     return peer;
+  }
+
+  /**
+   * The warm connection, with the current ICE servers, if there is one. @private
+   * @returns {RTCPeerConnection | null}
+   */
+  takeWarm() {
+    const pc = this.warm;
+    this.warm = null;
+    if (!pc || pc.signalingState !== 'stable') return null;
+    try {
+      pc.setConfiguration({ ...pc.getConfiguration(), iceServers: this.iceServers, iceTransportPolicy: this.icePolicy });
+      return pc;
+    } catch (err) {
+      console.warn('ruang: the connection made ahead could not be used', err);
+      pc.close();
+      return null;
+    }
   }
 
   /** @param {string} id */
@@ -158,8 +267,10 @@ export class Mesh extends EventTarget {
   /** Close one connection object (the participant may live on in a new one). @private @param {Peer} peer */
   retire(peer) {
     peer.closed = true;
+    peer.onAnswered();
     clearTimeout(peer.restartTimer);
     clearTimeout(peer.rebuildTimer);
+    clearTimeout(peer.bandwidthTimer);
     try { peer.channel?.close(); } catch { /* already closed */ }
     peer.pc.close();
   }
@@ -186,9 +297,11 @@ export class Mesh extends EventTarget {
   }
 
 
-  /** Close every connection. */
+  /** Close every connection (and the warm one, if it was not used). */
   close() {
     for (const id of [...this.peers.keys()]) this.removePeer(id);
+    this.warm?.close();
+    this.warm = null;
   }
 
   /**
@@ -222,6 +335,17 @@ export class Mesh extends EventTarget {
       if (peer.ready && t && t.sender.track !== track) jobs.push(t.sender.replaceTrack(track).catch((e) => console.warn('replaceTrack', e)));
     }
     await Promise.all(jobs);
+    // a screen is sent sharp from the start; a camera may start smaller (startScale)
+    if (kind === 'video') for (const peer of this.peers.values()) this.applyVideoParams(peer);
+  }
+
+  /**
+   * The video sender's bitrate ceiling on every connection (it shrinks as the mesh grows).
+   * @param {number} bps
+   */
+  setMaxBitrate(bps) {
+    this.maxBitrate = bps;
+    for (const peer of this.peers.values()) this.applyVideoParams(peer);
   }
 
   /**
@@ -271,15 +395,54 @@ export class Mesh extends EventTarget {
   /** @private @param {Peer} peer */
   async negotiate(peer) {
     if (!peer.ready || peer.closed) return; // polite side before the newcomer's first offer
+    if (peer.makingOffer) return; // (our own first offer, made before negotiationneeded fired)
     try {
       peer.makingOffer = true;
-      await peer.pc.setLocalDescription();
-      const desc = peer.pc.localDescription;
-      if (desc && desc.type === 'offer' && !peer.closed) this.signaling.signal(peer.id, { kind: 'offer', sdp: desc.sdp });
+      await this.describe(peer, 'offer');
     } catch (err) {
       console.warn('ruang: creating an offer failed', err);
     } finally {
       peer.makingOffer = false;
+    }
+  }
+
+  /**
+   * setLocalDescription(), then send the description. An offer on a fresh gathering (a new connection)
+   * waits up to CANDIDATES_WAIT_MS for the first candidates, so it carries them: the other side can check
+   * connectivity as soon as it has answered, whatever else this page is busy with then, and no message per
+   * host candidate is needed. (An answer goes at once: its side's candidates follow while the offerer applies
+   * it.) Candidates found meanwhile are sent after the description, minus those it carries.
+   * @private @param {Peer} peer @param {'offer' | 'answer'} kind
+   */
+  async describe(peer, kind) {
+    const pc = peer.pc;
+    const own = !peer.heldCandidates; // (an answer made while our offer is on its way leaves them to the offer)
+    const held = peer.heldCandidates ??= [];
+    try {
+      await pc.setLocalDescription();
+      if (own && kind === 'offer' && !peer.described && pc.iceGatheringState !== 'complete' && !held.length && !peer.closed) {
+        await new Promise((resolve) => {
+          const timer = setTimeout(done, CANDIDATES_WAIT_MS);
+          function done() { clearTimeout(timer); peer.onCandidate = null; resolve(undefined); }
+          // the first one, and what comes with it (a host candidate per interface, found together)
+          peer.onCandidate = () => { peer.onCandidate = null; setTimeout(done, 2); };
+        });
+      }
+      const desc = pc.localDescription;
+      if (!desc || desc.type !== kind || peer.closed) return;
+      this.signaling.signal(peer.id, { kind, sdp: desc.sdp });
+      peer.described = true;
+      if (!own) return;
+      const carried = new Set(desc.sdp.split(/\r?\n/).filter((l) => l.startsWith('a=candidate:')).map((l) => candidateKey(l.slice(2))));
+      peer.heldCandidates = null;
+      for (const c of held) if (!carried.has(candidateKey(c.candidate))) this.signaling.signal(peer.id, { kind: 'candidate', candidate: c });
+    } finally {
+      if (own && peer.heldCandidates === held) {
+        // (no description went out: what was found goes out as usual)
+        peer.heldCandidates = null;
+        peer.onCandidate = null;
+        if (!peer.closed) for (const c of held) this.signaling.signal(peer.id, { kind: 'candidate', candidate: c });
+      }
     }
   }
 
@@ -306,23 +469,33 @@ export class Mesh extends EventTarget {
     if (peer.ignoreOffer) return;
     if (data.kind === 'answer' && pc.signalingState !== 'have-local-offer') return; // stale answer
     peer.settingRemoteAnswer = data.kind === 'answer';
+    // The first offer: answer first. Our tracks are attached meanwhile (the answer does not depend on
+    // them); the remote tracks go into the peer's stream (which a media element may play: that costs the
+    // page tens of milliseconds) and the files channel opens once the answer is out.
+    const first = data.kind === 'offer' && !peer.ready;
+    peer.answering = first;
     try {
       await pc.setRemoteDescription({ type: data.kind, sdp: data.sdp }); // rolls back our own offer if needed
+      if (data.kind === 'answer') { peer.fresh = false; peer.onAnswered(); }
+      if (data.kind !== 'offer') return;
+      const attaching = first ? this.adoptOffer(peer) : null;
+      await this.describe(peer, 'answer');
+      await attaching;
     } finally {
       peer.settingRemoteAnswer = false;
-    }
-    if (data.kind === 'answer') peer.fresh = false;
-    if (data.kind === 'offer') {
-      if (!peer.ready) await this.adoptOffer(peer);
-      await pc.setLocalDescription();
-      const desc = pc.localDescription;
-      if (desc && desc.type === 'answer' && !peer.closed) this.signaling.signal(peer.id, { kind: 'answer', sdp: desc.sdp });
+      if (first) {
+        peer.answering = false;
+        if (!peer.closed && peer.ready) {
+          this.adoptReceivers(peer);
+          this.openChannel(peer);
+        }
+      }
     }
   }
 
   /**
-   * Polite side, first offer: take over the offered audio/video transceivers, attach local tracks,
-   * open the negotiated data channel.
+   * Polite side, first offer: take over the offered audio/video transceivers and attach local tracks
+   * (the caller adopts the receivers and opens the negotiated data channel once the answer is out).
    * @private @param {Peer} peer
    */
   async adoptOffer(peer) {
@@ -330,14 +503,77 @@ export class Mesh extends EventTarget {
     peer.audio = ts.find((t) => t.receiver.track.kind === 'audio') ?? null;
     peer.video = ts.find((t) => t.receiver.track.kind === 'video') ?? null;
     const { audio, video } = this.sending ? this.localTracks() : { audio: null, video: null };
+    const attached = [];
     for (const [t, track] of /** @type {const} */ ([[peer.audio, audio], [peer.video, video]])) {
       if (!t) continue;
       t.direction = this.sending ? 'sendrecv' : 'recvonly';
-      await t.sender.replaceTrack(track);
+      attached.push(t.sender.replaceTrack(track).catch((e) => console.warn('replaceTrack', e)));
     }
-    this.adoptReceivers(peer);
-    this.openChannel(peer);
     peer.ready = true;
+    await Promise.all(attached);
+    this.applyVideoParams(peer);
+  }
+
+  /**
+   * Bring the video sender's parameters in line: its scale (startScale() until the connection carries full
+   * resolution) and the bitrate ceiling. Changes are serialised per connection (setParameters() refuses
+   * parameters read before another change). @private @param {Peer} peer
+   */
+  applyVideoParams(peer) {
+    const t = peer.video;
+    if (!t || !peer.ready || peer.closed) return;
+    peer.params = peer.params.then(async () => {
+      if (peer.closed) return;
+      const sender = t.sender;
+      const want = { scale: peer.fullVideo ? 1 : startScale(sender.track), maxBitrate: this.maxBitrate || peer.videoParams.maxBitrate };
+      // (getParameters() waits for WebRTC's own threads: not called while nothing changes)
+      if (want.scale === peer.videoParams.scale && want.maxBitrate === peer.videoParams.maxBitrate) return;
+      for (let attempt = 1; ; attempt++) {
+        const params = sender.getParameters();
+        const enc = params.encodings?.[0];
+        if (!enc) return; // not negotiated yet: applied again once connected
+        enc.scaleResolutionDownBy = want.scale;
+        if (want.maxBitrate) enc.maxBitrate = want.maxBitrate;
+        try {
+          await sender.setParameters(params);
+          break;
+        } catch (err) {
+          // a negotiation completed between reading and writing them (RTCP parameters changed): read again
+          if (attempt >= 2 || peer.closed) throw err;
+        }
+      }
+      peer.videoParams = want;
+    }).catch(() => { /* not negotiated yet, or closed meanwhile: applied again on the next change */ });
+  }
+
+  /**
+   * Connected: from FULL_VIDEO_MIN_MS on, watch the bandwidth estimate of the selected candidate pair until
+   * it carries full-resolution video (or FULL_VIDEO_AFTER_MS passed), then send full resolution.
+   * @private @param {Peer} peer
+   */
+  watchBandwidth(peer) {
+    if (peer.fullVideo || peer.bandwidthTimer !== undefined || peer.closed) return;
+    const since = performance.now();
+    const check = async () => {
+      if (peer.closed || peer.fullVideo) { peer.bandwidthTimer = undefined; return; }
+      let bps = 0;
+      try {
+        const stats = await peer.pc.getStats();
+        /** @type {string | undefined} */
+        let pair;
+        stats.forEach((s) => { if (s.type === 'transport' && s.selectedCandidatePairId) pair = s.selectedCandidatePairId; });
+        stats.forEach((s) => { if (s.type === 'candidate-pair' && s.id === pair && typeof s.availableOutgoingBitrate === 'number') bps = s.availableOutgoingBitrate; });
+      } catch { /* closed meanwhile */ }
+      if (peer.closed) { peer.bandwidthTimer = undefined; return; }
+      if (bps >= Math.min(FULL_VIDEO_BPS, this.maxBitrate || FULL_VIDEO_BPS) || performance.now() - since >= FULL_VIDEO_AFTER_MS) {
+        peer.bandwidthTimer = undefined;
+        peer.fullVideo = true;
+        this.applyVideoParams(peer);
+        return;
+      }
+      peer.bandwidthTimer = setTimeout(check, BANDWIDTH_POLL_MS);
+    };
+    peer.bandwidthTimer = setTimeout(check, FULL_VIDEO_MIN_MS);
   }
 
   /** @private @param {Peer} peer */
@@ -370,6 +606,8 @@ export class Mesh extends EventTarget {
       clearTimeout(peer.restartTimer);
       clearTimeout(peer.rebuildTimer);
       peer.restartTimer = peer.rebuildTimer = undefined;
+      this.applyVideoParams(peer);
+      this.watchBandwidth(peer);
     } else if (pc.iceConnectionState === 'failed' || pc.connectionState === 'failed') {
       clearTimeout(peer.restartTimer);
       peer.restartTimer = undefined;

@@ -204,6 +204,10 @@ const JITTER = 0.2;
 export const QUEUE_MAX = 150;
 /** How often the heartbeat timer looks at the socket. */
 const TICK_MS = 500;
+/** A warm socket (opened ahead of `join`) that the server closed is opened again after this long. */
+const WARM_REOPEN_MS = 500;
+/** A warm socket that has not been heard from (pongs to our pings) for this long is not trusted with `join`. */
+const WARM_FRESH_MS = PING_MS + 2000;
 /** Join errors that another attempt would not change (joining afresh carries the same password and invitation). */
 const FATAL_JOIN = new Set(['room_full', 'too_many_rooms', 'invalid_room', 'invalid_name', 'unsupported_version', 'already_joined',
   'room_locked', 'banned', 'password_required', 'wrong_password', 'invite_required', 'invalid_invite']);
@@ -264,6 +268,14 @@ export class Signaling extends EventTarget {
     /** @private */ this.lastPingAt = 0;
     /** @private */ this.lastTickAt = 0;
     /** @private */ this.outageStartedAt = 0;
+    /** @private opened ahead of join (warm()): keep a socket open until join() or close() */ this.warming = false;
+    /** @private @type {ReturnType<typeof setTimeout> | undefined} */ this.warmTimer = undefined;
+    /** @private @type {ReturnType<typeof setInterval> | undefined} pings on the warm socket */ this.warmPings = undefined;
+    /** @private the current socket got its welcome or resumed: our pings may acknowledge `n` */ this.acking = false;
+    /** close code of the last socket that closed (0: none yet) */ this.lastCloseCode = 0;
+    /** @private the current socket has opened */ this.socketOpened = false;
+    /** @private @type {[string, unknown][] | null} events kept while held (hold()) */ this.held = null;
+    /** @private @type {((type: string, detail: any) => boolean) | null} */ this.through = null;
     // counters, for the UI and the test hook
     this.reconnects = 0;
     this.resumes = 0;
@@ -274,14 +286,58 @@ export class Signaling extends EventTarget {
     /** sockets opened to get back in, in the last outage */ this.lastAttempts = 0;
   }
 
-  /** Open the socket. @returns {Promise<void>} */
+  /**
+   * Open the socket, or use the one already open or opening (see warm()). A warm socket that has gone
+   * quiet is replaced by a new one. @returns {Promise<void>}
+   */
   connect() {
+    const warm = this.warming;
+    this.stopWarming();
+    let ws = this.ws;
+    if (ws && ws.readyState === WebSocket.OPEN && warm && performance.now() - this.lastFrameAt > WARM_FRESH_MS) {
+      this.abandonWarm(); // maybe dead without a close (a network change, a sleeping laptop): do not join on it
+      ws = null;
+    }
+    if (ws && ws.readyState === WebSocket.OPEN) return Promise.resolve();
+    if (!ws || ws.readyState !== WebSocket.CONNECTING) ws = this.openSocket();
+    const socket = ws;
     return new Promise((resolve, reject) => {
-      const ws = this.openSocket();
-      let opened = false;
-      ws.addEventListener('open', () => { opened = true; resolve(); });
-      ws.addEventListener('close', () => { if (!opened) reject(new Error('Could not reach the server')); });
+      socket.addEventListener('open', () => resolve());
+      socket.addEventListener('close', () => reject(new Error('Could not reach the server')));
     });
+  }
+
+  /**
+   * Open the socket ahead of join() (on the pre-join screen), so that joining needs no connection setup.
+   * The server closes a socket that has not joined within its join_timeout_ms (4001): while warming, a
+   * socket that closed after it had opened is opened again once, after WARM_REOPEN_MS; one that could not
+   * connect is not (connect() opens one then). Pings tell whether it is alive. connect(), join() and
+   * close() end the warming.
+   */
+  warm() {
+    if (this.state !== 'idle') return;
+    this.warming = true;
+    if (!this.ws) this.openSocket();
+    clearInterval(this.warmPings);
+    this.warmPings = setInterval(() => {
+      const ws = this.ws;
+      if (this.warming && ws?.readyState === WebSocket.OPEN) ws.send(this.pingMessage());
+    }, PING_MS);
+  }
+
+  /** Stop keeping a socket warm (the socket itself stays, for join()). @private */
+  stopWarming() {
+    this.warming = false;
+    clearTimeout(this.warmTimer);
+    clearInterval(this.warmPings);
+    this.warmTimer = this.warmPings = undefined;
+  }
+
+  /** Drop a warm socket we no longer trust (its later events are ignored). @private */
+  abandonWarm() {
+    const ws = this.ws;
+    this.ws = null;
+    try { ws?.close(); } catch { /* already closing */ }
   }
 
   /**
@@ -292,6 +348,7 @@ export class Signaling extends EventTarget {
    * @returns {Promise<Session>}
    */
   async join({ room, name, media, credentials = {} }) {
+    this.stopWarming();
     this.room = room;
     this.name = name;
     this.mediaState = { ...media };
@@ -313,6 +370,7 @@ export class Signaling extends EventTarget {
     this.you = w.you;
     this.token = w.resume_token;
     this.lastN = 0;
+    this.acking = true;
     this.setState('connected', 'joined');
     if (this.resume) this.startHeartbeat();
     return w;
@@ -363,6 +421,7 @@ export class Signaling extends EventTarget {
 
   /** Close the socket without leaving (the others see the participant reconnecting, then gone). */
   close() {
+    this.stopWarming();
     this.closingOnPurpose = true;
     this.stop('closed');
     this.ws?.close(1000);
@@ -421,7 +480,7 @@ export class Signaling extends EventTarget {
       }
       if (now - this.lastPingAt >= PING_MS) {
         this.lastPingAt = now;
-        ws.send('{"type":"ping"}');
+        ws.send(this.pingMessage());
       }
     }, TICK_MS);
   }
@@ -489,6 +548,8 @@ export class Signaling extends EventTarget {
   openSocket() {
     const ws = new WebSocket(this.url);
     this.ws = ws;
+    this.acking = false;
+    this.socketOpened = false;
     this.lastFrameAt = performance.now();
     ws.addEventListener('open', () => { if (this.ws === ws) this.onOpen(); });
     ws.addEventListener('message', (ev) => { if (this.ws === ws) this.onFrame(ev.data); });
@@ -498,6 +559,7 @@ export class Signaling extends EventTarget {
 
   /** @private */
   onOpen() {
+    this.socketOpened = true;
     this.lastFrameAt = performance.now();
     if (this.state === 'reconnecting') this.sendHello();
   }
@@ -505,6 +567,17 @@ export class Signaling extends EventTarget {
   /** @private @param {CloseEvent} ev */
   onClose(ev) {
     this.ws = null;
+    this.lastCloseCode = ev.code;
+    if (this.warming && this.state === 'idle') {
+      // on the pre-join screen: the server closed our warm socket (join timeout, restart): open another,
+      // once and not at once; a socket that never opened is not retried (join() connects by itself)
+      clearTimeout(this.warmTimer);
+      this.warmTimer = this.socketOpened ? setTimeout(() => {
+        this.warmTimer = undefined;
+        if (this.warming && !this.ws) this.openSocket();
+      }, WARM_REOPEN_MS) : undefined;
+      return;
+    }
     for (const p of this.pending.values()) p.reject(new ServerError('closed', `connection closed (${ev.code})`));
     this.pending.clear();
     const expected = this.closingOnPurpose || (!this.resume && ev.code === 1000);
@@ -583,8 +656,19 @@ export class Signaling extends EventTarget {
     }
     if (ws.readyState === WebSocket.OPEN && now - this.lastPingAt >= PING_MS) {
       this.lastPingAt = now;
-      ws.send('{"type":"ping"}');
+      ws.send(this.pingMessage());
     }
+  }
+
+  /**
+   * A `ping`; once this connection got its welcome or resumed it acknowledges (`ack`) the highest `n`
+   * received, the `last_n` a resume would send, so that the server can forget what we have. @private
+   */
+  pingMessage() {
+    /** @type {Record<string, unknown>} */
+    const msg = { type: 'ping', req: this.nextReq++ };
+    if (this.acking) msg.ack = this.lastN;
+    return JSON.stringify(msg);
   }
 
   /** The answer to our resume/join on a reconnect socket. @private @param {Record<string, unknown>} m */
@@ -609,6 +693,7 @@ export class Signaling extends EventTarget {
     const w = welcome(m);
     if (!w) { this.lose('unreadable answer'); return; }
     this.token = w.resume_token;
+    this.acking = true;
     this.lastOutageMs = Math.round(performance.now() - this.outageStartedAt);
     this.lastAttempts = this.attempt;
     this.attempt = 0;
@@ -646,7 +731,29 @@ export class Signaling extends EventTarget {
   }
 
   /** @private @param {string} type @param {unknown} detail */
-  emit(type, detail) { this.dispatchEvent(new CustomEvent(type, { detail })); }
+  emit(type, detail) {
+    if (!this.held) this.dispatchEvent(new CustomEvent(type, { detail }));
+    else if (!this.through?.(type, detail)) this.held.push([type, detail]);
+  }
+
+  /**
+   * Keep events (in order) instead of dispatching them, until release(): their listeners are not there
+   * yet. `through` sees each event at once and returns true for one it has fully handled (not kept).
+   * @param {(type: string, detail: any) => boolean} [through]
+   */
+  hold(through) {
+    this.held ??= [];
+    this.through = through ?? null;
+  }
+
+  /** Dispatch the events kept since hold(), in order, and dispatch again from now on. */
+  release() {
+    /** @type {[string, unknown][]} */
+    const held = this.held ?? [];
+    this.held = null;
+    this.through = null;
+    for (const [type, detail] of held) this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
 
   /** @private @param {unknown} raw */
   onFrame(raw) {

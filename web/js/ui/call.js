@@ -45,6 +45,8 @@ import { describeMediaError } from '../media.js';
  */
 
 const QUALITY_MS = 2000;
+/** The call screen waits at most this long for the answers to the first offers (see enter()). */
+const ANSWERS_WAIT_MS = 300;
 /** Join refusals the password prompt answers. */
 const PASSWORD_CODES = new Set(['password_required', 'wrong_password', 'too_many_attempts']);
 /** Refusals of joining afresh (after a lost session) that end the call on the left screen. */
@@ -62,12 +64,15 @@ export class Call {
   /**
    * @param {{ root: HTMLElement, room: string, name: string, media: LocalMedia, credentials?: Credentials,
    *   onLeft: (outcome: Outcome) => void, onWaiting?: () => void,
-   *   askPassword?: (code: string) => Promise<string | null> }} opts
+   *   askPassword?: (code: string) => Promise<string | null>, signaling?: Signaling,
+   *   warm?: RTCPeerConnection | null }} opts
    *   credentials: password and invitation (this object is updated with the password that worked);
    *   onLeft: we are out of the call, and why; onWaiting: the lobby holds our join;
-   *   askPassword: the room wants a (different) password; null gives up
+   *   askPassword: the room wants a (different) password; null gives up;
+   *   signaling: a call Signaling (`resume: true`) whose socket the pre-join screen opened already (warm());
+   *   warm: a connection made ahead (mesh.js warmConnection()) for the first peer we call
    */
-  constructor({ root, room, name, media, credentials = {}, onLeft, onWaiting, askPassword }) {
+  constructor({ root, room, name, media, credentials = {}, onLeft, onWaiting, askPassword, signaling, warm = null }) {
     this.root = root;
     this.room = room;
     this.name = name;
@@ -88,7 +93,8 @@ export class Call {
     this.requests = new Map();
     this.you = '';
     /** @type {Map<string, Person>} */ this.people = new Map();
-    this.signaling = new Signaling(socketUrl(), { resume: true });
+    this.signaling = signaling ?? new Signaling(socketUrl(), { resume: true });
+    /** @private @type {RTCPeerConnection | null} until the mesh takes it */ this.warm = warm;
     /** @type {Map<string, ReturnType<typeof setTimeout>>} after a reset resume: participants we wait for */
     this.awaiting = new Map();
     /** @type {Mesh | null} */ this.mesh = null;
@@ -98,6 +104,10 @@ export class Call {
     /** @type {string} */ this.lastMediaSent = '';
     /** @type {(() => void)[]} */ this.cleanups = [];
     /** @type {ReturnType<typeof setInterval> | undefined} */ this.qualityTimer = undefined;
+    /** @type {HTMLElement | undefined} the call screen (in the page once the first offers are answered) */ this.screen = undefined;
+    /** @type {Map<string, import('../mesh.js').Peer>} connections made before the screen was built, for participants who joined meanwhile */
+    this.early = new Map();
+    /** the screen is being built from the welcome */ this.building = false;
     this.chatOpen = false;
   }
 
@@ -114,18 +124,22 @@ export class Call {
     };
     sig.addEventListener('waiting', onWaiting);
     let prompted = false; // a password was just typed: a socket the server closed meanwhile is retried once
+    let late = false; // the join raced the server closing an unjoined (warm) socket: retried once
     try {
       for (;;) {
-        // the server gives a connection join_timeout_ms to join: a slow password may need a new one
-        if (!sig.open) await sig.connect();
+        // the server gives a connection join_timeout_ms to join: a slow password may need a new one;
+        // connect() takes the socket the pre-join screen opened, if it is still good
+        await sig.connect();
         if (this.cancelled) throw new ServerError('cancelled', 'gave up joining');
         try {
           const welcome = await sig.join({ room: this.room, name: this.name, media: this.media.state, credentials: this.credentials });
           this.lastMediaSent = JSON.stringify(this.media.state);
-          this.enter(welcome);
+          await this.enter(welcome);
           return;
         } catch (err) {
-          if (prompted && err instanceof ServerError && err.code === 'closed' && !this.cancelled) { prompted = false; continue; }
+          const closed = err instanceof ServerError && err.code === 'closed' && !this.cancelled;
+          if (prompted && closed) { prompted = false; continue; }
+          if (closed && !late && sig.lastCloseCode === 4001) { late = true; continue; } // (never joined: nothing left behind)
           if (!(err instanceof ServerError) || !PASSWORD_CODES.has(err.code) || !this.askPassword || this.cancelled) throw err;
           if (err.code !== 'too_many_attempts') delete this.credentials.password;
           const password = await this.askPassword(err.code);
@@ -145,8 +159,17 @@ export class Call {
     this.signaling.close();
   }
 
-  /** Build the screen and the mesh from the welcome. @private @param {Welcome} w */
-  enter(w) {
+  /**
+   * Build the mesh and the screen from the welcome. The connections come first: the screen is built once
+   * the answers to their offers are applied (or ANSWERS_WAIT_MS passed), since building and drawing it would
+   * hold up offers, candidates and answers (the page has one thread); connecting and the media then go on
+   * in the browser's own threads. Meanwhile signaling events wait (Signaling.hold()) and are delivered once
+   * the screen's listeners are in place, except what the connections need at once: signals and ICE
+   * servers go to the mesh, and a participant who joins meanwhile gets its connection (its offer may come
+   * before the screen). Resolves once the screen is in the page.
+   * @private @param {Welcome} w @returns {Promise<void>}
+   */
+  async enter(w) {
     this.you = w.you;
     this.phase = 'in-call';
     this.limits = w.limits;
@@ -157,6 +180,63 @@ export class Call {
     // a viewer (by invitation) sends nothing: release the devices before any connection exists
     if (this.role === 'viewer') this.media.stopAll();
 
+    // --- the mesh first: the offers to everyone already here go out before the screen is built
+    const mesh = new Mesh({
+      signaling: this.signaling,
+      iceServers: w.ice_servers,
+      icePolicy: w.ice_transport_policy,
+      localTracks: () => ({ audio: this.media.audioTrack, video: this.media.videoTrack }),
+      sending: this.role !== 'viewer',
+      warm: this.warm,
+    });
+    this.warm = null;
+    this.mesh = mesh;
+    mesh.setMaxBitrate(videoBitrate(w.peers.length, this.media.sharing)); // (before the connections exist: set as they are made)
+    mesh.addEventListener('track', (e) => {
+      const { peer } = /** @type {CustomEvent} */ (e).detail;
+      this.tiles?.get(peer.id)?.setStream(peer.stream);
+    });
+    mesh.addEventListener('channel', (e) => {
+      const { peer, channel } = /** @type {CustomEvent} */ (e).detail;
+      this.files.attach(peer.id, channel, peer.pc);
+    });
+    mesh.addEventListener('state', (e) => {
+      const { peer, state } = /** @type {CustomEvent} */ (e).detail;
+      this.setConnection(peer.id, state);
+      if (state === 'connected') this.applyBitrates();
+    });
+    // a connection rebuilt after `reset` (either side): new stream and stats source, same tile
+    mesh.addEventListener('peer_replaced', (e) => {
+      const { peer } = /** @type {CustomEvent} */ (e).detail;
+      this.tiles?.get(peer.id)?.setStream(peer.stream);
+      this.probes.set(peer.id, new QualityProbe(peer.pc));
+      this.setConnection(peer.id, 'new');
+    });
+
+    /** @type {Map<string, import('../mesh.js').Peer>} */
+    const offering = new Map(w.peers.map((p) => [p.id, mesh.addPeer(p.id, false)]));
+
+    this.signaling.hold((type, d) => {
+      if (type === 'signal') { mesh.handleSignal(d.from, d.data); return true; }
+      if (type === 'ice_servers') { mesh.updateIce(d.iceServers, d.policy); return true; }
+      if (type === 'peer_joined' && !mesh.peers.has(d.peer.id)) this.early.set(d.peer.id, mesh.addPeer(d.peer.id, true));
+      return false; // (delivered after the screen is built)
+    });
+    try {
+      const answers = Promise.all([...offering.values()].map((p) => p.answered));
+      await Promise.race([answers, new Promise((resolve) => setTimeout(resolve, ANSWERS_WAIT_MS))]);
+      if (this.phase === 'in-call') this.build(w);
+    } finally {
+      this.signaling.release();
+    }
+  }
+
+  /**
+   * The call screen, its listeners and the tiles of the participants in the welcome.
+   * @private @param {Welcome} w
+   */
+  build(w) {
+    const mesh = /** @type {Mesh} */ (this.mesh);
     // --- layout
     this.grid = h('section', { class: 'grid', id: 'grid', 'aria-label': 'Participants' });
     this.tiles = new TileGrid(this.grid);
@@ -205,45 +285,19 @@ export class Call {
       h('div', { class: 'call-title' }, h('span', { class: 'brand-mark small', 'aria-hidden': 'true' }),
         h('span', { class: 'room-name', text: this.room, title: this.room })),
       h('div', { class: 'call-meta' }, icon('users'), this.countEl, copyBtn));
-    this.root.replaceChildren(h('div', { class: 'call', id: 'call' },
-      header, this.connStatus, this.banner, this.lobbyNotice.el,
-      h('div', { class: 'stage' }, this.grid, this.chat.el, this.peoplePanel.el),
-      this.controls.el));
-
-    // --- local tile
+    // --- tiles, before the screen is in the page (no layout until it is: the grid's ResizeObserver lays it out)
     const local = this.tiles.add({ id: this.you, name: this.name, local: true, media: this.media.state });
     this.updateLocal();
     local.el.dataset.connection = 'connected';
-
-    // --- mesh
-    const mesh = new Mesh({
-      signaling: this.signaling,
-      iceServers: w.ice_servers,
-      icePolicy: w.ice_transport_policy,
-      localTracks: () => ({ audio: this.media.audioTrack, video: this.media.videoTrack }),
-      sending: this.role !== 'viewer',
-    });
-    this.mesh = mesh;
-    mesh.addEventListener('track', (e) => {
-      const { peer } = /** @type {CustomEvent} */ (e).detail;
-      this.tiles?.get(peer.id)?.setStream(peer.stream);
-    });
-    mesh.addEventListener('channel', (e) => {
-      const { peer, channel } = /** @type {CustomEvent} */ (e).detail;
-      this.files.attach(peer.id, channel, peer.pc);
-    });
-    mesh.addEventListener('state', (e) => {
-      const { peer, state } = /** @type {CustomEvent} */ (e).detail;
-      this.setConnection(peer.id, state);
-      if (state === 'connected') this.applyBitrates();
-    });
-    // a connection rebuilt after `reset` (either side): new stream and stats source, same tile
-    mesh.addEventListener('peer_replaced', (e) => {
-      const { peer } = /** @type {CustomEvent} */ (e).detail;
-      this.tiles?.get(peer.id)?.setStream(peer.stream);
-      this.probes.set(peer.id, new QualityProbe(peer.pc));
-      this.setConnection(peer.id, 'new');
-    });
+    this.building = true; // (the bitrate ceiling is set once, for all of them)
+    for (const peer of w.peers) this.addPerson(peer, false, mesh.peers.get(peer.id)); // (a `reset` may have replaced one)
+    this.building = false;
+    this.applyBitrates();
+    this.screen = h('div', { class: 'call', id: 'call' },
+      header, this.connStatus, this.banner, this.lobbyNotice.el,
+      h('div', { class: 'stage' }, this.grid, this.chat.el, this.peoplePanel.el),
+      this.controls.el);
+    this.root.replaceChildren(this.screen);
 
     // --- files
     this.files.addEventListener('incoming', (e) => this.showTransfer(/** @type {CustomEvent} */ (e).detail, true));
@@ -309,7 +363,6 @@ export class Call {
       this.onLeft(outcome);
     });
 
-    for (const peer of w.peers) this.addPerson(peer, false);
     for (const m of w.chat_history) this.chat.addMessage(m, { history: true });
 
     // --- local media changes → senders + server
@@ -345,8 +398,11 @@ export class Call {
 
   // ---------------------------------------------------------------- participants
 
-  /** @private @param {PeerInfo} info @param {boolean} polite */
-  addPerson(info, polite) {
+  /**
+   * @private @param {PeerInfo} info @param {boolean} polite
+   * @param {import('../mesh.js').Peer} [connected] its connection, if made already
+   */
+  addPerson(info, polite, connected) {
     if (!this.mesh || !this.tiles) return;
     /** @type {Person} */
     const person = {
@@ -358,11 +414,14 @@ export class Call {
     tile.el.dataset.connection = 'new';
     tile.setHand(info.hand);
     if (info.reconnecting) this.setReconnecting(info.id, true);
-    const peer = this.mesh.addPeer(info.id, polite);
+    const early = this.early.get(info.id);
+    this.early.delete(info.id);
+    const peer = connected ?? (early && early === this.mesh.peers.get(info.id) && early.polite === polite ? early : this.mesh.addPeer(info.id, polite));
+    person.connection = tile.el.dataset.connection = peer.pc.connectionState ?? 'new'; // (it may have moved already)
     tile.setStream(peer.stream);
     this.probes.set(info.id, new QualityProbe(peer.pc));
     this.updateCount();
-    this.applyBitrates();
+    if (!this.building) this.applyBitrates();
     this.refreshPeople();
   }
 
@@ -518,17 +577,7 @@ export class Call {
 
   /** Cap the video bitrate by mesh size so uploads stay within reach. @private */
   applyBitrates() {
-    if (!this.mesh) return;
-    const max = videoBitrate(this.people.size, this.media.sharing);
-    for (const peer of this.mesh.peers.values()) {
-      const sender = peer.video?.sender;
-      if (!sender || !peer.ready) continue;
-      const params = sender.getParameters();
-      if (!params.encodings || params.encodings.length === 0) continue;
-      if (params.encodings[0].maxBitrate === max) continue;
-      params.encodings[0].maxBitrate = max;
-      sender.setParameters(params).catch(() => { /* not negotiated yet: retried on the next change */ });
-    }
+    this.mesh?.setMaxBitrate(videoBitrate(this.people.size, this.media.sharing));
   }
 
   // ---------------------------------------------------------------- chat & files
@@ -538,7 +587,7 @@ export class Call {
     if (open && this.peopleOpen) this.setPeople(false, { focus: false }); // one side panel at a time
     this.chatOpen = open;
     this.chat?.setOpen(open);
-    this.root.querySelector('.call')?.classList.toggle('chat-open', open);
+    this.screen?.classList.toggle('chat-open', open);
     this.updateControls();
     if (!open) this.controls?.chat.focus();
     this.tiles?.layout();
@@ -549,11 +598,11 @@ export class Call {
     if (open && this.chatOpen) {
       this.chatOpen = false;
       this.chat?.setOpen(false);
-      this.root.querySelector('.call')?.classList.remove('chat-open');
+      this.screen?.classList.remove('chat-open');
     }
     this.peopleOpen = open;
     this.peoplePanel?.setOpen(open);
-    this.root.querySelector('.call')?.classList.toggle('people-open', open);
+    this.screen?.classList.toggle('people-open', open);
     this.updateControls();
     if (!open && focus) this.controls?.people.focus();
     this.tiles?.layout();
@@ -915,6 +964,8 @@ export class Call {
     for (const id of this.people.keys()) this.files.detach(id);
     for (const t of this.files.transfers.values()) if (t.url) URL.revokeObjectURL(t.url);
     this.mesh?.close();
+    this.warm?.close(); // (made ahead, never used: the join did not get through)
+    this.warm = null;
     this.tiles?.destroy();
     this.help?.remove();
     this.settings?.el.remove();
