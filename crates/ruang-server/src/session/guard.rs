@@ -1,5 +1,5 @@
 //! The per-connection limits that depend on time: message rate, violations, the join deadline and the
-//! heartbeat deadline.
+//! heartbeat deadline; and when the server pings a client that does not talk.
 
 use tokio::time::{Duration, Instant};
 
@@ -15,6 +15,10 @@ pub struct Guard {
     last_heard: Instant,
     messages: TokenBucket,
     violations: TokenBucket,
+    ping_every: Duration,
+    next_ping: Instant,
+    /// The client sent a message since the last ping time.
+    talked: bool,
 }
 
 impl Guard {
@@ -28,6 +32,9 @@ impl Guard {
             last_heard: now,
             messages: TokenBucket::new(limits.messages_per_second, limits.message_burst, 0),
             violations: TokenBucket::new(config.violations_per_second, config.violation_burst, 0),
+            ping_every: limits.heartbeat_interval(),
+            next_ping: now + limits.heartbeat_interval(),
+            talked: false,
         }
     }
 
@@ -46,6 +53,27 @@ impl Guard {
     /// Whether the join deadline has passed.
     pub fn join_overdue(&self, now: Instant) -> bool {
         now >= self.join_deadline
+    }
+
+    /// A message (not a ping or pong) arrived: the client is alive and needs no ping from the server.
+    pub fn talked(&mut self) {
+        self.talked = true;
+    }
+
+    /// When the next ping is due.
+    pub fn next_ping(&self) -> Instant {
+        self.next_ping
+    }
+
+    /// At a ping time (`now` at or past [`Guard::next_ping`]), whether to ping: only a client that sent no
+    /// message during the last interval needs one (the web client pings every 2 s itself). Schedules the
+    /// next ping time.
+    pub fn ping_due(&mut self, now: Instant) -> bool {
+        if now < self.next_ping {
+            return false;
+        }
+        self.next_ping = now + self.ping_every;
+        !std::mem::take(&mut self.talked)
     }
 
     /// Takes one message from the rate budget.

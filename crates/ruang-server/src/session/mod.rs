@@ -127,8 +127,7 @@ async fn serve(
     address: Option<IpAddr>,
 ) {
     let (outbox, inbox) = Outbox::new(state.config.send_queue);
-    let ping_every = state.config.limits.heartbeat_interval();
-    let writer = tokio::spawn(writer::write(sink, inbox, ping_every));
+    let writer = tokio::spawn(writer::write(sink, inbox));
     let guard = Guard::new(&state.config, Instant::now());
     let conn = state.connection_number();
     let mut session = Session { state, address, conn, outbox, guard, membership: None };
@@ -196,7 +195,7 @@ impl Session {
             let outcome = match frame {
                 Message::Text(text) => {
                     // A client that talks needs no pings; one that only answers them keeps getting them.
-                    self.outbox.heard();
+                    self.guard.talked();
                     self.on_text(text.as_str(), now).await
                 }
                 Message::Binary(_) => {
@@ -287,10 +286,10 @@ impl Session {
     fn next_wake(&self) -> Instant {
         let joined = self.membership.as_ref();
         let renewals = joined.into_iter().flat_map(|m| [m.ice_refresh, m.token_refresh]).flatten();
-        renewals.fold(self.guard.deadline(joined.is_some()), Instant::min)
+        renewals.fold(self.guard.deadline(joined.is_some()).min(self.guard.next_ping()), Instant::min)
     }
 
-    /// Does what is due at `now`: renewals, or the end of a connection that timed out.
+    /// Does what is due at `now`: a ping, renewals, or the end of a connection that timed out.
     fn on_timer(&mut self, now: Instant) -> Option<Exit> {
         let joined = self.membership.is_some();
         if now >= self.guard.deadline(joined) {
@@ -299,6 +298,10 @@ impl Session {
             } else {
                 Exit::HeartbeatTimeout
             });
+        }
+        // A full queue means the client is not reading: the ping would not help, and the room drops it.
+        if self.guard.ping_due(now) {
+            let _ = self.outbox.ping();
         }
         if self.membership.as_ref().and_then(|m| m.ice_refresh).is_some_and(|at| now >= at)
             && let Some(exit) = self.refresh_ice()

@@ -6,7 +6,7 @@
 //! takes everything queued at once, so a burst goes out in one write.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use axum::extract::ws::Utf8Bytes;
@@ -21,6 +21,8 @@ use crate::rooms::{DeliveryError, Disconnect, Envelope, Participant};
 pub enum Outbound {
     /// One text frame.
     Frame(Utf8Bytes),
+    /// A WebSocket ping.
+    Ping,
     /// A close frame with this code; the writer stops after it.
     Close(CloseCode),
 }
@@ -41,8 +43,6 @@ struct Shared {
     /// Cancelled when the connection must end at once; `why` says why.
     ended: CancellationToken,
     why: AtomicU8,
-    /// Something arrived from the client since the writer last looked: its ping may be skipped.
-    heard: AtomicBool,
 }
 
 impl Shared {
@@ -70,7 +70,6 @@ impl Outbox {
             capacity: capacity.max(1),
             ended: CancellationToken::new(),
             why: AtomicU8::new(0),
-            heard: AtomicBool::new(false),
         });
         (Outbox { shared: Arc::clone(&shared) }, Inbox { shared })
     }
@@ -97,9 +96,9 @@ impl Outbox {
         reason(&self.shared)
     }
 
-    /// Tells the writer that the client sent a message, so the connection is known to be alive.
-    pub fn heard(&self) {
-        self.shared.heard.store(true, Ordering::Relaxed);
+    /// Queues a WebSocket ping without waiting. `Err` means the queue is full or the writer is gone.
+    pub fn ping(&self) -> Result<(), DeliveryError> {
+        self.push(Outbound::Ping)
     }
 
     fn end(&self, why: Disconnect) {
@@ -191,11 +190,6 @@ impl Inbox {
     /// Why the connection must end, once [`Inbox::ended`] is cancelled.
     pub fn ended_because(&self) -> Option<Disconnect> {
         reason(&self.shared)
-    }
-
-    /// Whether the client was heard from since the last call.
-    pub fn heard_since_last_asked(&self) -> bool {
-        self.shared.heard.swap(false, Ordering::Relaxed)
     }
 }
 

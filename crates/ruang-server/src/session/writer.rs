@@ -1,5 +1,6 @@
-//! The writer half of a connection: drains the outbox into the socket and pings on a fixed interval.
-//! It is the only code that writes to the socket. Everything queued when it wakes goes out in one flush.
+//! The writer half of a connection: drains the outbox (frames, and pings the session queues) into the
+//! socket. It is the only code that writes to the socket. What is queued when it wakes goes out in one flush, as
+//! long as that does not make the socket's write buffer grow (see [`WriteBuffer`]).
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -15,6 +16,9 @@ use crate::rooms::Disconnect;
 /// How long a close frame may take to write before the socket is simply dropped.
 const CLOSE_WRITE_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// Up to this many bytes, a batch may make the socket's write buffer grow; past it, the batch is split.
+const BATCH_BYTES: usize = 1024;
+
 type Sink = SplitSink<WebSocket, Message>;
 
 /// What ended a batch.
@@ -27,10 +31,9 @@ enum Next {
 
 /// Writes until a close is queued, every outbox is gone, the socket fails, or the connection is dropped as
 /// too slow (then at once, with 4003, whatever is still queued).
-pub async fn write(mut sink: Sink, inbox: Inbox, ping_every: Duration) {
-    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + ping_every, ping_every);
-    ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+pub async fn write(mut sink: Sink, inbox: Inbox) {
     let mut batch = VecDeque::new();
+    let mut buffer = WriteBuffer::default();
     let too_slow = async {
         inbox.ended().cancelled().await;
         if inbox.ended_because() != Some(Disconnect::Slow) {
@@ -50,23 +53,7 @@ pub async fn write(mut sink: Sink, inbox: Inbox, ping_every: Duration) {
                 tokio::select! {
                     biased;
                     () = &mut too_slow => Next::Stop(Some(CloseCode::TooSlow)),
-                    next = write_batch(&mut sink, &mut batch) => next,
-                }
-            }
-            // A client that spoke during the last interval is alive: a ping would only cost both sides a
-            // frame (the web client pings every 2 s, so its connection needs none from the server).
-            _ = ping.tick() => {
-                if inbox.heard_since_last_asked() {
-                    Next::More
-                } else {
-                    tokio::select! {
-                        biased;
-                        () = &mut too_slow => Next::Stop(Some(CloseCode::TooSlow)),
-                        sent = sink.send(Message::Ping(bytes::Bytes::new())) => match sent {
-                            Ok(()) => Next::More,
-                            Err(_) => Next::Stop(None),
-                        },
-                    }
+                    next = write_batch(&mut sink, &mut batch, &mut buffer) => next,
                 }
             }
         };
@@ -78,12 +65,25 @@ pub async fn write(mut sink: Sink, inbox: Inbox, ping_every: Duration) {
     }
 }
 
-/// Writes the frames of `batch` and flushes once; stops at a close.
-async fn write_batch(sink: &mut Sink, batch: &mut VecDeque<Outbound>) -> Next {
+/// Writes the frames of `batch` and flushes, once unless that would grow the write buffer; stops at a close.
+async fn write_batch(sink: &mut Sink, batch: &mut VecDeque<Outbound>, buffer: &mut WriteBuffer) -> Next {
     while let Some(item) = batch.pop_front() {
         match item {
             Outbound::Frame(text) => {
+                if buffer.flush_first(text.len()) {
+                    if sink.flush().await.is_err() {
+                        return Next::Stop(None);
+                    }
+                    buffer.flushed();
+                }
+                buffer.fed(text.len());
                 if sink.feed(Message::Text(text)).await.is_err() {
+                    return Next::Stop(None);
+                }
+            }
+            Outbound::Ping => {
+                buffer.fed(0);
+                if sink.feed(Message::Ping(bytes::Bytes::new())).await.is_err() {
                     return Next::Stop(None);
                 }
             }
@@ -96,13 +96,92 @@ async fn write_batch(sink: &mut Sink, batch: &mut VecDeque<Outbound>) -> Next {
             }
         }
     }
+    buffer.flushed();
     match sink.flush().await {
         Ok(()) => Next::More,
         Err(_) => Next::Stop(None),
     }
 }
 
+/// What the writer knows of the socket's write buffer (tungstenite's): a `Vec` that frames are copied into
+/// until a flush, which keeps its largest capacity for the life of the connection and grows by doubling.
+/// Feeding a whole batch at once would leave every connection with a buffer as large as its largest burst:
+/// the `welcome` and the `peer_joined`s queued behind it doubled it to about 2 KiB per idle participant.
+/// So a batch is flushed early where it would grow the buffer past [`BATCH_BYTES`]; a single large frame
+/// (a `welcome`, an SDP) still grows it to its own size, small frames still go out many to a write.
+#[derive(Debug, Default)]
+struct WriteBuffer {
+    /// The buffer's capacity as tungstenite's `Vec` would have grown it (an estimate: pongs and pings
+    /// written on the side are not counted).
+    capacity: usize,
+    /// Bytes fed since the last flush.
+    pending: usize,
+}
+
+impl WriteBuffer {
+    /// Whether to flush before feeding a text frame of `payload` bytes.
+    fn flush_first(&self, payload: usize) -> bool {
+        let needed = self.pending + frame_len(payload);
+        self.pending > 0 && needed > self.capacity && needed.max(self.capacity * 2) > BATCH_BYTES
+    }
+
+    /// A text frame of `payload` bytes was fed.
+    fn fed(&mut self, payload: usize) {
+        self.pending += frame_len(payload);
+        if self.pending > self.capacity {
+            self.capacity = self.pending.max(self.capacity * 2);
+        }
+    }
+
+    fn flushed(&mut self) {
+        self.pending = 0;
+    }
+}
+
+/// The size of an unmasked frame with `payload` bytes: the header is 2, 4 or 10 bytes.
+fn frame_len(payload: usize) -> usize {
+    let header = match payload {
+        0..126 => 2,
+        126..65536 => 4,
+        _ => 10,
+    };
+    payload + header
+}
+
 async fn close(mut sink: Sink, code: CloseCode) {
     let frame = CloseFrame { code: code.code(), reason: code.reason().into() };
     let _ = tokio::time::timeout(CLOSE_WRITE_TIMEOUT, sink.send(Message::Close(Some(frame)))).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_burst_behind_a_large_frame_does_not_double_the_buffer() {
+        let mut buffer = WriteBuffer::default();
+        assert!(!buffer.flush_first(1200), "the first frame goes in whatever its size");
+        buffer.fed(1200);
+        assert_eq!(buffer.capacity, 1204);
+        assert!(buffer.flush_first(150), "growing to 2408 bytes is past the batch size");
+        buffer.flushed();
+        for _ in 0..7 {
+            assert!(!buffer.flush_first(150), "small frames batch within the capacity");
+            buffer.fed(150);
+        }
+        assert!(buffer.flush_first(150));
+        assert_eq!(buffer.capacity, 1204);
+    }
+
+    #[test]
+    fn small_frames_batch_up_to_the_batch_size() {
+        let mut buffer = WriteBuffer::default();
+        let mut fed = 0;
+        while !buffer.flush_first(250) {
+            buffer.fed(250);
+            fed += 1;
+        }
+        assert_eq!(fed, 4, "254 → 508 → 1016 bytes of buffer");
+        assert_eq!(buffer.capacity, 1016);
+    }
 }
