@@ -82,10 +82,5 @@ async fn upgrade(
         .write_buffer_size(WRITE_BUFFER_BYTES)
         .max_message_size(hard_limit)
         .max_frame_size(hard_limit)
-        .on_upgrade(move |socket| {
-            sessions.track_future(async move {
-                session::run(socket, state, address).await;
-                drop(permit);
-            })
-        })
+        .on_upgrade(move |socket| sessions.track_future(session::run(socket, state, address, permit)))
 }

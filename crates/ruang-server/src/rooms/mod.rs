@@ -64,11 +64,27 @@ impl RoomHandle {
         }
     }
 
+    /// Sends a command if the mailbox has room at once, without waiting.
+    pub fn try_send(&self, command: RoomCommand) -> Result<(), Busy> {
+        self.mailbox.try_send(command).map_err(|err| match err {
+            mpsc::error::TrySendError::Full(command) => Busy::Full(command),
+            mpsc::error::TrySendError::Closed(_) => Busy::Closed,
+        })
+    }
+
     /// Queues a command only if the mailbox has room at once: for hints the room may miss (another
     /// acknowledgement follows), so a busy room never holds up a reader for them.
     pub fn offer(&self, command: RoomCommand) {
         let _ = self.mailbox.try_send(command);
     }
+}
+
+/// Why [`RoomHandle::try_send`] did not send.
+pub enum Busy {
+    /// The mailbox is full; here is the command back.
+    Full(RoomCommand),
+    /// The room has closed.
+    Closed,
 }
 
 /// The registry was asked for a new room while it holds its maximum.

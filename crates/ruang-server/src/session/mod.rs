@@ -15,19 +15,21 @@ pub mod outbox;
 mod writer;
 
 use std::net::IpAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use axum::extract::ws::{Message, WebSocket};
 use futures_util::StreamExt;
-use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::stream::SplitStream;
 use ruang_proto::{
     ClientMessage, CloseCode, ErrorCode, LeaveReason, PeerId, Rejection, RoomName, ServerMessage, ShutdownReason,
     parse_client_message,
 };
+use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::Instant;
 
 use crate::clock::wall_clock_secs;
-use crate::rooms::{Disconnect, RoomCommand, RoomHandle};
+use crate::rooms::{Busy, Disconnect, RoomCommand, RoomHandle};
 use crate::state::AppState;
 use guard::Guard;
 use outbox::Outbox;
@@ -100,6 +102,13 @@ struct Membership {
     acked: u64,
 }
 
+/// How far [`Session::dispatch`] got with a message: done (`Some(exit)` ends the connection), or waiting,
+/// boxed, for what it cannot do at once: joining, resuming, or a room whose mailbox is full.
+enum Handled<'a> {
+    Done(Option<Exit>),
+    Wait(Pin<Box<dyn Future<Output = Result<Option<Exit>, Rejection>> + Send + 'a>>),
+}
+
 struct Session {
     state: Arc<AppState>,
     /// The client's address, if known: wrong passwords are throttled per address.
@@ -111,37 +120,38 @@ struct Session {
     membership: Option<Membership>,
 }
 
-/// Runs one connection, from a client at `address` if known, to its end.
+/// Runs one connection, from a client at `address` if known, to its end; `permit` is its place under the
+/// connection limit, given back at the end. Must be called within the runtime.
 ///
-/// Not `async` itself: the socket is split first, so the connection's task holds its two halves only, not
-/// also the space of the whole socket it was made from.
-pub fn run(socket: WebSocket, state: Arc<AppState>, address: Option<IpAddr>) -> impl Future<Output = ()> {
-    let (sink, stream) = socket.split();
-    serve(sink, stream, state, address)
-}
-
-async fn serve(
-    sink: SplitSink<WebSocket, Message>,
-    mut stream: SplitStream<WebSocket>,
+/// Not `async` itself: the socket is split, the writer spawned and the session set up first, and the future
+/// returned uses what it captured in place, so the connection's task holds only what it needs across its
+/// awaits, not also the space of what that was made from (the whole socket, its sending half) or copies of
+/// it (an `async fn` moves its arguments into locals and keeps room for both).
+pub fn run(
+    socket: WebSocket,
     state: Arc<AppState>,
     address: Option<IpAddr>,
-) {
+    permit: OwnedSemaphorePermit,
+) -> impl Future<Output = ()> {
+    let (sink, mut stream) = socket.split();
     let (outbox, inbox) = Outbox::new(state.config.send_queue);
-    let writer = tokio::spawn(writer::write(sink, inbox));
+    let mut writer = tokio::spawn(writer::write(sink, inbox));
     let guard = Guard::new(&state.config, Instant::now());
     let conn = state.connection_number();
     let mut session = Session { state, address, conn, outbox, guard, membership: None };
-    let exit = session.read(&mut stream).await;
-    // Boxed, as joining is: it runs once, and inline it would enlarge every connection's task.
-    Box::pin(session.finish(exit)).await;
-    drop(session);
-    if exit != Exit::Disconnected {
-        linger(&mut stream).await;
-    }
-    // The writer may be stuck on a dead socket whose buffers are full: give it the linger time, no more.
-    let mut writer = writer;
-    if tokio::time::timeout(CLOSE_LINGER, &mut writer).await.is_err() {
-        writer.abort();
+    async move {
+        let exit = session.read(&mut stream).await;
+        // Boxed, as joining is: it runs once, and inline it would enlarge every connection's task.
+        Box::pin(session.finish(exit)).await;
+        drop(session);
+        if exit != Exit::Disconnected {
+            linger(&mut stream).await;
+        }
+        // The writer may be stuck on a dead socket whose buffers are full: give it the linger time, no more.
+        if tokio::time::timeout(CLOSE_LINGER, &mut writer).await.is_err() {
+            writer.abort();
+        }
+        drop(permit);
     }
 }
 
@@ -226,50 +236,60 @@ impl Session {
         if !self.guard.allow_message(now) {
             return Err(Rejection::new(ErrorCode::RateLimited, "too many messages; this one was dropped"));
         }
-        let message = parse_client_message(text, &self.state.config.limits)?;
-        self.dispatch(message).await
+        match self.dispatch(parse_client_message(text, &self.state.config.limits)?)? {
+            Handled::Done(exit) => Ok(exit),
+            Handled::Wait(waiting) => waiting.await,
+        }
     }
 
-    async fn dispatch(&mut self, message: ClientMessage) -> Result<Option<Exit>, Rejection> {
+    /// Acts on a message as far as it can without waiting, which is all of it for the frequent messages.
+    /// Not `async`: an async function would keep room for the message and the room command across its
+    /// await in every connection's task.
+    fn dispatch(&mut self, message: ClientMessage) -> Result<Handled<'_>, Rejection> {
         let req = message.req();
-        let joined = self.membership.as_ref().map(|m| (m.id, m.handle.clone()));
-        let command = match (message, joined) {
-            (ClientMessage::Ping { req, ack }, _) => {
+        let Some(membership) = self.membership.as_ref() else {
+            return match message {
+                ClientMessage::Ping { req, .. } => self.reply(&ServerMessage::Pong { req }).map(Handled::Done),
+                // Joining and resuming (password checks, invitations, the room's answer) are boxed: they run
+                // once, and inline they would make every connection's task as large as their state.
+                ClientMessage::Join { room, name, media, credentials, req } => {
+                    Ok(Handled::Wait(Box::pin(async move {
+                        let joined = self.join(room, name, media, credentials, req).await;
+                        joined.map_err(|r| r.with_req(req)).map(|()| None)
+                    })))
+                }
+                ClientMessage::Resume { token, last_n, media, req } => Ok(Handled::Wait(Box::pin(async move {
+                    let resumed = self.resume(&token, last_n, media, req).await;
+                    resumed.map_err(|r| r.with_req(req)).map(|()| None)
+                }))),
+                _ => Err(Rejection::new(ErrorCode::NotJoined, "join a room first").with_req(req)),
+            };
+        };
+        let id = membership.id;
+        let command = match message {
+            ClientMessage::Ping { req, ack } => {
                 self.acknowledge(ack);
-                return self.reply(&ServerMessage::Pong { req });
+                return self.reply(&ServerMessage::Pong { req }).map(Handled::Done);
             }
-            // Joining and resuming (password checks, invitations, the room's answer) are boxed: they run once,
-            // and inline they would make every connection's task as large as their state.
-            (ClientMessage::Join { room, name, media, credentials, req }, None) => {
-                let joined = Box::pin(self.join(room, name, media, credentials, req)).await;
-                return joined.map_err(|r| r.with_req(req)).map(|()| None);
-            }
-            (ClientMessage::Resume { token, last_n, media, req }, None) => {
-                let resumed = Box::pin(self.resume(&token, last_n, media, req)).await;
-                return resumed.map_err(|r| r.with_req(req)).map(|()| None);
-            }
-            (ClientMessage::Join { .. } | ClientMessage::Resume { .. }, Some(_)) => {
+            ClientMessage::Join { .. } | ClientMessage::Resume { .. } => {
                 return Err(Rejection::new(ErrorCode::AlreadyJoined, "this connection is already in a room"));
             }
-            (ClientMessage::Leave, Some(_)) => return Ok(Some(Exit::Left)),
-            (_, None) => return Err(Rejection::new(ErrorCode::NotJoined, "join a room first").with_req(req)),
-            (ClientMessage::Signal { to, data, req }, Some((from, handle))) => {
-                (handle, RoomCommand::Signal { from, to, data, req })
-            }
-            (ClientMessage::Media { media, .. }, Some((id, handle))) => (handle, RoomCommand::Media { id, media }),
-            (ClientMessage::Chat { text, req }, Some((from, handle))) => {
-                (handle, RoomCommand::Chat { from, text, req })
-            }
-            (ClientMessage::Hand { raised, req }, Some((id, handle))) => {
-                (handle, RoomCommand::Hand { id, raised, req })
-            }
-            (ClientMessage::Moderate { action, req }, Some((by, handle))) => {
-                (handle, RoomCommand::Moderate { by, action, req })
-            }
+            ClientMessage::Leave => return Ok(Handled::Done(Some(Exit::Left))),
+            ClientMessage::Signal { to, data, req } => RoomCommand::Signal { from: id, to, data, req },
+            ClientMessage::Media { media, .. } => RoomCommand::Media { id, media },
+            ClientMessage::Chat { text, req } => RoomCommand::Chat { from: id, text, req },
+            ClientMessage::Hand { raised, req } => RoomCommand::Hand { id, raised, req },
+            ClientMessage::Moderate { action, req } => RoomCommand::Moderate { by: id, action, req },
         };
-        let (handle, command) = command;
-        // A room outlives its members' sessions, so a failed send means the server is stopping.
-        Ok(handle.send(command).await.err().map(|_| Exit::Shutdown))
+        // A room outlives its members' sessions, so a closed mailbox means the server is stopping.
+        Ok(match membership.handle.try_send(command) {
+            Ok(()) => Handled::Done(None),
+            Err(Busy::Closed) => Handled::Done(Some(Exit::Shutdown)),
+            Err(Busy::Full(command)) => {
+                let handle = membership.handle.clone();
+                Handled::Wait(Box::pin(async move { Ok(handle.send(command).await.err().map(|_| Exit::Shutdown)) }))
+            }
+        })
     }
 
     /// Passes the client's acknowledgement to its room when it moves forward, so the room forgets what the
