@@ -171,7 +171,6 @@ async fn linger(stream: &mut SplitStream<WebSocket>) {
 impl Session {
     async fn read(&mut self, stream: &mut SplitStream<WebSocket>) -> Exit {
         let shutdown = self.state.shutdown.clone();
-        let ended = self.outbox.ended().clone();
         // One timer for every deadline (heartbeat, join, credential and token renewal). It is moved
         // lazily: a frame pushes the heartbeat deadline back without touching the timer; when the timer
         // fires, what is actually due is worked out and the timer set to the next deadline.
@@ -181,7 +180,7 @@ impl Session {
             let next = tokio::select! {
                 biased;
                 () = shutdown.cancelled() => return Exit::Shutdown,
-                () = ended.cancelled() => return match self.outbox.ended_because() {
+                () = self.outbox.ended() => return match self.outbox.ended_because() {
                     Some(Disconnect::Replaced) => Exit::Replaced,
                     Some(Disconnect::Removed) => Exit::Removed,
                     Some(Disconnect::Slow) | None => Exit::Dropped,

@@ -12,7 +12,6 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use axum::extract::ws::Utf8Bytes;
 use ruang_proto::{CloseCode, ServerMessage};
 use tokio::sync::Notify;
-use tokio_util::sync::CancellationToken;
 
 use crate::rooms::{DeliveryError, Disconnect, Envelope, Participant};
 
@@ -40,9 +39,11 @@ struct Shared {
     /// Wakes the writer when something is queued or the last outbox goes.
     ready: Notify,
     capacity: usize,
-    /// Cancelled when the connection must end at once; `why` says why.
-    ended: CancellationToken,
+    /// Why the connection must end at once (0 while it need not).
     why: AtomicU8,
+    /// Wakes whoever waits for the connection to end at once. Not a `CancellationToken`: that allocates
+    /// its own node per connection.
+    ending: Notify,
 }
 
 impl Shared {
@@ -68,8 +69,8 @@ impl Outbox {
             queue: Mutex::new(Queue { items: VecDeque::new(), senders: 1, closed: false }),
             ready: Notify::new(),
             capacity: capacity.max(1),
-            ended: CancellationToken::new(),
             why: AtomicU8::new(0),
+            ending: Notify::new(),
         });
         (Outbox { shared: Arc::clone(&shared) }, Inbox { shared })
     }
@@ -86,9 +87,9 @@ impl Outbox {
         }
     }
 
-    /// Cancelled when the connection must end at once; [`Outbox::ended_because`] says why.
-    pub fn ended(&self) -> &CancellationToken {
-        &self.shared.ended
+    /// Resolves when the connection must end at once; [`Outbox::ended_because`] says why.
+    pub async fn ended(&self) {
+        ended(&self.shared).await;
     }
 
     /// Why the connection must end, once [`Outbox::ended`] is cancelled.
@@ -108,8 +109,9 @@ impl Outbox {
             Disconnect::Removed => 3,
         };
         // The first reason wins.
-        let _ = self.shared.why.compare_exchange(0, code, Ordering::AcqRel, Ordering::Acquire);
-        self.shared.ended.cancel();
+        if self.shared.why.compare_exchange(0, code, Ordering::AcqRel, Ordering::Acquire).is_ok() {
+            self.shared.ending.notify_waiters();
+        }
     }
 
     fn push(&self, item: Outbound) -> Result<(), DeliveryError> {
@@ -124,6 +126,19 @@ impl Outbox {
         drop(queue);
         self.shared.ready.notify_one();
         Ok(())
+    }
+}
+
+async fn ended(shared: &Shared) {
+    loop {
+        let notified = shared.ending.notified();
+        let mut notified = std::pin::pin!(notified);
+        // Registered before the check, so an end between the check and the wait still wakes it.
+        notified.as_mut().enable();
+        if shared.why.load(Ordering::Acquire) != 0 {
+            return;
+        }
+        notified.await;
     }
 }
 
@@ -158,23 +173,23 @@ impl Drop for Outbox {
 
 impl std::fmt::Debug for Outbox {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Outbox").field("ended", &self.shared.ended.is_cancelled()).finish_non_exhaustive()
+        f.debug_struct("Outbox").field("ended", &reason(&self.shared)).finish_non_exhaustive()
     }
 }
 
 impl Inbox {
-    /// Moves everything queued into `batch` (which must be empty), waiting until there is something.
-    /// `false` when every outbox is gone and nothing is left.
-    pub async fn take(&self, batch: &mut VecDeque<Outbound>) -> bool {
+    /// Takes everything queued, waiting until there is something; `None` when every outbox is gone and
+    /// nothing is left. The queue is handed over with its allocation, so an idle connection's queue holds
+    /// none (a swap with an empty batch would keep one in each).
+    pub async fn take(&self) -> Option<VecDeque<Outbound>> {
         loop {
             {
                 let mut queue = self.shared.lock();
                 if !queue.items.is_empty() {
-                    std::mem::swap(&mut queue.items, batch);
-                    return true;
+                    return Some(std::mem::take(&mut queue.items));
                 }
                 if queue.senders == 0 {
-                    return false;
+                    return None;
                 }
             }
             // A notification sent between the check and here is kept as a permit (one waiter only).
@@ -182,9 +197,9 @@ impl Inbox {
         }
     }
 
-    /// Cancelled when the connection must end at once.
-    pub fn ended(&self) -> &CancellationToken {
-        &self.shared.ended
+    /// Resolves when the connection must end at once.
+    pub async fn ended(&self) {
+        ended(&self.shared).await;
     }
 
     /// Why the connection must end, once [`Inbox::ended`] is cancelled.
@@ -230,16 +245,14 @@ mod tests {
         assert_eq!(outbox.push(frame("a")), Ok(()));
         assert_eq!(other.push(frame("b")), Ok(()));
         assert_eq!(outbox.push(frame("c")), Err(DeliveryError::Full));
-        let mut batch = VecDeque::new();
-        assert!(inbox.take(&mut batch).await);
+        let batch = inbox.take().await.expect("queued frames");
         assert_eq!(batch.len(), 2, "both queued frames in one batch");
-        batch.clear();
         drop(outbox);
         other.close(CloseCode::Normal);
         drop(other);
-        assert!(inbox.take(&mut batch).await, "what was queued before the last outbox went is still written");
+        let mut batch = inbox.take().await.expect("what was queued before the last outbox went is still written");
         assert!(matches!(batch.pop_front(), Some(Outbound::Close(CloseCode::Normal))));
-        assert!(!inbox.take(&mut batch).await, "no outbox left");
+        assert!(inbox.take().await.is_none(), "no outbox left");
     }
 
     #[tokio::test]
@@ -247,7 +260,7 @@ mod tests {
         let (outbox, inbox) = Outbox::new(4);
         outbox.disconnect(Disconnect::Replaced);
         outbox.disconnect(Disconnect::Slow);
-        assert!(inbox.ended().is_cancelled());
+        inbox.ended().await;
         assert_eq!(inbox.ended_because(), Some(Disconnect::Replaced));
         drop(inbox);
         assert_eq!(outbox.push(frame("late")), Err(DeliveryError::Gone));

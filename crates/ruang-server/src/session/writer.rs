@@ -32,10 +32,9 @@ enum Next {
 /// Writes until a close is queued, every outbox is gone, the socket fails, or the connection is dropped as
 /// too slow (then at once, with 4003, whatever is still queued).
 pub async fn write(mut sink: Sink, inbox: Inbox) {
-    let mut batch = VecDeque::new();
     let mut buffer = WriteBuffer::default();
     let too_slow = async {
-        inbox.ended().cancelled().await;
+        inbox.ended().await;
         if inbox.ended_because() != Some(Disconnect::Slow) {
             // Replaced or removed: the session queues the close frame; keep writing until then.
             std::future::pending::<()>().await;
@@ -46,10 +45,8 @@ pub async fn write(mut sink: Sink, inbox: Inbox) {
         let next = tokio::select! {
             biased;
             () = &mut too_slow => Next::Stop(Some(CloseCode::TooSlow)),
-            more = inbox.take(&mut batch) => {
-                if !more {
-                    return;
-                }
+            batch = inbox.take() => {
+                let Some(mut batch) = batch else { return };
                 tokio::select! {
                     biased;
                     () = &mut too_slow => Next::Stop(Some(CloseCode::TooSlow)),
