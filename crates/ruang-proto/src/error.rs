@@ -32,6 +32,8 @@ pub enum ErrorCode {
     RoomFull,
     /// The server holds its maximum number of rooms.
     TooManyRooms,
+    /// This client address created its most rooms for this minute.
+    TooManyNewRooms,
     /// The `signal` target is not in the sender's room.
     UnknownPeer,
     /// Too many messages; the message was dropped.
@@ -48,7 +50,7 @@ pub enum ErrorCode {
     PasswordRequired,
     /// The password is wrong.
     WrongPassword,
-    /// Too many wrong passwords from this address or for this room; wait.
+    /// Too many password attempts from this address or for this room, or too many being checked; wait.
     TooManyAttempts,
     /// The room is invite-only, and no invitation was given.
     InviteRequired,
@@ -77,6 +79,7 @@ impl ErrorCode {
             ErrorCode::AlreadyJoined => "already_joined",
             ErrorCode::RoomFull => "room_full",
             ErrorCode::TooManyRooms => "too_many_rooms",
+            ErrorCode::TooManyNewRooms => "too_many_new_rooms",
             ErrorCode::UnknownPeer => "unknown_peer",
             ErrorCode::RateLimited => "rate_limited",
             ErrorCode::ShuttingDown => "shutting_down",

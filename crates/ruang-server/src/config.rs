@@ -66,8 +66,10 @@ pub struct ServerConfig {
     pub rooms: BTreeMap<String, RoomPolicy>,
     /// SHA-256 (hex) of the API key that may mint invitations at `POST /api/invites`; unset: no endpoint.
     pub api_key_sha256: Option<String>,
-    /// Reverse proxies whose `X-Forwarded-For` names the client address (for throttling wrong passwords).
+    /// Reverse proxies whose `X-Forwarded-For` names the client address (for the per-address limits).
     pub trusted_proxies: Vec<IpAddr>,
+    /// Rooms one client address (an IPv6 /64) may create per minute; joining existing rooms is not counted.
+    pub rooms_per_address_per_minute: u32,
 }
 
 /// A secret from the configuration; never printed.
@@ -120,6 +122,7 @@ impl Default for ServerConfig {
             rooms: BTreeMap::new(),
             api_key_sha256: None,
             trusted_proxies: Vec::new(),
+            rooms_per_address_per_minute: 30,
         }
     }
 }
@@ -168,6 +171,7 @@ impl ServerConfig {
                 "heartbeat_interval_ms must be below heartbeat_timeout_ms",
             ),
             (self.max_rooms >= 1 && self.max_connections >= 1, "max_rooms and max_connections must be at least 1"),
+            (self.rooms_per_address_per_minute >= 1, "rooms_per_address_per_minute must be at least 1"),
             (self.send_queue >= 8, "send_queue must be at least 8"),
             (self.room_mailbox >= 1, "room_mailbox must be at least 1"),
             (self.violation_burst >= 1, "violation_burst must be at least 1"),

@@ -7,12 +7,14 @@
 //! - [`session`] runs one WebSocket connection: validation, limits, and its outgoing queue.
 //! - [`rooms`] finds rooms by name and runs one task per room, the only owner of that room's state.
 //! - [`config`] holds every setting and limit.
+//! - [`address`] groups client addresses for the per-address limits.
 //! - [`ice`] decides the STUN/TURN servers and policy each participant gets.
 //! - [`tls`] sets up HTTPS/WSS with rustls.
 
 #![deny(missing_docs)]
 
 pub mod access;
+pub mod address;
 mod clock;
 pub mod config;
 pub mod http;
@@ -22,6 +24,7 @@ pub mod rooms;
 mod server;
 pub mod session;
 pub mod state;
+mod tally;
 pub mod tls;
 
 pub use config::{ConfigError, ServerConfig};

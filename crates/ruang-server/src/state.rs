@@ -10,15 +10,22 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::access::{InviteKey, Throttle};
+use crate::access::{AttemptLimits, InviteKey, PasswordChecker, PoolSize, Throttle};
+use crate::address::PerAddress;
 use crate::config::{Secret, ServerConfig};
 use crate::ice::IcePlan;
 use crate::resume::Resumption;
 
-/// Wrong passwords one address may try per minute, across rooms.
-const WRONG_PASSWORDS_PER_ADDRESS: u32 = 5;
-/// Wrong passwords one room takes per minute, from all addresses together.
-const WRONG_PASSWORDS_PER_ROOM: u32 = 20;
+/// Password attempts (failed or under way) per minute: 5 per address, and per room 20 from addresses that
+/// have failed plus 20 from fresh ones (see [`crate::access::throttle`]).
+const PASSWORD_ATTEMPTS: AttemptLimits =
+    AttemptLimits { per_address: 5, per_room_fresh: 20, per_room_others: 20, window: MINUTE };
+/// Passwords checked at once (argon2id takes 19 MiB each with the default parameters), checks waiting per
+/// queue, and how long one may wait.
+const PASSWORD_POOL: PoolSize = PoolSize { workers: 2, queue: 16, wait: Duration::from_secs(5) };
+/// Wrong API keys per address per minute at `POST /api/invites`.
+const WRONG_API_KEYS_PER_ADDRESS: u32 = 5;
+const MINUTE: Duration = Duration::from_secs(60);
 use crate::rooms::{ReplayLimits, RoomSettings, Rooms};
 use ruang_turn::RunningTurn;
 
@@ -44,8 +51,14 @@ pub struct AppState {
     pub resume: Resumption,
     /// Checks (and mints) invitations.
     pub invites: InviteKey,
-    /// Counts wrong passwords.
+    /// Counts password attempts.
     pub throttle: Throttle,
+    /// Checks passwords, a few at a time.
+    pub passwords: PasswordChecker,
+    /// Counts wrong API keys per address.
+    pub wrong_api_keys: PerAddress,
+    /// Counts rooms created per address.
+    pub rooms_created: PerAddress,
     /// The number of the next connection.
     next_conn: AtomicU64,
 }
@@ -78,6 +91,7 @@ impl AppState {
             policies: config.room_policies(),
         };
         let ids = IdSource;
+        let rooms_per_address = config.rooms_per_address_per_minute;
         let resume = Resumption::new(secret.expose(), instance, grace);
         let rooms = Rooms::new(settings, config.max_rooms, room_tasks.clone());
         let connections = Arc::new(Semaphore::new(config.max_connections));
@@ -96,7 +110,10 @@ impl AppState {
             ice,
             resume,
             invites: InviteKey::new(secret.expose()),
-            throttle: Throttle::new(WRONG_PASSWORDS_PER_ADDRESS, WRONG_PASSWORDS_PER_ROOM, Duration::from_secs(60)),
+            throttle: Throttle::new(PASSWORD_ATTEMPTS),
+            passwords: PasswordChecker::new(PASSWORD_POOL),
+            wrong_api_keys: PerAddress::new(WRONG_API_KEYS_PER_ADDRESS, MINUTE),
+            rooms_created: PerAddress::new(rooms_per_address, MINUTE),
             next_conn: AtomicU64::new(1),
         })
     }

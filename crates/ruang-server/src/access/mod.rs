@@ -1,20 +1,22 @@
 //! Who may enter a room: its policy (open, password, invite-only) from the configuration, the proof a
 //! joiner brings (a password checked off the room's task, or an invitation), invitation tokens, password
-//! hashes, and the throttle on wrong passwords.
+//! hashes, the throttle on password attempts, and the bounded pool that checks passwords.
 //!
 //! The room task owns its [`Access`]; a session asks for it, does the slow or throttled part (argon2id), and
 //! sends its join with a [`Proof`] that the room checks against its access as it is then.
 
+pub mod checker;
 pub mod invite;
 pub mod password;
-mod throttle;
+pub mod throttle;
 
 use std::sync::Arc;
 
 use serde::Deserialize;
 
+pub use checker::{CheckError, PasswordChecker, PoolSize};
 pub use invite::{InviteClaims, InviteError, InviteKey};
-pub use throttle::Throttle;
+pub use throttle::{Attempt, AttemptLimits, Throttle};
 
 /// How a room is entered, as configured.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]

@@ -1,8 +1,18 @@
-//! Throttling wrong passwords, per client address and per room, so neither one address nor many addresses
-//! together can guess a room's password quickly. Failures are counted in fixed windows; once a key reaches
-//! its limit, attempts are refused (before any hashing) until its window ends.
+//! Throttling password attempts, per client address and per room, so that neither one address nor many
+//! together can guess a room's password quickly, while the rightful user still gets in.
+//!
+//! An attempt is counted when it starts, before any hashing, as a reservation: concurrent attempts from one
+//! address cannot exceed its limit. A right password gives its reservation back; a wrong one (or one whose
+//! connection went away mid-check) keeps it as a failure; one that was never checked (the checking pool was
+//! busy) gives it back.
+//!
+//! A room has two budgets. Attempts from a *fresh* address — one with no failure in its window and nothing
+//! under way — draw on one; all other attempts on the other. Addresses that have failed, however many
+//! attempts they fire, therefore cannot use up the budget a fresh address draws on: the rightful user who
+//! types the password right the first time gets in while others hammer the room. Both budgets are bounded,
+//! so the total guess rate per room is bounded too (only an attacker with more fresh addresses than the
+//! fresh budget, per window, can still crowd it out). Addresses count by group ([`crate::address::group`]).
 
-use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
@@ -10,64 +20,122 @@ use std::time::Duration;
 use ruang_proto::RoomName;
 use tokio::time::Instant;
 
-/// Most keys remembered before windows that have ended are swept.
-const SWEEP_AT: usize = 10_000;
+use crate::address::group;
+use crate::tally::Tallies;
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-enum Key {
-    Address(IpAddr),
-    Room(RoomName),
+/// How many password attempts are allowed, per window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AttemptLimits {
+    /// Failed or pending attempts per address group, across rooms.
+    pub per_address: u32,
+    /// Failed or pending attempts per room from fresh addresses.
+    pub per_room_fresh: u32,
+    /// Failed or pending attempts per room from all other addresses.
+    pub per_room_others: u32,
+    /// The window.
+    pub window: Duration,
 }
 
-#[derive(Clone, Copy, Debug)]
-struct Window {
-    started: Instant,
-    failures: u32,
+#[derive(Debug)]
+struct Counts {
+    addresses: Tallies<Option<IpAddr>>,
+    fresh: Tallies<RoomName>,
+    others: Tallies<RoomName>,
 }
 
-/// Counts wrong passwords.
+/// Counts password attempts.
 #[derive(Debug)]
 pub struct Throttle {
-    windows: Mutex<HashMap<Key, Window>>,
-    per_address: u32,
-    per_room: u32,
-    window: Duration,
+    counts: Mutex<Counts>,
+    limits: AttemptLimits,
 }
 
 impl Throttle {
-    /// At most `per_address` failures from one address and `per_room` for one room, per `window`.
-    pub fn new(per_address: u32, per_room: u32, window: Duration) -> Self {
-        Throttle { windows: Mutex::default(), per_address, per_room, window }
+    /// A throttle with these limits.
+    pub fn new(limits: AttemptLimits) -> Self {
+        let window = limits.window;
+        let counts =
+            Counts { addresses: Tallies::new(window), fresh: Tallies::new(window), others: Tallies::new(window) };
+        Throttle { counts: Mutex::new(counts), limits }
     }
 
-    /// Whether an attempt from `address` for `room` may be checked now.
-    pub fn allows(&self, address: Option<IpAddr>, room: &RoomName, now: Instant) -> bool {
-        let windows = self.lock();
-        let under = |key: Key, limit: u32| {
-            windows.get(&key).is_none_or(|w| now.duration_since(w.started) >= self.window || w.failures < limit)
+    /// Reserves an attempt from `address` at `room`, or `None` if a limit is reached. The attempt must be
+    /// settled; dropped unsettled, it counts as a failure.
+    pub fn reserve(&self, address: Option<IpAddr>, room: &RoomName, now: Instant) -> Option<Attempt<'_>> {
+        let mut counts = self.lock();
+        let key = group(address);
+        let fresh = counts.addresses.peek(&key, now).is_none_or(|tally| tally.used() == 0);
+        let (budget, limit) = match fresh {
+            true => (&mut counts.fresh, self.limits.per_room_fresh),
+            false => (&mut counts.others, self.limits.per_room_others),
         };
-        under(Key::Room(room.clone()), self.per_room)
-            && address.is_none_or(|a| under(Key::Address(a), self.per_address))
+        if !budget.reserve(room, limit, now) {
+            return None;
+        }
+        if !counts.addresses.reserve(&key, self.limits.per_address, now) {
+            let budget = if fresh { &mut counts.fresh } else { &mut counts.others };
+            budget.settle(room, false, now);
+            return None;
+        }
+        Some(Attempt { throttle: self, address: key, room: room.clone(), fresh, settled: false })
     }
 
-    /// Records a wrong password from `address` for `room`.
-    pub fn failed(&self, address: Option<IpAddr>, room: &RoomName, now: Instant) {
-        let mut windows = self.lock();
-        if windows.len() >= SWEEP_AT {
-            windows.retain(|_, w| now.duration_since(w.started) < self.window);
-        }
-        let keys = std::iter::once(Key::Room(room.clone())).chain(address.map(Key::Address));
-        for key in keys {
-            let window = windows.entry(key).or_insert(Window { started: now, failures: 0 });
-            if now.duration_since(window.started) >= self.window {
-                *window = Window { started: now, failures: 0 };
-            }
-            window.failures += 1;
-        }
+    fn settle(&self, attempt: &Attempt<'_>, failed: bool, now: Instant) {
+        let mut counts = self.lock();
+        counts.addresses.settle(&attempt.address, failed, now);
+        let budget = if attempt.fresh { &mut counts.fresh } else { &mut counts.others };
+        budget.settle(&attempt.room, failed, now);
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Key, Window>> {
-        self.windows.lock().unwrap_or_else(PoisonError::into_inner)
+    fn lock(&self) -> std::sync::MutexGuard<'_, Counts> {
+        // Every change is a few counter updates: consistent enough even if a holder panicked.
+        self.counts.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// A password attempt under way, counted against its address and room until settled.
+#[derive(Debug)]
+pub struct Attempt<'a> {
+    throttle: &'a Throttle,
+    address: Option<IpAddr>,
+    room: RoomName,
+    fresh: bool,
+    settled: bool,
+}
+
+impl Attempt<'_> {
+    /// Whether it comes from a fresh address (no failure in its window, nothing else under way).
+    pub fn is_fresh(&self) -> bool {
+        self.fresh
+    }
+
+    /// The password was right: the attempt does not count.
+    pub fn succeeded(mut self) {
+        self.settle(false, Instant::now());
+    }
+
+    /// The password was wrong: the attempt counts as a failure.
+    pub fn failed(mut self, now: Instant) {
+        self.settle(true, now);
+    }
+
+    /// The password was never checked (the checking pool was busy): the attempt does not count.
+    pub fn not_checked(mut self) {
+        self.settle(false, Instant::now());
+    }
+
+    fn settle(&mut self, failed: bool, now: Instant) {
+        if !self.settled {
+            self.settled = true;
+            self.throttle.settle(self, failed, now);
+        }
+    }
+}
+
+impl Drop for Attempt<'_> {
+    fn drop(&mut self) {
+        // Abandoned mid-check (the connection went away): the guess may have been computed, so it counts.
+        self.settle(true, Instant::now());
     }
 }
 
@@ -75,21 +143,91 @@ impl Throttle {
 mod tests {
     use super::*;
 
+    const LIMITS: AttemptLimits =
+        AttemptLimits { per_address: 3, per_room_fresh: 3, per_room_others: 2, window: Duration::from_secs(60) };
+
+    fn room(name: &str) -> RoomName {
+        RoomName::parse(name).unwrap_or_else(|| unreachable!())
+    }
+
+    fn fail(attempt: Option<Attempt<'_>>, now: Instant) {
+        if let Some(attempt) = attempt {
+            attempt.failed(now);
+        }
+    }
+
+    fn address(last: u8) -> Option<IpAddr> {
+        Some(IpAddr::from([192, 0, 2, last]))
+    }
+
     #[test]
-    fn limits_each_address_and_each_room_within_a_window() {
-        let throttle = Throttle::new(2, 3, Duration::from_secs(60));
-        let room = RoomName::parse("r").unwrap_or_else(|| unreachable!());
-        let other = RoomName::parse("s").unwrap_or_else(|| unreachable!());
-        let (one, two) = (Some(IpAddr::from([192, 0, 2, 1])), Some(IpAddr::from([192, 0, 2, 2])));
+    fn concurrent_attempts_from_one_address_count_before_they_are_checked() {
+        let throttle = Throttle::new(LIMITS);
         let now = Instant::now();
-        throttle.failed(one, &room, now);
-        assert!(throttle.allows(one, &room, now));
-        throttle.failed(one, &room, now);
-        assert!(!throttle.allows(one, &room, now), "address limit");
-        assert!(!throttle.allows(one, &other, now), "the address is throttled for every room");
-        assert!(throttle.allows(two, &room, now));
-        throttle.failed(two, &room, now);
-        assert!(!throttle.allows(Some(IpAddr::from([192, 0, 2, 3])), &room, now), "room limit, any address");
-        assert!(throttle.allows(one, &room, now + Duration::from_secs(60)), "a new window");
+        let first = throttle.reserve(address(1), &room("r"), now);
+        let second = throttle.reserve(address(1), &room("s"), now);
+        let third = throttle.reserve(address(1), &room("t"), now);
+        assert!(first.is_some() && second.is_some() && third.is_some());
+        assert!(throttle.reserve(address(1), &room("u"), now).is_none(), "three under way fill the address");
+        if let Some(second) = second {
+            second.not_checked();
+        }
+        assert!(throttle.reserve(address(1), &room("r"), now).is_some(), "an unchecked attempt gives its place back");
+    }
+
+    #[test]
+    fn failures_count_for_the_window_and_successes_do_not() {
+        let throttle = Throttle::new(LIMITS);
+        let now = Instant::now();
+        for _ in 0..5 {
+            if let Some(a) = throttle.reserve(address(1), &room("r"), now) {
+                a.succeeded();
+            }
+        }
+        fail(throttle.reserve(address(1), &room("r"), now), now);
+        fail(throttle.reserve(address(1), &room("r"), now), now);
+        drop(throttle.reserve(address(1), &room("r"), now));
+        assert!(throttle.reserve(address(1), &room("r"), now).is_none(), "a dropped attempt counts as failed");
+        assert!(throttle.reserve(address(1), &room("r"), now + LIMITS.window).is_some(), "a new window");
+    }
+
+    #[test]
+    fn failed_addresses_cannot_use_up_what_a_fresh_address_draws_on() {
+        let throttle = Throttle::new(LIMITS);
+        let now = Instant::now();
+        // Three addresses fail once each: fresh attempts, they take the fresh budget (3).
+        for last in 1..=3 {
+            fail(throttle.reserve(address(last), &room("r"), now), now);
+        }
+        assert!(throttle.reserve(address(4), &room("r"), now).is_none(), "the fresh budget is spent");
+        let room = room("s");
+        for last in 1..=2 {
+            let attempt = throttle.reserve(address(last), &room, now);
+            assert!(attempt.as_ref().is_some_and(|a| !a.is_fresh()), "address {last} has failed before");
+            fail(attempt, now);
+        }
+        assert!(throttle.reserve(address(3), &room, now).is_none(), "the others budget of room s is spent");
+        let rightful = throttle.reserve(address(9), &room, now);
+        assert!(rightful.as_ref().is_some_and(Attempt::is_fresh), "a fresh address still gets its attempt");
+    }
+
+    #[test]
+    fn the_guess_rate_per_room_is_bounded_whatever_the_number_of_addresses() {
+        let throttle = Throttle::new(LIMITS);
+        let now = Instant::now();
+        let checked = (1..=100).filter_map(|last| throttle.reserve(address(last), &room("r"), now)).count();
+        assert_eq!(checked, 3, "fresh addresses draw on the fresh budget only");
+    }
+
+    #[test]
+    fn ipv6_addresses_of_one_64_prefix_share_a_limit() {
+        let throttle = Throttle::new(LIMITS);
+        let now = Instant::now();
+        for n in 1..=3u16 {
+            let ip = IpAddr::from([0x2001, 0xdb8, 0, 1, 0, 0, 0, n]);
+            fail(throttle.reserve(Some(ip), &room("r"), now), now);
+        }
+        let neighbour = IpAddr::from([0x2001, 0xdb8, 0, 1, 0xffff, 0, 0, 7]);
+        assert!(throttle.reserve(Some(neighbour), &room("r"), now).is_none());
     }
 }

@@ -1,9 +1,18 @@
 //! The client's address, for throttling: the socket's peer, or, when that peer is a trusted reverse proxy,
 //! the address the proxy appended last to `X-Forwarded-For` (earlier entries are the client's to forge).
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 
-use axum::http::HeaderMap;
+use axum::extract::ConnectInfo;
+use axum::http::{Extensions, HeaderMap};
+
+use super::PeerAddress;
+
+/// The socket peer of a request, from the connection info of the plain or the TLS listener.
+pub fn peer(extensions: &Extensions) -> Option<IpAddr> {
+    let plain = extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0);
+    plain.or_else(|| extensions.get::<ConnectInfo<PeerAddress>>().map(|info| info.0.0)).map(|a| a.ip())
+}
 
 /// The client address of a request whose socket peer is `peer`.
 pub fn address(peer: Option<IpAddr>, headers: &HeaderMap, trusted_proxies: &[IpAddr]) -> Option<IpAddr> {

@@ -1,6 +1,8 @@
 //! `POST /api/invites`: an application backend mints an invitation. Authenticated by a bearer API key whose
 //! SHA-256 is configured (`api_key_sha256`); the key itself is never stored. Without that setting the
-//! endpoint does not exist (404).
+//! endpoint does not exist (404). Wrong keys are throttled per client address (429 with `Retry-After`
+//! beyond 5 a minute; every request is counted before its key is checked and a right key is given back), and
+//! each is logged at `warn` with the address, for tools such as fail2ban.
 //!
 //! Request: `{"room": "standup", "role": "host", "name": "Ayu", "ttl_secs": 3600}` (`role` defaults to
 //! participant, `name` is optional, `ttl_secs` defaults to 3600 and is at most 30 days).
@@ -11,12 +13,15 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::header::RETRY_AFTER;
+use axum::http::{Extensions, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use ruang_proto::{Role, RoomName, validate_display_name};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use tokio::time::Instant;
 
+use super::client;
 use crate::clock::wall_clock_secs;
 use crate::state::AppState;
 
@@ -45,16 +50,24 @@ struct Minted {
 /// Mints an invitation for an authenticated caller.
 pub async fn mint(
     State(state): State<Arc<AppState>>,
+    extensions: Extensions,
     headers: HeaderMap,
     request: Result<Json<MintRequest>, JsonRejection>,
 ) -> Response {
     let Some(expected) = &state.config.api_key_sha256 else {
         return StatusCode::NOT_FOUND.into_response();
     };
+    let address = client::address(client::peer(&extensions), &headers, &state.config.trusted_proxies);
+    if !state.wrong_api_keys.take(address, Instant::now()) {
+        let headers = [(RETRY_AFTER, "60")];
+        return (StatusCode::TOO_MANY_REQUESTS, headers, "too many wrong API keys; wait a minute").into_response();
+    }
     if !authorized(&headers, expected) {
-        tracing::info!("refused an invitation request with a wrong API key");
+        let client = address.map_or_else(|| "unknown".to_owned(), |a| a.to_string());
+        tracing::warn!(%client, "refused an invitation request with a wrong API key");
         return (StatusCode::UNAUTHORIZED, "a valid API key is needed (Authorization: Bearer <key>)").into_response();
     }
+    state.wrong_api_keys.give_back(address, Instant::now());
     let Json(request) = match request {
         Ok(request) => request,
         Err(rejection) => return (StatusCode::BAD_REQUEST, rejection.body_text()).into_response(),

@@ -92,6 +92,17 @@ pub enum Busy {
 #[error("the server holds its maximum number of rooms")]
 pub struct TooManyRooms;
 
+/// Why [`Rooms::get_or_create_if`] did not create a room.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CreateError {
+    /// The server holds its maximum number of rooms.
+    #[error("the server holds its maximum number of rooms")]
+    TooManyRooms,
+    /// The caller may not create a room now.
+    #[error("no new room now")]
+    NotNow,
+}
+
 struct Entry {
     handle: RoomHandle,
     generation: u64,
@@ -119,12 +130,25 @@ impl Rooms {
 
     /// The room called `name`, created (and its task started) if it does not exist.
     pub fn get_or_create(self: &Arc<Self>, name: &RoomName) -> Result<RoomHandle, TooManyRooms> {
+        self.get_or_create_if(name, || true).map_err(|_| TooManyRooms)
+    }
+
+    /// The room called `name`, created if it does not exist and `may_create` agrees (asked only then, under
+    /// the registry's lock, so it counts only rooms really created).
+    pub fn get_or_create_if(
+        self: &Arc<Self>,
+        name: &RoomName,
+        may_create: impl FnOnce() -> bool,
+    ) -> Result<RoomHandle, CreateError> {
         let mut registry = self.lock();
         if let Some(entry) = registry.rooms.get(name) {
             return Ok(entry.handle.clone());
         }
         if registry.rooms.len() >= self.max_rooms {
-            return Err(TooManyRooms);
+            return Err(CreateError::TooManyRooms);
+        }
+        if !may_create() {
+            return Err(CreateError::NotNow);
         }
         let (mailbox, inbox) = mpsc::channel(self.settings.mailbox);
         let handle = RoomHandle { mailbox };

@@ -6,9 +6,9 @@ use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 use super::{Membership, Session};
-use crate::access::{Access, InviteClaims, Proof, password};
+use crate::access::{Access, InviteClaims, Proof};
 use crate::clock::wall_clock_secs;
-use crate::rooms::{Arrival, JoinReply, Link, RoomCommand, RoomHandle};
+use crate::rooms::{Arrival, CreateError, JoinReply, Link, RoomCommand, RoomHandle};
 
 /// How many times entering is retried when the room closed or the drawn id was taken under it.
 const ATTEMPTS: usize = 4;
@@ -38,7 +38,7 @@ impl Session {
             None => name,
         };
         for _ in 0..ATTEMPTS {
-            let handle = self.room_handle(&room)?;
+            let handle = self.room_to_join(&room)?;
             let (reply, answer) = oneshot::channel();
             let Some(access) = self.ask(&handle, RoomCommand::Access { reply }, answer).await else { continue };
             let proof = match &invitation {
@@ -74,8 +74,9 @@ impl Session {
         Ok(Some(claims))
     }
 
-    /// What the client can prove for a room entered by `access`: nothing needed, or the password, checked on
-    /// a blocking thread after the throttle allows it.
+    /// What the client can prove for a room entered by `access`: nothing needed, or the password. The
+    /// attempt is counted before the password is checked, on the bounded pool; a wrong one is logged at `warn`
+    /// with the client address, for tools such as fail2ban.
     async fn prove(&self, room: &RoomName, access: Access, credentials: &Credentials) -> Result<Proof, Rejection> {
         let (hash, version) = match access {
             Access::Open => return Ok(Proof::Nothing),
@@ -87,18 +88,29 @@ impl Session {
         let Some(password) = credentials.password.clone() else {
             return Err(Rejection::new(ErrorCode::PasswordRequired, "this room needs a password"));
         };
-        let throttle = &self.state.throttle;
-        if !throttle.allows(self.address, room, Instant::now()) {
-            let message = "too many wrong passwords; wait a minute before trying again";
+        let Some(attempt) = self.state.throttle.reserve(self.address, room, Instant::now()) else {
+            tracing::debug!(%room, "refused a password attempt: too many");
+            let message = "too many password attempts; wait a minute before trying again";
             return Err(Rejection::new(ErrorCode::TooManyAttempts, message));
+        };
+        match self.state.passwords.check(hash, password, attempt.is_fresh()).await {
+            Ok(true) => {
+                attempt.succeeded();
+                Ok(Proof::Password { version })
+            }
+            Ok(false) => {
+                attempt.failed(Instant::now());
+                let client = self.address.map_or_else(|| "unknown".to_owned(), |a| a.to_string());
+                tracing::warn!(%room, %client, "wrong room password");
+                Err(Rejection::new(ErrorCode::WrongPassword, "the password is not right"))
+            }
+            Err(err) => {
+                attempt.not_checked();
+                tracing::debug!(%room, %err, "a password was not checked");
+                let message = "too many password attempts at the moment; wait a little and try again";
+                Err(Rejection::new(ErrorCode::TooManyAttempts, message))
+            }
         }
-        let matches = tokio::task::spawn_blocking(move || password::verify(&hash, &password)).await.unwrap_or(false);
-        if !matches {
-            throttle.failed(self.address, room, Instant::now());
-            tracing::info!(%room, "wrong room password");
-            return Err(Rejection::new(ErrorCode::WrongPassword, "the password is not right"));
-        }
-        Ok(Proof::Password { version })
     }
 
     pub(super) async fn resume(
@@ -150,11 +162,22 @@ impl Session {
         }
     }
 
+    /// The room to resume in, created if it is gone (after a restart): not counted against the address, as
+    /// only a signed token gets here.
     fn room_handle(&self, room: &RoomName) -> Result<RoomHandle, Rejection> {
-        self.state
-            .rooms
-            .get_or_create(room)
-            .map_err(|_| Rejection::new(ErrorCode::TooManyRooms, "the server cannot open more rooms; try again later"))
+        self.state.rooms.get_or_create(room).map_err(|_| too_many_rooms())
+    }
+
+    /// The room to join, created if new and the client's address may create one more this minute.
+    fn room_to_join(&self, room: &RoomName) -> Result<RoomHandle, Rejection> {
+        let may_create = || self.state.rooms_created.take(self.address, Instant::now());
+        self.state.rooms.get_or_create_if(room, may_create).map_err(|err| match err {
+            CreateError::TooManyRooms => too_many_rooms(),
+            CreateError::NotNow => {
+                let message = "you created too many rooms in the last minute; wait a little and try again";
+                Rejection::new(ErrorCode::TooManyNewRooms, message)
+            }
+        })
     }
 
     /// What the room needs to greet `who` on this connection, and when its TURN credentials expire.
@@ -201,6 +224,10 @@ fn step(reply: Option<JoinReply>) -> Step {
         Some(JoinReply::Refused(why)) => Step::Out(refused(why)),
         Some(JoinReply::DuplicateId | JoinReply::Closed | JoinReply::AccessChanged) | None => Step::Retry,
     }
+}
+
+fn too_many_rooms() -> Rejection {
+    Rejection::new(ErrorCode::TooManyRooms, "the server cannot open more rooms; try again later")
 }
 
 fn refused(why: &str) -> Rejection {
