@@ -47,6 +47,7 @@ function joinErrorText(err) {
     switch (err.code) {
       case 'room_full': return 'This room is full. Try again when someone leaves.';
       case 'too_many_rooms': return 'The server has reached its maximum number of rooms. Try again later.';
+      case 'too_many_new_rooms': return 'You started too many new meetings in the last minute. Wait a minute, then try again.';
       case 'invalid_room': return 'That room name is not valid.';
       case 'invalid_name': return 'That name cannot be used: 1 to 64 bytes, no control characters.';
       case 'shutting_down': return 'The server is stopping. Try again in a moment.';

@@ -28,6 +28,9 @@ pub struct Args {
     /// Rooms at once [default: 10000].
     #[arg(long, env = "RUANG_MAX_ROOMS")]
     max_rooms: Option<usize>,
+    /// Rooms one client address (an IPv6 /64) may create per minute [default: 30].
+    #[arg(long, env = "RUANG_ROOMS_PER_ADDRESS_PER_MINUTE", value_name = "N")]
+    rooms_per_address_per_minute: Option<u32>,
     /// WebSocket connections at once [default: 10000].
     #[arg(long, env = "RUANG_MAX_CONNECTIONS")]
     max_connections: Option<usize>,
@@ -189,6 +192,7 @@ impl Args {
         set(&mut limits.heartbeat_interval_ms, &self.heartbeat_interval_ms);
         set(&mut limits.heartbeat_timeout_ms, &self.heartbeat_timeout_ms);
         set(&mut config.max_rooms, &self.max_rooms);
+        set(&mut config.rooms_per_address_per_minute, &self.rooms_per_address_per_minute);
         set(&mut config.max_connections, &self.max_connections);
         set(&mut config.join_timeout_ms, &self.join_timeout_ms);
         set(&mut config.send_queue, &self.send_queue);
@@ -233,8 +237,11 @@ mod tests {
             "50",
             "--stun",
             "stun:a:1,stun:b:2",
+            "--rooms-per-address-per-minute",
+            "7",
         ]);
         let config = args.config().unwrap();
+        assert_eq!(config.rooms_per_address_per_minute, 7);
         assert_eq!(config.listen.port(), 0);
         assert_eq!(config.limits.max_participants, 50);
         assert_eq!(config.ice_servers[0].urls, vec!["stun:a:1", "stun:b:2"]);
