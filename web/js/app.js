@@ -55,7 +55,7 @@ function joinErrorText(err) {
       case 'banned': return 'You were removed from this meeting and cannot rejoin it.';
       case 'password_required': return 'This meeting needs a password.';
       case 'wrong_password': return 'The password was not right.';
-      case 'too_many_attempts': return 'Too many wrong passwords. Wait a minute, then try again.';
+      case 'too_many_attempts': return 'Too many password attempts. Wait a minute, then try again.';
       case 'unsupported_version': return 'This page is out of date for the server. Reload the page.';
       case 'closed': return 'The connection to the server closed while joining. Try again.';
       default: return `The server refused to join: ${err.message}`;

@@ -22,7 +22,7 @@ const PASSWORD_ATTEMPTS: AttemptLimits =
     AttemptLimits { per_address: 5, per_room_fresh: 20, per_room_others: 20, window: MINUTE };
 /// Passwords checked at once (argon2id takes 19 MiB each with the default parameters), checks waiting per
 /// queue, and how long one may wait.
-const PASSWORD_POOL: PoolSize = PoolSize { workers: 2, queue: 16, wait: Duration::from_secs(5) };
+const PASSWORD_POOL: PoolSize = PoolSize { workers: 2, queue: 64, wait: Duration::from_secs(5) };
 /// Wrong API keys per address per minute at `POST /api/invites`.
 const WRONG_API_KEYS_PER_ADDRESS: u32 = 5;
 const MINUTE: Duration = Duration::from_secs(60);

@@ -6,7 +6,7 @@
 //! from zero (reservations still under way carry over). Keys whose window has ended and that have nothing
 //! under way are swept once the map holds [`SWEEP_AT`] keys, then again each time it has doubled since (so
 //! sweeping costs O(1) per key, amortized); a new key is refused while it holds [`CAPACITY`] live ones, so a
-//! flood of addresses costs a bounded amount of memory.
+//! flood of addresses costs a bounded amount of memory (a full map is swept at most once a second).
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -46,6 +46,9 @@ pub(crate) struct Tallies<K> {
     /// The size of the first sweep.
     first_sweep: usize,
     capacity: usize,
+    /// When a full map was last swept: at most once a second, so that a full map does not cost a sweep for
+    /// every new key.
+    swept_full: Option<Instant>,
 }
 
 impl<K: Eq + Hash + Clone> Tallies<K> {
@@ -55,13 +58,16 @@ impl<K: Eq + Hash + Clone> Tallies<K> {
     }
 
     fn sized(window: Duration, sweep_at: usize, capacity: usize) -> Self {
-        Tallies { map: HashMap::new(), window, sweep_at, first_sweep: sweep_at, capacity }
+        Tallies { map: HashMap::new(), window, sweep_at, first_sweep: sweep_at, capacity, swept_full: None }
     }
 
     /// The tally of `key` in its current window, created if new; `None` if it is new and the map is full.
     pub fn get(&mut self, key: &K, now: Instant) -> Option<&mut Tally> {
         if !self.map.contains_key(key) {
-            if self.map.len() >= self.sweep_at.min(self.capacity) {
+            let full = self.map.len() >= self.capacity;
+            let swept_lately = self.swept_full.is_some_and(|at| now.duration_since(at) < Duration::from_secs(1));
+            if self.map.len() >= self.sweep_at.min(self.capacity) && !(full && swept_lately) {
+                self.swept_full = full.then_some(now);
                 let window = self.window;
                 self.map.retain(|_, t| t.pending > 0 || now.duration_since(t.started) < window);
                 self.sweep_at = self.map.len().saturating_mul(2).max(self.first_sweep);

@@ -114,7 +114,7 @@ export function confirmDialog({ title, text, confirm, id = 'confirm-dialog' }) {
 const PASSWORD_TEXT = /** @type {Record<string, string>} */ ({
   password_required: 'This meeting is protected by a password.',
   wrong_password: 'That password is not right. Try again.',
-  too_many_attempts: 'Too many wrong passwords. Wait a minute, then try again.',
+  too_many_attempts: 'Too many password attempts. Wait a minute, then try again.',
 });
 
 /**
