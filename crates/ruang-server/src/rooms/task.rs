@@ -368,12 +368,17 @@ impl RoomTask {
         self.flush();
     }
 
-    /// Sends an error to `to` if `result` is one. Errors are replies, so they are not numbered.
+    /// Sends an error to `to` if `result` is one, and reports it as a violation when it is the client's fault.
+    /// Errors are replies, so they are not numbered.
     fn answer(&mut self, to: PeerId, result: Result<(), Rejection>, req: Option<u32>) {
         if let Err(rejection) = result {
+            let violation = rejection.code.is_violation();
             let envelope = Envelope::new(Arc::new(ServerMessage::error(rejection.with_req(req))));
             let member = self.members.get(&to).and_then(|m| m.link.as_ref());
             let link = member.or_else(|| self.lobby.get(&to).map(|arrival| &arrival.link));
+            if violation && let Some(link) = link {
+                link.participant.violated();
+            }
             if link.is_some_and(|link| link.participant.deliver(&envelope, None) == Err(DeliveryError::Full)) {
                 self.drop_slow(to);
             }
