@@ -68,6 +68,8 @@ pub struct ServerConfig {
     pub api_key_sha256: Option<String>,
     /// Reverse proxies whose `X-Forwarded-For` names the client address (for throttling wrong passwords).
     pub trusted_proxies: Vec<IpAddr>,
+    /// The longest invitation lifetime, in seconds: longer ones are neither minted nor accepted.
+    pub max_invite_ttl_secs: u64,
 }
 
 /// A secret from the configuration; never printed.
@@ -120,6 +122,7 @@ impl Default for ServerConfig {
             rooms: BTreeMap::new(),
             api_key_sha256: None,
             trusted_proxies: Vec::new(),
+            max_invite_ttl_secs: crate::access::invite::DEFAULT_MAX_LIFETIME_SECS,
         }
     }
 }
@@ -174,6 +177,7 @@ impl ServerConfig {
             (self.secret.as_ref().is_none_or(|s| s.expose().len() >= 16), "secret must be at least 16 bytes"),
             (self.replay_messages < self.send_queue, "replay_messages must be below send_queue"),
             (self.replay_bytes >= 1024, "replay_bytes must be at least 1024"),
+            (self.max_invite_ttl_secs >= 60, "max_invite_ttl_secs must be at least 60"),
         ];
         if let Some((_, message)) = checks.into_iter().find(|(ok, _)| !ok) {
             return Err(ConfigError::Invalid(message.to_owned()));

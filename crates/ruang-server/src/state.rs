@@ -61,6 +61,7 @@ impl AppState {
         instance: u64,
     ) -> Arc<Self> {
         let room_tasks = TaskTracker::new();
+        let invites = InviteKey::new(secret.expose()).with_max_lifetime_secs(config.max_invite_ttl_secs);
         let grace = Duration::from_millis(config.resume_grace_ms);
         let replay = ReplayLimits {
             messages: config.replay_messages,
@@ -95,7 +96,7 @@ impl AppState {
             ids,
             ice,
             resume,
-            invites: InviteKey::new(secret.expose()),
+            invites,
             throttle: Throttle::new(WRONG_PASSWORDS_PER_ADDRESS, WRONG_PASSWORDS_PER_ROOM, Duration::from_secs(60)),
             next_conn: AtomicU64::new(1),
         })

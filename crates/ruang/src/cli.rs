@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use clap::Parser;
 use ruang_server::ServerConfig;
+use ruang_server::access::invite::DEFAULT_MAX_LIFETIME_SECS;
 use ruang_server::config::Secret;
 use ruang_server::ice::IceServerConfig;
 
@@ -127,6 +128,9 @@ pub struct Args {
     /// off [default: 30000].
     #[arg(long, env = "RUANG_RESUME_GRACE_MS")]
     resume_grace_ms: Option<u64>,
+    /// Longest invitation lifetime, in seconds: longer ones are neither minted nor accepted [default: 2592000].
+    #[arg(long, env = "RUANG_MAX_INVITE_TTL_SECS", value_name = "SECS")]
+    max_invite_ttl_secs: Option<u64>,
 }
 
 /// What `ruang` can do besides serving.
@@ -153,9 +157,12 @@ pub struct TokenArgs {
     /// The display name it gives (optional).
     #[arg(long)]
     pub name: Option<String>,
-    /// How long it is valid, in seconds.
+    /// How long it is valid, in seconds (at most --max-ttl-secs).
     #[arg(long, default_value_t = 3600)]
     pub ttl_secs: u64,
+    /// The longest lifetime the running server accepts (its `max_invite_ttl_secs`), in seconds.
+    #[arg(long, env = "RUANG_MAX_INVITE_TTL_SECS", default_value_t = DEFAULT_MAX_LIFETIME_SECS)]
+    pub max_ttl_secs: u64,
 }
 
 impl Args {
@@ -198,6 +205,7 @@ impl Args {
         set(&mut config.resume_grace_ms, &self.resume_grace_ms);
         set(&mut config.secret, &self.secret.clone().map(|secret| Some(Secret::new(secret))));
         set(&mut config.turn_credential_ttl_secs, &self.turn_credential_ttl_secs);
+        set(&mut config.max_invite_ttl_secs, &self.max_invite_ttl_secs);
         config.allowed_origins.extend(self.allowed_origins.iter().cloned());
         config.relay_only.all_rooms |= self.relay_only;
         let turn = &mut config.turn;
