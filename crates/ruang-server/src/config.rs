@@ -15,6 +15,11 @@ use crate::ice::{IceServerConfig, RelayOnlyConfig};
 use crate::tls::TlsConfig;
 use ruang_turn::TurnConfig;
 
+/// Messages a participant may need to exchange with each other participant at once: an offer or answer,
+/// its trickled ICE candidates (a browser with several interfaces finds a dozen or more) and the end of
+/// candidates. A newcomer sends this many to everyone at once; everyone already there answers it the same way.
+pub const INTRODUCTION_MESSAGES: u32 = 24;
+
 /// Everything the server can be told. Every field has a default; a TOML file sets any subset of them.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -166,6 +171,16 @@ impl ServerConfig {
             (limits.max_participants >= 1, "limits.max_participants must be at least 1"),
             (limits.max_frame_bytes >= 1024, "limits.max_frame_bytes must be at least 1024"),
             (limits.message_burst >= 1, "limits.message_burst must be at least 1"),
+            (limits.messages_per_second >= 1, "limits.messages_per_second must be at least 1 (clients ping every 2 s)"),
+            (
+                limits.max_sdp_bytes.saturating_add(256) <= limits.max_frame_bytes,
+                "limits.max_sdp_bytes must leave 256 bytes of a frame (max_frame_bytes) for the rest of a signal",
+            ),
+            (
+                limits.max_chat_bytes.saturating_add(128) <= limits.max_frame_bytes
+                    && limits.max_candidate_bytes.saturating_add(256) <= limits.max_frame_bytes,
+                "limits.max_chat_bytes and max_candidate_bytes must fit in a frame (max_frame_bytes)",
+            ),
             (
                 limits.heartbeat_interval_ms < limits.heartbeat_timeout_ms,
                 "heartbeat_interval_ms must be below heartbeat_timeout_ms",
@@ -187,6 +202,31 @@ impl ServerConfig {
             return Err(ConfigError::Invalid("api_key_sha256 must be 64 hexadecimal characters".into()));
         }
         self.rooms.iter().try_for_each(|(name, policy)| check_policy(name, policy))
+    }
+
+    /// What a connection must be able to send (and be sent) at once in a full room: an introduction to each
+    /// other participant.
+    pub fn introduction_burst(&self) -> u32 {
+        let others = u32::try_from(self.limits.max_participants.saturating_sub(1)).unwrap_or(u32::MAX);
+        others.saturating_mul(INTRODUCTION_MESSAGES)
+    }
+
+    /// Raises the settings that must grow with the room size: the message burst (a newcomer offers to
+    /// everyone at once, and each extra message would be a violation) and the send queue (it receives
+    /// everyone's answers at once). Returns what it changed, for the log.
+    pub fn fit_to_room_size(&mut self) -> Vec<String> {
+        let needed = self.introduction_burst();
+        let mut raised = Vec::new();
+        if self.limits.message_burst < needed {
+            raised.push(format!("limits.message_burst from {} to {needed}", self.limits.message_burst));
+            self.limits.message_burst = needed;
+        }
+        let queue = usize::try_from(needed).unwrap_or(usize::MAX);
+        if self.send_queue < queue {
+            raised.push(format!("send_queue from {} to {queue}", self.send_queue));
+            self.send_queue = queue;
+        }
+        raised
     }
 
     /// The room policies by validated room name (names that are not valid are refused by `validate`).
@@ -212,5 +252,35 @@ fn check_policy(name: &str, policy: &RoomPolicy) -> Result<(), ConfigError> {
         }
         (AccessKind::Password, Some(hash)) => password::check_hash(hash).or_else(|err| invalid(err.to_string())),
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_burst_and_send_queue_grow_with_the_room_size() {
+        let mut small = ServerConfig::default();
+        assert!(small.fit_to_room_size().is_empty(), "the defaults fit rooms of 8");
+        let mut large = ServerConfig::default();
+        large.limits.max_participants = 50;
+        assert_eq!(large.fit_to_room_size().len(), 2);
+        assert_eq!(large.limits.message_burst, 49 * INTRODUCTION_MESSAGES);
+        assert_eq!(large.send_queue, 49 * 24);
+        small.limits.message_burst = 5_000;
+        small.fit_to_room_size();
+        assert_eq!(small.limits.message_burst, 5_000, "a larger burst is kept");
+    }
+
+    #[test]
+    fn limits_that_cannot_work_together_are_refused() {
+        let mut sdp_beyond_frame = ServerConfig::default();
+        sdp_beyond_frame.limits.max_sdp_bytes = sdp_beyond_frame.limits.max_frame_bytes;
+        assert!(sdp_beyond_frame.validate().is_err());
+        let mut no_rate = ServerConfig::default();
+        no_rate.limits.messages_per_second = 0;
+        assert!(no_rate.validate().is_err());
+        assert!(ServerConfig::default().validate().is_ok());
     }
 }

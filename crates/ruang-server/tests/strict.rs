@@ -32,6 +32,8 @@ async fn a_rate_limited_message_is_answered_with_its_req() {
     let server = TestServer::with(|c| {
         c.limits.messages_per_second = 1;
         c.limits.message_burst = 2;
+        // Alone in its room: no introductions to make room for in the burst.
+        c.limits.max_participants = 1;
     })
     .await;
     let mut client = server.client().await;
@@ -116,4 +118,58 @@ async fn a_broken_websocket_protocol_closes_with_1002_and_bad_utf8_with_1007() {
     write_raw(&mut garbled, &[0x81, 0x82, 0, 0, 0, 0, 0xff, 0xfe]).await;
     assert_eq!(garbled.expect_close().await, 1007);
     watcher.assert_alive().await;
+}
+
+/// A candidate as a browser trickles it.
+fn candidate(n: usize) -> Value {
+    json!({"kind": "candidate", "candidate": {"candidate": format!("candidate:{n} 1 udp 2122260223 192.0.2.1 {} typ host", 50_000 + n), "sdpMid": "0", "sdpMLineIndex": 0}})
+}
+
+/// Candidates each side trickles per peer in the test below (plus the end of candidates and the SDP).
+const CANDIDATES: usize = 14;
+
+#[tokio::test]
+async fn a_newcomer_introducing_itself_to_a_room_of_40_is_not_closed() {
+    const ROOM: usize = 40;
+    let server = TestServer::with(|c| c.limits.max_participants = ROOM).await;
+    let mut others = Vec::with_capacity(ROOM - 1);
+    for n in 0..ROOM - 1 {
+        others.push(server.joined("big", &format!("p{n}")).await);
+    }
+    let mut newcomer = server.joined("big", "newcomer").await;
+    let peers: Vec<String> = newcomer.welcome["peers"]
+        .as_array()
+        .expect("peers")
+        .iter()
+        .map(|p| p["id"].as_str().expect("id").to_owned())
+        .collect();
+    assert_eq!(peers.len(), ROOM - 1);
+    // The newcomer offers to everyone and trickles its candidates, as fast as it can: 39 × 16 messages.
+    for peer in &peers {
+        newcomer.signal(peer, common::offer("v=0")).await;
+        for n in 0..CANDIDATES {
+            newcomer.signal(peer, candidate(n)).await;
+        }
+        newcomer.signal(peer, json!({"kind": "candidate", "candidate": {"candidate": ""}})).await;
+    }
+    newcomer.send(json!({"type": "ping", "req": 77})).await;
+    let pong = newcomer.recv().await;
+    assert_eq!(pong, json!({"type": "pong", "req": 77}), "no error and no close before the pong");
+    // Everyone gets the whole introduction and answers it the same way.
+    for other in &mut others {
+        let offer = other.recv_type("signal").await;
+        assert_eq!(offer["data"]["kind"], "offer");
+        for _ in 0..=CANDIDATES {
+            assert_eq!(other.recv().await["data"]["kind"], "candidate");
+        }
+        other.signal(&newcomer.id, json!({"kind": "answer", "sdp": "v=0"})).await;
+        for n in 0..=CANDIDATES {
+            other.signal(&newcomer.id, candidate(n)).await;
+        }
+    }
+    for _ in 0..(ROOM - 1) * (CANDIDATES + 2) {
+        let message = newcomer.recv().await;
+        assert_eq!(message["type"], "signal", "{message}");
+    }
+    newcomer.assert_alive().await;
 }
