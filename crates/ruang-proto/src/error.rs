@@ -42,6 +42,8 @@ pub enum ErrorCode {
     Forbidden,
     /// The room is locked: no new participants.
     RoomLocked,
+    /// The room's lobby holds as many as it may.
+    LobbyFull,
     /// Banned from this meeting.
     Banned,
     /// The room needs a password, and none was given.
@@ -83,6 +85,7 @@ impl ErrorCode {
             ErrorCode::ResumeRefused => "resume_refused",
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::RoomLocked => "room_locked",
+            ErrorCode::LobbyFull => "lobby_full",
             ErrorCode::Banned => "banned",
             ErrorCode::PasswordRequired => "password_required",
             ErrorCode::WrongPassword => "wrong_password",
@@ -99,7 +102,7 @@ impl ErrorCode {
     /// client's fault (a malformed or oversized message, one its role or state does not allow, too many
     /// messages, a join or resume that is refused for what the client sent). Errors an honest client can
     /// get through a race or through the room's state (`unknown_peer`: the target just left; `room_full`,
-    /// `room_locked`, `banned`, `too_many_rooms`; `resume_refused`: the grace period just ended; a step of the
+    /// `room_locked`, `lobby_full`, `banned`, `too_many_rooms`; `resume_refused`: the grace period just ended; a step of the
     /// entry flow such as `password_required`; `shutting_down`, `internal`) do not count.
     pub fn is_violation(self) -> bool {
         !matches!(
@@ -107,6 +110,7 @@ impl ErrorCode {
             ErrorCode::UnknownPeer
                 | ErrorCode::RoomFull
                 | ErrorCode::RoomLocked
+                | ErrorCode::LobbyFull
                 | ErrorCode::Banned
                 | ErrorCode::TooManyRooms
                 | ErrorCode::ResumeRefused

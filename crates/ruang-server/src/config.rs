@@ -40,6 +40,8 @@ pub struct ServerConfig {
     pub room_mailbox: usize,
     /// Chat messages remembered per room for newcomers.
     pub chat_history: usize,
+    /// Most newcomers waiting in one room's lobby; beyond, `join` gets `lobby_full`.
+    pub max_waiting: usize,
     /// Protocol violations a connection may commit at once before it is closed.
     pub violation_burst: u32,
     /// Violations forgiven per second.
@@ -111,6 +113,7 @@ impl Default for ServerConfig {
             send_queue: 256,
             room_mailbox: 1024,
             chat_history: 100,
+            max_waiting: 50,
             violation_burst: 20,
             violations_per_second: 1,
             allowed_origins: Vec::new(),
@@ -188,6 +191,7 @@ impl ServerConfig {
             (self.max_rooms >= 1 && self.max_connections >= 1, "max_rooms and max_connections must be at least 1"),
             (self.send_queue >= 8, "send_queue must be at least 8"),
             (self.room_mailbox >= 1, "room_mailbox must be at least 1"),
+            (self.max_waiting >= 1, "max_waiting must be at least 1"),
             (self.violation_burst >= 1, "violation_burst must be at least 1"),
             (self.secret.as_ref().is_none_or(|s| s.expose().len() >= 16), "secret must be at least 16 bytes"),
             (self.replay_messages < self.send_queue, "replay_messages must be below send_queue"),

@@ -72,6 +72,7 @@ impl AppState {
         let settings = RoomSettings {
             limits: config.limits.clone(),
             chat_history: config.chat_history,
+            max_waiting: config.max_waiting,
             mailbox: config.room_mailbox,
             resume_grace: grace,
             replay,

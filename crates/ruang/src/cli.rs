@@ -68,6 +68,9 @@ pub struct Args {
     /// Chat messages remembered per room [default: 100].
     #[arg(long, env = "RUANG_CHAT_HISTORY")]
     chat_history: Option<usize>,
+    /// Newcomers waiting in one room's lobby at most [default: 50].
+    #[arg(long, env = "RUANG_MAX_WAITING")]
+    max_waiting: Option<usize>,
     /// Violations a connection may commit at once before it is closed [default: 20].
     #[arg(long, env = "RUANG_VIOLATION_BURST")]
     violation_burst: Option<u32>,
@@ -200,6 +203,7 @@ impl Args {
         set(&mut config.join_timeout_ms, &self.join_timeout_ms);
         set(&mut config.send_queue, &self.send_queue);
         set(&mut config.chat_history, &self.chat_history);
+        set(&mut config.max_waiting, &self.max_waiting);
         set(&mut config.violation_burst, &self.violation_burst);
         set(&mut config.shutdown_grace_ms, &self.shutdown_grace_ms);
         set(&mut config.resume_grace_ms, &self.resume_grace_ms);

@@ -59,7 +59,12 @@ impl RoomTask {
     pub(super) fn new(name: RoomName, generation: u64, settings: Arc<RoomSettings>, rooms: Arc<Rooms>) -> Self {
         let policy = settings.policies.get(&name).cloned().unwrap_or_default();
         let max_participants = settings.limits.max_participants;
-        let config = RoomConfig { max_participants, chat_history: settings.chat_history, lobby: policy.lobby };
+        let config = RoomConfig {
+            max_participants,
+            chat_history: settings.chat_history,
+            lobby: policy.lobby,
+            max_waiting: settings.max_waiting,
+        };
         let room = Room::new(name, config);
         RoomTask {
             room,
@@ -465,6 +470,7 @@ fn refused(refusal: JoinRefusal) -> JoinReply {
         JoinRefusal::DuplicateId => JoinReply::DuplicateId,
         JoinRefusal::Locked => JoinReply::Locked,
         JoinRefusal::Banned => JoinReply::Banned,
+        JoinRefusal::LobbyFull => JoinReply::LobbyFull,
         JoinRefusal::Waiting => JoinReply::Waiting,
     }
 }
