@@ -59,7 +59,8 @@ async fn hosts_follow_the_lobby_as_changes_after_one_snapshot() {
     assert_eq!(other.recv().await["type"], "role");
     let snapshot = other.recv().await;
     assert_eq!(snapshot["type"], "lobby", "{snapshot}");
-    let names: Vec<&str> = snapshot["waiting"].as_array().unwrap().iter().map(|k| k["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> =
+        snapshot["waiting"].as_array().unwrap().iter().map(|k| k["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["guest0", "guest1", "guest2", "guest3", "guest4"]);
     host.recv_type("role").await;
 

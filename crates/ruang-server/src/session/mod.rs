@@ -26,8 +26,8 @@ use ruang_proto::{
     parse_client_message, read_req,
 };
 use tokio::sync::OwnedSemaphorePermit;
-use tungstenite::error::ProtocolError;
 use tokio::time::Instant;
+use tungstenite::error::ProtocolError;
 
 use crate::clock::wall_clock_secs;
 use crate::rooms::{Busy, Disconnect, RoomCommand, RoomHandle};
