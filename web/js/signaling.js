@@ -211,7 +211,7 @@ const WARM_REOPEN_MS = 500;
 const WARM_FRESH_MS = PING_MS + 2000;
 /** Join errors that another attempt would not change (joining afresh carries the same password and invitation). */
 const FATAL_JOIN = new Set(['room_full', 'too_many_rooms', 'invalid_room', 'invalid_name', 'unsupported_version', 'already_joined',
-  'room_locked', 'banned', 'password_required', 'wrong_password', 'invite_required', 'invalid_invite']);
+  'room_locked', 'lobby_full', 'banned', 'password_required', 'wrong_password', 'invite_required', 'invalid_invite']);
 
 /**
  * Delay before reconnect attempt `attempt` (0 for the first): 250 ms doubling to 5 s, ±20 % jitter.
