@@ -173,3 +173,15 @@ async fn a_newcomer_introducing_itself_to_a_room_of_40_is_not_closed() {
     }
     newcomer.assert_alive().await;
 }
+
+#[tokio::test]
+async fn a_connection_lost_without_a_closing_handshake_is_still_resumable() {
+    let server = TestServer::start().await;
+    let mut watcher = server.joined("r", "watcher").await;
+    let lost = server.joined("r", "lost").await;
+    watcher.recv_type("peer_joined").await;
+    let id = lost.id.clone();
+    // The TCP connection ends without a close frame: a lost network, not a broken client.
+    drop(lost);
+    assert_eq!(watcher.recv().await, json!({"type": "peer_reconnecting", "id": id}));
+}
