@@ -52,6 +52,7 @@ function joinErrorText(err) {
       case 'invalid_name': return 'That name cannot be used: 1 to 64 bytes, no control characters.';
       case 'shutting_down': return 'The server is stopping. Try again in a moment.';
       case 'room_locked': return 'This meeting is locked: nobody new can join.';
+      case 'lobby_full': return 'Too many people are already waiting to be let in. Try again later.';
       case 'banned': return 'You were removed from this meeting and cannot rejoin it.';
       case 'password_required': return 'This meeting needs a password.';
       case 'wrong_password': return 'The password was not right.';

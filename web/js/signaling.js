@@ -18,7 +18,8 @@
 //     lobby: nothing to resume),
 //   waiting {room, rejoin} (the room's lobby holds us until a host or moderator lets us in; `rejoin`: while
 //     joining afresh after a refused resume), role {id, role}, hand {id, raised}, room_state {locked, lobby},
-//   lobby {waiting: [{id, name}]} (hosts and moderators: who waits to be let in), muted {by}
+//   lobby {waiting: [{id, name}]} (hosts and moderators: who waits to be let in, once on arrival or promotion),
+//   lobby_joined {knock: {id, name}}, lobby_left {id} (then each change of that list), muted {by}
 
 export const PROTOCOL_VERSION = 1;
 
@@ -210,7 +211,7 @@ const WARM_REOPEN_MS = 500;
 const WARM_FRESH_MS = PING_MS + 2000;
 /** Join errors that another attempt would not change (joining afresh carries the same password and invitation). */
 const FATAL_JOIN = new Set(['room_full', 'too_many_rooms', 'too_many_new_rooms', 'invalid_room', 'invalid_name',
-  'unsupported_version', 'already_joined', 'room_locked', 'banned', 'password_required', 'wrong_password',
+  'unsupported_version', 'already_joined', 'room_locked', 'lobby_full', 'banned', 'password_required', 'wrong_password',
   'invite_required', 'invalid_invite']);
 
 /**
@@ -834,6 +835,10 @@ export class Signaling extends EventTarget {
         for (const w of m.waiting) if (isObj(w) && isId(w.id) && isStr(w.name)) waiting.push({ id: /** @type {string} */ (w.id), name: w.name });
         return this.emit('lobby', { waiting });
       }
+      case 'lobby_joined':
+        return isId(m.id) && isStr(m.name) ? this.emit('lobby_joined', { knock: { id: /** @type {string} */ (m.id), name: m.name } }) : drop();
+      case 'lobby_left':
+        return isId(m.id) ? this.emit('lobby_left', { id: m.id }) : drop();
       case 'muted':
         return this.emit('muted', { by: isId(m.by) ? m.by : null });
       case 'resume_token':

@@ -44,6 +44,8 @@ pub enum ErrorCode {
     Forbidden,
     /// The room is locked: no new participants.
     RoomLocked,
+    /// The room's lobby holds as many as it may.
+    LobbyFull,
     /// Banned from this meeting.
     Banned,
     /// The room needs a password, and none was given.
@@ -86,6 +88,7 @@ impl ErrorCode {
             ErrorCode::ResumeRefused => "resume_refused",
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::RoomLocked => "room_locked",
+            ErrorCode::LobbyFull => "lobby_full",
             ErrorCode::Banned => "banned",
             ErrorCode::PasswordRequired => "password_required",
             ErrorCode::WrongPassword => "wrong_password",
@@ -94,6 +97,31 @@ impl ErrorCode {
             ErrorCode::InvalidInvite => "invalid_invite",
             ErrorCode::Internal => "internal",
         }
+    }
+}
+
+impl ErrorCode {
+    /// Whether an error with this code counts against the connection's violation budget: it is the
+    /// client's fault (a malformed or oversized message, one its role or state does not allow, too many
+    /// messages, a join or resume that is refused for what the client sent). Errors an honest client can
+    /// get through a race or through the room's state (`unknown_peer`: the target just left; `room_full`,
+    /// `room_locked`, `lobby_full`, `banned`, `too_many_rooms`; `resume_refused`: the grace period just ended; a step of the
+    /// entry flow such as `password_required`; `shutting_down`, `internal`) do not count.
+    pub fn is_violation(self) -> bool {
+        !matches!(
+            self,
+            ErrorCode::UnknownPeer
+                | ErrorCode::RoomFull
+                | ErrorCode::RoomLocked
+                | ErrorCode::LobbyFull
+                | ErrorCode::Banned
+                | ErrorCode::TooManyRooms
+                | ErrorCode::ResumeRefused
+                | ErrorCode::PasswordRequired
+                | ErrorCode::InviteRequired
+                | ErrorCode::ShuttingDown
+                | ErrorCode::Internal
+        )
     }
 }
 
@@ -129,6 +157,10 @@ pub enum CloseCode {
     Normal,
     /// 1001: the server is shutting down.
     GoingAway,
+    /// 1002: the client broke the WebSocket protocol (a reserved opcode or bit, an unmasked frame, ...).
+    ProtocolError,
+    /// 1007: a text frame that is not UTF-8.
+    InvalidData,
     /// 1009: a frame beyond the transport's hard limit.
     TooBig,
     /// 4000: too many protocol violations.
@@ -151,6 +183,8 @@ impl CloseCode {
         match self {
             CloseCode::Normal => 1000,
             CloseCode::GoingAway => 1001,
+            CloseCode::ProtocolError => 1002,
+            CloseCode::InvalidData => 1007,
             CloseCode::TooBig => 1009,
             CloseCode::Violations => 4000,
             CloseCode::JoinTimeout => 4001,
@@ -166,6 +200,8 @@ impl CloseCode {
         match self {
             CloseCode::Normal => "left",
             CloseCode::GoingAway => "server shutting down",
+            CloseCode::ProtocolError => "websocket protocol error",
+            CloseCode::InvalidData => "text frame is not utf-8",
             CloseCode::TooBig => "frame too large",
             CloseCode::Violations => "too many protocol violations",
             CloseCode::JoinTimeout => "no join in time",

@@ -27,7 +27,7 @@ pub use ids::{PeerId, RoomName};
 pub use limits::Limits;
 pub use media::MediaState;
 pub use moderation::{Moderation, RemovedReason, Role};
-pub use parse::{parse_client_message, validate_display_name};
+pub use parse::{parse_client_message, read_req, validate_display_name};
 pub use rate::TokenBucket;
 pub use server::{
     ChatEntry, IcePolicy, IceServer, Knock, LeaveReason, PeerInfo, Replay, ServerMessage, ShutdownReason, Welcome,

@@ -164,6 +164,26 @@ impl FlatSignal {
     }
 }
 
+/// The `req` of a frame that is a JSON object with a top-level `req` from 0 to 4294967295, whatever else it
+/// holds; for answers (`rate_limited`) to frames that are not otherwise read. Reads the frame once, keeping
+/// nothing but the number.
+pub fn read_req(frame: &str) -> Option<u32> {
+    /// Only `req`; every other field is skipped.
+    #[derive(Deserialize)]
+    struct ReqOnly {
+        #[serde(default)]
+        req: Option<serde::de::IgnoredAny>,
+    }
+    #[derive(Deserialize)]
+    struct ReqNumber {
+        #[serde(default)]
+        req: Option<u32>,
+    }
+    // Two passes only for frames that have a `req` at all; the first fails on nothing but bad JSON.
+    serde_json::from_str::<ReqOnly>(frame).ok()?.req?;
+    serde_json::from_str::<ReqNumber>(frame).ok()?.req
+}
+
 /// The fast path for well-formed signals; `None` for anything else, which the general path then reads (and
 /// explains, if it is wrong).
 fn parse_signal(frame: &str, limits: &Limits) -> Option<Result<ClientMessage, Rejection>> {
@@ -198,6 +218,13 @@ fn validate(raw: RawClientMessage, frame: &str, limits: &Limits) -> Result<Clien
         RawClientMessage::Signal { to, data, req } => {
             check_signal(&data, limits).map_err(|r| r.with_req(req))?;
             let json = signal_json(frame).map_err(|r| r.with_req(req))?;
+            // Serde's tagged enum lets a unit variant (`reset`) through with any other fields, which would
+            // then be relayed as they are: the flat reading, which requires exactly the kind's fields, decides.
+            let flat = serde_json::from_str::<FlatSignal>(json.get()).ok().and_then(FlatSignal::typed);
+            if flat.as_ref() != Some(&data) {
+                let message = "signal data has fields its kind does not take (reset takes none)";
+                return Err(Rejection::new(ErrorCode::InvalidMessage, message).with_req(req));
+            }
             ClientMessage::Signal { to, data: SignalPayload::from_parts(data, json), req }
         }
         RawClientMessage::Media { audio, video, screen, req } => {

@@ -54,10 +54,23 @@ pub enum ServerMessage {
         /// New participants wait in the lobby.
         lobby: bool,
     },
-    /// To hosts and moderators: who is waiting in the lobby now.
+    /// To a host or moderator that arrives, or becomes one, while someone waits: who is waiting in the lobby.
+    /// Changes follow as [`ServerMessage::LobbyJoined`] and [`ServerMessage::LobbyLeft`].
     Lobby {
         /// In the order they arrived.
         waiting: Vec<Knock>,
+    },
+    /// To hosts and moderators: someone started waiting in the lobby (it goes at the end of the list).
+    LobbyJoined {
+        /// Its id (the one it gets if admitted).
+        id: PeerId,
+        /// Its display name (untrusted text).
+        name: String,
+    },
+    /// To hosts and moderators: someone is no longer waiting (admitted, denied, or gave up).
+    LobbyLeft {
+        /// Its id.
+        id: PeerId,
     },
     /// To someone who asked to join: you are in the lobby until a host or moderator lets you in (`welcome`)
     /// or turns you away (`removed` with `denied`).

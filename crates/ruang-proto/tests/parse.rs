@@ -129,3 +129,32 @@ fn error_messages_never_echo_a_large_part_of_the_frame() {
     let rejection = parse(&frame).unwrap_err();
     assert!(rejection.message.len() < 200, "{}", rejection.message.len());
 }
+
+#[test]
+fn a_reset_with_any_other_field_is_refused() {
+    let to = r#""to":"00000000000000ff""#;
+    let big = "x".repeat(60_000);
+    let frames = [
+        format!(r#"{{"type":"signal",{to},"data":{{"kind":"reset","sdp":"x"}}}}"#),
+        format!(r#"{{"type":"signal",{to},"data":{{"kind":"reset","sdp":null}}}}"#),
+        format!(r#"{{"type":"signal",{to},"data":{{"kind":"reset","extra":1}}}}"#),
+        format!(r#"{{"type":"signal",{to},"data":{{"kind":"reset","sdp":"{big}"}},"req":3}}"#),
+    ];
+    let limits = Limits { max_frame_bytes: 1 << 20, ..Limits::default() };
+    for frame in &frames {
+        let rejection = parse_client_message(frame, &limits).expect_err(&frame[..80.min(frame.len())]);
+        assert_eq!(rejection.code, ErrorCode::InvalidMessage, "{}", &frame[..80.min(frame.len())]);
+    }
+    assert_eq!(parse_client_message(&frames[3], &limits).map_err(|r| r.req), Err(Some(3)));
+    let plain = format!(r#"{{"type":"signal",{to},"data":{{"kind":"reset"}}}}"#);
+    assert!(matches!(parse(&plain), Ok(ClientMessage::Signal { .. })));
+}
+
+#[test]
+fn the_request_id_is_read_from_any_frame_that_has_one() {
+    assert_eq!(ruang_proto::read_req(r#"{"type":"chat","text":"hi","req":7}"#), Some(7));
+    assert_eq!(ruang_proto::read_req(r#"{"req":8,"type":"nonsense","x":[1,{"req":9}]}"#), Some(8));
+    assert_eq!(ruang_proto::read_req(r#"{"type":"ping"}"#), None);
+    assert_eq!(ruang_proto::read_req(r#"{"type":"ping","req":-1}"#), None);
+    assert_eq!(ruang_proto::read_req("not json"), None);
+}

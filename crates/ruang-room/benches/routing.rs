@@ -9,7 +9,10 @@ use ruang_room::{Room, RoomConfig};
 
 fn room_of(size: u64) -> Room {
     let name = RoomName::parse("bench").unwrap_or_else(|| unreachable!());
-    let mut room = Room::new(name, RoomConfig { max_participants: size as usize, chat_history: 100, lobby: false });
+    let mut room = Room::new(
+        name,
+        RoomConfig { max_participants: size as usize, chat_history: 100, lobby: false, max_waiting: 8 },
+    );
     for n in 0..size {
         let _ = room.join(PeerId::from_bits(n + 1), format!("p{n}"), MediaState::default(), None);
     }

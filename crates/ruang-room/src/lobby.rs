@@ -1,5 +1,6 @@
-//! The lobby: newcomers wait there while it is on, until a host or moderator admits or denies them. Hosts
-//! and moderators see the list of who is waiting whenever it changes.
+//! The lobby: newcomers wait there while it is on (at most `max_waiting` at once), until a host or moderator
+//! admits or denies them. A host or moderator gets the list once when it arrives or takes the role while
+//! someone waits, then each change: `lobby_joined`, `lobby_left`.
 
 use ruang_proto::{ErrorCode, Knock, PeerId, PeerInfo, Rejection, RemovedReason, Role, ServerMessage};
 
@@ -8,8 +9,9 @@ use crate::room::{Effect, JoinRefusal, Room, unknown_peer};
 impl Room {
     /// Puts a newcomer in the lobby and tells hosts and moderators.
     pub(crate) fn wait(&mut self, newcomer: PeerInfo) -> JoinRefusal {
+        let arrived = ServerMessage::LobbyJoined { id: newcomer.id, name: newcomer.name.clone() };
         self.waiting.push(newcomer);
-        self.announce_lobby();
+        self.tell_moderators(&arrived);
         JoinRefusal::Waiting
     }
 
@@ -19,7 +21,7 @@ impl Room {
             return false;
         };
         self.waiting.remove(index);
-        self.announce_lobby();
+        self.tell_moderators(&ServerMessage::LobbyLeft { id });
         true
     }
 
@@ -41,7 +43,7 @@ impl Room {
         }
         let joined = self.add(newcomer);
         self.effects.push(Effect::Admitted { id, joined });
-        self.announce_lobby();
+        self.tell_moderators(&ServerMessage::LobbyLeft { id });
         Ok(())
     }
 
@@ -50,7 +52,7 @@ impl Room {
         let index = self.waiting.iter().position(|w| w.id == id).ok_or_else(|| unknown_peer(id))?;
         self.waiting.remove(index);
         self.effects.push(Effect::Remove { id, reason: RemovedReason::Denied, by });
-        self.announce_lobby();
+        self.tell_moderators(&ServerMessage::LobbyLeft { id });
         Ok(())
     }
 
@@ -64,15 +66,15 @@ impl Room {
         }
     }
 
-    /// Sends the waiting list to every host and moderator.
-    pub(crate) fn announce_lobby(&mut self) {
+    /// Sends a change of the lobby to every host and moderator.
+    fn tell_moderators(&mut self, change: &ServerMessage) {
         let moderators: Vec<PeerId> = self.members.iter().filter(|m| m.role.moderates()).map(|m| m.id).collect();
         for id in moderators {
-            self.tell_lobby(id);
+            self.send(id, change.clone());
         }
     }
 
-    /// Sends the waiting list to one new host or moderator, if anyone is waiting.
+    /// Sends the whole waiting list to one new host or moderator, if anyone is waiting.
     pub(crate) fn tell_lobby_if_waiting(&mut self, id: PeerId, role: Role) {
         if role.moderates() && !self.waiting.is_empty() {
             self.tell_lobby(id);

@@ -26,7 +26,10 @@ impl Room {
                 Ok(())
             }
             Moderation::MuteAll => {
-                let others: Vec<PeerId> = self.members.iter().map(|m| m.id).filter(|&id| id != by).collect();
+                // Everyone `mute` may reach: a moderator's spares hosts and moderators.
+                let reachable = |role: Role| actor == Role::Host || !role.moderates();
+                let others: Vec<PeerId> =
+                    self.members.iter().filter(|m| m.id != by && reachable(m.role)).map(|m| m.id).collect();
                 others.into_iter().for_each(|id| self.mute(by, id));
                 Ok(())
             }

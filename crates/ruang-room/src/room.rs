@@ -18,6 +18,8 @@ pub struct RoomConfig {
     pub chat_history: usize,
     /// Whether newcomers start in the lobby.
     pub lobby: bool,
+    /// Most newcomers waiting in the lobby at once.
+    pub max_waiting: usize,
 }
 
 /// Something the room's owner must deliver.
@@ -88,6 +90,9 @@ pub enum JoinRefusal {
     /// The participant was banned from this meeting.
     #[error("banned from this meeting")]
     Banned,
+    /// The lobby is on and holds `max_waiting` newcomers.
+    #[error("the lobby is full")]
+    LobbyFull,
     /// Not refused: the newcomer waits in the lobby until a host or moderator decides.
     #[error("waiting in the lobby")]
     Waiting,
@@ -177,6 +182,9 @@ impl Room {
         let invited_to_moderate = role.is_some_and(Role::moderates);
         let newcomer = PeerInfo { id, name, media, role: role.unwrap_or_default(), hand: false, reconnecting: false };
         if self.lobby && !invited_to_moderate && !self.members.is_empty() {
+            if self.waiting.len() >= self.config.max_waiting {
+                return Err(JoinRefusal::LobbyFull);
+            }
             return Err(self.wait(newcomer));
         }
         let has_host = self.members.iter().any(|m| m.role == Role::Host);

@@ -6,7 +6,10 @@ use ruang_proto::{ErrorCode, LeaveReason, MediaState, PeerId, RoomName, ServerMe
 use ruang_room::{Effect, JoinRefusal, Room, RoomConfig};
 
 fn room(max_participants: usize, chat_history: usize) -> Room {
-    Room::new(RoomName::parse("r").unwrap(), RoomConfig { max_participants, chat_history, lobby: false })
+    Room::new(
+        RoomName::parse("r").unwrap(),
+        RoomConfig { max_participants, chat_history, lobby: false, max_waiting: 8 },
+    )
 }
 
 fn id(n: u64) -> PeerId {

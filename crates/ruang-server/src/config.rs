@@ -15,6 +15,11 @@ use crate::ice::{IceServerConfig, RelayOnlyConfig};
 use crate::tls::TlsConfig;
 use ruang_turn::TurnConfig;
 
+/// Messages a participant may need to exchange with each other participant at once: an offer or answer,
+/// its trickled ICE candidates (a browser with several interfaces finds a dozen or more) and the end of
+/// candidates. A newcomer sends this many to everyone at once; everyone already there answers it the same way.
+pub const INTRODUCTION_MESSAGES: u32 = 24;
+
 /// Everything the server can be told. Every field has a default; a TOML file sets any subset of them.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -35,6 +40,8 @@ pub struct ServerConfig {
     pub room_mailbox: usize,
     /// Chat messages remembered per room for newcomers.
     pub chat_history: usize,
+    /// Most newcomers waiting in one room's lobby; beyond, `join` gets `lobby_full`.
+    pub max_waiting: usize,
     /// Protocol violations a connection may commit at once before it is closed.
     pub violation_burst: u32,
     /// Violations forgiven per second.
@@ -70,6 +77,8 @@ pub struct ServerConfig {
     pub trusted_proxies: Vec<IpAddr>,
     /// Rooms one client address (an IPv6 /64) may create per minute; joining existing rooms is not counted.
     pub rooms_per_address_per_minute: u32,
+    /// The longest invitation lifetime, in seconds: longer ones are neither minted nor accepted.
+    pub max_invite_ttl_secs: u64,
 }
 
 /// A secret from the configuration; never printed.
@@ -106,6 +115,7 @@ impl Default for ServerConfig {
             send_queue: 256,
             room_mailbox: 1024,
             chat_history: 100,
+            max_waiting: 50,
             violation_burst: 20,
             violations_per_second: 1,
             allowed_origins: Vec::new(),
@@ -123,6 +133,7 @@ impl Default for ServerConfig {
             api_key_sha256: None,
             trusted_proxies: Vec::new(),
             rooms_per_address_per_minute: 30,
+            max_invite_ttl_secs: crate::access::invite::DEFAULT_MAX_LIFETIME_SECS,
         }
     }
 }
@@ -166,6 +177,16 @@ impl ServerConfig {
             (limits.max_participants >= 1, "limits.max_participants must be at least 1"),
             (limits.max_frame_bytes >= 1024, "limits.max_frame_bytes must be at least 1024"),
             (limits.message_burst >= 1, "limits.message_burst must be at least 1"),
+            (limits.messages_per_second >= 1, "limits.messages_per_second must be at least 1 (clients ping every 2 s)"),
+            (
+                limits.max_sdp_bytes.saturating_add(256) <= limits.max_frame_bytes,
+                "limits.max_sdp_bytes must leave 256 bytes of a frame (max_frame_bytes) for the rest of a signal",
+            ),
+            (
+                limits.max_chat_bytes.saturating_add(128) <= limits.max_frame_bytes
+                    && limits.max_candidate_bytes.saturating_add(256) <= limits.max_frame_bytes,
+                "limits.max_chat_bytes and max_candidate_bytes must fit in a frame (max_frame_bytes)",
+            ),
             (
                 limits.heartbeat_interval_ms < limits.heartbeat_timeout_ms,
                 "heartbeat_interval_ms must be below heartbeat_timeout_ms",
@@ -174,10 +195,12 @@ impl ServerConfig {
             (self.rooms_per_address_per_minute >= 1, "rooms_per_address_per_minute must be at least 1"),
             (self.send_queue >= 8, "send_queue must be at least 8"),
             (self.room_mailbox >= 1, "room_mailbox must be at least 1"),
+            (self.max_waiting >= 1, "max_waiting must be at least 1"),
             (self.violation_burst >= 1, "violation_burst must be at least 1"),
             (self.secret.as_ref().is_none_or(|s| s.expose().len() >= 16), "secret must be at least 16 bytes"),
             (self.replay_messages < self.send_queue, "replay_messages must be below send_queue"),
             (self.replay_bytes >= 1024, "replay_bytes must be at least 1024"),
+            (self.max_invite_ttl_secs >= 60, "max_invite_ttl_secs must be at least 60"),
         ];
         if let Some((_, message)) = checks.into_iter().find(|(ok, _)| !ok) {
             return Err(ConfigError::Invalid(message.to_owned()));
@@ -187,6 +210,31 @@ impl ServerConfig {
             return Err(ConfigError::Invalid("api_key_sha256 must be 64 hexadecimal characters".into()));
         }
         self.rooms.iter().try_for_each(|(name, policy)| check_policy(name, policy))
+    }
+
+    /// What a connection must be able to send (and be sent) at once in a full room: an introduction to each
+    /// other participant.
+    pub fn introduction_burst(&self) -> u32 {
+        let others = u32::try_from(self.limits.max_participants.saturating_sub(1)).unwrap_or(u32::MAX);
+        others.saturating_mul(INTRODUCTION_MESSAGES)
+    }
+
+    /// Raises the settings that must grow with the room size: the message burst (a newcomer offers to
+    /// everyone at once, and each extra message would be a violation) and the send queue (it receives
+    /// everyone's answers at once). Returns what it changed, for the log.
+    pub fn fit_to_room_size(&mut self) -> Vec<String> {
+        let needed = self.introduction_burst();
+        let mut raised = Vec::new();
+        if self.limits.message_burst < needed {
+            raised.push(format!("limits.message_burst from {} to {needed}", self.limits.message_burst));
+            self.limits.message_burst = needed;
+        }
+        let queue = usize::try_from(needed).unwrap_or(usize::MAX);
+        if self.send_queue < queue {
+            raised.push(format!("send_queue from {} to {queue}", self.send_queue));
+            self.send_queue = queue;
+        }
+        raised
     }
 
     /// The room policies by validated room name (names that are not valid are refused by `validate`).
@@ -212,5 +260,35 @@ fn check_policy(name: &str, policy: &RoomPolicy) -> Result<(), ConfigError> {
         }
         (AccessKind::Password, Some(hash)) => password::check_hash(hash).or_else(|err| invalid(err.to_string())),
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_burst_and_send_queue_grow_with_the_room_size() {
+        let mut small = ServerConfig::default();
+        assert!(small.fit_to_room_size().is_empty(), "the defaults fit rooms of 8");
+        let mut large = ServerConfig::default();
+        large.limits.max_participants = 50;
+        assert_eq!(large.fit_to_room_size().len(), 2);
+        assert_eq!(large.limits.message_burst, 49 * INTRODUCTION_MESSAGES);
+        assert_eq!(large.send_queue, 49 * 24);
+        small.limits.message_burst = 5_000;
+        small.fit_to_room_size();
+        assert_eq!(small.limits.message_burst, 5_000, "a larger burst is kept");
+    }
+
+    #[test]
+    fn limits_that_cannot_work_together_are_refused() {
+        let mut sdp_beyond_frame = ServerConfig::default();
+        sdp_beyond_frame.limits.max_sdp_bytes = sdp_beyond_frame.limits.max_frame_bytes;
+        assert!(sdp_beyond_frame.validate().is_err());
+        let mut no_rate = ServerConfig::default();
+        no_rate.limits.messages_per_second = 0;
+        assert!(no_rate.validate().is_err());
+        assert!(ServerConfig::default().validate().is_ok());
     }
 }

@@ -48,6 +48,10 @@ pub async fn serve(
     shutdown: CancellationToken,
 ) -> Result<(), ServerError> {
     config.validate()?;
+    let mut config = config;
+    for raised in config.fit_to_room_size() {
+        tracing::warn!("raised {raised}, so that a newcomer can introduce itself to a full room");
+    }
     let grace = Duration::from_millis(config.shutdown_grace_ms);
     let turn = match config.turn.enabled {
         true => {

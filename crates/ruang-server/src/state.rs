@@ -74,6 +74,7 @@ impl AppState {
         instance: u64,
     ) -> Arc<Self> {
         let room_tasks = TaskTracker::new();
+        let invites = InviteKey::new(secret.expose()).with_max_lifetime_secs(config.max_invite_ttl_secs);
         let grace = Duration::from_millis(config.resume_grace_ms);
         let replay = ReplayLimits {
             messages: config.replay_messages,
@@ -84,6 +85,7 @@ impl AppState {
         let settings = RoomSettings {
             limits: config.limits.clone(),
             chat_history: config.chat_history,
+            max_waiting: config.max_waiting,
             mailbox: config.room_mailbox,
             resume_grace: grace,
             replay,
@@ -109,7 +111,7 @@ impl AppState {
             ids,
             ice,
             resume,
-            invites: InviteKey::new(secret.expose()),
+            invites,
             throttle: Throttle::new(PASSWORD_ATTEMPTS),
             passwords: PasswordChecker::new(PASSWORD_POOL),
             wrong_api_keys: PerAddress::new(WRONG_API_KEYS_PER_ADDRESS, MINUTE),

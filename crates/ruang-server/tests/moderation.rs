@@ -229,9 +229,9 @@ async fn the_lobby_holds_newcomers_until_a_host_admits_or_denies_them() {
     knocking.send(json!({"type": "join", "room": "m", "name": "knocking"})).await;
     assert_eq!(knocking.recv().await, json!({"type": "waiting", "room": "m"}));
     let lobby = a.recv().await;
-    assert_eq!(lobby["type"], "lobby");
-    let waiting_id = lobby["waiting"][0]["id"].as_str().unwrap().to_owned();
-    assert_eq!(lobby["waiting"][0]["name"], "knocking");
+    assert_eq!(lobby["type"], "lobby_joined");
+    let waiting_id = lobby["id"].as_str().unwrap().to_owned();
+    assert_eq!(lobby["name"], "knocking");
     // Not in yet: it cannot signal anyone, and only hosts and moderators may decide.
     knocking.signal(&a.id, offer("let me in")).await;
     knocking.expect_error("not_joined").await;
@@ -243,24 +243,24 @@ async fn the_lobby_holds_newcomers_until_a_host_admits_or_denies_them() {
     assert_eq!((welcome["type"].as_str(), welcome["you"].as_str()), (Some("welcome"), Some(waiting_id.as_str())));
     assert_eq!(welcome["lobby"], true);
     assert_eq!(b.recv_type("peer_joined").await["peer"]["id"], waiting_id.as_str());
-    assert_eq!(a.recv_type("lobby").await["waiting"], json!([]));
+    assert_eq!(a.recv_type("lobby_left").await["id"], waiting_id.as_str());
 
     let mut denied = server.client().await;
     denied.send(json!({"type": "join", "room": "m", "name": "denied"})).await;
     denied.recv_type("waiting").await;
-    let denied_id = a.recv_type("lobby").await["waiting"][0]["id"].as_str().unwrap().to_owned();
+    let denied_id = a.recv_type("lobby_joined").await["id"].as_str().unwrap().to_owned();
     moderate(&mut a, "deny", Some(&denied_id)).await;
     assert_eq!(denied.recv().await, json!({"type": "removed", "reason": "denied", "by": a.id}));
     assert_eq!(denied.expect_close().await, 4005);
-    assert_eq!(a.recv_type("lobby").await["waiting"], json!([]));
+    assert_eq!(a.recv_type("lobby_left").await["id"], denied_id.as_str());
 
     // Someone who gives up while waiting leaves the list.
     let mut impatient = server.client().await;
     impatient.send(json!({"type": "join", "room": "m", "name": "impatient"})).await;
     impatient.recv_type("waiting").await;
-    assert_eq!(a.recv_type("lobby").await["waiting"][0]["name"], "impatient");
+    let impatient_id = a.recv_type("lobby_joined").await["id"].clone();
     impatient.drop_connection().await;
-    assert_eq!(a.recv_type("lobby").await["waiting"], json!([]));
+    assert_eq!(a.recv_type("lobby_left").await["id"], impatient_id);
 }
 
 #[tokio::test]

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use clap::Parser;
 use ruang_server::ServerConfig;
+use ruang_server::access::invite::DEFAULT_MAX_LIFETIME_SECS;
 use ruang_server::config::Secret;
 use ruang_server::ice::IceServerConfig;
 
@@ -70,6 +71,9 @@ pub struct Args {
     /// Chat messages remembered per room [default: 100].
     #[arg(long, env = "RUANG_CHAT_HISTORY")]
     chat_history: Option<usize>,
+    /// Newcomers waiting in one room's lobby at most [default: 50].
+    #[arg(long, env = "RUANG_MAX_WAITING")]
+    max_waiting: Option<usize>,
     /// Violations a connection may commit at once before it is closed [default: 20].
     #[arg(long, env = "RUANG_VIOLATION_BURST")]
     violation_burst: Option<u32>,
@@ -130,6 +134,9 @@ pub struct Args {
     /// off [default: 30000].
     #[arg(long, env = "RUANG_RESUME_GRACE_MS")]
     resume_grace_ms: Option<u64>,
+    /// Longest invitation lifetime, in seconds: longer ones are neither minted nor accepted [default: 2592000].
+    #[arg(long, env = "RUANG_MAX_INVITE_TTL_SECS", value_name = "SECS")]
+    max_invite_ttl_secs: Option<u64>,
 }
 
 /// What `ruang` can do besides serving.
@@ -156,9 +163,12 @@ pub struct TokenArgs {
     /// The display name it gives (optional).
     #[arg(long)]
     pub name: Option<String>,
-    /// How long it is valid, in seconds.
+    /// How long it is valid, in seconds (at most --max-ttl-secs).
     #[arg(long, default_value_t = 3600)]
     pub ttl_secs: u64,
+    /// The longest lifetime the running server accepts (its `max_invite_ttl_secs`), in seconds.
+    #[arg(long, env = "RUANG_MAX_INVITE_TTL_SECS", default_value_t = DEFAULT_MAX_LIFETIME_SECS)]
+    pub max_ttl_secs: u64,
 }
 
 impl Args {
@@ -197,11 +207,13 @@ impl Args {
         set(&mut config.join_timeout_ms, &self.join_timeout_ms);
         set(&mut config.send_queue, &self.send_queue);
         set(&mut config.chat_history, &self.chat_history);
+        set(&mut config.max_waiting, &self.max_waiting);
         set(&mut config.violation_burst, &self.violation_burst);
         set(&mut config.shutdown_grace_ms, &self.shutdown_grace_ms);
         set(&mut config.resume_grace_ms, &self.resume_grace_ms);
         set(&mut config.secret, &self.secret.clone().map(|secret| Some(Secret::new(secret))));
         set(&mut config.turn_credential_ttl_secs, &self.turn_credential_ttl_secs);
+        set(&mut config.max_invite_ttl_secs, &self.max_invite_ttl_secs);
         config.allowed_origins.extend(self.allowed_origins.iter().cloned());
         config.relay_only.all_rooms |= self.relay_only;
         let turn = &mut config.turn;

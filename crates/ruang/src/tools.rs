@@ -22,8 +22,14 @@ pub fn token(args: &TokenArgs) -> anyhow::Result<()> {
         "viewer" => Role::Viewer,
         _ => bail!("the role is host, moderator, participant or viewer"),
     };
+    if args.ttl_secs == 0 || args.ttl_secs > args.max_ttl_secs {
+        bail!(
+            "--ttl-secs must be from 1 to {} (the server's max_invite_ttl_secs, set with --max-ttl-secs)",
+            args.max_ttl_secs
+        );
+    }
     let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs();
-    let key = InviteKey::new(args.secret.as_bytes());
+    let key = InviteKey::new(args.secret.as_bytes()).with_max_lifetime_secs(args.max_ttl_secs);
     let token = key.invite(room.clone(), role, args.name.clone(), args.ttl_secs, now).context("no random source")?;
     println!("{token}");
     println!("open: /r/{room}#invite={token}");
@@ -40,4 +46,26 @@ pub fn hash_password() -> anyhow::Result<()> {
     }
     println!("{}", password::hash(password)?);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use crate::cli::{Args, Command};
+
+    fn token_with(extra: &[&str]) -> anyhow::Result<()> {
+        let base = ["ruang", "token", "--secret", "sixteen bytes at least", "--room", "board"];
+        let args = Args::parse_from(base.iter().chain(extra));
+        let Some(Command::Token(token)) = &args.command else { unreachable!("a token command") };
+        super::token(token)
+    }
+
+    #[test]
+    fn a_token_lifetime_is_capped() {
+        assert!(token_with(&["--ttl-secs", "3600"]).is_ok());
+        assert!(token_with(&["--ttl-secs", "31536000"]).is_err(), "a year is beyond the default 30 days");
+        assert!(token_with(&["--ttl-secs", "0"]).is_err());
+        assert!(token_with(&["--ttl-secs", "31536000", "--max-ttl-secs", "31536000"]).is_ok(), "configurable");
+    }
 }

@@ -340,6 +340,12 @@ export class Call {
     on('hand', ({ id, raised }) => this.onHand(id, raised));
     on('room_state', ({ locked, lobby }) => this.onRoomState(locked, lobby));
     on('lobby', ({ waiting }) => this.onLobby(waiting));
+    on('lobby_joined', ({ knock }) => this.onLobby([...this.waiting.filter((w) => w.id !== knock.id), knock]));
+    on('lobby_left', ({ id }) => {
+      if (!this.waiting.some((w) => w.id === id)) return;
+      this.waiting = this.waiting.filter((w) => w.id !== id);
+      this.refreshPeople();
+    });
     on('muted', ({ by }) => void this.onMuted(by));
     on('waiting', () => {
       // joining afresh after a lost session, into a room whose lobby is on
@@ -720,6 +726,8 @@ export class Call {
   onResumed(w, replay) {
     this.mesh?.updateIce(w.ice_servers, w.ice_transport_policy);
     if (replay === 'reset') {
+      // changes to the lobby list may be lost: the server sends the list again if anyone is waiting
+      this.waiting = [];
       // roles may have been handed out afresh (after a server restart the first one back is host)
       this.setRole(w.role);
       this.onRoomState(w.locked, w.lobby, { quiet: true });
@@ -855,8 +863,13 @@ export class Call {
     if (lobby !== was.lobby) toast(lobby ? 'The lobby is on: newcomers wait until a host lets them in.' : 'The lobby is off: newcomers come straight in.');
   }
 
-  /** Who waits in the lobby (hosts and moderators get the whole list on every change). @private @param {Knock[]} waiting */
+  /**
+   * Who waits in the lobby: hosts and moderators get the whole list once (arrival, promotion), then each
+   * change (lobby_joined, lobby_left), which is applied to the list and passed here whole.
+   * @private @param {Knock[]} waiting
+   */
   onLobby(waiting) {
+    if (!moderates(this.role)) return; // (a change that crossed our loss of the role)
     const before = new Set(this.waiting.map((w) => w.id));
     this.waiting = waiting;
     this.refreshPeople();

@@ -3,7 +3,9 @@
 //! make them; an application backend holding the secret can make them with any JWT library.
 //!
 //! Only `"alg": "HS256"` is accepted (no `none`, no algorithm chosen by the token), the signature is
-//! compared in constant time before the claims are read, and `exp` is required.
+//! compared in constant time before the claims are read, `exp` is required and at most the longest lifetime
+//! away (30 days unless configured), `nbf` is honoured, and a header naming critical extensions (`crit`) is
+//! refused.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as BASE64URL;
@@ -27,7 +29,19 @@ pub enum InviteError {
     /// Past its expiry.
     #[error("the invitation has expired")]
     Expired,
+    /// Before its `nbf` (not before) time.
+    #[error("the invitation is not valid yet")]
+    NotYetValid,
+    /// Its header names critical extensions (`crit`), which this server does not implement.
+    #[error("the invitation needs extensions this server does not implement (crit)")]
+    Critical,
+    /// It expires further in the future than the server's longest invitation lifetime.
+    #[error("the invitation's lifetime exceeds the server's limit")]
+    TooLong,
 }
+
+/// The longest invitation lifetime by default: 30 days.
+pub const DEFAULT_MAX_LIFETIME_SECS: u64 = 30 * 24 * 3600;
 
 /// What an invitation grants.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,23 +64,46 @@ pub struct InviteClaims {
 #[derive(Deserialize)]
 struct Header {
     alg: String,
+    /// Critical extensions (RFC 7515, 4.1.11): a token that names any is refused, as none is implemented.
+    #[serde(default)]
+    crit: Option<serde::de::IgnoredAny>,
+}
+
+/// The registered time claims checked besides `exp`.
+#[derive(Deserialize)]
+struct NotBefore {
+    #[serde(default)]
+    nbf: Option<u64>,
 }
 
 /// The key that signs and checks invitations.
 #[derive(Clone)]
 pub struct InviteKey {
     mac: Hmac<Sha256>,
+    max_lifetime_secs: u64,
 }
 
 impl InviteKey {
     /// The key for the server `secret` (used as the HS256 key as is, so other issuers can share it).
     pub fn new(secret: &[u8]) -> Self {
         // HMAC takes keys of any length.
-        InviteKey { mac: <Hmac<Sha256> as Mac>::new_from_slice(secret).unwrap_or_else(|_| unreachable!()) }
+        let mac = <Hmac<Sha256> as Mac>::new_from_slice(secret).unwrap_or_else(|_| unreachable!());
+        InviteKey { mac, max_lifetime_secs: DEFAULT_MAX_LIFETIME_SECS }
     }
 
-    /// A new invitation to `room` with a random id, valid for `ttl_secs` from `now_secs`; `None` only if the
-    /// operating system's random source fails.
+    /// The same key, refusing to mint or accept invitations that expire more than `secs` after now.
+    pub fn with_max_lifetime_secs(mut self, secs: u64) -> Self {
+        self.max_lifetime_secs = secs;
+        self
+    }
+
+    /// The longest lifetime it mints or accepts.
+    pub fn max_lifetime_secs(&self) -> u64 {
+        self.max_lifetime_secs
+    }
+
+    /// A new invitation to `room` with a random id, valid for `ttl_secs` from `now_secs`; `None` if `ttl_secs`
+    /// exceeds the longest lifetime, or if the operating system's random source fails.
     pub fn invite(
         &self,
         room: RoomName,
@@ -75,6 +112,9 @@ impl InviteKey {
         ttl_secs: u64,
         now_secs: u64,
     ) -> Option<String> {
+        if ttl_secs > self.max_lifetime_secs {
+            return None;
+        }
         let mut id = [0u8; 12];
         getrandom::fill(&mut id).ok()?;
         let jti = BASE64URL.encode(id);
@@ -92,7 +132,8 @@ impl InviteKey {
         format!("{signing_input}.{}", BASE64URL.encode(mac.finalize().into_bytes()))
     }
 
-    /// The claims of `token` if it is an HS256 JWT signed with this key and not expired at `now_secs`.
+    /// The claims of `token` if it is an HS256 JWT signed with this key, without critical extensions, valid
+    /// at `now_secs` (`nbf` honoured) and expiring within the longest lifetime.
     pub fn verify(&self, token: &str, now_secs: u64) -> Result<InviteClaims, InviteError> {
         let mut parts = token.split('.');
         let (Some(header), Some(payload), Some(signature), None) =
@@ -104,6 +145,9 @@ impl InviteKey {
         if header.alg != "HS256" {
             return Err(InviteError::Algorithm);
         }
+        if header.crit.is_some() {
+            return Err(InviteError::Critical);
+        }
         let signature = BASE64URL.decode(signature).map_err(|_| InviteError::Malformed)?;
         let mut mac = self.mac.clone();
         mac.update(header_and_payload(token).as_bytes());
@@ -111,6 +155,13 @@ impl InviteKey {
         let claims: InviteClaims = decode_json(payload)?;
         if claims.exp <= now_secs {
             return Err(InviteError::Expired);
+        }
+        if claims.exp - now_secs > self.max_lifetime_secs {
+            return Err(InviteError::TooLong);
+        }
+        let NotBefore { nbf } = decode_json(payload)?;
+        if nbf.is_some_and(|nbf| now_secs < nbf) {
+            return Err(InviteError::NotYetValid);
         }
         Ok(claims)
     }
@@ -160,6 +211,41 @@ mod tests {
         assert_eq!(InviteKey::new(&key).verify(token, 0), Err(InviteError::Malformed));
         let tampered = token.replace(".dBjft", ".dBjfu");
         assert_eq!(InviteKey::new(&key).verify(&tampered, 0), Err(InviteError::Signature));
+    }
+
+    /// A token signed with `key` from raw header and claims JSON.
+    fn signed(key: &[u8], header: &str, claims: &str) -> String {
+        let input = format!("{}.{}", BASE64URL.encode(header), BASE64URL.encode(claims));
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!());
+        mac.update(input.as_bytes());
+        format!("{input}.{}", BASE64URL.encode(mac.finalize().into_bytes()))
+    }
+
+    #[test]
+    fn honours_not_before() {
+        let key = InviteKey::new(b"secret");
+        let token = signed(b"secret", r#"{"alg":"HS256"}"#, r#"{"room":"standup","exp":2000,"nbf":1500}"#);
+        assert_eq!(key.verify(&token, 1_499), Err(InviteError::NotYetValid));
+        assert_eq!(key.verify(&token, 1_500).map(|c| c.exp), Ok(2_000));
+    }
+
+    #[test]
+    fn refuses_critical_header_extensions_it_does_not_know() {
+        let key = InviteKey::new(b"secret");
+        let header = r#"{"alg":"HS256","crit":["exp-policy"],"exp-policy":"strict"}"#;
+        let token = signed(b"secret", header, r#"{"room":"standup","exp":2000}"#);
+        assert_eq!(key.verify(&token, 0), Err(InviteError::Critical));
+        let token = signed(b"secret", r#"{"alg":"HS256","kid":"x"}"#, r#"{"room":"standup","exp":2000}"#);
+        assert!(key.verify(&token, 0).is_ok(), "other header parameters are ignored, as RFC 7515 says");
+    }
+
+    #[test]
+    fn refuses_a_lifetime_beyond_the_cap() {
+        let key = InviteKey::new(b"secret").with_max_lifetime_secs(100);
+        let token = signed(b"secret", r#"{"alg":"HS256"}"#, r#"{"room":"standup","exp":1101}"#);
+        assert_eq!(key.verify(&token, 1_000), Err(InviteError::TooLong));
+        assert!(key.verify(&token, 1_001).is_ok());
+        assert_eq!(key.invite(claims().room, Role::Host, None, 101, 0), None, "nor does it mint one");
     }
 
     #[test]

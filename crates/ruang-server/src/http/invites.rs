@@ -5,7 +5,8 @@
 //! each is logged at `warn` with the address, for tools such as fail2ban.
 //!
 //! Request: `{"room": "standup", "role": "host", "name": "Ayu", "ttl_secs": 3600}` (`role` defaults to
-//! participant, `name` is optional, `ttl_secs` defaults to 3600 and is at most 30 days).
+//! participant, `name` is optional, `ttl_secs` defaults to 3600 and is at most `max_invite_ttl_secs`, 30 days
+//! by default).
 //! Answer: `{"token": "<JWT>", "path": "/r/standup#invite=<JWT>", "expires": 1764003600}`.
 
 use std::sync::Arc;
@@ -24,9 +25,6 @@ use tokio::time::Instant;
 use super::client;
 use crate::clock::wall_clock_secs;
 use crate::state::AppState;
-
-/// The longest invitation lifetime the endpoint grants.
-const MAX_TTL_SECS: u64 = 30 * 24 * 3600;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -77,7 +75,7 @@ pub async fn mint(
         Some(Ok(name)) => Some(name),
         None => None,
     };
-    let ttl = request.ttl_secs.unwrap_or(3600).clamp(1, MAX_TTL_SECS);
+    let ttl = request.ttl_secs.unwrap_or(3600).clamp(1, state.invites.max_lifetime_secs());
     let now = wall_clock_secs();
     let room = request.room;
     let Some(token) = state.invites.invite(room.clone(), request.role, name, ttl, now) else {

@@ -152,6 +152,8 @@ pub enum JoinReply {
     Locked,
     /// The participant was banned from this meeting.
     Banned,
+    /// The lobby is on and full.
+    LobbyFull,
     /// The id is taken in this room; draw another.
     DuplicateId,
     /// The room was closing as the request arrived; look it up again.

@@ -32,6 +32,8 @@ pub struct RoomSettings {
     pub limits: Limits,
     /// Chat messages remembered per room.
     pub chat_history: usize,
+    /// Most newcomers waiting in a room's lobby.
+    pub max_waiting: usize,
     /// Mailbox size of a room task.
     pub mailbox: usize,
     /// How long a participant whose connection was lost stays in its room (zero: it leaves at once).

@@ -79,4 +79,8 @@ pub trait Participant: Send + Sync + 'static {
 
     /// Tells the connection the room no longer sends through it, and why.
     fn disconnect(&self, why: Disconnect);
+
+    /// The room refused one of the participant's messages for a reason that is the client's fault
+    /// ([`ruang_proto::ErrorCode::is_violation`]): the connection counts it against its violation budget.
+    fn violated(&self);
 }

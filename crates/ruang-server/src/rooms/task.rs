@@ -59,7 +59,12 @@ impl RoomTask {
     pub(super) fn new(name: RoomName, generation: u64, settings: Arc<RoomSettings>, rooms: Arc<Rooms>) -> Self {
         let policy = settings.policies.get(&name).cloned().unwrap_or_default();
         let max_participants = settings.limits.max_participants;
-        let config = RoomConfig { max_participants, chat_history: settings.chat_history, lobby: policy.lobby };
+        let config = RoomConfig {
+            max_participants,
+            chat_history: settings.chat_history,
+            lobby: policy.lobby,
+            max_waiting: settings.max_waiting,
+        };
         let room = Room::new(name, config);
         RoomTask {
             room,
@@ -368,12 +373,17 @@ impl RoomTask {
         self.flush();
     }
 
-    /// Sends an error to `to` if `result` is one. Errors are replies, so they are not numbered.
+    /// Sends an error to `to` if `result` is one, and reports it as a violation when it is the client's fault.
+    /// Errors are replies, so they are not numbered.
     fn answer(&mut self, to: PeerId, result: Result<(), Rejection>, req: Option<u32>) {
         if let Err(rejection) = result {
+            let violation = rejection.code.is_violation();
             let envelope = Envelope::new(Arc::new(ServerMessage::error(rejection.with_req(req))));
             let member = self.members.get(&to).and_then(|m| m.link.as_ref());
             let link = member.or_else(|| self.lobby.get(&to).map(|arrival| &arrival.link));
+            if violation && let Some(link) = link {
+                link.participant.violated();
+            }
             if link.is_some_and(|link| link.participant.deliver(&envelope, None) == Err(DeliveryError::Full)) {
                 self.drop_slow(to);
             }
@@ -460,6 +470,7 @@ fn refused(refusal: JoinRefusal) -> JoinReply {
         JoinRefusal::DuplicateId => JoinReply::DuplicateId,
         JoinRefusal::Locked => JoinReply::Locked,
         JoinRefusal::Banned => JoinReply::Banned,
+        JoinRefusal::LobbyFull => JoinReply::LobbyFull,
         JoinRefusal::Waiting => JoinReply::Waiting,
     }
 }

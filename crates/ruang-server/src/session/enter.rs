@@ -221,6 +221,7 @@ fn step(reply: Option<JoinReply>) -> Step {
         Some(JoinReply::Full) => out(ErrorCode::RoomFull, "the room is full"),
         Some(JoinReply::Locked) => out(ErrorCode::RoomLocked, "the room is locked; ask a host to unlock it"),
         Some(JoinReply::Banned) => out(ErrorCode::Banned, "you were banned from this meeting"),
+        Some(JoinReply::LobbyFull) => out(ErrorCode::LobbyFull, "the lobby is full; try again later"),
         Some(JoinReply::Refused(why)) => Step::Out(refused(why)),
         Some(JoinReply::DuplicateId | JoinReply::Closed | JoinReply::AccessChanged) | None => Step::Retry,
     }

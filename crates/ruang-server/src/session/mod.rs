@@ -23,10 +23,11 @@ use futures_util::StreamExt;
 use futures_util::stream::SplitStream;
 use ruang_proto::{
     ClientMessage, CloseCode, ErrorCode, LeaveReason, PeerId, Rejection, RoomName, ServerMessage, ShutdownReason,
-    parse_client_message,
+    parse_client_message, read_req,
 };
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::Instant;
+use tungstenite::error::ProtocolError;
 
 use crate::clock::wall_clock_secs;
 use crate::rooms::{Busy, Disconnect, RoomCommand, RoomHandle};
@@ -46,6 +47,10 @@ enum Exit {
     HeartbeatTimeout,
     Violations,
     TooBig,
+    /// The client broke the WebSocket protocol.
+    ProtocolError,
+    /// The client sent a text frame that is not UTF-8.
+    InvalidUtf8,
     Dropped,
     Shutdown,
     Replaced,
@@ -61,7 +66,9 @@ impl Exit {
         match self {
             Exit::Left => leave(LeaveReason::Left),
             Exit::Violations => leave(LeaveReason::Kicked),
-            Exit::TooBig | Exit::JoinTimeout => leave(LeaveReason::Disconnected),
+            Exit::TooBig | Exit::ProtocolError | Exit::InvalidUtf8 | Exit::JoinTimeout => {
+                leave(LeaveReason::Disconnected)
+            }
             Exit::Disconnected => detach(LeaveReason::Disconnected),
             Exit::HeartbeatTimeout => detach(LeaveReason::Timeout),
             Exit::Dropped => detach(LeaveReason::Slow),
@@ -78,6 +85,8 @@ impl Exit {
             Exit::HeartbeatTimeout => CloseCode::HeartbeatTimeout,
             Exit::Violations => CloseCode::Violations,
             Exit::TooBig => CloseCode::TooBig,
+            Exit::ProtocolError => CloseCode::ProtocolError,
+            Exit::InvalidUtf8 => CloseCode::InvalidData,
             Exit::Dropped => CloseCode::TooSlow,
             Exit::Shutdown => CloseCode::GoingAway,
             Exit::Replaced => CloseCode::Replaced,
@@ -201,6 +210,9 @@ impl Session {
             };
             let now = Instant::now();
             self.guard.heard(now);
+            if !self.count_room_violations(now) {
+                return Exit::Violations;
+            }
             let outcome = match frame {
                 Message::Text(text) => {
                     // A client that talks needs no pings; one that only answers them keeps getting them.
@@ -233,7 +245,8 @@ impl Session {
     /// Handles one text frame; `Ok(Some(exit))` ends the connection.
     async fn on_text(&mut self, text: &str, now: Instant) -> Result<Option<Exit>, Rejection> {
         if !self.guard.allow_message(now) {
-            return Err(Rejection::new(ErrorCode::RateLimited, "too many messages; this one was dropped"));
+            let rejection = Rejection::new(ErrorCode::RateLimited, "too many messages; this one was dropped");
+            return Err(rejection.with_req(read_req(text)));
         }
         match self.dispatch(parse_client_message(text, &self.state.config.limits)?)? {
             Handled::Done(exit) => Ok(exit),
@@ -358,12 +371,21 @@ impl Session {
     }
 
     /// Answers a bad message with an error; `Some(exit)` when the connection has used up its violations.
+    /// Only errors that are the client's fault count ([`ErrorCode::is_violation`]).
     fn reject(&mut self, rejection: Rejection, now: Instant) -> Option<Exit> {
         tracing::debug!(code = rejection.code.as_str(), "rejected a message");
+        let violation = rejection.code.is_violation();
         if self.reply(&ServerMessage::error(rejection)) != Ok(None) {
             return Some(Exit::Dropped);
         }
-        (!self.guard.allow_violation(now)).then_some(Exit::Violations)
+        (violation && !self.guard.allow_violation(now)).then_some(Exit::Violations)
+    }
+
+    /// Counts the violations the room found in earlier messages (it answers them itself, later); `false`
+    /// when the connection has used up its budget.
+    fn count_room_violations(&mut self, now: Instant) -> bool {
+        let found = self.outbox.take_violations();
+        (0..found).all(|_| self.guard.allow_violation(now))
     }
 
     async fn finish(&mut self, exit: Exit) {
@@ -380,10 +402,20 @@ impl Session {
     }
 }
 
-/// A frame beyond the transport's hard limit ends the connection with 1009; any other error means it broke.
+/// A frame beyond the transport's hard limit ends the connection with 1009, a broken WebSocket protocol with
+/// 1002, a text frame that is not UTF-8 with 1007; any other error means the connection broke.
 fn read_error_exit(err: &axum::Error) -> Exit {
-    let too_big = std::error::Error::source(err)
-        .and_then(|source| source.downcast_ref::<tungstenite::Error>())
-        .is_some_and(|err| matches!(err, tungstenite::Error::Capacity(_)));
-    if too_big { Exit::TooBig } else { Exit::Disconnected }
+    let source = std::error::Error::source(err).and_then(|source| source.downcast_ref::<tungstenite::Error>());
+    match source {
+        Some(tungstenite::Error::Capacity(_)) => Exit::TooBig,
+        // A connection lost without a closing handshake is a lost network, not a broken client.
+        Some(tungstenite::Error::Protocol(
+            ProtocolError::ResetWithoutClosingHandshake
+            | ProtocolError::ReceivedAfterClosing
+            | ProtocolError::SendAfterClosing,
+        )) => Exit::Disconnected,
+        Some(tungstenite::Error::Protocol(_)) => Exit::ProtocolError,
+        Some(tungstenite::Error::Utf8(_)) => Exit::InvalidUtf8,
+        _ => Exit::Disconnected,
+    }
 }

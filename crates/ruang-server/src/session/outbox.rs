@@ -6,7 +6,7 @@
 //! takes everything queued at once, so a burst goes out in one write.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use axum::extract::ws::Utf8Bytes;
@@ -41,6 +41,8 @@ struct Shared {
     capacity: usize,
     /// Why the connection must end at once (0 while it need not).
     why: AtomicU8,
+    /// Violations the room found in the client's messages, not yet counted by the session.
+    violations: AtomicU32,
     /// Wakes whoever waits for the connection to end at once. Not a `CancellationToken`: that allocates
     /// its own node per connection.
     ending: Notify,
@@ -70,6 +72,7 @@ impl Outbox {
             ready: Notify::new(),
             capacity: capacity.max(1),
             why: AtomicU8::new(0),
+            violations: AtomicU32::new(0),
             ending: Notify::new(),
         });
         (Outbox { shared: Arc::clone(&shared) }, Inbox { shared })
@@ -100,6 +103,11 @@ impl Outbox {
     /// Queues a WebSocket ping without waiting. `Err` means the queue is full or the writer is gone.
     pub fn ping(&self) -> Result<(), DeliveryError> {
         self.push(Outbound::Ping)
+    }
+
+    /// Takes the violations the room reported since the last call.
+    pub fn take_violations(&self) -> u32 {
+        self.shared.violations.swap(0, Ordering::AcqRel)
     }
 
     fn end(&self, why: Disconnect) {
@@ -227,6 +235,11 @@ impl Participant for Outbox {
 
     fn disconnect(&self, why: Disconnect) {
         self.end(why);
+    }
+
+    fn violated(&self) {
+        // Saturating: the session takes them at its next frame, long before any overflow.
+        let _ = self.shared.violations.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_add(1));
     }
 }
 
