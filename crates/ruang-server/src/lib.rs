@@ -8,6 +8,7 @@
 //! - [`rooms`] finds rooms by name and runs one task per room, the only owner of that room's state.
 //! - [`config`] holds every setting and limit.
 //! - [`ice`] decides the STUN/TURN servers and policy each participant gets.
+//! - [`conn`] accepts connections and bounds what each may hold before a request is read.
 //! - [`tls`] sets up HTTPS/WSS with rustls.
 
 #![deny(missing_docs)]
@@ -15,6 +16,7 @@
 pub mod access;
 mod clock;
 pub mod config;
+pub mod conn;
 pub mod http;
 pub mod ice;
 pub mod resume;

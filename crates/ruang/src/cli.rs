@@ -31,6 +31,17 @@ pub struct Args {
     /// WebSocket connections at once [default: 10000].
     #[arg(long, env = "RUANG_MAX_CONNECTIONS")]
     max_connections: Option<usize>,
+    /// Open connections (HTTP or WebSocket) from one client address; an IPv6 /64 counts as one [default: 50].
+    #[arg(long, env = "RUANG_MAX_CONNECTIONS_PER_ADDRESS")]
+    max_connections_per_address: Option<usize>,
+    /// Time a client gets to send a request (headers and body), to send the next one on an idle connection,
+    /// and to complete a TLS handshake, in milliseconds [default: 10000].
+    #[arg(long, env = "RUANG_HTTP_TIMEOUT_MS")]
+    http_timeout_ms: Option<u64>,
+    /// Host name the server answers to besides IP addresses, localhost, its certificate's names and the
+    /// allowed origins' hosts, e.g. the public name behind a reverse proxy (repeatable, or comma-separated).
+    #[arg(long = "public-host", env = "RUANG_PUBLIC_HOSTS", value_delimiter = ',', value_name = "NAME")]
+    public_hosts: Vec<String>,
     /// Largest text frame, in bytes [default: 65536].
     #[arg(long, env = "RUANG_MAX_FRAME_BYTES")]
     max_frame_bytes: Option<usize>,
@@ -190,6 +201,9 @@ impl Args {
         set(&mut limits.heartbeat_timeout_ms, &self.heartbeat_timeout_ms);
         set(&mut config.max_rooms, &self.max_rooms);
         set(&mut config.max_connections, &self.max_connections);
+        set(&mut config.max_connections_per_address, &self.max_connections_per_address);
+        set(&mut config.http_timeout_ms, &self.http_timeout_ms);
+        config.public_hosts.extend(self.public_hosts.iter().cloned());
         set(&mut config.join_timeout_ms, &self.join_timeout_ms);
         set(&mut config.send_queue, &self.send_queue);
         set(&mut config.chat_history, &self.chat_history);
