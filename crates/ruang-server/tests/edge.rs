@@ -198,3 +198,12 @@ async fn a_foreign_host_name_is_refused_even_with_a_matching_origin() {
     assert!(upgrade("meet.example.org", "https://meet.example.org").await.is_ok(), "a configured public host");
     assert!(upgrade("localhost:8080", "http://localhost:8080").await.is_ok(), "localhost");
 }
+
+#[tokio::test]
+async fn a_request_head_larger_than_the_buffer_is_refused() {
+    let server = TestServer::start().await;
+    let mut big = connect_from([127, 0, 0, 2], server.addr).await;
+    let request = format!("GET / HTTP/1.1\r\nHost: {}\r\nx-padding: {}\r\n\r\n", server.addr, "p".repeat(100_000));
+    let answer = exchange(&mut big, &request).await;
+    assert!(answer.is_empty() || answer.starts_with("HTTP/1.1 431"), "{}", &answer[..answer.len().min(200)]);
+}

@@ -256,6 +256,22 @@ mod tests {
     }
 
     #[test]
+    fn edge_flags_set_their_settings() {
+        let args = Args::parse_from([
+            "ruang",
+            "--max-connections-per-address",
+            "7",
+            "--http-timeout-ms",
+            "2500",
+            "--public-host",
+            "meet.example.org,meet.example.net",
+        ]);
+        let config = args.config().unwrap();
+        assert_eq!((config.max_connections_per_address, config.http_timeout_ms), (7, 2500));
+        assert_eq!(config.public_hosts, vec!["meet.example.org", "meet.example.net"]);
+    }
+
+    #[test]
     fn the_config_file_sets_what_flags_leave_alone() {
         let dir = std::env::temp_dir().join(format!("ruang-cli-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();

@@ -20,6 +20,10 @@ use tower_service::Service;
 
 use super::Held;
 
+/// Most bytes buffered while reading a request head (hyper's default is about 400 KiB): real requests to
+/// ruang carry no cookies and fit in a few KiB, and this bounds what a slow client makes each connection hold.
+const READ_BUFFER_LIMIT: usize = 32 * 1024;
+
 /// How the client reached the server; in every request's extensions.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Transport {
@@ -50,6 +54,7 @@ pub async fn serve<I>(
     let connection = http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(timeout)
+        .max_buf_size(READ_BUFFER_LIMIT)
         .serve_connection(TokioIo::new(io), service)
         .with_upgrades();
     tokio::pin!(connection);

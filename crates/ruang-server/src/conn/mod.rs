@@ -110,7 +110,8 @@ impl Edge {
             self.refusals.refuse(tcp, Refusal::Busy, https);
             return None;
         };
-        let proxy = self.state.config.trusted_proxies.contains(&peer.ip());
+        // On a dual-stack listener IPv4 clients arrive as IPv4-mapped IPv6 addresses.
+        let proxy = self.state.config.trusted_proxies.contains(&peer.ip().to_canonical());
         // Connections from a trusted proxy carry many clients; those are counted at the WebSocket upgrade.
         let address = match proxy {
             true => None,

@@ -78,7 +78,7 @@ async fn upgrade(
         tracing::warn!(max = state.config.max_connections, "refused a connection: too many connections");
         return (StatusCode::SERVICE_UNAVAILABLE, "too many connections").into_response();
     };
-    let peer = extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip());
+    let peer = extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip().to_canonical());
     let address = client::address(peer, &headers, &state.config.trusted_proxies);
     // A direct client's connection was counted against its address at accept; one behind a trusted proxy is
     // counted here, by the address the proxy names.
