@@ -211,6 +211,25 @@ async fn sockets_that_never_send_a_hello_do_not_hold_up_anyone_elses_handshake()
 }
 
 #[tokio::test]
+async fn silent_sockets_from_many_addresses_do_not_hold_up_a_newcomers_handshake() {
+    let files = write_cert("silent-many");
+    let config = tls_files_config(&files);
+    let server = TestServer::with(move |c| {
+        c.tls = config;
+        c.http_timeout_ms = 60_000;
+    })
+    .await;
+    // 65 addresses with 8 silent sockets each: more than the 512 handshake slots.
+    let mut silent = Vec::new();
+    for n in 0..520u32 {
+        silent.push(silent_socket_from([127, 0, 2, 1 + (n / 8) as u8], server.addr).await);
+    }
+    let handshake = tokio::time::timeout(std::time::Duration::from_secs(5), tls_connect(server.addr, &files.der)).await;
+    assert!(handshake.is_ok(), "a newcomer takes a slot from an address holding several");
+    std::fs::remove_dir_all(files.dir).unwrap();
+}
+
+#[tokio::test]
 async fn a_silent_socket_is_closed_at_the_handshake_deadline() {
     let files = write_cert("deadline");
     let config = tls_files_config(&files);
