@@ -20,8 +20,8 @@ trap cleanup EXIT
 
 start_servers() {
   target/release/ruang --listen 127.0.0.1:18080 --no-turn --messages-per-second 1000000 --message-burst 1000000 \
-    --max-rooms 200000 --rooms-per-address-per-minute 200000 --max-connections 200000 --max-participants 8 \
-    >/dev/null 2>&1 &
+    --max-rooms 200000 --rooms-per-address-per-minute 200000 --max-connections 200000 \
+    --max-connections-per-address 200000 --max-participants 8 >/dev/null 2>&1 &
   pids+=($!); ruang_pid=$!
   $bench minimal-relay --listen 127.0.0.1:18090 >/dev/null 2>&1 &
   pids+=($!); minimal_pid=$!

@@ -32,6 +32,14 @@ pub struct ServerConfig {
     pub max_rooms: usize,
     /// Most WebSocket connections at once.
     pub max_connections: usize,
+    /// Most open connections (HTTP or WebSocket) from one client address (an IPv6 /64 counts as one).
+    pub max_connections_per_address: usize,
+    /// Time a client gets to send a request's headers, to send its body, to send the next request on an
+    /// idle keep-alive connection, and to complete a TLS handshake, in milliseconds.
+    pub http_timeout_ms: u64,
+    /// Host names the server answers to besides IP addresses, `localhost`, its certificate's names and the
+    /// hosts of `allowed_origins` (for example the public name behind a reverse proxy).
+    pub public_hosts: Vec<String>,
     /// Time a connection has to send `join`, in milliseconds.
     pub join_timeout_ms: u64,
     /// Frames queued to one connection before it counts as too slow and is dropped.
@@ -111,6 +119,9 @@ impl Default for ServerConfig {
             limits: Limits::default(),
             max_rooms: 10_000,
             max_connections: 10_000,
+            max_connections_per_address: 50,
+            http_timeout_ms: 10_000,
+            public_hosts: Vec::new(),
             join_timeout_ms: 10_000,
             send_queue: 256,
             room_mailbox: 1024,
@@ -193,6 +204,8 @@ impl ServerConfig {
             ),
             (self.max_rooms >= 1 && self.max_connections >= 1, "max_rooms and max_connections must be at least 1"),
             (self.rooms_per_address_per_minute >= 1, "rooms_per_address_per_minute must be at least 1"),
+            (self.max_connections_per_address >= 1, "max_connections_per_address must be at least 1"),
+            (self.http_timeout_ms >= 100, "http_timeout_ms must be at least 100"),
             (self.send_queue >= 8, "send_queue must be at least 8"),
             (self.room_mailbox >= 1, "room_mailbox must be at least 1"),
             (self.max_waiting >= 1, "max_waiting must be at least 1"),
@@ -242,11 +255,42 @@ impl ServerConfig {
         self.rooms.iter().filter_map(|(name, policy)| Some((RoomName::parse(name)?, policy.clone()))).collect()
     }
 
+    /// Sockets the listener holds open at most: every WebSocket connection and room for plain HTTP requests
+    /// besides them, so the page and `/healthz` still answer when all WebSocket places are taken. Beyond it a
+    /// new connection is answered 503 at once.
+    pub fn max_open_sockets(&self) -> usize {
+        self.max_connections.saturating_add(http_headroom(self.max_connections))
+    }
+
+    /// Lowers `max_connections` so that [`Self::max_open_sockets`] and [`RESERVED_DESCRIPTORS`] fit in
+    /// `descriptors` (the process's open-file limit). Returns the value it had when it was lowered.
+    pub fn fit_to_descriptors(&mut self, descriptors: u64) -> Option<usize> {
+        let budget = usize::try_from(descriptors.saturating_sub(RESERVED_DESCRIPTORS)).unwrap_or(usize::MAX);
+        if self.max_open_sockets() <= budget {
+            return None;
+        }
+        // The largest m with m + headroom(m) <= budget (at least 1).
+        let fitting = (budget / 9 * 8).min(budget.saturating_sub(MIN_HTTP_HEADROOM)).max(1);
+        Some(std::mem::replace(&mut self.max_connections, fitting))
+    }
+
     /// The transport's hard frame limit: frames up to this size are read and answered with
     /// `frame_too_large`; larger ones close the connection with 1009.
     pub fn hard_frame_limit(&self) -> usize {
         self.limits.max_frame_bytes.saturating_mul(2)
     }
+}
+
+/// Descriptors kept for everything but the listener's sockets: the TURN server's sockets, log and
+/// configuration files, the runtime's own, and refusals being answered.
+pub const RESERVED_DESCRIPTORS: u64 = 128;
+/// The fewest sockets kept for plain HTTP besides the WebSocket connections.
+const MIN_HTTP_HEADROOM: usize = 16;
+
+/// Sockets kept for plain HTTP requests besides `max_connections` WebSocket connections: an eighth of them,
+/// at least [`MIN_HTTP_HEADROOM`].
+fn http_headroom(max_connections: usize) -> usize {
+    (max_connections / 8).max(MIN_HTTP_HEADROOM)
 }
 
 fn check_policy(name: &str, policy: &RoomPolicy) -> Result<(), ConfigError> {
@@ -290,5 +334,24 @@ mod tests {
         no_rate.limits.messages_per_second = 0;
         assert!(no_rate.validate().is_err());
         assert!(ServerConfig::default().validate().is_ok());
+    }
+
+    #[test]
+    fn max_connections_is_lowered_to_fit_the_descriptor_limit_with_room_for_http() {
+        let mut config = ServerConfig::default();
+        assert_eq!(config.fit_to_descriptors(1_048_576), None, "a high limit leaves the default alone");
+        for limit in [150, 256, 1024, 4096, 11_000] {
+            let mut config = ServerConfig::default();
+            assert_eq!(config.fit_to_descriptors(limit), Some(10_000), "limit {limit}");
+            let sockets = config.max_open_sockets() as u64;
+            assert!(sockets + RESERVED_DESCRIPTORS <= limit, "limit {limit}: {sockets} sockets");
+            assert!(sockets - config.max_connections as u64 >= MIN_HTTP_HEADROOM as u64);
+            assert!(config.max_connections >= 1);
+        }
+        let mut config_1024 = ServerConfig::default();
+        config_1024.fit_to_descriptors(1024);
+        assert_eq!(config_1024.max_connections, 792);
+        config.max_connections = 100;
+        assert_eq!(config.fit_to_descriptors(1024), None, "a limit that fits is kept");
     }
 }

@@ -9,6 +9,7 @@
 //! - [`config`] holds every setting and limit.
 //! - [`address`] groups client addresses for the per-address limits.
 //! - [`ice`] decides the STUN/TURN servers and policy each participant gets.
+//! - [`conn`] accepts connections and bounds what each may hold before a request is read.
 //! - [`tls`] sets up HTTPS/WSS with rustls.
 
 #![deny(missing_docs)]
@@ -17,6 +18,7 @@ pub mod access;
 pub mod address;
 mod clock;
 pub mod config;
+pub mod conn;
 pub mod http;
 pub mod ice;
 pub mod resume;

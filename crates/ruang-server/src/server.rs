@@ -3,14 +3,14 @@
 
 use std::time::Duration;
 
-use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::config::ServerConfig;
-use crate::http;
 use crate::state::{AppState, IdSource};
-use crate::tls::{Tls, TlsListener};
+use crate::tls::Tls;
+use crate::{conn, http};
 
 /// Serving failed.
 #[derive(Debug, thiserror::Error)]
@@ -67,29 +67,18 @@ pub async fn serve(
         None => random()?,
     };
     let instance = ids.next().ok_or(ServerError::Random)?;
-    let state = AppState::new(config, turn.as_ref(), shutdown.clone(), &secret, instance);
-    // Sessions learn their client's address (for throttling wrong passwords) from the connection info.
+    let certificate_names = tls.as_ref().map(|tls| tls.names.clone()).unwrap_or_default();
+    let names = http::ServerNames::new(&config.public_hosts, &config.allowed_origins, &certificate_names);
+    let state = AppState::new(config, turn.as_ref(), shutdown.clone(), &secret, instance, names);
     let app = http::router(state.clone());
-    let signal = shutdown.clone();
-    let stopped = async move { signal.cancelled().await };
-    match tls {
-        Some(tls) => {
-            let listener = TlsListener::new(listener, tls.acceptor)?;
-            let app = app.into_make_service_with_connect_info::<http::PeerAddress>();
-            axum::serve(listener, app).with_graceful_shutdown(stopped).await?;
-        }
-        None => {
-            // Signaling is many small messages: without TCP_NODELAY, Nagle's algorithm holds them back.
-            let listener = listener.tap_io(|tcp| {
-                let _ = tcp.set_nodelay(true);
-            });
-            let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-            axum::serve(listener, app).with_graceful_shutdown(stopped).await?
-        }
-    }
+    let connections = TaskTracker::new();
+    let acceptor = tls.map(|tls| tls.acceptor);
+    conn::serve(listener, state.clone(), app, acceptor, connections.clone()).await;
+    connections.close();
     state.sessions.close();
     state.room_tasks.close();
     let drained = tokio::time::timeout(grace, async {
+        connections.wait().await;
         state.sessions.wait().await;
         state.room_tasks.wait().await;
     })

@@ -13,6 +13,8 @@ use tokio_util::task::TaskTracker;
 use crate::access::{AttemptLimits, InviteKey, PasswordChecker, PoolSize, Throttle};
 use crate::address::PerAddress;
 use crate::config::{Secret, ServerConfig};
+use crate::conn::AddressCounts;
+use crate::http::ServerNames;
 use crate::ice::IcePlan;
 use crate::resume::Resumption;
 
@@ -43,6 +45,10 @@ pub struct AppState {
     pub room_tasks: TaskTracker,
     /// One permit per open WebSocket connection.
     pub connections: Arc<Semaphore>,
+    /// Open connections per client address (`max_connections_per_address`).
+    pub per_address: Arc<AddressCounts>,
+    /// The host names requests may name (`Host`).
+    pub names: ServerNames,
     /// Where participant ids come from.
     pub ids: IdSource,
     /// The ICE servers and policy handed to participants.
@@ -65,13 +71,15 @@ pub struct AppState {
 
 impl AppState {
     /// The state of a server that has not accepted anything yet. `secret` signs resume tokens; `instance`
-    /// tells this server's tokens from those of a previous one with the same secret.
+    /// tells this server's tokens from those of a previous one with the same secret; `names` are the host
+    /// names it answers to.
     pub fn new(
         config: ServerConfig,
         turn: Option<&RunningTurn>,
         shutdown: CancellationToken,
         secret: &Secret,
         instance: u64,
+        names: ServerNames,
     ) -> Arc<Self> {
         let room_tasks = TaskTracker::new();
         let invites = InviteKey::new(secret.expose()).with_max_lifetime_secs(config.max_invite_ttl_secs);
@@ -101,6 +109,7 @@ impl AppState {
         if let Some(turn) = turn {
             ice = ice.with_builtin(turn.stun_url(), turn.turn_urls(), turn.secret.clone());
         }
+        let per_address = AddressCounts::new(config.max_connections_per_address);
         Arc::new(AppState {
             config,
             rooms,
@@ -108,6 +117,8 @@ impl AppState {
             sessions: TaskTracker::new(),
             room_tasks,
             connections,
+            per_address,
+            names,
             ids,
             ice,
             resume,

@@ -180,3 +180,92 @@ fn a_self_signed_certificate_is_made_with_a_fingerprint() {
     assert!(ruang_server::tls::prepare(&half).is_err(), "a certificate without a key is an error");
     assert!(ruang_server::tls::prepare(&TlsConfig::default()).unwrap().is_none());
 }
+
+fn tls_files_config(files: &CertFiles) -> TlsConfig {
+    TlsConfig { cert: Some(files.dir.join("cert.pem")), key: Some(files.dir.join("key.pem")), ..TlsConfig::default() }
+}
+
+async fn silent_socket_from(from: [u8; 4], server: std::net::SocketAddr) -> TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(std::net::SocketAddr::from((from, 0))).unwrap();
+    socket.connect(server).await.unwrap()
+}
+
+#[tokio::test]
+async fn sockets_that_never_send_a_hello_do_not_hold_up_anyone_elses_handshake() {
+    let files = write_cert("silent");
+    let config = tls_files_config(&files);
+    // A long deadline: the silent sockets are not closed by it during the test.
+    let server = TestServer::with(move |c| {
+        c.tls = config;
+        c.http_timeout_ms = 60_000;
+    })
+    .await;
+    let mut silent = Vec::new();
+    for _ in 0..520 {
+        silent.push(silent_socket_from([127, 0, 0, 2], server.addr).await);
+    }
+    let handshake = tokio::time::timeout(std::time::Duration::from_secs(5), tls_connect(server.addr, &files.der)).await;
+    assert!(handshake.is_ok(), "another address completes its handshake while 520 sockets stay silent");
+    std::fs::remove_dir_all(files.dir).unwrap();
+}
+
+#[tokio::test]
+async fn silent_sockets_from_many_addresses_do_not_hold_up_a_newcomers_handshake() {
+    let files = write_cert("silent-many");
+    let config = tls_files_config(&files);
+    let server = TestServer::with(move |c| {
+        c.tls = config;
+        c.http_timeout_ms = 60_000;
+    })
+    .await;
+    // 65 addresses with 8 silent sockets each: more than the 512 handshake slots.
+    let mut silent = Vec::new();
+    for n in 0..520u32 {
+        silent.push(silent_socket_from([127, 0, 2, 1 + (n / 8) as u8], server.addr).await);
+    }
+    let handshake = tokio::time::timeout(std::time::Duration::from_secs(5), tls_connect(server.addr, &files.der)).await;
+    assert!(handshake.is_ok(), "a newcomer takes a slot from an address holding several");
+    std::fs::remove_dir_all(files.dir).unwrap();
+}
+
+#[tokio::test]
+async fn a_silent_socket_is_closed_at_the_handshake_deadline() {
+    let files = write_cert("deadline");
+    let config = tls_files_config(&files);
+    let server = TestServer::with(move |c| {
+        c.tls = config;
+        c.http_timeout_ms = 300;
+    })
+    .await;
+    let mut silent = silent_socket_from([127, 0, 0, 2], server.addr).await;
+    let mut byte = [0u8; 1];
+    let read = tokio::time::timeout(std::time::Duration::from_secs(5), silent.read(&mut byte)).await;
+    assert!(matches!(read, Ok(Ok(0) | Err(_))), "closed at the deadline: {read:?}");
+    std::fs::remove_dir_all(files.dir).unwrap();
+}
+
+#[tokio::test]
+async fn a_plain_http_page_cannot_open_a_session_over_tls() {
+    let files = write_cert("scheme");
+    let config = tls_files_config(&files);
+    let server = TestServer::with(move |c| c.tls = config).await;
+    let upgrade = |origin: &'static str| {
+        let der = files.der.clone();
+        async move {
+            let wss = tls_connect(server.addr, &der).await;
+            let mut request =
+                tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request("wss://localhost/ws")
+                    .unwrap();
+            request.headers_mut().insert("origin", origin.parse().unwrap());
+            tokio_tungstenite::client_async(request, wss).await.map(|_| ())
+        }
+    };
+    let refused = upgrade("http://localhost").await;
+    assert!(
+        matches!(refused, Err(tokio_tungstenite::tungstenite::Error::Http(ref r)) if r.status() == 403),
+        "{refused:?}"
+    );
+    assert!(upgrade("https://localhost").await.is_ok(), "the https page of the same host may");
+    std::fs::remove_dir_all(&files.dir).unwrap();
+}

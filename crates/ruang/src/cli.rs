@@ -35,6 +35,17 @@ pub struct Args {
     /// WebSocket connections at once [default: 10000].
     #[arg(long, env = "RUANG_MAX_CONNECTIONS")]
     max_connections: Option<usize>,
+    /// Open connections (HTTP or WebSocket) from one client address; an IPv6 /64 counts as one [default: 50].
+    #[arg(long, env = "RUANG_MAX_CONNECTIONS_PER_ADDRESS")]
+    max_connections_per_address: Option<usize>,
+    /// Time a client gets to send a request (headers and body), to send the next one on an idle connection,
+    /// and to complete a TLS handshake, in milliseconds [default: 10000].
+    #[arg(long, env = "RUANG_HTTP_TIMEOUT_MS")]
+    http_timeout_ms: Option<u64>,
+    /// Host name the server answers to besides IP addresses, localhost, its certificate's names and the
+    /// allowed origins' hosts, e.g. the public name behind a reverse proxy (repeatable, or comma-separated).
+    #[arg(long = "public-host", env = "RUANG_PUBLIC_HOSTS", value_delimiter = ',', value_name = "NAME")]
+    public_hosts: Vec<String>,
     /// Largest text frame, in bytes [default: 65536].
     #[arg(long, env = "RUANG_MAX_FRAME_BYTES")]
     max_frame_bytes: Option<usize>,
@@ -204,6 +215,9 @@ impl Args {
         set(&mut config.max_rooms, &self.max_rooms);
         set(&mut config.rooms_per_address_per_minute, &self.rooms_per_address_per_minute);
         set(&mut config.max_connections, &self.max_connections);
+        set(&mut config.max_connections_per_address, &self.max_connections_per_address);
+        set(&mut config.http_timeout_ms, &self.http_timeout_ms);
+        config.public_hosts.extend(self.public_hosts.iter().cloned());
         set(&mut config.join_timeout_ms, &self.join_timeout_ms);
         set(&mut config.send_queue, &self.send_queue);
         set(&mut config.chat_history, &self.chat_history);
@@ -258,6 +272,22 @@ mod tests {
         assert_eq!(config.limits.max_participants, 50);
         assert_eq!(config.ice_servers[0].urls, vec!["stun:a:1", "stun:b:2"]);
         assert_eq!(config.limits.max_sdp_bytes, ServerConfig::default().limits.max_sdp_bytes);
+    }
+
+    #[test]
+    fn edge_flags_set_their_settings() {
+        let args = Args::parse_from([
+            "ruang",
+            "--max-connections-per-address",
+            "7",
+            "--http-timeout-ms",
+            "2500",
+            "--public-host",
+            "meet.example.org,meet.example.net",
+        ]);
+        let config = args.config().unwrap();
+        assert_eq!((config.max_connections_per_address, config.http_timeout_ms), (7, 2500));
+        assert_eq!(config.public_hosts, vec!["meet.example.org", "meet.example.net"]);
     }
 
     #[test]

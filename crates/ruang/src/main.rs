@@ -2,6 +2,7 @@
 //! SIGINT or SIGTERM, then drains. Everything else lives in the `ruang-server` library.
 
 mod cli;
+mod descriptors;
 mod tools;
 
 use anyhow::Context;
@@ -21,7 +22,8 @@ async fn main() -> anyhow::Result<()> {
     let filter = EnvFilter::try_from_env("RUANG_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).init();
-    let config = args.config()?;
+    let mut config = args.config()?;
+    descriptors::raise_and_fit(&mut config);
     let listener =
         TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
     let address = listener.local_addr()?;

@@ -6,12 +6,9 @@ use std::net::{IpAddr, SocketAddr};
 use axum::extract::ConnectInfo;
 use axum::http::{Extensions, HeaderMap};
 
-use super::PeerAddress;
-
-/// The socket peer of a request, from the connection info of the plain or the TLS listener.
+/// The socket peer of a request, from the connection info the accept loop gives every request.
 pub fn peer(extensions: &Extensions) -> Option<IpAddr> {
-    let plain = extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0);
-    plain.or_else(|| extensions.get::<ConnectInfo<PeerAddress>>().map(|info| info.0.0)).map(|a| a.ip())
+    extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip().to_canonical())
 }
 
 /// The client address of a request whose socket peer is `peer`.

@@ -1,26 +1,28 @@
 //! The HTTP side of the server: the router, the WebSocket upgrade at `/ws`, the health check, the
-//! embedded web client, and the security headers on every response.
+//! embedded web client, the `Host` check and request deadline on every request, and the security headers on
+//! every response.
 
 mod assets;
 mod client;
 mod headers;
 mod health;
+mod host;
 mod invites;
 mod origin;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
-use axum::extract::connect_info::Connected;
-use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
-use axum::serve::IncomingStream;
-
-use crate::tls::TlsListener;
+use axum::extract::{Request, State, WebSocketUpgrade};
 use axum::http::{Extensions, HeaderMap, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
+pub use host::ServerNames;
+
+use crate::conn::{Held, Transport};
 use crate::session;
 use crate::state::AppState;
 
@@ -32,16 +34,6 @@ const READ_BUFFER_BYTES: usize = 1024;
 /// Frames queued for writing are flushed once this many bytes are buffered (not allocated up front).
 const WRITE_BUFFER_BYTES: usize = 4 * 1024;
 
-/// The address of a connection's peer on the TLS listener (the plain listener gives a `SocketAddr`).
-#[derive(Clone, Copy, Debug)]
-pub struct PeerAddress(pub SocketAddr);
-
-impl Connected<IncomingStream<'_, TlsListener>> for PeerAddress {
-    fn connect_info(stream: IncomingStream<'_, TlsListener>) -> Self {
-        PeerAddress(*stream.remote_addr())
-    }
-}
-
 /// The server's routes.
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
@@ -49,8 +41,21 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/api/invites", axum::routing::post(invites::mint))
         .fallback(get(assets::serve))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), deadline))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), host::check))
         .layer(axum::middleware::map_response(headers::add))
         .with_state(state)
+}
+
+/// Answers 408 when a request (its body included) is not handled within `http_timeout_ms`, so a client
+/// cannot hold a connection by sending a body slowly. A WebSocket upgrade is answered at once; the session
+/// that follows has its own deadlines.
+async fn deadline(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
+    let timeout = Duration::from_millis(state.config.http_timeout_ms);
+    match tokio::time::timeout(timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => (StatusCode::REQUEST_TIMEOUT, "request timed out").into_response(),
+    }
 }
 
 /// Upgrades to a WebSocket session after checking the origin and the connection limit.
@@ -60,7 +65,8 @@ async fn upgrade(
     extensions: Extensions,
     ws: WebSocketUpgrade,
 ) -> Response {
-    if !origin::allowed(&headers, &state.config.allowed_origins) {
+    let https = extensions.get::<Transport>().is_some_and(|transport| transport.https);
+    if !origin::allowed(&headers, &state.config.allowed_origins, https) {
         tracing::info!("refused a WebSocket upgrade from a foreign origin");
         return (StatusCode::FORBIDDEN, "origin not allowed").into_response();
     }
@@ -71,9 +77,23 @@ async fn upgrade(
         tracing::warn!(max = state.config.max_connections, "refused a connection: too many connections");
         return (StatusCode::SERVICE_UNAVAILABLE, "too many connections").into_response();
     };
-    let plain = extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0);
-    let peer = plain.or_else(|| extensions.get::<ConnectInfo<PeerAddress>>().map(|info| info.0.0)).map(|a| a.ip());
+    let peer = client::peer(&extensions);
     let address = client::address(peer, &headers, &state.config.trusted_proxies);
+    // A direct client's connection was counted against its address at accept; one behind a trusted proxy is
+    // counted here, by the address the proxy names.
+    let proxied = peer.is_some_and(|peer| state.config.trusted_proxies.contains(&peer));
+    let client_slot = match (proxied, address) {
+        (true, Some(address)) => match state.per_address.try_acquire(address) {
+            Some(slot) => Some(slot),
+            None => {
+                tracing::debug!("refused a connection: too many from one address");
+                return (StatusCode::TOO_MANY_REQUESTS, "too many connections from your address").into_response();
+            }
+        },
+        _ => None,
+    };
+    // The session keeps the connection's places (socket, address) for as long as it runs.
+    let held = (extensions.get::<Arc<Held>>().cloned(), client_slot);
     let hard_limit = state.config.hard_frame_limit();
     let sessions = state.sessions.clone();
     // Signaling frames are small: modest buffers keep an idle connection cheap (the library defaults are
@@ -82,5 +102,10 @@ async fn upgrade(
         .write_buffer_size(WRITE_BUFFER_BYTES)
         .max_message_size(hard_limit)
         .max_frame_size(hard_limit)
-        .on_upgrade(move |socket| sessions.track_future(session::run(socket, state, address, permit)))
+        .on_upgrade(move |socket| {
+            sessions.track_future(async move {
+                session::run(socket, state, address, permit).await;
+                drop(held);
+            })
+        })
 }

@@ -1,8 +1,6 @@
 //! HTTPS and WSS: TLS with rustls, from certificate and key files or from a self-signed certificate made at
 //! start for LAN use (its SHA-256 fingerprint is shown so users can check what their browser warns about).
 
-mod listener;
-
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -12,8 +10,6 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls;
-
-pub use listener::TlsListener;
 
 /// How the server does TLS. The default is plain HTTP (for `localhost`, or behind a TLS reverse proxy).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
@@ -46,6 +42,8 @@ pub struct Tls {
     pub fingerprint: String,
     /// Whether the certificate was made at start.
     pub self_signed: bool,
+    /// The DNS names the certificate is valid for (IP addresses are left out: the `Host` check accepts any).
+    pub names: Vec<String>,
 }
 
 /// TLS could not be set up.
@@ -82,13 +80,14 @@ pub fn prepare(config: &TlsConfig) -> Result<Option<Tls>, TlsError> {
         _ => return Err(TlsError::Incomplete),
     };
     let fingerprint = chain.first().map(|leaf| fingerprint(leaf)).unwrap_or_default();
+    let names = chain.first().map(dns_names).unwrap_or_default();
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut server = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
         .with_no_client_auth()
         .with_single_cert(chain, key)?;
     server.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(Some(Tls { acceptor: TlsAcceptor::from(Arc::new(server)), fingerprint, self_signed }))
+    Ok(Some(Tls { acceptor: TlsAcceptor::from(Arc::new(server)), fingerprint, self_signed, names }))
 }
 
 fn load_chain(path: &PathBuf) -> Result<Vec<CertificateDer<'static>>, TlsError> {
@@ -115,6 +114,15 @@ fn generate(extra: &[String]) -> Result<(Vec<CertificateDer<'static>>, PrivateKe
     let key =
         PrivateKeyDer::try_from(certified.signing_key.serialize_der()).map_err(|e| TlsError::Generate(e.to_owned()))?;
     Ok((vec![certified.cert.der().clone()], key))
+}
+
+/// The DNS names of a certificate's subject alternative names (none if it cannot be parsed; rustls has
+/// already accepted it, and a server without names still answers to IP addresses and localhost).
+fn dns_names(der: &CertificateDer<'_>) -> Vec<String> {
+    match webpki::EndEntityCert::try_from(der) {
+        Ok(cert) => cert.valid_dns_names().map(str::to_owned).collect(),
+        Err(_) => Vec::new(),
+    }
 }
 
 /// SHA-256 of a DER certificate as colon-separated upper-case hex, as browsers show it.

@@ -35,6 +35,8 @@ impl TestServer {
         let mut config = ServerConfig::default();
         // Tests run in parallel: the built-in TURN server is off unless a test turns it on (on port 0).
         config.turn.enabled = false;
+        // Every test client comes from 127.0.0.1: tests of the per-address limit set it themselves.
+        config.max_connections_per_address = 100_000;
         adjust(&mut config);
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
