@@ -15,12 +15,23 @@ use crate::tally::Tallies;
 
 /// The group `address` is counted in (`None`, an unknown address, is a group of its own).
 pub fn group(address: Option<IpAddr>) -> Option<IpAddr> {
-    match address? {
-        IpAddr::V4(v4) => Some(IpAddr::V4(v4)),
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => Some(IpAddr::V4(v4)),
-            None => Some(IpAddr::V6(Ipv6Addr::from(v6.to_bits() & !u128::from(u64::MAX)))),
-        },
+    address.map(AddressKey::from).map(|key| key.0)
+}
+
+/// A client address as counted: an IPv4 address (IPv4-mapped IPv6 included), or an IPv6 /64 prefix (the
+/// rest of its bits zero).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct AddressKey(IpAddr);
+
+impl From<IpAddr> for AddressKey {
+    fn from(address: IpAddr) -> Self {
+        AddressKey(match address {
+            IpAddr::V4(v4) => IpAddr::V4(v4),
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => IpAddr::V4(v4),
+                None => IpAddr::V6(Ipv6Addr::from(v6.to_bits() & !u128::from(u64::MAX))),
+            },
+        })
     }
 }
 

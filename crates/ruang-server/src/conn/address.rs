@@ -1,31 +1,12 @@
 //! Counting per client address: how many connections (or TLS handshakes) one address holds, so no single
-//! address can take every slot. IPv6 addresses are grouped by their /64 prefix, which one subscriber gets
-//! whole and can fill with addresses at will.
+//! address can take every slot. Addresses are grouped as [`crate::address`]
+//! says (an IPv6 /64 counts as one).
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 
-/// A client address as counted: an IPv4 address (IPv4-mapped IPv6 included), or an IPv6 /64 prefix.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum AddressKey {
-    /// One IPv4 address.
-    V4([u8; 4]),
-    /// The first 64 bits of an IPv6 address.
-    V6Prefix(u64),
-}
-
-impl From<IpAddr> for AddressKey {
-    fn from(address: IpAddr) -> Self {
-        match address {
-            IpAddr::V4(v4) => AddressKey::V4(v4.octets()),
-            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-                Some(v4) => AddressKey::V4(v4.octets()),
-                None => AddressKey::V6Prefix((u128::from(v6) >> 64) as u64),
-            },
-        }
-    }
-}
+pub use crate::address::AddressKey;
 
 /// Counts what each address holds, up to `limit` each.
 #[derive(Debug)]

@@ -135,7 +135,7 @@ mod tests {
     use super::*;
 
     fn address(n: u8) -> AddressKey {
-        AddressKey::V4([192, 0, 2, n])
+        AddressKey::from(std::net::IpAddr::from([192, 0, 2, n]))
     }
 
     #[test]
