@@ -22,6 +22,7 @@ pub mod rooms;
 mod server;
 pub mod session;
 pub mod state;
+pub mod store;
 pub mod tls;
 
 pub use config::{ConfigError, ServerConfig};
