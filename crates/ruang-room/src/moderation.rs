@@ -125,7 +125,7 @@ impl Room {
 
     /// If nobody is host any more, the earliest moderator becomes host, or else the earliest participant.
     pub(crate) fn hand_over_if_hostless(&mut self) {
-        if self.members.iter().any(|m| m.role == Role::Host) {
+        if self.has_host() {
             return;
         }
         let heir = [Role::Moderator, Role::Participant]

@@ -68,6 +68,9 @@ pub struct ServerConfig {
     pub api_key_sha256: Option<String>,
     /// Reverse proxies whose `X-Forwarded-For` names the client address (for throttling wrong passwords).
     pub trusted_proxies: Vec<IpAddr>,
+    /// Where meetings keep their roles, bans, lock and lobby across restarts (an embedded database in this
+    /// directory). Unset: they are kept in memory and last as long as the process.
+    pub data_dir: Option<std::path::PathBuf>,
 }
 
 /// A secret from the configuration; never printed.
@@ -120,6 +123,7 @@ impl Default for ServerConfig {
             rooms: BTreeMap::new(),
             api_key_sha256: None,
             trusted_proxies: Vec::new(),
+            data_dir: None,
         }
     }
 }

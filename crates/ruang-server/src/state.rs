@@ -14,6 +14,7 @@ use crate::access::{InviteKey, Throttle};
 use crate::config::{Secret, ServerConfig};
 use crate::ice::IcePlan;
 use crate::resume::Resumption;
+use crate::store::MeetingStore;
 
 /// Wrong passwords one address may try per minute, across rooms.
 const WRONG_PASSWORDS_PER_ADDRESS: u32 = 5;
@@ -39,9 +40,11 @@ pub struct AppState {
     /// Where participant ids come from.
     pub ids: IdSource,
     /// The ICE servers and policy handed to participants.
-    pub ice: IcePlan,
+    pub ice: Arc<IcePlan>,
     /// Resume tokens and the grace period.
-    pub resume: Resumption,
+    pub resume: Arc<Resumption>,
+    /// What meetings keep across restarts.
+    pub store: Arc<MeetingStore>,
     /// Checks (and mints) invitations.
     pub invites: InviteKey,
     /// Counts wrong passwords.
@@ -59,6 +62,7 @@ impl AppState {
         shutdown: CancellationToken,
         secret: &Secret,
         instance: u64,
+        store: Arc<MeetingStore>,
     ) -> Arc<Self> {
         let room_tasks = TaskTracker::new();
         let grace = Duration::from_millis(config.resume_grace_ms);
@@ -68,6 +72,12 @@ impl AppState {
             // A dead connection is noticed at most a heartbeat timeout late; a little margin on top.
             horizon: config.limits.heartbeat_timeout() + Duration::from_secs(5),
         };
+        let resume = Arc::new(Resumption::new(secret.expose(), instance, grace));
+        let mut ice = IcePlan::new(&config.ice_servers, config.turn_credential_ttl_secs, &config.relay_only);
+        if let Some(turn) = turn {
+            ice = ice.with_builtin(turn.stun_url(), turn.turn_urls(), turn.secret.clone());
+        }
+        let ice = Arc::new(ice);
         let settings = RoomSettings {
             limits: config.limits.clone(),
             chat_history: config.chat_history,
@@ -76,15 +86,13 @@ impl AppState {
             replay,
             shutdown: shutdown.clone(),
             policies: config.room_policies(),
+            resume: Arc::clone(&resume),
+            ice: Arc::clone(&ice),
+            store: Arc::clone(&store),
         };
         let ids = IdSource;
-        let resume = Resumption::new(secret.expose(), instance, grace);
         let rooms = Rooms::new(settings, config.max_rooms, room_tasks.clone());
         let connections = Arc::new(Semaphore::new(config.max_connections));
-        let mut ice = IcePlan::new(&config.ice_servers, config.turn_credential_ttl_secs, &config.relay_only);
-        if let Some(turn) = turn {
-            ice = ice.with_builtin(turn.stun_url(), turn.turn_urls(), turn.secret.clone());
-        }
         Arc::new(AppState {
             config,
             rooms,
@@ -95,6 +103,7 @@ impl AppState {
             ids,
             ice,
             resume,
+            store,
             invites: InviteKey::new(secret.expose()),
             throttle: Throttle::new(WRONG_PASSWORDS_PER_ADDRESS, WRONG_PASSWORDS_PER_ROOM, Duration::from_secs(60)),
             next_conn: AtomicU64::new(1),

@@ -127,6 +127,10 @@ pub struct Args {
     /// off [default: 30000].
     #[arg(long, env = "RUANG_RESUME_GRACE_MS")]
     resume_grace_ms: Option<u64>,
+    /// Directory where meetings keep their roles, bans, lock and lobby across restarts (created if missing)
+    /// [default: none: they last as long as the process].
+    #[arg(long, env = "RUANG_DATA_DIR", value_name = "DIR")]
+    data_dir: Option<std::path::PathBuf>,
 }
 
 /// What `ruang` can do besides serving.
@@ -197,6 +201,7 @@ impl Args {
         set(&mut config.shutdown_grace_ms, &self.shutdown_grace_ms);
         set(&mut config.resume_grace_ms, &self.resume_grace_ms);
         set(&mut config.secret, &self.secret.clone().map(|secret| Some(Secret::new(secret))));
+        set(&mut config.data_dir, &self.data_dir.clone().map(Some));
         set(&mut config.turn_credential_ttl_secs, &self.turn_credential_ttl_secs);
         config.allowed_origins.extend(self.allowed_origins.iter().cloned());
         config.relay_only.all_rooms |= self.relay_only;

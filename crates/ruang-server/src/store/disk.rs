@@ -62,9 +62,8 @@ impl Disk {
         let kept = read_all(&db, keep).map_err(StoreError::Database)?;
         let shared = Arc::new(Shared { pending: Mutex::default(), wake: Condvar::new() });
         let writer_shared = Arc::clone(&shared);
-        let writer = std::thread::Builder::new()
-            .name("ruang-store".into())
-            .spawn(move || write_behind(&db, &writer_shared))?;
+        let writer =
+            std::thread::Builder::new().name("ruang-store".into()).spawn(move || write_behind(&db, &writer_shared))?;
         Ok((Disk { shared, writer: Mutex::new(Some(writer)) }, kept))
     }
 

@@ -180,19 +180,19 @@ mod tests {
     #[test]
     fn a_stored_meeting_survives_reopening_the_directory_until_it_is_forgotten() {
         let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
-        let store = MeetingStore::open(dir.path(), Duration::from_secs(30), 10, 100)
-            .unwrap_or_else(|err| panic!("{err}"));
+        let store =
+            MeetingStore::open(dir.path(), Duration::from_secs(30), 10, 100).unwrap_or_else(|err| panic!("{err}"));
         assert!(store.is_persistent());
         store.save(&room("live"), meeting(None), 100);
         store.save(&room("ended"), meeting(Some(100)), 100);
         store.close();
-        let again = MeetingStore::open(dir.path(), Duration::from_secs(30), 10, 120)
-            .unwrap_or_else(|err| panic!("{err}"));
+        let again =
+            MeetingStore::open(dir.path(), Duration::from_secs(30), 10, 120).unwrap_or_else(|err| panic!("{err}"));
         assert_eq!(again.load(&room("live"), 120), Some(meeting(None)));
         assert_eq!(again.load(&room("ended"), 120), Some(meeting(Some(100))));
         again.close();
-        let later = MeetingStore::open(dir.path(), Duration::from_secs(30), 10, 500)
-            .unwrap_or_else(|err| panic!("{err}"));
+        let later =
+            MeetingStore::open(dir.path(), Duration::from_secs(30), 10, 500).unwrap_or_else(|err| panic!("{err}"));
         assert_eq!(later.len(), 1, "the ended meeting is forgotten");
         later.close();
     }

@@ -150,9 +150,12 @@ impl Client {
         }
     }
 
-    /// The next `error`, asserting its code.
+    /// The next `error`, asserting its code. Fresh resume tokens (sent after a role change) are skipped.
     pub async fn expect_error(&mut self, code: &str) -> Value {
-        let message = self.recv().await;
+        let mut message = self.recv().await;
+        while message["type"] == "resume_token" {
+            message = self.recv().await;
+        }
         assert_eq!(message["type"], "error", "expected error {code}, got {message}");
         assert_eq!(message["code"], code, "{message}");
         message
