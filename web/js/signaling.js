@@ -20,6 +20,8 @@
 //     joining afresh after a refused resume), role {id, role}, hand {id, raised}, room_state {locked, lobby},
 //   lobby {waiting: [{id, name}]} (hosts and moderators: who waits to be let in), muted {by}
 
+import { browserKey } from './browser-key.js';
+
 export const PROTOCOL_VERSION = 1;
 
 /** @typedef {{ audio: boolean, video: boolean, screen: boolean }} MediaState */
@@ -454,6 +456,8 @@ export class Signaling extends EventTarget {
     const msg = { type: 'join', v: PROTOCOL_VERSION, room: this.room, name: this.name, media: { ...media }, req };
     if (this.credentials.password !== undefined) msg.password = this.credentials.password;
     if (this.credentials.invite !== undefined) msg.invite = this.credentials.invite;
+    const key = browserKey();
+    if (key !== undefined) msg.browser_key = key;
     return msg;
   }
 
