@@ -129,3 +129,11 @@ fn error_messages_never_echo_a_large_part_of_the_frame() {
     let rejection = parse(&frame).unwrap_err();
     assert!(rejection.message.len() < 200, "{}", rejection.message.len());
 }
+
+#[test]
+fn a_join_may_carry_a_browser_key_of_at_most_128_bytes() {
+    let frame = |key: &str| format!(r#"{{"type":"join","room":"r","name":"a","browser_key":"{key}"}}"#);
+    let Ok(ClientMessage::Join { credentials, .. }) = parse(&frame(&"k".repeat(128))) else { panic!("a join") };
+    assert_eq!(credentials.browser_key.as_deref().map(str::len), Some(128));
+    assert_eq!(code(&frame(&"k".repeat(129))), ErrorCode::FieldTooLarge);
+}

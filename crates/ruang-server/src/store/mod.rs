@@ -178,6 +178,14 @@ mod tests {
     }
 
     #[test]
+    fn a_data_directory_serves_one_server_at_a_time() {
+        let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
+        let first = MeetingStore::open(dir.path(), Duration::from_secs(30), 10, 0);
+        assert!(first.is_ok());
+        assert!(matches!(MeetingStore::open(dir.path(), Duration::from_secs(30), 10, 0), Err(StoreError::Database(_))));
+    }
+
+    #[test]
     fn a_stored_meeting_survives_reopening_the_directory_until_it_is_forgotten() {
         let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
         let store =
