@@ -155,11 +155,9 @@ impl Room {
     }
 
     /// The participants of a previous instance who did not resume in time are gone: if that leaves the room
-    /// without a host, one is chosen, and if it leaves nobody, the lobby opens.
+    /// without a host (also when the server knew nobody to expect, and restored participants from their
+    /// tokens alone), one is chosen, and if it leaves nobody, the lobby opens.
     pub fn stop_expecting(&mut self) {
-        if self.expected.is_empty() {
-            return;
-        }
         self.expected.clear();
         self.hand_over_if_hostless();
         if self.members.is_empty() {

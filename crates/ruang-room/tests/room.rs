@@ -151,3 +151,15 @@ fn a_host_that_never_comes_back_is_replaced_when_the_room_stops_expecting_it() {
     room.stop_expecting();
     assert_eq!(room.members()[0].role, Role::Host, "the earliest participant takes over");
 }
+
+#[test]
+fn participants_restored_from_tokens_alone_get_a_host_when_the_room_stops_expecting_one() {
+    use ruang_proto::Role;
+    let mut room = room(8, 0);
+    room.restore(id(2), "b".into(), MIC, Role::Participant).unwrap();
+    room.restore(id(3), "c".into(), MIC, Role::Viewer).unwrap();
+    assert_eq!(room.members()[0].role, Role::Participant, "not host for resuming first");
+    room.stop_expecting();
+    assert_eq!(room.members()[0].role, Role::Host);
+    assert_eq!(room.members()[1].role, Role::Viewer, "a viewer never takes over");
+}
