@@ -238,3 +238,24 @@ async fn a_ban_keeps_the_same_address_and_the_same_browser_out_of_an_open_room()
     let (_, answer) = join_as(&second, "m", "192.0.2.51", Some("key of Citra's browser")).await;
     assert_eq!(answer["code"], "banned", "same browser after a restart: {answer}");
 }
+
+#[tokio::test]
+async fn a_meeting_started_again_in_a_room_that_ended_comes_back_after_a_restart() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let first = server(Some(dir.path())).await;
+    // A first meeting bans someone, so the room's record outlives it (with the ban), then ends.
+    let mut early = first.joined("m", "Early").await;
+    let mut banned = first.joined("m", "Banned").await;
+    early.recv_type("peer_joined").await;
+    moderate(&mut early, "ban", Some(&banned.id.clone())).await;
+    assert_eq!(banned.recv_type("removed").await["reason"], "banned");
+    early.send(json!({"type": "leave"})).await;
+    assert_eq!(early.expect_close().await, 1000);
+    first.wait_for_health(|h| h["rooms"] == 0).await;
+    let mut a = first.joined("m", "Ayu").await;
+    let second = restart(first, &mut [&mut a], Some(dir.path())).await;
+    let (_a2, resumed) = a.resume_on(&second.ws_url(), &a.token()).await;
+    assert_eq!((resumed["type"].as_str(), resumed["role"].as_str()), (Some("resumed"), Some("host")), "{resumed}");
+    let (_, refused) = early.resume_on(&second.ws_url(), &early.token()).await;
+    assert_eq!(refused["code"], "resume_refused", "{refused}");
+}

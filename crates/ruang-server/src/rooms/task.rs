@@ -99,7 +99,7 @@ impl RoomTask {
         } else {
             // A meeting that ended: only its bans still hold, for the rest of the grace period.
             room.carry_over(false, policy.lobby, &record.banned_ids, Vec::new());
-            record = MeetingRecord { lobby: policy.lobby, ..record };
+            record = MeetingRecord { lobby: policy.lobby, locked: false, roster: Vec::new(), ended_at: None, ..record };
         }
         RoomTask {
             room,
