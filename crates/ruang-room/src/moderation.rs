@@ -52,6 +52,7 @@ impl Room {
             Moderation::Admit(id) => self.admit(id),
             Moderation::Deny(id) => self.deny(by, id),
             Moderation::End => {
+                self.expected.clear();
                 let waiting = self.waiting.drain(..).map(|w| w.id);
                 let everyone: Vec<PeerId> = self.members.drain(..).map(|m| m.id).chain(waiting).collect();
                 for id in everyone {

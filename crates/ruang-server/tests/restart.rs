@@ -259,3 +259,19 @@ async fn a_meeting_started_again_in_a_room_that_ended_comes_back_after_a_restart
     let (_, refused) = early.resume_on(&second.ws_url(), &early.token()).await;
     assert_eq!(refused["code"], "resume_refused", "{refused}");
 }
+
+#[tokio::test]
+async fn a_meeting_ended_after_a_restart_takes_nobody_back() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let first = server(Some(dir.path())).await;
+    let mut a = first.joined("m", "Ayu").await;
+    let mut b = first.joined("m", "Bima").await;
+    a.recv_type("peer_joined").await;
+    let second = restart(first, &mut [&mut a, &mut b], Some(dir.path())).await;
+    let (mut a2, resumed) = a.resume_on(&second.ws_url(), &a.token()).await;
+    assert_eq!(resumed["role"], "host");
+    moderate(&mut a2, "end", None).await;
+    assert_eq!(a2.recv_type("removed").await["reason"], "ended");
+    let (_, answer) = b.resume_on(&second.ws_url(), &b.token()).await;
+    assert_eq!(answer["code"], "resume_refused", "{answer}");
+}

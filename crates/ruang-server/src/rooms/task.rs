@@ -76,8 +76,8 @@ pub(super) struct RoomTask {
     /// Whether the room was made for a meeting of a previous server instance (from its record): only its
     /// roster may then be restored.
     carried_over: bool,
-    /// The roster of that meeting, less those who have resumed.
-    restoring: HashMap<PeerId, Seat>,
+    /// The roster of that meeting, less those who have resumed, in roster order.
+    restoring: Vec<Seat>,
     /// When participants of a previous instance that have not resumed are given up on.
     expecting_until: Option<Instant>,
 }
@@ -90,11 +90,11 @@ impl RoomTask {
         let mut room = Room::new(name, config);
         let mut record = settings.store.load(room.name(), wall_clock_secs()).unwrap_or_default();
         let carried_over = record.ended_at.is_none() && !record.roster.is_empty();
-        let mut restoring = HashMap::new();
+        let mut restoring = Vec::new();
         if carried_over {
             let roster = record.roster.iter().map(|seat| (seat.id, seat.role)).collect();
             room.carry_over(record.locked, record.lobby, &record.banned_ids, roster);
-            restoring = record.roster.iter().map(|seat| (seat.id, seat.clone())).collect();
+            restoring = record.roster.clone();
             tracing::info!(room = %room.name(), expected = restoring.len(), "meeting carried over from a restart");
         } else {
             // A meeting that ended: only its bans still hold, for the rest of the grace period.
@@ -228,6 +228,10 @@ impl RoomTask {
                 if result.is_ok() {
                     tracing::info!(room = %self.room.name(), peer = %by, ?action, "host control");
                 }
+                if result.is_ok() && action == ruang_proto::Moderation::End {
+                    // Nobody expected back after a restart may come back to a meeting that ended.
+                    self.restoring.clear();
+                }
                 self.answer(by, result, req);
             }
             RoomCommand::Chat { from, text, req } => {
@@ -263,7 +267,7 @@ impl RoomTask {
             role: info.role,
             key: self.members.get(&info.id).and_then(|m| m.browser_key),
         });
-        let roster: Vec<Seat> = present.chain(self.restoring.values().cloned()).collect();
+        let roster: Vec<Seat> = present.chain(self.restoring.iter().cloned()).collect();
         let (locked, lobby) = (self.room.is_locked(), self.room.has_lobby());
         if roster != self.record.roster || locked != self.record.locked || lobby != self.record.lobby {
             self.record.roster = roster;
@@ -377,7 +381,8 @@ impl RoomTask {
     /// token says.
     fn restore(&mut self, arrival: Arrival, restore: Restore) -> JoinReply {
         let id = arrival.id;
-        let (role, browser_key) = match self.restoring.remove(&id) {
+        let seat = self.restoring.iter().position(|seat| seat.id == id).map(|at| self.restoring.remove(at));
+        let (role, browser_key) = match seat {
             Some(seat) => (seat.role, seat.key),
             None if self.carried_over => return JoinReply::Refused("the participant has left the meeting"),
             None if self.store().is_persistent() => return JoinReply::Refused("the meeting has ended"),
