@@ -259,6 +259,20 @@ mod tests {
     }
 
     #[test]
+    fn the_data_directory_comes_from_the_flag_or_the_file() {
+        let args = Args::parse_from(["ruang", "--data-dir", "/var/lib/ruang"]);
+        assert_eq!(args.config().unwrap().data_dir, Some(std::path::PathBuf::from("/var/lib/ruang")));
+        let dir = std::env::temp_dir().join(format!("ruang-cli-test-data-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("ruang.toml");
+        std::fs::write(&path, "data_dir = \"/srv/ruang\"\n").unwrap();
+        let args = Args::parse_from(["ruang", "--config", path.to_str().unwrap()]);
+        assert_eq!(args.config().unwrap().data_dir, Some(std::path::PathBuf::from("/srv/ruang")));
+        assert_eq!(ServerConfig::default().data_dir, None, "in memory unless asked");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
     fn an_unknown_config_key_is_an_error() {
         let dir = std::env::temp_dir().join(format!("ruang-cli-test-bad-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
