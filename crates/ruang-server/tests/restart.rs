@@ -275,3 +275,43 @@ async fn a_meeting_ended_after_a_restart_takes_nobody_back() {
     let (_, answer) = b.resume_on(&second.ws_url(), &b.token()).await;
     assert_eq!(answer["code"], "resume_refused", "{answer}");
 }
+
+#[tokio::test]
+async fn a_banned_invitation_stays_banned_after_a_restart() {
+    use ruang_proto::{Role, RoomName};
+    use ruang_server::access::{AccessKind, InviteClaims, InviteKey, RoomPolicy};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let start = |dir: std::path::PathBuf| {
+        TestServer::with(move |c| {
+            c.secret = Some(Secret::new(SECRET));
+            c.data_dir = Some(dir);
+            c.rooms
+                .insert("board".into(), RoomPolicy { access: AccessKind::Invite, password_hash: None, lobby: false });
+        })
+    };
+    let invite = |role, jti: &str| {
+        let room = RoomName::parse("board").expect("room");
+        let exp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("time").as_secs() + 600;
+        InviteKey::new(SECRET.as_bytes()).mint(&InviteClaims { room, role, name: None, exp, jti: jti.into() })
+    };
+    let first = start(dir.path().to_path_buf()).await;
+    let mut host = first.client().await;
+    host.send(json!({"type": "join", "room": "board", "name": "h", "invite": invite(Role::Host, "host")})).await;
+    host.welcome = host.recv_type("welcome").await;
+    let guest_invite = invite(Role::Participant, "guest");
+    let mut guest = first.client().await;
+    guest.send(json!({"type": "join", "room": "board", "name": "g", "invite": guest_invite})).await;
+    let id = guest.recv_type("welcome").await["you"].as_str().expect("you").to_owned();
+    moderate(&mut host, "ban", Some(&id)).await;
+    assert_eq!(guest.recv_type("removed").await["reason"], "banned");
+
+    first.shutdown.cancel();
+    assert_eq!(host.expect_close().await, 1001);
+    first.task.await.expect("server task").expect("server ran");
+    let second = start(dir.path().to_path_buf()).await;
+    let (_host2, resumed) = host.resume_on(&second.ws_url(), &host.token()).await;
+    assert_eq!(resumed["role"], "host", "{resumed}");
+    let mut again = second.client().await;
+    again.send(json!({"type": "join", "room": "board", "name": "g", "invite": guest_invite})).await;
+    again.expect_error("banned").await;
+}

@@ -9,7 +9,7 @@
 //! lobby), so a restarted server takes back exactly the participants that were in the meeting, with their
 //! roles, and keeps out whom it banned. A room made for a meeting of a previous instance starts from it.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -69,8 +69,6 @@ pub(super) struct RoomTask {
     access: Access,
     /// The invitations members came with, so a ban covers the invitation too.
     invitations: HashMap<PeerId, String>,
-    /// Invitations whose holders were banned.
-    banned_invitations: HashSet<String>,
     /// The meeting's record as last saved; its bans are the ones by address and browser key.
     record: MeetingRecord,
     /// Whether the room was made for a meeting of a previous server instance (from its record): only its
@@ -113,7 +111,6 @@ impl RoomTask {
             lobby: HashMap::new(),
             access: Access::from_policy(&policy),
             invitations: HashMap::new(),
-            banned_invitations: HashSet::new(),
             record,
             carried_over,
             restoring,
@@ -293,7 +290,7 @@ impl RoomTask {
             Proof::Invite(claims) => Some(claims),
             Proof::Nothing | Proof::Password { .. } => None,
         };
-        if invitation.as_ref().is_some_and(|claims| self.banned_invitations.contains(&claims.jti)) {
+        if invitation.as_ref().is_some_and(|claims| self.record.bans_invitation(&claims.jti)) {
             return JoinReply::Banned;
         }
         // An invitation is a host's own choice to let someone in: only the invitation itself can be banned.
@@ -563,7 +560,9 @@ impl RoomTask {
                 let invitation = self.invitations.remove(&id);
                 let member = self.members.remove(&id);
                 if reason == RemovedReason::Banned {
-                    self.banned_invitations.extend(invitation);
+                    if let Some(jti) = invitation {
+                        self.record.ban_invitation(jti);
+                    }
                     let (address, key) = member.as_ref().map_or((None, None), |m| (m.address, m.browser_key));
                     self.record.ban(id, address, key);
                     self.save_record(wall_clock_secs());

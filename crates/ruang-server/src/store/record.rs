@@ -46,6 +46,9 @@ pub struct MeetingRecord {
     pub banned_addresses: Vec<IpAddr>,
     /// Browser keys of banned participants.
     pub banned_keys: Vec<BrowserKeyHash>,
+    /// Invitations (their `jti`) of banned participants: they no longer open the room.
+    #[serde(default)]
+    pub banned_invitations: Vec<String>,
     /// Whether the room is locked.
     pub locked: bool,
     /// Whether newcomers wait in the lobby.
@@ -62,6 +65,7 @@ impl MeetingRecord {
             && self.banned_ids.is_empty()
             && self.banned_addresses.is_empty()
             && self.banned_keys.is_empty()
+            && self.banned_invitations.is_empty()
     }
 
     /// Whether a newcomer from `address` with browser key `key` is banned by address or key.
@@ -75,6 +79,16 @@ impl MeetingRecord {
         push_bounded(&mut self.banned_ids, Some(id));
         push_bounded(&mut self.banned_addresses, address.and_then(ban_address));
         push_bounded(&mut self.banned_keys, key);
+    }
+
+    /// Bans the invitation a banned participant came with.
+    pub fn ban_invitation(&mut self, jti: String) {
+        push_bounded(&mut self.banned_invitations, Some(jti));
+    }
+
+    /// Whether the invitation `jti` was banned.
+    pub fn bans_invitation(&self, jti: &str) -> bool {
+        self.banned_invitations.iter().any(|banned| banned == jti)
     }
 }
 
