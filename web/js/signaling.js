@@ -21,6 +21,8 @@
 //   lobby {waiting: [{id, name}]} (hosts and moderators: who waits to be let in, once on arrival or promotion),
 //   lobby_joined {knock: {id, name}}, lobby_left {id} (then each change of that list), muted {by}
 
+import { browserKey } from './browser-key.js';
+
 export const PROTOCOL_VERSION = 1;
 
 /** @typedef {{ audio: boolean, video: boolean, screen: boolean }} MediaState */
@@ -456,6 +458,8 @@ export class Signaling extends EventTarget {
     const msg = { type: 'join', v: PROTOCOL_VERSION, room: this.room, name: this.name, media: { ...media }, req };
     if (this.credentials.password !== undefined) msg.password = this.credentials.password;
     if (this.credentials.invite !== undefined) msg.invite = this.credentials.invite;
+    const key = browserKey();
+    if (key !== undefined) msg.browser_key = key;
     return msg;
   }
 

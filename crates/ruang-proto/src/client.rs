@@ -14,6 +14,9 @@ pub const MAX_PASSWORD_BYTES: usize = 256;
 /// The longest invitation a client may send, in bytes.
 pub const MAX_INVITE_BYTES: usize = 2048;
 
+/// The longest browser key a client may send, in bytes.
+pub const MAX_BROWSER_KEY_BYTES: usize = 128;
+
 /// What a client presents to enter a room that is not open: a password, or an invitation (a signed token).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Credentials {
@@ -21,6 +24,9 @@ pub struct Credentials {
     pub password: Option<String>,
     /// An invitation token (at most [`MAX_INVITE_BYTES`]).
     pub invite: Option<String>,
+    /// A random key the browser keeps for this server (at most [`MAX_BROWSER_KEY_BYTES`]), so a ban can tell
+    /// the same browser again; the server keeps only its hash.
+    pub browser_key: Option<String>,
 }
 
 /// A validated client-to-server message.

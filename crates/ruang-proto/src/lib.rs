@@ -21,7 +21,9 @@ mod rate;
 mod server;
 mod signal;
 
-pub use client::{ClientMessage, Credentials, MAX_INVITE_BYTES, MAX_PASSWORD_BYTES, MAX_TOKEN_BYTES};
+pub use client::{
+    ClientMessage, Credentials, MAX_BROWSER_KEY_BYTES, MAX_INVITE_BYTES, MAX_PASSWORD_BYTES, MAX_TOKEN_BYTES,
+};
 pub use error::{CloseCode, ErrorCode, Rejection};
 pub use ids::{PeerId, RoomName};
 pub use limits::Limits;

@@ -9,7 +9,7 @@ use serde_json::error::Category;
 use serde_json::value::RawValue;
 
 use crate::SignalPayload;
-use crate::client::{Credentials, MAX_INVITE_BYTES, MAX_PASSWORD_BYTES, MAX_TOKEN_BYTES};
+use crate::client::{Credentials, MAX_BROWSER_KEY_BYTES, MAX_INVITE_BYTES, MAX_PASSWORD_BYTES, MAX_TOKEN_BYTES};
 use crate::{ClientMessage, ErrorCode, Limits, MediaState, PROTOCOL_VERSION, PeerId, Rejection, RoomName, SignalData};
 use crate::{IceCandidate, Moderation, Role};
 
@@ -33,6 +33,8 @@ enum RawClientMessage {
         password: Option<String>,
         #[serde(default)]
         invite: Option<String>,
+        #[serde(default)]
+        browser_key: Option<String>,
         #[serde(default)]
         req: Option<u32>,
     },
@@ -197,7 +199,7 @@ fn parse_signal(frame: &str, limits: &Limits) -> Option<Result<ClientMessage, Re
 
 fn validate(raw: RawClientMessage, frame: &str, limits: &Limits) -> Result<ClientMessage, Rejection> {
     Ok(match raw {
-        RawClientMessage::Join { v, room, name, media, password, invite, req } => {
+        RawClientMessage::Join { v, room, name, media, password, invite, browser_key, req } => {
             check_version(v, req)?;
             let room = RoomName::parse(&room).ok_or_else(|| {
                 Rejection::new(ErrorCode::InvalidRoom, "a room name is 1 to 64 characters of A-Z a-z 0-9 - _")
@@ -208,7 +210,10 @@ fn validate(raw: RawClientMessage, frame: &str, limits: &Limits) -> Result<Clien
             check_len("password", password_len, MAX_PASSWORD_BYTES).map_err(|r| r.with_req(req))?;
             let invite_len = invite.as_deref().map_or(0, str::len);
             check_len("invite", invite_len, MAX_INVITE_BYTES).map_err(|r| r.with_req(req))?;
-            ClientMessage::Join { room, name, media, credentials: Credentials { password, invite }, req }
+            let key_len = browser_key.as_deref().map_or(0, str::len);
+            check_len("browser_key", key_len, MAX_BROWSER_KEY_BYTES).map_err(|r| r.with_req(req))?;
+            let credentials = Credentials { password, invite, browser_key };
+            ClientMessage::Join { room, name, media, credentials, req }
         }
         RawClientMessage::Resume { v, token, last_n, media, req } => {
             check_version(v, req)?;

@@ -158,3 +158,11 @@ fn the_request_id_is_read_from_any_frame_that_has_one() {
     assert_eq!(ruang_proto::read_req(r#"{"type":"ping","req":-1}"#), None);
     assert_eq!(ruang_proto::read_req("not json"), None);
 }
+
+#[test]
+fn a_join_may_carry_a_browser_key_of_at_most_128_bytes() {
+    let frame = |key: &str| format!(r#"{{"type":"join","room":"r","name":"a","browser_key":"{key}"}}"#);
+    let Ok(ClientMessage::Join { credentials, .. }) = parse(&frame(&"k".repeat(128))) else { panic!("a join") };
+    assert_eq!(credentials.browser_key.as_deref().map(str::len), Some(128));
+    assert_eq!(code(&frame(&"k".repeat(129))), ErrorCode::FieldTooLarge);
+}

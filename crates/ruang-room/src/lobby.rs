@@ -38,7 +38,7 @@ impl Room {
             return Err(Rejection::new(ErrorCode::RoomFull, "the room is full"));
         }
         let mut newcomer = self.waiting.remove(index);
-        if newcomer.role != Role::Viewer && !self.members.iter().any(|m| m.role == Role::Host) {
+        if newcomer.role != Role::Viewer && !self.has_host() {
             newcomer.role = Role::Host;
         }
         let joined = self.add(newcomer);

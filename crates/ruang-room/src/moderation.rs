@@ -55,6 +55,7 @@ impl Room {
             Moderation::Admit(id) => self.admit(id),
             Moderation::Deny(id) => self.deny(by, id),
             Moderation::End => {
+                self.expected.clear();
                 let waiting = self.waiting.drain(..).map(|w| w.id);
                 let everyone: Vec<PeerId> = self.members.drain(..).map(|m| m.id).chain(waiting).collect();
                 for id in everyone {
@@ -128,7 +129,7 @@ impl Room {
 
     /// If nobody is host any more, the earliest moderator becomes host, or else the earliest participant.
     pub(crate) fn hand_over_if_hostless(&mut self) {
-        if self.members.iter().any(|m| m.role == Role::Host) {
+        if self.has_host() {
             return;
         }
         let heir = [Role::Moderator, Role::Participant]

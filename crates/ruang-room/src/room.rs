@@ -109,6 +109,8 @@ pub struct Room {
     pub(crate) lobby: bool,
     pub(crate) waiting: Vec<PeerInfo>,
     pub(crate) banned: std::collections::HashSet<PeerId>,
+    /// Participants of the meeting before a server restart who have not resumed yet, with their roles.
+    pub(crate) expected: Vec<(PeerId, Role)>,
     pub(crate) effects: Vec<Effect>,
 }
 
@@ -126,6 +128,7 @@ impl Room {
             lobby,
             waiting: Vec::new(),
             banned: Default::default(),
+            expected: Vec::new(),
             effects: Vec::new(),
         }
     }
@@ -140,9 +143,46 @@ impl Room {
         self.members.len()
     }
 
-    /// Whether nobody is in the room, nor waiting in its lobby.
+    /// Whether nobody is in the room, nor waiting in its lobby, nor expected back after a restart.
     pub fn is_empty(&self) -> bool {
-        self.members.is_empty() && self.waiting.is_empty()
+        self.members.is_empty() && self.waiting.is_empty() && self.expected.is_empty()
+    }
+
+    /// Carries a meeting over from a previous server instance: its lock, lobby and bans, and who was in it
+    /// (`roster`, with roles). Until they resume ([`Room::restore`]) or [`Room::stop_expecting`] is called,
+    /// those participants count as present: a newcomer does not become host in their place, and the lobby
+    /// holds newcomers back as in a meeting that goes on.
+    pub fn carry_over(&mut self, locked: bool, lobby: bool, banned: &[PeerId], roster: Vec<(PeerId, Role)>) {
+        self.locked = locked;
+        self.lobby = lobby;
+        self.banned.extend(banned.iter().copied());
+        self.expected = roster;
+    }
+
+    /// The participants of a previous instance who did not resume in time are gone: if that leaves the room
+    /// without a host (also when the server knew nobody to expect, and restored participants from their
+    /// tokens alone), one is chosen, and if it leaves nobody, the lobby opens.
+    pub fn stop_expecting(&mut self) {
+        self.expected.clear();
+        self.hand_over_if_hostless();
+        if self.members.is_empty() {
+            self.admit_everyone();
+        }
+    }
+
+    /// Whether newcomers wait in the lobby.
+    pub fn has_lobby(&self) -> bool {
+        self.lobby
+    }
+
+    /// The participants banned from this meeting.
+    pub fn banned(&self) -> impl Iterator<Item = PeerId> + '_ {
+        self.banned.iter().copied()
+    }
+
+    /// Whether the room has a host, counting one expected back after a restart.
+    pub(crate) fn has_host(&self) -> bool {
+        self.members.iter().any(|m| m.role == Role::Host) || self.expected.iter().any(|(_, role)| *role == Role::Host)
     }
 
     /// The most participants at once.
@@ -181,21 +221,21 @@ impl Room {
         }
         let invited_to_moderate = role.is_some_and(Role::moderates);
         let newcomer = PeerInfo { id, name, media, role: role.unwrap_or_default(), hand: false, reconnecting: false };
-        if self.lobby && !invited_to_moderate && !self.members.is_empty() {
+        if self.lobby && !invited_to_moderate && !(self.members.is_empty() && self.expected.is_empty()) {
             if self.waiting.len() >= self.config.max_waiting {
                 return Err(JoinRefusal::LobbyFull);
             }
             return Err(self.wait(newcomer));
         }
-        let has_host = self.members.iter().any(|m| m.role == Role::Host);
+        let has_host = self.has_host();
         let newcomer =
             PeerInfo { role: role.unwrap_or(if has_host { Role::Participant } else { Role::Host }), ..newcomer };
         Ok(self.add(newcomer))
     }
 
-    /// Takes back a participant of a previous server instance (it resumed after a restart): it was already in
-    /// the meeting, so neither the lobby nor a lock holds it back. It is host if nobody is.
-    pub fn restore(&mut self, id: PeerId, name: String, media: MediaState) -> Result<Joined, JoinRefusal> {
+    /// Takes back a participant of a previous server instance (it resumed after a restart) with the role it
+    /// had: it was already in the meeting, so neither the lobby nor a lock holds it back.
+    pub fn restore(&mut self, id: PeerId, name: String, media: MediaState, role: Role) -> Result<Joined, JoinRefusal> {
         if self.contains(id) || self.is_waiting(id) {
             return Err(JoinRefusal::DuplicateId);
         }
@@ -205,8 +245,7 @@ impl Room {
         if self.members.len() >= self.config.max_participants {
             return Err(JoinRefusal::Full);
         }
-        let has_host = self.members.iter().any(|m| m.role == Role::Host);
-        let role = if has_host { Role::Participant } else { Role::Host };
+        self.expected.retain(|(expected, _)| *expected != id);
         Ok(self.add(PeerInfo { id, name, media, role, hand: false, reconnecting: false }))
     }
 
@@ -236,7 +275,7 @@ impl Room {
         if gone.role == Role::Host {
             self.hand_over_if_hostless();
         }
-        if self.members.is_empty() {
+        if self.members.is_empty() && self.expected.is_empty() {
             // Nobody is left to let them in: the lobby opens, and the first one in becomes host.
             self.admit_everyone();
         }

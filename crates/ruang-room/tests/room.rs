@@ -120,3 +120,49 @@ fn leaving_tells_the_others_with_the_reason() {
     assert!(room.is_empty());
     assert!(drain(&mut room).is_empty(), "nobody left to tell");
 }
+
+#[test]
+fn a_meeting_carried_over_a_restart_keeps_roles_and_its_host_expected_back() {
+    use ruang_proto::Role;
+    let mut room = room(8, 0);
+    room.carry_over(
+        false,
+        true,
+        &[id(9)],
+        vec![(id(1), Role::Host), (id(2), Role::Viewer), (id(3), Role::Participant)],
+    );
+    // The participant resumes first: it stays a participant, and the viewer a viewer.
+    assert_eq!(room.restore(id(3), "c".into(), MIC, Role::Participant).unwrap().role, Role::Participant);
+    let viewer = room.restore(id(2), "b".into(), MIC, Role::Viewer).unwrap();
+    assert_eq!(viewer.role, Role::Viewer);
+    assert_eq!(room.members()[1].media, MediaState::default(), "a viewer sends nothing");
+    // A newcomer waits in the lobby, and the banned one is still banned.
+    assert_eq!(room.join(id(4), "d".into(), MIC, None), Err(JoinRefusal::Waiting));
+    assert_eq!(room.join(id(9), "x".into(), MIC, None), Err(JoinRefusal::Banned));
+    // The host comes back as host.
+    assert_eq!(room.restore(id(1), "a".into(), MIC, Role::Host).unwrap().role, Role::Host);
+}
+
+#[test]
+fn a_host_that_never_comes_back_is_replaced_when_the_room_stops_expecting_it() {
+    use ruang_proto::Role;
+    let mut room = room(8, 0);
+    room.carry_over(false, false, &[], vec![(id(1), Role::Host), (id(2), Role::Participant)]);
+    room.restore(id(2), "b".into(), MIC, Role::Participant).unwrap();
+    assert_eq!(room.join(id(3), "c".into(), MIC, None).unwrap().role, Role::Participant, "the host is expected");
+    assert!(!room.is_empty());
+    room.stop_expecting();
+    assert_eq!(room.members()[0].role, Role::Host, "the earliest participant takes over");
+}
+
+#[test]
+fn participants_restored_from_tokens_alone_get_a_host_when_the_room_stops_expecting_one() {
+    use ruang_proto::Role;
+    let mut room = room(8, 0);
+    room.restore(id(2), "b".into(), MIC, Role::Participant).unwrap();
+    room.restore(id(3), "c".into(), MIC, Role::Viewer).unwrap();
+    assert_eq!(room.members()[0].role, Role::Participant, "not host for resuming first");
+    room.stop_expecting();
+    assert_eq!(room.members()[0].role, Role::Host);
+    assert_eq!(room.members()[1].role, Role::Viewer, "a viewer never takes over");
+}

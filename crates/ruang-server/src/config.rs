@@ -87,6 +87,9 @@ pub struct ServerConfig {
     pub rooms_per_address_per_minute: u32,
     /// The longest invitation lifetime, in seconds: longer ones are neither minted nor accepted.
     pub max_invite_ttl_secs: u64,
+    /// Where meetings keep their roles, bans, lock and lobby across restarts (an embedded database in this
+    /// directory). Unset: they are kept in memory and last as long as the process.
+    pub data_dir: Option<std::path::PathBuf>,
 }
 
 /// A secret from the configuration; never printed.
@@ -145,6 +148,7 @@ impl Default for ServerConfig {
             trusted_proxies: Vec::new(),
             rooms_per_address_per_minute: 30,
             max_invite_ttl_secs: crate::access::invite::DEFAULT_MAX_LIFETIME_SECS,
+            data_dir: None,
         }
     }
 }

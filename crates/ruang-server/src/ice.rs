@@ -82,6 +82,11 @@ impl IcePlan {
         self
     }
 
+    /// How long after a grant its credentials should be renewed, if they expire.
+    pub fn refresh_after(&self) -> Option<Duration> {
+        self.refresh_after
+    }
+
     /// The grant for participant `id` of `room` at Unix time `now_secs`.
     pub fn grant(&self, id: PeerId, room: &RoomName, now_secs: u64) -> IceGrant {
         let participant = id.to_string();

@@ -26,6 +26,7 @@ pub mod rooms;
 mod server;
 pub mod session;
 pub mod state;
+pub mod store;
 mod tally;
 pub mod tls;
 

@@ -1,14 +1,17 @@
 //! Serving until shutdown: accept connections, then on shutdown tell every client, wait for sessions and
 //! rooms to finish (bounded by the grace period), and return.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::clock::wall_clock_secs;
 use crate::config::ServerConfig;
 use crate::state::{AppState, IdSource};
+use crate::store::MeetingStore;
 use crate::tls::Tls;
 use crate::{conn, http};
 
@@ -30,6 +33,9 @@ pub enum ServerError {
     /// The operating system's random source failed.
     #[error("the operating system's random source failed")]
     Random,
+    /// The data directory's meeting store could not be opened.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
 }
 
 /// Serves on `listener` until `shutdown` is cancelled, then closes every session (each client is told with a
@@ -67,9 +73,10 @@ pub async fn serve(
         None => random()?,
     };
     let instance = ids.next().ok_or(ServerError::Random)?;
+    let store = Arc::new(open_store(&config)?);
     let certificate_names = tls.as_ref().map(|tls| tls.names.clone()).unwrap_or_default();
     let names = http::ServerNames::new(&config.public_hosts, &config.allowed_origins, &certificate_names);
-    let state = AppState::new(config, turn.as_ref(), shutdown.clone(), &secret, instance, names);
+    let state = AppState::new(config, turn.as_ref(), shutdown.clone(), &secret, instance, names, Arc::clone(&store));
     let app = http::router(state.clone());
     let connections = TaskTracker::new();
     let acceptor = tls.map(|tls| tls.acceptor);
@@ -88,5 +95,23 @@ pub async fn serve(
         Err(_) => tracing::warn!(open = state.connection_count(), "shutdown grace period over; dropping the rest"),
     }
     drop(turn);
+    drop(state);
+    // Writes out the meetings' last changes and closes the database, so the next instance can open it.
+    let _ = tokio::task::spawn_blocking(move || store.close()).await;
     Ok(())
+}
+
+/// The meeting store: in the data directory if there is one, else in memory. Ended meetings are forgotten
+/// after the resume grace; it holds at most two records per room the server may hold at once.
+fn open_store(config: &ServerConfig) -> Result<MeetingStore, ServerError> {
+    let forget_after = Duration::from_millis(config.resume_grace_ms);
+    let capacity = config.max_rooms.saturating_mul(2);
+    Ok(match &config.data_dir {
+        Some(dir) => {
+            let store = MeetingStore::open(dir, forget_after, capacity, wall_clock_secs())?;
+            tracing::info!(dir = %dir.display(), meetings = store.len(), "meeting store opened");
+            store
+        }
+        None => MeetingStore::in_memory(forget_after, capacity),
+    })
 }

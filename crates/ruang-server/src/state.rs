@@ -17,6 +17,7 @@ use crate::conn::AddressCounts;
 use crate::http::ServerNames;
 use crate::ice::IcePlan;
 use crate::resume::Resumption;
+use crate::store::MeetingStore;
 
 /// Password attempts (failed or under way) per minute: 5 per address, and per room 20 from addresses that
 /// have failed plus 20 from fresh ones (see [`crate::access::throttle`]).
@@ -52,9 +53,11 @@ pub struct AppState {
     /// Where participant ids come from.
     pub ids: IdSource,
     /// The ICE servers and policy handed to participants.
-    pub ice: IcePlan,
+    pub ice: Arc<IcePlan>,
     /// Resume tokens and the grace period.
-    pub resume: Resumption,
+    pub resume: Arc<Resumption>,
+    /// What meetings keep across restarts.
+    pub store: Arc<MeetingStore>,
     /// Checks (and mints) invitations.
     pub invites: InviteKey,
     /// Counts password attempts.
@@ -80,6 +83,7 @@ impl AppState {
         secret: &Secret,
         instance: u64,
         names: ServerNames,
+        store: Arc<MeetingStore>,
     ) -> Arc<Self> {
         let room_tasks = TaskTracker::new();
         let invites = InviteKey::new(secret.expose()).with_max_lifetime_secs(config.max_invite_ttl_secs);
@@ -90,6 +94,12 @@ impl AppState {
             // A dead connection is noticed at most a heartbeat timeout late; a little margin on top.
             horizon: config.limits.heartbeat_timeout() + Duration::from_secs(5),
         };
+        let resume = Arc::new(Resumption::new(secret.expose(), instance, grace));
+        let mut ice = IcePlan::new(&config.ice_servers, config.turn_credential_ttl_secs, &config.relay_only);
+        if let Some(turn) = turn {
+            ice = ice.with_builtin(turn.stun_url(), turn.turn_urls(), turn.secret.clone());
+        }
+        let ice = Arc::new(ice);
         let settings = RoomSettings {
             limits: config.limits.clone(),
             chat_history: config.chat_history,
@@ -99,16 +109,14 @@ impl AppState {
             replay,
             shutdown: shutdown.clone(),
             policies: config.room_policies(),
+            resume: Arc::clone(&resume),
+            ice: Arc::clone(&ice),
+            store: Arc::clone(&store),
         };
         let ids = IdSource;
         let rooms_per_address = config.rooms_per_address_per_minute;
-        let resume = Resumption::new(secret.expose(), instance, grace);
         let rooms = Rooms::new(settings, config.max_rooms, room_tasks.clone());
         let connections = Arc::new(Semaphore::new(config.max_connections));
-        let mut ice = IcePlan::new(&config.ice_servers, config.turn_credential_ttl_secs, &config.relay_only);
-        if let Some(turn) = turn {
-            ice = ice.with_builtin(turn.stun_url(), turn.turn_urls(), turn.secret.clone());
-        }
         let per_address = AddressCounts::new(config.max_connections_per_address);
         Arc::new(AppState {
             config,
@@ -122,6 +130,7 @@ impl AppState {
             ids,
             ice,
             resume,
+            store,
             invites,
             throttle: Throttle::new(PASSWORD_ATTEMPTS),
             passwords: PasswordChecker::new(PASSWORD_POOL),

@@ -56,6 +56,10 @@ async fn clients_two_to_five_are_introduced_and_removed_in_order() {
             assert_eq!(left, json!({"type": "peer_left", "id": leaver.id, "reason": "left"}));
             // The leaver created the room, so it was host: the next participant in join order takes over.
             assert_eq!(rest.recv().await, json!({"type": "role", "id": heir, "role": "host"}));
+            if rest.id == heir {
+                // Its resume token now says host.
+                assert_eq!(rest.recv().await["type"], "resume_token");
+            }
             // A closed socket is not a leave: the participant is reconnecting until the grace period ends.
             let reconnecting = rest.recv().await;
             assert_eq!(reconnecting, json!({"type": "peer_reconnecting", "id": dropped.id}));

@@ -148,6 +148,10 @@ pub struct Args {
     /// Longest invitation lifetime, in seconds: longer ones are neither minted nor accepted [default: 2592000].
     #[arg(long, env = "RUANG_MAX_INVITE_TTL_SECS", value_name = "SECS")]
     max_invite_ttl_secs: Option<u64>,
+    /// Directory where meetings keep their roles, bans, lock and lobby across restarts (created if missing)
+    /// [default: none: they last as long as the process].
+    #[arg(long, env = "RUANG_DATA_DIR", value_name = "DIR")]
+    data_dir: Option<std::path::PathBuf>,
 }
 
 /// What `ruang` can do besides serving.
@@ -226,6 +230,7 @@ impl Args {
         set(&mut config.shutdown_grace_ms, &self.shutdown_grace_ms);
         set(&mut config.resume_grace_ms, &self.resume_grace_ms);
         set(&mut config.secret, &self.secret.clone().map(|secret| Some(Secret::new(secret))));
+        set(&mut config.data_dir, &self.data_dir.clone().map(Some));
         set(&mut config.turn_credential_ttl_secs, &self.turn_credential_ttl_secs);
         set(&mut config.max_invite_ttl_secs, &self.max_invite_ttl_secs);
         config.allowed_origins.extend(self.allowed_origins.iter().cloned());
@@ -299,6 +304,20 @@ mod tests {
         let args = Args::parse_from(["ruang", "--config", path.to_str().unwrap(), "--max-participants", "6"]);
         let config = args.config().unwrap();
         assert_eq!((config.max_rooms, config.limits.max_participants, config.limits.max_chat_bytes), (3, 6, 100));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn the_data_directory_comes_from_the_flag_or_the_file() {
+        let args = Args::parse_from(["ruang", "--data-dir", "/var/lib/ruang"]);
+        assert_eq!(args.config().unwrap().data_dir, Some(std::path::PathBuf::from("/var/lib/ruang")));
+        let dir = std::env::temp_dir().join(format!("ruang-cli-test-data-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("ruang.toml");
+        std::fs::write(&path, "data_dir = \"/srv/ruang\"\n").unwrap();
+        let args = Args::parse_from(["ruang", "--config", path.to_str().unwrap()]);
+        assert_eq!(args.config().unwrap().data_dir, Some(std::path::PathBuf::from("/srv/ruang")));
+        assert_eq!(ServerConfig::default().data_dir, None, "in memory unless asked");
         std::fs::remove_dir_all(dir).unwrap();
     }
 

@@ -12,7 +12,7 @@ use std::collections::HashSet;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
-use ruang_proto::{PeerId, RoomName};
+use ruang_proto::{PeerId, Role, RoomName};
 
 pub use token::{Claims, TokenError, TokenKey};
 
@@ -50,16 +50,17 @@ impl Resumption {
         (!self.grace.is_zero()).then(|| (self.grace / 2).max(Duration::from_secs(1)))
     }
 
-    /// A token for participant `id` of `room`, valid for one and a half grace periods from `now_secs` (plus
+    /// A token for participant `id` of `room`, with its display name and role, valid for one and a half grace periods from `now_secs` (plus
     /// a second, as expiry is counted in whole seconds), so a client always holds one that outlives the grace
     /// period.
-    pub fn mint(&self, room: &RoomName, id: PeerId, name: &str, generation: u32, now_secs: u64) -> String {
+    pub fn mint(&self, room: &RoomName, id: PeerId, name: &str, role: Role, generation: u32, now_secs: u64) -> String {
         let lifetime = (self.grace.as_secs_f64() * 1.5).ceil() as u64 + 1;
         let claims = Claims {
             instance: self.instance,
             room: room.clone(),
             id,
             name: name.to_owned(),
+            role,
             generation,
             expires: now_secs.saturating_add(lifetime),
         };

@@ -2,12 +2,13 @@
 //!
 //! Format: `base64url(claims JSON) "." base64url(HMAC-SHA-256(key, first part))`, where the key is derived
 //! from the server secret. The claims name the issuing server instance, the room, the participant, its
-//! display name, the token generation and the expiry (seconds since the Unix epoch).
+//! display name and role, the token generation and the expiry (seconds since the Unix epoch). The role lets
+//! a server without a record of the meeting (no data directory) restore a participant as what it was.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as BASE64URL;
 use hmac::{Hmac, Mac};
-use ruang_proto::{PeerId, RoomName};
+use ruang_proto::{PeerId, Role, RoomName};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
@@ -39,6 +40,8 @@ pub struct Claims {
     pub id: PeerId,
     /// Its display name.
     pub name: String,
+    /// Its role when the token was minted.
+    pub role: Role,
     /// Which of the participant's tokens this is; each resume moves to the next.
     pub generation: u32,
     /// Expiry, seconds since the Unix epoch.
@@ -53,6 +56,9 @@ struct WireClaims {
     r: String,
     i: PeerId,
     n: String,
+    /// The role; tokens of earlier versions have none and restore a participant.
+    #[serde(default)]
+    o: Role,
     g: u32,
     e: u64,
 }
@@ -81,6 +87,7 @@ impl TokenKey {
             r: claims.room.as_str().to_owned(),
             i: claims.id,
             n: claims.name.clone(),
+            o: claims.role,
             g: claims.generation,
             e: claims.expires,
         };
@@ -111,7 +118,7 @@ impl TokenKey {
         if wire.e <= now_secs {
             return Err(TokenError::Expired);
         }
-        Ok(Claims { instance, room, id: wire.i, name: wire.n, generation: wire.g, expires: wire.e })
+        Ok(Claims { instance, room, id: wire.i, name: wire.n, role: wire.o, generation: wire.g, expires: wire.e })
     }
 }
 
@@ -125,6 +132,7 @@ mod tests {
             room: RoomName::parse("standup").unwrap_or_else(|| unreachable!()),
             id: PeerId::from_bits(0xabc),
             name: "Ayu \"<b>\"".into(),
+            role: Role::Viewer,
             generation: 3,
             expires: 1_000,
         }

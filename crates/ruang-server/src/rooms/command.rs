@@ -1,11 +1,13 @@
 //! The messages a room task's mailbox carries: everything that can happen to a room.
 
-use ruang_proto::{LeaveReason, MediaState, Moderation, PeerId, SignalPayload};
+use std::net::IpAddr;
+
+use ruang_proto::{LeaveReason, MediaState, Moderation, PeerId, Role, SignalPayload};
 use tokio::sync::oneshot;
 
 use super::participant::Participant;
 use crate::access::{Access, Proof};
-use crate::ice::IceGrant;
+use crate::store::BrowserKeyHash;
 
 /// One connection of a participant, as the room knows it: the number tells a participant's connections apart,
 /// so a late message from a replaced connection is not mistaken for the current one.
@@ -16,7 +18,8 @@ pub struct Link {
     pub participant: Box<dyn Participant>,
 }
 
-/// What a `welcome` or `resumed` needs besides the room's own state.
+/// What a `welcome` or `resumed` needs besides the room's own state. Its resume token and ICE servers are
+/// minted by the room when it lets the participant in, never before (not while it waits in the lobby).
 pub struct Arrival {
     /// The participant.
     pub id: PeerId,
@@ -24,12 +27,22 @@ pub struct Arrival {
     pub media: MediaState,
     /// The `req` of the client's request, echoed.
     pub req: Option<u32>,
-    /// The ICE servers and policy.
-    pub ice: IceGrant,
-    /// Its resume token, minted by the session.
-    pub token: String,
+    /// The generation of the resume token it gets.
+    pub generation: u32,
+    /// Where it connects from, if known: a ban covers the address.
+    pub address: Option<IpAddr>,
+    /// The hash of the key its browser keeps, if it sent one: a ban covers the browser.
+    pub browser_key: Option<BrowserKeyHash>,
     /// Its connection.
     pub link: Link,
+}
+
+/// What a token from a previous server instance says about its participant.
+pub struct Restore {
+    /// Its display name.
+    pub name: String,
+    /// Its role when the token was minted (used only when the meeting has no record).
+    pub role: Role,
 }
 
 /// A request to a room task.
@@ -59,9 +72,9 @@ pub enum RoomCommand {
         generation: u32,
         /// The last numbered message the client received.
         last_n: u64,
-        /// `Some(display name)` when the token comes from a previous server instance, so the participant
-        /// may be restored into the room if it is not there.
-        restore: Option<String>,
+        /// `Some` when the token comes from a previous server instance, so the participant may be restored
+        /// into the room if the meeting's record (or, without one, the token) says it is in the meeting.
+        restore: Option<Box<Restore>>,
         /// The answer.
         reply: oneshot::Sender<JoinReply>,
     },

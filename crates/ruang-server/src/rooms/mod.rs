@@ -20,13 +20,13 @@ use ruang_proto::{Limits, RoomName};
 use tokio::sync::mpsc;
 use tokio_util::task::TaskTracker;
 
-pub use command::{Arrival, JoinReply, Link, RoomCommand};
+pub use command::{Arrival, JoinReply, Link, Restore, RoomCommand};
 pub use participant::{DeliveryError, Disconnect, Envelope, Participant};
 pub use stream::ReplayLimits;
 
 /// What every room of a server shares: the limits for `welcome`, its chat memory, how long it keeps a
 /// participant whose connection was lost, and the server's shutdown signal.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct RoomSettings {
     /// The limits, also sent in `welcome`.
     pub limits: Limits,
@@ -44,6 +44,12 @@ pub struct RoomSettings {
     pub shutdown: tokio_util::sync::CancellationToken,
     /// The configured policies; rooms not listed are open.
     pub policies: HashMap<RoomName, crate::access::RoomPolicy>,
+    /// Mints the resume tokens a room hands out in `welcome`, `resumed` and after a role change.
+    pub resume: Arc<crate::resume::Resumption>,
+    /// The ICE servers a participant gets once it is in.
+    pub ice: Arc<crate::ice::IcePlan>,
+    /// What each meeting keeps across restarts.
+    pub store: Arc<crate::store::MeetingStore>,
 }
 
 /// A way to reach one room task.

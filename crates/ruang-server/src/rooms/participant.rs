@@ -5,7 +5,7 @@ use std::fmt::Write;
 use std::sync::{Arc, OnceLock};
 
 use axum::extract::ws::Utf8Bytes;
-use ruang_proto::ServerMessage;
+use ruang_proto::{Role, ServerMessage};
 
 /// A message on its way to one or more participants. It is serialized at most once, however many
 /// WebSocket participants receive it; participants that want the typed message read [`Envelope::message`].
@@ -83,4 +83,10 @@ pub trait Participant: Send + Sync + 'static {
     /// The room refused one of the participant's messages for a reason that is the client's fault
     /// ([`ruang_proto::ErrorCode::is_violation`]): the connection counts it against its violation budget.
     fn violated(&self);
+
+    /// Tells the connection the participant is in the room (no longer in the lobby) with `role`, so what it
+    /// renews (resume tokens, TURN credentials) starts now and says the right role.
+    fn set_role(&self, role: Role) {
+        let _ = role;
+    }
 }

@@ -4,25 +4,31 @@
 //! It also owns each member's connection state: a member whose connection is lost stays in the room,
 //! *reconnecting*, for the grace period; messages for it are numbered and kept ([`Stream`]) and replayed
 //! when it resumes on a new connection, or it leaves for real when the grace period ends.
+//!
+//! And it keeps the meeting's record in the [`MeetingStore`] up to date (roster and roles, bans, lock and
+//! lobby), so a restarted server takes back exactly the participants that were in the meeting, with their
+//! roles, and keeps out whom it banned. A room made for a meeting of a previous instance starts from it.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use ruang_proto::{
-    LeaveReason, PROTOCOL_VERSION, PeerId, Rejection, RemovedReason, Replay, RoomName, ServerMessage, Welcome,
+    LeaveReason, PROTOCOL_VERSION, PeerId, Rejection, RemovedReason, Replay, Role, RoomName, ServerMessage, Welcome,
 };
 use ruang_room::{Effect, JoinRefusal, Joined, Room, RoomConfig};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::command::{Arrival, JoinReply, Link, RoomCommand};
+use super::command::{Arrival, JoinReply, Link, Restore, RoomCommand};
 use super::participant::{DeliveryError, Disconnect, Envelope};
 use super::stream::Stream;
 use super::{RoomSettings, Rooms};
 use crate::access::{Access, Proof};
 use crate::clock::sleep_until_some;
-use crate::clock::wall_clock_ms;
+use crate::clock::{wall_clock_ms, wall_clock_secs};
+use crate::store::{BrowserKeyHash, MeetingRecord, MeetingStore, Seat};
 
 /// How long a freshly created room waits for its first join before it gives up.
 const FIRST_JOIN_WAIT: Duration = Duration::from_secs(10);
@@ -37,6 +43,18 @@ struct Member {
     generation: u32,
     /// While reconnecting: when it leaves for real, and with which reason.
     away: Option<(Instant, LeaveReason)>,
+    /// The role its connection and resume token were last given.
+    role: Role,
+    /// Where it joined from, for a ban.
+    address: Option<IpAddr>,
+    /// The hash of its browser key, for a ban.
+    browser_key: Option<BrowserKeyHash>,
+}
+
+impl Member {
+    fn new(generation: u32, role: Role, address: Option<IpAddr>, browser_key: Option<BrowserKeyHash>) -> Self {
+        Member { link: None, stream: Stream::new(), generation, away: None, role, address, browser_key }
+    }
 }
 
 pub(super) struct RoomTask {
@@ -51,8 +69,15 @@ pub(super) struct RoomTask {
     access: Access,
     /// The invitations members came with, so a ban covers the invitation too.
     invitations: HashMap<PeerId, String>,
-    /// Invitations whose holders were banned.
-    banned_invitations: HashSet<String>,
+    /// The meeting's record as last saved; its bans are the ones by address and browser key.
+    record: MeetingRecord,
+    /// Whether the room was made for a meeting of a previous server instance (from its record): only its
+    /// roster may then be restored.
+    carried_over: bool,
+    /// The roster of that meeting, less those who have resumed, in roster order.
+    restoring: Vec<Seat>,
+    /// When participants of a previous instance that have not resumed are given up on.
+    expecting_until: Option<Instant>,
 }
 
 impl RoomTask {
@@ -65,17 +90,35 @@ impl RoomTask {
             lobby: policy.lobby,
             max_waiting: settings.max_waiting,
         };
-        let room = Room::new(name, config);
+        let mut room = Room::new(name, config);
+        let mut record = settings.store.load(room.name(), wall_clock_secs()).unwrap_or_default();
+        let carried_over = record.ended_at.is_none() && !record.roster.is_empty();
+        let mut restoring = Vec::new();
+        if carried_over {
+            let roster = record.roster.iter().map(|seat| (seat.id, seat.role)).collect();
+            room.carry_over(record.locked, record.lobby, &record.banned_ids, roster);
+            restoring = record.roster.clone();
+            tracing::info!(room = %room.name(), expected = restoring.len(), "meeting carried over from a restart");
+        } else {
+            // A meeting that ended: only its bans still hold, for the rest of the grace period.
+            room.carry_over(false, policy.lobby, &record.banned_ids, Vec::new());
+            record = MeetingRecord { lobby: policy.lobby, locked: false, roster: Vec::new(), ended_at: None, ..record };
+        }
         RoomTask {
             room,
             generation,
+            // Without a record, the first restored participants may not include the host: the room gives
+            // up waiting for it after the grace period and hands the meeting over.
+            expecting_until: (!settings.resume_grace.is_zero()).then(|| Instant::now() + settings.resume_grace),
             settings,
             rooms,
             members: HashMap::new(),
             lobby: HashMap::new(),
             access: Access::from_policy(&policy),
             invitations: HashMap::new(),
-            banned_invitations: HashSet::new(),
+            record,
+            carried_over,
+            restoring,
         }
     }
 
@@ -110,8 +153,14 @@ impl RoomTask {
         self.close(inbox).await;
     }
 
-    /// Leaves the registry, then refuses whatever is still in the mailbox so joiners retry elsewhere.
-    async fn close(self, mut inbox: mpsc::Receiver<RoomCommand>) {
+    /// Leaves the registry, then refuses whatever is still in the mailbox so joiners retry elsewhere. A
+    /// meeting that ended (not one that a stopping server keeps for the next instance) is recorded as ended.
+    async fn close(mut self, mut inbox: mpsc::Receiver<RoomCommand>) {
+        if !self.settings.shutdown.is_cancelled() && self.room.is_empty() {
+            self.record.roster.clear();
+            self.record.ended_at = Some(wall_clock_secs());
+            self.settings.store.save(self.room.name(), self.record.clone(), wall_clock_secs());
+        }
         self.rooms.remove(self.room.name(), self.generation);
         inbox.close();
         while let Some(command) = inbox.recv().await {
@@ -123,6 +172,14 @@ impl RoomTask {
     }
 
     fn handle(&mut self, command: RoomCommand) {
+        let changes_meeting = matches!(
+            command,
+            RoomCommand::Join { .. }
+                | RoomCommand::Resume { .. }
+                | RoomCommand::Leave { .. }
+                | RoomCommand::Detach { .. }
+                | RoomCommand::Moderate { .. }
+        );
         match command {
             RoomCommand::Access { reply } => {
                 let _ = reply.send(self.access.clone());
@@ -173,6 +230,10 @@ impl RoomTask {
                 if result.is_ok() {
                     tracing::info!(room = %self.room.name(), peer = %by, ?action, "host control");
                 }
+                if result.is_ok() && action == ruang_proto::Moderation::End {
+                    // Nobody expected back after a restart may come back to a meeting that ended.
+                    self.restoring.clear();
+                }
                 self.answer(by, result, req);
             }
             RoomCommand::Chat { from, text, req } => {
@@ -181,6 +242,49 @@ impl RoomTask {
             }
         }
         self.flush();
+        if changes_meeting {
+            self.settle();
+        }
+    }
+
+    /// After a change to the meeting: tells members whose role changed (a fresh resume token with the new
+    /// role), and saves the meeting's record if it changed.
+    fn settle(&mut self) {
+        let now = wall_clock_secs();
+        let name = self.room.name().clone();
+        for info in self.room.members() {
+            let Some(member) = self.members.get_mut(&info.id) else { continue };
+            if member.role == info.role {
+                continue;
+            }
+            member.role = info.role;
+            if let Some(link) = &member.link {
+                let token = self.settings.resume.mint(&name, info.id, &info.name, info.role, member.generation, now);
+                let _ = link.participant.deliver(&Envelope::new(Arc::new(ServerMessage::ResumeToken { token })), None);
+                link.participant.set_role(info.role);
+            }
+        }
+        let present = self.room.members().iter().map(|info| Seat {
+            id: info.id,
+            role: info.role,
+            key: self.members.get(&info.id).and_then(|m| m.browser_key),
+        });
+        let roster: Vec<Seat> = present.chain(self.restoring.iter().cloned()).collect();
+        let (locked, lobby) = (self.room.is_locked(), self.room.has_lobby());
+        if roster != self.record.roster || locked != self.record.locked || lobby != self.record.lobby {
+            self.record.roster = roster;
+            (self.record.locked, self.record.lobby) = (locked, lobby);
+            self.save_record(now);
+        }
+    }
+
+    fn save_record(&self, now: u64) {
+        self.settings.store.save(self.room.name(), self.record.clone(), now);
+    }
+
+    /// The store this room's meeting is kept in.
+    fn store(&self) -> &MeetingStore {
+        &self.settings.store
     }
 
     fn join(&mut self, arrival: Arrival, name: String, proof: Proof) -> JoinReply {
@@ -191,7 +295,11 @@ impl RoomTask {
             Proof::Invite(claims) => Some(claims),
             Proof::Nothing | Proof::Password { .. } => None,
         };
-        if invitation.as_ref().is_some_and(|claims| self.banned_invitations.contains(&claims.jti)) {
+        if invitation.as_ref().is_some_and(|claims| self.record.bans_invitation(&claims.jti)) {
+            return JoinReply::Banned;
+        }
+        // An invitation is a host's own choice to let someone in: only the invitation itself can be banned.
+        if invitation.is_none() && self.record.bans(arrival.address, arrival.browser_key.as_ref()) {
             return JoinReply::Banned;
         }
         let role = invitation.as_ref().map(|claims| claims.role);
@@ -214,7 +322,7 @@ impl RoomTask {
 
     /// Takes a newcomer in and greets it.
     fn admit(&mut self, arrival: Arrival, joined: Joined) {
-        let member = Member { link: None, stream: Stream::new(), generation: 0, away: None };
+        let member = Member::new(arrival.generation, joined.role, arrival.address, arrival.browser_key);
         self.members.insert(arrival.id, member);
         let id = arrival.id;
         let link = self.greet(arrival, joined, None);
@@ -238,22 +346,13 @@ impl RoomTask {
 
     /// Takes a participant back on a new connection, if its token's generation is current, or restores it
     /// into the room when the token comes from a previous server instance and the room does not have it.
-    fn resume(&mut self, arrival: Arrival, generation: u32, last_n: u64, restore: Option<String>) -> JoinReply {
+    fn resume(&mut self, arrival: Arrival, generation: u32, last_n: u64, restore: Option<Box<Restore>>) -> JoinReply {
         let id = arrival.id;
         let Some(member) = self.members.get_mut(&id) else {
-            let Some(name) = restore else {
+            let Some(restore) = restore else {
                 return JoinReply::Refused("the participant has left the room");
             };
-            let joined = match self.room.restore(id, name, arrival.media) {
-                Ok(joined) => joined,
-                Err(refusal) => return refused(refusal),
-            };
-            let member = Member { link: None, stream: Stream::new(), generation: generation + 1, away: None };
-            self.members.insert(id, member);
-            let link = self.greet(arrival, joined, Some(Replay::Reset));
-            self.connect(id, link, &[]);
-            tracing::info!(room = %self.room.name(), peer = %id, size = self.room.len(), "restored after a restart");
-            return JoinReply::Joined;
+            return self.restore(arrival, *restore);
         };
         if member.generation != generation {
             return JoinReply::Refused("this resume token was already used");
@@ -279,9 +378,38 @@ impl RoomTask {
         JoinReply::Joined
     }
 
-    /// Queues `welcome` (or `resumed` with `replay`) on the arrival's connection, as its first message.
+    /// Restores a participant of a previous server instance: one on the meeting's roster, with the role it
+    /// has there; or, when this server keeps no record of the meeting (no data directory), with the role its
+    /// token says.
+    fn restore(&mut self, arrival: Arrival, restore: Restore) -> JoinReply {
+        let id = arrival.id;
+        let seat = self.restoring.iter().position(|seat| seat.id == id).map(|at| self.restoring.remove(at));
+        let (role, browser_key) = match seat {
+            Some(seat) => (seat.role, seat.key),
+            None if self.carried_over => return JoinReply::Refused("the participant has left the meeting"),
+            None if self.store().is_persistent() => return JoinReply::Refused("the meeting has ended"),
+            None => (restore.role, None),
+        };
+        let joined = match self.room.restore(id, restore.name, arrival.media, role) {
+            Ok(joined) => joined,
+            Err(refusal) => return refused(refusal),
+        };
+        self.members.insert(id, Member::new(arrival.generation, joined.role, arrival.address, browser_key));
+        let link = self.greet(arrival, joined, Some(Replay::Reset));
+        self.connect(id, link, &[]);
+        tracing::info!(room = %self.room.name(), peer = %id, size = self.room.len(), "restored after a restart");
+        JoinReply::Joined
+    }
+
+    /// Queues `welcome` (or `resumed` with `replay`) on the arrival's connection, as its first message, with
+    /// a fresh resume token and ICE servers: the participant is in.
     fn greet(&self, arrival: Arrival, joined: Joined, replay: Option<Replay>) -> Link {
-        let Arrival { id, req, ice, token, link, .. } = arrival;
+        let Arrival { id, req, generation, link, .. } = arrival;
+        let now = wall_clock_secs();
+        let room = self.room.name();
+        let ice = self.settings.ice.grant(id, room, now);
+        let token = self.settings.resume.mint(room, id, &joined.name, joined.role, generation, now);
+        link.participant.set_role(joined.role);
         let welcome = Welcome {
             protocol: PROTOCOL_VERSION,
             req,
@@ -355,9 +483,11 @@ impl RoomTask {
         }
     }
 
-    /// When the next reconnecting member's grace period ends.
+    /// When the next reconnecting member's grace period ends, or the room stops expecting the participants
+    /// of a previous instance.
     fn next_expiry(&self) -> Option<Instant> {
-        self.members.values().filter_map(|m| m.away.map(|(until, _)| until)).min()
+        let away = self.members.values().filter_map(|m| m.away.map(|(until, _)| until));
+        away.chain(self.expecting_until).min()
     }
 
     /// Removes the reconnecting members whose grace period has ended.
@@ -370,7 +500,13 @@ impl RoomTask {
         for (id, reason) in expired {
             self.remove(id, reason);
         }
+        if self.expecting_until.is_some_and(|until| until <= now) {
+            self.expecting_until = None;
+            self.restoring.clear();
+            self.room.stop_expecting();
+        }
         self.flush();
+        self.settle();
     }
 
     /// Sends an error to `to` if `result` is one, and reports it as a violation when it is the client's fault.
@@ -432,10 +568,16 @@ impl RoomTask {
             }
             Effect::Remove { id, reason, by } => {
                 let invitation = self.invitations.remove(&id);
+                let member = self.members.remove(&id);
                 if reason == RemovedReason::Banned {
-                    self.banned_invitations.extend(invitation);
+                    if let Some(jti) = invitation {
+                        self.record.ban_invitation(jti);
+                    }
+                    let (address, key) = member.as_ref().map_or((None, None), |m| (m.address, m.browser_key));
+                    self.record.ban(id, address, key);
+                    self.save_record(wall_clock_secs());
                 }
-                let link = match self.members.remove(&id) {
+                let link = match member {
                     Some(member) => member.link,
                     None => self.lobby.remove(&id).map(|arrival| arrival.link),
                 };

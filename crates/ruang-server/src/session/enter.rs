@@ -8,7 +8,8 @@ use tokio::time::Instant;
 use super::{Membership, Session};
 use crate::access::{Access, InviteClaims, Proof};
 use crate::clock::wall_clock_secs;
-use crate::rooms::{Arrival, CreateError, JoinReply, Link, RoomCommand, RoomHandle};
+use crate::rooms::{Arrival, CreateError, JoinReply, Link, Restore, RoomCommand, RoomHandle};
+use crate::store::BrowserKeyHash;
 
 /// How many times entering is retried when the room closed or the drawn id was taken under it.
 const ATTEMPTS: usize = 4;
@@ -47,13 +48,14 @@ impl Session {
             };
             let bits = self.state.ids.next().ok_or_else(|| Rejection::new(ErrorCode::Internal, "no random source"))?;
             let who = Identity { id: PeerId::from_bits(bits), room: room.clone(), name: name.clone(), generation: 0 };
-            let (arrival, ice_refresh) = self.arrival(&who, media, req);
+            let mut arrival = self.arrival(&who, media, req);
+            arrival.browser_key = credentials.browser_key.as_deref().map(BrowserKeyHash::of);
             let (reply, answer) = oneshot::channel();
             let command =
                 RoomCommand::Join { arrival: Box::new(arrival), name: name.clone(), proof: Box::new(proof), reply };
             match step(self.ask(&handle, command, answer).await) {
                 Step::In => {
-                    self.enter(who, handle, ice_refresh);
+                    self.enter(who, handle);
                     return Ok(());
                 }
                 Step::Out(rejection) => return Err(rejection),
@@ -127,7 +129,7 @@ impl Session {
             true if !self.state.resume.claim_restore(claims.id) => {
                 return Err(refused("this resume token was already used"));
             }
-            true => Some(claims.name.clone()),
+            true => Some(Restore { name: claims.name.clone(), role: claims.role }),
             false => None,
         };
         let who = Identity {
@@ -138,14 +140,14 @@ impl Session {
         };
         for _ in 0..ATTEMPTS {
             let handle = self.room_handle(&who.room)?;
-            let (arrival, ice_refresh) = self.arrival(&who, media, req);
+            let arrival = self.arrival(&who, media, req);
             let (reply, answer) = oneshot::channel();
             let generation = claims.generation;
-            let command =
-                RoomCommand::Resume { arrival: Box::new(arrival), generation, last_n, restore: restore.clone(), reply };
+            let restore = restore.as_ref().map(|r| Box::new(Restore { name: r.name.clone(), role: r.role }));
+            let command = RoomCommand::Resume { arrival: Box::new(arrival), generation, last_n, restore, reply };
             match step(self.ask(&handle, command, answer).await) {
                 Step::In => {
-                    self.enter(who, handle, ice_refresh);
+                    self.enter(who, handle);
                     return Ok(());
                 }
                 Step::Out(rejection) => return Err(rejection),
@@ -180,14 +182,11 @@ impl Session {
         })
     }
 
-    /// What the room needs to greet `who` on this connection, and when its TURN credentials expire.
-    fn arrival(&self, who: &Identity, media: MediaState, req: Option<u32>) -> (Arrival, Option<Instant>) {
-        let now = wall_clock_secs();
-        let ice = self.state.ice.grant(who.id, &who.room, now);
-        let ice_refresh = ice.refresh_after.map(|after| Instant::now() + after);
-        let token = self.state.resume.mint(&who.room, who.id, &who.name, who.generation, now);
+    /// What the room needs to greet `who` on this connection (the room mints its token and ICE servers).
+    fn arrival(&self, who: &Identity, media: MediaState, req: Option<u32>) -> Arrival {
         let link = Link { conn: self.conn, participant: Box::new(self.outbox.clone()) };
-        (Arrival { id: who.id, media, req, ice, token, link }, ice_refresh)
+        let (generation, address) = (who.generation, self.address);
+        Arrival { id: who.id, media, req, generation, address, browser_key: None, link }
     }
 
     /// Sends a request to the room and waits for its answer; `None` if the room closed meanwhile.
@@ -196,10 +195,28 @@ impl Session {
         answer.await.ok()
     }
 
-    fn enter(&mut self, who: Identity, handle: RoomHandle, ice_refresh: Option<Instant>) {
-        let token_refresh = self.state.resume.refresh_every().map(|every| Instant::now() + every);
+    /// Remembers the room the connection is in, or waits in the lobby of. Renewals (TURN credentials,
+    /// resume tokens) start once the room has let the participant in ([`Session::renewals_start`]).
+    fn enter(&mut self, who: Identity, handle: RoomHandle) {
         let Identity { id, room, name, generation } = who;
+        let (ice_refresh, token_refresh) = (None, None);
         self.membership = Some(Membership { id, room, name, generation, handle, ice_refresh, token_refresh, acked: 0 });
+        self.renewals_start();
+    }
+
+    /// Schedules the renewals of a participant the room has let in, once: until then (in the lobby) it has
+    /// no resume token or TURN credentials to renew.
+    pub(super) fn renewals_start(&mut self) {
+        if self.outbox.role().is_none() {
+            return;
+        }
+        let Some(membership) = self.membership.as_mut() else { return };
+        if membership.ice_refresh.is_some() || membership.token_refresh.is_some() {
+            return;
+        }
+        let now = Instant::now();
+        membership.ice_refresh = self.state.ice.refresh_after().map(|after| now + after);
+        membership.token_refresh = self.state.resume.refresh_every().map(|every| now + every);
     }
 }
 

@@ -323,6 +323,8 @@ impl Session {
 
     /// Does what is due at `now`: a ping, renewals, or the end of a connection that timed out.
     fn on_timer(&mut self, now: Instant) -> Option<Exit> {
+        // A participant let in from the lobby since the last wake starts renewing from now.
+        self.renewals_start();
         let joined = self.membership.is_some();
         if now >= self.guard.deadline(joined) {
             return Some(if !joined && self.guard.join_overdue(now) {
@@ -355,12 +357,13 @@ impl Session {
         self.reply(&message).ok().flatten()
     }
 
-    /// Sends a fresh resume token (same generation, later expiry), and schedules the next one.
+    /// Sends a fresh resume token (same generation and role, later expiry), and schedules the next one.
     fn refresh_token(&mut self) -> Option<Exit> {
+        let role = self.outbox.role()?;
         let membership = self.membership.as_mut()?;
         let resume = &self.state.resume;
-        let token =
-            resume.mint(&membership.room, membership.id, &membership.name, membership.generation, wall_clock_secs());
+        let (room, id, name) = (&membership.room, membership.id, &membership.name);
+        let token = resume.mint(room, id, name, role, membership.generation, wall_clock_secs());
         membership.token_refresh = resume.refresh_every().map(|every| Instant::now() + every);
         self.reply(&ServerMessage::ResumeToken { token }).ok().flatten()
     }

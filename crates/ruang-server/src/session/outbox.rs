@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU8, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use axum::extract::ws::Utf8Bytes;
-use ruang_proto::{CloseCode, ServerMessage};
+use ruang_proto::{CloseCode, Role, ServerMessage};
 use tokio::sync::Notify;
 
 use crate::rooms::{DeliveryError, Disconnect, Envelope, Participant};
@@ -46,6 +46,8 @@ struct Shared {
     /// Wakes whoever waits for the connection to end at once. Not a `CancellationToken`: that allocates
     /// its own node per connection.
     ending: Notify,
+    /// The participant's role once its room let it in (0 before: not joined, or waiting in the lobby).
+    role: AtomicU8,
 }
 
 impl Shared {
@@ -74,6 +76,7 @@ impl Outbox {
             why: AtomicU8::new(0),
             violations: AtomicU32::new(0),
             ending: Notify::new(),
+            role: AtomicU8::new(0),
         });
         (Outbox { shared: Arc::clone(&shared) }, Inbox { shared })
     }
@@ -98,6 +101,13 @@ impl Outbox {
     /// Why the connection must end, once [`Outbox::ended`] is cancelled.
     pub fn ended_because(&self) -> Option<Disconnect> {
         reason(&self.shared)
+    }
+
+    /// The participant's role as its room last said, or `None` while it is not let in (in the lobby).
+    pub fn role(&self) -> Option<Role> {
+        [Role::Host, Role::Moderator, Role::Participant, Role::Viewer]
+            .into_iter()
+            .find(|&role| role_code(role) == self.shared.role.load(Ordering::Acquire))
     }
 
     /// Queues a WebSocket ping without waiting. `Err` means the queue is full or the writer is gone.
@@ -240,6 +250,19 @@ impl Participant for Outbox {
     fn violated(&self) {
         // Saturating: the session takes them at its next frame, long before any overflow.
         let _ = self.shared.violations.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_add(1));
+    }
+
+    fn set_role(&self, role: Role) {
+        self.shared.role.store(role_code(role), Ordering::Release);
+    }
+}
+
+fn role_code(role: Role) -> u8 {
+    match role {
+        Role::Host => 1,
+        Role::Moderator => 2,
+        Role::Participant => 3,
+        Role::Viewer => 4,
     }
 }
 

@@ -102,6 +102,19 @@ impl Client {
         Client { ws, id: String::new(), welcome: Value::Null, last_n: 0 }
     }
 
+    /// Connects as a client at `address`, as a trusted reverse proxy on loopback would forward it (the
+    /// server must trust 127.0.0.1). Only a header: every byte still goes over loopback.
+    pub async fn connect_as(url: &str, address: &str) -> Self {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut request = url.into_client_request().expect("request");
+        request.headers_mut().insert("x-forwarded-for", address.parse().expect("header value"));
+        let (ws, _) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(request))
+            .await
+            .expect("connect in time")
+            .expect("connect");
+        Client { ws, id: String::new(), welcome: Value::Null, last_n: 0 }
+    }
+
     pub async fn send(&mut self, message: Value) {
         self.send_text(&message.to_string()).await;
     }
@@ -152,9 +165,12 @@ impl Client {
         }
     }
 
-    /// The next `error`, asserting its code.
+    /// The next `error`, asserting its code. Fresh resume tokens (sent after a role change) are skipped.
     pub async fn expect_error(&mut self, code: &str) -> Value {
-        let message = self.recv().await;
+        let mut message = self.recv().await;
+        while message["type"] == "resume_token" {
+            message = self.recv().await;
+        }
         assert_eq!(message["type"], "error", "expected error {code}, got {message}");
         assert_eq!(message["code"], code, "{message}");
         message
