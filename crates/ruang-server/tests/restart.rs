@@ -173,7 +173,7 @@ async fn a_lobby_waiter_gets_no_token_nor_ice_servers_and_cannot_come_back_into_
     let mut waiter = first.client().await;
     waiter.send(json!({"type": "join", "room": "m", "name": "Waiting"})).await;
     assert_eq!(waiter.recv().await["type"], "waiting");
-    a.recv_type("lobby").await;
+    a.recv_type("lobby_joined").await;
     // Past the time a token would be renewed, the waiter has been sent nothing else.
     tokio::time::sleep(std::time::Duration::from_millis(1_500)).await;
     waiter.send(json!({"type": "ping", "req": 1})).await;
@@ -191,8 +191,8 @@ async fn a_lobby_waiter_gets_no_token_nor_ice_servers_and_cannot_come_back_into_
     let mut next = second.client().await;
     next.send(json!({"type": "join", "room": "m", "name": "Next"})).await;
     assert_eq!(next.recv().await["type"], "waiting");
-    let knock = a2.recv_type("lobby").await;
-    let id = knock["waiting"][0]["id"].as_str().expect("waiting id").to_owned();
+    let knock = a2.recv_type("lobby_joined").await;
+    let id = knock["id"].as_str().expect("waiting id").to_owned();
     moderate(&mut a2, "admit", Some(&id)).await;
     let welcome = next.recv().await;
     assert_eq!(welcome["type"], "welcome", "{welcome}");
