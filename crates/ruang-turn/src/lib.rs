@@ -4,13 +4,20 @@
 
 #![deny(missing_docs)]
 
+mod allocations;
+mod bandwidth;
 mod credentials;
-mod filter;
+mod gate;
 mod peers;
 mod quota;
 mod server;
+mod tcp;
 mod tls;
+mod udp;
 
 pub use credentials::{CredentialError, TurnCredential, TurnSecret};
 pub use peers::{PeerPolicy, is_public};
+
+#[doc(hidden)]
+pub mod fuzzing;
 pub use server::{RunningTurn, TurnConfig, TurnError, start};
