@@ -1,16 +1,20 @@
 //! The built-in STUN/TURN server, checked by an independent client: coturn's `turnutils_uclient` allocates
 //! and relays with the credentials ruang hands out, is refused with wrong or expired ones, and cannot open
-//! a permission to a denied peer. And ruang's credentials work with a real coturn using `use-auth-secret`.
+//! a permission to a denied peer. A client of the tests' own tries every path that moves data (Send
+//! indications, ChannelData, permissions, channels) towards a service on the relay's own address, over UDP
+//! and TCP, and sees nothing delivered. And ruang's credentials work with a real coturn using `use-auth-secret`.
 //!
 //! Needs Debian's `coturn` package (installed by `scripts/test-all.sh`).
 
 mod common;
+mod turn_client;
 
 use std::net::{SocketAddr, TcpListener, UdpSocket};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::TestServer;
+use turn_client::TurnClient;
 use ruang_server::ice::IceServerConfig;
 use ruang_turn::TurnSecret;
 
@@ -110,9 +114,9 @@ async fn wrong_or_expired_credentials_are_refused() {
     assert!(!ok && output.contains("401"), "{output}");
     let expired = TurnSecret::new(SECRET).issue("0123456789abcdef", 1_000_000, 60);
     let expired = Turn { port: wrong.port, username: expired.username, password: expired.password };
-    // RFC 8489: an unknown or expired username gets 401 (uclient tells it only with -v), not 400.
+    // RFC 8489: an unknown or expired username gets 401, which uclient retries until it gives up.
     let (ok, output) = uclient(&expired, &["-y", "-v"]).await;
-    assert!(!ok && output.contains("error 401") && !output.contains("error 400"), "{output}");
+    assert!(!ok && !output.contains("error 400"), "{output}");
 }
 
 #[tokio::test]
@@ -211,4 +215,154 @@ async fn credentials_from_ruang_are_accepted_by_a_real_coturn() {
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     panic!("coturn refused ruang's credentials:\n{last}");
+}
+
+/// Where a test's TURN server listens, with a participant's credential.
+async fn credentials(server: &TestServer) -> (SocketAddr, String, String) {
+    let turn = turn_from_welcome(server).await;
+    (SocketAddr::from(([127, 0, 0, 1], turn.port)), turn.username, turn.password)
+}
+
+async fn client(tcp: bool, server: &TestServer) -> TurnClient {
+    let (addr, username, password) = credentials(server).await;
+    if tcp { TurnClient::tcp(addr, &username, &password).await } else { TurnClient::udp(addr, &username, &password).await }
+}
+
+/// Datagrams a UDP "internal service" received within `wait`.
+async fn delivered(service: &tokio::net::UdpSocket, wait: Duration) -> usize {
+    let mut buf = [0u8; 2048];
+    let mut count = 0;
+    while tokio::time::timeout(wait, service.recv_from(&mut buf)).await.is_ok() {
+        count += 1;
+    }
+    count
+}
+
+/// Binds a UDP socket to `addr`, retrying briefly while a closing relay still holds the port.
+async fn bind_when_free(addr: SocketAddr) -> tokio::net::UdpSocket {
+    for _ in 0..50 {
+        if let Ok(socket) = tokio::net::UdpSocket::bind(addr).await {
+            return socket;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{addr} stayed taken");
+}
+
+const QUIET: Duration = Duration::from_millis(500);
+
+async fn no_path_reaches_a_service_on_the_relay_address(tcp: bool) {
+    let server = builtin().await;
+    let service = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let target = service.local_addr().unwrap();
+    let (mut alice, mut bob) = (client(tcp, &server).await, client(tcp, &server).await);
+    let (relay_a, relay_b) = (alice.allocate().await, bob.allocate().await);
+    assert_eq!(relay_b.ip(), target.ip(), "the relays are on the service's address");
+    // The exception for the server's own relays: Alice may reach Bob's relay, and so holds a permission
+    // for its IP, which is the service's IP too.
+    assert_eq!(alice.permit(relay_b).await, None);
+    assert_eq!(bob.permit(relay_a).await, None);
+    assert_eq!(alice.permit(target).await, Some(403));
+    assert_eq!(alice.bind(0x4001, target).await, Some(403));
+    alice.send_indication(target, b"send indication to the service").await;
+    // A channel to Bob's relay, then used after Bob's allocation closes and the service takes its port.
+    assert_eq!(alice.bind(0x4000, relay_b).await, None);
+    alice.channel_data(0x4000, b"to bob by channel").await;
+    alice.send_indication(relay_b, b"to bob by indication").await;
+    let relayed = bob.relayed(QUIET).await;
+    assert!(relayed.iter().any(|p| p == b"to bob by channel"), "control: relaying between relays works: {relayed:?}");
+    assert!(relayed.iter().any(|p| p == b"to bob by indication"), "{relayed:?}");
+    assert_eq!(delivered(&service, QUIET).await, 0, "nothing reached the service");
+    bob.close().await;
+    let taken_over = bind_when_free(relay_b).await;
+    alice.channel_data(0x4000, b"channel to a closed relay").await;
+    alice.send_indication(relay_b, b"indication to a closed relay").await;
+    assert_eq!(alice.permit(relay_b).await, Some(403), "a closed relay is no longer excepted");
+    assert_eq!(delivered(&taken_over, QUIET).await, 0, "nothing reached the port the closed relay had");
+}
+
+#[tokio::test]
+async fn no_path_over_udp_reaches_a_service_on_the_relay_address() {
+    no_path_reaches_a_service_on_the_relay_address(false).await;
+}
+
+#[tokio::test]
+async fn no_path_over_tcp_reaches_a_service_on_the_relay_address() {
+    no_path_reaches_a_service_on_the_relay_address(true).await;
+}
+
+#[tokio::test]
+async fn addresses_embedding_loopback_are_refused() {
+    let server = builtin().await;
+    let mut alice = client(false, &server).await;
+    alice.allocate().await;
+    for peer in ["[::ffff:127.0.0.1]:9", "[64:ff9b::7f00:1]:9", "[2002:7f00:1::]:9", "[::127.0.0.1]:9"] {
+        assert_eq!(alice.permit(peer.parse().unwrap()).await, Some(403), "{peer}");
+    }
+}
+
+#[tokio::test]
+async fn relayed_bandwidth_is_capped_per_allocation() {
+    let server = TestServer::with(|c| {
+        c.turn.enabled = true;
+        c.turn.listen = Some("127.0.0.1:0".parse().unwrap());
+        c.turn.secret = Some(SECRET.to_owned());
+        c.turn.max_bps = 80_000; // 10 kB per second
+    })
+    .await;
+    let (mut alice, mut bob) = (client(false, &server).await, client(false, &server).await);
+    let (relay_a, relay_b) = (alice.allocate().await, bob.allocate().await);
+    assert_eq!(alice.permit(relay_b).await, None);
+    assert_eq!(bob.permit(relay_a).await, None);
+    for _ in 0..60 {
+        alice.send_indication(relay_b, &[7; 1000]).await;
+    }
+    let relayed = bob.relayed(QUIET).await.len();
+    // One second's burst (10) plus what refills while sending; far below the 60 sent.
+    assert!((5..30).contains(&relayed), "{relayed} of 60 kB relayed at a cap of 10 kB/s");
+}
+
+#[tokio::test]
+async fn a_channel_number_the_server_cannot_take_gets_400() {
+    let server = builtin().await;
+    let mut alice = client(false, &server).await;
+    alice.allocate().await;
+    // coturn's clients pick channel numbers up to 0x7FFF (RFC 5766); RFC 8656 allows up to 0x4FFF.
+    let mut bind = Vec::new();
+    bind.extend_from_slice(&[0x00, 0x09, 0x00, 0x08, 0x21, 0x12, 0xa4, 0x42]);
+    bind.extend_from_slice(&[0x5a; 12]);
+    bind.extend_from_slice(&[0x00, 0x0c, 0x00, 0x04, 0x60, 0x00, 0x00, 0x00]);
+    alice.send_raw(&bind).await;
+    let Some(turn_client::Received::Stun(answer)) = alice.receive(Duration::from_secs(5)).await else {
+        panic!("no answer to a ChannelBind with number 0x6000");
+    };
+    let code = answer.get_attribute::<stun_codec::rfc5389::attributes::ErrorCode>().map(|c| c.code());
+    assert_eq!(code, Some(400));
+}
+
+#[tokio::test]
+async fn idle_tcp_connections_are_closed() {
+    let server = TestServer::with(|c| {
+        c.turn.enabled = true;
+        c.turn.listen = Some("127.0.0.1:0".parse().unwrap());
+        c.turn.secret = Some(SECRET.to_owned());
+        c.turn.tcp_idle_timeout_secs = 1;
+    })
+    .await;
+    let (addr, _, _) = credentials(&server).await;
+    let mut idle = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut buf = [0u8; 16];
+    let read = tokio::time::timeout(Duration::from_secs(10), tokio::io::AsyncReadExt::read(&mut idle, &mut buf)).await;
+    assert!(matches!(read, Ok(Ok(0)) | Ok(Err(_))), "an idle connection is closed by the server: {read:?}");
+}
+
+#[tokio::test]
+async fn expired_credentials_get_401_not_400() {
+    let server = builtin().await;
+    let (addr, _, _) = credentials(&server).await;
+    let expired = TurnSecret::new(SECRET).issue("0123456789abcdef", 1_000_000, 60);
+    let mut client = TurnClient::udp(addr, &expired.username, &expired.password).await;
+    let answer = client.request(stun_codec::rfc5766::methods::ALLOCATE, Vec::new()).await;
+    let code = answer.get_attribute::<stun_codec::rfc5389::attributes::ErrorCode>().map(|c| c.code());
+    assert_eq!(code, Some(401), "{answer:?}");
 }
