@@ -14,9 +14,9 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::TestServer;
-use turn_client::TurnClient;
 use ruang_server::ice::IceServerConfig;
 use ruang_turn::TurnSecret;
+use turn_client::TurnClient;
 
 const SECRET: &str = "test-secret-not-for-production";
 
@@ -225,7 +225,11 @@ async fn credentials(server: &TestServer) -> (SocketAddr, String, String) {
 
 async fn client(tcp: bool, server: &TestServer) -> TurnClient {
     let (addr, username, password) = credentials(server).await;
-    if tcp { TurnClient::tcp(addr, &username, &password).await } else { TurnClient::udp(addr, &username, &password).await }
+    if tcp {
+        TurnClient::tcp(addr, &username, &password).await
+    } else {
+        TurnClient::udp(addr, &username, &password).await
+    }
 }
 
 /// Datagrams a UDP "internal service" received within `wait`.

@@ -197,7 +197,13 @@ impl Gate {
     }
 
     /// The answer the gate gives itself to request `message`, if it refuses it.
-    fn refusal(&self, client: ClientKey, message: &Message<Attribute>, now: Instant, unix_secs: u64) -> Option<Inbound> {
+    fn refusal(
+        &self,
+        client: ClientKey,
+        message: &Message<Attribute>,
+        now: Instant,
+        unix_secs: u64,
+    ) -> Option<Inbound> {
         let (method, id) = (message.method(), message.transaction_id());
         let username = message.get_attribute::<Username>();
         if let Some(username) = username
@@ -433,7 +439,9 @@ mod tests {
         allocated(&gate, BOB, "127.0.0.1:50001", now);
         assert!(passes(&gate.inbound(ALICE, &send_indication("127.0.0.1:50001", 10), now, 0)));
         assert!(passes(&gate.inbound(ALICE, &send_indication("8.8.8.8:53", 10), now, 0)));
-        for denied in ["127.0.0.1:6379", "127.0.0.1:50002", "[::ffff:127.0.0.1]:6379", "10.0.0.1:53", "[2002:7f00:1::]:9"] {
+        for denied in
+            ["127.0.0.1:6379", "127.0.0.1:50002", "[::ffff:127.0.0.1]:6379", "10.0.0.1:53", "[2002:7f00:1::]:9"]
+        {
             assert!(matches!(gate.inbound(ALICE, &send_indication(denied, 10), now, 0), Inbound::Drop), "{denied}");
         }
     }
@@ -491,7 +499,8 @@ mod tests {
     fn relayed_bandwidth_is_capped_per_allocation() {
         let (gate, now) = (gate(80_000), Instant::now()); // 10 kB per second
         allocated(&gate, ALICE, "127.0.0.1:50000", now);
-        let passed = (0..20).filter(|_| passes(&gate.inbound(ALICE, &send_indication("8.8.8.8:53", 1000), now, 0))).count();
+        let passed =
+            (0..20).filter(|_| passes(&gate.inbound(ALICE, &send_indication("8.8.8.8:53", 1000), now, 0))).count();
         assert_eq!(passed, 10);
         let later = now + Duration::from_secs(1);
         assert!(passes(&gate.inbound(ALICE, &send_indication("8.8.8.8:53", 1000), later, 0)));
@@ -523,7 +532,10 @@ mod tests {
             encode(message)
         };
         let expired = secret.issue("alice", 1_000, 60);
-        assert_eq!(error_code(gate.inbound(ALICE, &signed(&expired.username, &expired.password), Instant::now(), 2_000)), Some(401));
+        assert_eq!(
+            error_code(gate.inbound(ALICE, &signed(&expired.username, &expired.password), Instant::now(), 2_000)),
+            Some(401)
+        );
         assert_eq!(error_code(gate.inbound(ALICE, &signed("nobody", "x"), Instant::now(), 2_000)), Some(401));
         let valid = secret.issue("alice", 1_000, 60);
         assert!(passes(&gate.inbound(ALICE, &signed(&valid.username, &valid.password), Instant::now(), 1_010)));

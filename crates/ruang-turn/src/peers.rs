@@ -201,17 +201,17 @@ mod tests {
     #[test]
     fn addresses_embedding_a_denied_ipv4_address_are_refused() {
         let denied = [
-            "[::ffff:127.0.0.1]:6379",     // IPv4-mapped
-            "[::127.0.0.1]:6379",          // IPv4-compatible
-            "[::10.0.0.1]:80",             // IPv4-compatible
-            "[2002:7f00:1::1]:6379",       // 6to4 of 127.0.0.1
-            "[2002:c0a8:101::]:80",        // 6to4 of 192.168.1.1
+            "[::ffff:127.0.0.1]:6379",        // IPv4-mapped
+            "[::127.0.0.1]:6379",             // IPv4-compatible
+            "[::10.0.0.1]:80",                // IPv4-compatible
+            "[2002:7f00:1::1]:6379",          // 6to4 of 127.0.0.1
+            "[2002:c0a8:101::]:80",           // 6to4 of 192.168.1.1
             "[2001:0:808:808::80ff:fefe]:80", // Teredo, client 127.0.1.1
-            "[2001:0:a00:1::f7f7:f7f7]:80", // Teredo, server 10.0.0.1
-            "[64:ff9b::7f00:1]:6379",      // NAT64 of 127.0.0.1
-            "[64:ff9b::a9fe:a9fe]:80",     // NAT64 of 169.254.169.254
-            "[64:ff9b:1::a00:1]:80",       // local-use NAT64
-            "[::ffff:203.0.113.9]:22",     // the server itself, mapped
+            "[2001:0:a00:1::f7f7:f7f7]:80",   // Teredo, server 10.0.0.1
+            "[64:ff9b::7f00:1]:6379",         // NAT64 of 127.0.0.1
+            "[64:ff9b::a9fe:a9fe]:80",        // NAT64 of 169.254.169.254
+            "[64:ff9b:1::a00:1]:80",          // local-use NAT64
+            "[::ffff:203.0.113.9]:22",        // the server itself, mapped
         ];
         for peer in denied {
             assert!(!policy().allows(addr(peer), no_live_relay), "{peer}");

@@ -43,7 +43,8 @@ pub struct TurnConfig {
     pub relay_port_min: u16,
     /// Highest relay port.
     pub relay_port_max: u16,
-    /// Relay to loopback, private and link-local peers too (LAN deployments only).
+    /// Relay to private and link-local peers too (LAN deployments only; loopback and the server itself
+    /// stay refused).
     pub allow_private_peers: bool,
     /// Shared secret for credentials; `None` makes a random one at start (credentials then do not survive a
     /// restart). Set it to share credentials with other nodes or an external coturn.

@@ -9,9 +9,13 @@ use std::time::Duration;
 
 use bytecodec::{DecodeExt as _, EncodeExt as _};
 use stun_codec::rfc5389::attributes::{ErrorCode, MessageIntegrity, Nonce, Realm, Username};
-use stun_codec::rfc5766::attributes::{ChannelNumber, Data, Lifetime, RequestedTransport, XorPeerAddress, XorRelayAddress};
+use stun_codec::rfc5766::attributes::{
+    ChannelNumber, Data, Lifetime, RequestedTransport, XorPeerAddress, XorRelayAddress,
+};
 use stun_codec::rfc5766::methods::{ALLOCATE, CHANNEL_BIND, CREATE_PERMISSION, REFRESH, SEND};
-use stun_codec::{Message, MessageClass, MessageDecoder, MessageEncoder, Method, TransactionId, define_attribute_enums};
+use stun_codec::{
+    Message, MessageClass, MessageDecoder, MessageEncoder, Method, TransactionId, define_attribute_enums,
+};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpStream, UdpSocket};
 use tokio::time::timeout;
@@ -20,7 +24,19 @@ define_attribute_enums!(
     Attribute,
     AttributeDecoder,
     AttributeEncoder,
-    [Username, MessageIntegrity, ErrorCode, Realm, Nonce, ChannelNumber, Lifetime, XorPeerAddress, Data, XorRelayAddress, RequestedTransport]
+    [
+        Username,
+        MessageIntegrity,
+        ErrorCode,
+        Realm,
+        Nonce,
+        ChannelNumber,
+        Lifetime,
+        XorPeerAddress,
+        Data,
+        XorRelayAddress,
+        RequestedTransport
+    ]
 );
 
 /// How long an expected answer may take.
@@ -83,7 +99,10 @@ impl TurnClient {
         let frame = timeout(wait, self.frame()).await.ok()??;
         if frame.first()? & 0xc0 == 0x40 {
             let length = usize::from(u16::from_be_bytes([frame[2], frame[3]]));
-            return Some(Received::ChannelData(u16::from_be_bytes([frame[0], frame[1]]), frame[4..4 + length].to_vec()));
+            return Some(Received::ChannelData(
+                u16::from_be_bytes([frame[0], frame[1]]),
+                frame[4..4 + length].to_vec(),
+            ));
         }
         let message = MessageDecoder::<Attribute>::new().decode_from_bytes(&frame).ok()?.ok()?;
         Some(Received::Stun(message))
