@@ -8,6 +8,7 @@ mod allocations;
 mod bandwidth;
 mod credentials;
 mod gate;
+mod host;
 mod peers;
 mod quota;
 mod server;

@@ -13,8 +13,8 @@ pub struct PeerPolicy {
     /// Allow private and link-local peers (LAN deployments only). Loopback and the server's own addresses
     /// stay refused.
     pub allow_private: bool,
-    /// The server's own addresses (its advertised relay address and its listen address): refused except
-    /// for the relayed address of a live allocation.
+    /// The server's own addresses (its advertised relay address, its listen address and its interfaces'
+    /// addresses): refused except for the relayed address of a live allocation.
     pub own_ips: Vec<IpAddr>,
 }
 

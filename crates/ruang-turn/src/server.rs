@@ -210,6 +210,7 @@ pub async fn start(
     if !listen.ip().is_unspecified() {
         own_ips.push(listen.ip());
     }
+    own_ips.extend(crate::host::interface_addresses());
     let policy = PeerPolicy { allow_private: config.allow_private_peers, own_ips };
     let gate = Arc::new(Gate::new(gate_config(config, policy), secret.clone()));
     let (udp, tcp_listener, tcp_addr) = bind_pair(listen).await?;
