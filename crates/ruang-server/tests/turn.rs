@@ -354,10 +354,61 @@ async fn idle_tcp_connections_are_closed() {
     })
     .await;
     let (addr, _, _) = credentials(&server).await;
-    let mut idle = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let idle = tokio::net::TcpStream::connect(addr).await.unwrap();
+    assert_closed_by_server(idle).await;
+}
+
+/// Connects to `addr`, retrying briefly while the server starts (it is spawned, not awaited).
+async fn connect_when_listening(addr: SocketAddr) -> tokio::net::TcpStream {
+    for _ in 0..50 {
+        if let Ok(stream) = tokio::net::TcpStream::connect(addr).await {
+            return stream;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("nothing listens on {addr}");
+}
+
+/// Waits (bounded) for the server to close `stream` while the client sends nothing.
+async fn assert_closed_by_server(mut stream: impl tokio::io::AsyncRead + Unpin) {
     let mut buf = [0u8; 16];
-    let read = tokio::time::timeout(Duration::from_secs(10), tokio::io::AsyncReadExt::read(&mut idle, &mut buf)).await;
+    let read =
+        tokio::time::timeout(Duration::from_secs(10), tokio::io::AsyncReadExt::read(&mut stream, &mut buf)).await;
     assert!(matches!(read, Ok(Ok(0)) | Ok(Err(_))), "an idle connection is closed by the server: {read:?}");
+}
+
+#[tokio::test]
+async fn idle_turn_over_tls_connections_are_closed_after_the_handshake() {
+    use tokio_rustls::rustls;
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let dir = std::env::temp_dir().join(format!("ruang-turn-tls-idle-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("cert.pem"), certified.cert.pem()).unwrap();
+    std::fs::write(dir.join("key.pem"), certified.signing_key.serialize_pem()).unwrap();
+    let tls_port = free_port();
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let _server = TestServer::with(|c| {
+        c.turn.enabled = true;
+        c.turn.listen = Some("127.0.0.1:0".parse().unwrap());
+        c.turn.secret = Some(SECRET.to_owned());
+        c.turn.tls_listen = Some(SocketAddr::from(([127, 0, 0, 1], tls_port)));
+        c.turn.tcp_idle_timeout_secs = 1;
+        c.tls = ruang_server::tls::TlsConfig { cert: Some(cert), key: Some(key), ..Default::default() };
+    })
+    .await;
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(certified.cert.der().clone()).unwrap();
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let tcp = connect_when_listening(SocketAddr::from(([127, 0, 0, 1], tls_port))).await;
+    let name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
+    let tls = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config)).connect(name, tcp).await.unwrap();
+    assert_closed_by_server(tls).await;
+    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[tokio::test]

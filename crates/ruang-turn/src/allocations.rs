@@ -153,6 +153,11 @@ impl Allocations {
         }
     }
 
+    /// The server refused channel bind request `id`.
+    pub fn bind_refused(&mut self, id: [u8; 12]) {
+        self.pending_channels.remove(&id);
+    }
+
     /// The peer `client`'s channel `number` is bound to, if it is.
     pub fn channel_peer(&self, client: ClientKey, number: u16, now: Instant) -> Option<SocketAddr> {
         let (peer, expires) = self.live(client, now)?.channels.get(&number)?;
@@ -232,6 +237,13 @@ mod tests {
         assert_eq!(allocations.channel_peer(client(1), 0x4000, now), Some(peer));
         assert_eq!(allocations.bind_requested([2; 12], client(1), 0x4001, peer, now), Err(Full));
         assert_eq!(allocations.bind_requested([3; 12], client(1), 0x4000, peer, now), Ok(()), "a refresh");
+        allocations.bind_refused([3; 12]);
+        allocations.bind_granted([3; 12], now + Duration::from_secs(300));
+        assert_eq!(
+            allocations.channel_peer(client(1), 0x4000, now + Duration::from_secs(599)),
+            Some(peer),
+            "not refreshed"
+        );
         assert_eq!(allocations.channel_peer(client(1), 0x4000, now + Duration::from_secs(600)), None);
     }
 }

@@ -36,6 +36,7 @@ const ALLOCATE_SUCCESS: u16 = 0x0103;
 const ALLOCATE_ERROR: u16 = 0x0113;
 const REFRESH_SUCCESS: u16 = 0x0104;
 const CHANNEL_BIND_SUCCESS: u16 = 0x0109;
+const CHANNEL_BIND_ERROR: u16 = 0x0119;
 const DATA_INDICATION: u16 = 0x0017;
 const MAGIC_COOKIE: u32 = 0x2112_a442;
 const XOR_PEER_ADDRESS: u16 = 0x0012;
@@ -127,7 +128,7 @@ impl Gate {
                 let allowed = xor_peer_address(frame).is_some_and(|peer| self.allows(&state, peer, now));
                 allowed && state.admit_down(client, frame.len(), now)
             }
-            ALLOCATE_SUCCESS | ALLOCATE_ERROR | REFRESH_SUCCESS | CHANNEL_BIND_SUCCESS => {
+            ALLOCATE_SUCCESS | ALLOCATE_ERROR | REFRESH_SUCCESS | CHANNEL_BIND_SUCCESS | CHANNEL_BIND_ERROR => {
                 self.learn(client, frame, now);
                 true
             }
@@ -276,6 +277,7 @@ impl Gate {
             }
             (MessageClass::ErrorResponse, ALLOCATE) => self.quota.answered(id, false),
             (MessageClass::SuccessResponse, CHANNEL_BIND) => state.allocations.bind_granted(id, now),
+            (MessageClass::ErrorResponse, CHANNEL_BIND) => state.allocations.bind_refused(id),
             (MessageClass::SuccessResponse, REFRESH) => {
                 if let Some(lifetime) = lifetime {
                     state.allocations.refreshed(client, lifetime, now);

@@ -12,6 +12,7 @@ mod host;
 mod peers;
 mod quota;
 mod server;
+mod slots;
 mod tcp;
 mod tls;
 mod udp;

@@ -1,7 +1,7 @@
 //! TURN over TCP (and, behind the TLS listener, over TLS): accepts connections, splits each stream into
 //! STUN messages and ChannelData frames, passes every frame in and out through the [`Gate`], and closes
 //! connections that stay idle (nothing received or sent) for the configured time, or that send something
-//! that is neither. A bounded number of connections is served at once.
+//! that is neither. At most 4096 connections are served at once, 128 from one IP address.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -12,17 +12,15 @@ use std::time::Duration;
 use medea_turn::transport::{self, Request, Transport};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until, timeout};
 
 use crate::gate::{Gate, Inbound};
+use crate::slots::{MAX_CONNECTIONS, MAX_PER_IP, Slots};
 use crate::udp::unix_now;
 
 /// IANA's protocol number for TCP, as the TURN library names its transports.
 pub const PROTO_TCP: u8 = 6;
-
-/// Connections served at once; more wait in the kernel's backlog.
-const MAX_CONNECTIONS: usize = 4096;
 
 /// Frames queued towards one connection before more are dropped (a client that does not read).
 const OUTBOX: usize = 256;
@@ -69,11 +67,14 @@ impl GatedTcp {
 }
 
 async fn accept(listener: TcpListener, shared: Shared) {
-    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let slots = Slots::new(MAX_CONNECTIONS, MAX_PER_IP);
     loop {
-        let Ok(slot) = Arc::clone(&slots).acquire_owned().await else { return };
         let Ok((stream, remote)) = listener.accept().await else {
             tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
+        };
+        let Some(slot) = slots.take(remote.ip()) else {
+            tracing::debug!("TURN over TCP: refused a connection beyond the limits");
             continue;
         };
         let shared = shared.clone();
