@@ -421,3 +421,21 @@ async fn expired_credentials_get_401_not_400() {
     let code = answer.get_attribute::<stun_codec::rfc5389::attributes::ErrorCode>().map(|c| c.code());
     assert_eq!(code, Some(401), "{answer:?}");
 }
+
+#[tokio::test]
+async fn allocations_beyond_the_servers_quota_are_refused() {
+    let server = TestServer::with(|c| {
+        c.turn.enabled = true;
+        c.turn.listen = Some("127.0.0.1:0".parse().unwrap());
+        c.turn.secret = Some(SECRET.to_owned());
+        c.turn.max_allocations = 1;
+    })
+    .await;
+    let (mut alice, mut bob) = (client(false, &server).await, client(false, &server).await);
+    alice.allocate().await;
+    let answer = bob.request(stun_codec::rfc5766::methods::ALLOCATE, Vec::new()).await;
+    let code = answer.get_attribute::<stun_codec::rfc5389::attributes::ErrorCode>().map(|c| c.code());
+    assert_eq!(code, Some(508), "{answer:?}");
+    alice.close().await;
+    assert!(bob.allocate().await.port() > 0, "a closed allocation frees its place");
+}

@@ -41,6 +41,7 @@ impl Default for Harness {
             },
             total_bps: 10_000_000,
             allocations_per_participant: 2,
+            max_allocations: 4,
         };
         let harness = Harness { gate: Gate::new(config, TurnSecret::new("fuzz")), start: Instant::now() };
         for (n, relay_port) in [(0, 50000), (1, 50001)] {

@@ -29,7 +29,7 @@ use crate::TurnSecret;
 use crate::allocations::{AllocationLimits, Allocations, ClientKey};
 use crate::bandwidth::Bucket;
 use crate::peers::PeerPolicy;
-use crate::quota::Quota;
+use crate::quota::{OverQuota, Quota};
 
 /// STUN message types (the first two bytes) of the answers and indications the gate looks at.
 const ALLOCATE_SUCCESS: u16 = 0x0103;
@@ -40,6 +40,9 @@ const CHANNEL_BIND_ERROR: u16 = 0x0119;
 const DATA_INDICATION: u16 = 0x0017;
 const MAGIC_COOKIE: u32 = 0x2112_a442;
 const XOR_PEER_ADDRESS: u16 = 0x0012;
+
+/// An allocation's lifetime when an answer does not say (RFC 8656 section 2.2).
+const DEFAULT_LIFETIME: Duration = Duration::from_secs(600);
 
 /// What happens to a datagram from a client.
 #[derive(Debug)]
@@ -65,6 +68,8 @@ pub struct GateConfig {
     pub total_bps: u64,
     /// Live allocations one participant may hold.
     pub allocations_per_participant: usize,
+    /// Live allocations the whole server may hold.
+    pub max_allocations: usize,
 }
 
 /// The gate of one server, shared by all its transports.
@@ -94,7 +99,7 @@ impl Gate {
             policy: config.policy,
             realm: config.realm,
             secret,
-            quota: Quota::new(config.allocations_per_participant),
+            quota: Quota::new(config.allocations_per_participant, config.max_allocations),
             state: Mutex::new(state),
         }
     }
@@ -230,11 +235,17 @@ impl Gate {
         let full = match method {
             ALLOCATE => {
                 let name = username.map(Username::name);
-                if name.is_some_and(|name| !self.quota.request(name, client.1, *id.as_bytes())) {
-                    tracing::info!("TURN: refused an allocation over the quota");
-                    return refuse(AllocationQuotaReached.into());
+                match name.map(|name| self.quota.request(name, client.1, *id.as_bytes(), now)) {
+                    Some(Err(OverQuota::Participant)) => {
+                        tracing::info!("TURN: refused an allocation over the participant's quota");
+                        return refuse(AllocationQuotaReached.into());
+                    }
+                    Some(Err(OverQuota::Server)) => {
+                        tracing::warn!("TURN: refused an allocation over the server's quota (turn.max_allocations)");
+                        return refuse(InsufficientCapacity.into());
+                    }
+                    _ => false,
                 }
-                false
             }
             CREATE_PERMISSION => {
                 let ips: Vec<IpAddr> = peers.iter().map(SocketAddr::ip).collect();
@@ -269,18 +280,19 @@ impl Gate {
         let mut state = self.lock();
         match (message.class(), message.method()) {
             (MessageClass::SuccessResponse, ALLOCATE) => {
-                self.quota.answered(id, true);
+                let lifetime = lifetime.unwrap_or(DEFAULT_LIFETIME);
+                self.quota.answered(id, Some(lifetime), now);
                 if let Some(relay) = message.get_attribute::<XorRelayAddress>() {
-                    let lifetime = lifetime.unwrap_or(Duration::from_secs(600));
                     state.allocations.created(client, relay.address(), lifetime, now);
                 }
             }
-            (MessageClass::ErrorResponse, ALLOCATE) => self.quota.answered(id, false),
+            (MessageClass::ErrorResponse, ALLOCATE) => self.quota.answered(id, None, now),
             (MessageClass::SuccessResponse, CHANNEL_BIND) => state.allocations.bind_granted(id, now),
             (MessageClass::ErrorResponse, CHANNEL_BIND) => state.allocations.bind_refused(id),
             (MessageClass::SuccessResponse, REFRESH) => {
                 if let Some(lifetime) = lifetime {
                     state.allocations.refreshed(client, lifetime, now);
+                    self.quota.refreshed(client.1, lifetime, now);
                 }
             }
             _ => {}
@@ -386,6 +398,7 @@ mod tests {
             },
             total_bps: 0,
             allocations_per_participant: 10,
+            max_allocations: 100,
         };
         Gate::new(config, TurnSecret::new("secret"))
     }

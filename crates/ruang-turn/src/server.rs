@@ -53,6 +53,9 @@ pub struct TurnConfig {
     pub realm: String,
     /// Live relay allocations one participant may hold.
     pub allocations_per_participant: usize,
+    /// Live relay allocations the whole server may hold (508 beyond), like coturn's `total-quota`; each
+    /// holds a UDP socket, so keep it well under the process's open-file limit.
+    pub max_allocations: usize,
     /// Address for TURN over TLS (`turns:`, usually port 5349); needs the server's TLS certificate.
     pub tls_listen: Option<SocketAddr>,
     /// Host name for `turns:` URLs, matching the certificate [default: the public IP].
@@ -80,6 +83,7 @@ impl Default for TurnConfig {
             secret: None,
             realm: "ruang".to_owned(),
             allocations_per_participant: 10,
+            max_allocations: 1000,
             tls_listen: None,
             tls_host: None,
             max_bps: 5_000_000,
@@ -268,6 +272,7 @@ fn gate_config(config: &TurnConfig, policy: PeerPolicy) -> GateConfig {
         },
         total_bps: config.total_bps,
         allocations_per_participant: config.allocations_per_participant,
+        max_allocations: config.max_allocations,
     }
 }
 
