@@ -13,6 +13,7 @@ use medea_turn::transport::{self, Request, Transport};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
+use tokio::sync::mpsc::error::TrySendError;
 use tokio::time::{Instant, sleep_until, timeout};
 
 use crate::gate::{Gate, Inbound};
@@ -136,11 +137,9 @@ async fn serve(mut stream: TcpStream, remote: SocketAddr, shared: &Shared) {
 /// Passes one frame through the gate; `false` if the connection should close.
 async fn deliver(frame: &[u8], remote: SocketAddr, shared: &Shared, stream: &mut TcpStream) -> bool {
     match shared.gate.inbound((PROTO_TCP, remote), frame, Instant::now().into_std(), unix_now()) {
-        Inbound::Pass(request) => {
-            // A full inbox means the server is overloaded: drop, as a congested link would.
-            let _ = shared.inbox.try_send((request, remote));
-            true
-        }
+        // A full inbox means the server is overloaded: drop, as a congested link would. A closed one
+        // means the server stopped.
+        Inbound::Pass(request) => !matches!(shared.inbox.try_send((request, remote)), Err(TrySendError::Closed(_))),
         Inbound::Answer(bytes) => matches!(timeout(shared.idle_timeout, stream.write_all(&bytes)).await, Ok(Ok(()))),
         Inbound::Drop => true,
     }
