@@ -327,11 +327,12 @@ async fn relayed_bandwidth_is_capped_per_allocation() {
 }
 
 #[tokio::test]
-async fn a_channel_number_the_server_cannot_take_gets_400() {
+async fn an_unsigned_channel_bind_the_library_cannot_parse_gets_400_not_silence() {
     let server = builtin().await;
     let mut alice = client(false, &server).await;
     alice.allocate().await;
-    // coturn's clients pick channel numbers up to 0x7FFF (RFC 5766); RFC 8656 allows up to 0x4FFF.
+    // The TURN library takes channel numbers up to 0x4FFF (RFC 8656); a signed request with a higher one
+    // is renumbered (see coturns_client_relays_over_channels...), an unsigned one is answered 400.
     let mut bind = Vec::new();
     bind.extend_from_slice(&[0x00, 0x09, 0x00, 0x08, 0x21, 0x12, 0xa4, 0x42]);
     bind.extend_from_slice(&[0x5a; 12]);
@@ -438,4 +439,23 @@ async fn allocations_beyond_the_servers_quota_are_refused() {
     assert_eq!(code, Some(508), "{answer:?}");
     alice.close().await;
     assert!(bob.allocate().await.port() > 0, "a closed allocation frees its place");
+}
+
+#[tokio::test]
+async fn coturns_client_relays_over_channels_numbered_up_to_0x7fff() {
+    let server = builtin().await;
+    let turn = turn_from_welcome(&server).await;
+    let port = turn.port.to_string();
+    // Without -s uclient binds channels, with random numbers in 0x4000-0x7FFF (RFC 5766).
+    let args: Vec<String> =
+        ["-n", "5", "-c", "-u", &turn.username, "-w", &turn.password, "-p", &port, "-y", "127.0.0.1"]
+            .iter()
+            .map(|a| (*a).to_owned())
+            .collect();
+    for transport in [&[][..], &["-t"][..]] {
+        let mut args = args.clone();
+        args.splice(0..0, transport.iter().map(|a| (*a).to_owned()));
+        let (ok, output) = tokio::task::spawn_blocking(move || run_uclient(&args)).await.unwrap();
+        assert!(ok && received(&output) > 0 && !output.contains("error 400"), "{transport:?}:\n{output}");
+    }
 }

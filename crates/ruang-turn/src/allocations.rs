@@ -43,17 +43,29 @@ struct Allocation {
     relay: SocketAddr,
     expires: Instant,
     permissions: HashMap<IpAddr, Instant>,
-    channels: HashMap<u16, (SocketAddr, Instant)>,
+    channels: HashMap<u16, Channel>,
     up: Bucket,
     down: Bucket,
 }
+
+/// A channel as the client numbered it, with the number the TURN library knows it by (they differ for
+/// numbers the library cannot take, 0x5000-0x7FFF).
+#[derive(Clone, Copy)]
+struct Channel {
+    peer: SocketAddr,
+    expires: Instant,
+    server_number: u16,
+}
+
+/// A channel bind request waiting for its answer.
+type PendingChannel = (ClientKey, u16, u16, SocketAddr);
 
 /// The tracked allocations of one server, all transports together.
 pub struct Allocations {
     limits: AllocationLimits,
     by_client: HashMap<ClientKey, Allocation>,
     relays: HashMap<SocketAddr, ClientKey>,
-    pending_channels: HashMap<[u8; 12], (ClientKey, u16, SocketAddr)>,
+    pending_channels: HashMap<[u8; 12], PendingChannel>,
 }
 
 impl Allocations {
@@ -120,35 +132,36 @@ impl Allocations {
         Ok(())
     }
 
-    /// `client` asks (in transaction `id`) to bind `number` to `peer`: refused if that would exceed its limit.
+    /// `client` asks (in transaction `id`) to bind its channel `number`, known to the TURN library as
+    /// `server_number`, to `peer`: refused if that would exceed its limit.
     pub fn bind_requested(
         &mut self,
         id: [u8; 12],
         client: ClientKey,
-        number: u16,
+        (number, server_number): (u16, u16),
         peer: SocketAddr,
         now: Instant,
     ) -> Result<(), Full> {
         let max = self.limits.channels;
         let Some(allocation) = self.live_mut(client, now) else { return Ok(()) };
-        allocation.channels.retain(|_, (_, expires)| *expires > now);
+        allocation.channels.retain(|_, channel| channel.expires > now);
         if !allocation.channels.contains_key(&number) && allocation.channels.len() >= max {
             return Err(Full);
         }
         if self.pending_channels.len() >= MAX_PENDING {
             self.pending_channels.clear();
         }
-        self.pending_channels.insert(id, (client, number, peer));
+        self.pending_channels.insert(id, (client, number, server_number, peer));
         Ok(())
     }
 
     /// The server answered channel bind request `id` with success.
     pub fn bind_granted(&mut self, id: [u8; 12], now: Instant) {
         let lifetime = self.limits.channel_lifetime;
-        if let Some((client, number, peer)) = self.pending_channels.remove(&id)
+        if let Some((client, number, server_number, peer)) = self.pending_channels.remove(&id)
             && let Some(allocation) = self.live_mut(client, now)
         {
-            allocation.channels.insert(number, (peer, now + lifetime));
+            allocation.channels.insert(number, Channel { peer, expires: now + lifetime, server_number });
             allocation.permissions.insert(peer.ip(), now + PERMISSION_LIFETIME);
         }
     }
@@ -160,8 +173,15 @@ impl Allocations {
 
     /// The peer `client`'s channel `number` is bound to, if it is.
     pub fn channel_peer(&self, client: ClientKey, number: u16, now: Instant) -> Option<SocketAddr> {
-        let (peer, expires) = self.live(client, now)?.channels.get(&number)?;
-        (*expires > now).then_some(*peer)
+        let channel = self.live(client, now)?.channels.get(&number)?;
+        (channel.expires > now).then_some(channel.peer)
+    }
+
+    /// The client's number and the peer of the channel the TURN library numbers `server_number`.
+    pub fn server_channel(&self, client: ClientKey, server_number: u16, now: Instant) -> Option<(u16, SocketAddr)> {
+        let channels = &self.live(client, now)?.channels;
+        let mut found = channels.iter().filter(|(_, c)| c.server_number == server_number && c.expires > now);
+        found.next().map(|(number, channel)| (*number, channel.peer))
     }
 
     /// Whether `bytes` from `client` to its peers fit its bandwidth at `now`.
@@ -231,12 +251,12 @@ mod tests {
         assert_eq!(allocations.permit(client(1), &ips[2..], now), Err(Full));
         assert_eq!(allocations.permit(client(1), &ips[2..], now + PERMISSION_LIFETIME), Ok(()), "expired");
         let peer = SocketAddr::from(([8, 8, 8, 8], 9));
-        assert_eq!(allocations.bind_requested([1; 12], client(1), 0x4000, peer, now), Ok(()));
+        assert_eq!(allocations.bind_requested([1; 12], client(1), (0x4000, 0x4000), peer, now), Ok(()));
         assert_eq!(allocations.channel_peer(client(1), 0x4000, now), None, "not before the server agrees");
         allocations.bind_granted([1; 12], now);
         assert_eq!(allocations.channel_peer(client(1), 0x4000, now), Some(peer));
-        assert_eq!(allocations.bind_requested([2; 12], client(1), 0x4001, peer, now), Err(Full));
-        assert_eq!(allocations.bind_requested([3; 12], client(1), 0x4000, peer, now), Ok(()), "a refresh");
+        assert_eq!(allocations.bind_requested([2; 12], client(1), (0x4001, 0x4001), peer, now), Err(Full));
+        assert_eq!(allocations.bind_requested([3; 12], client(1), (0x4000, 0x4000), peer, now), Ok(()), "a refresh");
         allocations.bind_refused([3; 12]);
         allocations.bind_granted([3; 12], now + Duration::from_secs(300));
         assert_eq!(

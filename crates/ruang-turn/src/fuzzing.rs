@@ -11,7 +11,7 @@ use stun_codec::{Message, MessageClass, MessageEncoder, TransactionId};
 
 use crate::TurnSecret;
 use crate::allocations::AllocationLimits;
-use crate::gate::{Gate, GateConfig, Inbound};
+use crate::gate::{Gate, GateConfig, Inbound, Outbound};
 use crate::peers::PeerPolicy;
 use crate::tcp::PROTO_TCP;
 use crate::udp::PROTO_UDP;
@@ -79,7 +79,7 @@ impl Harness {
         let client = client(usize::from(selector % 3));
         let now = self.start + Duration::from_millis(u64::from(selector / 6) * 250);
         if selector & 0x80 != 0 && selector % 2 == 0 {
-            return self.gate.outbound(client, frame, now);
+            return self.gate.outbound(client, frame, now) != Outbound::Drop;
         }
         !matches!(self.gate.inbound(client, frame, now, 1_000), Inbound::Drop)
     }
@@ -128,5 +128,10 @@ mod tests {
         assert!(fresh.run(&seed("send_indication_relay")));
         assert!(!fresh.run(&seed("channeldata_unbound")));
         assert!(!fresh.run(&seed("outbound_data_indication")), "data from a loopback service");
+        let Inbound::Pass(_) =
+            fresh.gate.inbound(client(0), &seed("channel_bind_0x6001_signed")[1..], fresh.start, 1_000)
+        else {
+            panic!("a signed ChannelBind 0x6001 is renumbered and passed on");
+        };
     }
 }

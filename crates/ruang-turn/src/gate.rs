@@ -30,6 +30,7 @@ use crate::allocations::{AllocationLimits, Allocations, ClientKey};
 use crate::bandwidth::Bucket;
 use crate::peers::PeerPolicy;
 use crate::quota::{OverQuota, Quota};
+use crate::renumber::{Renumber, renumber};
 
 /// STUN message types (the first two bytes) of the answers and indications the gate looks at.
 const ALLOCATE_SUCCESS: u16 = 0x0103;
@@ -53,6 +54,23 @@ pub enum Inbound {
     Answer(Vec<u8>),
     /// Drop it silently (not a request, or data the rules do not let through).
     Drop,
+}
+
+/// What happens to a frame the TURN library sends to a client.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outbound {
+    /// Send it as it is.
+    Send,
+    /// Send it with this channel number (ChannelData on a channel the client numbered 0x5000-0x7FFF).
+    Renumber(u16),
+    /// Drop it.
+    Drop,
+}
+
+impl From<bool> for Outbound {
+    fn from(send: bool) -> Self {
+        if send { Outbound::Send } else { Outbound::Drop }
+    }
 }
 
 /// Settings of the gate.
@@ -116,28 +134,33 @@ impl Gate {
 
     /// Whether `frame`, which the TURN library sends to `client`, may go out; learns allocations,
     /// refreshes and channels from the answers.
-    pub fn outbound(&self, client: ClientKey, frame: &[u8], now: Instant) -> bool {
-        let Some(kind) = frame.get(..2).map(|b| u16::from_be_bytes([b[0], b[1]])) else { return false };
+    pub fn outbound(&self, client: ClientKey, frame: &[u8], now: Instant) -> Outbound {
+        let Some(kind) = frame.get(..2).map(|b| u16::from_be_bytes([b[0], b[1]])) else { return Outbound::Drop };
         if kind & 0xc000 == 0x4000 {
-            let number = kind;
             let mut state = self.lock();
-            let peer = state.allocations.channel_peer(client, number, now);
-            if peer.is_some_and(|peer| !self.allows(&state, peer, now)) {
-                return false;
+            let channel = state.allocations.server_channel(client, kind, now);
+            if channel.is_some_and(|(_, peer)| !self.allows(&state, peer, now)) {
+                return Outbound::Drop;
             }
-            return state.admit_down(client, frame.len(), now);
+            if !state.admit_down(client, frame.len(), now) {
+                return Outbound::Drop;
+            }
+            return match channel {
+                Some((number, _)) if number != kind => Outbound::Renumber(number),
+                _ => Outbound::Send,
+            };
         }
         match kind {
             DATA_INDICATION => {
                 let mut state = self.lock();
                 let allowed = xor_peer_address(frame).is_some_and(|peer| self.allows(&state, peer, now));
-                allowed && state.admit_down(client, frame.len(), now)
+                (allowed && state.admit_down(client, frame.len(), now)).into()
             }
             ALLOCATE_SUCCESS | ALLOCATE_ERROR | REFRESH_SUCCESS | CHANNEL_BIND_SUCCESS | CHANNEL_BIND_ERROR => {
                 self.learn(client, frame, now);
-                true
+                Outbound::Send
             }
-            _ => true,
+            _ => Outbound::Send,
         }
     }
 
@@ -174,6 +197,18 @@ impl Gate {
         let message = match MessageDecoder::<Attribute>::new().decode_from_bytes(frame) {
             Ok(Ok(message)) => message,
             Ok(Err(broken)) if broken.class() == MessageClass::Request => {
+                if broken.method() == CHANNEL_BIND {
+                    match renumber(frame, &self.secret, unix_secs) {
+                        Renumber::Done { frame, number, server_number } => {
+                            if let Ok(Ok(message)) = MessageDecoder::<Attribute>::new().decode_from_bytes(&frame) {
+                                let numbers = Some((number, server_number));
+                                return self.request(client, message, numbers, now, unix_secs);
+                            }
+                        }
+                        Renumber::Unauthorized => return self.unauthorized(broken.method(), broken.transaction_id()),
+                        Renumber::Malformed => {}
+                    }
+                }
                 tracing::debug!("TURN: answered a request it cannot parse with 400");
                 return answer(broken.method(), broken.transaction_id(), ErrorCode::from(BadRequest), &[]);
             }
@@ -182,11 +217,24 @@ impl Gate {
         match (message.class(), message.method()) {
             (MessageClass::Indication, SEND) => self.send_indication(client, message, now),
             (MessageClass::Request, BINDING) => Inbound::Pass(Request::Message(message)),
-            (MessageClass::Request, _) => match self.refusal(client, &message, now, unix_secs) {
-                Some(refusal) => refusal,
-                None => Inbound::Pass(Request::Message(message)),
-            },
+            (MessageClass::Request, _) => self.request(client, message, None, now, unix_secs),
             _ => Inbound::Drop,
+        }
+    }
+
+    /// A TURN request, passed on unless refused; `numbers` are the client's and the library's channel
+    /// numbers of a renumbered ChannelBind.
+    fn request(
+        &self,
+        client: ClientKey,
+        message: Message<Attribute>,
+        numbers: Option<(u16, u16)>,
+        now: Instant,
+        unix_secs: u64,
+    ) -> Inbound {
+        match self.refusal(client, &message, numbers, now, unix_secs) {
+            Some(refusal) => refusal,
+            None => Inbound::Pass(Request::Message(message)),
         }
     }
 
@@ -207,6 +255,7 @@ impl Gate {
         &self,
         client: ClientKey,
         message: &Message<Attribute>,
+        numbers: Option<(u16, u16)>,
         now: Instant,
         unix_secs: u64,
     ) -> Option<Inbound> {
@@ -251,12 +300,16 @@ impl Gate {
                 let ips: Vec<IpAddr> = peers.iter().map(SocketAddr::ip).collect();
                 state.allocations.permit(client, &ips, now).is_err()
             }
-            CHANNEL_BIND => match (message.get_attribute::<ChannelNumber>(), peers.first()) {
-                (Some(number), Some(peer)) => {
-                    state.allocations.bind_requested(*id.as_bytes(), client, number.value(), *peer, now).is_err()
+            CHANNEL_BIND => {
+                let numbers =
+                    numbers.or_else(|| message.get_attribute::<ChannelNumber>().map(|n| (n.value(), n.value())));
+                match (numbers, peers.first()) {
+                    (Some(numbers), Some(peer)) => {
+                        state.allocations.bind_requested(*id.as_bytes(), client, numbers, *peer, now).is_err()
+                    }
+                    _ => false,
                 }
-                _ => false,
-            },
+            }
             _ => false,
         };
         full.then(|| answer(method, id, InsufficientCapacity.into(), &[]))
@@ -416,7 +469,7 @@ mod tests {
         let mut success = Message::new(MessageClass::SuccessResponse, ALLOCATE, id(200));
         success.add_attribute(XorRelayAddress::new(addr(relay)));
         success.add_attribute(Lifetime::new(Duration::from_secs(600)).unwrap());
-        assert!(gate.outbound(client, &encode(success), now));
+        assert!(sends(gate.outbound(client, &encode(success), now)));
     }
 
     fn send_indication(peer: &str, payload: usize) -> Vec<u8> {
@@ -441,6 +494,10 @@ mod tests {
         let Inbound::Answer(bytes) = inbound else { return None };
         let message = MessageDecoder::<Attribute>::new().decode_from_bytes(&bytes).unwrap().unwrap();
         message.get_attribute::<ErrorCode>().map(ErrorCode::code)
+    }
+
+    fn sends(outbound: Outbound) -> bool {
+        outbound != Outbound::Drop
     }
 
     fn passes(inbound: &Inbound) -> bool {
@@ -482,7 +539,11 @@ mod tests {
         assert!(passes(&gate.inbound(ALICE, &bind, now, 0)));
         let channel_data = [0x40, 0x01, 0x00, 0x02, 0xaa, 0xbb, 0, 0];
         assert!(matches!(gate.inbound(ALICE, &channel_data, now, 0), Inbound::Drop), "not bound until granted");
-        assert!(gate.outbound(ALICE, &encode(Message::new(MessageClass::SuccessResponse, CHANNEL_BIND, id(3))), now));
+        assert!(sends(gate.outbound(
+            ALICE,
+            &encode(Message::new(MessageClass::SuccessResponse, CHANNEL_BIND, id(3))),
+            now
+        )));
         let Inbound::Pass(Request::Message(send)) = gate.inbound(ALICE, &channel_data, now, 0) else {
             panic!("bound channel data passes as a Send indication")
         };
@@ -490,7 +551,7 @@ mod tests {
         assert_eq!(send.get_attribute::<Data>().map(Data::data), Some(&[0xaa, 0xbb][..]));
         let mut closing = Message::new(MessageClass::SuccessResponse, REFRESH, id(4));
         closing.add_attribute(Lifetime::new(Duration::ZERO).unwrap());
-        assert!(gate.outbound(BOB, &encode(closing), now));
+        assert!(sends(gate.outbound(BOB, &encode(closing), now)));
         assert!(matches!(gate.inbound(ALICE, &channel_data, now, 0), Inbound::Drop));
         assert!(matches!(gate.inbound(ALICE, &send_indication("127.0.0.1:50001", 2), now, 0), Inbound::Drop));
     }
@@ -505,9 +566,9 @@ mod tests {
             data.add_attribute(Data::new(vec![1, 2, 3]).unwrap());
             encode(data)
         };
-        assert!(gate.outbound(ALICE, &data_from("8.8.8.8:53"), now));
-        assert!(gate.outbound(ALICE, &data_from("[2001:4860::8888]:53"), now));
-        assert!(!gate.outbound(ALICE, &data_from("127.0.0.1:6379"), now));
+        assert!(sends(gate.outbound(ALICE, &data_from("8.8.8.8:53"), now)));
+        assert!(sends(gate.outbound(ALICE, &data_from("[2001:4860::8888]:53"), now)));
+        assert!(!sends(gate.outbound(ALICE, &data_from("127.0.0.1:6379"), now)));
     }
 
     #[test]
@@ -529,6 +590,72 @@ mod tests {
         let at = bind.windows(4).position(|w| w == [0x00, 0x0c, 0x00, 0x04]).unwrap() + 4;
         bind[at] = 0x50;
         assert_eq!(error_code(gate.inbound(ALICE, &bind, Instant::now(), 0)), Some(400));
+    }
+
+    fn signed(method: Method, attributes: Vec<Attribute>, username: &str, password: &str) -> Vec<u8> {
+        let mut message = Message::new(MessageClass::Request, method, id(7));
+        for attribute in attributes {
+            message.add_attribute(attribute);
+        }
+        let username = Username::new(username.to_owned()).unwrap();
+        let realm = Realm::new("ruang".to_owned()).unwrap();
+        message.add_attribute(username.clone());
+        message.add_attribute(realm.clone());
+        message.add_attribute(Nonce::new("n".to_owned()).unwrap());
+        let integrity = MessageIntegrity::new_long_term_credential(&message, &username, &realm, password).unwrap();
+        message.add_attribute(integrity);
+        encode(message)
+    }
+
+    #[test]
+    fn channel_numbers_of_rfc_5766_clients_are_mapped_into_the_librarys_range() {
+        let (gate, now) = (gate(0), Instant::now());
+        allocated(&gate, ALICE, "127.0.0.1:50000", now);
+        let credential = TurnSecret::new("secret").issue("alice", 1_000, 600);
+        let peer = XorPeerAddress::new(addr("8.8.8.8:53"));
+        // A ChannelNumber of 0x6123 cannot be built with the codec: sign 0x4123, then rewrite and re-sign.
+        let mut bind = signed(
+            CHANNEL_BIND,
+            vec![peer.clone().into(), ChannelNumber::new(0x4123).unwrap().into()],
+            &credential.username,
+            &credential.password,
+        );
+        let at = bind.windows(4).position(|w| w == [0x00, 0x0c, 0x00, 0x04]).unwrap() + 4;
+        bind[at] = 0x61;
+        assert_eq!(error_code(gate.inbound(ALICE, &bind, now, 1_000)), Some(401), "its signature no longer matches");
+        let resigned = |frame: &[u8], password: &str| {
+            let username = Username::new(credential.username.clone()).unwrap();
+            let realm = Realm::new("ruang".to_owned()).unwrap();
+            let mi_at = frame.windows(4).position(|w| w == [0x00, 0x08, 0x00, 0x14]).unwrap();
+            let mut signed = frame[..mi_at + 24].to_vec();
+            let key = md5::compute(format!("{}:{}:{password}", username.name(), realm.text()));
+            let mut mac = <hmac::Hmac<sha1::Sha1> as hmac::Mac>::new_from_slice(&key.0).unwrap();
+            hmac::Mac::update(&mut mac, &signed[..mi_at]);
+            signed[mi_at + 4..mi_at + 24].copy_from_slice(&hmac::Mac::finalize(mac).into_bytes());
+            signed
+        };
+        assert_eq!(error_code(gate.inbound(ALICE, &resigned(&bind, "wrong"), now, 1_000)), Some(401));
+        let Inbound::Pass(Request::Message(passed)) =
+            gate.inbound(ALICE, &resigned(&bind, &credential.password), now, 1_000)
+        else {
+            panic!("a correctly signed ChannelBind 0x6123 is passed on");
+        };
+        assert_eq!(passed.get_attribute::<ChannelNumber>().map(|n| n.value()), Some(0x4123));
+        let username = Username::new(credential.username.clone()).unwrap();
+        let realm = Realm::new("ruang".to_owned()).unwrap();
+        let integrity = passed.get_attribute::<MessageIntegrity>().unwrap();
+        assert!(integrity.check_long_term_credential(&username, &realm, &credential.password).is_ok(), "re-signed");
+        assert!(sends(gate.outbound(
+            ALICE,
+            &encode(Message::new(MessageClass::SuccessResponse, CHANNEL_BIND, id(7))),
+            now
+        )));
+        assert_eq!(gate.outbound(ALICE, &[0x41, 0x23, 0, 1, 9, 0, 0, 0], now), Outbound::Renumber(0x6123));
+        let Inbound::Pass(Request::Message(send)) = gate.inbound(ALICE, &[0x61, 0x23, 0, 1, 9, 0, 0, 0], now, 1_000)
+        else {
+            panic!("ChannelData on 0x6123 is relayed");
+        };
+        assert_eq!(send.get_attribute::<XorPeerAddress>().map(XorPeerAddress::address), Some(addr("8.8.8.8:53")));
     }
 
     #[test]
@@ -561,7 +688,7 @@ mod tests {
         let gate = gate(0);
         for frame in [&[][..], &[0xff; 40], &[0x40, 0x00, 0xff, 0xff], &[0x00, 0x01, 0x00, 0x00]] {
             assert!(matches!(gate.inbound(ALICE, frame, Instant::now(), 0), Inbound::Drop));
-            let _ = gate.outbound(ALICE, frame, Instant::now());
+            let _ = sends(gate.outbound(ALICE, frame, Instant::now()));
         }
     }
 }

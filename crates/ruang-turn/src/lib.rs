@@ -11,6 +11,7 @@ mod gate;
 mod host;
 mod peers;
 mod quota;
+mod renumber;
 mod server;
 mod slots;
 mod tcp;

@@ -16,9 +16,9 @@ use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::TrySendError;
 use tokio::time::{Instant, sleep_until, timeout};
 
-use crate::gate::{Gate, Inbound};
+use crate::gate::{Gate, Inbound, Outbound};
 use crate::slots::{MAX_CONNECTIONS, MAX_PER_IP, Slots};
-use crate::udp::unix_now;
+use crate::udp::{renumbered, unix_now};
 
 /// IANA's protocol number for TCP, as the TURN library names its transports.
 pub const PROTO_TCP: u8 = 6;
@@ -175,10 +175,12 @@ impl Transport for GatedTcp {
     async fn send_to(&self, data: Cow<'_, [u8]>, target: SocketAddr) -> Result<(), transport::Error> {
         let writer = self.writers.lock().unwrap_or_else(PoisonError::into_inner).get(&target).cloned();
         let Some(writer) = writer else { return Err(transport::Error::TransportIsDead) };
-        if self.gate.outbound((PROTO_TCP, target), &data, Instant::now().into_std()) {
-            // A client that does not read loses frames rather than holding up the server.
-            let _ = writer.try_send(data.into_owned());
-        }
+        // A client that does not read loses frames rather than holding up the server.
+        let _ = match self.gate.outbound((PROTO_TCP, target), &data, Instant::now().into_std()) {
+            Outbound::Send => writer.try_send(data.into_owned()),
+            Outbound::Renumber(number) => writer.try_send(renumbered(data, number)),
+            Outbound::Drop => Ok(()),
+        };
         Ok(())
     }
 

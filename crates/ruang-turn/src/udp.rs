@@ -9,7 +9,7 @@ use std::sync::Arc;
 use medea_turn::transport::{self, Request, Transport};
 use tokio::net::UdpSocket;
 
-use crate::gate::{Gate, Inbound};
+use crate::gate::{Gate, Inbound, Outbound};
 
 /// IANA's protocol number for UDP, as the TURN library names its transports.
 pub const PROTO_UDP: u8 = 17;
@@ -55,8 +55,10 @@ impl Transport for GatedUdp {
     }
 
     async fn send_to(&self, data: Cow<'_, [u8]>, target: SocketAddr) -> Result<(), transport::Error> {
-        if self.gate.outbound((PROTO_UDP, target), &data, tokio::time::Instant::now().into_std()) {
-            self.socket.send_to(&data, target).await?;
+        match self.gate.outbound((PROTO_UDP, target), &data, tokio::time::Instant::now().into_std()) {
+            Outbound::Send => self.socket.send_to(&data, target).await.map(drop)?,
+            Outbound::Renumber(number) => self.socket.send_to(&renumbered(data, number), target).await.map(drop)?,
+            Outbound::Drop => {}
         }
         Ok(())
     }
@@ -68,6 +70,15 @@ impl Transport for GatedUdp {
     fn proto(&self) -> u8 {
         PROTO_UDP
     }
+}
+
+/// ChannelData `data` with its channel number replaced by `number`.
+pub fn renumbered(data: Cow<'_, [u8]>, number: u16) -> Vec<u8> {
+    let mut data = data.into_owned();
+    if let Some(header) = data.get_mut(..2) {
+        header.copy_from_slice(&number.to_be_bytes());
+    }
+    data
 }
 
 /// Seconds since the Unix epoch, for credential expiry.
