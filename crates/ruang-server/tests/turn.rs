@@ -1,10 +1,13 @@
 //! The built-in STUN/TURN server, checked by an independent client: coturn's `turnutils_uclient` allocates
 //! and relays with the credentials ruang hands out, is refused with wrong or expired ones, and cannot open
-//! a permission to a denied peer. And ruang's credentials work with a real coturn using `use-auth-secret`.
+//! a permission to a denied peer. A client of the tests' own tries every path that moves data (Send
+//! indications, ChannelData, permissions, channels) towards a service on the relay's own address, over UDP
+//! and TCP, and sees nothing delivered. And ruang's credentials work with a real coturn using `use-auth-secret`.
 //!
 //! Needs Debian's `coturn` package (installed by `scripts/test-all.sh`).
 
 mod common;
+mod turn_client;
 
 use std::net::{SocketAddr, TcpListener, UdpSocket};
 use std::process::{Command, Stdio};
@@ -13,6 +16,7 @@ use std::time::Duration;
 use common::TestServer;
 use ruang_server::ice::IceServerConfig;
 use ruang_turn::TurnSecret;
+use turn_client::TurnClient;
 
 const SECRET: &str = "test-secret-not-for-production";
 
@@ -110,8 +114,9 @@ async fn wrong_or_expired_credentials_are_refused() {
     assert!(!ok && output.contains("401"), "{output}");
     let expired = TurnSecret::new(SECRET).issue("0123456789abcdef", 1_000_000, 60);
     let expired = Turn { port: wrong.port, username: expired.username, password: expired.password };
-    let (ok, output) = uclient(&expired, &["-y"]).await;
-    assert!(!ok && (output.contains("error 400") || output.contains("error 401")), "{output}");
+    // RFC 8489: an unknown or expired username gets 401, which uclient retries until it gives up.
+    let (ok, output) = uclient(&expired, &["-y", "-v"]).await;
+    assert!(!ok && !output.contains("error 400"), "{output}");
 }
 
 #[tokio::test]
@@ -210,4 +215,247 @@ async fn credentials_from_ruang_are_accepted_by_a_real_coturn() {
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     panic!("coturn refused ruang's credentials:\n{last}");
+}
+
+/// Where a test's TURN server listens, with a participant's credential.
+async fn credentials(server: &TestServer) -> (SocketAddr, String, String) {
+    let turn = turn_from_welcome(server).await;
+    (SocketAddr::from(([127, 0, 0, 1], turn.port)), turn.username, turn.password)
+}
+
+async fn client(tcp: bool, server: &TestServer) -> TurnClient {
+    let (addr, username, password) = credentials(server).await;
+    if tcp {
+        TurnClient::tcp(addr, &username, &password).await
+    } else {
+        TurnClient::udp(addr, &username, &password).await
+    }
+}
+
+/// Datagrams a UDP "internal service" received within `wait`.
+async fn delivered(service: &tokio::net::UdpSocket, wait: Duration) -> usize {
+    let mut buf = [0u8; 2048];
+    let mut count = 0;
+    while tokio::time::timeout(wait, service.recv_from(&mut buf)).await.is_ok() {
+        count += 1;
+    }
+    count
+}
+
+/// Binds a UDP socket to `addr`, retrying briefly while a closing relay still holds the port.
+async fn bind_when_free(addr: SocketAddr) -> tokio::net::UdpSocket {
+    for _ in 0..50 {
+        if let Ok(socket) = tokio::net::UdpSocket::bind(addr).await {
+            return socket;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{addr} stayed taken");
+}
+
+const QUIET: Duration = Duration::from_millis(500);
+
+async fn no_path_reaches_a_service_on_the_relay_address(tcp: bool) {
+    let server = builtin().await;
+    let service = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let target = service.local_addr().unwrap();
+    let (mut alice, mut bob) = (client(tcp, &server).await, client(tcp, &server).await);
+    let (relay_a, relay_b) = (alice.allocate().await, bob.allocate().await);
+    assert_eq!(relay_b.ip(), target.ip(), "the relays are on the service's address");
+    // The exception for the server's own relays: Alice may reach Bob's relay, and so holds a permission
+    // for its IP, which is the service's IP too.
+    assert_eq!(alice.permit(relay_b).await, None);
+    assert_eq!(bob.permit(relay_a).await, None);
+    assert_eq!(alice.permit(target).await, Some(403));
+    assert_eq!(alice.bind(0x4001, target).await, Some(403));
+    alice.send_indication(target, b"send indication to the service").await;
+    // A channel to Bob's relay, then used after Bob's allocation closes and the service takes its port.
+    assert_eq!(alice.bind(0x4000, relay_b).await, None);
+    alice.channel_data(0x4000, b"to bob by channel").await;
+    alice.send_indication(relay_b, b"to bob by indication").await;
+    let relayed = bob.relayed(QUIET).await;
+    assert!(relayed.iter().any(|p| p == b"to bob by channel"), "control: relaying between relays works: {relayed:?}");
+    assert!(relayed.iter().any(|p| p == b"to bob by indication"), "{relayed:?}");
+    assert_eq!(delivered(&service, QUIET).await, 0, "nothing reached the service");
+    bob.close().await;
+    let taken_over = bind_when_free(relay_b).await;
+    alice.channel_data(0x4000, b"channel to a closed relay").await;
+    alice.send_indication(relay_b, b"indication to a closed relay").await;
+    assert_eq!(alice.permit(relay_b).await, Some(403), "a closed relay is no longer excepted");
+    assert_eq!(delivered(&taken_over, QUIET).await, 0, "nothing reached the port the closed relay had");
+}
+
+#[tokio::test]
+async fn no_path_over_udp_reaches_a_service_on_the_relay_address() {
+    no_path_reaches_a_service_on_the_relay_address(false).await;
+}
+
+#[tokio::test]
+async fn no_path_over_tcp_reaches_a_service_on_the_relay_address() {
+    no_path_reaches_a_service_on_the_relay_address(true).await;
+}
+
+#[tokio::test]
+async fn addresses_embedding_loopback_are_refused() {
+    let server = builtin().await;
+    let mut alice = client(false, &server).await;
+    alice.allocate().await;
+    for peer in ["[::ffff:127.0.0.1]:9", "[64:ff9b::7f00:1]:9", "[2002:7f00:1::]:9", "[::127.0.0.1]:9"] {
+        assert_eq!(alice.permit(peer.parse().unwrap()).await, Some(403), "{peer}");
+    }
+}
+
+#[tokio::test]
+async fn relayed_bandwidth_is_capped_per_allocation() {
+    let server = TestServer::with(|c| {
+        c.turn.enabled = true;
+        c.turn.listen = Some("127.0.0.1:0".parse().unwrap());
+        c.turn.secret = Some(SECRET.to_owned());
+        c.turn.max_bps = 80_000; // 10 kB per second
+    })
+    .await;
+    let (mut alice, mut bob) = (client(false, &server).await, client(false, &server).await);
+    let (relay_a, relay_b) = (alice.allocate().await, bob.allocate().await);
+    assert_eq!(alice.permit(relay_b).await, None);
+    assert_eq!(bob.permit(relay_a).await, None);
+    for _ in 0..60 {
+        alice.send_indication(relay_b, &[7; 1000]).await;
+    }
+    let relayed = bob.relayed(QUIET).await.len();
+    // One second's burst (10) plus what refills while sending; far below the 60 sent.
+    assert!((5..30).contains(&relayed), "{relayed} of 60 kB relayed at a cap of 10 kB/s");
+}
+
+#[tokio::test]
+async fn an_unsigned_channel_bind_the_library_cannot_parse_gets_400_not_silence() {
+    let server = builtin().await;
+    let mut alice = client(false, &server).await;
+    alice.allocate().await;
+    // The TURN library takes channel numbers up to 0x4FFF (RFC 8656); a signed request with a higher one
+    // is renumbered (see coturns_client_relays_over_channels...), an unsigned one is answered 400.
+    let mut bind = Vec::new();
+    bind.extend_from_slice(&[0x00, 0x09, 0x00, 0x08, 0x21, 0x12, 0xa4, 0x42]);
+    bind.extend_from_slice(&[0x5a; 12]);
+    bind.extend_from_slice(&[0x00, 0x0c, 0x00, 0x04, 0x60, 0x00, 0x00, 0x00]);
+    alice.send_raw(&bind).await;
+    let Some(turn_client::Received::Stun(answer)) = alice.receive(Duration::from_secs(5)).await else {
+        panic!("no answer to a ChannelBind with number 0x6000");
+    };
+    let code = answer.get_attribute::<stun_codec::rfc5389::attributes::ErrorCode>().map(|c| c.code());
+    assert_eq!(code, Some(400));
+}
+
+#[tokio::test]
+async fn idle_tcp_connections_are_closed() {
+    let server = TestServer::with(|c| {
+        c.turn.enabled = true;
+        c.turn.listen = Some("127.0.0.1:0".parse().unwrap());
+        c.turn.secret = Some(SECRET.to_owned());
+        c.turn.tcp_idle_timeout_secs = 1;
+    })
+    .await;
+    let (addr, _, _) = credentials(&server).await;
+    let idle = tokio::net::TcpStream::connect(addr).await.unwrap();
+    assert_closed_by_server(idle).await;
+}
+
+/// Connects to `addr`, retrying briefly while the server starts (it is spawned, not awaited).
+async fn connect_when_listening(addr: SocketAddr) -> tokio::net::TcpStream {
+    for _ in 0..50 {
+        if let Ok(stream) = tokio::net::TcpStream::connect(addr).await {
+            return stream;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("nothing listens on {addr}");
+}
+
+/// Waits (bounded) for the server to close `stream` while the client sends nothing.
+async fn assert_closed_by_server(mut stream: impl tokio::io::AsyncRead + Unpin) {
+    let mut buf = [0u8; 16];
+    let read =
+        tokio::time::timeout(Duration::from_secs(10), tokio::io::AsyncReadExt::read(&mut stream, &mut buf)).await;
+    assert!(matches!(read, Ok(Ok(0)) | Ok(Err(_))), "an idle connection is closed by the server: {read:?}");
+}
+
+#[tokio::test]
+async fn idle_turn_over_tls_connections_are_closed_after_the_handshake() {
+    use tokio_rustls::rustls;
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let dir = std::env::temp_dir().join(format!("ruang-turn-tls-idle-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("cert.pem"), certified.cert.pem()).unwrap();
+    std::fs::write(dir.join("key.pem"), certified.signing_key.serialize_pem()).unwrap();
+    let tls_port = free_port();
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let _server = TestServer::with(|c| {
+        c.turn.enabled = true;
+        c.turn.listen = Some("127.0.0.1:0".parse().unwrap());
+        c.turn.secret = Some(SECRET.to_owned());
+        c.turn.tls_listen = Some(SocketAddr::from(([127, 0, 0, 1], tls_port)));
+        c.turn.tcp_idle_timeout_secs = 1;
+        c.tls = ruang_server::tls::TlsConfig { cert: Some(cert), key: Some(key), ..Default::default() };
+    })
+    .await;
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(certified.cert.der().clone()).unwrap();
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let tcp = connect_when_listening(SocketAddr::from(([127, 0, 0, 1], tls_port))).await;
+    let name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
+    let tls = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config)).connect(name, tcp).await.unwrap();
+    assert_closed_by_server(tls).await;
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
+async fn expired_credentials_get_401_not_400() {
+    let server = builtin().await;
+    let (addr, _, _) = credentials(&server).await;
+    let expired = TurnSecret::new(SECRET).issue("0123456789abcdef", 1_000_000, 60);
+    let mut client = TurnClient::udp(addr, &expired.username, &expired.password).await;
+    let answer = client.request(stun_codec::rfc5766::methods::ALLOCATE, Vec::new()).await;
+    let code = answer.get_attribute::<stun_codec::rfc5389::attributes::ErrorCode>().map(|c| c.code());
+    assert_eq!(code, Some(401), "{answer:?}");
+}
+
+#[tokio::test]
+async fn allocations_beyond_the_servers_quota_are_refused() {
+    let server = TestServer::with(|c| {
+        c.turn.enabled = true;
+        c.turn.listen = Some("127.0.0.1:0".parse().unwrap());
+        c.turn.secret = Some(SECRET.to_owned());
+        c.turn.max_allocations = 1;
+    })
+    .await;
+    let (mut alice, mut bob) = (client(false, &server).await, client(false, &server).await);
+    alice.allocate().await;
+    let answer = bob.request(stun_codec::rfc5766::methods::ALLOCATE, Vec::new()).await;
+    let code = answer.get_attribute::<stun_codec::rfc5389::attributes::ErrorCode>().map(|c| c.code());
+    assert_eq!(code, Some(508), "{answer:?}");
+    alice.close().await;
+    assert!(bob.allocate().await.port() > 0, "a closed allocation frees its place");
+}
+
+#[tokio::test]
+async fn coturns_client_relays_over_channels_numbered_up_to_0x7fff() {
+    let server = builtin().await;
+    let turn = turn_from_welcome(&server).await;
+    let port = turn.port.to_string();
+    // Without -s uclient binds channels, with random numbers in 0x4000-0x7FFF (RFC 5766).
+    let args: Vec<String> =
+        ["-n", "5", "-c", "-u", &turn.username, "-w", &turn.password, "-p", &port, "-y", "127.0.0.1"]
+            .iter()
+            .map(|a| (*a).to_owned())
+            .collect();
+    for transport in [&[][..], &["-t"][..]] {
+        let mut args = args.clone();
+        args.splice(0..0, transport.iter().map(|a| (*a).to_owned()));
+        let (ok, output) = tokio::task::spawn_blocking(move || run_uclient(&args)).await.unwrap();
+        assert!(ok && received(&output) > 0 && !output.contains("error 400"), "{transport:?}:\n{output}");
+    }
 }

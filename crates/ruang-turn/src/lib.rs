@@ -4,13 +4,23 @@
 
 #![deny(missing_docs)]
 
+mod allocations;
+mod bandwidth;
 mod credentials;
-mod filter;
+mod gate;
+mod host;
 mod peers;
 mod quota;
+mod renumber;
 mod server;
+mod slots;
+mod tcp;
 mod tls;
+mod udp;
 
 pub use credentials::{CredentialError, TurnCredential, TurnSecret};
 pub use peers::{PeerPolicy, is_public};
+
+#[doc(hidden)]
+pub mod fuzzing;
 pub use server::{RunningTurn, TurnConfig, TurnError, start};

@@ -5,7 +5,6 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket as StdUdpSocket};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use medea_turn::transport::TcpServer;
 use medea_turn::{AuthHandler, relay::Allocator};
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -14,9 +13,20 @@ use tokio::sync::mpsc;
 use tokio_rustls::TlsAcceptor;
 
 use crate::TurnSecret;
-use crate::filter::PeerFilter;
+use crate::allocations::AllocationLimits;
+use crate::gate::{Gate, GateConfig};
 use crate::peers::PeerPolicy;
-use crate::quota::Quota;
+use crate::tcp::GatedTcp;
+use crate::udp::GatedUdp;
+
+/// How long a channel binding lasts (RFC 8656 section 12).
+const CHANNEL_LIFETIME: Duration = Duration::from_secs(600);
+
+/// Distinct peer IPs one allocation may hold permissions for (508 beyond); a call needs a handful.
+const PERMISSIONS_PER_ALLOCATION: usize = 64;
+
+/// Channels one allocation may bind (508 beyond).
+const CHANNELS_PER_ALLOCATION: usize = 64;
 
 /// Settings of the built-in STUN/TURN server (`[turn]` in the TOML file).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
@@ -33,7 +43,8 @@ pub struct TurnConfig {
     pub relay_port_min: u16,
     /// Highest relay port.
     pub relay_port_max: u16,
-    /// Relay to loopback, private and link-local peers too (LAN deployments only).
+    /// Relay to private and link-local peers too (LAN deployments only; loopback and the server itself
+    /// stay refused).
     pub allow_private_peers: bool,
     /// Shared secret for credentials; `None` makes a random one at start (credentials then do not survive a
     /// restart). Set it to share credentials with other nodes or an external coturn.
@@ -42,10 +53,22 @@ pub struct TurnConfig {
     pub realm: String,
     /// Live relay allocations one participant may hold.
     pub allocations_per_participant: usize,
+    /// Live relay allocations the whole server may hold (508 beyond), like coturn's `total-quota`; each
+    /// holds a UDP socket, so keep it well under the process's open-file limit.
+    pub max_allocations: usize,
     /// Address for TURN over TLS (`turns:`, usually port 5349); needs the server's TLS certificate.
     pub tls_listen: Option<SocketAddr>,
     /// Host name for `turns:` URLs, matching the certificate [default: the public IP].
     pub tls_host: Option<String>,
+    /// Relay bandwidth of one allocation in each direction, bits per second (0: unlimited); datagrams
+    /// beyond it are dropped. Like coturn's `max-bps`.
+    pub max_bps: u64,
+    /// Relay bandwidth of the whole server in each direction, bits per second (0: unlimited). Like
+    /// coturn's `bps-capacity`.
+    pub total_bps: u64,
+    /// Seconds a TURN-over-TCP (or TLS) connection may stay idle, nothing received or sent, before it is
+    /// closed.
+    pub tcp_idle_timeout_secs: u64,
 }
 
 impl Default for TurnConfig {
@@ -60,8 +83,12 @@ impl Default for TurnConfig {
             secret: None,
             realm: "ruang".to_owned(),
             allocations_per_participant: 10,
+            max_allocations: 1000,
             tls_listen: None,
             tls_host: None,
+            max_bps: 5_000_000,
+            total_bps: 1_000_000_000,
+            tcp_idle_timeout_secs: 60,
         }
     }
 }
@@ -79,9 +106,12 @@ pub enum TurnError {
         /// Why.
         source: std::io::Error,
     },
-    /// The relay port range is empty.
-    #[error("the TURN relay port range is empty")]
+    /// The relay port range is empty or takes every port.
+    #[error("the TURN relay port range is empty or includes port 0")]
     EmptyPortRange,
+    /// The TCP idle timeout is zero.
+    #[error("turn.tcp_idle_timeout_secs must be at least 1")]
+    ZeroIdleTimeout,
     /// No random source for the secret.
     #[error("no random source for the TURN secret")]
     Random,
@@ -168,8 +198,11 @@ pub async fn start(
     default_ip: IpAddr,
     tls: Option<TlsAcceptor>,
 ) -> Result<RunningTurn, TurnError> {
-    if config.relay_port_min > config.relay_port_max {
+    if config.relay_port_min > config.relay_port_max || config.relay_port_min == 0 {
         return Err(TurnError::EmptyPortRange);
+    }
+    if config.tcp_idle_timeout_secs == 0 {
+        return Err(TurnError::ZeroIdleTimeout);
     }
     let listen = config.listen.unwrap_or(SocketAddr::new(default_ip, 3478));
     let secret = match &config.secret {
@@ -177,15 +210,19 @@ pub async fn start(
         None => TurnSecret::new(random_secret()?),
     };
     let public_ip = config.public_ip.unwrap_or_else(|| detect_public_ip(listen.ip()));
-    let policy = PeerPolicy {
-        allow_private: config.allow_private_peers,
-        relay_ip: public_ip,
-        relay_ports: config.relay_port_min..=config.relay_port_max,
-    };
+    let mut own_ips = vec![public_ip];
+    if !listen.ip().is_unspecified() {
+        own_ips.push(listen.ip());
+    }
+    own_ips.extend(crate::host::interface_addresses());
+    let policy = PeerPolicy { allow_private: config.allow_private_peers, own_ips };
+    let gate = Arc::new(Gate::new(gate_config(config, policy), secret.clone()));
     let (udp, tcp_listener, tcp_addr) = bind_pair(listen).await?;
     let udp_addr = tcp_addr;
-    let tcp = TcpServer::new(tcp_listener)
-        .map_err(|e| TurnError::Bind { addr: tcp_addr, source: std::io::Error::other(e) })?;
+    let bind_error = |source| TurnError::Bind { addr: tcp_addr, source };
+    let udp = GatedUdp::new(udp, Arc::clone(&gate)).map_err(bind_error)?;
+    let idle = Duration::from_secs(config.tcp_idle_timeout_secs);
+    let tcp = GatedTcp::new(tcp_listener, Arc::clone(&gate), idle).map_err(bind_error)?;
     let allocator = Allocator {
         relay_address: public_ip,
         address: listen.ip().to_string(),
@@ -193,18 +230,15 @@ pub async fn start(
         max_port: config.relay_port_max,
         max_retries: 20,
     };
-    let quota = Arc::new(Quota::new(config.allocations_per_participant));
     let (closed, closures) = mpsc::channel(256);
-    tokio::spawn(forget_closed(closures, Arc::clone(&quota)));
-    let udp = PeerFilter::new(udp, policy.clone(), Arc::clone(&quota));
-    let tcp = PeerFilter::new(tcp, policy, quota);
+    tokio::spawn(forget_closed(closures, gate));
     let server = medea_turn::Server::new(medea_turn::ServerConfig {
         connections: vec![Arc::new(udp), Arc::new(tcp)],
         turn: Some(medea_turn::TurnConfig {
             relay_addr_generator: allocator,
             realm: config.realm.clone(),
             auth_handler: Arc::new(RestAuth { secret: secret.clone() }),
-            channel_bind_lifetime: Duration::from_secs(600),
+            channel_bind_lifetime: CHANNEL_LIFETIME,
             alloc_close_notify: Some(closed),
         }),
     });
@@ -225,10 +259,27 @@ pub async fn start(
     Ok(RunningTurn { _server: server, udp: udp_addr, tcp: tcp_addr, public_ip, secret, tls, tls_task })
 }
 
+/// The gate's settings from the server's.
+fn gate_config(config: &TurnConfig, policy: PeerPolicy) -> GateConfig {
+    GateConfig {
+        policy,
+        realm: config.realm.clone(),
+        limits: AllocationLimits {
+            max_bps: config.max_bps,
+            permissions: PERMISSIONS_PER_ALLOCATION,
+            channels: CHANNELS_PER_ALLOCATION,
+            channel_lifetime: CHANNEL_LIFETIME,
+        },
+        total_bps: config.total_bps,
+        allocations_per_participant: config.allocations_per_participant,
+        max_allocations: config.max_allocations,
+    }
+}
+
 /// Takes closed allocations off the quota until the server is dropped.
-async fn forget_closed(mut closures: mpsc::Receiver<medea_turn::AllocationInfo>, quota: Arc<Quota>) {
+async fn forget_closed(mut closures: mpsc::Receiver<medea_turn::AllocationInfo>, gate: Arc<Gate>) {
     while let Some(info) = closures.recv().await {
-        quota.closed(info.username.name(), info.five_tuple.src_addr);
+        gate.allocation_closed(info.username.name(), info.five_tuple.src_addr);
     }
 }
 

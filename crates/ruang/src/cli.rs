@@ -127,7 +127,7 @@ pub struct Args {
     /// Lifetime of each participant's TURN credential, in seconds; renewed before it expires [default: 600].
     #[arg(long, env = "RUANG_TURN_CREDENTIAL_TTL_SECS", value_name = "SECS")]
     turn_credential_ttl_secs: Option<u64>,
-    /// Let TURN relay to loopback, private and link-local addresses (LAN deployments only).
+    /// Let TURN relay to private and link-local addresses (LAN deployments only; never loopback).
     #[arg(long, env = "RUANG_TURN_ALLOW_PRIVATE_PEERS")]
     turn_allow_private_peers: bool,
     /// Relay-only privacy for every room: media goes through TURN only, so participants never learn each
