@@ -27,6 +27,8 @@ pub use ids::{PeerId, RoomName};
 pub use limits::Limits;
 pub use media::MediaState;
 pub use moderation::{Moderation, RemovedReason, Role};
+#[doc(hidden)]
+pub use parse::fuzzing;
 pub use parse::{parse_client_message, validate_display_name};
 pub use rate::TokenBucket;
 pub use server::{
