@@ -65,13 +65,19 @@ for target in "${targets[@]}"; do
     echo "   $target: ok, $runs runs, $rate exec/s, corpus $(ls "$work/corpus/$target" | wc -l) inputs"
   else
     failed=1
-    echo "!! $target FAILED; the end of its log ($work/$target.log):"
-    tail -n 40 "$work/$target.log" | sed 's/^/   /'
+    echo "!! $target FAILED; its log is $work/$target.log. The failure:"
+    # The panic message, or libFuzzer's own report (timeout, out of memory) without the stack traces.
+    if grep -q 'panicked at' "$work/$target.log"; then
+      sed -n '/panicked at/,/^stack backtrace:\|^note:\|^==[0-9]*==/p' "$work/$target.log" | head -n 20 | sed 's/^/   /'
+    else
+      grep -E '^(==[0-9]+== ERROR|SUMMARY|ERROR): ' "$work/$target.log" | head -n 5 | sed 's/^/   /'
+    fi
     for input in "$work/artifacts/$target"/*; do
       [ -e "$input" ] || continue
       echo "   input: $input"
-      echo "   reproduce: RUSTC_BOOTSTRAP=1 cargo fuzz run --fuzz-dir fuzz $target $input"
-      echo "   (then fix the parser, add a unit test, and copy the input into fuzz/corpus/$target/)"
+      echo "   reproduce: $bin_dir/$target $input"
+      echo "          or: RUSTC_BOOTSTRAP=1 cargo fuzz run --fuzz-dir fuzz --target-dir target/fuzz -a $target $input"
+      echo "   then fix the parser, add a unit test in its crate, and copy the input into fuzz/corpus/$target/"
     done
   fi
 done
