@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of ruang on a fresh machine: installs what the tests need (Debian's chromium, the npm
 # packages of the browser tests), checks formatting and lints, runs the Rust tests (protocol, rooms, server
-# over real sockets), then the browser tests in real Chromium.
+# over real sockets), fuzzes the parsers of outside input for a minute each (scripts/fuzz.sh), then the browser
+# tests in real Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,5 +21,7 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test"
 cargo test --workspace --locked
+echo "== fuzzing"
+scripts/fuzz.sh 60
 echo "== browser tests"
 tests/browser/run.sh

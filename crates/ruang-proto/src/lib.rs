@@ -29,6 +29,8 @@ pub use ids::{PeerId, RoomName};
 pub use limits::Limits;
 pub use media::MediaState;
 pub use moderation::{Moderation, RemovedReason, Role};
+#[doc(hidden)]
+pub use parse::fuzzing;
 pub use parse::{parse_client_message, read_req, validate_display_name};
 pub use rate::TokenBucket;
 pub use server::{

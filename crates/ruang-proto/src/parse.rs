@@ -376,15 +376,28 @@ fn truncate(mut text: String) -> String {
     text
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// The two paths of [`parse_client_message`] apart, for the fuzz target in `fuzz/` that checks they agree.
+/// Not part of the API.
+#[doc(hidden)]
+pub mod fuzzing {
+    use super::{ClientMessage, Limits, RawClientMessage, Rejection, explain, parse_signal, validate};
+
+    /// The signal fast path: `None` when it leaves the frame to the general path.
+    pub fn signal_fast_path(frame: &str, limits: &Limits) -> Option<Result<ClientMessage, Rejection>> {
+        parse_signal(frame, limits)
+    }
 
     /// The general path alone, as it read every frame before the signal fast path.
-    fn general(frame: &str, limits: &Limits) -> Result<ClientMessage, Rejection> {
+    pub fn general_path(frame: &str, limits: &Limits) -> Result<ClientMessage, Rejection> {
         let raw = serde_json::from_str::<RawClientMessage>(frame).map_err(|err| explain(frame, &err))?;
         validate(raw, frame, limits)
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fuzzing::general_path as general;
+    use super::*;
 
     #[test]
     fn the_signal_fast_path_accepts_exactly_what_the_general_path_accepts() {
