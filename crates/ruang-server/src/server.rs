@@ -112,6 +112,15 @@ fn open_store(config: &ServerConfig) -> Result<MeetingStore, ServerError> {
             tracing::info!(dir = %dir.display(), meetings = store.len(), "meeting store opened");
             store
         }
-        None => MeetingStore::in_memory(forget_after, capacity),
+        None => {
+            if config.secret.is_some() && config.resume_grace_ms > 0 {
+                // A fixed secret makes tokens outlive the process; without a data directory nothing else does.
+                tracing::warn!(
+                    "a fixed secret without --data-dir: after a restart, bans, removals, lock and lobby are \
+                     forgotten and anyone holding a valid resume token comes back (see docs/security.md)"
+                );
+            }
+            MeetingStore::in_memory(forget_after, capacity)
+        }
     })
 }
