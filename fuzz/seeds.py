@@ -147,6 +147,9 @@ def resume_token():
         "claims_bad_id": (2, compact(dict(claims, i="FF"))),
         "claims_extra_field": (2, compact(dict(claims, x=1))),
         "claims_missing_field": (2, compact({k: v for k, v in claims.items() if k != "g"})),
+        "claims_host": (2, compact(dict(claims, o="host"))),
+        "claims_viewer": (2, compact(dict(claims, o="viewer"))),
+        "claims_bad_role": (2, compact(dict(claims, o="admin"))),
     }
     for name, (mode, text) in seeds.items():
         write("resume_token", name, bytes([mode]) + text.encode())

@@ -16,7 +16,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as BASE64URL;
 use hmac::{Hmac, Mac};
 use libfuzzer_sys::fuzz_target;
-use ruang_server::proto::{PeerId, RoomName};
+use ruang_server::proto::{PeerId, Role, RoomName};
 use ruang_server::resume::{Claims, TokenKey};
 use sha2::Sha256;
 
@@ -32,6 +32,7 @@ static KEY: LazyLock<TokenKey> = LazyLock::new(|| {
         room: RoomName::parse("fuzz").unwrap_or_else(|| unreachable!()),
         id: PeerId::from_bits(1),
         name: "fuzz".into(),
+        role: Role::Participant,
         generation: 0,
         expires: NOW,
     });
