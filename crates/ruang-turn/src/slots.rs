@@ -3,8 +3,11 @@
 //! total: the TLS listener reaches the TCP one over loopback and holds its own slots per client address.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use tokio::net::{TcpListener, TcpStream};
 
 /// Connections served at once by one listener.
 pub const MAX_CONNECTIONS: usize = 4096;
@@ -44,6 +47,21 @@ impl Slots {
         }
         held.insert(ip, from_ip + 1);
         Some(Slot { ip, held: Arc::clone(&self.held) })
+    }
+}
+
+/// The next connection on `listener` that `slots` has room for. A failing accept (out of descriptors) waits a
+/// moment instead of spinning; a connection beyond the limits is closed at once.
+pub async fn accept(listener: &TcpListener, slots: &Slots, what: &'static str) -> (TcpStream, SocketAddr, Slot) {
+    loop {
+        let Ok((stream, remote)) = listener.accept().await else {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
+        };
+        match slots.take(remote.ip()) {
+            Some(slot) => return (stream, remote, slot),
+            None => tracing::debug!("TURN over {what}: refused a connection beyond the limits"),
+        }
     }
 }
 

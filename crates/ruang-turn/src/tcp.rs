@@ -17,7 +17,7 @@ use tokio::sync::mpsc::error::TrySendError;
 use tokio::time::{Instant, sleep_until, timeout};
 
 use crate::gate::{Gate, Inbound, Outbound};
-use crate::slots::{MAX_CONNECTIONS, MAX_PER_IP, Slots};
+use crate::slots::{self, MAX_CONNECTIONS, MAX_PER_IP, Slots};
 use crate::udp::{renumbered, unix_now};
 
 /// IANA's protocol number for TCP, as the TURN library names its transports.
@@ -70,14 +70,7 @@ impl GatedTcp {
 async fn accept(listener: TcpListener, shared: Shared) {
     let slots = Slots::new(MAX_CONNECTIONS, MAX_PER_IP);
     loop {
-        let Ok((stream, remote)) = listener.accept().await else {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            continue;
-        };
-        let Some(slot) = slots.take(remote.ip()) else {
-            tracing::debug!("TURN over TCP: refused a connection beyond the limits");
-            continue;
-        };
+        let (stream, remote, slot) = slots::accept(&listener, &slots, "TCP").await;
         let shared = shared.clone();
         tokio::spawn(async move {
             serve(stream, remote, &shared).await;

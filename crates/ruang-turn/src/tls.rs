@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
 
-use crate::slots::{MAX_CONNECTIONS, MAX_PER_IP, Slots};
+use crate::slots::{self, MAX_CONNECTIONS, MAX_PER_IP, Slots};
 
 /// Longest time a client gets to complete its TLS handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -18,14 +18,7 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 pub async fn serve(listener: TcpListener, acceptor: TlsAcceptor, turn_tcp: SocketAddr) {
     let slots = Slots::new(MAX_CONNECTIONS, MAX_PER_IP);
     loop {
-        let Ok((stream, remote)) = listener.accept().await else {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            continue;
-        };
-        let Some(slot) = slots.take(remote.ip()) else {
-            tracing::debug!("TURN over TLS: refused a connection beyond the limits");
-            continue;
-        };
+        let (stream, _, slot) = slots::accept(&listener, &slots, "TLS").await;
         let acceptor = acceptor.clone();
         tokio::spawn(async move {
             let _slot = slot;
