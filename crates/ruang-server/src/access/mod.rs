@@ -15,7 +15,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 
 pub use checker::{CheckError, PasswordChecker, PoolSize};
-pub use invite::{InviteClaims, InviteError, InviteKey};
+pub use invite::{InviteClaims, InviteKey};
 pub use throttle::{Attempt, AttemptLimits, Throttle};
 
 /// How a room is entered, as configured.

@@ -14,7 +14,9 @@ use std::time::Duration;
 
 use ruang_proto::{PeerId, Role, RoomName};
 
-pub use token::{Claims, TokenError, TokenKey};
+use crate::claims::ClaimsError;
+
+pub use token::{Claims, TokenKey};
 
 /// The resume side of one server: its token key, its instance id and grace period.
 pub struct Resumption {
@@ -68,7 +70,7 @@ impl Resumption {
     }
 
     /// Checks a token's signature and expiry.
-    pub fn check(&self, token: &str, now_secs: u64) -> Result<Ticket, TokenError> {
+    pub fn check(&self, token: &str, now_secs: u64) -> Result<Ticket, ClaimsError> {
         let claims = self.key.verify(token, now_secs)?;
         let from_previous_instance = claims.instance != self.instance;
         Ok(Ticket { claims, from_previous_instance })
