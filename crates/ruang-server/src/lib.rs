@@ -11,6 +11,7 @@
 //! - [`claims`] signs and checks the claims clients bring back: invitations ([`access`]) and resume tokens
 //!   ([`resume`]).
 //! - [`ice`] decides the STUN/TURN servers and policy each participant gets.
+//! - [`numbers`] hands out connection numbers.
 //! - [`conn`] accepts connections and bounds what each may hold before a request is read.
 //! - [`tls`] sets up HTTPS/WSS with rustls.
 
@@ -24,6 +25,7 @@ pub mod config;
 pub mod conn;
 pub mod http;
 pub mod ice;
+pub mod numbers;
 pub mod resume;
 pub mod rooms;
 mod server;
