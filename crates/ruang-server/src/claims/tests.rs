@@ -136,4 +136,6 @@ fn invitation_headers_must_be_hs256_without_critical_extensions() {
     assert_eq!(invitation.open::<Pass>(&with_header(critical), 0), Err(ClaimsError::Critical));
     assert_eq!(invitation.open::<Pass>(&with_header(r#"{"typ":"JWT"}"#), 0), Err(ClaimsError::Malformed));
     assert!(invitation.open::<Pass>(&with_header(r#"{"alg":"HS256","kid":"x"}"#), 0).is_ok());
+    let extra_part = format!("{}.e30.e30.e30", BASE64URL.encode(r#"{"alg":"none"}"#));
+    assert_eq!(invitation.open::<Pass>(&extra_part, 0), Err(ClaimsError::Malformed), "four parts, whatever the header");
 }
