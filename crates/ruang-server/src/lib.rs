@@ -8,7 +8,10 @@
 //! - [`rooms`] finds rooms by name and runs one task per room, the only owner of that room's state.
 //! - [`config`] holds every setting and limit.
 //! - [`address`] groups client addresses for the per-address limits.
+//! - [`claims`] signs and checks the claims clients bring back: invitations ([`access`]) and resume tokens
+//!   ([`resume`]).
 //! - [`ice`] decides the STUN/TURN servers and policy each participant gets.
+//! - [`numbers`] hands out connection numbers.
 //! - [`conn`] accepts connections and bounds what each may hold before a request is read.
 //! - [`tls`] sets up HTTPS/WSS with rustls.
 
@@ -16,11 +19,13 @@
 
 pub mod access;
 pub mod address;
+pub mod claims;
 mod clock;
 pub mod config;
 pub mod conn;
 pub mod http;
 pub mod ice;
+pub mod numbers;
 pub mod resume;
 pub mod rooms;
 mod server;

@@ -1,23 +1,29 @@
 //! What every connection of one server shares: configuration, rooms, the shutdown signal, and the task
 //! trackers that let shutdown wait for sessions and rooms. One value per server, passed by `Arc`; there is no
 //! global state.
+//!
+//! What must be shared by every node once several serve the same rooms sits behind small interfaces whose
+//! in-process implementations are made here: the password throttle ([`PasswordThrottle`]), the restored
+//! participants of a previous instance ([`crate::resume::RestoredClaims`]), connection numbers
+//! ([`ConnectionNumbers`]) and meeting records with their bans ([`crate::store::MeetingRecords`]). Their
+//! callers see only the interfaces, so a cluster changes what is built here and nothing else.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::access::{AttemptLimits, InviteKey, PasswordChecker, PoolSize, Throttle};
+use crate::access::{AttemptLimits, InviteKey, LocalThrottle, PasswordChecker, PasswordThrottle, PoolSize};
 use crate::address::PerAddress;
 use crate::config::{Secret, ServerConfig};
 use crate::conn::AddressCounts;
 use crate::http::ServerNames;
 use crate::ice::IcePlan;
+use crate::numbers::{ConnectionNumbers, LocalConnectionNumbers};
 use crate::resume::Resumption;
-use crate::store::MeetingStore;
+use crate::store::{MeetingRecords, MeetingStore};
 
 /// Password attempts (failed or under way) per minute: 5 per address, and per room 20 from addresses that
 /// have failed plus 20 from fresh ones (see [`crate::access::throttle`]).
@@ -61,15 +67,15 @@ pub struct AppState {
     /// Checks (and mints) invitations.
     pub invites: InviteKey,
     /// Counts password attempts.
-    pub throttle: Throttle,
+    pub throttle: Arc<dyn PasswordThrottle>,
     /// Checks passwords, a few at a time.
     pub passwords: PasswordChecker,
     /// Counts wrong API keys per address.
     pub wrong_api_keys: PerAddress,
     /// Counts rooms created per address.
     pub rooms_created: PerAddress,
-    /// The number of the next connection.
-    next_conn: AtomicU64,
+    /// Hands out connection numbers.
+    connection_numbers: Arc<dyn ConnectionNumbers>,
 }
 
 impl AppState {
@@ -111,7 +117,7 @@ impl AppState {
             policies: config.room_policies(),
             resume: Arc::clone(&resume),
             ice: Arc::clone(&ice),
-            store: Arc::clone(&store),
+            store: Arc::clone(&store) as Arc<dyn MeetingRecords>,
         };
         let ids = IdSource;
         let rooms_per_address = config.rooms_per_address_per_minute;
@@ -132,17 +138,17 @@ impl AppState {
             resume,
             store,
             invites,
-            throttle: Throttle::new(PASSWORD_ATTEMPTS),
+            throttle: Arc::new(LocalThrottle::new(PASSWORD_ATTEMPTS)),
             passwords: PasswordChecker::new(PASSWORD_POOL),
             wrong_api_keys: PerAddress::new(WRONG_API_KEYS_PER_ADDRESS, MINUTE),
             rooms_created: PerAddress::new(rooms_per_address, MINUTE),
-            next_conn: AtomicU64::new(1),
+            connection_numbers: Arc::new(LocalConnectionNumbers::default()),
         })
     }
 
-    /// A number for a new connection, unique in this server.
+    /// A number for a new connection, unique among open connections.
     pub fn connection_number(&self) -> u64 {
-        self.next_conn.fetch_add(1, Ordering::Relaxed)
+        self.connection_numbers.next()
     }
 
     /// Open WebSocket connections.

@@ -15,8 +15,8 @@ use std::sync::Arc;
 use serde::Deserialize;
 
 pub use checker::{CheckError, PasswordChecker, PoolSize};
-pub use invite::{InviteClaims, InviteError, InviteKey};
-pub use throttle::{Attempt, AttemptLimits, Throttle};
+pub use invite::{InviteClaims, InviteKey};
+pub use throttle::{Attempt, AttemptLimits, LocalThrottle, PasswordThrottle, Reservation};
 
 /// How a room is entered, as configured.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]

@@ -12,6 +12,9 @@
 //! types the password right the first time gets in while others hammer the room. Both budgets are bounded,
 //! so the total guess rate per room is bounded too (only an attacker with more fresh addresses than the
 //! fresh budget, per window, can still crowd it out). Addresses count by group ([`crate::address::group`]).
+//!
+//! The counts sit behind [`PasswordThrottle`], so that nodes sharing rooms can share them too; the
+//! [`Attempt`] guard that settles each reservation is the same whatever counts.
 
 use std::net::IpAddr;
 use std::sync::{Mutex, PoisonError};
@@ -36,6 +39,44 @@ pub struct AttemptLimits {
     pub window: Duration,
 }
 
+/// Counts password attempts, per address group and per room, for every attempt this server (or, shared, this
+/// cluster) sees. [`LocalThrottle`] counts in this process; one shared by several nodes (say in Redis) must
+/// keep the same guarantees:
+///
+/// - [`reserve`](Self::reserve) is atomic: deciding freshness, checking both limits and taking the
+///   reservation are one step, so concurrent attempts, on any node, never together exceed a limit;
+/// - a reservation counts against its address and its room until settled, however long that takes;
+/// - [`settle`](Self::settle) is called exactly once per reservation ([`Attempt`] sees to it);
+/// - counts are per window of [`AttemptLimits::window`]; `now` is this node's clock, which a shared
+///   implementation may replace by its own (key expiry).
+pub trait PasswordThrottle: Send + Sync {
+    /// Reserves an attempt from `address` at `room`, or `None` if a limit is reached.
+    fn reserve(&self, address: Option<IpAddr>, room: &RoomName, now: Instant) -> Option<Reservation>;
+
+    /// Settles a reservation: counted as a failure (`failed`), or given back.
+    fn settle(&self, reservation: &Reservation, failed: bool, now: Instant);
+}
+
+impl dyn PasswordThrottle + '_ {
+    /// Reserves an attempt from `address` at `room` as an [`Attempt`] that must be settled; dropped
+    /// unsettled, it counts as a failure. `None` if a limit is reached.
+    pub fn attempt(&self, address: Option<IpAddr>, room: &RoomName, now: Instant) -> Option<Attempt<'_>> {
+        let reservation = self.reserve(address, room, now)?;
+        Some(Attempt { throttle: self, reservation, settled: false })
+    }
+}
+
+/// An attempt counted and not yet settled, as plain data.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reservation {
+    /// The address group it counts against ([`crate::address::group`]).
+    pub address: Option<IpAddr>,
+    /// The room it counts against.
+    pub room: RoomName,
+    /// Whether it came from a fresh address, and so draws on the room's fresh budget.
+    pub fresh: bool,
+}
+
 #[derive(Debug)]
 struct Counts {
     addresses: Tallies<Option<IpAddr>>,
@@ -43,25 +84,30 @@ struct Counts {
     others: Tallies<RoomName>,
 }
 
-/// Counts password attempts.
+/// Counts password attempts in this process.
 #[derive(Debug)]
-pub struct Throttle {
+pub struct LocalThrottle {
     counts: Mutex<Counts>,
     limits: AttemptLimits,
 }
 
-impl Throttle {
+impl LocalThrottle {
     /// A throttle with these limits.
     pub fn new(limits: AttemptLimits) -> Self {
         let window = limits.window;
         let counts =
             Counts { addresses: Tallies::new(window), fresh: Tallies::new(window), others: Tallies::new(window) };
-        Throttle { counts: Mutex::new(counts), limits }
+        LocalThrottle { counts: Mutex::new(counts), limits }
     }
 
-    /// Reserves an attempt from `address` at `room`, or `None` if a limit is reached. The attempt must be
-    /// settled; dropped unsettled, it counts as a failure.
-    pub fn reserve(&self, address: Option<IpAddr>, room: &RoomName, now: Instant) -> Option<Attempt<'_>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Counts> {
+        // Every change is a few counter updates: consistent enough even if a holder panicked.
+        self.counts.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl PasswordThrottle for LocalThrottle {
+    fn reserve(&self, address: Option<IpAddr>, room: &RoomName, now: Instant) -> Option<Reservation> {
         let mut counts = self.lock();
         let key = group(address);
         let fresh = counts.addresses.peek(&key, now).is_none_or(|tally| tally.used() == 0);
@@ -77,36 +123,34 @@ impl Throttle {
             budget.settle(room, false, now);
             return None;
         }
-        Some(Attempt { throttle: self, address: key, room: room.clone(), fresh, settled: false })
+        Some(Reservation { address: key, room: room.clone(), fresh })
     }
 
-    fn settle(&self, attempt: &Attempt<'_>, failed: bool, now: Instant) {
+    fn settle(&self, reservation: &Reservation, failed: bool, now: Instant) {
         let mut counts = self.lock();
-        counts.addresses.settle(&attempt.address, failed, now);
-        let budget = if attempt.fresh { &mut counts.fresh } else { &mut counts.others };
-        budget.settle(&attempt.room, failed, now);
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Counts> {
-        // Every change is a few counter updates: consistent enough even if a holder panicked.
-        self.counts.lock().unwrap_or_else(PoisonError::into_inner)
+        counts.addresses.settle(&reservation.address, failed, now);
+        let budget = if reservation.fresh { &mut counts.fresh } else { &mut counts.others };
+        budget.settle(&reservation.room, failed, now);
     }
 }
 
 /// A password attempt under way, counted against its address and room until settled.
-#[derive(Debug)]
 pub struct Attempt<'a> {
-    throttle: &'a Throttle,
-    address: Option<IpAddr>,
-    room: RoomName,
-    fresh: bool,
+    throttle: &'a dyn PasswordThrottle,
+    reservation: Reservation,
     settled: bool,
+}
+
+impl std::fmt::Debug for Attempt<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Attempt").field("reservation", &self.reservation).field("settled", &self.settled).finish()
+    }
 }
 
 impl Attempt<'_> {
     /// Whether it comes from a fresh address (no failure in its window, nothing else under way).
     pub fn is_fresh(&self) -> bool {
-        self.fresh
+        self.reservation.fresh
     }
 
     /// The password was right: the attempt does not count.
@@ -127,7 +171,7 @@ impl Attempt<'_> {
     fn settle(&mut self, failed: bool, now: Instant) {
         if !self.settled {
             self.settled = true;
-            self.throttle.settle(self, failed, now);
+            self.throttle.settle(&self.reservation, failed, now);
         }
     }
 }
@@ -162,72 +206,77 @@ mod tests {
 
     #[test]
     fn concurrent_attempts_from_one_address_count_before_they_are_checked() {
-        let throttle = Throttle::new(LIMITS);
+        let local = LocalThrottle::new(LIMITS);
+        let throttle: &dyn PasswordThrottle = &local;
         let now = Instant::now();
-        let first = throttle.reserve(address(1), &room("r"), now);
-        let second = throttle.reserve(address(1), &room("s"), now);
-        let third = throttle.reserve(address(1), &room("t"), now);
+        let first = throttle.attempt(address(1), &room("r"), now);
+        let second = throttle.attempt(address(1), &room("s"), now);
+        let third = throttle.attempt(address(1), &room("t"), now);
         assert!(first.is_some() && second.is_some() && third.is_some());
-        assert!(throttle.reserve(address(1), &room("u"), now).is_none(), "three under way fill the address");
+        assert!(throttle.attempt(address(1), &room("u"), now).is_none(), "three under way fill the address");
         if let Some(second) = second {
             second.not_checked();
         }
-        assert!(throttle.reserve(address(1), &room("r"), now).is_some(), "an unchecked attempt gives its place back");
+        assert!(throttle.attempt(address(1), &room("r"), now).is_some(), "an unchecked attempt gives its place back");
     }
 
     #[test]
     fn failures_count_for_the_window_and_successes_do_not() {
-        let throttle = Throttle::new(LIMITS);
+        let local = LocalThrottle::new(LIMITS);
+        let throttle: &dyn PasswordThrottle = &local;
         let now = Instant::now();
         for _ in 0..5 {
-            if let Some(a) = throttle.reserve(address(1), &room("r"), now) {
+            if let Some(a) = throttle.attempt(address(1), &room("r"), now) {
                 a.succeeded();
             }
         }
-        fail(throttle.reserve(address(1), &room("r"), now), now);
-        fail(throttle.reserve(address(1), &room("r"), now), now);
-        drop(throttle.reserve(address(1), &room("r"), now));
-        assert!(throttle.reserve(address(1), &room("r"), now).is_none(), "a dropped attempt counts as failed");
-        assert!(throttle.reserve(address(1), &room("r"), now + LIMITS.window).is_some(), "a new window");
+        fail(throttle.attempt(address(1), &room("r"), now), now);
+        fail(throttle.attempt(address(1), &room("r"), now), now);
+        drop(throttle.attempt(address(1), &room("r"), now));
+        assert!(throttle.attempt(address(1), &room("r"), now).is_none(), "a dropped attempt counts as failed");
+        assert!(throttle.attempt(address(1), &room("r"), now + LIMITS.window).is_some(), "a new window");
     }
 
     #[test]
     fn failed_addresses_cannot_use_up_what_a_fresh_address_draws_on() {
-        let throttle = Throttle::new(LIMITS);
+        let local = LocalThrottle::new(LIMITS);
+        let throttle: &dyn PasswordThrottle = &local;
         let now = Instant::now();
         // Three addresses fail once each: fresh attempts, they take the fresh budget (3).
         for last in 1..=3 {
-            fail(throttle.reserve(address(last), &room("r"), now), now);
+            fail(throttle.attempt(address(last), &room("r"), now), now);
         }
-        assert!(throttle.reserve(address(4), &room("r"), now).is_none(), "the fresh budget is spent");
+        assert!(throttle.attempt(address(4), &room("r"), now).is_none(), "the fresh budget is spent");
         let room = room("s");
         for last in 1..=2 {
-            let attempt = throttle.reserve(address(last), &room, now);
+            let attempt = throttle.attempt(address(last), &room, now);
             assert!(attempt.as_ref().is_some_and(|a| !a.is_fresh()), "address {last} has failed before");
             fail(attempt, now);
         }
-        assert!(throttle.reserve(address(3), &room, now).is_none(), "the others budget of room s is spent");
-        let rightful = throttle.reserve(address(9), &room, now);
+        assert!(throttle.attempt(address(3), &room, now).is_none(), "the others budget of room s is spent");
+        let rightful = throttle.attempt(address(9), &room, now);
         assert!(rightful.as_ref().is_some_and(Attempt::is_fresh), "a fresh address still gets its attempt");
     }
 
     #[test]
     fn the_guess_rate_per_room_is_bounded_whatever_the_number_of_addresses() {
-        let throttle = Throttle::new(LIMITS);
+        let local = LocalThrottle::new(LIMITS);
+        let throttle: &dyn PasswordThrottle = &local;
         let now = Instant::now();
-        let checked = (1..=100).filter_map(|last| throttle.reserve(address(last), &room("r"), now)).count();
+        let checked = (1..=100).filter_map(|last| throttle.attempt(address(last), &room("r"), now)).count();
         assert_eq!(checked, 3, "fresh addresses draw on the fresh budget only");
     }
 
     #[test]
     fn ipv6_addresses_of_one_64_prefix_share_a_limit() {
-        let throttle = Throttle::new(LIMITS);
+        let local = LocalThrottle::new(LIMITS);
+        let throttle: &dyn PasswordThrottle = &local;
         let now = Instant::now();
         for n in 1..=3u16 {
             let ip = IpAddr::from([0x2001, 0xdb8, 0, 1, 0, 0, 0, n]);
-            fail(throttle.reserve(Some(ip), &room("r"), now), now);
+            fail(throttle.attempt(Some(ip), &room("r"), now), now);
         }
         let neighbour = IpAddr::from([0x2001, 0xdb8, 0, 1, 0xffff, 0, 0, 7]);
-        assert!(throttle.reserve(Some(neighbour), &room("r"), now).is_none());
+        assert!(throttle.attempt(Some(neighbour), &room("r"), now).is_none());
     }
 }

@@ -4,24 +4,27 @@
 //! A token from *this* instance is only a key: whether the participant is still in its room, and whether the
 //! token's generation is its current one, is for the room to say. A token from a previous instance (same
 //! secret, different instance id) cannot be checked against any room state, so the first connection that
-//! presents it claims the participant here and later ones are refused.
+//! presents it claims the participant ([`RestoredClaims`]) and later ones are refused.
 
+mod restored;
 mod token;
 
-use std::collections::HashSet;
-use std::sync::{Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
 use ruang_proto::{PeerId, Role, RoomName};
 
-pub use token::{Claims, TokenError, TokenKey};
+use crate::claims::ClaimsError;
+
+pub use restored::{LocalRestoredClaims, RestoredClaims};
+pub use token::{Claims, TokenKey};
 
 /// The resume side of one server: its token key, its instance id and grace period.
 pub struct Resumption {
     key: TokenKey,
     instance: u64,
     grace: Duration,
-    restored: Mutex<HashSet<PeerId>>,
+    restored: Arc<dyn RestoredClaims>,
 }
 
 /// A checked token.
@@ -35,9 +38,15 @@ pub struct Ticket {
 
 impl Resumption {
     /// Resumption keyed by `secret`, for this server instance (a random id), with participants kept for
-    /// `grace` after their connection is lost.
+    /// `grace` after their connection is lost. Restored participants are remembered in this process.
     pub fn new(secret: &[u8], instance: u64, grace: Duration) -> Self {
-        Resumption { key: TokenKey::derive(secret), instance, grace, restored: Mutex::default() }
+        let restored = Arc::new(LocalRestoredClaims::default());
+        Resumption { key: TokenKey::derive(secret), instance, grace, restored }
+    }
+
+    /// The same, remembering restored participants in `restored` (shared by the nodes of a cluster).
+    pub fn with_restored_claims(self, restored: Arc<dyn RestoredClaims>) -> Self {
+        Resumption { restored, ..self }
     }
 
     /// How long a participant is kept after its connection is lost.
@@ -68,7 +77,7 @@ impl Resumption {
     }
 
     /// Checks a token's signature and expiry.
-    pub fn check(&self, token: &str, now_secs: u64) -> Result<Ticket, TokenError> {
+    pub fn check(&self, token: &str, now_secs: u64) -> Result<Ticket, ClaimsError> {
         let claims = self.key.verify(token, now_secs)?;
         let from_previous_instance = claims.instance != self.instance;
         Ok(Ticket { claims, from_previous_instance })
@@ -76,6 +85,6 @@ impl Resumption {
 
     /// Claims participant `id` of a previous instance for restoring; `false` if it was claimed before.
     pub fn claim_restore(&self, id: PeerId) -> bool {
-        self.restored.lock().unwrap_or_else(PoisonError::into_inner).insert(id)
+        self.restored.claim(id)
     }
 }

@@ -49,7 +49,7 @@ pub struct RoomSettings {
     /// The ICE servers a participant gets once it is in.
     pub ice: Arc<crate::ice::IcePlan>,
     /// What each meeting keeps across restarts.
-    pub store: Arc<crate::store::MeetingStore>,
+    pub store: Arc<dyn crate::store::MeetingRecords>,
 }
 
 /// A way to reach one room task.

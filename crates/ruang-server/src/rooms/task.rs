@@ -5,7 +5,7 @@
 //! *reconnecting*, for the grace period; messages for it are numbered and kept ([`Stream`]) and replayed
 //! when it resumes on a new connection, or it leaves for real when the grace period ends.
 //!
-//! And it keeps the meeting's record in the [`MeetingStore`] up to date (roster and roles, bans, lock and
+//! And it keeps the meeting's record in the [`MeetingRecords`] up to date (roster and roles, bans, lock and
 //! lobby), so a restarted server takes back exactly the participants that were in the meeting, with their
 //! roles, and keeps out whom it banned. A room made for a meeting of a previous instance starts from it.
 
@@ -28,7 +28,7 @@ use super::{RoomSettings, Rooms};
 use crate::access::{Access, Proof};
 use crate::clock::sleep_until_some;
 use crate::clock::{wall_clock_ms, wall_clock_secs};
-use crate::store::{BrowserKeyHash, MeetingRecord, MeetingStore, Seat};
+use crate::store::{BrowserKeyHash, MeetingRecord, MeetingRecords, Seat};
 
 /// How long a freshly created room waits for its first join before it gives up.
 const FIRST_JOIN_WAIT: Duration = Duration::from_secs(10);
@@ -283,8 +283,8 @@ impl RoomTask {
     }
 
     /// The store this room's meeting is kept in.
-    fn store(&self) -> &MeetingStore {
-        &self.settings.store
+    fn store(&self) -> &dyn MeetingRecords {
+        &*self.settings.store
     }
 
     fn join(&mut self, arrival: Arrival, name: String, proof: Proof) -> JoinReply {

@@ -90,7 +90,7 @@ impl Session {
         let Some(password) = credentials.password.clone() else {
             return Err(Rejection::new(ErrorCode::PasswordRequired, "this room needs a password"));
         };
-        let Some(attempt) = self.state.throttle.reserve(self.address, room, Instant::now()) else {
+        let Some(attempt) = self.state.throttle.attempt(self.address, room, Instant::now()) else {
             tracing::debug!(%room, "refused a password attempt: too many");
             let message = "too many password attempts; wait a minute before trying again";
             return Err(Rejection::new(ErrorCode::TooManyAttempts, message));

@@ -9,6 +9,9 @@
 //! Sizes are bounded: a record holds at most the room's members and [`MAX_BANS`] entries of each kind, and
 //! the store at most `capacity` records. A meeting that ended (everyone left) is forgotten `forget_after`
 //! later, the resume grace period: nobody can resume into it after that.
+//!
+//! Rooms see the store only as [`MeetingRecords`], so records (and the bans in them, which a room checks
+//! before letting anyone in) can later be kept where every node of a cluster finds them.
 
 mod disk;
 mod record;
@@ -22,6 +25,43 @@ use ruang_proto::RoomName;
 
 pub use disk::StoreError;
 pub use record::{BrowserKeyHash, MAX_BANS, MeetingRecord, Seat, ban_address};
+
+/// Where rooms keep their meetings' records: what a room loads when it opens (its bans, roster, lock and
+/// lobby) and saves as they change. [`MeetingStore`] keeps them in this process, optionally on disk.
+///
+/// A room's bans are its record's: the room checks a newcomer against the record it holds, so a ban holds
+/// wherever the room runs next only if the record went with it. One implementation shared by several
+/// nodes (say in Redis) must therefore guarantee:
+///
+/// - [`save`](Self::save) is visible to every later [`load`](Self::load) of the room on any node (a room
+///   runs on one node at a time, so last-writer-wins per room is enough);
+/// - a saved record is whole: a load never sees part of one save and part of another;
+/// - an ended meeting's record is kept for the resume grace period (its bans hold meanwhile), then forgotten.
+pub trait MeetingRecords: Send + Sync {
+    /// The record of `room`, unless there is none or its meeting ended too long before `now_secs`.
+    fn load(&self, room: &RoomName, now_secs: u64) -> Option<MeetingRecord>;
+
+    /// Keeps `record` as the state of `room`'s meeting (a record with nothing to remember is forgotten).
+    fn save(&self, room: &RoomName, record: MeetingRecord, now_secs: u64);
+
+    /// Whether records outlive the process, so a room without a record after a restart is one that ended
+    /// (or was forgotten) rather than one this process never knew.
+    fn is_persistent(&self) -> bool;
+}
+
+impl MeetingRecords for MeetingStore {
+    fn load(&self, room: &RoomName, now_secs: u64) -> Option<MeetingRecord> {
+        MeetingStore::load(self, room, now_secs)
+    }
+
+    fn save(&self, room: &RoomName, record: MeetingRecord, now_secs: u64) {
+        MeetingStore::save(self, room, record, now_secs);
+    }
+
+    fn is_persistent(&self) -> bool {
+        MeetingStore::is_persistent(self)
+    }
+}
 
 /// The meetings of one server, in memory, optionally mirrored to disk.
 pub struct MeetingStore {
