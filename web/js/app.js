@@ -11,7 +11,7 @@ import { renderLeft, removedOutcome, refusalOutcome, cancelledOutcome } from './
 import { passwordDialog } from './ui/dialogs.js';
 import { Call } from './ui/call.js';
 import { LocalMedia } from './media.js';
-import { warmConnection } from './mesh.js';
+import { prepareTransport } from './transport.js';
 import { Signaling, ServerError, RemovedError, ROOM_RE, socketUrl } from './signaling.js';
 import { roomFromPath, inviteFromHash } from './room-name.js';
 
@@ -103,7 +103,7 @@ function showPrejoin(room, error) {
   early.timer = setTimeout(() => {
     early.timer = undefined;
     if (app.early === early && typeof RTCPeerConnection === 'function') {
-      try { early.warm = warmConnection(); } catch (err) { console.warn('ruang: no peer connection made ahead', err); }
+      try { early.warm = prepareTransport(); } catch (err) { console.warn('ruang: no peer connection made ahead', err); }
     }
   }, WARM_PC_DELAY_MS);
   let cleanup = () => {};
