@@ -203,7 +203,7 @@ Object.defineProperty(window, 'ruang', {
     /** current view ('landing', 'prejoin', 'joining', 'waiting', 'call', 'left', 'check') and, from joining on, a snapshot of the call */
     get state() { return { view: app.view, room: app.room, ...(app.call ? app.call.snapshot() : {}) }; },
     /** @returns {Map<string, RTCPeerConnection>} a fresh copy: remote participant id → connection */
-    get peers() { return new Map([...(app.call?.mesh?.peers ?? new Map()).entries()].map(([id, p]) => [id, p.pc])); },
+    get peers() { return new Map([...(app.call?.transport?.peers ?? new Map()).entries()].map(([id, p]) => [id, p.pc])); },
     /** our connection to the server: 'idle', 'connected', 'reconnecting', 'replaced', 'failed', 'removed' or 'closed' */
     get connection() { return app.call?.signaling.state ?? 'idle'; },
     /** whether we hold an invitation for `room` (never the token itself) */
