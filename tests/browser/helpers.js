@@ -44,7 +44,8 @@ export const test = base.extend({
     /**
      * @param {{ room: string, name: string, receiveOnly?: boolean, mic?: boolean, camera?: boolean,
      *   viewport?: { width: number, height: number }, url?: string, hash?: string, until?: 'call' | 'waiting' | 'none',
-     *   onPage?: (page: import('@playwright/test').Page) => void }} o
+     *   onPage?: (page: import('@playwright/test').Page) => unknown }} o
+     *   onPage: called before the page loads; a promise it returns (a route being set up) is awaited first
      * @returns {Promise<Participant>}
      */
     const join = async ({ room, name, receiveOnly = false, mic = true, camera = true, viewport, url = baseUrl, hash = '', until = 'call', onPage }) => {
@@ -59,7 +60,7 @@ export const test = base.extend({
         if (/^WebSocket connection to '[^']*' failed/.test(msg.text())) return;
         errors.push(`[${name}] console error: ${msg.text()}`);
       });
-      onPage?.(page); // e.g. to watch the WebSocket from the start
+      await onPage?.(page); // e.g. to watch or route the WebSocket from the start (a route must be in place before goto)
       await page.goto(`${url}r/${room}${hash}`);
       // (an invitation with a name fills the field, read-only)
       if (await page.locator('#name-input').getAttribute('readonly') === null) await page.locator('#name-input').fill(name);

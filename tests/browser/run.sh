@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Browser tests of the ruang web client: real Chromium (system package), fake camera/microphone/screen,
 # against the real ruang binary, then (as root) the NAT traversal test in network namespaces (nat/).
+# Before them, the unit tests of the DOM-free modules (unit/, node --test).
 # Usage: tests/browser/run.sh [extra playwright args: then only the main suite runs]
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -18,6 +19,10 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 
 cd "$here"
+# Unit tests of the web client's DOM-free modules (wire, reconnect, session, room): Node's own runner,
+# fake sockets and a fake clock (unit/fakes.js); no browser, no server. Seconds.
+node --test unit/
+
 # Playwright must never download a browser of its own: the system chromium is used (playwright.config.js).
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 npm ci --no-audit --no-fund --loglevel=error

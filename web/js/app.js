@@ -11,7 +11,7 @@ import { renderLeft, removedOutcome, refusalOutcome, cancelledOutcome } from './
 import { passwordDialog } from './ui/dialogs.js';
 import { Call } from './ui/call.js';
 import { LocalMedia } from './media.js';
-import { warmConnection } from './mesh.js';
+import { prepareTransport } from './transport.js';
 import { Signaling, ServerError, RemovedError, ROOM_RE, socketUrl } from './signaling.js';
 import { roomFromPath, inviteFromHash } from './room-name.js';
 
@@ -103,7 +103,7 @@ function showPrejoin(room, error) {
   early.timer = setTimeout(() => {
     early.timer = undefined;
     if (app.early === early && typeof RTCPeerConnection === 'function') {
-      try { early.warm = warmConnection(); } catch (err) { console.warn('ruang: no peer connection made ahead', err); }
+      try { early.warm = prepareTransport(); } catch (err) { console.warn('ruang: no peer connection made ahead', err); }
     }
   }, WARM_PC_DELAY_MS);
   let cleanup = () => {};
@@ -203,7 +203,7 @@ Object.defineProperty(window, 'ruang', {
     /** current view ('landing', 'prejoin', 'joining', 'waiting', 'call', 'left', 'check') and, from joining on, a snapshot of the call */
     get state() { return { view: app.view, room: app.room, ...(app.call ? app.call.snapshot() : {}) }; },
     /** @returns {Map<string, RTCPeerConnection>} a fresh copy: remote participant id → connection */
-    get peers() { return new Map([...(app.call?.mesh?.peers ?? new Map()).entries()].map(([id, p]) => [id, p.pc])); },
+    get peers() { return new Map([...(app.call?.transport?.peers ?? new Map()).entries()].map(([id, p]) => [id, p.pc])); },
     /** our connection to the server: 'idle', 'connected', 'reconnecting', 'replaced', 'failed', 'removed' or 'closed' */
     get connection() { return app.call?.signaling.state ?? 'idle'; },
     /** whether we hold an invitation for `room` (never the token itself) */

@@ -1,9 +1,13 @@
 // mesh.js — the WebRTC mesh: one RTCPeerConnection per remote participant, negotiated with the W3C
-// "perfect negotiation" pattern exactly as docs/protocol.md describes it.
+// "perfect negotiation" pattern exactly as docs/protocol.md describes it. The media transport of a call
+// today: it implements the MediaTransport interface of transport.js, through which alone the call uses it.
+// Why it is over 400 lines: perfect negotiation, ICE restart and rebuild, and the video sender's start
+// resolution all act on the same per-peer state (Peer) inside one serialised queue; split, each part would
+// reach into the others' Peer fields.
 //
 // Owns: peer connections, transceivers, the negotiated 'files' data channel of each peer, trickle ICE,
 // ICE restart and rebuild (protocol.md, negotiation item 7), healing after a resume, and teardown. Knows
-// nothing about the DOM; talks to the server only through a Signaling instance (signal()).
+// nothing about the DOM; talks to the server only through the signaling it is given (signal(), connected).
 //
 // Shape of every connection (so that mic/camera/screen toggles never need renegotiation):
 //   m=0 audio (sendrecv)  m=1 video (sendrecv)  m=2 application ('files' channel, negotiated, id 0)
@@ -30,11 +34,12 @@
 // Events (CustomEvent detail): peer_added {peer}, peer_removed {id}, peer_replaced {peer} (a rebuilt
 // connection, after `reset` either way), track {peer}, channel {peer, channel}, state {peer, state}.
 
-/** @typedef {import('./signaling.js').Signaling} Signaling */
-/** @typedef {import('./signaling.js').SignalData} SignalData */
-/** @typedef {import('./signaling.js').IceServer} IceServer */
-/** @typedef {import('./signaling.js').IcePolicy} IcePolicy */
-/** @typedef {{ audio: MediaStreamTrack | null, video: MediaStreamTrack | null }} LocalTracks */
+/** @typedef {import('./transport.js').SignalSender} SignalSender */
+/** @typedef {import('./transport.js').LocalTracks} LocalTracks */
+/** @typedef {import('./wire.js').SignalData} SignalData */
+/** @typedef {import('./wire.js').IceServer} IceServer */
+/** @typedef {import('./wire.js').IcePolicy} IcePolicy */
+/** @typedef {import('./wire.js').CandidateInit} CandidateInit */
 
 /** After this long in `disconnected`, an ICE restart is tried (a `failed` state restarts at once). */
 const DISCONNECTED_RESTART_MS = 2000;
@@ -56,6 +61,14 @@ const FULL_VIDEO_AFTER_MS = 10_000;
 const BANDWIDTH_POLL_MS = 250;
 /** An offer or answer waits at most this long for the first ICE candidates of a fresh gathering, to carry them. */
 const CANDIDATES_WAIT_MS = 40;
+/** Video bitrate ceiling for a mesh of n remote peers: every peer costs us one upload. */
+function videoBitrate(/** @type {number} */ n, /** @type {boolean} */ screen) {
+  if (screen) return n <= 2 ? 2_000_000 : 1_200_000;
+  if (n <= 1) return 1_500_000;
+  if (n <= 3) return 900_000;
+  return 500_000;
+}
+
 /** Every connection's configuration besides its ICE servers and policy. */
 const BUNDLE = /** @type {const} */ ('max-bundle');
 
@@ -124,7 +137,7 @@ export class Peer {
     /** the video sender's scale and bitrate ceiling as last set (0: none), so unchanged ones are not set again */
     this.videoParams = { scale: 1, maxBitrate: 0 };
     /** @type {ReturnType<typeof setTimeout> | undefined} */ this.bandwidthTimer = undefined;
-    /** @type {import('./signaling.js').CandidateInit[] | null} candidates found while our description is being made (sent after it) */
+    /** @type {CandidateInit[] | null} candidates found while our description is being made (sent after it) */
     this.heldCandidates = null;
     /** @type {(() => void) | null} */ this.onCandidate = null;
     /** a description of ours went out on this connection */ this.described = false;
@@ -138,7 +151,7 @@ export class Peer {
 
 export class Mesh extends EventTarget {
   /**
-   * @param {{ signaling: Signaling, iceServers: IceServer[], icePolicy: IcePolicy, localTracks: () => LocalTracks,
+   * @param {{ signaling: SignalSender, iceServers: IceServer[], icePolicy: IcePolicy, localTracks: () => LocalTracks,
    *   sending?: boolean, warm?: RTCPeerConnection | null }} opts sending: false for a viewer (recvonly, no
    *   tracks); warm: a connection from warmConnection() to offer from first
    */
@@ -191,7 +204,7 @@ export class Mesh extends EventTarget {
     pc.addEventListener('negotiationneeded', () => this.negotiate(peer));
     pc.addEventListener('icecandidate', ({ candidate }) => {
       if (peer.closed) return;
-      /** @type {import('./signaling.js').CandidateInit} */
+      /** @type {CandidateInit} */
       const init = candidate
         ? { candidate: candidate.candidate, sdpMid: candidate.sdpMid ?? null, sdpMLineIndex: candidate.sdpMLineIndex ?? null, usernameFragment: candidate.usernameFragment ?? null }
         : { candidate: '', sdpMid: null, sdpMLineIndex: null, usernameFragment: null };
@@ -346,6 +359,14 @@ export class Mesh extends EventTarget {
   setMaxBitrate(bps) {
     this.maxBitrate = bps;
     for (const peer of this.peers.values()) this.applyVideoParams(peer);
+  }
+
+  /**
+   * How many participants share our upload, and whether we send a screen: sets the bitrate ceiling.
+   * @param {{ peers: number, screen: boolean }} budget
+   */
+  setSendBudget({ peers, screen }) {
+    this.setMaxBitrate(videoBitrate(peers, screen));
   }
 
   /**

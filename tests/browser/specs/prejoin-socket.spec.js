@@ -101,7 +101,7 @@ test('pings acknowledge the highest `n` received, and carry no `ack` before the 
   const log = [];
   const a = await join({
     room, name: 'Ayu',
-    onPage: (page) => void page.routeWebSocket(/\/ws$/, (ws) => {
+    onPage: (page) => page.routeWebSocket(/\/ws$/, (ws) => {
       const server = ws.connectToServer();
       ws.onMessage((m) => { log.push({ dir: 'out', m: JSON.parse(String(m)), t: Date.now() }); server.send(m); });
       server.onMessage((m) => { log.push({ dir: 'in', m: JSON.parse(String(m)), t: Date.now() }); ws.send(m); });

@@ -9,7 +9,7 @@ test('removed by the host: no resume, the page says who removed us', async ({ jo
   // The test speaks for the host on its socket (the same through the participant list: moderation.spec.js).
   const a = await join({
     room, name: 'Ayu',
-    onPage: (page) => void page.routeWebSocket(/\/ws$/, (ws) => { hostSocket = ws.connectToServer(); }),
+    onPage: (page) => page.routeWebSocket(/\/ws$/, (ws) => { hostSocket = ws.connectToServer(); }),
   });
   let bSockets = 0;
   const b = await join({ room, name: 'Bima', onPage: (page) => page.on('websocket', () => { bSockets++; }) });

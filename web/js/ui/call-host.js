@@ -1,0 +1,87 @@
+// call-host.js — host controls in the call and the server's answers: sending `moderate` (ban and end ask
+// first), the refusals of what we sent (by `req`), other server errors as toasts, and being muted by a
+// host. The rules of who may do what are in roles.js; the server checks them again.
+
+import { toast } from './toast.js';
+import { confirmDialog } from './dialogs.js';
+import { updateControls } from './call-local.js';
+
+/** @typedef {import('./call.js').Call} Call */
+/** @typedef {import('../signaling.js').Role} Role */
+
+/**
+ * Use a host control (the server checks it again). Ban and end ask first.
+ * @param {Call} call @param {string} action @param {string} [target] @param {Role} [role]
+ */
+export async function moderate(call, action, target, role) {
+  const model = call.model;
+  const name = target ? model.people.get(target)?.name ?? model.waiting.find((w) => w.id === target)?.name : undefined;
+  if (action === 'ban') {
+    const ok = await confirmDialog({
+      title: `Ban ${name ?? 'this participant'}?`, id: 'ban-dialog', confirm: 'Ban',
+      text: `${name ?? 'They'} will be removed and cannot come back to this meeting, not even with their invitation.`,
+    });
+    if (!ok) return;
+  }
+  if (action === 'end') {
+    const ok = await confirmDialog({
+      title: 'End the meeting for everyone?', id: 'end-dialog', confirm: 'End meeting',
+      text: 'Everyone, you included, leaves the call, and the people waiting in the lobby are sent away.',
+    });
+    if (!ok) return;
+  }
+  if (call.phase !== 'in-call') return;
+  const req = call.signaling.moderate(action, target, role);
+  if (!req) { toast('Not connected to the server right now; try again in a moment.', { kind: 'error' }); return; }
+  call.requests.set(req, { action, target, name });
+  while (call.requests.size > 64) call.requests.delete(call.requests.keys().next().value ?? 0);
+}
+
+/**
+ * A host control we sent was refused.
+ * @param {Call} call @param {{ action: string, target?: string, name?: string }} asked @param {string} code @param {string} message
+ */
+function onRefused(call, asked, code, message) {
+  const lobbyAction = asked.action === 'admit' || asked.action === 'deny';
+  if (code === 'forbidden') toast(`You are not allowed to do that: ${message}`, { kind: 'error' });
+  else if (code === 'unknown_peer' && lobbyAction) {
+    if (asked.target) call.model.dropKnock(asked.target);
+    toast(`${asked.name ?? 'They'} is no longer waiting.`);
+  } else if (code === 'unknown_peer') toast(`${asked.name ?? 'That participant'} is no longer in the meeting.`);
+  else if (code === 'room_full') toast('The meeting is full: nobody else can be let in.', { kind: 'error' });
+  else toast(`The server refused: ${message}`, { kind: 'error' });
+}
+
+/** An `error` from the server outside a request's answer, or the refusal of a host control. @param {Call} call
+ * @param {string} code @param {string} message @param {number} [req] */
+export function onServerError(call, code, message, req) {
+  const asked = req === undefined ? undefined : call.requests.get(req);
+  if (asked) {
+    call.requests.delete(req ?? 0);
+    onRefused(call, asked, code, message);
+    return;
+  }
+  switch (code) {
+    case 'unknown_peer': return; // a race with peer_left; harmless
+    case 'forbidden':
+      // a viewer's negotiation caught in the moment its role changed: the transport renegotiates recvonly
+      if (call.model.role === 'viewer') { console.info('ruang: refused while becoming a viewer:', message); return; }
+      toast(`Not allowed: ${message}`, { kind: 'error' });
+      return;
+    case 'rate_limited': toast('You are sending too fast; a message was dropped.', { kind: 'error' }); return;
+    case 'field_too_large': toast('That message was too long for the server.', { kind: 'error' }); return;
+    default:
+      console.warn('ruang: server error', code, message);
+      toast(`Server: ${message}`, { kind: 'error' });
+  }
+}
+
+/** A host or moderator muted us: the microphone goes off at once; only we can turn it on again. @param {Call} call @param {string | null} by */
+export async function onMuted(call, by) {
+  const who = by ? call.model.people.get(by)?.name ?? 'A host' : 'A host';
+  if (call.media.micOn) {
+    try { await call.media.setMicEnabled(false); } catch { /* no microphone */ }
+  }
+  updateControls(call);
+  toast(`${who} muted you`, { ms: 6000 });
+}

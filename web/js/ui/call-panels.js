@@ -1,0 +1,59 @@
+// call-panels.js — the call's side panels and what goes through them: the chat and the participant list
+// (one open at a time), raising our hand, and files offered to everyone (transfer cards in the chat).
+
+import { toast } from './toast.js';
+import { TransferCard } from './transfers.js';
+import { updateControls } from './call-local.js';
+
+/** @typedef {import('./call.js').Call} Call */
+
+/** @param {Call} call @param {boolean} open */
+export function setChat(call, open) {
+  if (open && call.peopleOpen) setPeople(call, false, { focus: false }); // one side panel at a time
+  call.chatOpen = open;
+  call.ui?.chat.setOpen(open);
+  call.ui?.el.classList.toggle('chat-open', open);
+  updateControls(call);
+  if (!open) call.ui?.controls.chat.focus();
+  call.ui?.tiles.layout();
+}
+
+/** The participant list. @param {Call} call @param {boolean} open @param {{ focus?: boolean }} [opts] */
+export function setPeople(call, open, { focus = true } = {}) {
+  const ui = call.ui;
+  if (open && call.chatOpen) {
+    call.chatOpen = false;
+    ui?.chat.setOpen(false);
+    ui?.el.classList.remove('chat-open');
+  }
+  call.peopleOpen = open;
+  ui?.peoplePanel.setOpen(open);
+  ui?.el.classList.toggle('people-open', open);
+  updateControls(call);
+  if (!open && focus) ui?.controls.people.focus();
+  ui?.tiles.layout();
+}
+
+/** Raise or lower our hand (shown at once; the server's echo confirms it). @param {Call} call */
+export function toggleHand(call) {
+  const raised = !call.model.hand;
+  call.signaling.hand(raised);
+  call.model.setOwnHand(raised);
+}
+
+/** Offer files to everyone who can receive them. @param {Call} call @param {File[]} files */
+export function shareFiles(call, files) {
+  const targets = [...call.model.people.keys()].filter((id) => call.files.canSendTo(id));
+  if (!targets.length) { toast('Nobody is connected to receive the file yet.'); return; }
+  for (const f of files) call.files.offer(f, targets);
+}
+
+/** A transfer's card in the chat. @param {Call} call @param {import('../files.js').Transfer} t @param {boolean} incoming */
+export function showTransfer(call, t, incoming) {
+  const chat = call.ui?.chat;
+  if (call.cards.has(t.id) || !chat) return;
+  const card = new TransferCard(t, call.files, (id) => call.model.nameOf(id));
+  call.cards.set(t.id, card);
+  chat.addItem(card.el, incoming);
+  if (incoming && !call.chatOpen) toast(`${call.model.nameOf(t.peerId)} wants to send you a file: open the chat to accept`);
+}
