@@ -17,7 +17,7 @@ use std::time::Duration;
 use ruang_proto::{
     LeaveReason, PROTOCOL_VERSION, PeerId, Rejection, RemovedReason, Replay, Role, RoomName, ServerMessage, Welcome,
 };
-use ruang_room::{Effect, JoinRefusal, Joined, Room, RoomConfig};
+use ruang_room::{Effect, JoinRefusal, Joined, RoomConfig, Roster as Room};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 

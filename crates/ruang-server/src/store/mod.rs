@@ -11,7 +11,6 @@
 //! later, the resume grace period: nobody can resume into it after that.
 
 mod disk;
-mod record;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -21,7 +20,7 @@ use std::time::Duration;
 use ruang_proto::RoomName;
 
 pub use disk::StoreError;
-pub use record::{BrowserKeyHash, MAX_BANS, MeetingRecord, Seat, ban_address};
+pub use ruang_room::record::{BrowserKeyHash, MAX_BANS, MeetingRecord, Seat, ban_address};
 
 /// The meetings of one server, in memory, optionally mirrored to disk.
 pub struct MeetingStore {
