@@ -1,14 +1,16 @@
-//! Rooms: the registry that finds or creates a room by name, and the task that owns each room's state.
+//! Rooms: the registry that finds or creates a room by name, the directory sessions find rooms through, and
+//! the task that drives each room's state.
 //!
-//! Every room is one task ([`task`]) that owns a [`ruang_room::Room`] and is reached only through its
-//! mailbox, so concurrent joins are serialized by the room itself and no pair can be introduced twice or
+//! Every room is one task ([`task`]) that drives a sans-IO [`ruang_room::Room`] and is reached only through
+//! its mailbox, so concurrent joins are serialized by the room itself and no pair can be introduced twice or
 //! missed. The registry holds only mailboxes; its lock is never held across an `.await`.
 //!
 //! A room removes itself from the registry when its last participant leaves, then closes its mailbox and
-//! answers any join still in it with [`JoinReply::Closed`], so that joiner looks the room up again and
+//! answers any join still in it with [`ruang_room::Refusal::Closed`], so that joiner looks the room up again and
 //! creates a fresh one. That makes creation and removal race-free without holding a lock while sending.
 
 mod command;
+mod directory;
 mod participant;
 mod stream;
 mod task;
@@ -20,7 +22,8 @@ use ruang_proto::{Limits, RoomName};
 use tokio::sync::mpsc;
 use tokio_util::task::TaskTracker;
 
-pub use command::{Arrival, JoinReply, Link, Restore, RoomCommand};
+pub use command::{Answer, Entering, Link, RoomCommand};
+pub use directory::{LocalDirectory, RoomDirectory};
 pub use participant::{DeliveryError, Disconnect, Envelope, Participant};
 pub use stream::ReplayLimits;
 
@@ -95,11 +98,6 @@ pub enum Busy {
     Closed,
 }
 
-/// The registry was asked for a new room while it holds its maximum.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("the server holds its maximum number of rooms")]
-pub struct TooManyRooms;
-
 /// Why [`Rooms::get_or_create_if`] did not create a room.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum CreateError {
@@ -134,11 +132,6 @@ impl Rooms {
     /// An empty set of rooms; room tasks are spawned on `tasks`.
     pub fn new(settings: RoomSettings, max_rooms: usize, tasks: TaskTracker) -> Arc<Self> {
         Arc::new(Rooms { registry: Mutex::default(), settings: Arc::new(settings), max_rooms, tasks })
-    }
-
-    /// The room called `name`, created (and its task started) if it does not exist.
-    pub fn get_or_create(self: &Arc<Self>, name: &RoomName) -> Result<RoomHandle, TooManyRooms> {
-        self.get_or_create_if(name, || true).map_err(|_| TooManyRooms)
     }
 
     /// The room called `name`, created if it does not exist and `may_create` agrees (asked only then, under
