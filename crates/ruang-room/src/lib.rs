@@ -8,9 +8,10 @@
 //! inputs and outputs are plain data, so the server's tokio task that drives it is thin, and tests drive it
 //! with a fake clock.
 //!
-//! Modules: [`roster`] (members, media, join rules) with [`lobby`](crate::roster) and moderation rules,
-//! `chat`, `entry` (newcomers, bans, invitations, the lobby's arrivals), `resume` (reconnecting and
-//! resuming), `keeping` (role tokens and the record), [`record`] (what a meeting keeps across restarts).
+//! Modules: [`roster`] (members, media, join rules; with `lobby`, `moderation` and `chat` as its parts),
+//! `room` (the state machine and the order of its outputs), `entry` (newcomers, bans, invitations, the
+//! lobby's arrivals), `resume` (reconnecting and resuming), `keeping` (role tokens and record saving),
+//! [`record`] (what a meeting keeps across restarts), `io` (the inputs and outputs), `sdp`.
 
 #![deny(missing_docs)]
 
@@ -24,6 +25,7 @@ pub mod record;
 mod resume;
 mod room;
 pub mod roster;
+mod sdp;
 
 pub use io::{
     Disconnect, Entered, Entry, Greeting, Input, Join, Joined, Now, Output, Refusal, Restore, Resume, ResumeRefusal,

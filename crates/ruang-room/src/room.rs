@@ -153,7 +153,7 @@ impl Room {
             }
             return;
         }
-        if input != Input::Timeout {
+        if !matches!(input, Input::Timeout) {
             // Any input settles a new room: from then on it closes as soon as nobody is in it.
             self.first_wait = None;
         }

@@ -324,7 +324,7 @@ impl Roster {
         }
         let viewer = self.member(from).is_some_and(|m| m.role == Role::Viewer);
         if viewer
-            && matches!(data.data(), SignalData::Offer { sdp } | SignalData::Answer { sdp } if sdp_sends_media(sdp))
+            && matches!(data.data(), SignalData::Offer { sdp } | SignalData::Answer { sdp } if crate::sdp::sends_media(sdp))
         {
             return Err(Rejection::new(ErrorCode::Forbidden, "viewers do not send media: use recvonly"));
         }
@@ -382,25 +382,6 @@ impl Roster {
             self.effects.push(Effect::Broadcast { except, message: Arc::new(message) });
         }
     }
-}
-
-/// Whether a session description sends audio or video: an audio or video section whose direction is
-/// `sendrecv` or `sendonly` (or left out, which means `sendrecv`).
-fn sdp_sends_media(sdp: &str) -> bool {
-    let mut sends = false;
-    let mut in_media = false;
-    let mut direction_seen = false;
-    for line in sdp.lines().map(str::trim_end) {
-        if let Some(section) = line.strip_prefix("m=") {
-            sends |= in_media && !direction_seen;
-            in_media = section.starts_with("audio") || section.starts_with("video");
-            direction_seen = false;
-        } else if in_media && matches!(line, "a=sendrecv" | "a=sendonly" | "a=recvonly" | "a=inactive") {
-            direction_seen = true;
-            sends |= matches!(line, "a=sendrecv" | "a=sendonly");
-        }
-    }
-    sends || (in_media && !direction_seen)
 }
 
 pub(crate) fn unknown_peer(id: PeerId) -> Rejection {

@@ -188,3 +188,29 @@ fn a_new_room_waits_for_its_first_join_then_gives_up() {
     let order = kinds(&room.advance(Duration::from_secs(5)));
     assert_eq!(order, ["save", "closed"]);
 }
+
+#[test]
+fn turning_the_lobby_off_lets_everyone_waiting_in_in_arrival_order() {
+    let mut room = Harness::with(Options { lobby: true, ..Options::default() });
+    room.join(1);
+    room.join(3);
+    room.join(2);
+    let opened = room.input(Input::Moderate { by: id(1), action: Moderation::LobbyOff, req: None });
+    let greeted: Vec<u64> = opened
+        .iter()
+        .filter_map(|o| match o {
+            Output::Attach(greeting) => Some(greeting.id.bits()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(greeted, vec![3, 2]);
+}
+
+#[test]
+fn inputs_and_outputs_are_plain_data() {
+    let mut room = Harness::new();
+    let join = Input::Join(Box::new(newcomer(1)));
+    let outputs = room.input(join.clone());
+    let text = serde_json::to_string(&(join, &outputs)).unwrap();
+    assert!(text.contains("\"Publish\"") && text.contains("\"Answer\""), "{text}");
+}

@@ -203,3 +203,11 @@ fn the_record_follows_the_roster_and_roles() {
             .all(|o| !matches!(o, Output::SaveRecord(_)))
     );
 }
+
+#[test]
+fn a_participant_banned_before_a_restart_is_not_restored() {
+    let ended = MeetingRecord { banned_ids: vec![id(2)], ended_at: Some(1), ..MeetingRecord::default() };
+    let mut room = Harness::with(Options { record: Some(ended), ..Options::default() });
+    assert_eq!(answer(&room.input(restoring(1, 101, Role::Host)), 101), Some(Ok(Entered::In)));
+    assert_eq!(answer(&room.input(restoring(2, 201, Role::Host)), 201), Some(Err(Refusal::Banned)));
+}
