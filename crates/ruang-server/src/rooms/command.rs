@@ -5,18 +5,9 @@ use std::net::IpAddr;
 use ruang_proto::{LeaveReason, MediaState, Moderation, PeerId, Role, SignalPayload};
 use tokio::sync::oneshot;
 
-use super::participant::Participant;
+use super::Link;
 use crate::access::{Access, Proof};
 use crate::store::BrowserKeyHash;
-
-/// One connection of a participant, as the room knows it: the number tells a participant's connections apart,
-/// so a late message from a replaced connection is not mistaken for the current one.
-pub struct Link {
-    /// The connection's number, unique in the server.
-    pub conn: u64,
-    /// How the room reaches it.
-    pub participant: Box<dyn Participant>,
-}
 
 /// What a `welcome` or `resumed` needs besides the room's own state. Its resume token and ICE servers are
 /// minted by the room when it lets the participant in, never before (not while it waits in the lobby).

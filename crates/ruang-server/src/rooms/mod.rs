@@ -9,8 +9,6 @@
 //! creates a fresh one. That makes creation and removal race-free without holding a lock while sending.
 
 mod command;
-mod participant;
-mod stream;
 mod task;
 
 use std::collections::HashMap;
@@ -20,9 +18,8 @@ use ruang_proto::{Limits, RoomName};
 use tokio::sync::mpsc;
 use tokio_util::task::TaskTracker;
 
-pub use command::{Arrival, JoinReply, Link, Restore, RoomCommand};
-pub use participant::{DeliveryError, Disconnect, Envelope, Participant};
-pub use stream::ReplayLimits;
+pub use command::{Arrival, JoinReply, Restore, RoomCommand};
+pub use ruang_member::{DeliveryError, Disconnect, Frame, Link, Member, ReplayLimits};
 
 /// What every room of a server shares: the limits for `welcome`, its chat memory, how long it keeps a
 /// participant whose connection was lost, and the server's shutdown signal.

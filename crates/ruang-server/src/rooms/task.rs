@@ -2,7 +2,7 @@
 //! delivers the resulting effects to participants without ever waiting on one of them.
 //!
 //! It also owns each member's connection state: a member whose connection is lost stays in the room,
-//! *reconnecting*, for the grace period; messages for it are numbered and kept ([`Stream`]) and replayed
+//! *reconnecting*, for the grace period; messages for it are numbered and kept in its [`Post`] and replayed
 //! when it resumes on a new connection, or it leaves for real when the grace period ends.
 //!
 //! And it keeps the meeting's record in the [`MeetingStore`] up to date (roster and roles, bans, lock and
@@ -21,9 +21,9 @@ use ruang_room::{Effect, JoinRefusal, Joined, Room, RoomConfig};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::command::{Arrival, JoinReply, Link, Restore, RoomCommand};
-use super::participant::{DeliveryError, Disconnect, Envelope};
-use super::stream::Stream;
+use ruang_member::{DeliveryError, Disconnect, Frame, Post};
+
+use super::command::{Arrival, JoinReply, Restore, RoomCommand};
 use super::{RoomSettings, Rooms};
 use crate::access::{Access, Proof};
 use crate::clock::sleep_until_some;
@@ -35,10 +35,8 @@ const FIRST_JOIN_WAIT: Duration = Duration::from_secs(10);
 
 /// A participant as the room task keeps it, besides what [`Room`] knows.
 struct Member {
-    /// Its current connection; `None` while it is reconnecting.
-    link: Option<Link>,
-    /// Its numbered messages.
-    stream: Stream,
+    /// Its numbered messages and current connection (none while it is reconnecting).
+    post: Arc<Post>,
     /// The generation of its valid resume token.
     generation: u32,
     /// While reconnecting: when it leaves for real, and with which reason.
@@ -52,8 +50,8 @@ struct Member {
 }
 
 impl Member {
-    fn new(generation: u32, role: Role, address: Option<IpAddr>, browser_key: Option<BrowserKeyHash>) -> Self {
-        Member { link: None, stream: Stream::new(), generation, away: None, role, address, browser_key }
+    fn new(post: Post, generation: u32, role: Role, address: Option<IpAddr>, key: Option<BrowserKeyHash>) -> Self {
+        Member { post: Arc::new(post), generation, away: None, role, address, browser_key: key }
     }
 }
 
@@ -205,10 +203,8 @@ impl RoomTask {
                 }
             }
             RoomCommand::Ack { id, conn, n } => {
-                if self.is_current(id, conn)
-                    && let Some(member) = self.members.get_mut(&id)
-                {
-                    member.stream.acknowledge(n);
+                if let Some(member) = self.members.get(&id) {
+                    member.post.acknowledge(conn, n);
                 }
                 // Nothing to deliver: skip the flush.
                 return;
@@ -258,10 +254,10 @@ impl RoomTask {
                 continue;
             }
             member.role = info.role;
-            if let Some(link) = &member.link {
+            if let Some(link) = member.post.link() {
                 let token = self.settings.resume.mint(&name, info.id, &info.name, info.role, member.generation, now);
-                let _ = link.participant.deliver(&Envelope::new(Arc::new(ServerMessage::ResumeToken { token })), None);
-                link.participant.set_role(info.role);
+                let _ = link.member.deliver(&Frame::single(ServerMessage::ResumeToken { token }), None);
+                link.member.set_role(info.role);
             }
         }
         let present = self.room.members().iter().map(|info| Seat {
@@ -307,7 +303,7 @@ impl RoomTask {
             Ok(joined) => joined,
             Err(JoinRefusal::Waiting) => {
                 let waiting = ServerMessage::Waiting { room: self.room.name().clone() };
-                let _ = arrival.link.participant.deliver(&Envelope::new(Arc::new(waiting)), None);
+                let _ = arrival.link.member.deliver(&Frame::single(waiting), None);
                 tracing::info!(room = %self.room.name(), peer = %arrival.id, "waiting in the lobby");
                 self.remember_invitation(arrival.id, invitation);
                 self.lobby.insert(arrival.id, arrival);
@@ -322,11 +318,11 @@ impl RoomTask {
 
     /// Takes a newcomer in and greets it.
     fn admit(&mut self, arrival: Arrival, joined: Joined) {
-        let member = Member::new(arrival.generation, joined.role, arrival.address, arrival.browser_key);
+        let post = Post::new(self.settings.replay);
+        let member = Member::new(post, arrival.generation, joined.role, arrival.address, arrival.browser_key);
         self.members.insert(arrival.id, member);
         let id = arrival.id;
-        let link = self.greet(arrival, joined, None);
-        self.connect(id, link, &[]);
+        self.greet(arrival, joined, None);
         tracing::info!(room = %self.room.name(), peer = %id, size = self.room.len(), "joined");
     }
 
@@ -359,22 +355,11 @@ impl RoomTask {
         }
         member.generation += 1;
         member.away = None;
-        if let Some(old) = member.link.take() {
-            old.participant.disconnect(Disconnect::Replaced);
-        }
-        let missed: Option<Vec<(u64, Envelope)>> =
-            member.stream.replay_after(last_n).map(|kept| kept.map(|(n, envelope)| (n, envelope.clone())).collect());
-        if missed.is_none() {
-            member.stream.clear();
-        }
         let Some(joined) = self.room.reattach(id, arrival.media) else {
             return JoinReply::Refused("the participant has left the room");
         };
-        let replay = if missed.is_some() { Replay::Replayed } else { Replay::Reset };
-        let link = self.greet(arrival, joined, Some(replay));
-        let missed = missed.unwrap_or_default();
-        tracing::info!(room = %self.room.name(), peer = %id, replayed = missed.len(), ?replay, "resumed");
-        self.connect(id, link, &missed);
+        let (replayed, replay) = self.greet(arrival, joined, Some(last_n));
+        tracing::info!(room = %self.room.name(), peer = %id, replayed, ?replay, "resumed");
         JoinReply::Joined
     }
 
@@ -394,22 +379,42 @@ impl RoomTask {
             Ok(joined) => joined,
             Err(refusal) => return refused(refusal),
         };
-        self.members.insert(id, Member::new(arrival.generation, joined.role, arrival.address, browser_key));
-        let link = self.greet(arrival, joined, Some(Replay::Reset));
-        self.connect(id, link, &[]);
+        let post = Post::new(self.settings.replay);
+        self.members.insert(id, Member::new(post, arrival.generation, joined.role, arrival.address, browser_key));
+        // A stream that has sent nothing cannot replay after the client's number: `resumed` says `reset`.
+        self.greet(arrival, joined, Some(u64::MAX));
         tracing::info!(room = %self.room.name(), peer = %id, size = self.room.len(), "restored after a restart");
         JoinReply::Joined
     }
 
-    /// Queues `welcome` (or `resumed` with `replay`) on the arrival's connection, as its first message, with
-    /// a fresh resume token and ICE servers: the participant is in.
-    fn greet(&self, arrival: Arrival, joined: Joined, replay: Option<Replay>) -> Link {
+    /// Makes the arrival's connection the member's, with `welcome` (or, when it resumes after message
+    /// `resume_after`, `resumed` and the messages it missed) as its first message, with a fresh resume token
+    /// and ICE servers: the participant is in. Returns how many messages were replayed, and whether.
+    fn greet(&mut self, arrival: Arrival, joined: Joined, resume_after: Option<u64>) -> (usize, Option<Replay>) {
         let Arrival { id, req, generation, link, .. } = arrival;
+        let Some(post) = self.members.get(&id).map(|member| Arc::clone(&member.post)) else { return (0, None) };
+        link.member.set_role(joined.role);
+        let mut replay = None;
+        let connected = post.connect(link, resume_after, |told| {
+            replay = told;
+            self.welcome(id, req, generation, joined, told)
+        });
+        if let Some(old) = connected.replaced {
+            old.member.disconnect(Disconnect::Replaced);
+        }
+        // A failed delivery of the greeting shows up as the connection ending; its session then detaches it.
+        if connected.delivery == Err(DeliveryError::Full) {
+            self.drop_slow(id);
+        }
+        (connected.replayed, replay)
+    }
+
+    /// The `welcome` (or `resumed` with `replay`) of a participant that is in.
+    fn welcome(&self, id: PeerId, req: Option<u32>, generation: u32, joined: Joined, replay: Option<Replay>) -> Frame {
         let now = wall_clock_secs();
         let room = self.room.name();
         let ice = self.settings.ice.grant(id, room, now);
         let token = self.settings.resume.mint(room, id, &joined.name, joined.role, generation, now);
-        link.participant.set_role(joined.role);
         let welcome = Welcome {
             protocol: PROTOCOL_VERSION,
             req,
@@ -427,29 +432,15 @@ impl RoomTask {
             resume_token: token,
             resume_grace_ms: u64::try_from(self.settings.resume_grace.as_millis()).unwrap_or(u64::MAX),
         };
-        let message = match replay {
+        Frame::single(match replay {
             None => ServerMessage::Welcome(welcome),
             Some(replay) => ServerMessage::Resumed { welcome, replay },
-        };
-        // A failed delivery shows up as the connection ending; its session then detaches it.
-        let _ = link.participant.deliver(&Envelope::new(Arc::new(message)), None);
-        link
-    }
-
-    /// Makes `link` the member's connection, after delivering the messages it missed.
-    fn connect(&mut self, id: PeerId, link: Link, missed: &[(u64, Envelope)]) {
-        let delivered = missed.iter().try_for_each(|(n, envelope)| link.participant.deliver(envelope, Some(*n)));
-        if let Some(member) = self.members.get_mut(&id) {
-            member.link = Some(link);
-        }
-        if delivered == Err(DeliveryError::Full) {
-            self.drop_slow(id);
-        }
+        })
     }
 
     /// Whether `conn` is the participant's current connection.
     fn is_current(&self, id: PeerId, conn: u64) -> bool {
-        self.members.get(&id).and_then(|m| m.link.as_ref()).is_some_and(|link| link.conn == conn)
+        self.members.get(&id).is_some_and(|m| m.post.is_current(conn))
     }
 
     /// The participant's connection is gone: keep it as reconnecting for the grace period (or remove it at
@@ -457,7 +448,7 @@ impl RoomTask {
     fn detach(&mut self, id: PeerId, reason: LeaveReason) {
         let grace = self.settings.resume_grace;
         let Some(member) = self.members.get_mut(&id) else { return };
-        member.link = None;
+        member.post.detach();
         if grace.is_zero() {
             self.remove(id, reason);
             return;
@@ -468,9 +459,9 @@ impl RoomTask {
     }
 
     fn drop_slow(&mut self, id: PeerId) {
-        if let Some(link) = self.members.get_mut(&id).and_then(|m| m.link.take()) {
+        if let Some(link) = self.members.get(&id).and_then(|m| m.post.detach()) {
             tracing::info!(room = %self.room.name(), peer = %id, "connection dropped: send queue full");
-            link.participant.disconnect(Disconnect::Slow);
+            link.member.disconnect(Disconnect::Slow);
         }
         self.detach(id, LeaveReason::Slow);
     }
@@ -514,13 +505,13 @@ impl RoomTask {
     fn answer(&mut self, to: PeerId, result: Result<(), Rejection>, req: Option<u32>) {
         if let Err(rejection) = result {
             let violation = rejection.code.is_violation();
-            let envelope = Envelope::new(Arc::new(ServerMessage::error(rejection.with_req(req))));
-            let member = self.members.get(&to).and_then(|m| m.link.as_ref());
-            let link = member.or_else(|| self.lobby.get(&to).map(|arrival| &arrival.link));
-            if violation && let Some(link) = link {
-                link.participant.violated();
+            let frame = Frame::single(ServerMessage::error(rejection.with_req(req)));
+            let member = self.members.get(&to).and_then(|m| m.post.link());
+            let link = member.or_else(|| self.lobby.get(&to).map(|arrival| arrival.link.clone()));
+            if violation && let Some(link) = &link {
+                link.member.violated();
             }
-            if link.is_some_and(|link| link.participant.deliver(&envelope, None) == Err(DeliveryError::Full)) {
+            if link.is_some_and(|link| link.member.deliver(&frame, None) == Err(DeliveryError::Full)) {
                 self.drop_slow(to);
             }
         }
@@ -545,18 +536,18 @@ impl RoomTask {
     }
 
     fn deliver_effect(&mut self, effect: Effect, now: Instant, too_slow: &mut Vec<PeerId>) {
-        let limits = self.settings.replay;
+        let now = now.into_std();
         match effect {
             Effect::Send { to, message } => {
-                let member = self.members.get_mut(&to);
-                if member.is_some_and(|m| m.deliver(&Envelope::new(message), now, limits) == Err(DeliveryError::Full)) {
+                let member = self.members.get(&to);
+                if member.is_some_and(|m| m.post.push(&Frame::new(message), now) == Err(DeliveryError::Full)) {
                     too_slow.push(to);
                 }
             }
             Effect::Broadcast { except, message } => {
-                let envelope = Envelope::new(message);
-                for (&id, member) in &mut self.members {
-                    if Some(id) != except && member.deliver(&envelope, now, limits) == Err(DeliveryError::Full) {
+                let frame = Frame::new(message);
+                for (&id, member) in &self.members {
+                    if Some(id) != except && member.post.push(&frame, now) == Err(DeliveryError::Full) {
                         too_slow.push(id);
                     }
                 }
@@ -578,31 +569,17 @@ impl RoomTask {
                     self.save_record(wall_clock_secs());
                 }
                 let link = match member {
-                    Some(member) => member.link,
+                    Some(member) => member.post.detach(),
                     None => self.lobby.remove(&id).map(|arrival| arrival.link),
                 };
                 tracing::info!(room = %self.room.name(), peer = %id, ?reason, "removed by a host");
                 if let Some(link) = link {
-                    let removed = Envelope::new(Arc::new(ServerMessage::Removed { reason, by }));
-                    let _ = link.participant.deliver(&removed, None);
-                    link.participant.disconnect(Disconnect::Removed);
+                    let removed = Frame::single(ServerMessage::Removed { reason, by });
+                    let _ = link.member.deliver(&removed, None);
+                    link.member.disconnect(Disconnect::Removed);
                 }
             }
         }
-    }
-}
-
-impl Member {
-    /// Numbers and keeps a room message, and sends it if the member is connected. `Full` means it cannot keep
-    /// up; `Gone` means its connection is ending and its session will detach it, so nothing is done.
-    fn deliver(
-        &mut self,
-        envelope: &Envelope,
-        now: Instant,
-        limits: super::stream::ReplayLimits,
-    ) -> Result<(), DeliveryError> {
-        let n = self.stream.push(envelope, now, self.link.is_some(), limits);
-        self.link.as_ref().map_or(Ok(()), |link| link.participant.deliver(envelope, Some(n)))
     }
 }
 

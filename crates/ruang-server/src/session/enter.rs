@@ -184,7 +184,7 @@ impl Session {
 
     /// What the room needs to greet `who` on this connection (the room mints its token and ICE servers).
     fn arrival(&self, who: &Identity, media: MediaState, req: Option<u32>) -> Arrival {
-        let link = Link { conn: self.conn, participant: Box::new(self.outbox.clone()) };
+        let link = Link { conn: self.conn, member: std::sync::Arc::new(self.outbox.clone()) };
         let (generation, address) = (who.generation, self.address);
         Arrival { id: who.id, media, req, generation, address, browser_key: None, link }
     }
