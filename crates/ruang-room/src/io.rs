@@ -14,6 +14,9 @@ use serde::Serialize;
 
 use crate::record::{BrowserKeyHash, MeetingRecord};
 
+/// Why a room lets go of a member's connection while the member may stay: the member interface's reasons.
+pub use ruang_member::Disconnect;
+
 /// The time an input happens at: the monotonic instant (deadlines) and the wall clock (chat timestamps,
 /// when a meeting ended).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -214,6 +217,8 @@ pub enum Output {
     },
     /// The client on `conn` sent something refused by its own fault: count it against its budget.
     Violation {
+        /// The member or newcomer the connection belongs to.
+        to: PeerId,
         /// The connection.
         conn: u64,
     },
@@ -234,6 +239,8 @@ pub enum Output {
     Acknowledged {
         /// Whose stream.
         id: PeerId,
+        /// The member's current connection, which said so.
+        conn: u64,
         /// The highest message number received.
         n: u64,
     },
@@ -379,16 +386,4 @@ pub enum ResumeRefusal {
     /// After a restart, the meeting has no record: it ended.
     #[error("the meeting has ended")]
     MeetingEnded,
-}
-
-/// Why a room lets go of a member's connection while the member itself may stay.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub enum Disconnect {
-    /// Its queue was full; the connection ends at once. The member may resume.
-    Slow,
-    /// The member resumed on another connection; this one ends.
-    Replaced,
-    /// A host took the member out of the room (or ended the meeting); the connection ends after the
-    /// `removed` already queued.
-    Removed,
 }

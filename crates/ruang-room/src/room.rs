@@ -189,7 +189,7 @@ impl Room {
             Input::Slow { id, conn } => self.drop_slow(id, conn, now),
             Input::Ack { id, conn, n } => {
                 if self.is_current(id, conn) {
-                    self.outputs.push_back(Output::Acknowledged { id, n });
+                    self.outputs.push_back(Output::Acknowledged { id, conn, n });
                 }
             }
             Input::Signal { from, to, data, req } => {
@@ -285,7 +285,7 @@ impl Room {
         };
         let Some(conn) = conn else { return };
         if rejection.code.is_violation() {
-            self.outputs.push_back(Output::Violation { conn });
+            self.outputs.push_back(Output::Violation { to, conn });
         }
         let message = Arc::new(ServerMessage::error(rejection.with_req(req)));
         self.outputs.push_back(Output::Reply { to, conn, message });

@@ -13,7 +13,7 @@ fn a_forbidden_control_is_an_error_reply_to_its_sender() {
     room.join(1);
     room.join(2);
     let refused = room.input(Input::Moderate { by: id(2), action: Moderation::Remove(id(1)), req: Some(9) });
-    let [Output::Violation { conn: 200 }, Output::Reply { to, conn: 200, message }] = &refused[..] else {
+    let [Output::Violation { conn: 200, .. }, Output::Reply { to, conn: 200, message }] = &refused[..] else {
         panic!("{refused:?}")
     };
     assert_eq!(*to, id(2));

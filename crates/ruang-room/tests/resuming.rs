@@ -84,12 +84,15 @@ fn acknowledgements_count_only_from_the_current_connection() {
     room.join(1);
     assert_eq!(
         room.input(Input::Ack { id: id(1), conn: conn(1), n: 3 }),
-        vec![Output::Acknowledged { id: id(1), n: 3 }]
+        vec![Output::Acknowledged { id: id(1), conn: conn(1), n: 3 }]
     );
     room.lose(1, conn(1));
     room.resume(1, 101, 0, 3);
     assert!(room.input(Input::Ack { id: id(1), conn: conn(1), n: 5 }).is_empty(), "the old connection");
-    assert_eq!(room.input(Input::Ack { id: id(1), conn: 101, n: 5 }), vec![Output::Acknowledged { id: id(1), n: 5 }]);
+    assert_eq!(
+        room.input(Input::Ack { id: id(1), conn: 101, n: 5 }),
+        vec![Output::Acknowledged { id: id(1), conn: 101, n: 5 }]
+    );
 }
 
 #[test]

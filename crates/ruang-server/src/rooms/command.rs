@@ -4,17 +4,8 @@
 use ruang_room::{Entered, Input, Refusal};
 use tokio::sync::oneshot;
 
-use super::participant::Participant;
 use crate::access::{Access, Proof};
-
-/// One connection of a participant, as the room task knows it: the number tells a participant's connections
-/// apart, so a late message from a replaced connection is not mistaken for the current one.
-pub struct Link {
-    /// The connection's number, unique in the server.
-    pub conn: u64,
-    /// How the room reaches it.
-    pub participant: Box<dyn Participant>,
-}
+use ruang_member::Link;
 
 /// A join or resume on its way to a room: the room's input, the connection it names, and where the answer
 /// goes.

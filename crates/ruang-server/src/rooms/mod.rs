@@ -11,8 +11,6 @@
 
 mod command;
 mod directory;
-mod participant;
-mod stream;
 mod task;
 
 use std::collections::HashMap;
@@ -22,10 +20,9 @@ use ruang_proto::{Limits, RoomName};
 use tokio::sync::mpsc;
 use tokio_util::task::TaskTracker;
 
-pub use command::{Answer, Entering, Link, RoomCommand};
+pub use command::{Answer, Entering, RoomCommand};
 pub use directory::{LocalDirectory, RoomDirectory};
-pub use participant::{DeliveryError, Disconnect, Envelope, Participant};
-pub use stream::ReplayLimits;
+pub use ruang_member::{DeliveryError, Disconnect, Frame, Link, Member, ReplayLimits};
 
 /// What every room of a server shares: the limits for `welcome`, its chat memory, how long it keeps a
 /// participant whose connection was lost, and the server's shutdown signal.

@@ -2,31 +2,25 @@
 //! moves commands from its mailbox into the room with the time, performs the room's outputs in order, and
 //! sleeps until the room's next deadline.
 //!
-//! What the room's outputs only name lives here: the connections behind connection numbers ([`Link`]s of
-//! members and of newcomers in the lobby), the pending joins' reply channels, and each member's numbered
-//! [`Stream`] (the member table: published and unpublished as the room says). Delivering never waits on a
-//! participant; one that cannot keep up is reported back to the room ([`Input::Slow`]).
+//! What the room's outputs only name lives here: each member's [`Post`] (its numbered stream and current
+//! [`Link`], published and unpublished as the room says), the links of connections that are not a member's
+//! (newcomers in the lobby, joins being answered), and the pending joins' reply channels, all by connection
+//! number. Delivering never waits on a member; one that cannot keep up is reported back to the room
+//! ([`Input::Slow`]).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use ruang_member::{DeliveryError, Frame, Link, Post};
 use ruang_proto::{PROTOCOL_VERSION, PeerId, Replay, RoomName, ServerMessage, Welcome};
 use ruang_room::{Entry, Greeting, Input, Now, Output, Refusal, Room, RoomConfig, Settings};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
 use super::command::{Answer, Entering, RoomCommand};
-use super::participant::{DeliveryError, Disconnect, Envelope, Participant};
-use super::stream::Stream;
 use super::{RoomSettings, Rooms};
 use crate::access::Access;
 use crate::clock::{sleep_until_some, wall_clock_ms, wall_clock_secs};
-
-/// A member of the room as the driver keeps it: its numbered stream and its current connection.
-struct Post {
-    stream: Stream,
-    conn: Option<u64>,
-}
 
 pub(super) struct RoomTask {
     room: Room,
@@ -35,10 +29,11 @@ pub(super) struct RoomTask {
     rooms: Arc<Rooms>,
     /// How the room is entered.
     access: Access,
-    /// Every connection the room knows, by number: its members' and its lobby's.
-    links: HashMap<u64, Box<dyn Participant>>,
-    /// The member table: each member's stream and connection.
-    posts: HashMap<PeerId, Post>,
+    /// The connections the room knows that are not a member's current one, by number: newcomers in the
+    /// lobby, and joins and resumes until they are answered or attached.
+    links: HashMap<u64, Link>,
+    /// Each member's stream and current link.
+    posts: HashMap<PeerId, Arc<Post>>,
     /// Joins and resumes waiting for the room's answer, by connection.
     replies: HashMap<u64, oneshot::Sender<Answer>>,
 }
@@ -110,8 +105,8 @@ impl RoomTask {
                     let _ = reply.send(Err(Refusal::AccessChanged));
                     return;
                 }
-                self.links.insert(link.conn, link.participant);
                 self.replies.insert(link.conn, reply);
+                self.links.insert(link.conn, link);
                 self.input(input);
             }
             RoomCommand::Input(input) => self.input(input),
@@ -136,49 +131,53 @@ impl RoomTask {
     fn perform(&mut self, output: Output, too_slow: &mut Vec<(PeerId, u64)>) {
         match output {
             Output::Publish { id } => {
-                self.posts.insert(id, Post { stream: Stream::new(), conn: None });
+                self.posts.insert(id, Arc::new(Post::new(self.settings.replay)));
             }
             Output::Unpublish { id } => {
-                self.posts.remove(&id);
+                // A member taken out still has its connection until the room says what to tell it.
+                if let Some(link) = self.posts.remove(&id).and_then(|post| post.detach()) {
+                    self.links.insert(link.conn, link);
+                }
             }
             Output::Attach(greeting) => self.attach(*greeting, too_slow),
-            Output::Deliver { to, message } => self.deliver(to, &Envelope::new(message), too_slow),
+            Output::Deliver { to, message } => self.deliver(to, &Frame::new(message), too_slow),
             Output::Broadcast { except, message } => {
-                let envelope = Envelope::new(message);
+                let frame = Frame::new(message);
                 let everyone: Vec<PeerId> = self.posts.keys().copied().filter(|id| Some(*id) != except).collect();
-                everyone.into_iter().for_each(|id| self.deliver(id, &envelope, too_slow));
+                everyone.into_iter().for_each(|id| self.deliver(id, &frame, too_slow));
             }
             Output::Reply { to, conn, message } => {
-                let link = self.links.get(&conn);
-                if link.is_some_and(|link| link.deliver(&Envelope::new(message), None) == Err(DeliveryError::Full)) {
+                let link = self.link(to, conn);
+                let frame = Frame::single(ServerMessage::clone(&message));
+                if link.is_some_and(|link| link.member.deliver(&frame, None) == Err(DeliveryError::Full)) {
                     too_slow.push((to, conn));
                 }
             }
-            Output::Violation { conn } => {
-                if let Some(link) = self.links.get(&conn) {
-                    link.violated();
+            Output::Violation { to, conn } => {
+                if let Some(link) = self.link(to, conn) {
+                    link.member.violated();
                 }
             }
             Output::RoleChanged { id, conn, name, role, generation } => {
-                if let Some(link) = self.links.get(&conn) {
+                if let Some(link) = self.link(id, conn) {
                     let room = self.room.name();
                     let token = self.settings.resume.mint(room, id, &name, role, generation, wall_clock_secs());
-                    let _ = link.deliver(&Envelope::new(Arc::new(ServerMessage::ResumeToken { token })), None);
-                    link.set_role(role);
+                    let _ = link.member.deliver(&Frame::single(ServerMessage::ResumeToken { token }), None);
+                    link.member.set_role(role);
                 }
             }
-            Output::Acknowledged { id, n } => {
-                if let Some(post) = self.posts.get_mut(&id) {
-                    post.stream.acknowledge(n);
+            Output::Acknowledged { id, conn, n } => {
+                if let Some(post) = self.posts.get(&id) {
+                    post.acknowledge(conn, n);
                 }
             }
             Output::Disconnect { id, conn, why } => {
-                if let Some(link) = self.forget(id, conn) {
-                    link.disconnect(disconnect(why));
+                if let Some(link) = self.take_link(id, conn) {
+                    link.member.disconnect(why);
                 }
             }
             Output::Forget { id, conn } => {
-                self.forget(id, conn);
+                self.take_link(id, conn);
             }
             Output::Answer { conn, answer } => {
                 if answer.is_err() {
@@ -193,45 +192,36 @@ impl RoomTask {
         }
     }
 
-    /// Numbers and keeps a room message in the member's stream, and sends it if the member is connected.
-    /// `Gone` means its connection is ending and its session will tell the room, so nothing is done.
-    fn deliver(&mut self, to: PeerId, envelope: &Envelope, too_slow: &mut Vec<(PeerId, u64)>) {
-        let Some(post) = self.posts.get_mut(&to) else { return };
-        let link = post.conn.and_then(|conn| self.links.get(&conn).map(|link| (conn, link)));
-        let n = post.stream.push(envelope, Instant::now(), link.is_some(), self.settings.replay);
-        if let Some((conn, link)) = link
-            && link.deliver(envelope, Some(n)) == Err(DeliveryError::Full)
+    /// Numbers and keeps a room message in the member's stream, and sends it if the member is connected. A
+    /// member too slow to take it is reported back to the room; `Gone` means its connection is ending and
+    /// its session will tell the room, so nothing is done.
+    fn deliver(&mut self, to: PeerId, frame: &Frame, too_slow: &mut Vec<(PeerId, u64)>) {
+        let Some(post) = self.posts.get(&to) else { return };
+        if post.push(frame, Instant::now().into_std()) == Err(DeliveryError::Full)
+            && let Some(link) = post.link()
         {
-            too_slow.push((to, conn));
+            too_slow.push((to, link.conn));
         }
     }
 
-    /// Makes the greeting's connection the member's, after queuing `welcome` (or `resumed`) on it as its first
-    /// message, with a fresh resume token and ICE servers, then what it missed.
+    /// Makes the greeting's connection the member's: `welcome` (or `resumed`) first, with a fresh resume
+    /// token and ICE servers, then what it missed, in one step on its post.
     fn attach(&mut self, greeting: Greeting, too_slow: &mut Vec<(PeerId, u64)>) {
         let Greeting { id, conn, req, generation, entry, joined } = greeting;
-        let (Some(post), Some(link)) = (self.posts.get_mut(&id), self.links.get(&conn)) else { return };
-        let missed: Option<Vec<(u64, Envelope)>> = match entry {
-            Entry::Resumed { last_n } => {
-                post.stream.replay_after(last_n).map(|kept| kept.map(|(n, envelope)| (n, envelope.clone())).collect())
-            }
-            Entry::Joined | Entry::Restored => None,
-        };
-        if missed.is_none() {
-            post.stream.clear();
-        }
-        post.conn = Some(conn);
+        let Some(post) = self.posts.get(&id).cloned() else { return };
+        let Some(link) = self.links.remove(&conn) else { return };
         let now = wall_clock_secs();
-        let room = self.room.name();
-        let ice = self.settings.ice.grant(id, room, now);
-        let token = self.settings.resume.mint(room, id, &joined.name, joined.role, generation, now);
-        link.set_role(joined.role);
+        let room = self.room.name().clone();
+        let ice = self.settings.ice.grant(id, &room, now);
+        let token = self.settings.resume.mint(&room, id, &joined.name, joined.role, generation, now);
+        link.member.set_role(joined.role);
+        let role = joined.role;
         let welcome = Welcome {
             protocol: PROTOCOL_VERSION,
             req,
             you: id,
             name: joined.name,
-            role: joined.role,
+            role,
             locked: joined.locked,
             lobby: joined.lobby,
             room: room.clone(),
@@ -243,37 +233,41 @@ impl RoomTask {
             resume_token: token,
             resume_grace_ms: u64::try_from(self.settings.resume_grace.as_millis()).unwrap_or(u64::MAX),
         };
-        let message = match (entry, &missed) {
-            (Entry::Joined, _) => ServerMessage::Welcome(welcome),
-            (_, Some(_)) => ServerMessage::Resumed { welcome, replay: Replay::Replayed },
-            (_, None) => ServerMessage::Resumed { welcome, replay: Replay::Reset },
+        let resume_after = match entry {
+            Entry::Resumed { last_n } => Some(last_n),
+            Entry::Joined | Entry::Restored => None,
         };
-        // A failed delivery shows up as the connection ending; its session then tells the room.
-        let _ = link.deliver(&Envelope::new(Arc::new(message)), None);
-        let missed = missed.unwrap_or_default();
-        if !missed.is_empty() {
-            tracing::debug!(room = %room, peer = %id, replayed = missed.len(), "replaying");
+        let connected = post.connect(link, resume_after, |replay| {
+            Frame::single(match (entry, replay) {
+                (Entry::Joined, _) => ServerMessage::Welcome(welcome),
+                (Entry::Restored, _) | (Entry::Resumed { .. }, None) => {
+                    ServerMessage::Resumed { welcome, replay: Replay::Reset }
+                }
+                (Entry::Resumed { .. }, Some(replay)) => ServerMessage::Resumed { welcome, replay },
+            })
+        });
+        if connected.replayed > 0 {
+            tracing::debug!(%room, peer = %id, replayed = connected.replayed, "replayed");
         }
-        let delivered = missed.iter().try_for_each(|(n, envelope)| link.deliver(envelope, Some(*n)));
-        if delivered == Err(DeliveryError::Full) {
+        if let Some(replaced) = connected.replaced {
+            replaced.member.disconnect(ruang_member::Disconnect::Replaced);
+        }
+        if connected.delivery == Err(DeliveryError::Full) {
             too_slow.push((id, conn));
         }
     }
 
-    /// Forgets connection `conn` (no longer the member's, if it was); returns it.
-    fn forget(&mut self, id: PeerId, conn: u64) -> Option<Box<dyn Participant>> {
-        if let Some(post) = self.posts.get_mut(&id).filter(|post| post.conn == Some(conn)) {
-            post.conn = None;
-        }
-        self.links.remove(&conn)
+    /// Connection `conn` of `id`: its member's current link, or one the room holds apart (the lobby's).
+    fn link(&self, id: PeerId, conn: u64) -> Option<Link> {
+        let current = self.posts.get(&id).and_then(|post| post.link()).filter(|link| link.conn == conn);
+        current.or_else(|| self.links.get(&conn).cloned())
     }
-}
 
-/// The room's reason for letting a connection go, as the connection understands it.
-fn disconnect(why: ruang_room::Disconnect) -> Disconnect {
-    match why {
-        ruang_room::Disconnect::Slow => Disconnect::Slow,
-        ruang_room::Disconnect::Replaced => Disconnect::Replaced,
-        ruang_room::Disconnect::Removed => Disconnect::Removed,
+    /// Lets go of connection `conn` of `id` (no longer the member's, if it was); returns it.
+    fn take_link(&mut self, id: PeerId, conn: u64) -> Option<Link> {
+        match self.posts.get(&id).filter(|post| post.is_current(conn)) {
+            Some(post) => post.detach(),
+            None => self.links.remove(&conn),
+        }
     }
 }

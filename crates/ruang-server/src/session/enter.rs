@@ -198,7 +198,7 @@ impl Session {
 
     /// A join or resume for the room, with this connection and the channel its answer comes back on.
     fn entering(&self, input: Input, proof: Option<Proof>) -> (RoomCommand, oneshot::Receiver<Answer>) {
-        let link = Link { conn: self.conn, participant: Box::new(self.outbox.clone()) };
+        let link = Link { conn: self.conn, member: std::sync::Arc::new(self.outbox.clone()) };
         let (reply, answer) = oneshot::channel();
         (RoomCommand::Enter(Box::new(Entering { input, proof, link, reply })), answer)
     }
