@@ -188,6 +188,8 @@ pub enum Output {
     Publish {
         /// Who.
         id: PeerId,
+        /// Its role.
+        role: Role,
     },
     /// Make connection `conn` the member's connection and greet it there first (`welcome` or `resumed`, with
     /// a resume token of `generation` and ICE servers minted by the driver), then replay what it missed.
@@ -222,12 +224,13 @@ pub enum Output {
         /// The connection.
         conn: u64,
     },
-    /// A connected member's role changed: give its connection a resume token with the new role.
+    /// A member's role changed: note it in the member table and, if it is connected, give its connection a
+    /// resume token with the new role.
     RoleChanged {
         /// Who.
         id: PeerId,
-        /// Its connection.
-        conn: u64,
+        /// Its connection, unless it is reconnecting.
+        conn: Option<u64>,
         /// Its display name, for the token.
         name: String,
         /// Its new role.

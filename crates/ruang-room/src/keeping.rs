@@ -17,10 +17,9 @@ impl Room {
                 continue;
             }
             member.role = info.role;
-            if let Some(conn) = member.conn {
-                let (id, name, role, generation) = (info.id, info.name.clone(), info.role, member.generation);
-                changed.push(Output::RoleChanged { id, conn, name, role, generation });
-            }
+            let (id, conn, name, role, generation) =
+                (info.id, member.conn, info.name.clone(), info.role, member.generation);
+            changed.push(Output::RoleChanged { id, conn, name, role, generation });
         }
         changed.into_iter().for_each(|output| self.push(output));
         let present = self.roster.members().iter().map(|info| Seat {

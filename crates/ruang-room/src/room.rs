@@ -259,9 +259,9 @@ impl Room {
 
     /// Publishes a member that is in (a newcomer let in, or one restored) and greets it on its connection.
     pub(crate) fn admit(&mut self, member: Member, greeting: Greeting) {
-        let id = greeting.id;
+        let (id, role) = (greeting.id, greeting.joined.role);
         self.members.insert(id, member);
-        self.outputs.push_back(Output::Publish { id });
+        self.outputs.push_back(Output::Publish { id, role });
         self.outputs.push_back(Output::Attach(Box::new(greeting)));
     }
 

@@ -117,9 +117,9 @@ fn a_hosts_grace_period_ending_hands_the_meeting_over() {
     let expired = room.advance(GRACE);
     assert!(messages_to(&expired, id(2)).contains(&ServerMessage::Role { id: id(2), role: Role::Host }));
     assert!(
-        expired
-            .iter()
-            .any(|o| matches!(o, Output::RoleChanged { id: who, role: Role::Host, conn: 200, .. } if *who == id(2)))
+        expired.iter().any(
+            |o| matches!(o, Output::RoleChanged { id: who, role: Role::Host, conn: Some(200), .. } if *who == id(2))
+        )
     );
 }
 

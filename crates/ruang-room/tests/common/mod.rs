@@ -147,7 +147,7 @@ pub fn kinds(outputs: &[Output]) -> Vec<String> {
     outputs
         .iter()
         .map(|output| match output {
-            Output::Publish { id } => format!("publish {}", id.bits()),
+            Output::Publish { id, .. } => format!("publish {}", id.bits()),
             Output::Unpublish { id } => format!("unpublish {}", id.bits()),
             Output::Attach(greeting) => format!("attach {} on {}", greeting.id.bits(), greeting.conn),
             Output::Deliver { to, message } => format!("deliver {} to {}", kind(message), to.bits()),

@@ -22,7 +22,7 @@ use tokio_util::task::TaskTracker;
 
 pub use command::{Answer, Entering, RoomCommand};
 pub use directory::{LocalDirectory, RoomDirectory};
-pub use ruang_member::{DeliveryError, Disconnect, Frame, Link, Member, ReplayLimits};
+pub use ruang_member::{DeliveryError, Disconnect, Frame, Link, Member, MemberTable, ReplayLimits};
 
 /// What every room of a server shares: the limits for `welcome`, its chat memory, how long it keeps a
 /// participant whose connection was lost, and the server's shutdown signal.
@@ -56,9 +56,16 @@ pub struct RoomSettings {
 #[derive(Clone, Debug)]
 pub struct RoomHandle {
     mailbox: mpsc::Sender<RoomCommand>,
+    members: Arc<MemberTable>,
 }
 
 impl RoomHandle {
+    /// The room's members as it publishes them, for relaying to a member without a hop through the room
+    /// task (hold its read lock across the lookup and the push).
+    pub fn members(&self) -> &Arc<MemberTable> {
+        &self.members
+    }
+
     /// Sends a command, waiting while the mailbox is full. `Err` means the room has closed.
     pub async fn send(&self, command: RoomCommand) -> Result<(), RoomCommand> {
         // Without waiting when there is room, the usual case; the waiting path is boxed so that every
@@ -149,12 +156,13 @@ impl Rooms {
             return Err(CreateError::NotNow);
         }
         let (mailbox, inbox) = mpsc::channel(self.settings.mailbox);
-        let handle = RoomHandle { mailbox };
+        let members = Arc::new(MemberTable::new());
+        let handle = RoomHandle { mailbox, members: Arc::clone(&members) };
         let generation = registry.next_generation;
         registry.next_generation += 1;
         registry.rooms.insert(name.clone(), Entry { handle: handle.clone(), generation });
         drop(registry);
-        let room = task::RoomTask::new(name.clone(), generation, Arc::clone(&self.settings), Arc::clone(self));
+        let room = task::RoomTask::new(name.clone(), generation, Arc::clone(&self.settings), Arc::clone(self), members);
         self.tasks.spawn(room.run(inbox));
         Ok(handle)
     }

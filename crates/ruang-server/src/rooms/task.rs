@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use ruang_member::{DeliveryError, Frame, Link, Post};
+use ruang_member::{DeliveryError, Frame, Link, MemberTable, Post, TableWrite};
 use ruang_proto::{PROTOCOL_VERSION, PeerId, Replay, RoomName, ServerMessage, Welcome};
 use ruang_room::{Entry, Greeting, Input, Now, Output, Refusal, Room, RoomConfig, Settings};
 use tokio::sync::{mpsc, oneshot};
@@ -34,12 +34,20 @@ pub(super) struct RoomTask {
     links: HashMap<u64, Link>,
     /// Each member's stream and current link.
     posts: HashMap<PeerId, Arc<Post>>,
+    /// The same posts as published for relays, which deliver signals straight into them.
+    table: Arc<MemberTable>,
     /// Joins and resumes waiting for the room's answer, by connection.
     replies: HashMap<u64, oneshot::Sender<Answer>>,
 }
 
 impl RoomTask {
-    pub(super) fn new(name: RoomName, generation: u64, settings: Arc<RoomSettings>, rooms: Arc<Rooms>) -> Self {
+    pub(super) fn new(
+        name: RoomName,
+        generation: u64,
+        settings: Arc<RoomSettings>,
+        rooms: Arc<Rooms>,
+        table: Arc<MemberTable>,
+    ) -> Self {
         let policy = settings.policies.get(&name).cloned().unwrap_or_default();
         let roster = RoomConfig {
             max_participants: settings.limits.max_participants,
@@ -59,6 +67,7 @@ impl RoomTask {
             rooms,
             links: HashMap::new(),
             posts: HashMap::new(),
+            table,
             replies: HashMap::new(),
         }
     }
@@ -115,12 +124,32 @@ impl RoomTask {
 
     /// Applies an input now and performs everything the room asks for; a connection found too slow on the
     /// way is reported back to the room, which may ask for more.
+    ///
+    /// From the first change of the member table on, the table's write lock is held until every output of
+    /// the input is performed: the greeting and the others' `peer_joined` after a member is published, and
+    /// `peer_left` after one is unpublished, are pushed before any relay can look the table up again.
     fn input(&mut self, input: Input) {
         let now = Now { instant: Instant::now().into_std(), unix_ms: wall_clock_ms() };
         self.room.handle_input(input, now);
+        let table = Arc::clone(&self.table);
+        let mut held: Option<TableWrite<'_>> = None;
         let mut too_slow = Vec::new();
         loop {
             while let Some(output) = self.room.poll_output() {
+                match &output {
+                    Output::Publish { id, role } => {
+                        let post = Arc::new(Post::new(self.settings.replay));
+                        self.posts.insert(*id, Arc::clone(&post));
+                        held.get_or_insert_with(|| table.write()).insert(*id, post, *role);
+                    }
+                    Output::Unpublish { id } => {
+                        held.get_or_insert_with(|| table.write()).remove(*id);
+                    }
+                    Output::RoleChanged { id, role, .. } => {
+                        held.get_or_insert_with(|| table.write()).set_role(*id, *role);
+                    }
+                    _ => {}
+                }
                 self.perform(output, &mut too_slow);
             }
             let Some((id, conn)) = too_slow.pop() else { return };
@@ -130,9 +159,8 @@ impl RoomTask {
 
     fn perform(&mut self, output: Output, too_slow: &mut Vec<(PeerId, u64)>) {
         match output {
-            Output::Publish { id } => {
-                self.posts.insert(id, Arc::new(Post::new(self.settings.replay)));
-            }
+            // Published with the member table, in `input`.
+            Output::Publish { .. } => {}
             Output::Unpublish { id } => {
                 // A member taken out still has its connection until the room says what to tell it.
                 if let Some(link) = self.posts.remove(&id).and_then(|post| post.detach()) {
@@ -159,7 +187,7 @@ impl RoomTask {
                 }
             }
             Output::RoleChanged { id, conn, name, role, generation } => {
-                if let Some(link) = self.link(id, conn) {
+                if let Some(link) = conn.and_then(|conn| self.link(id, conn)) {
                     let room = self.room.name();
                     let token = self.settings.resume.mint(room, id, &name, role, generation, wall_clock_secs());
                     let _ = link.member.deliver(&Frame::single(ServerMessage::ResumeToken { token }), None);
