@@ -11,6 +11,8 @@
 mod chat;
 mod lobby;
 mod moderation;
+mod relay;
 mod room;
 
+pub use relay::check_signal;
 pub use room::{Effect, JoinRefusal, Joined, Room, RoomConfig};

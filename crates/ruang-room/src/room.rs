@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use ruang_proto::{
     ChatEntry, ErrorCode, LeaveReason, MediaState, PeerId, PeerInfo, Rejection, RemovedReason, Role, RoomName,
-    ServerMessage, SignalData, SignalPayload,
+    ServerMessage, SignalPayload,
 };
 
 use crate::chat::Chat;
@@ -329,21 +329,8 @@ impl Room {
 
     /// Relays negotiation data from `from` to `to`, stamping the sender. Only between members of this room.
     pub fn signal(&mut self, from: PeerId, to: PeerId, data: SignalPayload) -> Result<(), Rejection> {
-        if !self.contains(from) {
-            return Err(Rejection::new(ErrorCode::NotJoined, "you are not in this room"));
-        }
-        if from == to {
-            return Err(Rejection::new(ErrorCode::InvalidMessage, "a participant cannot signal itself"));
-        }
-        if !self.contains(to) {
-            return Err(unknown_peer(to));
-        }
-        let viewer = self.member(from).is_some_and(|m| m.role == Role::Viewer);
-        if viewer
-            && matches!(data.data(), SignalData::Offer { sdp } | SignalData::Answer { sdp } if sdp_sends_media(sdp))
-        {
-            return Err(Rejection::new(ErrorCode::Forbidden, "viewers do not send media: use recvonly"));
-        }
+        let sender = self.member(from).map(|m| m.role);
+        crate::relay::check_signal(from, sender, to, self.contains(to), &data)?;
         self.send(to, ServerMessage::Signal { from, data });
         Ok(())
     }
@@ -398,25 +385,6 @@ impl Room {
             self.effects.push(Effect::Broadcast { except, message: Arc::new(message) });
         }
     }
-}
-
-/// Whether a session description sends audio or video: an audio or video section whose direction is
-/// `sendrecv` or `sendonly` (or left out, which means `sendrecv`).
-fn sdp_sends_media(sdp: &str) -> bool {
-    let mut sends = false;
-    let mut in_media = false;
-    let mut direction_seen = false;
-    for line in sdp.lines().map(str::trim_end) {
-        if let Some(section) = line.strip_prefix("m=") {
-            sends |= in_media && !direction_seen;
-            in_media = section.starts_with("audio") || section.starts_with("video");
-            direction_seen = false;
-        } else if in_media && matches!(line, "a=sendrecv" | "a=sendonly" | "a=recvonly" | "a=inactive") {
-            direction_seen = true;
-            sends |= matches!(line, "a=sendrecv" | "a=sendonly");
-        }
-    }
-    sends || (in_media && !direction_seen)
 }
 
 pub(crate) fn unknown_peer(id: PeerId) -> Rejection {

@@ -2,7 +2,7 @@
 
 use std::net::IpAddr;
 
-use ruang_proto::{LeaveReason, MediaState, Moderation, PeerId, Role, SignalPayload};
+use ruang_proto::{LeaveReason, MediaState, Moderation, PeerId, Role};
 use tokio::sync::oneshot;
 
 use super::Link;
@@ -95,17 +95,6 @@ pub enum RoomCommand {
         conn: u64,
         /// The highest message number received.
         n: u64,
-    },
-    /// Relay negotiation data.
-    Signal {
-        /// The sender (stamped by its session, never by the client).
-        from: PeerId,
-        /// The target.
-        to: PeerId,
-        /// The payload.
-        data: SignalPayload,
-        /// The client's `req`, for an error reply.
-        req: Option<u32>,
     },
     /// Set a participant's media state.
     Media {

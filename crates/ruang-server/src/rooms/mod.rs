@@ -4,6 +4,10 @@
 //! mailbox, so concurrent joins are serialized by the room itself and no pair can be introduced twice or
 //! missed. The registry holds only mailboxes; its lock is never held across an `.await`.
 //!
+//! A `signal` does not go through the room's task: each room publishes its members' posts in a
+//! [`MemberTable`], and a member's session relays straight into the target's post (see
+//! `docs/design/relay-path.md` for the ordering rule that keeps this in step with the room's messages).
+//!
 //! A room removes itself from the registry when its last participant leaves, then closes its mailbox and
 //! answers any join still in it with [`JoinReply::Closed`], so that joiner looks the room up again and
 //! creates a fresh one. That makes creation and removal race-free without holding a lock while sending.
@@ -19,7 +23,7 @@ use tokio::sync::mpsc;
 use tokio_util::task::TaskTracker;
 
 pub use command::{Arrival, JoinReply, Restore, RoomCommand};
-pub use ruang_member::{DeliveryError, Disconnect, Frame, Link, Member, ReplayLimits};
+pub use ruang_member::{DeliveryError, Disconnect, Frame, Link, Member, MemberTable, ReplayLimits};
 
 /// What every room of a server shares: the limits for `welcome`, its chat memory, how long it keeps a
 /// participant whose connection was lost, and the server's shutdown signal.
@@ -49,13 +53,19 @@ pub struct RoomSettings {
     pub store: Arc<crate::store::MeetingStore>,
 }
 
-/// A way to reach one room task.
+/// A way to reach one room task, and the member table it publishes.
 #[derive(Clone, Debug)]
 pub struct RoomHandle {
     mailbox: mpsc::Sender<RoomCommand>,
+    members: Arc<MemberTable>,
 }
 
 impl RoomHandle {
+    /// The room's members as it publishes them, for relaying signals without a hop through its task.
+    pub fn members(&self) -> &MemberTable {
+        &self.members
+    }
+
     /// Sends a command, waiting while the mailbox is full. `Err` means the room has closed.
     pub async fn send(&self, command: RoomCommand) -> Result<(), RoomCommand> {
         // Without waiting when there is room, the usual case; the waiting path is boxed so that every
@@ -156,12 +166,13 @@ impl Rooms {
             return Err(CreateError::NotNow);
         }
         let (mailbox, inbox) = mpsc::channel(self.settings.mailbox);
-        let handle = RoomHandle { mailbox };
+        let members = Arc::new(MemberTable::new());
+        let handle = RoomHandle { mailbox, members: Arc::clone(&members) };
         let generation = registry.next_generation;
         registry.next_generation += 1;
         registry.rooms.insert(name.clone(), Entry { handle: handle.clone(), generation });
         drop(registry);
-        let room = task::RoomTask::new(name.clone(), generation, Arc::clone(&self.settings), Arc::clone(self));
+        let room = task::RoomTask::new(name.clone(), generation, Arc::clone(&self.settings), Arc::clone(self), members);
         self.tasks.spawn(room.run(inbox));
         Ok(handle)
     }

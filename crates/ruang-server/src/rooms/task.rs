@@ -21,7 +21,7 @@ use ruang_room::{Effect, JoinRefusal, Joined, Room, RoomConfig};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use ruang_member::{DeliveryError, Disconnect, Frame, Post};
+use ruang_member::{DeliveryError, Disconnect, Frame, MemberTable, Post, TableWrite};
 
 use super::command::{Arrival, JoinReply, Restore, RoomCommand};
 use super::{RoomSettings, Rooms};
@@ -61,6 +61,9 @@ pub(super) struct RoomTask {
     settings: Arc<RoomSettings>,
     rooms: Arc<Rooms>,
     members: HashMap<PeerId, Member>,
+    /// The members' posts as published for relays: kept equal to `members` (ids and roles) under its write
+    /// lock, which is held while the messages of a membership change are pushed.
+    table: Arc<MemberTable>,
     /// Newcomers waiting in the lobby, with what greeting them needs.
     lobby: HashMap<PeerId, Arrival>,
     /// How the room is entered.
@@ -79,7 +82,13 @@ pub(super) struct RoomTask {
 }
 
 impl RoomTask {
-    pub(super) fn new(name: RoomName, generation: u64, settings: Arc<RoomSettings>, rooms: Arc<Rooms>) -> Self {
+    pub(super) fn new(
+        name: RoomName,
+        generation: u64,
+        settings: Arc<RoomSettings>,
+        rooms: Arc<Rooms>,
+        table: Arc<MemberTable>,
+    ) -> Self {
         let policy = settings.policies.get(&name).cloned().unwrap_or_default();
         let max_participants = settings.limits.max_participants;
         let config = RoomConfig {
@@ -111,6 +120,7 @@ impl RoomTask {
             settings,
             rooms,
             members: HashMap::new(),
+            table,
             lobby: HashMap::new(),
             access: Access::from_policy(&policy),
             invitations: HashMap::new(),
@@ -160,6 +170,7 @@ impl RoomTask {
             self.settings.store.save(self.room.name(), self.record.clone(), wall_clock_secs());
         }
         self.rooms.remove(self.room.name(), self.generation);
+        self.table.write().clear();
         inbox.close();
         while let Some(command) = inbox.recv().await {
             if let RoomCommand::Join { reply, .. } | RoomCommand::Resume { reply, .. } = command {
@@ -178,6 +189,10 @@ impl RoomTask {
                 | RoomCommand::Detach { .. }
                 | RoomCommand::Moderate { .. }
         );
+        // A change of membership and the messages that announce it happen under the table's write lock, so no
+        // relay comes between them (the table is brought up to date before the lock is let go).
+        let table = Arc::clone(&self.table);
+        let mut change = changes_meeting.then(|| table.write());
         match command {
             RoomCommand::Access { reply } => {
                 let _ = reply.send(self.access.clone());
@@ -209,10 +224,6 @@ impl RoomTask {
                 // Nothing to deliver: skip the flush.
                 return;
             }
-            RoomCommand::Signal { from, to, data, req } => {
-                let result = self.room.signal(from, to, data);
-                self.answer(from, result, req);
-            }
             RoomCommand::Media { id, media } => {
                 let result = self.room.set_media(id, media);
                 self.answer(id, result, None);
@@ -238,8 +249,20 @@ impl RoomTask {
             }
         }
         self.flush();
-        if changes_meeting {
+        if let Some(change) = &mut change {
             self.settle();
+            self.publish(change);
+        }
+    }
+
+    /// Makes the published table list exactly the room's members, with their roles.
+    fn publish(&self, table: &mut TableWrite<'_>) {
+        table.retain(|id| self.members.contains_key(&id));
+        for (&id, member) in &self.members {
+            let listed = table.get(id).is_some_and(|e| Arc::ptr_eq(&e.post, &member.post) && e.role == member.role);
+            if !listed {
+                table.insert(id, Arc::clone(&member.post), member.role);
+            }
         }
     }
 
@@ -483,6 +506,8 @@ impl RoomTask {
 
     /// Removes the reconnecting members whose grace period has ended.
     fn expire(&mut self, now: Instant) {
+        let table = Arc::clone(&self.table);
+        let mut change = table.write();
         let expired: Vec<(PeerId, LeaveReason)> = self
             .members
             .iter()
@@ -498,6 +523,7 @@ impl RoomTask {
         }
         self.flush();
         self.settle();
+        self.publish(&mut change);
     }
 
     /// Sends an error to `to` if `result` is one, and reports it as a violation when it is the client's fault.

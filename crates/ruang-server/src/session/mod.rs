@@ -12,6 +12,7 @@
 mod enter;
 mod guard;
 pub mod outbox;
+mod relay;
 mod writer;
 
 use std::net::IpAddr;
@@ -287,7 +288,10 @@ impl Session {
                 return Err(Rejection::new(ErrorCode::AlreadyJoined, "this connection is already in a room"));
             }
             ClientMessage::Leave => return Ok(Handled::Done(Some(Exit::Left))),
-            ClientMessage::Signal { to, data, req } => RoomCommand::Signal { from: id, to, data, req },
+            ClientMessage::Signal { to, data, req } => {
+                relay::signal(membership.handle.members(), id, to, data).map_err(|r| r.with_req(req))?;
+                return Ok(Handled::Done(None));
+            }
             ClientMessage::Media { media, .. } => RoomCommand::Media { id, media },
             ClientMessage::Chat { text, req } => RoomCommand::Chat { from: id, text, req },
             ClientMessage::Hand { raised, req } => RoomCommand::Hand { id, raised, req },
