@@ -71,6 +71,16 @@ impl TableWrite<'_> {
         self.0.insert(id, Entry { post, role });
     }
 
+    /// Keeps only the members for which `keep` says so.
+    pub fn retain(&mut self, mut keep: impl FnMut(PeerId) -> bool) {
+        self.0.retain(|&id, _| keep(id));
+    }
+
+    /// Takes everyone out (the room closed).
+    pub fn clear(&mut self) {
+        self.0.clear();
+    }
+
     /// Takes out a member that left the room.
     pub fn remove(&mut self, id: PeerId) -> Option<Entry> {
         self.0.remove(&id)

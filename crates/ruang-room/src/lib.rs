@@ -11,7 +11,8 @@
 //! Modules: [`roster`] (members, media, join rules; with `lobby`, `moderation` and `chat` as its parts),
 //! `room` (the state machine and the order of its outputs), `entry` (newcomers, bans, invitations, the
 //! lobby's arrivals), `resume` (reconnecting and resuming), `keeping` (role tokens and record saving),
-//! [`record`] (what a meeting keeps across restarts), `io` (the inputs and outputs), `sdp`.
+//! [`record`] (what a meeting keeps across restarts), `io` (the inputs and outputs), `relay` (the rules for
+//! relaying a signal, shared with the direct relay path).
 
 #![deny(missing_docs)]
 
@@ -22,13 +23,14 @@ mod keeping;
 mod lobby;
 mod moderation;
 pub mod record;
+mod relay;
 mod resume;
 mod room;
 pub mod roster;
-mod sdp;
 
 pub use io::{
     Disconnect, Entered, Entry, Greeting, Input, Join, Joined, Now, Output, Refusal, Restore, Resume, ResumeRefusal,
 };
+pub use relay::check_signal;
 pub use room::{FIRST_JOIN_WAIT, Room, Settings};
 pub use roster::{Effect, JoinRefusal, RoomConfig, Roster};

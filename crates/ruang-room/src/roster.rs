@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use ruang_proto::{
     ErrorCode, LeaveReason, MediaState, PeerId, PeerInfo, Rejection, RemovedReason, Role, RoomName, ServerMessage,
-    SignalData, SignalPayload,
+    SignalPayload,
 };
 
 use crate::chat::Chat;
@@ -313,21 +313,8 @@ impl Roster {
 
     /// Relays negotiation data from `from` to `to`, stamping the sender. Only between members of this room.
     pub fn signal(&mut self, from: PeerId, to: PeerId, data: SignalPayload) -> Result<(), Rejection> {
-        if !self.contains(from) {
-            return Err(Rejection::new(ErrorCode::NotJoined, "you are not in this room"));
-        }
-        if from == to {
-            return Err(Rejection::new(ErrorCode::InvalidMessage, "a participant cannot signal itself"));
-        }
-        if !self.contains(to) {
-            return Err(unknown_peer(to));
-        }
-        let viewer = self.member(from).is_some_and(|m| m.role == Role::Viewer);
-        if viewer
-            && matches!(data.data(), SignalData::Offer { sdp } | SignalData::Answer { sdp } if crate::sdp::sends_media(sdp))
-        {
-            return Err(Rejection::new(ErrorCode::Forbidden, "viewers do not send media: use recvonly"));
-        }
+        let sender = self.member(from).map(|m| m.role);
+        crate::relay::check_signal(from, sender, to, self.contains(to), &data)?;
         self.send(to, ServerMessage::Signal { from, data });
         Ok(())
     }

@@ -5,6 +5,10 @@
 //! its mailbox, so concurrent joins are serialized by the room itself and no pair can be introduced twice or
 //! missed. The registry holds only mailboxes; its lock is never held across an `.await`.
 //!
+//! A `signal` does not go through the room's task: each room publishes its members' posts in a
+//! [`MemberTable`], and a member's session relays straight into the target's post (see
+//! `docs/design/relay-path.md` for the ordering rule that keeps this in step with the room's messages).
+//!
 //! A room removes itself from the registry when its last participant leaves, then closes its mailbox and
 //! answers any join still in it with [`ruang_room::Refusal::Closed`], so that joiner looks the room up again and
 //! creates a fresh one. That makes creation and removal race-free without holding a lock while sending.

@@ -12,6 +12,7 @@
 mod enter;
 mod guard;
 pub mod outbox;
+mod relay;
 mod writer;
 
 use std::net::IpAddr;
@@ -288,7 +289,10 @@ impl Session {
                 return Err(Rejection::new(ErrorCode::AlreadyJoined, "this connection is already in a room"));
             }
             ClientMessage::Leave => return Ok(Handled::Done(Some(Exit::Left))),
-            ClientMessage::Signal { to, data, req } => Input::Signal { from: id, to, data, req },
+            ClientMessage::Signal { to, data, req } => {
+                relay::signal(membership.handle.members(), id, to, data).map_err(|r| r.with_req(req))?;
+                return Ok(Handled::Done(None));
+            }
             ClientMessage::Media { media, .. } => Input::Media { id, media },
             ClientMessage::Chat { text, req } => Input::Chat { from: id, text, req },
             ClientMessage::Hand { raised, req } => Input::Hand { id, raised, req },
