@@ -16,6 +16,7 @@ mod ids;
 mod limits;
 mod media;
 mod moderation;
+mod numbered;
 mod parse;
 mod rate;
 mod server;
@@ -29,6 +30,7 @@ pub use ids::{PeerId, RoomName};
 pub use limits::Limits;
 pub use media::MediaState;
 pub use moderation::{Moderation, RemovedReason, Role};
+pub use numbered::numbered;
 #[doc(hidden)]
 pub use parse::fuzzing;
 pub use parse::{parse_client_message, read_req, validate_display_name};

@@ -27,7 +27,7 @@ impl Role {
 }
 
 /// A host control, as a client asks for it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum Moderation {
     /// Remove a participant; it may join again (unless the room is locked).
     Remove(PeerId),

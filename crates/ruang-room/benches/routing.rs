@@ -5,11 +5,11 @@ use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use ruang_proto::{IceCandidate, MediaState, PeerId, RoomName, SignalData, SignalPayload};
-use ruang_room::{Room, RoomConfig};
+use ruang_room::{RoomConfig, Roster};
 
-fn room_of(size: u64) -> Room {
+fn room_of(size: u64) -> Roster {
     let name = RoomName::parse("bench").unwrap_or_else(|| unreachable!());
-    let mut room = Room::new(
+    let mut room = Roster::new(
         name,
         RoomConfig { max_participants: size as usize, chat_history: 100, lobby: false, max_waiting: 8 },
     );

@@ -1,16 +1,36 @@
-//! The logic of one meeting room, without I/O: who is here, their media state, the chat and its history,
-//! and what must be sent to whom when something happens.
+//! The logic of one meeting room, without I/O: who is here and with which role, the lobby, bans and
+//! invitations, host controls, chat, connections coming and going (resume generations, reconnect
+//! deadlines), a meeting carried over from a previous server instance, and when its record is saved.
 //!
-//! A [`Room`] takes events through its methods (join, leave, signal, media, chat) and queues [`Effect`]s
-//! that its owner drains with [`Room::take_effects`] and delivers. It owns no socket, task or clock: the
-//! wall-clock time of chat messages is passed in. The server wraps each `Room` in one task with a mailbox,
-//! which makes that task the single owner of the room's state.
+//! A [`Room`] is a state machine in the style of str0m's `Rtc`: [`Room::handle_input`] takes an [`Input`]
+//! with the time ([`Now`]), [`Room::poll_output`] gives the [`Output`]s in order, and
+//! [`Room::poll_timeout`] says when to come back with [`Input::Timeout`]. It owns no socket, task or clock;
+//! inputs and outputs are plain data, so the server's tokio task that drives it is thin, and tests drive it
+//! with a fake clock.
+//!
+//! Modules: [`roster`] (members, media, join rules; with `lobby`, `moderation` and `chat` as its parts),
+//! `room` (the state machine and the order of its outputs), `entry` (newcomers, bans, invitations, the
+//! lobby's arrivals), `resume` (reconnecting and resuming), `keeping` (role tokens and record saving),
+//! [`record`] (what a meeting keeps across restarts), `io` (the inputs and outputs), `relay` (the rules for
+//! relaying a signal, shared with the direct relay path).
 
 #![deny(missing_docs)]
 
 mod chat;
+mod entry;
+mod io;
+mod keeping;
 mod lobby;
 mod moderation;
+pub mod record;
+mod relay;
+mod resume;
 mod room;
+pub mod roster;
 
-pub use room::{Effect, JoinRefusal, Joined, Room, RoomConfig};
+pub use io::{
+    Disconnect, Entered, Entry, Greeting, Input, Join, Joined, Now, Output, Refusal, Restore, Resume, ResumeRefusal,
+};
+pub use relay::check_signal;
+pub use room::{FIRST_JOIN_WAIT, Room, Settings};
+pub use roster::{Effect, JoinRefusal, RoomConfig, Roster};

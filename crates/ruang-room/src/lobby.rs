@@ -4,9 +4,9 @@
 
 use ruang_proto::{ErrorCode, Knock, PeerId, PeerInfo, Rejection, RemovedReason, Role, ServerMessage};
 
-use crate::room::{Effect, JoinRefusal, Room, unknown_peer};
+use crate::roster::{Effect, JoinRefusal, Roster, unknown_peer};
 
-impl Room {
+impl Roster {
     /// Puts a newcomer in the lobby and tells hosts and moderators.
     pub(crate) fn wait(&mut self, newcomer: PeerInfo) -> JoinRefusal {
         let arrived = ServerMessage::LobbyJoined { id: newcomer.id, name: newcomer.name.clone() };
@@ -41,8 +41,11 @@ impl Room {
         if newcomer.role != Role::Viewer && !self.has_host() {
             newcomer.role = Role::Host;
         }
+        // `Admitted` goes before what `add` queues (the others' `peer_joined`, the newcomer's lobby list), so
+        // the newcomer is greeted, and reachable, before anyone learns of it.
+        let at = self.effects.len();
         let joined = self.add(newcomer);
-        self.effects.push(Effect::Admitted { id, joined });
+        self.effects.insert(at, Effect::Admitted { id, joined });
         self.tell_moderators(&ServerMessage::LobbyLeft { id });
         Ok(())
     }

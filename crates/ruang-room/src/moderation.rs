@@ -4,9 +4,9 @@ use ruang_proto::{
     ErrorCode, LeaveReason, MediaState, Moderation, PeerId, Rejection, RemovedReason, Role, ServerMessage,
 };
 
-use crate::room::{Effect, Room, not_in_room, unknown_peer};
+use crate::roster::{Effect, Roster, not_in_room, unknown_peer};
 
-impl Room {
+impl Roster {
     /// Applies a host control asked for by `by`, if its role allows it on that target.
     pub fn moderate(&mut self, by: PeerId, action: Moderation) -> Result<(), Rejection> {
         let actor = self.member(by).ok_or_else(not_in_room)?.role;

@@ -1,428 +1,363 @@
-//! [`Room`]: the membership, media state and chat of one room, and the effects of every event on it.
+//! [`Room`]: one meeting room as a state machine without I/O, in the style of str0m's `Rtc`. Inputs go in
+//! with the time ([`Room::handle_input`]), outputs come out in order ([`Room::poll_output`]), and the driver
+//! sleeps until [`Room::poll_timeout`].
+//!
+//! The room owns every rule of a meeting: the [`Roster`] (members, roles, lobby, host controls, chat), each
+//! member's current connection number, resume generation and reconnect deadline ([`crate::resume`]), the
+//! lobby's arrivals, bans and invitations ([`crate::entry`]), and the meeting's record
+//! ([`crate::keeping`]). This module holds the state, dispatches inputs, and turns the roster's effects into
+//! outputs in the order the member table needs: published before greeted or introduced, unpublished before
+//! `peer_left`.
 
+use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use ruang_proto::{
-    ChatEntry, ErrorCode, LeaveReason, MediaState, PeerId, PeerInfo, Rejection, RemovedReason, Role, RoomName,
-    ServerMessage, SignalData, SignalPayload,
-};
+use ruang_proto::{LeaveReason, Moderation, PeerId, Rejection, RemovedReason, Role, RoomName, ServerMessage};
 
-use crate::chat::Chat;
+use crate::io::{Disconnect, Entered, Greeting, Input, Now, Output, Refusal};
+use crate::record::{BrowserKeyHash, MeetingRecord, Seat};
+use crate::roster::{Effect, RoomConfig, Roster};
 
-/// The settings of a room.
+/// How long a freshly created room waits for its first join (its joiner may first ask how it is entered).
+pub const FIRST_JOIN_WAIT: Duration = Duration::from_secs(10);
+
+/// The settings of one room.
 #[derive(Clone, Debug)]
-pub struct RoomConfig {
-    /// Most participants at once.
-    pub max_participants: usize,
-    /// Chat messages remembered for newcomers.
-    pub chat_history: usize,
-    /// Whether newcomers start in the lobby.
-    pub lobby: bool,
-    /// Most newcomers waiting in the lobby at once.
-    pub max_waiting: usize,
+pub struct Settings {
+    /// The roster's limits and whether the lobby starts on.
+    pub roster: RoomConfig,
+    /// How long a member whose connection was lost stays in the room (zero: it leaves at once).
+    pub resume_grace: Duration,
+    /// Whether meeting records outlive the process, so a room without a record after a restart is one that
+    /// ended rather than one this process never knew.
+    pub records_persist: bool,
 }
 
-/// Something the room's owner must deliver.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Effect {
-    /// Send `message` to one participant.
-    Send {
-        /// The recipient.
-        to: PeerId,
-        /// The message.
-        message: Arc<ServerMessage>,
-    },
-    /// Send `message` to every participant except `except`.
-    Broadcast {
-        /// A participant left out (usually the one who caused the message).
-        except: Option<PeerId>,
-        /// The message, shared so it is serialized once.
-        message: Arc<ServerMessage>,
-    },
-    /// A host or moderator let `id` in from the lobby: greet it with `joined` (its `welcome`).
-    Admitted {
-        /// Who.
-        id: PeerId,
-        /// What its `welcome` needs.
-        joined: Joined,
-    },
-    /// A host or moderator took `id` out of the room: tell it (`removed`) and close its connection. The room
-    /// no longer holds it.
-    Remove {
-        /// Who.
-        id: PeerId,
-        /// Why.
-        reason: RemovedReason,
-        /// Who did it.
-        by: PeerId,
-    },
+/// A member as the room keeps it besides the roster: its connection and what resume and bans need.
+#[derive(Debug)]
+pub(crate) struct Member {
+    /// Its current connection; `None` while it is reconnecting.
+    pub(crate) conn: Option<u64>,
+    /// The generation of its valid resume token.
+    pub(crate) generation: u32,
+    /// While reconnecting: when it leaves for real, and with which reason.
+    pub(crate) away: Option<(Instant, LeaveReason)>,
+    /// The role its connection and resume token were last given.
+    pub(crate) role: Role,
+    /// Where it joined from, for a ban.
+    pub(crate) address: Option<IpAddr>,
+    /// The hash of its browser key, for a ban.
+    pub(crate) browser_key: Option<BrowserKeyHash>,
+    /// The invitation it came with, so a ban covers it too.
+    pub(crate) invitation: Option<String>,
 }
 
-/// What a newcomer needs for its `welcome`, besides server-wide settings.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Joined {
-    /// Everyone already in the room, in join order.
-    pub peers: Vec<PeerInfo>,
-    /// The remembered chat, oldest first.
-    pub chat_history: Vec<ChatEntry>,
-    /// The newcomer's display name, as the room knows it (an invitation may have set it).
-    pub name: String,
-    /// The newcomer's role.
-    pub role: Role,
-    /// Whether the room is locked.
-    pub locked: bool,
-    /// Whether newcomers wait in the lobby.
-    pub lobby: bool,
+/// A newcomer waiting in the lobby, with what greeting it needs.
+#[derive(Debug)]
+pub(crate) struct Arrival {
+    pub(crate) conn: u64,
+    pub(crate) req: Option<u32>,
+    pub(crate) address: Option<IpAddr>,
+    pub(crate) browser_key: Option<BrowserKeyHash>,
+    pub(crate) invitation: Option<String>,
 }
 
-/// Why a join was refused.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum JoinRefusal {
-    /// The room has `max_participants` participants.
-    #[error("the room is full")]
-    Full,
-    /// The id is already in the room (the caller drew a duplicate id).
-    #[error("the participant id is already in the room")]
-    DuplicateId,
-    /// The room is locked.
-    #[error("the room is locked")]
-    Locked,
-    /// The participant was banned from this meeting.
-    #[error("banned from this meeting")]
-    Banned,
-    /// The lobby is on and holds `max_waiting` newcomers.
-    #[error("the lobby is full")]
-    LobbyFull,
-    /// Not refused: the newcomer waits in the lobby until a host or moderator decides.
-    #[error("waiting in the lobby")]
-    Waiting,
-}
-
-/// One room: its members in join order, their media state, and its chat.
+/// One meeting room: all of its state and rules, driven by inputs and time.
 #[derive(Debug)]
 pub struct Room {
-    name: RoomName,
-    config: RoomConfig,
-    pub(crate) members: Vec<PeerInfo>,
-    chat: Chat,
-    pub(crate) locked: bool,
-    pub(crate) lobby: bool,
-    pub(crate) waiting: Vec<PeerInfo>,
-    pub(crate) banned: std::collections::HashSet<PeerId>,
-    /// Participants of the meeting before a server restart who have not resumed yet, with their roles.
-    pub(crate) expected: Vec<(PeerId, Role)>,
-    pub(crate) effects: Vec<Effect>,
+    pub(crate) roster: Roster,
+    pub(crate) settings: Settings,
+    pub(crate) members: HashMap<PeerId, Member>,
+    /// Newcomers waiting in the lobby.
+    pub(crate) lobby: HashMap<PeerId, Arrival>,
+    /// The meeting's record as last saved; its bans are the ones by address, browser key and invitation.
+    pub(crate) record: MeetingRecord,
+    /// Whether the room was made for a meeting of a previous server instance: only its roster may be
+    /// restored.
+    pub(crate) carried_over: bool,
+    /// The roster of that meeting, less those who have resumed, in roster order.
+    pub(crate) restoring: Vec<Seat>,
+    /// When participants of a previous instance who have not resumed are given up on.
+    pub(crate) expecting_until: Option<Instant>,
+    /// Until when a new room waits for its first input before it closes empty.
+    first_wait: Option<Instant>,
+    closed: bool,
+    outputs: VecDeque<Output>,
 }
 
 impl Room {
-    /// An empty room.
-    pub fn new(name: RoomName, config: RoomConfig) -> Self {
-        let chat = Chat::new(config.chat_history);
-        let lobby = config.lobby;
+    /// A room created at `now`, continuing the meeting of `record` if a previous server instance left one
+    /// going on (its lock, lobby, bans and roster), or keeping only the bans of one that ended.
+    pub fn new(name: RoomName, settings: Settings, record: Option<MeetingRecord>, now: Instant) -> Self {
+        let lobby = settings.roster.lobby;
+        let mut roster = Roster::new(name, settings.roster.clone());
+        let mut record = record.unwrap_or_default();
+        let carried_over = record.ended_at.is_none() && !record.roster.is_empty();
+        let mut restoring = Vec::new();
+        if carried_over {
+            let expected = record.roster.iter().map(|seat| (seat.id, seat.role)).collect();
+            roster.carry_over(record.locked, record.lobby, &record.banned_ids, expected);
+            restoring = record.roster.clone();
+            tracing::info!(room = %roster.name(), expected = restoring.len(), "meeting carried over from a restart");
+        } else {
+            // A meeting that ended: only its bans still hold, for the rest of the grace period.
+            roster.carry_over(false, lobby, &record.banned_ids, Vec::new());
+            record = MeetingRecord { lobby, locked: false, roster: Vec::new(), ended_at: None, ..record };
+        }
         Room {
-            name,
-            config,
-            members: Vec::new(),
-            chat,
-            locked: false,
-            lobby,
-            waiting: Vec::new(),
-            banned: Default::default(),
-            expected: Vec::new(),
-            effects: Vec::new(),
+            roster,
+            // Without a record, the first restored participants may not include the host: the room gives
+            // up waiting for it after the grace period and hands the meeting over.
+            expecting_until: (!settings.resume_grace.is_zero()).then(|| now + settings.resume_grace),
+            settings,
+            members: HashMap::new(),
+            lobby: HashMap::new(),
+            record,
+            carried_over,
+            restoring,
+            first_wait: Some(now + FIRST_JOIN_WAIT),
+            closed: false,
+            outputs: VecDeque::new(),
         }
     }
 
     /// The room's name.
     pub fn name(&self) -> &RoomName {
-        &self.name
+        self.roster.name()
     }
 
-    /// How many participants are in the room.
-    pub fn len(&self) -> usize {
-        self.members.len()
+    /// The rules of membership, lobby, host controls and chat, as they stand.
+    pub fn roster(&self) -> &Roster {
+        &self.roster
     }
 
-    /// Whether nobody is in the room, nor waiting in its lobby, nor expected back after a restart.
-    pub fn is_empty(&self) -> bool {
-        self.members.is_empty() && self.waiting.is_empty() && self.expected.is_empty()
+    /// The meeting's record as the room last decided to save it.
+    pub fn record(&self) -> &MeetingRecord {
+        &self.record
     }
 
-    /// Carries a meeting over from a previous server instance: its lock, lobby and bans, and who was in it
-    /// (`roster`, with roles). Until they resume ([`Room::restore`]) or [`Room::stop_expecting`] is called,
-    /// those participants count as present: a newcomer does not become host in their place, and the lobby
-    /// holds newcomers back as in a meeting that goes on.
-    pub fn carry_over(&mut self, locked: bool, lobby: bool, banned: &[PeerId], roster: Vec<(PeerId, Role)>) {
-        self.locked = locked;
-        self.lobby = lobby;
-        self.banned.extend(banned.iter().copied());
-        self.expected = roster;
+    /// Whether the room has closed ([`Output::Closed`] was given).
+    pub fn is_closed(&self) -> bool {
+        self.closed
     }
 
-    /// The participants of a previous instance who did not resume in time are gone: if that leaves the room
-    /// without a host (also when the server knew nobody to expect, and restored participants from their
-    /// tokens alone), one is chosen, and if it leaves nobody, the lobby opens.
-    pub fn stop_expecting(&mut self) {
-        self.expected.clear();
-        self.hand_over_if_hostless();
-        if self.members.is_empty() {
-            self.admit_everyone();
-        }
-    }
-
-    /// Whether newcomers wait in the lobby.
-    pub fn has_lobby(&self) -> bool {
-        self.lobby
-    }
-
-    /// The participants banned from this meeting.
-    pub fn banned(&self) -> impl Iterator<Item = PeerId> + '_ {
-        self.banned.iter().copied()
-    }
-
-    /// Whether the room has a host, counting one expected back after a restart.
-    pub(crate) fn has_host(&self) -> bool {
-        self.members.iter().any(|m| m.role == Role::Host) || self.expected.iter().any(|(_, role)| *role == Role::Host)
-    }
-
-    /// The most participants at once.
-    pub(crate) fn max_participants(&self) -> usize {
-        self.config.max_participants
-    }
-
-    /// Whether `id` is in the room.
-    pub fn contains(&self, id: PeerId) -> bool {
-        self.member(id).is_some()
-    }
-
-    /// Adds a participant with the role it was given (an invitation), or else the host's if the room has no
-    /// host (its creator) or a participant's. The others are told (`peer_joined`); the newcomer gets what its
-    /// `welcome` needs. A locked room only takes hosts; a viewer sends no media. While the lobby is on, a
-    /// newcomer without a host or moderator invitation waits there ([`JoinRefusal::Waiting`]) unless the room
-    /// is empty.
-    pub fn join(
-        &mut self,
-        id: PeerId,
-        name: String,
-        media: MediaState,
-        role: Option<Role>,
-    ) -> Result<Joined, JoinRefusal> {
-        if self.contains(id) || self.is_waiting(id) {
-            return Err(JoinRefusal::DuplicateId);
-        }
-        if self.banned.contains(&id) {
-            return Err(JoinRefusal::Banned);
-        }
-        if self.locked && role != Some(Role::Host) {
-            return Err(JoinRefusal::Locked);
-        }
-        if self.members.len() >= self.config.max_participants {
-            return Err(JoinRefusal::Full);
-        }
-        let invited_to_moderate = role.is_some_and(Role::moderates);
-        let newcomer = PeerInfo { id, name, media, role: role.unwrap_or_default(), hand: false, reconnecting: false };
-        if self.lobby && !invited_to_moderate && !(self.members.is_empty() && self.expected.is_empty()) {
-            if self.waiting.len() >= self.config.max_waiting {
-                return Err(JoinRefusal::LobbyFull);
+    /// Applies one input at `now`; its consequences are queued for [`Room::poll_output`].
+    pub fn handle_input(&mut self, input: Input, now: Now) {
+        if self.closed {
+            if let Input::Join(join) = &input {
+                self.answer(join.conn, Err(Refusal::Closed));
+            } else if let Input::Resume(resume) = &input {
+                self.answer(resume.conn, Err(Refusal::Closed));
             }
-            return Err(self.wait(newcomer));
+            return;
         }
-        let has_host = self.has_host();
-        let newcomer =
-            PeerInfo { role: role.unwrap_or(if has_host { Role::Participant } else { Role::Host }), ..newcomer };
-        Ok(self.add(newcomer))
+        if !matches!(input, Input::Timeout) {
+            // Any input settles a new room: from then on it closes as soon as nobody is in it.
+            self.first_wait = None;
+        }
+        let changes_meeting = matches!(
+            input,
+            Input::Join(_)
+                | Input::Resume(_)
+                | Input::Leave { .. }
+                | Input::Lost { .. }
+                | Input::Slow { .. }
+                | Input::Moderate { .. }
+                | Input::Timeout
+        );
+        match input {
+            Input::Join(join) => self.join(*join, now),
+            Input::Resume(resume) => self.resume(*resume, now),
+            Input::Leave { id, conn, reason } => {
+                if self.is_current(id, conn) {
+                    self.outputs.push_back(Output::Forget { id, conn });
+                    self.remove(id, reason);
+                } else {
+                    self.withdraw(id, conn);
+                }
+            }
+            Input::Lost { id, conn, reason } => {
+                if self.is_current(id, conn) {
+                    self.outputs.push_back(Output::Forget { id, conn });
+                    self.detach(id, reason, now);
+                } else {
+                    self.withdraw(id, conn);
+                }
+            }
+            Input::Slow { id, conn } => self.drop_slow(id, conn, now),
+            Input::Ack { id, conn, n } => {
+                if self.is_current(id, conn) {
+                    self.outputs.push_back(Output::Acknowledged { id, conn, n });
+                }
+            }
+            Input::Signal { from, to, data, req } => {
+                let result = self.roster.signal(from, to, data);
+                self.reply_error(from, result, req);
+            }
+            Input::Media { id, media } => {
+                let result = self.roster.set_media(id, media);
+                self.reply_error(id, result, None);
+            }
+            Input::Hand { id, raised, req } => {
+                let result = self.roster.hand(id, raised);
+                self.reply_error(id, result, req);
+            }
+            Input::Moderate { by, action, req } => {
+                let result = self.roster.moderate(by, action);
+                if result.is_ok() {
+                    tracing::info!(room = %self.name(), peer = %by, ?action, "host control");
+                }
+                if result.is_ok() && action == Moderation::End {
+                    // Nobody expected back after a restart may come back to a meeting that ended.
+                    self.restoring.clear();
+                }
+                self.reply_error(by, result, req);
+            }
+            Input::Chat { from, text, req } => {
+                let result = self.roster.chat(from, text, now.unix_ms);
+                self.reply_error(from, result, req);
+            }
+            Input::Timeout => self.expire(now.instant),
+        }
+        self.drain_roster();
+        if changes_meeting {
+            self.settle();
+        }
+        self.close_if_empty(now);
     }
 
-    /// Takes back a participant of a previous server instance (it resumed after a restart) with the role it
-    /// had: it was already in the meeting, so neither the lobby nor a lock holds it back.
-    pub fn restore(&mut self, id: PeerId, name: String, media: MediaState, role: Role) -> Result<Joined, JoinRefusal> {
-        if self.contains(id) || self.is_waiting(id) {
-            return Err(JoinRefusal::DuplicateId);
-        }
-        if self.banned.contains(&id) {
-            return Err(JoinRefusal::Banned);
-        }
-        if self.members.len() >= self.config.max_participants {
-            return Err(JoinRefusal::Full);
-        }
-        self.expected.retain(|(expected, _)| *expected != id);
-        Ok(self.add(PeerInfo { id, name, media, role, hand: false, reconnecting: false }))
+    /// The next thing the driver must do, in order.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.outputs.pop_front()
     }
 
-    /// Adds a newcomer whose role is settled, tells the others, and returns what its `welcome` needs.
-    pub(crate) fn add(&mut self, mut newcomer: PeerInfo) -> Joined {
-        if newcomer.role == Role::Viewer {
-            newcomer.media = MediaState::default();
+    /// When the room next needs [`Input::Timeout`]: a reconnecting member's grace period ends, the room
+    /// stops expecting the participants of a previous instance, or a new room gives up its first wait.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.closed {
+            return None;
         }
-        let (id, role, name) = (newcomer.id, newcomer.role, newcomer.name.clone());
-        let peers = self.members.clone();
-        let (locked, lobby) = (self.locked, self.lobby);
-        let joined = Joined { peers, chat_history: self.chat.history(), name, role, locked, lobby };
-        self.members.push(newcomer.clone());
-        self.broadcast(Some(id), ServerMessage::PeerJoined { peer: newcomer });
-        self.tell_lobby_if_waiting(id, role);
-        joined
+        let away = self.members.values().filter_map(|m| m.away.map(|(until, _)| until));
+        away.chain(self.expecting_until).chain(self.first_wait).min()
     }
 
-    /// Removes a participant and tells the others why; if it was the last host, the meeting is handed to
-    /// the earliest moderator, or else the earliest participant. Returns whether it was in the room.
-    pub fn leave(&mut self, id: PeerId, reason: LeaveReason) -> bool {
-        let Some(index) = self.members.iter().position(|m| m.id == id) else {
-            return false;
+    /// Whether `conn` is the member's current connection.
+    pub(crate) fn is_current(&self, id: PeerId, conn: u64) -> bool {
+        self.members.get(&id).is_some_and(|m| m.conn == Some(conn))
+    }
+
+    /// Queues the answer to a join or resume.
+    pub(crate) fn answer(&mut self, conn: u64, answer: Result<Entered, Refusal>) {
+        self.outputs.push_back(Output::Answer { conn, answer });
+    }
+
+    pub(crate) fn push(&mut self, output: Output) {
+        self.outputs.push_back(output);
+    }
+
+    /// Publishes a member that is in (a newcomer let in, or one restored) and greets it on its connection.
+    pub(crate) fn admit(&mut self, member: Member, greeting: Greeting) {
+        let (id, role) = (greeting.id, greeting.joined.role);
+        self.members.insert(id, member);
+        self.outputs.push_back(Output::Publish { id, role });
+        self.outputs.push_back(Output::Attach(Box::new(greeting)));
+    }
+
+    /// Removes a member for good: out of the member table, then out of the roster (which tells the others).
+    pub(crate) fn remove(&mut self, id: PeerId, reason: LeaveReason) {
+        if self.members.remove(&id).is_some() {
+            self.outputs.push_back(Output::Unpublish { id });
+        }
+        if self.roster.leave(id, reason) {
+            tracing::info!(room = %self.name(), peer = %id, ?reason, size = self.roster.len(), "left");
+        }
+    }
+
+    /// Sends an error to `to` if `result` is one (unnumbered: errors are replies), and reports a violation
+    /// when it is the client's fault.
+    fn reply_error(&mut self, to: PeerId, result: Result<(), Rejection>, req: Option<u32>) {
+        let Err(rejection) = result else { return };
+        let conn = match self.members.get(&to) {
+            Some(member) => member.conn,
+            None => self.lobby.get(&to).map(|arrival| arrival.conn),
         };
-        let gone = self.members.remove(index);
-        self.broadcast(None, ServerMessage::PeerLeft { id, reason });
-        if gone.role == Role::Host {
-            self.hand_over_if_hostless();
+        let Some(conn) = conn else { return };
+        if rejection.code.is_violation() {
+            self.outputs.push_back(Output::Violation { to, conn });
         }
-        if self.members.is_empty() && self.expected.is_empty() {
-            // Nobody is left to let them in: the lobby opens, and the first one in becomes host.
-            self.admit_everyone();
-        }
-        true
+        let message = Arc::new(ServerMessage::error(rejection.with_req(req)));
+        self.outputs.push_back(Output::Reply { to, conn, message });
     }
 
-    /// Raises or lowers a participant's hand, for everyone to see.
-    pub fn hand(&mut self, id: PeerId, raised: bool) -> Result<(), Rejection> {
-        let member = self.member_mut(id).ok_or_else(not_in_room)?;
-        if member.hand != raised {
-            member.hand = raised;
-            self.broadcast(None, ServerMessage::Hand { id, raised });
+    /// Turns what the roster queued into outputs, in its order.
+    pub(crate) fn drain_roster(&mut self) {
+        // Translating an effect can make the roster queue more (a removal hands the meeting over).
+        loop {
+            let effects: Vec<Effect> = self.roster.take_effects().collect();
+            if effects.is_empty() {
+                return;
+            }
+            for effect in effects {
+                self.apply(effect);
+            }
         }
-        Ok(())
     }
 
-    /// Whether the room is locked.
-    pub fn is_locked(&self) -> bool {
-        self.locked
+    fn apply(&mut self, effect: Effect) {
+        match effect {
+            Effect::Send { to, message } => {
+                if self.members.contains_key(&to) {
+                    self.outputs.push_back(Output::Deliver { to, message });
+                }
+            }
+            Effect::Broadcast { except, message } => self.outputs.push_back(Output::Broadcast { except, message }),
+            Effect::Admitted { id, joined } => self.admit_from_lobby(id, joined),
+            Effect::Remove { id, reason, by } => self.take_out(id, reason, by),
+        }
     }
 
-    /// Marks a participant whose connection was lost as reconnecting and tells the others. Returns whether it
-    /// was in the room and connected.
-    pub fn detach(&mut self, id: PeerId) -> bool {
-        let Some(member) = self.member_mut(id).filter(|m| !m.reconnecting) else {
-            return false;
+    /// A host or moderator took `id` out (or ended the meeting, or denied it in the lobby): the roster no
+    /// longer holds it. It is unpublished, told `removed`, and its connection ends; a ban also covers its
+    /// address, browser and invitation.
+    fn take_out(&mut self, id: PeerId, reason: RemovedReason, by: PeerId) {
+        let (conn, invitation, address, browser_key) = match self.members.remove(&id) {
+            Some(member) => {
+                self.outputs.push_back(Output::Unpublish { id });
+                (member.conn, member.invitation, member.address, member.browser_key)
+            }
+            None => match self.lobby.remove(&id) {
+                Some(arrival) => (Some(arrival.conn), arrival.invitation, None, None),
+                None => (None, None, None, None),
+            },
         };
-        member.reconnecting = true;
-        self.broadcast(Some(id), ServerMessage::PeerReconnecting { id });
-        true
-    }
-
-    /// Takes back a participant that resumed, with the media it sends now. The others are told
-    /// (`peer_reconnected` if it was reconnecting, then `media` if that changed); the participant gets what its
-    /// `resumed` needs. `None` if it is not in the room.
-    pub fn reattach(&mut self, id: PeerId, media: MediaState) -> Option<Joined> {
-        let member = self.member_mut(id)?;
-        let was_away = std::mem::replace(&mut member.reconnecting, false);
-        if was_away {
-            self.broadcast(Some(id), ServerMessage::PeerReconnected { id });
+        if reason == RemovedReason::Banned {
+            if let Some(jti) = invitation {
+                self.record.ban_invitation(jti);
+            }
+            self.record.ban(id, address, browser_key);
+            self.outputs.push_back(Output::SaveRecord(self.record.clone()));
         }
-        // The member exists, so setting its media cannot fail.
-        let _ = self.set_media(id, media);
-        let (role, name) = self.member(id).map(|m| (m.role, m.name.clone()))?;
-        let peers = self.members.iter().filter(|m| m.id != id).cloned().collect();
-        let (locked, lobby) = (self.locked, self.lobby);
-        // A host or moderator coming back learns who is waiting, whatever it missed.
-        self.tell_lobby_if_waiting(id, role);
-        Some(Joined { peers, chat_history: self.chat.history(), name, role, locked, lobby })
-    }
-
-    /// Relays negotiation data from `from` to `to`, stamping the sender. Only between members of this room.
-    pub fn signal(&mut self, from: PeerId, to: PeerId, data: SignalPayload) -> Result<(), Rejection> {
-        if !self.contains(from) {
-            return Err(Rejection::new(ErrorCode::NotJoined, "you are not in this room"));
-        }
-        if from == to {
-            return Err(Rejection::new(ErrorCode::InvalidMessage, "a participant cannot signal itself"));
-        }
-        if !self.contains(to) {
-            return Err(unknown_peer(to));
-        }
-        let viewer = self.member(from).is_some_and(|m| m.role == Role::Viewer);
-        if viewer
-            && matches!(data.data(), SignalData::Offer { sdp } | SignalData::Answer { sdp } if sdp_sends_media(sdp))
-        {
-            return Err(Rejection::new(ErrorCode::Forbidden, "viewers do not send media: use recvonly"));
-        }
-        self.send(to, ServerMessage::Signal { from, data });
-        Ok(())
-    }
-
-    /// Records a participant's media state and tells the others. A viewer may not send media.
-    pub fn set_media(&mut self, id: PeerId, media: MediaState) -> Result<(), Rejection> {
-        let member = self.member_mut(id).ok_or_else(not_in_room)?;
-        if member.role == Role::Viewer && media != MediaState::default() {
-            return Err(Rejection::new(ErrorCode::Forbidden, "viewers do not send media"));
-        }
-        if member.media == media {
-            return Ok(());
-        }
-        member.media = media;
-        self.broadcast(Some(id), ServerMessage::media(id, media));
-        Ok(())
-    }
-
-    /// Posts a chat message, at wall-clock time `now_ms`, to everyone including the sender.
-    pub fn chat(&mut self, from: PeerId, text: String, now_ms: u64) -> Result<(), Rejection> {
-        let name = self.member(from).ok_or_else(not_in_room)?.name.clone();
-        let entry = self.chat.post(from, name, text, now_ms);
-        self.broadcast(None, ServerMessage::Chat(entry));
-        Ok(())
-    }
-
-    /// Everyone in the room, in join order.
-    pub fn members(&self) -> &[PeerInfo] {
-        &self.members
-    }
-
-    /// The effects queued since the last call, in order.
-    pub fn take_effects(&mut self) -> std::vec::Drain<'_, Effect> {
-        self.effects.drain(..)
-    }
-
-    pub(crate) fn member(&self, id: PeerId) -> Option<&PeerInfo> {
-        self.members.iter().find(|m| m.id == id)
-    }
-
-    pub(crate) fn member_mut(&mut self, id: PeerId) -> Option<&mut PeerInfo> {
-        self.members.iter_mut().find(|m| m.id == id)
-    }
-
-    pub(crate) fn send(&mut self, to: PeerId, message: ServerMessage) {
-        self.effects.push(Effect::Send { to, message: Arc::new(message) });
-    }
-
-    pub(crate) fn broadcast(&mut self, except: Option<PeerId>, message: ServerMessage) {
-        let has_recipients = self.members.iter().any(|m| Some(m.id) != except);
-        if has_recipients {
-            self.effects.push(Effect::Broadcast { except, message: Arc::new(message) });
+        tracing::info!(room = %self.name(), peer = %id, ?reason, "removed by a host");
+        if let Some(conn) = conn {
+            let message = Arc::new(ServerMessage::Removed { reason, by });
+            self.outputs.push_back(Output::Reply { to: id, conn, message });
+            self.outputs.push_back(Output::Disconnect { id, conn, why: Disconnect::Removed });
         }
     }
-}
 
-/// Whether a session description sends audio or video: an audio or video section whose direction is
-/// `sendrecv` or `sendonly` (or left out, which means `sendrecv`).
-fn sdp_sends_media(sdp: &str) -> bool {
-    let mut sends = false;
-    let mut in_media = false;
-    let mut direction_seen = false;
-    for line in sdp.lines().map(str::trim_end) {
-        if let Some(section) = line.strip_prefix("m=") {
-            sends |= in_media && !direction_seen;
-            in_media = section.starts_with("audio") || section.starts_with("video");
-            direction_seen = false;
-        } else if in_media && matches!(line, "a=sendrecv" | "a=sendonly" | "a=recvonly" | "a=inactive") {
-            direction_seen = true;
-            sends |= matches!(line, "a=sendrecv" | "a=sendonly");
+    /// A room nobody is in (nor waiting, nor expected back) closes, unless it is new and still waits for
+    /// its first input. The meeting is recorded as ended.
+    fn close_if_empty(&mut self, now: Now) {
+        let waiting_for_first = self.first_wait.is_some_and(|until| now.instant < until);
+        if !self.roster.is_empty() || waiting_for_first {
+            return;
         }
+        self.closed = true;
+        self.record.roster.clear();
+        self.record.ended_at = Some(now.unix_secs());
+        self.outputs.push_back(Output::SaveRecord(self.record.clone()));
+        self.outputs.push_back(Output::Closed);
     }
-    sends || (in_media && !direction_seen)
-}
-
-pub(crate) fn unknown_peer(id: PeerId) -> Rejection {
-    Rejection::new(ErrorCode::UnknownPeer, format!("no participant {id} in this room"))
-}
-
-pub(crate) fn not_in_room() -> Rejection {
-    Rejection::new(ErrorCode::NotJoined, "you are not in this room")
 }

@@ -1,7 +1,7 @@
 //! Host controls without sockets: what each role may do to whom.
 
 use ruang_proto::{MediaState, Moderation, PeerId, Role, RoomName, ServerMessage};
-use ruang_room::{Effect, Room, RoomConfig};
+use ruang_room::{Effect, RoomConfig, Roster};
 
 const MIC: MediaState = MediaState { audio: true, video: false, screen: false };
 
@@ -10,7 +10,7 @@ fn id(n: u64) -> PeerId {
 }
 
 /// Who was told `muted`.
-fn muted(room: &mut Room) -> Vec<PeerId> {
+fn muted(room: &mut Roster) -> Vec<PeerId> {
     room.take_effects()
         .filter_map(|effect| match effect {
             Effect::Send { to, message } if matches!(*message, ServerMessage::Muted { .. }) => Some(to),
@@ -22,7 +22,7 @@ fn muted(room: &mut Room) -> Vec<PeerId> {
 #[test]
 fn a_moderators_mute_all_spares_hosts_and_moderators_as_mute_does() {
     let config = RoomConfig { max_participants: 8, chat_history: 0, lobby: false, max_waiting: 8 };
-    let mut room = Room::new(RoomName::parse("r").unwrap(), config);
+    let mut room = Roster::new(RoomName::parse("r").unwrap(), config);
     room.join(id(1), "host".into(), MIC, None).unwrap();
     room.join(id(2), "moderator".into(), MIC, Some(Role::Moderator)).unwrap();
     room.join(id(3), "other moderator".into(), MIC, Some(Role::Moderator)).unwrap();

@@ -35,7 +35,7 @@ const PASSWORD_POOL: PoolSize = PoolSize { workers: 2, queue: 64, wait: Duration
 /// Wrong API keys per address per minute at `POST /api/invites`.
 const WRONG_API_KEYS_PER_ADDRESS: u32 = 5;
 const MINUTE: Duration = Duration::from_secs(60);
-use crate::rooms::{ReplayLimits, RoomSettings, Rooms};
+use crate::rooms::{LocalDirectory, ReplayLimits, RoomDirectory, RoomSettings, Rooms};
 use ruang_turn::RunningTurn;
 
 /// The shared state of one server.
@@ -44,6 +44,8 @@ pub struct AppState {
     pub config: ServerConfig,
     /// Its rooms.
     pub rooms: Arc<Rooms>,
+    /// Where sessions find rooms (only this process's rooms for now).
+    pub directory: Arc<dyn RoomDirectory>,
     /// Cancelled when the server stops.
     pub shutdown: CancellationToken,
     /// Every session task, so shutdown can wait for them.
@@ -126,6 +128,7 @@ impl AppState {
         let per_address = AddressCounts::new(config.max_connections_per_address);
         Arc::new(AppState {
             config,
+            directory: Arc::new(LocalDirectory::new(Arc::clone(&rooms))),
             rooms,
             shutdown,
             sessions: TaskTracker::new(),

@@ -74,3 +74,72 @@ async fn a_signal_to_someone_who_left_is_refused() {
     a.signal(&b.id, offer("v=0")).await;
     a.expect_error("unknown_peer").await;
 }
+
+/// Signals go from the sender's connection straight to the target's, not through the room: a newcomer
+/// that signals the moment it has its `welcome` must still reach the others after their `peer_joined`.
+#[tokio::test]
+async fn a_newcomer_signalling_at_once_is_introduced_first() {
+    let server = TestServer::start().await;
+    let mut a = server.joined("r", "a").await;
+    for round in 0..6 {
+        let mut b = server.joined("r", &format!("b{round}")).await;
+        b.signal(&a.id, offer("v=0")).await;
+        b.send(json!({"type": "leave"})).await;
+        let mut seen = Vec::new();
+        loop {
+            let message = a.recv().await;
+            let from_b = message["id"] == b.id.as_str() || message["peer"]["id"] == b.id.as_str();
+            if message["type"] == "signal" {
+                assert_eq!(message["from"], b.id.as_str(), "the server stamps the sender");
+                seen.push("signal");
+            } else if from_b {
+                seen.push(if message["type"] == "peer_joined" { "joined" } else { "left" });
+            }
+            if message["type"] == "peer_left" {
+                break;
+            }
+        }
+        assert_eq!(seen, ["joined", "signal", "left"], "round {round}");
+    }
+}
+
+/// A member removed by a host while it is signalling: once the target is told it left, nothing more from
+/// it arrives, and the refused signals are answered to the sender as `not_joined`.
+#[tokio::test]
+async fn nothing_from_a_removed_member_arrives_after_its_peer_left() {
+    let server = TestServer::start().await;
+    let mut host = server.joined("r", "host").await;
+    let mut a = server.joined("r", "a").await;
+    let mut b = server.joined("r", "b").await;
+    host.recv_type("peer_joined").await;
+    host.recv_type("peer_joined").await;
+    a.recv_type("peer_joined").await;
+    for i in 0..40 {
+        if i == 20 {
+            host.send(json!({"type": "moderate", "action": "remove", "target": a.id})).await;
+        }
+        a.send(json!({"type": "signal", "to": b.id, "data": offer("v=0"), "req": i})).await;
+    }
+    host.recv_type("peer_left").await;
+    host.send(json!({"type": "chat", "text": "after"})).await;
+    let mut relayed_before = 0;
+    loop {
+        let message = b.recv().await;
+        match message["type"].as_str() {
+            Some("signal") => {
+                assert_eq!(message["from"], a.id.as_str());
+                relayed_before += 1;
+            }
+            Some("peer_left") => break,
+            _ => {}
+        }
+    }
+    assert!(relayed_before <= 40);
+    loop {
+        let message = b.recv().await;
+        assert_ne!(message["type"], "signal", "relayed after peer_left: {message}");
+        if message["type"] == "chat" {
+            break;
+        }
+    }
+}

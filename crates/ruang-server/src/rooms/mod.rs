@@ -1,16 +1,20 @@
-//! Rooms: the registry that finds or creates a room by name, and the task that owns each room's state.
+//! Rooms: the registry that finds or creates a room by name, the directory sessions find rooms through, and
+//! the task that drives each room's state.
 //!
-//! Every room is one task ([`task`]) that owns a [`ruang_room::Room`] and is reached only through its
-//! mailbox, so concurrent joins are serialized by the room itself and no pair can be introduced twice or
+//! Every room is one task ([`task`]) that drives a sans-IO [`ruang_room::Room`] and is reached only through
+//! its mailbox, so concurrent joins are serialized by the room itself and no pair can be introduced twice or
 //! missed. The registry holds only mailboxes; its lock is never held across an `.await`.
 //!
+//! A `signal` does not go through the room's task: each room publishes its members' posts in a
+//! [`MemberTable`], and a member's session relays straight into the target's post (see
+//! `docs/design/relay-path.md` for the ordering rule that keeps this in step with the room's messages).
+//!
 //! A room removes itself from the registry when its last participant leaves, then closes its mailbox and
-//! answers any join still in it with [`JoinReply::Closed`], so that joiner looks the room up again and
+//! answers any join still in it with [`ruang_room::Refusal::Closed`], so that joiner looks the room up again and
 //! creates a fresh one. That makes creation and removal race-free without holding a lock while sending.
 
 mod command;
-mod participant;
-mod stream;
+mod directory;
 mod task;
 
 use std::collections::HashMap;
@@ -20,9 +24,9 @@ use ruang_proto::{Limits, RoomName};
 use tokio::sync::mpsc;
 use tokio_util::task::TaskTracker;
 
-pub use command::{Arrival, JoinReply, Link, Restore, RoomCommand};
-pub use participant::{DeliveryError, Disconnect, Envelope, Participant};
-pub use stream::ReplayLimits;
+pub use command::{Answer, Entering, RoomCommand};
+pub use directory::{LocalDirectory, RoomDirectory};
+pub use ruang_member::{DeliveryError, Disconnect, Frame, Link, Member, MemberTable, ReplayLimits};
 
 /// What every room of a server shares: the limits for `welcome`, its chat memory, how long it keeps a
 /// participant whose connection was lost, and the server's shutdown signal.
@@ -56,9 +60,16 @@ pub struct RoomSettings {
 #[derive(Clone, Debug)]
 pub struct RoomHandle {
     mailbox: mpsc::Sender<RoomCommand>,
+    members: Arc<MemberTable>,
 }
 
 impl RoomHandle {
+    /// The room's members as it publishes them, for relaying to a member without a hop through the room
+    /// task (hold its read lock across the lookup and the push).
+    pub fn members(&self) -> &Arc<MemberTable> {
+        &self.members
+    }
+
     /// Sends a command, waiting while the mailbox is full. `Err` means the room has closed.
     pub async fn send(&self, command: RoomCommand) -> Result<(), RoomCommand> {
         // Without waiting when there is room, the usual case; the waiting path is boxed so that every
@@ -94,11 +105,6 @@ pub enum Busy {
     /// The room has closed.
     Closed,
 }
-
-/// The registry was asked for a new room while it holds its maximum.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("the server holds its maximum number of rooms")]
-pub struct TooManyRooms;
 
 /// Why [`Rooms::get_or_create_if`] did not create a room.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
@@ -136,11 +142,6 @@ impl Rooms {
         Arc::new(Rooms { registry: Mutex::default(), settings: Arc::new(settings), max_rooms, tasks })
     }
 
-    /// The room called `name`, created (and its task started) if it does not exist.
-    pub fn get_or_create(self: &Arc<Self>, name: &RoomName) -> Result<RoomHandle, TooManyRooms> {
-        self.get_or_create_if(name, || true).map_err(|_| TooManyRooms)
-    }
-
     /// The room called `name`, created if it does not exist and `may_create` agrees (asked only then, under
     /// the registry's lock, so it counts only rooms really created).
     pub fn get_or_create_if(
@@ -159,12 +160,13 @@ impl Rooms {
             return Err(CreateError::NotNow);
         }
         let (mailbox, inbox) = mpsc::channel(self.settings.mailbox);
-        let handle = RoomHandle { mailbox };
+        let members = Arc::new(MemberTable::new());
+        let handle = RoomHandle { mailbox, members: Arc::clone(&members) };
         let generation = registry.next_generation;
         registry.next_generation += 1;
         registry.rooms.insert(name.clone(), Entry { handle: handle.clone(), generation });
         drop(registry);
-        let room = task::RoomTask::new(name.clone(), generation, Arc::clone(&self.settings), Arc::clone(self));
+        let room = task::RoomTask::new(name.clone(), generation, Arc::clone(&self.settings), Arc::clone(self), members);
         self.tasks.spawn(room.run(inbox));
         Ok(handle)
     }

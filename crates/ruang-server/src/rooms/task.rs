@@ -1,151 +1,89 @@
-//! The task that owns one room: it takes commands from its mailbox, applies them to the [`Room`], and
-//! delivers the resulting effects to participants without ever waiting on one of them.
+//! The task that drives one room: the thin, asynchronous edge around the sans-IO [`ruang_room::Room`]. It
+//! moves commands from its mailbox into the room with the time, performs the room's outputs in order, and
+//! sleeps until the room's next deadline.
 //!
-//! It also owns each member's connection state: a member whose connection is lost stays in the room,
-//! *reconnecting*, for the grace period; messages for it are numbered and kept ([`Stream`]) and replayed
-//! when it resumes on a new connection, or it leaves for real when the grace period ends.
-//!
-//! And it keeps the meeting's record in the [`MeetingRecords`] up to date (roster and roles, bans, lock and
-//! lobby), so a restarted server takes back exactly the participants that were in the meeting, with their
-//! roles, and keeps out whom it banned. A room made for a meeting of a previous instance starts from it.
+//! What the room's outputs only name lives here: each member's [`Post`] (its numbered stream and current
+//! [`Link`], published and unpublished as the room says), the links of connections that are not a member's
+//! (newcomers in the lobby, joins being answered), and the pending joins' reply channels, all by connection
+//! number. Delivering never waits on a member; one that cannot keep up is reported back to the room
+//! ([`Input::Slow`]).
 
 use std::collections::HashMap;
-use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
-use ruang_proto::{
-    LeaveReason, PROTOCOL_VERSION, PeerId, Rejection, RemovedReason, Replay, Role, RoomName, ServerMessage, Welcome,
-};
-use ruang_room::{Effect, JoinRefusal, Joined, Room, RoomConfig};
-use tokio::sync::mpsc;
+use ruang_member::{DeliveryError, Frame, Link, MemberTable, Post, TableWrite};
+use ruang_proto::{PROTOCOL_VERSION, PeerId, Replay, RoomName, ServerMessage, Welcome};
+use ruang_room::{Entry, Greeting, Input, Now, Output, Refusal, Room, RoomConfig, Settings};
+use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
-use super::command::{Arrival, JoinReply, Link, Restore, RoomCommand};
-use super::participant::{DeliveryError, Disconnect, Envelope};
-use super::stream::Stream;
+use super::command::{Answer, Entering, RoomCommand};
 use super::{RoomSettings, Rooms};
-use crate::access::{Access, Proof};
-use crate::clock::sleep_until_some;
-use crate::clock::{wall_clock_ms, wall_clock_secs};
-use crate::store::{BrowserKeyHash, MeetingRecord, MeetingRecords, Seat};
-
-/// How long a freshly created room waits for its first join before it gives up.
-const FIRST_JOIN_WAIT: Duration = Duration::from_secs(10);
-
-/// A participant as the room task keeps it, besides what [`Room`] knows.
-struct Member {
-    /// Its current connection; `None` while it is reconnecting.
-    link: Option<Link>,
-    /// Its numbered messages.
-    stream: Stream,
-    /// The generation of its valid resume token.
-    generation: u32,
-    /// While reconnecting: when it leaves for real, and with which reason.
-    away: Option<(Instant, LeaveReason)>,
-    /// The role its connection and resume token were last given.
-    role: Role,
-    /// Where it joined from, for a ban.
-    address: Option<IpAddr>,
-    /// The hash of its browser key, for a ban.
-    browser_key: Option<BrowserKeyHash>,
-}
-
-impl Member {
-    fn new(generation: u32, role: Role, address: Option<IpAddr>, browser_key: Option<BrowserKeyHash>) -> Self {
-        Member { link: None, stream: Stream::new(), generation, away: None, role, address, browser_key }
-    }
-}
+use crate::access::Access;
+use crate::clock::{sleep_until_some, wall_clock_ms, wall_clock_secs};
 
 pub(super) struct RoomTask {
     room: Room,
     generation: u64,
     settings: Arc<RoomSettings>,
     rooms: Arc<Rooms>,
-    members: HashMap<PeerId, Member>,
-    /// Newcomers waiting in the lobby, with what greeting them needs.
-    lobby: HashMap<PeerId, Arrival>,
     /// How the room is entered.
     access: Access,
-    /// The invitations members came with, so a ban covers the invitation too.
-    invitations: HashMap<PeerId, String>,
-    /// The meeting's record as last saved; its bans are the ones by address and browser key.
-    record: MeetingRecord,
-    /// Whether the room was made for a meeting of a previous server instance (from its record): only its
-    /// roster may then be restored.
-    carried_over: bool,
-    /// The roster of that meeting, less those who have resumed, in roster order.
-    restoring: Vec<Seat>,
-    /// When participants of a previous instance that have not resumed are given up on.
-    expecting_until: Option<Instant>,
+    /// The connections the room knows that are not a member's current one, by number: newcomers in the
+    /// lobby, and joins and resumes until they are answered or attached.
+    links: HashMap<u64, Link>,
+    /// Each member's stream and current link.
+    posts: HashMap<PeerId, Arc<Post>>,
+    /// The same posts as published for relays, which deliver signals straight into them.
+    table: Arc<MemberTable>,
+    /// Joins and resumes waiting for the room's answer, by connection.
+    replies: HashMap<u64, oneshot::Sender<Answer>>,
 }
 
 impl RoomTask {
-    pub(super) fn new(name: RoomName, generation: u64, settings: Arc<RoomSettings>, rooms: Arc<Rooms>) -> Self {
+    pub(super) fn new(
+        name: RoomName,
+        generation: u64,
+        settings: Arc<RoomSettings>,
+        rooms: Arc<Rooms>,
+        table: Arc<MemberTable>,
+    ) -> Self {
         let policy = settings.policies.get(&name).cloned().unwrap_or_default();
-        let max_participants = settings.limits.max_participants;
-        let config = RoomConfig {
-            max_participants,
+        let roster = RoomConfig {
+            max_participants: settings.limits.max_participants,
             chat_history: settings.chat_history,
             lobby: policy.lobby,
             max_waiting: settings.max_waiting,
         };
-        let mut room = Room::new(name, config);
-        let mut record = settings.store.load(room.name(), wall_clock_secs()).unwrap_or_default();
-        let carried_over = record.ended_at.is_none() && !record.roster.is_empty();
-        let mut restoring = Vec::new();
-        if carried_over {
-            let roster = record.roster.iter().map(|seat| (seat.id, seat.role)).collect();
-            room.carry_over(record.locked, record.lobby, &record.banned_ids, roster);
-            restoring = record.roster.clone();
-            tracing::info!(room = %room.name(), expected = restoring.len(), "meeting carried over from a restart");
-        } else {
-            // A meeting that ended: only its bans still hold, for the rest of the grace period.
-            room.carry_over(false, policy.lobby, &record.banned_ids, Vec::new());
-            record = MeetingRecord { lobby: policy.lobby, locked: false, roster: Vec::new(), ended_at: None, ..record };
-        }
+        let room_settings =
+            Settings { roster, resume_grace: settings.resume_grace, records_persist: settings.store.is_persistent() };
+        let record = settings.store.load(&name, wall_clock_secs());
+        let room = Room::new(name, room_settings, record, Instant::now().into_std());
         RoomTask {
             room,
             generation,
-            // Without a record, the first restored participants may not include the host: the room gives
-            // up waiting for it after the grace period and hands the meeting over.
-            expecting_until: (!settings.resume_grace.is_zero()).then(|| Instant::now() + settings.resume_grace),
+            access: Access::from_policy(&policy),
             settings,
             rooms,
-            members: HashMap::new(),
-            lobby: HashMap::new(),
-            access: Access::from_policy(&policy),
-            invitations: HashMap::new(),
-            record,
-            carried_over,
-            restoring,
+            links: HashMap::new(),
+            posts: HashMap::new(),
+            table,
+            replies: HashMap::new(),
         }
     }
 
     pub(super) async fn run(mut self, mut inbox: mpsc::Receiver<RoomCommand>) {
         tracing::debug!(room = %self.room.name(), "room opened");
         let shutdown = self.settings.shutdown.clone();
-        // A new room waits a while for its first join, as a joiner may first ask how the room is entered. Any
-        // other command settles it: from then on the room closes as soon as nobody is in it.
-        let mut first_wait = Some(Instant::now() + FIRST_JOIN_WAIT);
-        loop {
-            let waiting_for_first = first_wait.is_some_and(|until| Instant::now() < until);
-            if self.room.is_empty() && !waiting_for_first {
-                break;
-            }
-            let expiry = self.next_expiry().or(first_wait);
+        while !self.room.is_closed() {
+            let deadline = self.room.poll_timeout().map(Instant::from_std);
             tokio::select! {
                 biased;
                 // A stopping server keeps nobody: its clients resume on the next instance.
                 () = shutdown.cancelled() => break,
-                () = sleep_until_some(expiry) => self.expire(Instant::now()),
+                () = sleep_until_some(deadline) => self.input(Input::Timeout),
                 command = inbox.recv() => match command {
-                    Some(command) => {
-                        if !matches!(command, RoomCommand::Access { .. }) {
-                            first_wait = None;
-                        }
-                        self.handle(command);
-                    }
+                    Some(command) => self.handle(command),
                     None => break,
                 },
             }
@@ -153,272 +91,168 @@ impl RoomTask {
         self.close(inbox).await;
     }
 
-    /// Leaves the registry, then refuses whatever is still in the mailbox so joiners retry elsewhere. A
-    /// meeting that ended (not one that a stopping server keeps for the next instance) is recorded as ended.
-    async fn close(mut self, mut inbox: mpsc::Receiver<RoomCommand>) {
-        if !self.settings.shutdown.is_cancelled() && self.room.is_empty() {
-            self.record.roster.clear();
-            self.record.ended_at = Some(wall_clock_secs());
-            self.settings.store.save(self.room.name(), self.record.clone(), wall_clock_secs());
-        }
+    /// Leaves the registry, then refuses whatever is still in the mailbox so joiners retry elsewhere.
+    async fn close(self, mut inbox: mpsc::Receiver<RoomCommand>) {
         self.rooms.remove(self.room.name(), self.generation);
         inbox.close();
         while let Some(command) = inbox.recv().await {
-            if let RoomCommand::Join { reply, .. } | RoomCommand::Resume { reply, .. } = command {
-                let _ = reply.send(JoinReply::Closed);
+            if let RoomCommand::Enter(entering) = command {
+                let _ = entering.reply.send(Err(Refusal::Closed));
             }
         }
         tracing::debug!(room = %self.room.name(), "room closed");
     }
 
     fn handle(&mut self, command: RoomCommand) {
-        let changes_meeting = matches!(
-            command,
-            RoomCommand::Join { .. }
-                | RoomCommand::Resume { .. }
-                | RoomCommand::Leave { .. }
-                | RoomCommand::Detach { .. }
-                | RoomCommand::Moderate { .. }
-        );
         match command {
             RoomCommand::Access { reply } => {
                 let _ = reply.send(self.access.clone());
             }
-            RoomCommand::Join { arrival, name, proof, reply } => {
-                let _ = reply.send(self.join(*arrival, name, *proof));
-            }
-            RoomCommand::Resume { arrival, generation, last_n, restore, reply } => {
-                let _ = reply.send(self.resume(*arrival, generation, last_n, restore));
-            }
-            RoomCommand::Detach { id, conn, reason } => {
-                if self.is_current(id, conn) {
-                    self.detach(id, reason);
-                } else {
-                    self.withdraw(id, conn);
+            RoomCommand::Enter(entering) => {
+                let Entering { input, proof, link, reply } = *entering;
+                if proof.is_some_and(|proof| !self.access.admits(&proof)) {
+                    let _ = reply.send(Err(Refusal::AccessChanged));
+                    return;
                 }
+                self.replies.insert(link.conn, reply);
+                self.links.insert(link.conn, link);
+                self.input(input);
             }
-            RoomCommand::Leave { id, conn, reason } => {
-                if self.is_current(id, conn) {
-                    self.remove(id, reason);
-                } else {
-                    self.withdraw(id, conn);
-                }
-            }
-            RoomCommand::Ack { id, conn, n } => {
-                if self.is_current(id, conn)
-                    && let Some(member) = self.members.get_mut(&id)
-                {
-                    member.stream.acknowledge(n);
-                }
-                // Nothing to deliver: skip the flush.
-                return;
-            }
-            RoomCommand::Signal { from, to, data, req } => {
-                let result = self.room.signal(from, to, data);
-                self.answer(from, result, req);
-            }
-            RoomCommand::Media { id, media } => {
-                let result = self.room.set_media(id, media);
-                self.answer(id, result, None);
-            }
-            RoomCommand::Hand { id, raised, req } => {
-                let result = self.room.hand(id, raised);
-                self.answer(id, result, req);
-            }
-            RoomCommand::Moderate { by, action, req } => {
-                let result = self.room.moderate(by, action);
-                if result.is_ok() {
-                    tracing::info!(room = %self.room.name(), peer = %by, ?action, "host control");
-                }
-                if result.is_ok() && action == ruang_proto::Moderation::End {
-                    // Nobody expected back after a restart may come back to a meeting that ended.
-                    self.restoring.clear();
-                }
-                self.answer(by, result, req);
-            }
-            RoomCommand::Chat { from, text, req } => {
-                let result = self.room.chat(from, text, wall_clock_ms());
-                self.answer(from, result, req);
-            }
-        }
-        self.flush();
-        if changes_meeting {
-            self.settle();
+            RoomCommand::Input(input) => self.input(input),
         }
     }
 
-    /// After a change to the meeting: tells members whose role changed (a fresh resume token with the new
-    /// role), and saves the meeting's record if it changed.
-    fn settle(&mut self) {
+    /// Applies an input now and performs everything the room asks for; a connection found too slow on the
+    /// way is reported back to the room, which may ask for more.
+    ///
+    /// From the first change of the member table on, the table's write lock is held until every output of
+    /// the input is performed: the greeting and the others' `peer_joined` after a member is published, and
+    /// `peer_left` after one is unpublished, are pushed before any relay can look the table up again.
+    fn input(&mut self, input: Input) {
+        let now = Now { instant: Instant::now().into_std(), unix_ms: wall_clock_ms() };
+        self.room.handle_input(input, now);
+        let table = Arc::clone(&self.table);
+        let mut held: Option<TableWrite<'_>> = None;
+        let mut too_slow = Vec::new();
+        loop {
+            while let Some(output) = self.room.poll_output() {
+                match &output {
+                    Output::Publish { id, role } => {
+                        let post = Arc::new(Post::new(self.settings.replay));
+                        self.posts.insert(*id, Arc::clone(&post));
+                        held.get_or_insert_with(|| table.write()).insert(*id, post, *role);
+                    }
+                    Output::Unpublish { id } => {
+                        held.get_or_insert_with(|| table.write()).remove(*id);
+                    }
+                    Output::RoleChanged { id, role, .. } => {
+                        held.get_or_insert_with(|| table.write()).set_role(*id, *role);
+                    }
+                    _ => {}
+                }
+                self.perform(output, &mut too_slow);
+            }
+            let Some((id, conn)) = too_slow.pop() else { return };
+            self.room.handle_input(Input::Slow { id, conn }, now);
+        }
+    }
+
+    fn perform(&mut self, output: Output, too_slow: &mut Vec<(PeerId, u64)>) {
+        match output {
+            // Published with the member table, in `input`.
+            Output::Publish { .. } => {}
+            Output::Unpublish { id } => {
+                // A member taken out still has its connection until the room says what to tell it.
+                if let Some(link) = self.posts.remove(&id).and_then(|post| post.detach()) {
+                    self.links.insert(link.conn, link);
+                }
+            }
+            Output::Attach(greeting) => self.attach(*greeting, too_slow),
+            Output::Deliver { to, message } => self.deliver(to, &Frame::new(message), too_slow),
+            Output::Broadcast { except, message } => {
+                let frame = Frame::new(message);
+                let everyone: Vec<PeerId> = self.posts.keys().copied().filter(|id| Some(*id) != except).collect();
+                everyone.into_iter().for_each(|id| self.deliver(id, &frame, too_slow));
+            }
+            Output::Reply { to, conn, message } => {
+                let link = self.link(to, conn);
+                let frame = Frame::single(ServerMessage::clone(&message));
+                if link.is_some_and(|link| link.member.deliver(&frame, None) == Err(DeliveryError::Full)) {
+                    too_slow.push((to, conn));
+                }
+            }
+            Output::Violation { to, conn } => {
+                if let Some(link) = self.link(to, conn) {
+                    link.member.violated();
+                }
+            }
+            Output::RoleChanged { id, conn, name, role, generation } => {
+                if let Some(link) = conn.and_then(|conn| self.link(id, conn)) {
+                    let room = self.room.name();
+                    let token = self.settings.resume.mint(room, id, &name, role, generation, wall_clock_secs());
+                    let _ = link.member.deliver(&Frame::single(ServerMessage::ResumeToken { token }), None);
+                    link.member.set_role(role);
+                }
+            }
+            Output::Acknowledged { id, conn, n } => {
+                if let Some(post) = self.posts.get(&id) {
+                    post.acknowledge(conn, n);
+                }
+            }
+            Output::Disconnect { id, conn, why } => {
+                if let Some(link) = self.take_link(id, conn) {
+                    link.member.disconnect(why);
+                }
+            }
+            Output::Forget { id, conn } => {
+                self.take_link(id, conn);
+            }
+            Output::Answer { conn, answer } => {
+                if answer.is_err() {
+                    self.links.remove(&conn);
+                }
+                if let Some(reply) = self.replies.remove(&conn) {
+                    let _ = reply.send(answer);
+                }
+            }
+            Output::SaveRecord(record) => self.settings.store.save(self.room.name(), record, wall_clock_secs()),
+            Output::Closed => {}
+        }
+    }
+
+    /// Numbers and keeps a room message in the member's stream, and sends it if the member is connected. A
+    /// member too slow to take it is reported back to the room; `Gone` means its connection is ending and
+    /// its session will tell the room, so nothing is done.
+    fn deliver(&mut self, to: PeerId, frame: &Frame, too_slow: &mut Vec<(PeerId, u64)>) {
+        let Some(post) = self.posts.get(&to) else { return };
+        if post.push(frame, Instant::now().into_std()) == Err(DeliveryError::Full)
+            && let Some(link) = post.link()
+        {
+            too_slow.push((to, link.conn));
+        }
+    }
+
+    /// Makes the greeting's connection the member's: `welcome` (or `resumed`) first, with a fresh resume
+    /// token and ICE servers, then what it missed, in one step on its post.
+    fn attach(&mut self, greeting: Greeting, too_slow: &mut Vec<(PeerId, u64)>) {
+        let Greeting { id, conn, req, generation, entry, joined } = greeting;
+        let Some(post) = self.posts.get(&id).cloned() else { return };
+        let Some(link) = self.links.remove(&conn) else { return };
         let now = wall_clock_secs();
-        let name = self.room.name().clone();
-        for info in self.room.members() {
-            let Some(member) = self.members.get_mut(&info.id) else { continue };
-            if member.role == info.role {
-                continue;
-            }
-            member.role = info.role;
-            if let Some(link) = &member.link {
-                let token = self.settings.resume.mint(&name, info.id, &info.name, info.role, member.generation, now);
-                let _ = link.participant.deliver(&Envelope::new(Arc::new(ServerMessage::ResumeToken { token })), None);
-                link.participant.set_role(info.role);
-            }
-        }
-        let present = self.room.members().iter().map(|info| Seat {
-            id: info.id,
-            role: info.role,
-            key: self.members.get(&info.id).and_then(|m| m.browser_key),
-        });
-        let roster: Vec<Seat> = present.chain(self.restoring.iter().cloned()).collect();
-        let (locked, lobby) = (self.room.is_locked(), self.room.has_lobby());
-        if roster != self.record.roster || locked != self.record.locked || lobby != self.record.lobby {
-            self.record.roster = roster;
-            (self.record.locked, self.record.lobby) = (locked, lobby);
-            self.save_record(now);
-        }
-    }
-
-    fn save_record(&self, now: u64) {
-        self.settings.store.save(self.room.name(), self.record.clone(), now);
-    }
-
-    /// The store this room's meeting is kept in.
-    fn store(&self) -> &dyn MeetingRecords {
-        &*self.settings.store
-    }
-
-    fn join(&mut self, arrival: Arrival, name: String, proof: Proof) -> JoinReply {
-        if !self.access.admits(&proof) {
-            return JoinReply::AccessChanged;
-        }
-        let invitation = match proof {
-            Proof::Invite(claims) => Some(claims),
-            Proof::Nothing | Proof::Password { .. } => None,
-        };
-        if invitation.as_ref().is_some_and(|claims| self.record.bans_invitation(&claims.jti)) {
-            return JoinReply::Banned;
-        }
-        // An invitation is a host's own choice to let someone in: only the invitation itself can be banned.
-        if invitation.is_none() && self.record.bans(arrival.address, arrival.browser_key.as_ref()) {
-            return JoinReply::Banned;
-        }
-        let role = invitation.as_ref().map(|claims| claims.role);
-        let joined = match self.room.join(arrival.id, name, arrival.media, role) {
-            Ok(joined) => joined,
-            Err(JoinRefusal::Waiting) => {
-                let waiting = ServerMessage::Waiting { room: self.room.name().clone() };
-                let _ = arrival.link.participant.deliver(&Envelope::new(Arc::new(waiting)), None);
-                tracing::info!(room = %self.room.name(), peer = %arrival.id, "waiting in the lobby");
-                self.remember_invitation(arrival.id, invitation);
-                self.lobby.insert(arrival.id, arrival);
-                return JoinReply::Waiting;
-            }
-            Err(refusal) => return refused(refusal),
-        };
-        self.remember_invitation(arrival.id, invitation);
-        self.admit(arrival, joined);
-        JoinReply::Joined
-    }
-
-    /// Takes a newcomer in and greets it.
-    fn admit(&mut self, arrival: Arrival, joined: Joined) {
-        let member = Member::new(arrival.generation, joined.role, arrival.address, arrival.browser_key);
-        self.members.insert(arrival.id, member);
-        let id = arrival.id;
-        let link = self.greet(arrival, joined, None);
-        self.connect(id, link, &[]);
-        tracing::info!(room = %self.room.name(), peer = %id, size = self.room.len(), "joined");
-    }
-
-    fn remember_invitation(&mut self, id: PeerId, invitation: Option<crate::access::InviteClaims>) {
-        if let Some(claims) = invitation.filter(|claims| !claims.jti.is_empty()) {
-            self.invitations.insert(id, claims.jti);
-        }
-    }
-
-    /// A newcomer waiting in the lobby gave up: its connection `conn` ended.
-    fn withdraw(&mut self, id: PeerId, conn: u64) {
-        if self.lobby.get(&id).is_some_and(|arrival| arrival.link.conn == conn) {
-            self.lobby.remove(&id);
-            self.room.withdraw(id);
-        }
-    }
-
-    /// Takes a participant back on a new connection, if its token's generation is current, or restores it
-    /// into the room when the token comes from a previous server instance and the room does not have it.
-    fn resume(&mut self, arrival: Arrival, generation: u32, last_n: u64, restore: Option<Box<Restore>>) -> JoinReply {
-        let id = arrival.id;
-        let Some(member) = self.members.get_mut(&id) else {
-            let Some(restore) = restore else {
-                return JoinReply::Refused("the participant has left the room");
-            };
-            return self.restore(arrival, *restore);
-        };
-        if member.generation != generation {
-            return JoinReply::Refused("this resume token was already used");
-        }
-        member.generation += 1;
-        member.away = None;
-        if let Some(old) = member.link.take() {
-            old.participant.disconnect(Disconnect::Replaced);
-        }
-        let missed: Option<Vec<(u64, Envelope)>> =
-            member.stream.replay_after(last_n).map(|kept| kept.map(|(n, envelope)| (n, envelope.clone())).collect());
-        if missed.is_none() {
-            member.stream.clear();
-        }
-        let Some(joined) = self.room.reattach(id, arrival.media) else {
-            return JoinReply::Refused("the participant has left the room");
-        };
-        let replay = if missed.is_some() { Replay::Replayed } else { Replay::Reset };
-        let link = self.greet(arrival, joined, Some(replay));
-        let missed = missed.unwrap_or_default();
-        tracing::info!(room = %self.room.name(), peer = %id, replayed = missed.len(), ?replay, "resumed");
-        self.connect(id, link, &missed);
-        JoinReply::Joined
-    }
-
-    /// Restores a participant of a previous server instance: one on the meeting's roster, with the role it
-    /// has there; or, when this server keeps no record of the meeting (no data directory), with the role its
-    /// token says.
-    fn restore(&mut self, arrival: Arrival, restore: Restore) -> JoinReply {
-        let id = arrival.id;
-        let seat = self.restoring.iter().position(|seat| seat.id == id).map(|at| self.restoring.remove(at));
-        let (role, browser_key) = match seat {
-            Some(seat) => (seat.role, seat.key),
-            None if self.carried_over => return JoinReply::Refused("the participant has left the meeting"),
-            None if self.store().is_persistent() => return JoinReply::Refused("the meeting has ended"),
-            None => (restore.role, None),
-        };
-        let joined = match self.room.restore(id, restore.name, arrival.media, role) {
-            Ok(joined) => joined,
-            Err(refusal) => return refused(refusal),
-        };
-        self.members.insert(id, Member::new(arrival.generation, joined.role, arrival.address, browser_key));
-        let link = self.greet(arrival, joined, Some(Replay::Reset));
-        self.connect(id, link, &[]);
-        tracing::info!(room = %self.room.name(), peer = %id, size = self.room.len(), "restored after a restart");
-        JoinReply::Joined
-    }
-
-    /// Queues `welcome` (or `resumed` with `replay`) on the arrival's connection, as its first message, with
-    /// a fresh resume token and ICE servers: the participant is in.
-    fn greet(&self, arrival: Arrival, joined: Joined, replay: Option<Replay>) -> Link {
-        let Arrival { id, req, generation, link, .. } = arrival;
-        let now = wall_clock_secs();
-        let room = self.room.name();
-        let ice = self.settings.ice.grant(id, room, now);
-        let token = self.settings.resume.mint(room, id, &joined.name, joined.role, generation, now);
-        link.participant.set_role(joined.role);
+        let room = self.room.name().clone();
+        let ice = self.settings.ice.grant(id, &room, now);
+        let token = self.settings.resume.mint(&room, id, &joined.name, joined.role, generation, now);
+        link.member.set_role(joined.role);
+        let role = joined.role;
         let welcome = Welcome {
             protocol: PROTOCOL_VERSION,
             req,
             you: id,
             name: joined.name,
-            role: joined.role,
+            role,
             locked: joined.locked,
             lobby: joined.lobby,
-            room: self.room.name().clone(),
+            room: room.clone(),
             peers: joined.peers,
             ice_servers: ice.servers,
             ice_transport_policy: ice.policy,
@@ -427,192 +261,41 @@ impl RoomTask {
             resume_token: token,
             resume_grace_ms: u64::try_from(self.settings.resume_grace.as_millis()).unwrap_or(u64::MAX),
         };
-        let message = match replay {
-            None => ServerMessage::Welcome(welcome),
-            Some(replay) => ServerMessage::Resumed { welcome, replay },
+        let resume_after = match entry {
+            Entry::Resumed { last_n } => Some(last_n),
+            Entry::Joined | Entry::Restored => None,
         };
-        // A failed delivery shows up as the connection ending; its session then detaches it.
-        let _ = link.participant.deliver(&Envelope::new(Arc::new(message)), None);
-        link
-    }
-
-    /// Makes `link` the member's connection, after delivering the messages it missed.
-    fn connect(&mut self, id: PeerId, link: Link, missed: &[(u64, Envelope)]) {
-        let delivered = missed.iter().try_for_each(|(n, envelope)| link.participant.deliver(envelope, Some(*n)));
-        if let Some(member) = self.members.get_mut(&id) {
-            member.link = Some(link);
-        }
-        if delivered == Err(DeliveryError::Full) {
-            self.drop_slow(id);
-        }
-    }
-
-    /// Whether `conn` is the participant's current connection.
-    fn is_current(&self, id: PeerId, conn: u64) -> bool {
-        self.members.get(&id).and_then(|m| m.link.as_ref()).is_some_and(|link| link.conn == conn)
-    }
-
-    /// The participant's connection is gone: keep it as reconnecting for the grace period (or remove it at
-    /// once without one).
-    fn detach(&mut self, id: PeerId, reason: LeaveReason) {
-        let grace = self.settings.resume_grace;
-        let Some(member) = self.members.get_mut(&id) else { return };
-        member.link = None;
-        if grace.is_zero() {
-            self.remove(id, reason);
-            return;
-        }
-        member.away = Some((Instant::now() + grace, reason));
-        self.room.detach(id);
-        tracing::info!(room = %self.room.name(), peer = %id, ?reason, "reconnecting");
-    }
-
-    fn drop_slow(&mut self, id: PeerId) {
-        if let Some(link) = self.members.get_mut(&id).and_then(|m| m.link.take()) {
-            tracing::info!(room = %self.room.name(), peer = %id, "connection dropped: send queue full");
-            link.participant.disconnect(Disconnect::Slow);
-        }
-        self.detach(id, LeaveReason::Slow);
-    }
-
-    fn remove(&mut self, id: PeerId, reason: LeaveReason) {
-        self.members.remove(&id);
-        self.invitations.remove(&id);
-        if self.room.leave(id, reason) {
-            tracing::info!(room = %self.room.name(), peer = %id, ?reason, size = self.room.len(), "left");
-        }
-    }
-
-    /// When the next reconnecting member's grace period ends, or the room stops expecting the participants
-    /// of a previous instance.
-    fn next_expiry(&self) -> Option<Instant> {
-        let away = self.members.values().filter_map(|m| m.away.map(|(until, _)| until));
-        away.chain(self.expecting_until).min()
-    }
-
-    /// Removes the reconnecting members whose grace period has ended.
-    fn expire(&mut self, now: Instant) {
-        let expired: Vec<(PeerId, LeaveReason)> = self
-            .members
-            .iter()
-            .filter_map(|(&id, m)| m.away.filter(|(until, _)| *until <= now).map(|(_, reason)| (id, reason)))
-            .collect();
-        for (id, reason) in expired {
-            self.remove(id, reason);
-        }
-        if self.expecting_until.is_some_and(|until| until <= now) {
-            self.expecting_until = None;
-            self.restoring.clear();
-            self.room.stop_expecting();
-        }
-        self.flush();
-        self.settle();
-    }
-
-    /// Sends an error to `to` if `result` is one, and reports it as a violation when it is the client's fault.
-    /// Errors are replies, so they are not numbered.
-    fn answer(&mut self, to: PeerId, result: Result<(), Rejection>, req: Option<u32>) {
-        if let Err(rejection) = result {
-            let violation = rejection.code.is_violation();
-            let envelope = Envelope::new(Arc::new(ServerMessage::error(rejection.with_req(req))));
-            let member = self.members.get(&to).and_then(|m| m.link.as_ref());
-            let link = member.or_else(|| self.lobby.get(&to).map(|arrival| &arrival.link));
-            if violation && let Some(link) = link {
-                link.participant.violated();
-            }
-            if link.is_some_and(|link| link.participant.deliver(&envelope, None) == Err(DeliveryError::Full)) {
-                self.drop_slow(to);
-            }
-        }
-    }
-
-    /// Delivers every queued effect; members that cannot keep up lose their connection, which may queue more.
-    fn flush(&mut self) {
-        loop {
-            let effects: Vec<Effect> = self.room.take_effects().collect();
-            if effects.is_empty() {
-                return;
-            }
-            let now = Instant::now();
-            let mut too_slow = Vec::new();
-            for effect in effects {
-                self.deliver_effect(effect, now, &mut too_slow);
-            }
-            for id in too_slow {
-                self.drop_slow(id);
-            }
-        }
-    }
-
-    fn deliver_effect(&mut self, effect: Effect, now: Instant, too_slow: &mut Vec<PeerId>) {
-        let limits = self.settings.replay;
-        match effect {
-            Effect::Send { to, message } => {
-                let member = self.members.get_mut(&to);
-                if member.is_some_and(|m| m.deliver(&Envelope::new(message), now, limits) == Err(DeliveryError::Full)) {
-                    too_slow.push(to);
+        let connected = post.connect(link, resume_after, |replay| {
+            Frame::single(match (entry, replay) {
+                (Entry::Joined, _) => ServerMessage::Welcome(welcome),
+                (Entry::Restored, _) | (Entry::Resumed { .. }, None) => {
+                    ServerMessage::Resumed { welcome, replay: Replay::Reset }
                 }
-            }
-            Effect::Broadcast { except, message } => {
-                let envelope = Envelope::new(message);
-                for (&id, member) in &mut self.members {
-                    if Some(id) != except && member.deliver(&envelope, now, limits) == Err(DeliveryError::Full) {
-                        too_slow.push(id);
-                    }
-                }
-            }
-            Effect::Admitted { id, joined } => {
-                if let Some(arrival) = self.lobby.remove(&id) {
-                    self.admit(arrival, joined);
-                }
-            }
-            Effect::Remove { id, reason, by } => {
-                let invitation = self.invitations.remove(&id);
-                let member = self.members.remove(&id);
-                if reason == RemovedReason::Banned {
-                    if let Some(jti) = invitation {
-                        self.record.ban_invitation(jti);
-                    }
-                    let (address, key) = member.as_ref().map_or((None, None), |m| (m.address, m.browser_key));
-                    self.record.ban(id, address, key);
-                    self.save_record(wall_clock_secs());
-                }
-                let link = match member {
-                    Some(member) => member.link,
-                    None => self.lobby.remove(&id).map(|arrival| arrival.link),
-                };
-                tracing::info!(room = %self.room.name(), peer = %id, ?reason, "removed by a host");
-                if let Some(link) = link {
-                    let removed = Envelope::new(Arc::new(ServerMessage::Removed { reason, by }));
-                    let _ = link.participant.deliver(&removed, None);
-                    link.participant.disconnect(Disconnect::Removed);
-                }
-            }
+                (Entry::Resumed { .. }, Some(replay)) => ServerMessage::Resumed { welcome, replay },
+            })
+        });
+        if connected.replayed > 0 {
+            tracing::debug!(%room, peer = %id, replayed = connected.replayed, "replayed");
+        }
+        if let Some(replaced) = connected.replaced {
+            replaced.member.disconnect(ruang_member::Disconnect::Replaced);
+        }
+        if connected.delivery == Err(DeliveryError::Full) {
+            too_slow.push((id, conn));
         }
     }
-}
 
-impl Member {
-    /// Numbers and keeps a room message, and sends it if the member is connected. `Full` means it cannot keep
-    /// up; `Gone` means its connection is ending and its session will detach it, so nothing is done.
-    fn deliver(
-        &mut self,
-        envelope: &Envelope,
-        now: Instant,
-        limits: super::stream::ReplayLimits,
-    ) -> Result<(), DeliveryError> {
-        let n = self.stream.push(envelope, now, self.link.is_some(), limits);
-        self.link.as_ref().map_or(Ok(()), |link| link.participant.deliver(envelope, Some(n)))
+    /// Connection `conn` of `id`: its member's current link, or one the room holds apart (the lobby's).
+    fn link(&self, id: PeerId, conn: u64) -> Option<Link> {
+        let current = self.posts.get(&id).and_then(|post| post.link()).filter(|link| link.conn == conn);
+        current.or_else(|| self.links.get(&conn).cloned())
     }
-}
 
-fn refused(refusal: JoinRefusal) -> JoinReply {
-    match refusal {
-        JoinRefusal::Full => JoinReply::Full,
-        JoinRefusal::DuplicateId => JoinReply::DuplicateId,
-        JoinRefusal::Locked => JoinReply::Locked,
-        JoinRefusal::Banned => JoinReply::Banned,
-        JoinRefusal::LobbyFull => JoinReply::LobbyFull,
-        JoinRefusal::Waiting => JoinReply::Waiting,
+    /// Lets go of connection `conn` of `id` (no longer the member's, if it was); returns it.
+    fn take_link(&mut self, id: PeerId, conn: u64) -> Option<Link> {
+        match self.posts.get(&id).filter(|post| post.is_current(conn)) {
+            Some(post) => post.detach(),
+            None => self.links.remove(&conn),
+        }
     }
 }

@@ -2,13 +2,14 @@
 //! signed token. Both go through the room task, which answers once the `welcome` or `resumed` is queued.
 
 use ruang_proto::{Credentials, ErrorCode, MediaState, PeerId, Rejection, RoomName, validate_display_name};
+use ruang_room::{Entered, Input, Join, Refusal, Restore, Resume};
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 use super::{Membership, Session};
 use crate::access::{Access, InviteClaims, Proof};
 use crate::clock::wall_clock_secs;
-use crate::rooms::{Arrival, CreateError, JoinReply, Link, Restore, RoomCommand, RoomHandle};
+use crate::rooms::{Answer, CreateError, Entering, Link, RoomCommand, RoomHandle};
 use crate::store::BrowserKeyHash;
 
 /// How many times entering is retried when the room closed or the drawn id was taken under it.
@@ -48,11 +49,18 @@ impl Session {
             };
             let bits = self.state.ids.next().ok_or_else(|| Rejection::new(ErrorCode::Internal, "no random source"))?;
             let who = Identity { id: PeerId::from_bits(bits), room: room.clone(), name: name.clone(), generation: 0 };
-            let mut arrival = self.arrival(&who, media, req);
-            arrival.browser_key = credentials.browser_key.as_deref().map(BrowserKeyHash::of);
-            let (reply, answer) = oneshot::channel();
-            let command =
-                RoomCommand::Join { arrival: Box::new(arrival), name: name.clone(), proof: Box::new(proof), reply };
+            let join = Join {
+                id: who.id,
+                conn: self.conn,
+                name: name.clone(),
+                media,
+                req,
+                role: invitation.as_ref().map(|claims| claims.role),
+                invitation: invitation.as_ref().map(|claims| claims.jti.clone()),
+                address: self.address,
+                browser_key: credentials.browser_key.as_deref().map(BrowserKeyHash::of),
+            };
+            let (command, answer) = self.entering(Input::Join(Box::new(join)), Some(proof));
             match step(self.ask(&handle, command, answer).await) {
                 Step::In => {
                     self.enter(who, handle);
@@ -140,11 +148,17 @@ impl Session {
         };
         for _ in 0..ATTEMPTS {
             let handle = self.room_handle(&who.room)?;
-            let arrival = self.arrival(&who, media, req);
-            let (reply, answer) = oneshot::channel();
-            let generation = claims.generation;
-            let restore = restore.as_ref().map(|r| Box::new(Restore { name: r.name.clone(), role: r.role }));
-            let command = RoomCommand::Resume { arrival: Box::new(arrival), generation, last_n, restore, reply };
+            let resume = Resume {
+                id: who.id,
+                conn: self.conn,
+                media,
+                req,
+                generation: claims.generation,
+                last_n,
+                address: self.address,
+                restore: restore.clone(),
+            };
+            let (command, answer) = self.entering(Input::Resume(Box::new(resume)), None);
             match step(self.ask(&handle, command, answer).await) {
                 Step::In => {
                     self.enter(who, handle);
@@ -167,13 +181,13 @@ impl Session {
     /// The room to resume in, created if it is gone (after a restart): not counted against the address, as
     /// only a signed token gets here.
     fn room_handle(&self, room: &RoomName) -> Result<RoomHandle, Rejection> {
-        self.state.rooms.get_or_create(room).map_err(|_| too_many_rooms())
+        self.state.directory.find_or_open(room, &mut || true).map_err(|_| too_many_rooms())
     }
 
     /// The room to join, created if new and the client's address may create one more this minute.
     fn room_to_join(&self, room: &RoomName) -> Result<RoomHandle, Rejection> {
-        let may_create = || self.state.rooms_created.take(self.address, Instant::now());
-        self.state.rooms.get_or_create_if(room, may_create).map_err(|err| match err {
+        let mut may_create = || self.state.rooms_created.take(self.address, Instant::now());
+        self.state.directory.find_or_open(room, &mut may_create).map_err(|err| match err {
             CreateError::TooManyRooms => too_many_rooms(),
             CreateError::NotNow => {
                 let message = "you created too many rooms in the last minute; wait a little and try again";
@@ -182,11 +196,11 @@ impl Session {
         })
     }
 
-    /// What the room needs to greet `who` on this connection (the room mints its token and ICE servers).
-    fn arrival(&self, who: &Identity, media: MediaState, req: Option<u32>) -> Arrival {
-        let link = Link { conn: self.conn, participant: Box::new(self.outbox.clone()) };
-        let (generation, address) = (who.generation, self.address);
-        Arrival { id: who.id, media, req, generation, address, browser_key: None, link }
+    /// A join or resume for the room, with this connection and the channel its answer comes back on.
+    fn entering(&self, input: Input, proof: Option<Proof>) -> (RoomCommand, oneshot::Receiver<Answer>) {
+        let link = Link { conn: self.conn, member: std::sync::Arc::new(self.outbox.clone()) };
+        let (reply, answer) = oneshot::channel();
+        (RoomCommand::Enter(Box::new(Entering { input, proof, link, reply })), answer)
     }
 
     /// Sends a request to the room and waits for its answer; `None` if the room closed meanwhile.
@@ -231,16 +245,17 @@ enum Step {
     Out(Rejection),
 }
 
-fn step(reply: Option<JoinReply>) -> Step {
+/// The room's answer as the session acts on it: the one place a refusal becomes a client error.
+fn step(answer: Option<Answer>) -> Step {
     let out = |code, message: &str| Step::Out(Rejection::new(code, message));
-    match reply {
-        Some(JoinReply::Joined | JoinReply::Waiting) => Step::In,
-        Some(JoinReply::Full) => out(ErrorCode::RoomFull, "the room is full"),
-        Some(JoinReply::Locked) => out(ErrorCode::RoomLocked, "the room is locked; ask a host to unlock it"),
-        Some(JoinReply::Banned) => out(ErrorCode::Banned, "you were banned from this meeting"),
-        Some(JoinReply::LobbyFull) => out(ErrorCode::LobbyFull, "the lobby is full; try again later"),
-        Some(JoinReply::Refused(why)) => Step::Out(refused(why)),
-        Some(JoinReply::DuplicateId | JoinReply::Closed | JoinReply::AccessChanged) | None => Step::Retry,
+    match answer {
+        Some(Ok(Entered::In | Entered::Waiting)) => Step::In,
+        Some(Err(Refusal::Full)) => out(ErrorCode::RoomFull, "the room is full"),
+        Some(Err(Refusal::Locked)) => out(ErrorCode::RoomLocked, "the room is locked; ask a host to unlock it"),
+        Some(Err(Refusal::Banned)) => out(ErrorCode::Banned, "you were banned from this meeting"),
+        Some(Err(Refusal::LobbyFull)) => out(ErrorCode::LobbyFull, "the lobby is full; try again later"),
+        Some(Err(Refusal::Resume(why))) => Step::Out(refused(&why.to_string())),
+        Some(Err(Refusal::DuplicateId | Refusal::Closed | Refusal::AccessChanged)) | None => Step::Retry,
     }
 }
 

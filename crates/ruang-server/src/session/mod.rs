@@ -12,6 +12,7 @@
 mod enter;
 mod guard;
 pub mod outbox;
+mod relay;
 mod writer;
 
 use std::net::IpAddr;
@@ -34,6 +35,7 @@ use crate::rooms::{Busy, Disconnect, RoomCommand, RoomHandle};
 use crate::state::AppState;
 use guard::Guard;
 use outbox::Outbox;
+use ruang_room::Input;
 
 /// How long the server waits for the client's answer to its close frame before dropping the socket.
 const CLOSE_LINGER: std::time::Duration = std::time::Duration::from_secs(2);
@@ -61,8 +63,8 @@ impl Exit {
     /// What the room is told when a connection ends this way: `Leave` for good, `Detach` to keep the
     /// participant for a resume, or nothing.
     fn room_command(self, id: PeerId, conn: u64) -> Option<RoomCommand> {
-        let leave = |reason| Some(RoomCommand::Leave { id, conn, reason });
-        let detach = |reason| Some(RoomCommand::Detach { id, conn, reason });
+        let leave = |reason| Some(RoomCommand::Input(Input::Leave { id, conn, reason }));
+        let detach = |reason| Some(RoomCommand::Input(Input::Lost { id, conn, reason }));
         match self {
             Exit::Left => leave(LeaveReason::Left),
             Exit::Violations => leave(LeaveReason::Kicked),
@@ -287,12 +289,16 @@ impl Session {
                 return Err(Rejection::new(ErrorCode::AlreadyJoined, "this connection is already in a room"));
             }
             ClientMessage::Leave => return Ok(Handled::Done(Some(Exit::Left))),
-            ClientMessage::Signal { to, data, req } => RoomCommand::Signal { from: id, to, data, req },
-            ClientMessage::Media { media, .. } => RoomCommand::Media { id, media },
-            ClientMessage::Chat { text, req } => RoomCommand::Chat { from: id, text, req },
-            ClientMessage::Hand { raised, req } => RoomCommand::Hand { id, raised, req },
-            ClientMessage::Moderate { action, req } => RoomCommand::Moderate { by: id, action, req },
+            ClientMessage::Signal { to, data, req } => {
+                relay::signal(membership.handle.members(), id, to, data).map_err(|r| r.with_req(req))?;
+                return Ok(Handled::Done(None));
+            }
+            ClientMessage::Media { media, .. } => Input::Media { id, media },
+            ClientMessage::Chat { text, req } => Input::Chat { from: id, text, req },
+            ClientMessage::Hand { raised, req } => Input::Hand { id, raised, req },
+            ClientMessage::Moderate { action, req } => Input::Moderate { by: id, action, req },
         };
+        let command = RoomCommand::Input(command);
         // A room outlives its members' sessions, so a closed mailbox means the server is stopping.
         Ok(match membership.handle.try_send(command) {
             Ok(()) => Handled::Done(None),
@@ -310,7 +316,7 @@ impl Session {
         let (Some(n), Some(membership)) = (ack, self.membership.as_mut()) else { return };
         if n > membership.acked {
             membership.acked = n;
-            membership.handle.offer(RoomCommand::Ack { id: membership.id, conn: self.conn, n });
+            membership.handle.offer(RoomCommand::Input(Input::Ack { id: membership.id, conn: self.conn, n }));
         }
     }
 

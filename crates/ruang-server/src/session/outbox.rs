@@ -9,17 +9,17 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU8, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use axum::extract::ws::Utf8Bytes;
+use bytes::Bytes;
 use ruang_proto::{CloseCode, Role, ServerMessage};
 use tokio::sync::Notify;
 
-use crate::rooms::{DeliveryError, Disconnect, Envelope, Participant};
+use crate::rooms::{DeliveryError, Disconnect, Frame, Member};
 
 /// What the writer task sends.
 #[derive(Debug)]
 pub enum Outbound {
-    /// One text frame.
-    Frame(Utf8Bytes),
+    /// One text frame: UTF-8 JSON text, shared with whoever else holds it (a frame's serialized form).
+    Frame(Bytes),
     /// A WebSocket ping.
     Ping,
     /// A close frame with this code; the writer stops after it.
@@ -83,7 +83,7 @@ impl Outbox {
 
     /// Queues a message without waiting. `Err` means the queue is full or the writer is gone.
     pub fn send(&self, message: &ServerMessage) -> Result<(), DeliveryError> {
-        self.push(Outbound::Frame(Utf8Bytes::from(message.to_json())))
+        self.push(Outbound::Frame(Bytes::from(message.to_json())))
     }
 
     /// Queues a close frame after what is already queued; if the queue is full, drops the connection now.
@@ -234,13 +234,13 @@ impl Drop for Inbox {
     }
 }
 
-impl Participant for Outbox {
-    fn deliver(&self, envelope: &Envelope, n: Option<u64>) -> Result<(), DeliveryError> {
-        let frame = match n {
-            Some(n) => envelope.numbered_json(n),
-            None => envelope.json(),
+impl Member for Outbox {
+    fn deliver(&self, frame: &Frame, n: Option<u64>) -> Result<(), DeliveryError> {
+        let text = match n {
+            Some(n) => frame.numbered_json(n),
+            None => frame.json(),
         };
-        self.push(Outbound::Frame(frame))
+        self.push(Outbound::Frame(text))
     }
 
     fn disconnect(&self, why: Disconnect) {
@@ -271,7 +271,7 @@ mod tests {
     use super::*;
 
     fn frame(text: &str) -> Outbound {
-        Outbound::Frame(Utf8Bytes::from(text))
+        Outbound::Frame(Bytes::copy_from_slice(text.as_bytes()))
     }
 
     #[tokio::test]

@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::SinkExt;
 use futures_util::stream::SplitSink;
 use ruang_proto::CloseCode;
@@ -74,6 +74,12 @@ async fn write_batch(sink: &mut Sink, batch: &mut VecDeque<Outbound>, buffer: &m
     while let Some(item) = batch.pop_front() {
         match item {
             Outbound::Frame(text) => {
+                // Every frame queued is JSON text from serde_json or a frame's serialized form: the check
+                // cannot fail, and it reads the text once instead of copying it.
+                let Ok(text) = Utf8Bytes::try_from(text) else {
+                    tracing::error!("a queued frame is not UTF-8; not sent");
+                    continue;
+                };
                 if buffer.flush_first(text.len()) {
                     if sink.flush().await.is_err() {
                         return Next::Stop(None);

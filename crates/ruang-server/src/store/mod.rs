@@ -14,7 +14,6 @@
 //! before letting anyone in) can later be kept where every node of a cluster finds them.
 
 mod disk;
-mod record;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -24,7 +23,7 @@ use std::time::Duration;
 use ruang_proto::RoomName;
 
 pub use disk::StoreError;
-pub use record::{BrowserKeyHash, MAX_BANS, MeetingRecord, Seat, ban_address};
+pub use ruang_room::record::{BrowserKeyHash, MAX_BANS, MeetingRecord, Seat, ban_address};
 
 /// Where rooms keep their meetings' records: what a room loads when it opens (its bans, roster, lock and
 /// lobby) and saves as they change. [`MeetingStore`] keeps them in this process, optionally on disk.

@@ -1,4 +1,5 @@
-//! One meeting's record: its roster with roles, its bans, its lock and lobby, and when it ended.
+//! One meeting's record: its roster with roles, its bans, its lock and lobby, and when it ended. The room
+//! decides when it is saved; the server's store keeps it.
 
 use std::net::IpAddr;
 

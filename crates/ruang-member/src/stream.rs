@@ -1,16 +1,14 @@
-//! One participant's numbered message stream: every message the room sends it gets the next number `n`,
-//! and the recent ones are kept so they can be replayed after the participant resumes on a new connection.
+//! One member's numbered message stream: every message sent to it gets the next number `n`, and the recent
+//! ones are kept so they can be replayed after the member resumes on a new connection. Time is passed in.
 //!
-//! What is kept is bounded by count and bytes. While the participant is connected, messages older than the
+//! What is kept is bounded by count and bytes. While the member is connected, messages older than the
 //! horizon (how late the server may notice a dead connection, plus a margin) are dropped too: a client that
 //! resumes later than that was noticed as gone, and from then on everything is kept until it is back.
 
 use std::collections::VecDeque;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use tokio::time::Instant;
-
-use super::participant::Envelope;
+use crate::Frame;
 
 /// How much a stream keeps for replay.
 #[derive(Clone, Copy, Debug)]
@@ -26,10 +24,12 @@ pub struct ReplayLimits {
 struct Kept {
     n: u64,
     at: Instant,
-    envelope: Envelope,
+    frame: Frame,
+    /// What it counts against the byte limit (its JSON length when kept).
+    size: usize,
 }
 
-/// The numbered stream of one participant.
+/// The numbered stream of one member.
 pub struct Stream {
     last_n: u64,
     kept: VecDeque<Kept>,
@@ -38,15 +38,21 @@ pub struct Stream {
     forgotten_up_to: u64,
 }
 
+impl Default for Stream {
+    fn default() -> Self {
+        Stream::new()
+    }
+}
+
 impl Stream {
     /// A stream that has sent nothing.
     pub fn new() -> Self {
         Stream { last_n: 0, kept: VecDeque::new(), kept_bytes: 0, forgotten_up_to: 0 }
     }
 
-    /// Numbers and keeps a message; returns its number. `connected` says whether the participant has a live
+    /// Numbers and keeps a message; returns its number. `connected` says whether the member has a live
     /// connection, so old messages may be forgotten.
-    pub fn push(&mut self, envelope: &Envelope, now: Instant, connected: bool, limits: ReplayLimits) -> u64 {
+    pub fn push(&mut self, frame: &Frame, now: Instant, connected: bool, limits: ReplayLimits) -> u64 {
         self.last_n += 1;
         let n = self.last_n;
         if connected {
@@ -54,8 +60,9 @@ impl Stream {
                 self.forget_oldest();
             }
         }
-        self.kept_bytes += envelope.json().len();
-        self.kept.push_back(Kept { n, at: now, envelope: envelope.clone() });
+        let size = frame.json_len();
+        self.kept_bytes += size;
+        self.kept.push_back(Kept { n, at: now, frame: frame.clone(), size });
         while self.kept.len() > limits.messages || self.kept_bytes > limits.bytes {
             self.forget_oldest();
         }
@@ -64,14 +71,14 @@ impl Stream {
 
     /// The messages after `last_n`, in order, or `None` if some of them are no longer kept (or `last_n` was
     /// never sent).
-    pub fn replay_after(&self, last_n: u64) -> Option<impl Iterator<Item = (u64, &Envelope)>> {
+    pub fn replay_after(&self, last_n: u64) -> Option<impl Iterator<Item = (u64, &Frame)>> {
         if last_n > self.last_n || last_n < self.forgotten_up_to {
             return None;
         }
-        Some(self.kept.iter().filter(move |k| k.n > last_n).map(|k| (k.n, &k.envelope)))
+        Some(self.kept.iter().filter(move |k| k.n > last_n).map(|k| (k.n, &k.frame)))
     }
 
-    /// The participant has received everything up to `n`: forget it. A number never sent is ignored (a
+    /// The member has received everything up to `n`: forget it. A number never sent is ignored (a
     /// confused or hostile client cannot make the stream forget what it has not received).
     pub fn acknowledge(&mut self, n: u64) {
         if n > self.last_n {
@@ -83,9 +90,13 @@ impl Stream {
         self.forgotten_up_to = self.forgotten_up_to.max(n);
     }
 
+    /// The number of the last message pushed (0 before the first).
+    pub fn last_n(&self) -> u64 {
+        self.last_n
+    }
+
     /// How many messages are kept.
-    #[cfg(test)]
-    fn kept(&self) -> usize {
+    pub fn kept(&self) -> usize {
         self.kept.len()
     }
 
@@ -98,7 +109,7 @@ impl Stream {
 
     fn forget_oldest(&mut self) {
         if let Some(oldest) = self.kept.pop_front() {
-            self.kept_bytes -= oldest.envelope.json().len();
+            self.kept_bytes -= oldest.size;
             self.forgotten_up_to = oldest.n;
         }
     }
@@ -112,8 +123,8 @@ mod tests {
 
     use super::*;
 
-    fn envelope(i: u64) -> Envelope {
-        Envelope::new(Arc::new(ServerMessage::PeerReconnected { id: PeerId::from_bits(i) }))
+    fn envelope(i: u64) -> Frame {
+        Frame::new(Arc::new(ServerMessage::PeerReconnected { id: PeerId::from_bits(i) }))
     }
 
     fn limits(messages: usize) -> ReplayLimits {

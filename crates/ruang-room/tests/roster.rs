@@ -1,12 +1,12 @@
-//! Room behaviour without sockets: introductions, relay, media snapshots, chat order, limits.
+//! Roster behaviour without sockets: introductions, relay, media snapshots, chat order, limits.
 
 use std::sync::Arc;
 
 use ruang_proto::{ErrorCode, LeaveReason, MediaState, PeerId, RoomName, ServerMessage, SignalData, SignalPayload};
-use ruang_room::{Effect, JoinRefusal, Room, RoomConfig};
+use ruang_room::{Effect, JoinRefusal, RoomConfig, Roster};
 
-fn room(max_participants: usize, chat_history: usize) -> Room {
-    Room::new(
+fn room(max_participants: usize, chat_history: usize) -> Roster {
+    Roster::new(
         RoomName::parse("r").unwrap(),
         RoomConfig { max_participants, chat_history, lobby: false, max_waiting: 8 },
     )
@@ -16,7 +16,7 @@ fn id(n: u64) -> PeerId {
     PeerId::from_bits(n)
 }
 
-fn drain(room: &mut Room) -> Vec<Effect> {
+fn drain(room: &mut Roster) -> Vec<Effect> {
     room.take_effects().collect()
 }
 

@@ -1,0 +1,87 @@
+//! Getting into a room as a newcomer: the bans that keep one out (by id, address, browser key, or the
+//! invitation it holds), the lobby's arrivals while they wait, and greeting whoever is let in.
+//!
+//! An invitation is a host's own choice to let someone in: a ban by address or browser key does not stop its
+//! holder; only a ban of the invitation itself does.
+
+use std::sync::Arc;
+
+use ruang_proto::{PeerId, ServerMessage};
+
+use crate::io::{Entered, Entry, Greeting, Join, Joined, Now, Refusal};
+use crate::room::{Arrival, Member, Room};
+use crate::roster::JoinRefusal;
+
+impl Room {
+    /// A newcomer asks to join: refused, waiting in the lobby, or in and greeted.
+    pub(crate) fn join(&mut self, join: Join, _now: Now) {
+        let conn = join.conn;
+        let answer = self.try_join(join);
+        self.answer(conn, answer);
+    }
+
+    fn try_join(&mut self, join: Join) -> Result<Entered, Refusal> {
+        let Join { id, conn, name, media, req, role, invitation, address, browser_key } = join;
+        let invitation = invitation.filter(|jti| !jti.is_empty());
+        if invitation.as_deref().is_some_and(|jti| self.record.bans_invitation(jti)) {
+            return Err(Refusal::Banned);
+        }
+        if role.is_none() && self.record.bans(address, browser_key.as_ref()) {
+            return Err(Refusal::Banned);
+        }
+        let arrival = Arrival { conn, req, address, browser_key, invitation };
+        match self.roster.join(id, name, media, role) {
+            Ok(joined) => {
+                self.let_in(id, arrival, joined);
+                Ok(Entered::In)
+            }
+            Err(JoinRefusal::Waiting) => {
+                let message = Arc::new(ServerMessage::Waiting { room: self.name().clone() });
+                self.push(crate::Output::Reply { to: id, conn, message });
+                tracing::info!(room = %self.name(), peer = %id, "waiting in the lobby");
+                self.lobby.insert(id, arrival);
+                Ok(Entered::Waiting)
+            }
+            Err(refusal) => Err(refused(refusal)),
+        }
+    }
+
+    /// A host or moderator let `id` in from the lobby (or the lobby opened): greet it.
+    pub(crate) fn admit_from_lobby(&mut self, id: PeerId, joined: Joined) {
+        if let Some(arrival) = self.lobby.remove(&id) {
+            self.let_in(id, arrival, joined);
+        }
+    }
+
+    /// Takes a newcomer in: published, then greeted with `welcome` on its connection.
+    fn let_in(&mut self, id: PeerId, arrival: Arrival, joined: Joined) {
+        let Arrival { conn, req, address, browser_key, invitation } = arrival;
+        let member =
+            Member { conn: Some(conn), generation: 0, away: None, role: joined.role, address, browser_key, invitation };
+        let greeting = Greeting { id, conn, req, generation: 0, entry: Entry::Joined, joined };
+        self.admit(member, greeting);
+        tracing::info!(room = %self.name(), peer = %id, size = self.roster.len(), "joined");
+    }
+
+    /// A newcomer waiting in the lobby gave up: its connection `conn` ended.
+    pub(crate) fn withdraw(&mut self, id: PeerId, conn: u64) {
+        if self.lobby.get(&id).is_some_and(|arrival| arrival.conn == conn) {
+            self.lobby.remove(&id);
+            self.roster.withdraw(id);
+            self.push(crate::Output::Forget { id, conn });
+        }
+    }
+}
+
+/// The roster's refusal as the one refusal type.
+pub(crate) fn refused(refusal: JoinRefusal) -> Refusal {
+    match refusal {
+        JoinRefusal::Full => Refusal::Full,
+        JoinRefusal::DuplicateId => Refusal::DuplicateId,
+        JoinRefusal::Locked => Refusal::Locked,
+        JoinRefusal::Banned => Refusal::Banned,
+        JoinRefusal::LobbyFull => Refusal::LobbyFull,
+        // Not reached: a waiting newcomer is answered `Entered::Waiting`.
+        JoinRefusal::Waiting => Refusal::LobbyFull,
+    }
+}

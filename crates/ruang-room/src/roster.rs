@@ -1,0 +1,380 @@
+//! [`Roster`]: the membership, media state and chat of one room, and the effects of every event on it.
+
+use std::sync::Arc;
+
+use ruang_proto::{
+    ErrorCode, LeaveReason, MediaState, PeerId, PeerInfo, Rejection, RemovedReason, Role, RoomName, ServerMessage,
+    SignalPayload,
+};
+
+use crate::chat::Chat;
+use crate::io::Joined;
+
+/// The settings of a room.
+#[derive(Clone, Debug)]
+pub struct RoomConfig {
+    /// Most participants at once.
+    pub max_participants: usize,
+    /// Chat messages remembered for newcomers.
+    pub chat_history: usize,
+    /// Whether newcomers start in the lobby.
+    pub lobby: bool,
+    /// Most newcomers waiting in the lobby at once.
+    pub max_waiting: usize,
+}
+
+/// Something the room's owner must deliver.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Effect {
+    /// Send `message` to one participant.
+    Send {
+        /// The recipient.
+        to: PeerId,
+        /// The message.
+        message: Arc<ServerMessage>,
+    },
+    /// Send `message` to every participant except `except`.
+    Broadcast {
+        /// A participant left out (usually the one who caused the message).
+        except: Option<PeerId>,
+        /// The message, shared so it is serialized once.
+        message: Arc<ServerMessage>,
+    },
+    /// A host or moderator let `id` in from the lobby: greet it with `joined` (its `welcome`).
+    Admitted {
+        /// Who.
+        id: PeerId,
+        /// What its `welcome` needs.
+        joined: Joined,
+    },
+    /// A host or moderator took `id` out of the room: tell it (`removed`) and close its connection. The room
+    /// no longer holds it.
+    Remove {
+        /// Who.
+        id: PeerId,
+        /// Why.
+        reason: RemovedReason,
+        /// Who did it.
+        by: PeerId,
+    },
+}
+
+/// Why a join was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum JoinRefusal {
+    /// The room has `max_participants` participants.
+    #[error("the room is full")]
+    Full,
+    /// The id is already in the room (the caller drew a duplicate id).
+    #[error("the participant id is already in the room")]
+    DuplicateId,
+    /// The room is locked.
+    #[error("the room is locked")]
+    Locked,
+    /// The participant was banned from this meeting.
+    #[error("banned from this meeting")]
+    Banned,
+    /// The lobby is on and holds `max_waiting` newcomers.
+    #[error("the lobby is full")]
+    LobbyFull,
+    /// Not refused: the newcomer waits in the lobby until a host or moderator decides.
+    #[error("waiting in the lobby")]
+    Waiting,
+}
+
+/// One room: its members in join order, their media state, and its chat.
+#[derive(Debug)]
+pub struct Roster {
+    name: RoomName,
+    config: RoomConfig,
+    pub(crate) members: Vec<PeerInfo>,
+    chat: Chat,
+    pub(crate) locked: bool,
+    pub(crate) lobby: bool,
+    pub(crate) waiting: Vec<PeerInfo>,
+    pub(crate) banned: std::collections::HashSet<PeerId>,
+    /// Participants of the meeting before a server restart who have not resumed yet, with their roles.
+    pub(crate) expected: Vec<(PeerId, Role)>,
+    pub(crate) effects: Vec<Effect>,
+}
+
+impl Roster {
+    /// An empty room.
+    pub fn new(name: RoomName, config: RoomConfig) -> Self {
+        let chat = Chat::new(config.chat_history);
+        let lobby = config.lobby;
+        Roster {
+            name,
+            config,
+            members: Vec::new(),
+            chat,
+            locked: false,
+            lobby,
+            waiting: Vec::new(),
+            banned: Default::default(),
+            expected: Vec::new(),
+            effects: Vec::new(),
+        }
+    }
+
+    /// The room's name.
+    pub fn name(&self) -> &RoomName {
+        &self.name
+    }
+
+    /// How many participants are in the room.
+    pub fn len(&self) -> usize {
+        self.members.len()
+    }
+
+    /// Whether nobody is in the room, nor waiting in its lobby, nor expected back after a restart.
+    pub fn is_empty(&self) -> bool {
+        self.members.is_empty() && self.waiting.is_empty() && self.expected.is_empty()
+    }
+
+    /// Carries a meeting over from a previous server instance: its lock, lobby and bans, and who was in it
+    /// (`roster`, with roles). Until they resume ([`Roster::restore`]) or [`Roster::stop_expecting`] is called,
+    /// those participants count as present: a newcomer does not become host in their place, and the lobby
+    /// holds newcomers back as in a meeting that goes on.
+    pub fn carry_over(&mut self, locked: bool, lobby: bool, banned: &[PeerId], roster: Vec<(PeerId, Role)>) {
+        self.locked = locked;
+        self.lobby = lobby;
+        self.banned.extend(banned.iter().copied());
+        self.expected = roster;
+    }
+
+    /// The participants of a previous instance who did not resume in time are gone: if that leaves the room
+    /// without a host (also when the server knew nobody to expect, and restored participants from their
+    /// tokens alone), one is chosen, and if it leaves nobody, the lobby opens.
+    pub fn stop_expecting(&mut self) {
+        self.expected.clear();
+        self.hand_over_if_hostless();
+        if self.members.is_empty() {
+            self.admit_everyone();
+        }
+    }
+
+    /// Whether newcomers wait in the lobby.
+    pub fn has_lobby(&self) -> bool {
+        self.lobby
+    }
+
+    /// The participants banned from this meeting.
+    pub fn banned(&self) -> impl Iterator<Item = PeerId> + '_ {
+        self.banned.iter().copied()
+    }
+
+    /// Whether the room has a host, counting one expected back after a restart.
+    pub(crate) fn has_host(&self) -> bool {
+        self.members.iter().any(|m| m.role == Role::Host) || self.expected.iter().any(|(_, role)| *role == Role::Host)
+    }
+
+    /// The most participants at once.
+    pub(crate) fn max_participants(&self) -> usize {
+        self.config.max_participants
+    }
+
+    /// Whether `id` is in the room.
+    pub fn contains(&self, id: PeerId) -> bool {
+        self.member(id).is_some()
+    }
+
+    /// Adds a participant with the role it was given (an invitation), or else the host's if the room has no
+    /// host (its creator) or a participant's. The others are told (`peer_joined`); the newcomer gets what its
+    /// `welcome` needs. A locked room only takes hosts; a viewer sends no media. While the lobby is on, a
+    /// newcomer without a host or moderator invitation waits there ([`JoinRefusal::Waiting`]) unless the room
+    /// is empty.
+    pub fn join(
+        &mut self,
+        id: PeerId,
+        name: String,
+        media: MediaState,
+        role: Option<Role>,
+    ) -> Result<Joined, JoinRefusal> {
+        if self.contains(id) || self.is_waiting(id) {
+            return Err(JoinRefusal::DuplicateId);
+        }
+        if self.banned.contains(&id) {
+            return Err(JoinRefusal::Banned);
+        }
+        if self.locked && role != Some(Role::Host) {
+            return Err(JoinRefusal::Locked);
+        }
+        if self.members.len() >= self.config.max_participants {
+            return Err(JoinRefusal::Full);
+        }
+        let invited_to_moderate = role.is_some_and(Role::moderates);
+        let newcomer = PeerInfo { id, name, media, role: role.unwrap_or_default(), hand: false, reconnecting: false };
+        if self.lobby && !invited_to_moderate && !(self.members.is_empty() && self.expected.is_empty()) {
+            if self.waiting.len() >= self.config.max_waiting {
+                return Err(JoinRefusal::LobbyFull);
+            }
+            return Err(self.wait(newcomer));
+        }
+        let has_host = self.has_host();
+        let newcomer =
+            PeerInfo { role: role.unwrap_or(if has_host { Role::Participant } else { Role::Host }), ..newcomer };
+        Ok(self.add(newcomer))
+    }
+
+    /// Takes back a participant of a previous server instance (it resumed after a restart) with the role it
+    /// had: it was already in the meeting, so neither the lobby nor a lock holds it back.
+    pub fn restore(&mut self, id: PeerId, name: String, media: MediaState, role: Role) -> Result<Joined, JoinRefusal> {
+        if self.contains(id) || self.is_waiting(id) {
+            return Err(JoinRefusal::DuplicateId);
+        }
+        if self.banned.contains(&id) {
+            return Err(JoinRefusal::Banned);
+        }
+        if self.members.len() >= self.config.max_participants {
+            return Err(JoinRefusal::Full);
+        }
+        self.expected.retain(|(expected, _)| *expected != id);
+        Ok(self.add(PeerInfo { id, name, media, role, hand: false, reconnecting: false }))
+    }
+
+    /// Adds a newcomer whose role is settled, tells the others, and returns what its `welcome` needs.
+    pub(crate) fn add(&mut self, mut newcomer: PeerInfo) -> Joined {
+        if newcomer.role == Role::Viewer {
+            newcomer.media = MediaState::default();
+        }
+        let (id, role, name) = (newcomer.id, newcomer.role, newcomer.name.clone());
+        let peers = self.members.clone();
+        let (locked, lobby) = (self.locked, self.lobby);
+        let joined = Joined { peers, chat_history: self.chat.history(), name, role, locked, lobby };
+        self.members.push(newcomer.clone());
+        self.broadcast(Some(id), ServerMessage::PeerJoined { peer: newcomer });
+        self.tell_lobby_if_waiting(id, role);
+        joined
+    }
+
+    /// Removes a participant and tells the others why; if it was the last host, the meeting is handed to
+    /// the earliest moderator, or else the earliest participant. Returns whether it was in the room.
+    pub fn leave(&mut self, id: PeerId, reason: LeaveReason) -> bool {
+        let Some(index) = self.members.iter().position(|m| m.id == id) else {
+            return false;
+        };
+        let gone = self.members.remove(index);
+        self.broadcast(None, ServerMessage::PeerLeft { id, reason });
+        if gone.role == Role::Host {
+            self.hand_over_if_hostless();
+        }
+        if self.members.is_empty() && self.expected.is_empty() {
+            // Nobody is left to let them in: the lobby opens, and the first one in becomes host.
+            self.admit_everyone();
+        }
+        true
+    }
+
+    /// Raises or lowers a participant's hand, for everyone to see.
+    pub fn hand(&mut self, id: PeerId, raised: bool) -> Result<(), Rejection> {
+        let member = self.member_mut(id).ok_or_else(not_in_room)?;
+        if member.hand != raised {
+            member.hand = raised;
+            self.broadcast(None, ServerMessage::Hand { id, raised });
+        }
+        Ok(())
+    }
+
+    /// Whether the room is locked.
+    pub fn is_locked(&self) -> bool {
+        self.locked
+    }
+
+    /// Marks a participant whose connection was lost as reconnecting and tells the others. Returns whether it
+    /// was in the room and connected.
+    pub fn detach(&mut self, id: PeerId) -> bool {
+        let Some(member) = self.member_mut(id).filter(|m| !m.reconnecting) else {
+            return false;
+        };
+        member.reconnecting = true;
+        self.broadcast(Some(id), ServerMessage::PeerReconnecting { id });
+        true
+    }
+
+    /// Takes back a participant that resumed, with the media it sends now. The others are told
+    /// (`peer_reconnected` if it was reconnecting, then `media` if that changed); the participant gets what its
+    /// `resumed` needs. `None` if it is not in the room.
+    pub fn reattach(&mut self, id: PeerId, media: MediaState) -> Option<Joined> {
+        let member = self.member_mut(id)?;
+        let was_away = std::mem::replace(&mut member.reconnecting, false);
+        if was_away {
+            self.broadcast(Some(id), ServerMessage::PeerReconnected { id });
+        }
+        // The member exists, so setting its media cannot fail.
+        let _ = self.set_media(id, media);
+        let (role, name) = self.member(id).map(|m| (m.role, m.name.clone()))?;
+        let peers = self.members.iter().filter(|m| m.id != id).cloned().collect();
+        let (locked, lobby) = (self.locked, self.lobby);
+        // A host or moderator coming back learns who is waiting, whatever it missed.
+        self.tell_lobby_if_waiting(id, role);
+        Some(Joined { peers, chat_history: self.chat.history(), name, role, locked, lobby })
+    }
+
+    /// Relays negotiation data from `from` to `to`, stamping the sender. Only between members of this room.
+    pub fn signal(&mut self, from: PeerId, to: PeerId, data: SignalPayload) -> Result<(), Rejection> {
+        let sender = self.member(from).map(|m| m.role);
+        crate::relay::check_signal(from, sender, to, self.contains(to), &data)?;
+        self.send(to, ServerMessage::Signal { from, data });
+        Ok(())
+    }
+
+    /// Records a participant's media state and tells the others. A viewer may not send media.
+    pub fn set_media(&mut self, id: PeerId, media: MediaState) -> Result<(), Rejection> {
+        let member = self.member_mut(id).ok_or_else(not_in_room)?;
+        if member.role == Role::Viewer && media != MediaState::default() {
+            return Err(Rejection::new(ErrorCode::Forbidden, "viewers do not send media"));
+        }
+        if member.media == media {
+            return Ok(());
+        }
+        member.media = media;
+        self.broadcast(Some(id), ServerMessage::media(id, media));
+        Ok(())
+    }
+
+    /// Posts a chat message, at wall-clock time `now_ms`, to everyone including the sender.
+    pub fn chat(&mut self, from: PeerId, text: String, now_ms: u64) -> Result<(), Rejection> {
+        let name = self.member(from).ok_or_else(not_in_room)?.name.clone();
+        let entry = self.chat.post(from, name, text, now_ms);
+        self.broadcast(None, ServerMessage::Chat(entry));
+        Ok(())
+    }
+
+    /// Everyone in the room, in join order.
+    pub fn members(&self) -> &[PeerInfo] {
+        &self.members
+    }
+
+    /// The effects queued since the last call, in order.
+    pub fn take_effects(&mut self) -> std::vec::Drain<'_, Effect> {
+        self.effects.drain(..)
+    }
+
+    pub(crate) fn member(&self, id: PeerId) -> Option<&PeerInfo> {
+        self.members.iter().find(|m| m.id == id)
+    }
+
+    pub(crate) fn member_mut(&mut self, id: PeerId) -> Option<&mut PeerInfo> {
+        self.members.iter_mut().find(|m| m.id == id)
+    }
+
+    pub(crate) fn send(&mut self, to: PeerId, message: ServerMessage) {
+        self.effects.push(Effect::Send { to, message: Arc::new(message) });
+    }
+
+    pub(crate) fn broadcast(&mut self, except: Option<PeerId>, message: ServerMessage) {
+        let has_recipients = self.members.iter().any(|m| Some(m.id) != except);
+        if has_recipients {
+            self.effects.push(Effect::Broadcast { except, message: Arc::new(message) });
+        }
+    }
+}
+
+pub(crate) fn unknown_peer(id: PeerId) -> Rejection {
+    Rejection::new(ErrorCode::UnknownPeer, format!("no participant {id} in this room"))
+}
+
+pub(crate) fn not_in_room() -> Rejection {
+    Rejection::new(ErrorCode::NotJoined, "you are not in this room")
+}
