@@ -1,0 +1,451 @@
+//! The SFU core: the set of participants, which participant an incoming datagram belongs to, and the
+//! forwarding between them. Everything is driven from outside: `handle_datagram` / `handle_timeout` /
+//! the SDP calls put input in, `poll_output` is called until it returns `Output::Timeout`.
+//!
+//! Demultiplexing: every participant's `Rtc` has the same host candidate (the one SFU port), so a datagram
+//! is matched by str0m's `accepts()`: STUN by its ICE username (the participant's ufrag), everything else
+//! by the source address ICE nominated. A map from source address to participant makes the common case one
+//! lookup; an unknown source falls back to asking each participant.
+//!
+//! Forwarding runs in str0m's frame mode: a publisher's `MediaData` (a depacketized frame) is written to each
+//! subscriber's `Rtc`, which packetizes, paces, retransmits (NACK) and encrypts it for that subscriber.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use str0m::media::{KeyframeRequestKind, MediaData, MediaKind, Rid};
+use str0m::net::{DatagramRecv, Protocol, Receive};
+use str0m::{Candidate, Event, IceConnectionState, Input, Output as RtcOutput, Rtc};
+
+use crate::participant::Participant;
+use crate::track::{OutState, TrackId, TrackIn, TrackOut};
+use crate::{DatagramError, ParticipantId, SfuError};
+
+/// How the SFU presents itself to clients.
+#[derive(Debug, Clone)]
+pub struct SfuConfig {
+    /// The address clients send media to: the one UDP port of the SFU as clients reach it (the public
+    /// address behind NAT). It is every participant's only ICE candidate.
+    pub public_addr: SocketAddr,
+    /// At most one key-frame request per published layer in this interval, however many subscribers ask.
+    pub keyframe_request_interval: Duration,
+}
+
+impl SfuConfig {
+    /// The defaults for an SFU reached at `public_addr`.
+    pub fn new(public_addr: SocketAddr) -> Self {
+        SfuConfig { public_addr, keyframe_request_interval: Duration::from_millis(500) }
+    }
+}
+
+/// A datagram for the driver to send from its SFU socket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transmit {
+    /// The local address to send from (the SFU's own).
+    pub from: SocketAddr,
+    /// The participant's address.
+    pub to: SocketAddr,
+    pub bytes: Vec<u8>,
+}
+
+/// Something the driver must act on beyond sending datagrams.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SfuEvent {
+    /// The SFU offers `participant` a change (others' tracks added or stopped): send this SDP offer over
+    /// signaling and give the answer to [`Sfu::handle_answer`].
+    Offer { participant: ParticipantId, sdp: String },
+    /// The participant's media connection is up (ICE and DTLS).
+    Connected(ParticipantId),
+    /// ICE lost the participant; it may come back (a new path, an ICE restart). The driver decides how long
+    /// to wait before [`Sfu::remove_participant`].
+    Disconnected(ParticipantId),
+    /// The participant's session ended (DTLS closed, or a fatal error); it has been removed.
+    Closed(ParticipantId),
+    /// The participant published a track; every other participant is being offered a copy.
+    TrackPublished { track: TrackId, kind: MediaKind },
+}
+
+/// What [`Sfu::poll_output`] returns.
+#[derive(Debug)]
+pub enum Output {
+    Transmit(Transmit),
+    Event(SfuEvent),
+    /// Nothing more until this instant (or new input): call [`Sfu::handle_timeout`] then.
+    Timeout(Instant),
+}
+
+/// Work passed from one participant to others, done between polls (a participant's `Rtc` cannot be
+/// written to while another is being polled).
+enum Forward {
+    Media(ParticipantId, MediaData),
+    KeyframeRequest { track: TrackId, rid: Option<Rid> },
+    TrackPublished(TrackId, MediaKind, Option<Rid>),
+}
+
+/// The SFU core. See the module documentation.
+pub struct Sfu {
+    config: SfuConfig,
+    candidate: Candidate,
+    participants: BTreeMap<ParticipantId, Participant>,
+    /// Source address → participant, learnt from accepted datagrams.
+    routes: HashMap<SocketAddr, ParticipantId>,
+    ready: VecDeque<Output>,
+    forwards: VecDeque<Forward>,
+    /// The latest time the driver has given.
+    now: Instant,
+}
+
+impl Sfu {
+    /// An SFU without participants. Fails when `public_addr` cannot be an ICE candidate (unspecified).
+    pub fn new(config: SfuConfig, now: Instant) -> Result<Sfu, SfuError> {
+        let candidate = Candidate::host(config.public_addr, "udp").map_err(|e| SfuError::BadAddress(e.to_string()))?;
+        Ok(Sfu {
+            config,
+            candidate,
+            participants: BTreeMap::new(),
+            routes: HashMap::new(),
+            ready: VecDeque::new(),
+            forwards: VecDeque::new(),
+            now,
+        })
+    }
+
+    /// Adds a participant from its first SDP offer and returns the SDP answer. The participant is offered
+    /// copies of everyone else's tracks right after (as [`SfuEvent::Offer`]).
+    pub fn add_participant(&mut self, id: ParticipantId, offer: &str, now: Instant) -> Result<String, SfuError> {
+        if self.participants.contains_key(&id) {
+            return Err(SfuError::DuplicateParticipant(id));
+        }
+        self.now = self.now.max(now);
+        let mut rtc = Rtc::builder()
+            .set_ice_lite(true)
+            .set_crypto_provider(Arc::new(str0m::crypto::from_feature_flags()))
+            .build(now);
+        rtc.add_local_candidate(self.candidate.clone());
+        let mut participant = Participant::new(id, rtc, now);
+        let answer = participant.accept_offer(offer)?;
+        for publisher in self.participants.values() {
+            for track in &publisher.tracks_in {
+                let source = TrackId { publisher: publisher.id, mid: track.mid };
+                participant.tracks_out.push(TrackOut::new(source, track.kind, default_layer(&track.rids)));
+            }
+        }
+        self.participants.insert(id, participant);
+        tracing::debug!(participant = %id, "sfu: participant added");
+        Ok(answer)
+    }
+
+    /// A new offer from a participant (it added or removed a track of its own, or restarts ICE).
+    pub fn handle_offer(&mut self, id: ParticipantId, offer: &str) -> Result<String, SfuError> {
+        let participant = self.participants.get_mut(&id).ok_or(SfuError::UnknownParticipant(id))?;
+        participant.accept_offer(offer)
+    }
+
+    /// The participant's answer to the SFU's last [`SfuEvent::Offer`]. Opened video copies get a key frame
+    /// asked of their publisher.
+    pub fn handle_answer(&mut self, id: ParticipantId, answer: &str) -> Result<(), SfuError> {
+        let live: Vec<ParticipantId> = self.participants.keys().copied().collect();
+        let participant = self.participants.get_mut(&id).ok_or(SfuError::UnknownParticipant(id))?;
+        let opened = participant.accept_answer(answer)?;
+        for index in opened {
+            let track = &mut participant.tracks_out[index];
+            if !live.contains(&track.source.publisher) {
+                // The publisher left while this copy was being offered: stop it in the next offer.
+                if let OutState::Open(m) = track.state {
+                    track.state = OutState::ToStop(m);
+                }
+            } else if track.kind == MediaKind::Video {
+                let request = Forward::KeyframeRequest { track: track.source, rid: track.rid };
+                self.forwards.push_back(request);
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes a participant: its session is closed and every other participant is offered the removal of
+    /// its tracks.
+    pub fn remove_participant(&mut self, id: ParticipantId) -> Result<(), SfuError> {
+        let mut gone = self.participants.remove(&id).ok_or(SfuError::UnknownParticipant(id))?;
+        // A close_notify to a client still listening; its datagrams are sent by no one afterwards, so only a
+        // best effort.
+        let _ = gone.rtc.close();
+        self.forget(id);
+        Ok(())
+    }
+
+    fn forget(&mut self, id: ParticipantId) {
+        self.routes.retain(|_, owner| *owner != id);
+        self.forwards.retain(|forward| match forward {
+            Forward::Media(origin, _) => *origin != id,
+            Forward::KeyframeRequest { track, .. } | Forward::TrackPublished(track, ..) => track.publisher != id,
+        });
+        for other in self.participants.values_mut() {
+            other.drop_tracks_of(id);
+        }
+        tracing::debug!(participant = %id, "sfu: participant removed");
+    }
+
+    /// Forwards simulcast layer `rid` of `track` to `subscriber`, from that layer's next key frame on (one
+    /// is asked of the publisher now). The choice itself is `layer::choose_layer`'s, made by the caller.
+    pub fn select_layer(&mut self, subscriber: ParticipantId, track: TrackId, rid: &str) -> Result<(), SfuError> {
+        let rid = Rid::from(rid);
+        let participant = self.participants.get_mut(&subscriber).ok_or(SfuError::UnknownParticipant(subscriber))?;
+        let copy =
+            participant.tracks_out.iter_mut().find(|t| t.source == track).ok_or(SfuError::UnknownTrack(track))?;
+        if copy.switch_layer(Some(rid)) {
+            self.forwards.push_back(Forward::KeyframeRequest { track, rid: Some(rid) });
+        }
+        Ok(())
+    }
+
+    /// How many participants the SFU holds.
+    pub fn len(&self) -> usize {
+        self.participants.len()
+    }
+
+    /// Whether the SFU holds no participant.
+    pub fn is_empty(&self) -> bool {
+        self.participants.is_empty()
+    }
+
+    /// A datagram received on the SFU port from `from`, at local address `to`.
+    pub fn handle_datagram(
+        &mut self,
+        from: SocketAddr,
+        to: SocketAddr,
+        bytes: &[u8],
+        now: Instant,
+    ) -> Result<(), DatagramError> {
+        self.now = self.now.max(now);
+        let contents = DatagramRecv::try_from(bytes).map_err(|_| DatagramError::NotWebRtc)?;
+        let input = Input::Receive(now, Receive { proto: Protocol::Udp, source: from, destination: to, contents });
+        let routed = self
+            .routes
+            .get(&from)
+            .copied()
+            .filter(|id| self.participants.get(id).is_some_and(|p| p.rtc.accepts(&input)));
+        let owner = match routed {
+            Some(id) => id,
+            None => {
+                let found = self.participants.values().find(|p| p.rtc.accepts(&input));
+                let id = found.map(|p| p.id).ok_or(DatagramError::Unclaimed)?;
+                self.routes.insert(from, id);
+                id
+            }
+        };
+        if let Some(participant) = self.participants.get_mut(&owner) {
+            participant.dirty = true;
+            if let Err(e) = participant.rtc.handle_input(input) {
+                tracing::debug!(participant = %owner, error = %e, "sfu: input refused; closing the session");
+                participant.rtc.disconnect();
+            }
+        }
+        Ok(())
+    }
+
+    /// Time has reached `now`: every participant whose timer is due runs it.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.now = self.now.max(now);
+        for participant in self.participants.values_mut() {
+            if participant.timeout <= now {
+                participant.dirty = true;
+                if let Err(e) = participant.rtc.handle_input(Input::Timeout(now)) {
+                    tracing::debug!(participant = %participant.id, error = %e, "sfu: timer failed; closing");
+                    participant.rtc.disconnect();
+                }
+            }
+        }
+    }
+
+    /// The earliest instant any participant wants [`Sfu::handle_timeout`]; valid after `poll_output`
+    /// returned `Output::Timeout`.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.participants.values().map(|p| p.timeout).min()
+    }
+
+    /// The next thing to do. Call until it returns `Output::Timeout`.
+    pub fn poll_output(&mut self) -> Output {
+        loop {
+            if let Some(output) = self.ready.pop_front() {
+                return output;
+            }
+            if let Some(forward) = self.forwards.pop_front() {
+                self.apply(forward);
+                continue;
+            }
+            if self.drain_participants() {
+                continue;
+            }
+            if self.negotiate() {
+                continue;
+            }
+            // Without participants nothing is due; an hour is as good as never.
+            let idle = self.now + Duration::from_secs(3600);
+            return Output::Timeout(self.poll_timeout().unwrap_or(idle));
+        }
+    }
+
+    /// Polls every participant that had input to its timeout. True when that produced any work.
+    fn drain_participants(&mut self) -> bool {
+        let before = (self.ready.len(), self.forwards.len());
+        let mut closed = Vec::new();
+        for participant in self.participants.values_mut() {
+            if !participant.dirty {
+                continue;
+            }
+            participant.dirty = false;
+            loop {
+                if !participant.rtc.is_alive() {
+                    closed.push(participant.id);
+                    break;
+                }
+                match participant.rtc.poll_output() {
+                    Ok(RtcOutput::Timeout(at)) => {
+                        participant.timeout = at;
+                        break;
+                    }
+                    Ok(RtcOutput::Transmit(t)) => {
+                        let transmit = Transmit { from: t.source, to: t.destination, bytes: t.contents.into() };
+                        self.ready.push_back(Output::Transmit(transmit));
+                    }
+                    Ok(RtcOutput::Event(event)) => {
+                        on_event(participant, event, &self.config, self.now, &mut self.ready, &mut self.forwards);
+                    }
+                    Err(e) => {
+                        tracing::debug!(participant = %participant.id, error = %e, "sfu: session failed");
+                        participant.rtc.disconnect();
+                    }
+                }
+            }
+        }
+        for id in closed {
+            self.participants.remove(&id);
+            self.forget(id);
+            self.ready.push_back(Output::Event(SfuEvent::Closed(id)));
+        }
+        (self.ready.len(), self.forwards.len()) != before
+    }
+
+    /// Makes the offers participants are due. True when any was made.
+    fn negotiate(&mut self) -> bool {
+        let mut any = false;
+        for participant in self.participants.values_mut() {
+            if let Some(sdp) = participant.negotiate() {
+                self.ready.push_back(Output::Event(SfuEvent::Offer { participant: participant.id, sdp }));
+                any = true;
+            }
+        }
+        any
+    }
+
+    fn apply(&mut self, forward: Forward) {
+        match forward {
+            Forward::Media(origin, data) => self.forward_media(origin, &data),
+            Forward::KeyframeRequest { track, rid } => self.request_keyframe(track, rid),
+            Forward::TrackPublished(track, kind, rid) => {
+                for subscriber in self.participants.values_mut() {
+                    if subscriber.id != track.publisher {
+                        subscriber.tracks_out.push(TrackOut::new(track, kind, rid));
+                    }
+                }
+            }
+        }
+    }
+
+    fn forward_media(&mut self, origin: ParticipantId, data: &MediaData) {
+        let source = TrackId { publisher: origin, mid: data.mid };
+        let is_keyframe = data.is_keyframe();
+        for subscriber in self.participants.values_mut() {
+            if subscriber.id == origin {
+                continue;
+            }
+            let Some(track) = subscriber.tracks_out.iter_mut().find(|t| t.source == source) else {
+                continue;
+            };
+            let Some(mid) = track.open_mid() else { continue };
+            if !track.admits(data.rid, is_keyframe) {
+                continue;
+            }
+            let Some(writer) = subscriber.rtc.writer(mid) else { continue };
+            let Some(pt) = writer.match_params(data.params) else {
+                tracing::trace!(subscriber = %subscriber.id, "sfu: subscriber lacks the publisher's codec");
+                continue;
+            };
+            subscriber.dirty = true;
+            if let Err(e) = writer.write(pt, data.network_time, data.time, data.data.clone()) {
+                tracing::debug!(subscriber = %subscriber.id, error = %e, "sfu: write failed; closing");
+                subscriber.rtc.disconnect();
+            }
+        }
+    }
+
+    fn request_keyframe(&mut self, track: TrackId, rid: Option<Rid>) {
+        let interval = self.config.keyframe_request_interval;
+        let now = self.now;
+        let Some(publisher) = self.participants.get_mut(&track.publisher) else { return };
+        let Some(track_in) = publisher.tracks_in.iter_mut().find(|t| t.mid == track.mid) else { return };
+        if !track_in.may_request_keyframe(rid, now, interval) {
+            return;
+        }
+        let Some(mut writer) = publisher.rtc.writer(track.mid) else { return };
+        publisher.dirty = true;
+        if let Err(e) = writer.request_keyframe(rid, KeyframeRequestKind::Pli) {
+            // No stream received yet for that layer: the gate waits for the first key frame anyway.
+            tracing::trace!(track = %track, error = %e, "sfu: key frame request not possible yet");
+        }
+    }
+}
+
+/// One str0m event of one participant.
+fn on_event(
+    participant: &mut Participant,
+    event: Event,
+    config: &SfuConfig,
+    now: Instant,
+    ready: &mut VecDeque<Output>,
+    forwards: &mut VecDeque<Forward>,
+) {
+    let id = participant.id;
+    match event {
+        Event::Connected => ready.push_back(Output::Event(SfuEvent::Connected(id))),
+        Event::IceConnectionStateChange(IceConnectionState::Disconnected) => {
+            ready.push_back(Output::Event(SfuEvent::Disconnected(id)));
+        }
+        Event::MediaAdded(added) if added.direction.is_receiving() => {
+            let rids: Vec<Rid> =
+                added.simulcast.map(|s| s.recv.into_iter().map(|layer| layer.rid).collect()).unwrap_or_default();
+            let track = TrackId { publisher: id, mid: added.mid };
+            let rid = default_layer(&rids);
+            participant.tracks_in.push(TrackIn::new(added.mid, added.kind, rids));
+            ready.push_back(Output::Event(SfuEvent::TrackPublished { track, kind: added.kind }));
+            forwards.push_back(Forward::TrackPublished(track, added.kind, rid));
+        }
+        Event::MediaData(data) => {
+            if !data.contiguous
+                && let Some(track) = participant.tracks_in.iter_mut().find(|t| t.mid == data.mid)
+                && track.kind == MediaKind::Video
+                && track.may_request_keyframe(data.rid, now, config.keyframe_request_interval)
+                && let Some(mut writer) = participant.rtc.writer(data.mid)
+            {
+                // Loss the publisher's retransmissions did not repair: every subscriber's decoder needs a
+                // fresh key frame.
+                let _ = writer.request_keyframe(data.rid, KeyframeRequestKind::Pli);
+            }
+            forwards.push_back(Forward::Media(id, data));
+        }
+        Event::KeyframeRequest(request) => {
+            if let Some(track) = participant.tracks_out.iter().find(|t| t.mid() == Some(request.mid)) {
+                forwards.push_back(Forward::KeyframeRequest { track: track.source, rid: track.rid });
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The layer a new copy starts on: the largest (ruang's client lists layers smallest first). The choice is
+/// refined per subscriber once tile sizes and bandwidth estimates arrive (see `layer::choose_layer`).
+fn default_layer(rids: &[Rid]) -> Option<Rid> {
+    rids.last().copied()
+}
