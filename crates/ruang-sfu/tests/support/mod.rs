@@ -1,0 +1,246 @@
+//! An in-memory network for SFU tests: str0m client `Rtc`s and one `Sfu` in the same process, datagrams
+//! passed by hand, a fake clock stepped to the earliest timeout. No sockets, no threads, no sleeping.
+
+#![allow(dead_code)] // each test file uses part of the harness
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ruang_sfu::{Output, ParticipantId, Sfu, SfuConfig, SfuEvent};
+use str0m::format::Codec;
+use str0m::media::{Direction, Frequency, MediaData, MediaKind, MediaTime, Mid};
+use str0m::net::{Protocol, Receive};
+use str0m::{Candidate, Event, Input, Output as RtcOutput, Rtc};
+
+pub const SFU_ADDR: &str = "192.0.2.1:3479";
+
+/// One browser stand-in.
+pub struct Client {
+    pub id: ParticipantId,
+    pub addr: SocketAddr,
+    pub rtc: Rtc,
+    timeout: Instant,
+    pub connected: bool,
+    /// The m-line this client publishes video on, if it does.
+    pub video_mid: Option<Mid>,
+    /// Frames received, in order.
+    pub frames: Vec<MediaData>,
+    pub keyframe_requests: usize,
+    /// SDP offers received from the SFU.
+    pub offers: Vec<String>,
+}
+
+pub struct Net {
+    pub sfu: Sfu,
+    pub clients: BTreeMap<ParticipantId, Client>,
+    pub sfu_events: Vec<SfuEvent>,
+    pub now: Instant,
+    sfu_timeout: Instant,
+}
+
+fn rtc(now: Instant) -> Rtc {
+    Rtc::builder().set_crypto_provider(Arc::new(str0m::crypto::from_feature_flags())).build(now)
+}
+
+impl Net {
+    pub fn new() -> Net {
+        let now = Instant::now();
+        let addr = SFU_ADDR.parse().expect("test address");
+        let sfu = Sfu::new(SfuConfig::new(addr), now).expect("an SFU on a test address");
+        Net { sfu, clients: BTreeMap::new(), sfu_events: Vec::new(), now, sfu_timeout: now }
+    }
+
+    /// A client joins: it offers (a video track if `publishes_video`, else only a data channel, as a pure
+    /// viewer does), the SFU answers.
+    pub fn join(&mut self, id: u64, publishes_video: bool) -> ParticipantId {
+        let id = ParticipantId(id);
+        let addr: SocketAddr = format!("198.51.100.{}:5000", id.0).parse().expect("test address");
+        let mut rtc = rtc(self.now);
+        rtc.add_local_candidate(Candidate::host(addr, "udp").expect("a host candidate"));
+        let mut change = rtc.sdp_api();
+        let video_mid =
+            publishes_video.then(|| change.add_media(MediaKind::Video, Direction::SendOnly, None, None, None));
+        if !publishes_video {
+            change.add_channel("ruang".into());
+        }
+        let (offer, pending) = change.apply().expect("a change to offer");
+        let answer = self.sfu.add_participant(id, &offer.to_sdp_string(), self.now).expect("the SFU answers");
+        let answer = str0m::change::SdpAnswer::from_sdp_string(&answer).expect("the answer parses");
+        rtc.sdp_api().accept_answer(pending, answer).expect("the client accepts the answer");
+        let client = Client {
+            id,
+            addr,
+            rtc,
+            timeout: self.now,
+            connected: false,
+            video_mid,
+            frames: Vec::new(),
+            keyframe_requests: 0,
+            offers: Vec::new(),
+        };
+        self.clients.insert(id, client);
+        id
+    }
+
+    /// Moves every datagram, offer and answer until nobody has anything more to say at this instant.
+    pub fn settle(&mut self) {
+        for _ in 0..1000 {
+            let mut moved = self.drain_sfu();
+            for id in self.clients.keys().copied().collect::<Vec<_>>() {
+                moved |= self.drain_client(id);
+            }
+            if !moved {
+                return;
+            }
+        }
+        panic!("the network did not settle in 1000 rounds");
+    }
+
+    fn drain_sfu(&mut self) -> bool {
+        let mut moved = false;
+        loop {
+            match self.sfu.poll_output() {
+                Output::Timeout(at) => {
+                    self.sfu_timeout = at;
+                    return moved;
+                }
+                Output::Transmit(t) => {
+                    moved = true;
+                    let Some(client) = self.clients.values_mut().find(|c| c.addr == t.to) else { continue };
+                    let contents = t.bytes.as_slice().try_into().expect("the SFU sends WebRTC datagrams");
+                    let receive = Receive { proto: Protocol::Udp, source: t.from, destination: t.to, contents };
+                    client.rtc.handle_input(Input::Receive(self.now, receive)).expect("the client takes it");
+                }
+                Output::Event(SfuEvent::Offer { participant, sdp }) => {
+                    moved = true;
+                    let client = self.clients.get_mut(&participant).expect("an offer to a known client");
+                    let offer = str0m::change::SdpOffer::from_sdp_string(&sdp).expect("the offer parses");
+                    let answer = client.rtc.sdp_api().accept_offer(offer).expect("the client accepts the offer");
+                    client.offers.push(sdp);
+                    self.sfu.handle_answer(participant, &answer.to_sdp_string()).expect("the SFU takes the answer");
+                }
+                Output::Event(event) => {
+                    moved = true;
+                    self.sfu_events.push(event);
+                }
+            }
+        }
+    }
+
+    fn drain_client(&mut self, id: ParticipantId) -> bool {
+        let mut moved = false;
+        let Some(client) = self.clients.get_mut(&id) else { return false };
+        loop {
+            match client.rtc.poll_output().expect("the client runs") {
+                RtcOutput::Timeout(at) => {
+                    client.timeout = at;
+                    return moved;
+                }
+                RtcOutput::Transmit(t) => {
+                    moved = true;
+                    // Datagrams nobody claims are the SFU's to drop; the tests look at what arrives.
+                    let _ = self.sfu.handle_datagram(t.source, t.destination, &t.contents, self.now);
+                }
+                RtcOutput::Event(event) => {
+                    moved = true;
+                    match event {
+                        Event::Connected => client.connected = true,
+                        Event::MediaData(data) => client.frames.push(data),
+                        Event::KeyframeRequest(_) => client.keyframe_requests += 1,
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+
+    /// Settles, then moves the clock to the earliest timeout (at least 1 ms, at most `max` ahead) and fires
+    /// every due timer.
+    pub fn step(&mut self, max: Duration) {
+        self.settle();
+        let earliest = self.clients.values().map(|c| c.timeout).chain([self.sfu_timeout]).min().unwrap_or(self.now);
+        self.now = earliest.clamp(self.now + Duration::from_millis(1), self.now + max);
+        self.sfu.handle_timeout(self.now);
+        for client in self.clients.values_mut() {
+            if client.timeout <= self.now {
+                client.rtc.handle_input(Input::Timeout(self.now)).expect("the client's timer runs");
+            }
+        }
+        self.settle();
+    }
+
+    /// Steps until `done` holds, for at most `limit` of fake time.
+    pub fn run_until(&mut self, limit: Duration, mut done: impl FnMut(&Net) -> bool) -> bool {
+        let end = self.now + limit;
+        while self.now < end {
+            if done(self) {
+                return true;
+            }
+            self.step(Duration::from_millis(10));
+        }
+        done(self)
+    }
+
+    pub fn client(&self, id: ParticipantId) -> &Client {
+        &self.clients[&id]
+    }
+}
+
+/// A synthetic VP8 video source: frame `n` is `n` in 4 bytes after the VP8 frame tag, then filler; key
+/// frames are larger than one packet, so they cross packetization.
+pub struct VideoSource {
+    pub sent: Vec<Vec<u8>>,
+    keyframe_next: bool,
+}
+
+impl VideoSource {
+    pub fn new() -> Self {
+        // Starts on delta frames: a subscriber's first picture must come from a key frame the SFU asked for.
+        VideoSource { sent: Vec::new(), keyframe_next: false }
+    }
+
+    /// Writes the next frame on the publisher's video m-line (a key frame if one was asked for since).
+    pub fn send_frame(&mut self, net: &mut Net, publisher: ParticipantId) {
+        let now = net.now;
+        let client = net.clients.get_mut(&publisher).expect("the publisher");
+        if client.keyframe_requests > 0 && !self.keyframe_next {
+            self.keyframe_next = true;
+            client.keyframe_requests = 0;
+        }
+        let mid = client.video_mid.expect("a publishing client");
+        let n = self.sent.len() as u32;
+        let keyframe = std::mem::take(&mut self.keyframe_next);
+        // VP8 frame tag: bit 0 clear is a key frame; bit 4 is show_frame.
+        let mut frame = vec![if keyframe { 0x10 } else { 0x11 }];
+        frame.extend_from_slice(&n.to_be_bytes());
+        frame.resize(if keyframe { 2500 } else { 300 }, (n % 251) as u8);
+        let writer = client.rtc.writer(mid).expect("a writer for the published m-line");
+        let pt =
+            writer.payload_params().find(|p| p.spec().codec == Codec::Vp8).map(|p| p.pt()).expect("VP8 negotiated");
+        let time = MediaTime::new(u64::from(n) * 3000, Frequency::NINETY_KHZ);
+        writer.write(pt, now, time, frame.clone()).expect("the frame is written");
+        self.sent.push(frame);
+    }
+
+    /// The frame number a received frame carries.
+    pub fn number(data: &MediaData) -> u32 {
+        let bytes: [u8; 4] = data.data[1..5].try_into().expect("a frame carries its number");
+        u32::from_be_bytes(bytes)
+    }
+}
+
+/// Runs the publisher at 30 frames per second for `duration` of fake time.
+pub fn publish_for(net: &mut Net, source: &mut VideoSource, publisher: ParticipantId, duration: Duration) {
+    let frame_interval = Duration::from_millis(33);
+    let end = net.now + duration;
+    let mut next_frame = net.now;
+    while net.now < end {
+        if net.now >= next_frame {
+            source.send_frame(net, publisher);
+            next_frame = net.now + frame_interval;
+        }
+        net.step(next_frame.saturating_duration_since(net.now).max(Duration::from_millis(1)));
+    }
+}
