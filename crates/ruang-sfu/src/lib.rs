@@ -5,11 +5,13 @@
 //! drives quinn-proto. See docs/design/sfu.md.
 //!
 //! - [`Sfu`] (sfu.rs): participants, datagram demultiplexing, forwarding, key-frame requests.
+//! - forward.rs: what one participant's str0m events mean for the others.
 //! - participant.rs: one participant's `Rtc` and its SDP negotiation.
 //! - track.rs: published tracks, subscribed copies, the key-frame gate.
 //! - [`layer`]: which simulcast layer a subscriber gets (pure logic).
 
 mod error;
+mod forward;
 pub mod layer;
 mod participant;
 mod sfu;

@@ -17,10 +17,11 @@ use std::time::{Duration, Instant};
 
 use str0m::media::{KeyframeRequestKind, MediaData, MediaKind, Rid};
 use str0m::net::{DatagramRecv, Protocol, Receive};
-use str0m::{Candidate, Event, IceConnectionState, Input, Output as RtcOutput, Rtc};
+use str0m::{Candidate, Input, Output as RtcOutput, Rtc};
 
+use crate::forward::{Forward, default_layer, on_event};
 use crate::participant::Participant;
-use crate::track::{OutState, TrackId, TrackIn, TrackOut};
+use crate::track::{OutState, TrackId, TrackOut};
 use crate::{DatagramError, ParticipantId, SfuError};
 
 /// How the SFU presents itself to clients.
@@ -74,14 +75,6 @@ pub enum Output {
     Event(SfuEvent),
     /// Nothing more until this instant (or new input): call [`Sfu::handle_timeout`] then.
     Timeout(Instant),
-}
-
-/// Work passed from one participant to others, done between polls (a participant's `Rtc` cannot be
-/// written to while another is being polled).
-enum Forward {
-    Media(ParticipantId, MediaData),
-    KeyframeRequest { track: TrackId, rid: Option<Rid> },
-    TrackPublished(TrackId, MediaKind, Option<Rid>),
 }
 
 /// The SFU core. See the module documentation.
@@ -396,56 +389,4 @@ impl Sfu {
             tracing::trace!(track = %track, error = %e, "sfu: key frame request not possible yet");
         }
     }
-}
-
-/// One str0m event of one participant.
-fn on_event(
-    participant: &mut Participant,
-    event: Event,
-    config: &SfuConfig,
-    now: Instant,
-    ready: &mut VecDeque<Output>,
-    forwards: &mut VecDeque<Forward>,
-) {
-    let id = participant.id;
-    match event {
-        Event::Connected => ready.push_back(Output::Event(SfuEvent::Connected(id))),
-        Event::IceConnectionStateChange(IceConnectionState::Disconnected) => {
-            ready.push_back(Output::Event(SfuEvent::Disconnected(id)));
-        }
-        Event::MediaAdded(added) if added.direction.is_receiving() => {
-            let rids: Vec<Rid> =
-                added.simulcast.map(|s| s.recv.into_iter().map(|layer| layer.rid).collect()).unwrap_or_default();
-            let track = TrackId { publisher: id, mid: added.mid };
-            let rid = default_layer(&rids);
-            participant.tracks_in.push(TrackIn::new(added.mid, added.kind, rids));
-            ready.push_back(Output::Event(SfuEvent::TrackPublished { track, kind: added.kind }));
-            forwards.push_back(Forward::TrackPublished(track, added.kind, rid));
-        }
-        Event::MediaData(data) => {
-            if !data.contiguous
-                && let Some(track) = participant.tracks_in.iter_mut().find(|t| t.mid == data.mid)
-                && track.kind == MediaKind::Video
-                && track.may_request_keyframe(data.rid, now, config.keyframe_request_interval)
-                && let Some(mut writer) = participant.rtc.writer(data.mid)
-            {
-                // Loss the publisher's retransmissions did not repair: every subscriber's decoder needs a
-                // fresh key frame.
-                let _ = writer.request_keyframe(data.rid, KeyframeRequestKind::Pli);
-            }
-            forwards.push_back(Forward::Media(id, data));
-        }
-        Event::KeyframeRequest(request) => {
-            if let Some(track) = participant.tracks_out.iter().find(|t| t.mid() == Some(request.mid)) {
-                forwards.push_back(Forward::KeyframeRequest { track: track.source, rid: track.rid });
-            }
-        }
-        _ => {}
-    }
-}
-
-/// The layer a new copy starts on: the largest (ruang's client lists layers smallest first). The choice is
-/// refined per subscriber once tile sizes and bandwidth estimates arrive (see `layer::choose_layer`).
-fn default_layer(rids: &[Rid]) -> Option<Rid> {
-    rids.last().copied()
 }

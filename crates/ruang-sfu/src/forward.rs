@@ -1,0 +1,77 @@
+//! What one participant's str0m events mean for the others: a published track to offer around, a frame
+//! to forward, a key-frame request to pass to the publisher. Collected as `Forward` work while that
+//! participant is polled, done by the `Sfu` afterwards (another participant's `Rtc` cannot be written to
+//! while this one is borrowed).
+
+use std::collections::VecDeque;
+use std::time::Instant;
+
+use str0m::media::{KeyframeRequestKind, MediaData, MediaKind, Rid};
+use str0m::{Event, IceConnectionState};
+
+use crate::ParticipantId;
+use crate::participant::Participant;
+use crate::sfu::{Output, SfuConfig, SfuEvent};
+use crate::track::{TrackId, TrackIn};
+
+/// Work passed from one participant to others, done between polls (a participant's `Rtc` cannot be
+/// written to while another is being polled).
+// Nearly every Forward is a frame: boxing it would cost an allocation per frame to shrink the rare others.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum Forward {
+    Media(ParticipantId, MediaData),
+    KeyframeRequest { track: TrackId, rid: Option<Rid> },
+    TrackPublished(TrackId, MediaKind, Option<Rid>),
+}
+
+/// One str0m event of one participant.
+pub(crate) fn on_event(
+    participant: &mut Participant,
+    event: Event,
+    config: &SfuConfig,
+    now: Instant,
+    ready: &mut VecDeque<Output>,
+    forwards: &mut VecDeque<Forward>,
+) {
+    let id = participant.id;
+    match event {
+        Event::Connected => ready.push_back(Output::Event(SfuEvent::Connected(id))),
+        Event::IceConnectionStateChange(IceConnectionState::Disconnected) => {
+            ready.push_back(Output::Event(SfuEvent::Disconnected(id)));
+        }
+        Event::MediaAdded(added) if added.direction.is_receiving() => {
+            let rids: Vec<Rid> =
+                added.simulcast.map(|s| s.recv.into_iter().map(|layer| layer.rid).collect()).unwrap_or_default();
+            let track = TrackId { publisher: id, mid: added.mid };
+            let rid = default_layer(&rids);
+            participant.tracks_in.push(TrackIn::new(added.mid, added.kind, rids));
+            ready.push_back(Output::Event(SfuEvent::TrackPublished { track, kind: added.kind }));
+            forwards.push_back(Forward::TrackPublished(track, added.kind, rid));
+        }
+        Event::MediaData(data) => {
+            if !data.contiguous
+                && let Some(track) = participant.tracks_in.iter_mut().find(|t| t.mid == data.mid)
+                && track.kind == MediaKind::Video
+                && track.may_request_keyframe(data.rid, now, config.keyframe_request_interval)
+                && let Some(mut writer) = participant.rtc.writer(data.mid)
+            {
+                // Loss the publisher's retransmissions did not repair: every subscriber's decoder needs a
+                // fresh key frame.
+                let _ = writer.request_keyframe(data.rid, KeyframeRequestKind::Pli);
+            }
+            forwards.push_back(Forward::Media(id, data));
+        }
+        Event::KeyframeRequest(request) => {
+            if let Some(track) = participant.tracks_out.iter().find(|t| t.mid() == Some(request.mid)) {
+                forwards.push_back(Forward::KeyframeRequest { track: track.source, rid: track.rid });
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The layer a new copy starts on: the largest (ruang's client lists layers smallest first). The choice is
+/// refined per subscriber once tile sizes and bandwidth estimates arrive (see `layer::choose_layer`).
+pub(crate) fn default_layer(rids: &[Rid]) -> Option<Rid> {
+    rids.last().copied()
+}
