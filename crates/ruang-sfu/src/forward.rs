@@ -52,12 +52,13 @@ pub(crate) fn on_event(
             if !data.contiguous
                 && let Some(track) = participant.tracks_in.iter_mut().find(|t| t.mid == data.mid)
                 && track.kind == MediaKind::Video
-                && track.may_request_keyframe(data.rid, now, config.keyframe_request_interval)
+                && track.keyframe_request_due(data.rid, now, config.keyframe_request_interval)
                 && let Some(mut writer) = participant.rtc.writer(data.mid)
-            {
                 // Loss the publisher's retransmissions did not repair: every subscriber's decoder needs a
                 // fresh key frame.
-                let _ = writer.request_keyframe(data.rid, KeyframeRequestKind::Pli);
+                && writer.request_keyframe(data.rid, KeyframeRequestKind::Pli).is_ok()
+            {
+                track.keyframe_requested(data.rid, now);
             }
             forwards.push_back(Forward::Media(id, data));
         }

@@ -21,7 +21,7 @@ use str0m::{Candidate, Input, Output as RtcOutput, Rtc};
 
 use crate::forward::{Forward, default_layer, on_event};
 use crate::participant::Participant;
-use crate::track::{OutState, TrackId, TrackOut};
+use crate::track::{Admission, OutState, TrackId, TrackOut};
 use crate::{DatagramError, ParticipantId, SfuError};
 
 /// How the SFU presents itself to clients.
@@ -358,8 +358,13 @@ impl Sfu {
                 continue;
             };
             let Some(mid) = track.open_mid() else { continue };
-            if !track.admits(data.rid, is_keyframe) {
-                continue;
+            match track.admits(data.rid, is_keyframe) {
+                Admission::Forward => {}
+                Admission::OtherLayer => continue,
+                Admission::AwaitingKeyframe => {
+                    self.forwards.push_back(Forward::KeyframeRequest { track: source, rid: data.rid });
+                    continue;
+                }
             }
             let Some(writer) = subscriber.rtc.writer(mid) else { continue };
             let Some(pt) = writer.match_params(data.params) else {
@@ -379,14 +384,17 @@ impl Sfu {
         let now = self.now;
         let Some(publisher) = self.participants.get_mut(&track.publisher) else { return };
         let Some(track_in) = publisher.tracks_in.iter_mut().find(|t| t.mid == track.mid) else { return };
-        if !track_in.may_request_keyframe(rid, now, interval) {
+        if !track_in.keyframe_request_due(rid, now, interval) {
             return;
         }
         let Some(mut writer) = publisher.rtc.writer(track.mid) else { return };
-        publisher.dirty = true;
-        if let Err(e) = writer.request_keyframe(rid, KeyframeRequestKind::Pli) {
-            // No stream received yet for that layer: the gate waits for the first key frame anyway.
-            tracing::trace!(track = %track, error = %e, "sfu: key frame request not possible yet");
+        match writer.request_keyframe(rid, KeyframeRequestKind::Pli) {
+            Ok(()) => {
+                track_in.keyframe_requested(rid, now);
+                publisher.dirty = true;
+            }
+            // No packet of that layer received yet: the gated subscriber asks again on its first frame.
+            Err(e) => tracing::trace!(track = %track, error = %e, "sfu: key frame request not possible yet"),
         }
     }
 }

@@ -43,18 +43,19 @@ impl TrackIn {
         TrackIn { mid, kind, rids, last_keyframe_requests: Vec::new() }
     }
 
-    /// Whether a key frame may be asked for `rid` now (at most one request per `interval`); records it if so.
-    pub fn may_request_keyframe(&mut self, rid: Option<Rid>, now: Instant, interval: Duration) -> bool {
+    /// Whether a key frame may be asked for `rid` now: at most one request per `interval`.
+    pub fn keyframe_request_due(&self, rid: Option<Rid>, now: Instant, interval: Duration) -> bool {
+        self.last_keyframe_requests
+            .iter()
+            .find(|(r, _)| *r == rid)
+            .is_none_or(|(_, last)| now.saturating_duration_since(*last) >= interval)
+    }
+
+    /// Records a key-frame request sent for `rid`.
+    pub fn keyframe_requested(&mut self, rid: Option<Rid>, now: Instant) {
         match self.last_keyframe_requests.iter_mut().find(|(r, _)| *r == rid) {
-            Some((_, last)) if now.saturating_duration_since(*last) < interval => false,
-            Some((_, last)) => {
-                *last = now;
-                true
-            }
-            None => {
-                self.last_keyframe_requests.push((rid, now));
-                true
-            }
+            Some((_, last)) => *last = now,
+            None => self.last_keyframe_requests.push((rid, now)),
         }
     }
 }
@@ -121,21 +122,32 @@ impl TrackOut {
 
     /// Whether a received frame of layer `rid` is forwarded to this subscriber; opens the key-frame gate
     /// when `is_keyframe`. Audio always passes (it has no layers and no key frames).
-    pub fn admits(&mut self, rid: Option<Rid>, is_keyframe: bool) -> bool {
+    pub fn admits(&mut self, rid: Option<Rid>, is_keyframe: bool) -> Admission {
         if self.kind == MediaKind::Audio {
-            return true;
+            return Admission::Forward;
         }
         if rid.is_some() && rid != self.rid {
-            return false;
+            return Admission::OtherLayer;
         }
         if self.awaiting_keyframe {
             if !is_keyframe {
-                return false;
+                return Admission::AwaitingKeyframe;
             }
             self.awaiting_keyframe = false;
         }
-        true
+        Admission::Forward
     }
+}
+
+/// What happens to one received frame for one subscriber.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Admission {
+    Forward,
+    /// Another simulcast layer than the subscriber's.
+    OtherLayer,
+    /// The subscriber's layer, but its gate waits for a key frame (the SFU asks again, throttled: the first
+    /// request may have found no stream yet, or been lost).
+    AwaitingKeyframe,
 }
 
 #[cfg(test)]
@@ -150,34 +162,34 @@ mod tests {
     #[test]
     fn video_waits_for_a_keyframe_then_flows() {
         let mut out = video_out(None);
-        assert!(!out.admits(None, false));
-        assert!(out.admits(None, true));
-        assert!(out.admits(None, false));
+        assert_eq!(out.admits(None, false), Admission::AwaitingKeyframe);
+        assert_eq!(out.admits(None, true), Admission::Forward);
+        assert_eq!(out.admits(None, false), Admission::Forward);
     }
 
     #[test]
     fn audio_is_never_gated() {
         let source = TrackId { publisher: ParticipantId(1), mid: Mid::from("1") };
         let mut out = TrackOut::new(source, MediaKind::Audio, None);
-        assert!(out.admits(None, false));
+        assert_eq!(out.admits(None, false), Admission::Forward);
     }
 
     #[test]
     fn only_the_chosen_layer_passes() {
         let mut out = video_out(Some("h"));
-        assert!(!out.admits(Some(Rid::from("l")), true));
-        assert!(out.admits(Some(Rid::from("h")), true));
-        assert!(!out.admits(Some(Rid::from("l")), false));
+        assert_eq!(out.admits(Some(Rid::from("l")), true), Admission::OtherLayer);
+        assert_eq!(out.admits(Some(Rid::from("h")), true), Admission::Forward);
+        assert_eq!(out.admits(Some(Rid::from("l")), false), Admission::OtherLayer);
     }
 
     #[test]
     fn a_layer_switch_closes_the_gate_until_the_new_layer_sends_a_keyframe() {
         let mut out = video_out(Some("h"));
-        assert!(out.admits(Some(Rid::from("h")), true));
+        assert_eq!(out.admits(Some(Rid::from("h")), true), Admission::Forward);
         assert!(out.switch_layer(Some(Rid::from("l"))));
-        assert!(!out.admits(Some(Rid::from("l")), false));
-        assert!(!out.admits(Some(Rid::from("h")), true));
-        assert!(out.admits(Some(Rid::from("l")), true));
+        assert_eq!(out.admits(Some(Rid::from("l")), false), Admission::AwaitingKeyframe);
+        assert_eq!(out.admits(Some(Rid::from("h")), true), Admission::OtherLayer);
+        assert_eq!(out.admits(Some(Rid::from("l")), true), Admission::Forward);
         assert!(!out.switch_layer(Some(Rid::from("l"))), "same layer is no switch");
     }
 
@@ -187,9 +199,10 @@ mod tests {
         let interval = Duration::from_millis(500);
         let mut track = TrackIn::new(Mid::from("0"), MediaKind::Video, vec![]);
         let h = Some(Rid::from("h"));
-        assert!(track.may_request_keyframe(h, start, interval));
-        assert!(!track.may_request_keyframe(h, start + Duration::from_millis(100), interval));
-        assert!(track.may_request_keyframe(None, start + Duration::from_millis(100), interval));
-        assert!(track.may_request_keyframe(h, start + interval, interval));
+        assert!(track.keyframe_request_due(h, start, interval));
+        track.keyframe_requested(h, start);
+        assert!(!track.keyframe_request_due(h, start + Duration::from_millis(100), interval));
+        assert!(track.keyframe_request_due(None, start + Duration::from_millis(100), interval));
+        assert!(track.keyframe_request_due(h, start + interval, interval));
     }
 }

@@ -10,11 +10,22 @@ use std::time::{Duration, Instant};
 
 use ruang_sfu::{Output, ParticipantId, Sfu, SfuConfig, SfuEvent};
 use str0m::format::Codec;
-use str0m::media::{Direction, Frequency, MediaData, MediaKind, MediaTime, Mid};
+use str0m::media::{Direction, Frequency, MediaData, MediaKind, MediaTime, Mid, Rid, Simulcast, SimulcastLayer};
 use str0m::net::{Protocol, Receive};
 use str0m::{Candidate, Event, Input, Output as RtcOutput, Rtc};
 
 pub const SFU_ADDR: &str = "192.0.2.1:3479";
+
+/// What a client sends when it joins.
+#[derive(Debug, Clone, Copy)]
+pub enum Publish {
+    /// Nothing: it offers only a data channel, as a pure viewer does.
+    Nothing,
+    Video,
+    Audio,
+    /// Video in these simulcast layers (smallest first).
+    Simulcast(&'static [&'static str]),
+}
 
 /// One browser stand-in.
 pub struct Client {
@@ -23,8 +34,8 @@ pub struct Client {
     pub rtc: Rtc,
     timeout: Instant,
     pub connected: bool,
-    /// The m-line this client publishes video on, if it does.
-    pub video_mid: Option<Mid>,
+    /// The m-line this client publishes on, if it does.
+    pub mid: Option<Mid>,
     /// Frames received, in order.
     pub frames: Vec<MediaData>,
     pub keyframe_requests: usize,
@@ -52,19 +63,28 @@ impl Net {
         Net { sfu, clients: BTreeMap::new(), sfu_events: Vec::new(), now, sfu_timeout: now }
     }
 
-    /// A client joins: it offers (a video track if `publishes_video`, else only a data channel, as a pure
-    /// viewer does), the SFU answers.
-    pub fn join(&mut self, id: u64, publishes_video: bool) -> ParticipantId {
+    /// A client joins: it offers what it publishes, the SFU answers.
+    pub fn join(&mut self, id: u64, publish: Publish) -> ParticipantId {
         let id = ParticipantId(id);
         let addr: SocketAddr = format!("198.51.100.{}:5000", id.0).parse().expect("test address");
         let mut rtc = rtc(self.now);
         rtc.add_local_candidate(Candidate::host(addr, "udp").expect("a host candidate"));
         let mut change = rtc.sdp_api();
-        let video_mid =
-            publishes_video.then(|| change.add_media(MediaKind::Video, Direction::SendOnly, None, None, None));
-        if !publishes_video {
-            change.add_channel("ruang".into());
-        }
+        let mid = match publish {
+            Publish::Nothing => {
+                change.add_channel("ruang".into());
+                None
+            }
+            Publish::Video => Some(change.add_media(MediaKind::Video, Direction::SendOnly, None, None, None)),
+            Publish::Audio => Some(change.add_media(MediaKind::Audio, Direction::SendOnly, None, None, None)),
+            Publish::Simulcast(rids) => {
+                let mut simulcast = Simulcast::new();
+                for rid in rids {
+                    simulcast.add_send_layer(SimulcastLayer::new(rid));
+                }
+                Some(change.add_media(MediaKind::Video, Direction::SendOnly, None, None, Some(simulcast)))
+            }
+        };
         let (offer, pending) = change.apply().expect("a change to offer");
         let answer = self.sfu.add_participant(id, &offer.to_sdp_string(), self.now).expect("the SFU answers");
         let answer = str0m::change::SdpAnswer::from_sdp_string(&answer).expect("the answer parses");
@@ -75,7 +95,7 @@ impl Net {
             rtc,
             timeout: self.now,
             connected: false,
-            video_mid,
+            mid,
             frames: Vec::new(),
             keyframe_requests: 0,
             offers: Vec::new(),
@@ -188,40 +208,91 @@ impl Net {
     }
 }
 
-/// A synthetic VP8 video source: frame `n` is `n` in 4 bytes after the VP8 frame tag, then filler; key
-/// frames are larger than one packet, so they cross packetization.
-pub struct VideoSource {
-    pub sent: Vec<Vec<u8>>,
+/// A synthetic VP8 video source, one or more simulcast layers: frame `n` of layer `l` is the VP8 frame tag,
+/// `n` in 4 bytes, `l` in one byte, then filler; key frames are larger than one packet, so they cross
+/// packetization. Audio frames (Opus) are `n` and `l` after a zero byte.
+pub struct MediaSource {
+    kind: MediaKind,
+    layers: Vec<Option<Rid>>,
+    /// Frames sent, by layer then number.
+    sent: Vec<Vec<Vec<u8>>>,
     keyframe_next: bool,
 }
 
-impl VideoSource {
-    pub fn new() -> Self {
-        // Starts on delta frames: a subscriber's first picture must come from a key frame the SFU asked for.
-        VideoSource { sent: Vec::new(), keyframe_next: false }
+impl MediaSource {
+    /// One video stream. Starts on delta frames: a subscriber's first picture must come from a key frame
+    /// the SFU asked for.
+    pub fn video() -> Self {
+        Self::new(MediaKind::Video, vec![None])
     }
 
-    /// Writes the next frame on the publisher's video m-line (a key frame if one was asked for since).
+    /// Video in simulcast layers (smallest first).
+    pub fn simulcast(rids: &[&str]) -> Self {
+        Self::new(MediaKind::Video, rids.iter().map(|r| Some(Rid::from(*r))).collect())
+    }
+
+    pub fn audio() -> Self {
+        Self::new(MediaKind::Audio, vec![None])
+    }
+
+    fn new(kind: MediaKind, layers: Vec<Option<Rid>>) -> Self {
+        let sent = layers.iter().map(|_| Vec::new()).collect();
+        MediaSource { kind, layers, sent, keyframe_next: false }
+    }
+
+    /// How many frames each layer has sent.
+    pub fn frames_sent(&self) -> usize {
+        self.sent[0].len()
+    }
+
+    /// The bytes of frame `n` of `layer`.
+    pub fn sent(&self, layer: usize, n: u32) -> &[u8] {
+        &self.sent[layer][n as usize]
+    }
+
+    /// Writes the next frame on every layer (key frames if one was asked for since the last frame).
     pub fn send_frame(&mut self, net: &mut Net, publisher: ParticipantId) {
         let now = net.now;
         let client = net.clients.get_mut(&publisher).expect("the publisher");
-        if client.keyframe_requests > 0 && !self.keyframe_next {
+        if client.keyframe_requests > 0 {
             self.keyframe_next = true;
             client.keyframe_requests = 0;
         }
-        let mid = client.video_mid.expect("a publishing client");
-        let n = self.sent.len() as u32;
+        let mid = client.mid.expect("a publishing client");
         let keyframe = std::mem::take(&mut self.keyframe_next);
-        // VP8 frame tag: bit 0 clear is a key frame; bit 4 is show_frame.
-        let mut frame = vec![if keyframe { 0x10 } else { 0x11 }];
-        frame.extend_from_slice(&n.to_be_bytes());
-        frame.resize(if keyframe { 2500 } else { 300 }, (n % 251) as u8);
-        let writer = client.rtc.writer(mid).expect("a writer for the published m-line");
-        let pt =
-            writer.payload_params().find(|p| p.spec().codec == Codec::Vp8).map(|p| p.pt()).expect("VP8 negotiated");
-        let time = MediaTime::new(u64::from(n) * 3000, Frequency::NINETY_KHZ);
-        writer.write(pt, now, time, frame.clone()).expect("the frame is written");
-        self.sent.push(frame);
+        let (codec, clock) = match self.kind {
+            MediaKind::Video => (Codec::Vp8, Frequency::NINETY_KHZ),
+            MediaKind::Audio => (Codec::Opus, Frequency::FORTY_EIGHT_KHZ),
+        };
+        let n = self.sent[0].len() as u32;
+        for (index, rid) in self.layers.iter().enumerate() {
+            let frame = match self.kind {
+                MediaKind::Video => {
+                    // VP8 frame tag: bit 0 clear is a key frame; bit 4 is show_frame.
+                    let mut frame = vec![if keyframe { 0x10 } else { 0x11 }];
+                    frame.extend_from_slice(&n.to_be_bytes());
+                    frame.push(index as u8);
+                    frame.resize(if keyframe { 2500 } else { 300 }, (n % 251) as u8);
+                    frame
+                }
+                MediaKind::Audio => {
+                    let mut frame = vec![0];
+                    frame.extend_from_slice(&n.to_be_bytes());
+                    frame.push(index as u8);
+                    frame.resize(80, (n % 251) as u8);
+                    frame
+                }
+            };
+            let mut writer = client.rtc.writer(mid).expect("a writer for the published m-line");
+            let pt =
+                writer.payload_params().find(|p| p.spec().codec == codec).map(|p| p.pt()).expect("codec negotiated");
+            if let Some(rid) = rid {
+                writer = writer.rid(*rid);
+            }
+            let time = MediaTime::new(u64::from(n) * (u64::from(clock.get()) / 30), clock);
+            writer.write(pt, now, time, frame.clone()).expect("the frame is written");
+            self.sent[index].push(frame);
+        }
     }
 
     /// The frame number a received frame carries.
@@ -229,10 +300,15 @@ impl VideoSource {
         let bytes: [u8; 4] = data.data[1..5].try_into().expect("a frame carries its number");
         u32::from_be_bytes(bytes)
     }
+
+    /// The layer (index) a received frame came from.
+    pub fn layer(data: &MediaData) -> usize {
+        usize::from(data.data[5])
+    }
 }
 
 /// Runs the publisher at 30 frames per second for `duration` of fake time.
-pub fn publish_for(net: &mut Net, source: &mut VideoSource, publisher: ParticipantId, duration: Duration) {
+pub fn publish_for(net: &mut Net, source: &mut MediaSource, publisher: ParticipantId, duration: Duration) {
     let frame_interval = Duration::from_millis(33);
     let end = net.now + duration;
     let mut next_frame = net.now;
