@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ruang_sfu::{Output, ParticipantId, Sfu, SfuConfig, SfuEvent};
+use str0m::change::SdpApi;
 use str0m::format::Codec;
 use str0m::media::{Direction, Frequency, MediaData, MediaKind, MediaTime, Mid, Rid, Simulcast, SimulcastLayer};
 use str0m::net::{Protocol, Receive};
@@ -39,8 +40,11 @@ pub struct Client {
     /// Frames received, in order.
     pub frames: Vec<MediaData>,
     pub keyframe_requests: usize,
-    /// SDP offers received from the SFU.
+    /// SDP offers received from the SFU and answered.
     pub offers: Vec<String>,
+    /// While set, the SFU's offers are kept in `held` unanswered (to make glare).
+    pub hold_offers: bool,
+    pub held: Vec<String>,
 }
 
 pub struct Net {
@@ -99,9 +103,25 @@ impl Net {
             frames: Vec::new(),
             keyframe_requests: 0,
             offers: Vec::new(),
+            hold_offers: false,
+            held: Vec::new(),
         };
         self.clients.insert(id, client);
         id
+    }
+
+    /// The client renegotiates: `change` edits its session, the SFU answers the offer. Returns what
+    /// `change` returned.
+    pub fn client_offers<T>(&mut self, id: ParticipantId, change: impl FnOnce(&mut SdpApi) -> T) -> T {
+        let client = self.clients.get_mut(&id).expect("a known client");
+        let mut api = client.rtc.sdp_api();
+        let made = change(&mut api);
+        let (offer, pending) = api.apply().expect("a change to offer");
+        let answer = self.sfu.handle_offer(id, &offer.to_sdp_string()).expect("the SFU answers");
+        let answer = str0m::change::SdpAnswer::from_sdp_string(&answer).expect("the answer parses");
+        let client = self.clients.get_mut(&id).expect("a known client");
+        client.rtc.sdp_api().accept_answer(pending, answer).expect("the client accepts the answer");
+        made
     }
 
     /// Moves every datagram, offer and answer until nobody has anything more to say at this instant.
@@ -136,6 +156,10 @@ impl Net {
                 Output::Event(SfuEvent::Offer { participant, sdp }) => {
                     moved = true;
                     let client = self.clients.get_mut(&participant).expect("an offer to a known client");
+                    if client.hold_offers {
+                        client.held.push(sdp);
+                        continue;
+                    }
                     let offer = str0m::change::SdpOffer::from_sdp_string(&sdp).expect("the offer parses");
                     let answer = client.rtc.sdp_api().accept_offer(offer).expect("the client accepts the offer");
                     client.offers.push(sdp);
