@@ -37,6 +37,44 @@ pub fn choose_layer(layers: &[Layer], tile: TileHeight, budget: Option<u64>) -> 
     Some(chosen)
 }
 
+/// One subscriber's copy of a simulcast track, as the allocation sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct Wanted<'a> {
+    /// The publisher's layers, smallest first.
+    pub layers: &'a [Layer],
+    /// The tile the subscriber shows it in.
+    pub tile: TileHeight,
+}
+
+/// Shares one subscriber's bandwidth estimate among its simulcast copies; returns each copy's layer index
+/// (`None` for a copy without layers).
+///
+/// Every copy first gets its smallest layer (every tile shows a picture, even over budget: last-N decides
+/// what is not sent at all). Then, largest tile first (an unknown tile counts as the largest: it is most
+/// likely the pinned or only video), each copy climbs toward the layer its tile wants
+/// ([`choose_layer`] without budget) as far as the rest of the budget pays for. Without an estimate every
+/// copy gets the layer its tile wants.
+pub fn allocate(copies: &[Wanted<'_>], estimate: Option<u64>) -> Vec<Option<usize>> {
+    let targets: Vec<Option<usize>> = copies.iter().map(|c| choose_layer(c.layers, c.tile, None)).collect();
+    let Some(estimate) = estimate else { return targets };
+    let mut chosen: Vec<Option<usize>> = targets.iter().map(|t| t.map(|_| 0)).collect();
+    let floor: u64 = copies.iter().filter_map(|c| c.layers.first()).map(|l| l.bitrate).sum();
+    let mut left = estimate.saturating_sub(floor);
+    let mut order: Vec<usize> = (0..copies.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(copies[i].tile.unwrap_or(u32::MAX)));
+    for i in order {
+        let (Some(target), Some(current)) = (targets[i], chosen[i]) else { continue };
+        let layers = copies[i].layers;
+        let base = layers[current].bitrate;
+        let affordable = (current..=target).rev().find(|&l| layers[l].bitrate.saturating_sub(base) <= left);
+        if let Some(layer) = affordable {
+            left -= layers[layer].bitrate.saturating_sub(base);
+            chosen[i] = Some(layer);
+        }
+    }
+    chosen
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,6 +124,53 @@ mod tests {
     #[test]
     fn a_track_without_layers_has_no_choice() {
         assert_eq!(choose_layer(&[], Some(720), None), None);
+    }
+
+    #[test]
+    fn without_an_estimate_every_copy_gets_what_its_tile_wants() {
+        let copies = [Wanted { layers: &CAMERA, tile: Some(720) }, Wanted { layers: &CAMERA, tile: Some(180) }];
+        assert_eq!(allocate(&copies, None), [Some(2), Some(0)]);
+    }
+
+    #[test]
+    fn a_copy_without_layers_gets_none_and_costs_nothing() {
+        let copies = [Wanted { layers: &[], tile: Some(720) }, Wanted { layers: &CAMERA, tile: Some(720) }];
+        assert_eq!(allocate(&copies, Some(1_500_000)), [None, Some(2)]);
+    }
+
+    #[test]
+    fn the_largest_tile_climbs_first_once_every_copy_has_its_smallest_layer() {
+        let copies = [
+            Wanted { layers: &CAMERA, tile: Some(180) },
+            Wanted { layers: &CAMERA, tile: Some(720) },
+            Wanted { layers: &CAMERA, tile: Some(360) },
+        ];
+        // Floor 3 x 150k = 450k; 1.5M more lifts the 720 tile to full (+1.35M); 150k left is not enough to
+        // lift the 360 tile (+350k).
+        assert_eq!(allocate(&copies, Some(1_950_000)), [Some(0), Some(2), Some(0)]);
+        // With 350k more, the 360 tile gets its half layer too.
+        assert_eq!(allocate(&copies, Some(2_300_000)), [Some(0), Some(2), Some(1)]);
+    }
+
+    #[test]
+    fn a_copy_climbs_as_far_as_the_budget_pays_when_its_target_is_too_dear() {
+        let copies = [Wanted { layers: &CAMERA, tile: Some(720) }];
+        assert_eq!(allocate(&copies, Some(800_000)), [Some(1)]);
+    }
+
+    #[test]
+    fn over_budget_every_copy_still_gets_its_smallest_layer() {
+        let copies = [Wanted { layers: &CAMERA, tile: Some(720) }, Wanted { layers: &CAMERA, tile: None }];
+        assert_eq!(allocate(&copies, Some(100_000)), [Some(0), Some(0)]);
+    }
+
+    #[test]
+    fn an_unknown_tile_is_served_before_known_ones() {
+        let copies = [Wanted { layers: &CAMERA, tile: Some(720) }, Wanted { layers: &CAMERA, tile: None }];
+        // 300k floor + 1.35M: only one copy can reach full, and it is the one whose tile is unknown.
+        assert_eq!(allocate(&copies, Some(1_650_000)), [Some(0), Some(2)]);
+        // 350k more lifts the other to half.
+        assert_eq!(allocate(&copies, Some(2_000_000)), [Some(1), Some(2)]);
     }
 
     #[test]
