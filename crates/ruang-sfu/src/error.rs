@@ -18,6 +18,9 @@ pub enum SfuError {
     /// The participant receives no copy of this track.
     #[error("no copy of track {0} goes to that participant")]
     UnknownTrack(TrackId),
+    /// The described layers are not the track's simulcast layers.
+    #[error("the layers described for track {0} are not the ones it publishes")]
+    LayersMismatch(TrackId),
     /// The client's SDP could not be parsed.
     #[error("the client's SDP does not parse: {0}")]
     BadSdp(String),

@@ -6,6 +6,7 @@
 use std::collections::VecDeque;
 use std::time::Instant;
 
+use str0m::bwe::BweKind;
 use str0m::media::{KeyframeRequestKind, MediaData, MediaKind, Rid};
 use str0m::{Event, IceConnectionState};
 
@@ -20,8 +21,13 @@ use crate::track::{TrackId, TrackIn};
 #[allow(clippy::large_enum_variant)]
 pub(crate) enum Forward {
     Media(ParticipantId, MediaData),
-    KeyframeRequest { track: TrackId, rid: Option<Rid> },
+    KeyframeRequest {
+        track: TrackId,
+        rid: Option<Rid>,
+    },
     TrackPublished(TrackId, MediaKind, Option<Rid>),
+    /// The subscriber's bandwidth estimate moved: choose its simulcast layers again.
+    Rechoose(ParticipantId),
 }
 
 /// One str0m event of one participant.
@@ -61,6 +67,12 @@ pub(crate) fn on_event(
                 track.keyframe_requested(data.rid, now);
             }
             forwards.push_back(Forward::Media(id, data));
+        }
+        Event::EgressBitrateEstimate(BweKind::Twcc { estimate, .. }) => {
+            let moved = participant.note_estimate(estimate.as_u64());
+            if moved {
+                forwards.push_back(Forward::Rechoose(id));
+            }
         }
         Event::KeyframeRequest(request) => {
             if let Some(track) = participant.tracks_out.iter().find(|t| t.mid() == Some(request.mid)) {

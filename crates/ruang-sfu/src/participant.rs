@@ -23,11 +23,32 @@ pub(crate) struct Participant {
     pub timeout: Instant,
     /// `rtc` got input since it was last polled to its timeout.
     pub dirty: bool,
+    /// The bandwidth toward this participant the current layer choice was made for (str0m's estimate).
+    pub estimate: Option<u64>,
 }
 
 impl Participant {
     pub fn new(id: ParticipantId, rtc: Rtc, now: Instant) -> Self {
-        Participant { id, rtc, tracks_in: Vec::new(), tracks_out: Vec::new(), pending: None, timeout: now, dirty: true }
+        Participant {
+            id,
+            rtc,
+            tracks_in: Vec::new(),
+            tracks_out: Vec::new(),
+            pending: None,
+            timeout: now,
+            dirty: true,
+            estimate: None,
+        }
+    }
+
+    /// Takes a new bandwidth estimate. True when it moved enough (a tenth) from the one the layers were
+    /// chosen for to choose again; small wobbles would otherwise switch layers back and forth.
+    pub fn note_estimate(&mut self, bps: u64) -> bool {
+        let moved = self.estimate.is_none_or(|old| bps.abs_diff(old) > old / 10);
+        if moved {
+            self.estimate = Some(bps);
+        }
+        moved
     }
 
     /// Accepts the client's offer and returns the SDP answer.

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use str0m::media::{MediaKind, Mid, Rid};
 
 use crate::ParticipantId;
+use crate::layer::{Layer, TileHeight};
 
 /// One published track: the publisher and the m-line (mid) it arrives on in the publisher's session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -33,6 +34,9 @@ pub(crate) struct TrackIn {
     /// Simulcast layers as the publisher listed them (smallest first by ruang's convention); empty without
     /// simulcast.
     pub rids: Vec<Rid>,
+    /// The layers' sizes and bitrates, as the publisher described them (`Sfu::describe_layers`), in
+    /// `rids` order; empty until described.
+    pub described: Vec<(Rid, Layer)>,
     /// When a key frame was last asked of the publisher, per layer, so many subscribers starting at once
     /// cost the publisher one key frame, not one each.
     last_keyframe_requests: Vec<(Option<Rid>, Instant)>,
@@ -40,7 +44,7 @@ pub(crate) struct TrackIn {
 
 impl TrackIn {
     pub fn new(mid: Mid, kind: MediaKind, rids: Vec<Rid>) -> Self {
-        TrackIn { mid, kind, rids, last_keyframe_requests: Vec::new() }
+        TrackIn { mid, kind, rids, described: Vec::new(), last_keyframe_requests: Vec::new() }
     }
 
     /// Whether a key frame may be asked for `rid` now: at most one request per `interval`.
@@ -83,13 +87,15 @@ pub(crate) struct TrackOut {
     pub state: OutState,
     /// The simulcast layer forwarded (`None` without simulcast).
     pub rid: Option<Rid>,
+    /// The height of the tile the subscriber shows this track in, as it last said.
+    pub tile: TileHeight,
     /// No video passes until a key frame does (set at opening and at every layer switch).
     awaiting_keyframe: bool,
 }
 
 impl TrackOut {
     pub fn new(source: TrackId, kind: MediaKind, rid: Option<Rid>) -> Self {
-        TrackOut { source, kind, state: OutState::ToOpen, rid, awaiting_keyframe: kind == MediaKind::Video }
+        TrackOut { source, kind, state: OutState::ToOpen, rid, tile: None, awaiting_keyframe: kind == MediaKind::Video }
     }
 
     /// The subscriber-side m-line once negotiation has started.

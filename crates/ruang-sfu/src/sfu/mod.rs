@@ -8,20 +8,25 @@
 //! lookup; an unknown source falls back to asking each participant.
 //!
 //! Forwarding runs in str0m's frame mode: a publisher's `MediaData` (a depacketized frame) is written to each
-//! subscriber's `Rtc`, which packetizes, paces, retransmits (NACK) and encrypts it for that subscriber.
+//! subscriber's `Rtc`, which packetizes, paces, retransmits (NACK) and encrypts it for that subscriber
+//! (forwarding.rs). Simulcast layer choice is in selection.rs.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use str0m::media::{KeyframeRequestKind, MediaData, MediaKind, Rid};
+use str0m::bwe::Bitrate;
+use str0m::media::MediaKind;
 use str0m::net::{DatagramRecv, Protocol, Receive};
 use str0m::{Candidate, Input, Output as RtcOutput, Rtc};
 
+mod forwarding;
+mod selection;
+
 use crate::forward::{Forward, default_layer, on_event};
 use crate::participant::Participant;
-use crate::track::{Admission, OutState, TrackId, TrackOut};
+use crate::track::{OutState, TrackId, TrackOut};
 use crate::{DatagramError, ParticipantId, SfuError};
 
 /// How the SFU presents itself to clients.
@@ -32,12 +37,19 @@ pub struct SfuConfig {
     pub public_addr: SocketAddr,
     /// At most one key-frame request per published layer in this interval, however many subscribers ask.
     pub keyframe_request_interval: Duration,
+    /// The bandwidth toward a new participant assumed until str0m's estimate (TWCC) says otherwise, in bits
+    /// per second; `None` turns bandwidth estimation off (layers then follow tiles only).
+    pub initial_estimate: Option<u64>,
 }
 
 impl SfuConfig {
     /// The defaults for an SFU reached at `public_addr`.
     pub fn new(public_addr: SocketAddr) -> Self {
-        SfuConfig { public_addr, keyframe_request_interval: Duration::from_millis(500) }
+        SfuConfig {
+            public_addr,
+            keyframe_request_interval: Duration::from_millis(500),
+            initial_estimate: Some(1_000_000),
+        }
     }
 }
 
@@ -115,6 +127,7 @@ impl Sfu {
         let mut rtc = Rtc::builder()
             .set_ice_lite(true)
             .set_crypto_provider(Arc::new(str0m::crypto::from_feature_flags()))
+            .enable_bwe(self.config.initial_estimate.map(Bitrate::bps))
             .build(now);
         rtc.add_local_candidate(self.candidate.clone());
         let mut participant = Participant::new(id, rtc, now);
@@ -173,6 +186,7 @@ impl Sfu {
         self.forwards.retain(|forward| match forward {
             Forward::Media(origin, _) => *origin != id,
             Forward::KeyframeRequest { track, .. } | Forward::TrackPublished(track, ..) => track.publisher != id,
+            Forward::Rechoose(subscriber) => *subscriber != id,
         });
         for other in self.participants.values_mut() {
             other.drop_tracks_of(id);
@@ -180,17 +194,10 @@ impl Sfu {
         tracing::debug!(participant = %id, "sfu: participant removed");
     }
 
-    /// Forwards simulcast layer `rid` of `track` to `subscriber`, from that layer's next key frame on (one
-    /// is asked of the publisher now). The choice itself is `layer::choose_layer`'s, made by the caller.
-    pub fn select_layer(&mut self, subscriber: ParticipantId, track: TrackId, rid: &str) -> Result<(), SfuError> {
-        let rid = Rid::from(rid);
-        let participant = self.participants.get_mut(&subscriber).ok_or(SfuError::UnknownParticipant(subscriber))?;
-        let copy =
-            participant.tracks_out.iter_mut().find(|t| t.source == track).ok_or(SfuError::UnknownTrack(track))?;
-        if copy.switch_layer(Some(rid)) {
-            self.forwards.push_back(Forward::KeyframeRequest { track, rid: Some(rid) });
-        }
-        Ok(())
+    /// str0m's latest estimate of the bandwidth toward `participant` that layer choices use (bits per
+    /// second), if bandwidth estimation is on and has produced one.
+    pub fn estimate(&self, participant: ParticipantId) -> Option<u64> {
+        self.participants.get(&participant).and_then(|p| p.estimate)
     }
 
     /// How many participants the SFU holds.
@@ -331,70 +338,5 @@ impl Sfu {
             }
         }
         any
-    }
-
-    fn apply(&mut self, forward: Forward) {
-        match forward {
-            Forward::Media(origin, data) => self.forward_media(origin, &data),
-            Forward::KeyframeRequest { track, rid } => self.request_keyframe(track, rid),
-            Forward::TrackPublished(track, kind, rid) => {
-                for subscriber in self.participants.values_mut() {
-                    if subscriber.id != track.publisher {
-                        subscriber.tracks_out.push(TrackOut::new(track, kind, rid));
-                    }
-                }
-            }
-        }
-    }
-
-    fn forward_media(&mut self, origin: ParticipantId, data: &MediaData) {
-        let source = TrackId { publisher: origin, mid: data.mid };
-        let is_keyframe = data.is_keyframe();
-        for subscriber in self.participants.values_mut() {
-            if subscriber.id == origin {
-                continue;
-            }
-            let Some(track) = subscriber.tracks_out.iter_mut().find(|t| t.source == source) else {
-                continue;
-            };
-            let Some(mid) = track.open_mid() else { continue };
-            match track.admits(data.rid, is_keyframe) {
-                Admission::Forward => {}
-                Admission::OtherLayer => continue,
-                Admission::AwaitingKeyframe => {
-                    self.forwards.push_back(Forward::KeyframeRequest { track: source, rid: data.rid });
-                    continue;
-                }
-            }
-            let Some(writer) = subscriber.rtc.writer(mid) else { continue };
-            let Some(pt) = writer.match_params(data.params) else {
-                tracing::trace!(subscriber = %subscriber.id, "sfu: subscriber lacks the publisher's codec");
-                continue;
-            };
-            subscriber.dirty = true;
-            if let Err(e) = writer.write(pt, data.network_time, data.time, data.data.clone()) {
-                tracing::debug!(subscriber = %subscriber.id, error = %e, "sfu: write failed; closing");
-                subscriber.rtc.disconnect();
-            }
-        }
-    }
-
-    fn request_keyframe(&mut self, track: TrackId, rid: Option<Rid>) {
-        let interval = self.config.keyframe_request_interval;
-        let now = self.now;
-        let Some(publisher) = self.participants.get_mut(&track.publisher) else { return };
-        let Some(track_in) = publisher.tracks_in.iter_mut().find(|t| t.mid == track.mid) else { return };
-        if !track_in.keyframe_request_due(rid, now, interval) {
-            return;
-        }
-        let Some(mut writer) = publisher.rtc.writer(track.mid) else { return };
-        match writer.request_keyframe(rid, KeyframeRequestKind::Pli) {
-            Ok(()) => {
-                track_in.keyframe_requested(rid, now);
-                publisher.dirty = true;
-            }
-            // No packet of that layer received yet: the gated subscriber asks again on its first frame.
-            Err(e) => tracing::trace!(track = %track, error = %e, "sfu: key frame request not possible yet"),
-        }
     }
 }
