@@ -13,6 +13,7 @@ use str0m::{Event, IceConnectionState};
 use crate::ParticipantId;
 use crate::participant::Participant;
 use crate::sfu::{Output, SfuConfig, SfuEvent};
+use crate::speaker::Speakers;
 use crate::track::{TrackId, TrackIn};
 
 /// Work passed from one participant to others, done between polls (a participant's `Rtc` cannot be
@@ -38,6 +39,7 @@ pub(crate) fn on_event(
     now: Instant,
     ready: &mut VecDeque<Output>,
     forwards: &mut VecDeque<Forward>,
+    speakers: &mut Speakers,
 ) {
     let id = participant.id;
     match event {
@@ -55,6 +57,9 @@ pub(crate) fn on_event(
             forwards.push_back(Forward::TrackPublished(track, added.kind, rid));
         }
         Event::MediaData(data) => {
+            if let Some(level) = data.ext_vals.audio_level {
+                speakers.hear(id, level, data.ext_vals.voice_activity, data.network_time);
+            }
             if !data.contiguous
                 && let Some(track) = participant.tracks_in.iter_mut().find(|t| t.mid == data.mid)
                 && track.kind == MediaKind::Video

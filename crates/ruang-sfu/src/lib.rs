@@ -10,12 +10,14 @@
 //! - participant.rs: one participant's `Rtc` and its SDP negotiation.
 //! - track.rs: published tracks, subscribed copies, the key-frame gate.
 //! - [`layer`]: which simulcast layer a subscriber gets (pure logic).
+//! - [`speaker`]: the active speaker from audio levels, and the last-N order of video (pure logic).
 
 mod error;
 mod forward;
 pub mod layer;
 mod participant;
 mod sfu;
+pub mod speaker;
 mod track;
 
 pub use error::{DatagramError, SfuError};

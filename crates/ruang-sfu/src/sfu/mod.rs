@@ -26,6 +26,7 @@ mod selection;
 
 use crate::forward::{Forward, default_layer, on_event};
 use crate::participant::Participant;
+use crate::speaker::Speakers;
 use crate::track::{OutState, TrackId, TrackOut};
 use crate::{DatagramError, ParticipantId, SfuError};
 
@@ -78,6 +79,8 @@ pub enum SfuEvent {
     Closed(ParticipantId),
     /// The participant published a track; every other participant is being offered a copy.
     TrackPublished { track: TrackId, kind: MediaKind },
+    /// A new active speaker (from the audio-level header extension); announced once per change.
+    ActiveSpeaker(ParticipantId),
 }
 
 /// What [`Sfu::poll_output`] returns.
@@ -94,6 +97,9 @@ pub struct Sfu {
     config: SfuConfig,
     candidate: Candidate,
     participants: BTreeMap<ParticipantId, Participant>,
+    /// Participant ids in the order they joined (last-N fills with it).
+    joined: Vec<ParticipantId>,
+    speakers: Speakers,
     /// Source address → participant, learnt from accepted datagrams.
     routes: HashMap<SocketAddr, ParticipantId>,
     ready: VecDeque<Output>,
@@ -110,6 +116,8 @@ impl Sfu {
             config,
             candidate,
             participants: BTreeMap::new(),
+            joined: Vec::new(),
+            speakers: Speakers::new(),
             routes: HashMap::new(),
             ready: VecDeque::new(),
             forwards: VecDeque::new(),
@@ -139,6 +147,7 @@ impl Sfu {
             }
         }
         self.participants.insert(id, participant);
+        self.joined.push(id);
         tracing::debug!(participant = %id, "sfu: participant added");
         Ok(answer)
     }
@@ -182,6 +191,8 @@ impl Sfu {
     }
 
     fn forget(&mut self, id: ParticipantId) {
+        self.joined.retain(|joined| *joined != id);
+        self.speakers.forget(id);
         self.routes.retain(|_, owner| *owner != id);
         self.forwards.retain(|forward| match forward {
             Forward::Media(origin, _) => *origin != id,
@@ -198,6 +209,26 @@ impl Sfu {
     /// second), if bandwidth estimation is on and has produced one.
     pub fn estimate(&self, participant: ParticipantId) -> Option<u64> {
         self.participants.get(&participant).and_then(|p| p.estimate)
+    }
+
+    /// The active speaker, if anyone has spoken.
+    pub fn active_speaker(&self) -> Option<ParticipantId> {
+        self.speakers.current()
+    }
+
+    /// At most `n` participants whose video `subscriber` should receive, most important first: `pinned`,
+    /// then the most recent speakers, then join order; only participants publishing video.
+    pub fn last_n(&self, subscriber: ParticipantId, pinned: Option<ParticipantId>, n: usize) -> Vec<ParticipantId> {
+        let publishers: Vec<ParticipantId> = self
+            .joined
+            .iter()
+            .copied()
+            .filter(|id| *id != subscriber)
+            .filter(|id| {
+                self.participants.get(id).is_some_and(|p| p.tracks_in.iter().any(|t| t.kind == MediaKind::Video))
+            })
+            .collect();
+        self.speakers.last_n(&publishers, pinned, n)
     }
 
     /// How many participants the SFU holds.
@@ -311,7 +342,8 @@ impl Sfu {
                         self.ready.push_back(Output::Transmit(transmit));
                     }
                     Ok(RtcOutput::Event(event)) => {
-                        on_event(participant, event, &self.config, self.now, &mut self.ready, &mut self.forwards);
+                        let (ready, forwards, speakers) = (&mut self.ready, &mut self.forwards, &mut self.speakers);
+                        on_event(participant, event, &self.config, self.now, ready, forwards, speakers);
                     }
                     Err(e) => {
                         tracing::debug!(participant = %participant.id, error = %e, "sfu: session failed");
@@ -324,6 +356,9 @@ impl Sfu {
             self.participants.remove(&id);
             self.forget(id);
             self.ready.push_back(Output::Event(SfuEvent::Closed(id)));
+        }
+        if let Some(speaker) = self.speakers.update(self.now) {
+            self.ready.push_back(Output::Event(SfuEvent::ActiveSpeaker(speaker)));
         }
         (self.ready.len(), self.forwards.len()) != before
     }

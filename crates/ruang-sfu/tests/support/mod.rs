@@ -241,6 +241,8 @@ pub struct MediaSource {
     /// Frames sent, by layer then number.
     sent: Vec<Vec<Vec<u8>>>,
     keyframe_next: bool,
+    /// The audio level (-dBov) every audio frame carries in its header extension, if any.
+    level: Option<i8>,
 }
 
 impl MediaSource {
@@ -259,9 +261,14 @@ impl MediaSource {
         Self::new(MediaKind::Audio, vec![None])
     }
 
+    /// Audio whose frames carry `level` (-dBov: 0 loudest, -127 silence) in the audio-level extension.
+    pub fn audio_at(level: i8) -> Self {
+        MediaSource { level: Some(level), ..Self::audio() }
+    }
+
     fn new(kind: MediaKind, layers: Vec<Option<Rid>>) -> Self {
         let sent = layers.iter().map(|_| Vec::new()).collect();
-        MediaSource { kind, layers, sent, keyframe_next: false }
+        MediaSource { kind, layers, sent, keyframe_next: false, level: None }
     }
 
     /// How many frames each layer has sent.
@@ -313,6 +320,9 @@ impl MediaSource {
             if let Some(rid) = rid {
                 writer = writer.rid(*rid);
             }
+            if let Some(level) = self.level {
+                writer = writer.audio_level(level, true);
+            }
             let time = MediaTime::new(u64::from(n) * (u64::from(clock.get()) / 30), clock);
             writer.write(pt, now, time, frame.clone()).expect("the frame is written");
             self.sent[index].push(frame);
@@ -333,12 +343,19 @@ impl MediaSource {
 
 /// Runs the publisher at 30 frames per second for `duration` of fake time.
 pub fn publish_for(net: &mut Net, source: &mut MediaSource, publisher: ParticipantId, duration: Duration) {
+    publish_all(net, &mut [(source, publisher)], duration);
+}
+
+/// Runs several publishers at once, each at 30 frames per second, for `duration` of fake time.
+pub fn publish_all(net: &mut Net, sources: &mut [(&mut MediaSource, ParticipantId)], duration: Duration) {
     let frame_interval = Duration::from_millis(33);
     let end = net.now + duration;
     let mut next_frame = net.now;
     while net.now < end {
         if net.now >= next_frame {
-            source.send_frame(net, publisher);
+            for (source, publisher) in sources.iter_mut() {
+                source.send_frame(net, *publisher);
+            }
             next_frame = net.now + frame_interval;
         }
         net.step(next_frame.saturating_duration_since(net.now).max(Duration::from_millis(1)));
