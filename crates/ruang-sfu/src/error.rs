@@ -21,6 +21,9 @@ pub enum SfuError {
     /// The described layers are not the track's simulcast layers.
     #[error("the layers described for track {0} are not the ones it publishes")]
     LayersMismatch(TrackId),
+    /// A participant that may not publish offered to send audio or video.
+    #[error("participant {0} may not publish, but its offer sends media")]
+    PublishingRefused(ParticipantId),
     /// The client's SDP could not be parsed.
     #[error("the client's SDP does not parse: {0}")]
     BadSdp(String),

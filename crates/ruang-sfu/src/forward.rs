@@ -10,11 +10,11 @@ use str0m::bwe::BweKind;
 use str0m::media::{KeyframeRequestKind, MediaData, MediaKind, Rid};
 use str0m::{Event, IceConnectionState};
 
-use crate::ParticipantId;
 use crate::participant::Participant;
 use crate::sfu::{Output, SfuConfig, SfuEvent};
 use crate::speaker::Speakers;
 use crate::track::{TrackId, TrackIn};
+use crate::{ParticipantId, Publishing};
 
 /// Work passed from one participant to others, done between polls (a participant's `Rtc` cannot be
 /// written to while another is being polled).
@@ -47,7 +47,9 @@ pub(crate) fn on_event(
         Event::IceConnectionStateChange(IceConnectionState::Disconnected) => {
             ready.push_back(Output::Event(SfuEvent::Disconnected(id)));
         }
-        Event::MediaAdded(added) if added.direction.is_receiving() => {
+        // A participant that may not publish has its sending offers refused; should media still be
+        // announced (a demotion since), it is not published.
+        Event::MediaAdded(added) if added.direction.is_receiving() && participant.publishing == Publishing::Allowed => {
             let rids: Vec<Rid> =
                 added.simulcast.map(|s| s.recv.into_iter().map(|layer| layer.rid).collect()).unwrap_or_default();
             let track = TrackId { publisher: id, mid: added.mid };
@@ -56,6 +58,7 @@ pub(crate) fn on_event(
             ready.push_back(Output::Event(SfuEvent::TrackPublished { track, kind: added.kind }));
             forwards.push_back(Forward::TrackPublished(track, added.kind, rid));
         }
+        Event::MediaData(_) if participant.publishing == Publishing::Refused => {}
         Event::MediaData(data) => {
             if let Some(level) = data.ext_vals.audio_level {
                 speakers.hear(id, level, data.ext_vals.voice_activity, data.network_time);

@@ -27,6 +27,13 @@ pub use track::TrackId;
 
 use std::fmt;
 
+/// Whether a participant may send media into the SFU. A viewer may not: its offers may only receive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Publishing {
+    Allowed,
+    Refused,
+}
+
 /// A participant of the SFU. The driver chooses the numbers (the room's peer ids, later).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ParticipantId(pub u64);

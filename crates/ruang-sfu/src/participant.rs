@@ -10,7 +10,7 @@ use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
 use str0m::media::Direction;
 
 use crate::track::{OutState, TrackIn, TrackOut};
-use crate::{ParticipantId, SfuError};
+use crate::{ParticipantId, Publishing, SfuError};
 
 pub(crate) struct Participant {
     pub id: ParticipantId,
@@ -23,12 +23,14 @@ pub(crate) struct Participant {
     pub timeout: Instant,
     /// `rtc` got input since it was last polled to its timeout.
     pub dirty: bool,
+    /// Whether it may send media; a viewer's offers may only receive.
+    pub publishing: Publishing,
     /// The bandwidth toward this participant the current layer choice was made for (str0m's estimate).
     pub estimate: Option<u64>,
 }
 
 impl Participant {
-    pub fn new(id: ParticipantId, rtc: Rtc, now: Instant) -> Self {
+    pub fn new(id: ParticipantId, publishing: Publishing, rtc: Rtc, now: Instant) -> Self {
         Participant {
             id,
             rtc,
@@ -37,6 +39,7 @@ impl Participant {
             pending: None,
             timeout: now,
             dirty: true,
+            publishing,
             estimate: None,
         }
     }
@@ -51,8 +54,12 @@ impl Participant {
         moved
     }
 
-    /// Accepts the client's offer and returns the SDP answer.
+    /// Accepts the client's offer and returns the SDP answer. A participant that may not publish has an
+    /// offer that sends audio or video refused whole (nothing of it is applied).
     pub fn accept_offer(&mut self, sdp: &str) -> Result<String, SfuError> {
+        if self.publishing == Publishing::Refused && offers_to_send(sdp) {
+            return Err(SfuError::PublishingRefused(self.id));
+        }
         let offer = SdpOffer::from_sdp_string(sdp).map_err(|e| SfuError::BadSdp(e.to_string()))?;
         let answer = self.rtc.sdp_api().accept_offer(offer)?;
         // str0m rolled our pending offer back: its tracks go into the next one.
@@ -131,5 +138,71 @@ impl Participant {
                 OutState::Negotiating(_) | OutState::ToStop(_) | OutState::NegotiatingStop(_) => true,
             }
         });
+    }
+}
+
+/// Whether an SDP offer has an audio or video section that sends: not rejected (port 0) and not `recvonly`
+/// or `inactive` (no direction attribute means `sendrecv`). Checked on the text, before str0m parses it, so a
+/// refused offer changes nothing.
+fn offers_to_send(sdp: &str) -> bool {
+    let mut sends = false;
+    let mut in_media = false;
+    for line in sdp.lines().map(str::trim_end) {
+        if let Some(m) = line.strip_prefix("m=") {
+            if in_media && sends {
+                return true;
+            }
+            let mut fields = m.split(' ');
+            let kind = fields.next().unwrap_or("");
+            let port = fields.next().unwrap_or("0");
+            in_media = (kind == "audio" || kind == "video") && port != "0";
+            sends = true;
+        } else if in_media && matches!(line, "a=recvonly" | "a=inactive") {
+            sends = false;
+        }
+    }
+    in_media && sends
+}
+
+#[cfg(test)]
+mod tests {
+    use super::offers_to_send;
+
+    const SESSION: &str = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n";
+
+    fn sdp(sections: &[&str]) -> String {
+        let mut text = SESSION.to_string();
+        for section in sections {
+            text.push_str(section);
+        }
+        text
+    }
+
+    #[test]
+    fn receive_only_media_and_data_channels_do_not_send() {
+        let offer = sdp(&[
+            "m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:0\r\na=recvonly\r\n",
+            "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:1\r\na=inactive\r\n",
+            "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:2\r\n",
+        ]);
+        assert!(!offers_to_send(&offer));
+    }
+
+    #[test]
+    fn a_sending_section_anywhere_sends() {
+        let first = sdp(&["m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=sendonly\r\n", "m=video 9 X 96\r\na=recvonly\r\n"]);
+        let last = sdp(&["m=video 9 X 96\r\na=recvonly\r\n", "m=video 9 X 96\r\na=sendrecv\r\n"]);
+        assert!(offers_to_send(&first));
+        assert!(offers_to_send(&last));
+    }
+
+    #[test]
+    fn a_section_without_direction_is_sendrecv() {
+        assert!(offers_to_send(&sdp(&["m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:0\r\n"])));
+    }
+
+    #[test]
+    fn a_rejected_section_does_not_send() {
+        assert!(!offers_to_send(&sdp(&["m=video 0 UDP/TLS/RTP/SAVPF 96\r\na=sendonly\r\n"])));
     }
 }

@@ -28,7 +28,7 @@ use crate::forward::{Forward, default_layer, on_event};
 use crate::participant::Participant;
 use crate::speaker::Speakers;
 use crate::track::{OutState, TrackId, TrackOut};
-use crate::{DatagramError, ParticipantId, SfuError};
+use crate::{DatagramError, ParticipantId, Publishing, SfuError};
 
 /// How the SFU presents itself to clients.
 #[derive(Debug, Clone)]
@@ -126,8 +126,15 @@ impl Sfu {
     }
 
     /// Adds a participant from its first SDP offer and returns the SDP answer. The participant is offered
-    /// copies of everyone else's tracks right after (as [`SfuEvent::Offer`]).
-    pub fn add_participant(&mut self, id: ParticipantId, offer: &str, now: Instant) -> Result<String, SfuError> {
+    /// copies of everyone else's tracks right after (as [`SfuEvent::Offer`]). With `Publishing::Refused` (a
+    /// viewer), an offer that sends audio or video is refused and the participant is not added.
+    pub fn add_participant(
+        &mut self,
+        id: ParticipantId,
+        publishing: Publishing,
+        offer: &str,
+        now: Instant,
+    ) -> Result<String, SfuError> {
         if self.participants.contains_key(&id) {
             return Err(SfuError::DuplicateParticipant(id));
         }
@@ -138,7 +145,7 @@ impl Sfu {
             .enable_bwe(self.config.initial_estimate.map(Bitrate::bps))
             .build(now);
         rtc.add_local_candidate(self.candidate.clone());
-        let mut participant = Participant::new(id, rtc, now);
+        let mut participant = Participant::new(id, publishing, rtc, now);
         let answer = participant.accept_offer(offer)?;
         for publisher in self.participants.values() {
             for track in &publisher.tracks_in {
@@ -150,6 +157,15 @@ impl Sfu {
         self.joined.push(id);
         tracing::debug!(participant = %id, "sfu: participant added");
         Ok(answer)
+    }
+
+    /// Changes whether a participant may publish (a role change in the room). It applies to its next offers;
+    /// a demoted participant's media is no longer forwarded from now on (the room asks its client to
+    /// renegotiate its tracks away).
+    pub fn set_publishing(&mut self, id: ParticipantId, publishing: Publishing) -> Result<(), SfuError> {
+        let participant = self.participants.get_mut(&id).ok_or(SfuError::UnknownParticipant(id))?;
+        participant.publishing = publishing;
+        Ok(())
     }
 
     /// A new offer from a participant (it added or removed a track of its own, or restarts ICE).

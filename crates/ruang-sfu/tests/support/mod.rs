@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ruang_sfu::{Output, ParticipantId, Sfu, SfuConfig, SfuEvent};
+use ruang_sfu::{Output, ParticipantId, Publishing, Sfu, SfuConfig, SfuError, SfuEvent};
 use str0m::change::SdpApi;
 use str0m::format::Codec;
 use str0m::media::{Direction, Frequency, MediaData, MediaKind, MediaTime, Mid, Rid, Simulcast, SimulcastLayer};
@@ -67,8 +67,13 @@ impl Net {
         Net { sfu, clients: BTreeMap::new(), sfu_events: Vec::new(), now, sfu_timeout: now }
     }
 
-    /// A client joins: it offers what it publishes, the SFU answers.
+    /// A client that may publish joins: it offers what it publishes, the SFU answers.
     pub fn join(&mut self, id: u64, publish: Publish) -> ParticipantId {
+        self.try_join(id, publish, Publishing::Allowed).expect("the SFU answers")
+    }
+
+    /// A client joins as `publishing` allows: it offers what it publishes, the SFU answers or refuses.
+    pub fn try_join(&mut self, id: u64, publish: Publish, publishing: Publishing) -> Result<ParticipantId, SfuError> {
         let id = ParticipantId(id);
         let addr: SocketAddr = format!("198.51.100.{}:5000", id.0).parse().expect("test address");
         let mut rtc = rtc(self.now);
@@ -90,7 +95,7 @@ impl Net {
             }
         };
         let (offer, pending) = change.apply().expect("a change to offer");
-        let answer = self.sfu.add_participant(id, &offer.to_sdp_string(), self.now).expect("the SFU answers");
+        let answer = self.sfu.add_participant(id, publishing, &offer.to_sdp_string(), self.now)?;
         let answer = str0m::change::SdpAnswer::from_sdp_string(&answer).expect("the answer parses");
         rtc.sdp_api().accept_answer(pending, answer).expect("the client accepts the answer");
         let client = Client {
@@ -107,21 +112,30 @@ impl Net {
             held: Vec::new(),
         };
         self.clients.insert(id, client);
-        id
+        Ok(id)
     }
 
     /// The client renegotiates: `change` edits its session, the SFU answers the offer. Returns what
     /// `change` returned.
     pub fn client_offers<T>(&mut self, id: ParticipantId, change: impl FnOnce(&mut SdpApi) -> T) -> T {
+        self.try_client_offers(id, change).expect("the SFU answers")
+    }
+
+    /// As `client_offers`, but the SFU may refuse (the client then keeps its pending change unapplied).
+    pub fn try_client_offers<T>(
+        &mut self,
+        id: ParticipantId,
+        change: impl FnOnce(&mut SdpApi) -> T,
+    ) -> Result<T, SfuError> {
         let client = self.clients.get_mut(&id).expect("a known client");
         let mut api = client.rtc.sdp_api();
         let made = change(&mut api);
         let (offer, pending) = api.apply().expect("a change to offer");
-        let answer = self.sfu.handle_offer(id, &offer.to_sdp_string()).expect("the SFU answers");
+        let answer = self.sfu.handle_offer(id, &offer.to_sdp_string())?;
         let answer = str0m::change::SdpAnswer::from_sdp_string(&answer).expect("the answer parses");
         let client = self.clients.get_mut(&id).expect("a known client");
         client.rtc.sdp_api().accept_answer(pending, answer).expect("the client accepts the answer");
-        made
+        Ok(made)
     }
 
     /// Moves every datagram, offer and answer until nobody has anything more to say at this instant.
