@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 use std::time::Instant;
 
 use str0m::bwe::BweKind;
-use str0m::media::{KeyframeRequestKind, MediaData, MediaKind, Rid};
+use str0m::media::{KeyframeRequestKind, MediaData, MediaKind, Rid, Rids};
 use str0m::{Event, IceConnectionState};
 
 use crate::participant::Participant;
@@ -27,6 +27,8 @@ pub(crate) enum Forward {
         rid: Option<Rid>,
     },
     TrackPublished(TrackId, MediaKind, Option<Rid>),
+    /// The publisher stopped sending the track: its copies are negotiated away.
+    TrackUnpublished(TrackId),
     /// The subscriber's bandwidth estimate moved: choose its simulcast layers again.
     Rechoose(ParticipantId),
 }
@@ -52,11 +54,30 @@ pub(crate) fn on_event(
         Event::MediaAdded(added) if added.direction.is_receiving() && participant.publishing == Publishing::Allowed => {
             let rids: Vec<Rid> =
                 added.simulcast.map(|s| s.recv.into_iter().map(|layer| layer.rid).collect()).unwrap_or_default();
-            let track = TrackId { publisher: id, mid: added.mid };
-            let rid = default_layer(&rids);
-            participant.tracks_in.push(TrackIn::new(added.mid, added.kind, rids));
-            ready.push_back(Output::Event(SfuEvent::TrackPublished { track, kind: added.kind }));
-            forwards.push_back(Forward::TrackPublished(track, added.kind, rid));
+            publish(participant, TrackIn::new(added.mid, added.kind, rids), ready, forwards);
+        }
+        // A client's re-offer turned an m-line's sending off (a screen share stopped) or on again.
+        Event::MediaChanged(changed) => {
+            let published = participant.tracks_in.iter().position(|t| t.mid == changed.mid);
+            let receiving = changed.direction.is_receiving() && participant.publishing == Publishing::Allowed;
+            match (published, receiving) {
+                (Some(index), false) => {
+                    let track = TrackId { publisher: id, mid: participant.tracks_in.remove(index).mid };
+                    ready.push_back(Output::Event(SfuEvent::TrackUnpublished { track }));
+                    forwards.push_back(Forward::TrackUnpublished(track));
+                }
+                (None, true) => {
+                    if let Some(media) = participant.rtc.media(changed.mid) {
+                        let rids = match media.rids_rx() {
+                            Rids::Specific(rids) => rids.clone(),
+                            _ => Vec::new(),
+                        };
+                        let track = TrackIn::new(changed.mid, media.kind(), rids);
+                        publish(participant, track, ready, forwards);
+                    }
+                }
+                _ => {}
+            }
         }
         Event::MediaData(_) if participant.publishing == Publishing::Refused => {}
         Event::MediaData(data) => {
@@ -89,6 +110,20 @@ pub(crate) fn on_event(
         }
         _ => {}
     }
+}
+
+/// A participant's new track: recorded, announced, and offered to every other participant.
+fn publish(
+    participant: &mut Participant,
+    track_in: TrackIn,
+    ready: &mut VecDeque<Output>,
+    forwards: &mut VecDeque<Forward>,
+) {
+    let track = TrackId { publisher: participant.id, mid: track_in.mid };
+    let (kind, rid) = (track_in.kind, default_layer(&track_in.rids));
+    participant.tracks_in.push(track_in);
+    ready.push_back(Output::Event(SfuEvent::TrackPublished { track, kind }));
+    forwards.push_back(Forward::TrackPublished(track, kind, rid));
 }
 
 /// The layer a new copy starts on: the largest (ruang's client lists layers smallest first). The choice is

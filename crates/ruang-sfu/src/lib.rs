@@ -4,8 +4,9 @@
 //! it next wants to be woken. It owns no socket, no clock, no task: a tokio (or any) driver does, as quinn
 //! drives quinn-proto. See docs/design/sfu.md.
 //!
-//! - [`Sfu`] (sfu/): participants, datagram demultiplexing and the poll loop (mod.rs), forwarding and
-//!   key-frame requests (forwarding.rs), simulcast layer choice per subscriber (selection.rs).
+//! - [`Sfu`] (sfu/): datagram demultiplexing and the poll loop (mod.rs), participants and their SDP
+//!   (membership.rs), forwarding and key-frame requests (forwarding.rs), simulcast layer choice per
+//!   subscriber (selection.rs).
 //! - forward.rs: what one participant's str0m events mean for the others.
 //! - participant.rs: one participant's `Rtc` and its SDP negotiation.
 //! - track.rs: published tracks, subscribed copies, the key-frame gate.

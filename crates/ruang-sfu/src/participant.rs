@@ -9,7 +9,7 @@ use str0m::Rtc;
 use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
 use str0m::media::Direction;
 
-use crate::track::{OutState, TrackIn, TrackOut};
+use crate::track::{OutState, TrackId, TrackIn, TrackOut};
 use crate::{ParticipantId, Publishing, SfuError};
 
 pub(crate) struct Participant {
@@ -124,8 +124,13 @@ impl Participant {
 
     /// Stops the copies of every track `publisher` published (it left).
     pub fn drop_tracks_of(&mut self, publisher: ParticipantId) {
+        self.drop_tracks(|source| source.publisher == publisher);
+    }
+
+    /// Stops the copies of the tracks `gone` says are gone.
+    pub fn drop_tracks(&mut self, gone: impl Fn(&TrackId) -> bool) {
         self.tracks_out.retain_mut(|track| {
-            if track.source.publisher != publisher {
+            if !gone(&track.source) {
                 return true;
             }
             match track.state {

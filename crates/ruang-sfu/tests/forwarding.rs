@@ -151,8 +151,10 @@ fn a_leaving_publisher_is_negotiated_away_from_its_subscribers() {
     assert_eq!(net.client(viewer).offers.len(), 1, "the viewer was offered the publisher's video once");
 
     net.sfu.remove_participant(publisher).expect("the publisher is in the SFU");
-    net.clients.remove(&publisher);
     net.settle();
+    let closed = net.run_until(Duration::from_secs(1), |net| !net.client(publisher).rtc.is_alive());
+    assert!(closed, "the SFU said goodbye: the publisher's session closed (DTLS close_notify)");
+    net.clients.remove(&publisher);
 
     let offers = &net.client(viewer).offers;
     assert_eq!(offers.len(), 2, "the viewer is offered the removal");

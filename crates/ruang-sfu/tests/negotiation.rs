@@ -67,3 +67,37 @@ fn a_client_offer_crossing_the_sfus_wins_and_the_sfu_offers_again() {
     let frames = &net.client(viewer).frames;
     assert!(frames.len() >= 10, "the viewer receives the video after the glare ({} frames)", frames.len());
 }
+
+#[test]
+fn a_track_turned_off_is_negotiated_away_and_comes_back_when_turned_on() {
+    let mut net = Net::new();
+    let presenter = net.join(1, Publish::Nothing);
+    let viewer = net.join(2, Publish::Nothing);
+    connect_all(&mut net);
+    let mid =
+        net.client_offers(presenter, |api| api.add_media(MediaKind::Video, Direction::SendOnly, None, None, None));
+    net.clients.get_mut(&presenter).expect("the presenter").mid = Some(mid);
+    net.settle();
+    assert_eq!(net.client(viewer).offers.len(), 1, "the viewer is offered the screen share");
+
+    // The presenter stops sharing: its re-offer makes the m-line inactive.
+    net.client_offers(presenter, |api| api.set_direction(mid, Direction::Inactive));
+    net.settle();
+    assert!(
+        net.sfu_events
+            .iter()
+            .any(|e| matches!(e, SfuEvent::TrackUnpublished { track } if track.publisher == presenter)),
+        "the SFU reports the track gone"
+    );
+    let offers = &net.client(viewer).offers;
+    assert_eq!(offers.len(), 2, "the viewer is offered the removal");
+    assert!(offers[1].contains("m=video 0 "), "the copy is stopped (port 0): {}", offers[1]);
+
+    // Sharing again: the same m-line sends again, and the viewer gets a new copy.
+    net.client_offers(presenter, |api| api.set_direction(mid, Direction::SendOnly));
+    net.settle();
+    assert_eq!(net.client(viewer).offers.len(), 3, "the viewer is offered the track again");
+    let mut source = MediaSource::video();
+    publish_for(&mut net, &mut source, presenter, Duration::from_secs(1));
+    assert!(net.client(viewer).frames.len() >= 10, "and receives it");
+}

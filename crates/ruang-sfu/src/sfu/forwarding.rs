@@ -16,6 +16,11 @@ impl Sfu {
             Forward::Media(origin, data) => self.forward_media(origin, &data),
             Forward::KeyframeRequest { track, rid } => self.request_keyframe(track, rid),
             Forward::Rechoose(subscriber) => self.rechoose_layers(subscriber),
+            Forward::TrackUnpublished(track) => {
+                for subscriber in self.participants.values_mut() {
+                    subscriber.drop_tracks(|source| *source == track);
+                }
+            }
             Forward::TrackPublished(track, kind, rid) => {
                 for subscriber in self.participants.values_mut() {
                     if subscriber.id != track.publisher {

@@ -13,22 +13,21 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use str0m::bwe::Bitrate;
 use str0m::media::MediaKind;
 use str0m::net::{DatagramRecv, Protocol, Receive};
-use str0m::{Candidate, Input, Output as RtcOutput, Rtc};
+use str0m::{Candidate, Input, Output as RtcOutput};
 
 mod forwarding;
+mod membership;
 mod selection;
 
-use crate::forward::{Forward, default_layer, on_event};
+use crate::forward::{Forward, on_event};
 use crate::participant::Participant;
 use crate::speaker::Speakers;
-use crate::track::{OutState, TrackId, TrackOut};
-use crate::{DatagramError, ParticipantId, Publishing, SfuError};
+use crate::track::TrackId;
+use crate::{DatagramError, ParticipantId, SfuError};
 
 /// How the SFU presents itself to clients.
 #[derive(Debug, Clone)]
@@ -79,6 +78,9 @@ pub enum SfuEvent {
     Closed(ParticipantId),
     /// The participant published a track; every other participant is being offered a copy.
     TrackPublished { track: TrackId, kind: MediaKind },
+    /// The participant stopped sending a track (a re-offer made it inactive); its copies are being
+    /// negotiated away. (A participant that leaves takes its tracks without this event.)
+    TrackUnpublished { track: TrackId },
     /// A new active speaker (from the audio-level header extension); announced once per change.
     ActiveSpeaker(ParticipantId),
 }
@@ -123,102 +125,6 @@ impl Sfu {
             forwards: VecDeque::new(),
             now,
         })
-    }
-
-    /// Adds a participant from its first SDP offer and returns the SDP answer. The participant is offered
-    /// copies of everyone else's tracks right after (as [`SfuEvent::Offer`]). With `Publishing::Refused` (a
-    /// viewer), an offer that sends audio or video is refused and the participant is not added.
-    pub fn add_participant(
-        &mut self,
-        id: ParticipantId,
-        publishing: Publishing,
-        offer: &str,
-        now: Instant,
-    ) -> Result<String, SfuError> {
-        if self.participants.contains_key(&id) {
-            return Err(SfuError::DuplicateParticipant(id));
-        }
-        self.now = self.now.max(now);
-        let mut rtc = Rtc::builder()
-            .set_ice_lite(true)
-            .set_crypto_provider(Arc::new(str0m::crypto::from_feature_flags()))
-            .enable_bwe(self.config.initial_estimate.map(Bitrate::bps))
-            .build(now);
-        rtc.add_local_candidate(self.candidate.clone());
-        let mut participant = Participant::new(id, publishing, rtc, now);
-        let answer = participant.accept_offer(offer)?;
-        for publisher in self.participants.values() {
-            for track in &publisher.tracks_in {
-                let source = TrackId { publisher: publisher.id, mid: track.mid };
-                participant.tracks_out.push(TrackOut::new(source, track.kind, default_layer(&track.rids)));
-            }
-        }
-        self.participants.insert(id, participant);
-        self.joined.push(id);
-        tracing::debug!(participant = %id, "sfu: participant added");
-        Ok(answer)
-    }
-
-    /// Changes whether a participant may publish (a role change in the room). It applies to its next offers;
-    /// a demoted participant's media is no longer forwarded from now on (the room asks its client to
-    /// renegotiate its tracks away).
-    pub fn set_publishing(&mut self, id: ParticipantId, publishing: Publishing) -> Result<(), SfuError> {
-        let participant = self.participants.get_mut(&id).ok_or(SfuError::UnknownParticipant(id))?;
-        participant.publishing = publishing;
-        Ok(())
-    }
-
-    /// A new offer from a participant (it added or removed a track of its own, or restarts ICE).
-    pub fn handle_offer(&mut self, id: ParticipantId, offer: &str) -> Result<String, SfuError> {
-        let participant = self.participants.get_mut(&id).ok_or(SfuError::UnknownParticipant(id))?;
-        participant.accept_offer(offer)
-    }
-
-    /// The participant's answer to the SFU's last [`SfuEvent::Offer`]. Opened video copies get a key frame
-    /// asked of their publisher.
-    pub fn handle_answer(&mut self, id: ParticipantId, answer: &str) -> Result<(), SfuError> {
-        let live: Vec<ParticipantId> = self.participants.keys().copied().collect();
-        let participant = self.participants.get_mut(&id).ok_or(SfuError::UnknownParticipant(id))?;
-        let opened = participant.accept_answer(answer)?;
-        for index in opened {
-            let track = &mut participant.tracks_out[index];
-            if !live.contains(&track.source.publisher) {
-                // The publisher left while this copy was being offered: stop it in the next offer.
-                if let OutState::Open(m) = track.state {
-                    track.state = OutState::ToStop(m);
-                }
-            } else if track.kind == MediaKind::Video {
-                let request = Forward::KeyframeRequest { track: track.source, rid: track.rid };
-                self.forwards.push_back(request);
-            }
-        }
-        Ok(())
-    }
-
-    /// Removes a participant: its session is closed and every other participant is offered the removal of
-    /// its tracks.
-    pub fn remove_participant(&mut self, id: ParticipantId) -> Result<(), SfuError> {
-        let mut gone = self.participants.remove(&id).ok_or(SfuError::UnknownParticipant(id))?;
-        // A close_notify to a client still listening; its datagrams are sent by no one afterwards, so only a
-        // best effort.
-        let _ = gone.rtc.close();
-        self.forget(id);
-        Ok(())
-    }
-
-    fn forget(&mut self, id: ParticipantId) {
-        self.joined.retain(|joined| *joined != id);
-        self.speakers.forget(id);
-        self.routes.retain(|_, owner| *owner != id);
-        self.forwards.retain(|forward| match forward {
-            Forward::Media(origin, _) => *origin != id,
-            Forward::KeyframeRequest { track, .. } | Forward::TrackPublished(track, ..) => track.publisher != id,
-            Forward::Rechoose(subscriber) => *subscriber != id,
-        });
-        for other in self.participants.values_mut() {
-            other.drop_tracks_of(id);
-        }
-        tracing::debug!(participant = %id, "sfu: participant removed");
     }
 
     /// str0m's latest estimate of the bandwidth toward `participant` that layer choices use (bits per
