@@ -249,11 +249,7 @@ impl Sfu {
                 continue;
             }
             participant.dirty = false;
-            loop {
-                if !participant.rtc.is_alive() {
-                    closed.push(participant.id);
-                    break;
-                }
+            while participant.rtc.is_alive() {
                 match participant.rtc.poll_output() {
                     Ok(RtcOutput::Timeout(at)) => {
                         participant.timeout = at;
@@ -272,6 +268,10 @@ impl Sfu {
                         participant.rtc.disconnect();
                     }
                 }
+            }
+            // A session ends when the client closed it (its close drained) or it failed.
+            if !participant.rtc.is_alive() {
+                closed.push(participant.id);
             }
         }
         for id in closed {
