@@ -108,6 +108,12 @@ impl TrackOut {
         }
     }
 
+    /// Whether this copy is wanted (not being stopped). A track turned off and on again quickly can leave a
+    /// stopping copy beside the live one for a moment; lookups by source take the live one.
+    pub fn is_live(&self) -> bool {
+        !matches!(self.state, OutState::ToStop(_) | OutState::NegotiatingStop(_))
+    }
+
     /// The m-line media is written to, only while open.
     pub fn open_mid(&self) -> Option<Mid> {
         match self.state {

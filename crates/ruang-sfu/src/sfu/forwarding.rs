@@ -23,7 +23,9 @@ impl Sfu {
             }
             Forward::TrackPublished(track, kind, rid) => {
                 for subscriber in self.participants.values_mut() {
-                    if subscriber.id != track.publisher {
+                    // A copy still being offered from before the track was turned off and on is reused.
+                    let has_copy = subscriber.tracks_out.iter().any(|t| t.source == track && t.is_live());
+                    if subscriber.id != track.publisher && !has_copy {
                         subscriber.tracks_out.push(TrackOut::new(track, kind, rid));
                     }
                 }
@@ -38,7 +40,7 @@ impl Sfu {
             if subscriber.id == origin {
                 continue;
             }
-            let Some(track) = subscriber.tracks_out.iter_mut().find(|t| t.source == source) else {
+            let Some(track) = subscriber.tracks_out.iter_mut().find(|t| t.source == source && t.is_live()) else {
                 continue;
             };
             let Some(mid) = track.open_mid() else { continue };

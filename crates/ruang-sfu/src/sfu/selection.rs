@@ -26,8 +26,11 @@ impl Sfu {
     pub fn select_layer(&mut self, subscriber: ParticipantId, track: TrackId, rid: &str) -> Result<(), SfuError> {
         let rid = Rid::from(rid);
         let participant = self.participants.get_mut(&subscriber).ok_or(SfuError::UnknownParticipant(subscriber))?;
-        let copy =
-            participant.tracks_out.iter_mut().find(|t| t.source == track).ok_or(SfuError::UnknownTrack(track))?;
+        let copy = participant
+            .tracks_out
+            .iter_mut()
+            .find(|t| t.source == track && t.is_live())
+            .ok_or(SfuError::UnknownTrack(track))?;
         if copy.switch_layer(Some(rid)) {
             self.forwards.push_back(Forward::KeyframeRequest { track, rid: Some(rid) });
         }
@@ -64,8 +67,11 @@ impl Sfu {
     /// The subscriber shows `track` in a tile `tile` pixels high (`None`: it did not say).
     pub fn set_tile(&mut self, subscriber: ParticipantId, track: TrackId, tile: TileHeight) -> Result<(), SfuError> {
         let participant = self.participants.get_mut(&subscriber).ok_or(SfuError::UnknownParticipant(subscriber))?;
-        let copy =
-            participant.tracks_out.iter_mut().find(|t| t.source == track).ok_or(SfuError::UnknownTrack(track))?;
+        let copy = participant
+            .tracks_out
+            .iter_mut()
+            .find(|t| t.source == track && t.is_live())
+            .ok_or(SfuError::UnknownTrack(track))?;
         copy.tile = tile;
         self.rechoose_layers(subscriber);
         Ok(())
