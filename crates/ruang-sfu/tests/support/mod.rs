@@ -257,6 +257,8 @@ pub struct MediaSource {
     keyframe_next: bool,
     /// The audio level (-dBov) every audio frame carries in its header extension, if any.
     level: Option<i8>,
+    /// A byte every frame carries after the layer, to tell sources apart at a receiver.
+    tag: u8,
 }
 
 impl MediaSource {
@@ -282,7 +284,12 @@ impl MediaSource {
 
     fn new(kind: MediaKind, layers: Vec<Option<Rid>>) -> Self {
         let sent = layers.iter().map(|_| Vec::new()).collect();
-        MediaSource { kind, layers, sent, keyframe_next: false, level: None }
+        MediaSource { kind, layers, sent, keyframe_next: false, level: None, tag: 0 }
+    }
+
+    /// The same source, its frames carrying `tag` (see [`MediaSource::tag_of`]).
+    pub fn tagged(self, tag: u8) -> Self {
+        MediaSource { tag, ..self }
     }
 
     /// How many frames each layer has sent.
@@ -317,6 +324,7 @@ impl MediaSource {
                     let mut frame = vec![if keyframe { 0x10 } else { 0x11 }];
                     frame.extend_from_slice(&n.to_be_bytes());
                     frame.push(index as u8);
+                    frame.push(self.tag);
                     frame.resize(if keyframe { 2500 } else { 300 }, (n % 251) as u8);
                     frame
                 }
@@ -324,6 +332,7 @@ impl MediaSource {
                     let mut frame = vec![0];
                     frame.extend_from_slice(&n.to_be_bytes());
                     frame.push(index as u8);
+                    frame.push(self.tag);
                     frame.resize(80, (n % 251) as u8);
                     frame
                 }
@@ -347,6 +356,11 @@ impl MediaSource {
     pub fn number(data: &MediaData) -> u32 {
         let bytes: [u8; 4] = data.data[1..5].try_into().expect("a frame carries its number");
         u32::from_be_bytes(bytes)
+    }
+
+    /// The tag of the source a received frame came from.
+    pub fn tag_of(data: &MediaData) -> u8 {
+        data.data[6]
     }
 
     /// The layer (index) a received frame came from.
