@@ -31,6 +31,8 @@ pub(crate) enum Forward {
     TrackUnpublished(TrackId),
     /// The subscriber's bandwidth estimate moved: choose its simulcast layers again.
     Rechoose(ParticipantId),
+    /// Who speaks or publishes changed: every subscriber's last-N is worked out again.
+    Revisit,
 }
 
 /// One str0m event of one participant.

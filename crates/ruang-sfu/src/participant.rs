@@ -25,6 +25,8 @@ pub(crate) struct Participant {
     pub dirty: bool,
     /// Whether it may send media; a viewer's offers may only receive.
     pub publishing: Publishing,
+    /// The participant whose video this one always receives (last-N), if it pinned one.
+    pub pinned: Option<ParticipantId>,
     /// The bandwidth toward this participant the current layer choice was made for (str0m's estimate).
     pub estimate: Option<u64>,
 }
@@ -40,6 +42,7 @@ impl Participant {
             timeout: now,
             dirty: true,
             publishing,
+            pinned: None,
             estimate: None,
         }
     }

@@ -91,11 +91,21 @@ pub(crate) struct TrackOut {
     pub tile: TileHeight,
     /// No video passes until a key frame does (set at opening and at every layer switch).
     awaiting_keyframe: bool,
+    /// Not among the subscriber's last-N: negotiated, but nothing is forwarded.
+    paused: bool,
 }
 
 impl TrackOut {
     pub fn new(source: TrackId, kind: MediaKind, rid: Option<Rid>) -> Self {
-        TrackOut { source, kind, state: OutState::ToOpen, rid, tile: None, awaiting_keyframe: kind == MediaKind::Video }
+        TrackOut {
+            source,
+            kind,
+            state: OutState::ToOpen,
+            rid,
+            tile: None,
+            awaiting_keyframe: kind == MediaKind::Video,
+            paused: false,
+        }
     }
 
     /// The subscriber-side m-line once negotiation has started.
@@ -132,11 +142,29 @@ impl TrackOut {
         true
     }
 
+    /// Pauses or resumes the copy (last-N). Returns true when a paused copy resumes: it then waits for a
+    /// key frame, which the caller asks for.
+    pub fn set_paused(&mut self, paused: bool) -> bool {
+        let resumed = self.paused && !paused;
+        self.paused = paused;
+        if resumed {
+            self.awaiting_keyframe = self.kind == MediaKind::Video;
+        }
+        resumed
+    }
+
+    pub fn is_paused(&self) -> bool {
+        self.paused
+    }
+
     /// Whether a received frame of layer `rid` is forwarded to this subscriber; opens the key-frame gate
     /// when `is_keyframe`. Audio always passes (it has no layers and no key frames).
     pub fn admits(&mut self, rid: Option<Rid>, is_keyframe: bool) -> Admission {
         if self.kind == MediaKind::Audio {
             return Admission::Forward;
+        }
+        if self.paused {
+            return Admission::Paused;
         }
         if rid.is_some() && rid != self.rid {
             return Admission::OtherLayer;
@@ -155,6 +183,8 @@ impl TrackOut {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Admission {
     Forward,
+    /// The copy is paused (beyond the subscriber's last-N).
+    Paused,
     /// Another simulcast layer than the subscriber's.
     OtherLayer,
     /// The subscriber's layer, but its gate waits for a key frame (the SFU asks again, throttled: the first
@@ -177,6 +207,17 @@ mod tests {
         assert_eq!(out.admits(None, false), Admission::AwaitingKeyframe);
         assert_eq!(out.admits(None, true), Admission::Forward);
         assert_eq!(out.admits(None, false), Admission::Forward);
+    }
+
+    #[test]
+    fn a_paused_copy_passes_nothing_and_resumes_on_a_keyframe() {
+        let mut out = video_out(None);
+        assert_eq!(out.admits(None, true), Admission::Forward);
+        assert!(!out.set_paused(true), "pausing is no resumption");
+        assert_eq!(out.admits(None, true), Admission::Paused);
+        assert!(out.set_paused(false));
+        assert_eq!(out.admits(None, false), Admission::AwaitingKeyframe);
+        assert_eq!(out.admits(None, true), Admission::Forward);
     }
 
     #[test]

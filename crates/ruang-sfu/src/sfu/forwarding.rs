@@ -20,7 +20,9 @@ impl Sfu {
                 for subscriber in self.participants.values_mut() {
                     subscriber.drop_tracks(|source| *source == track);
                 }
+                self.forwards.push_back(Forward::Revisit);
             }
+            Forward::Revisit => self.revisit_all(),
             Forward::TrackPublished(track, kind, rid) => {
                 for subscriber in self.participants.values_mut() {
                     // A copy still being offered from before the track was turned off and on is reused.
@@ -29,6 +31,7 @@ impl Sfu {
                         subscriber.tracks_out.push(TrackOut::new(track, kind, rid));
                     }
                 }
+                self.forwards.push_back(Forward::Revisit);
             }
         }
     }
@@ -46,7 +49,7 @@ impl Sfu {
             let Some(mid) = track.open_mid() else { continue };
             match track.admits(data.rid, is_keyframe) {
                 Admission::Forward => {}
-                Admission::OtherLayer => continue,
+                Admission::OtherLayer | Admission::Paused => continue,
                 Admission::AwaitingKeyframe => {
                     self.forwards.push_back(Forward::KeyframeRequest { track: source, rid: data.rid });
                     continue;

@@ -126,10 +126,15 @@ impl Sfu {
             | Forward::TrackPublished(track, ..)
             | Forward::TrackUnpublished(track) => track.publisher != id,
             Forward::Rechoose(subscriber) => *subscriber != id,
+            Forward::Revisit => true,
         });
         for other in self.participants.values_mut() {
             other.drop_tracks_of(id);
+            if other.pinned == Some(id) {
+                other.pinned = None;
+            }
         }
+        self.forwards.push_back(Forward::Revisit);
         tracing::debug!(participant = %id, "sfu: participant removed");
     }
 }

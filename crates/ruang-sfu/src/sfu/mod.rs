@@ -22,6 +22,7 @@ use str0m::{Candidate, Input, Output as RtcOutput};
 mod forwarding;
 mod membership;
 mod selection;
+mod visibility;
 
 use crate::forward::{Forward, on_event};
 use crate::participant::Participant;
@@ -40,6 +41,9 @@ pub struct SfuConfig {
     /// The bandwidth toward a new participant assumed until str0m's estimate (TWCC) says otherwise, in bits
     /// per second; `None` turns bandwidth estimation off (layers then follow tiles only).
     pub initial_estimate: Option<u64>,
+    /// Each subscriber receives video from at most this many others (its pinned one, then the most recent
+    /// speakers, then join order); the rest is paused. `None`: everyone's. Audio is not limited.
+    pub last_n: Option<usize>,
 }
 
 impl SfuConfig {
@@ -49,6 +53,7 @@ impl SfuConfig {
             public_addr,
             keyframe_request_interval: Duration::from_millis(500),
             initial_estimate: Some(1_000_000),
+            last_n: Some(9),
         }
     }
 }
@@ -281,6 +286,7 @@ impl Sfu {
         }
         if let Some(speaker) = self.speakers.update(self.now) {
             self.ready.push_back(Output::Event(SfuEvent::ActiveSpeaker(speaker)));
+            self.forwards.push_back(Forward::Revisit);
         }
         (self.ready.len(), self.forwards.len()) != before
     }

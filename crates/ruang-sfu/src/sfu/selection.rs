@@ -85,6 +85,7 @@ impl Sfu {
             .tracks_out
             .iter()
             .enumerate()
+            .filter(|(_, copy)| !copy.is_paused())
             .filter_map(|(index, copy)| {
                 let publisher = self.participants.get(&copy.source.publisher)?;
                 let published = publisher.tracks_in.iter().find(|t| t.mid == copy.source.mid)?;

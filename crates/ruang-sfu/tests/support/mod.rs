@@ -61,9 +61,14 @@ fn rtc(now: Instant) -> Rtc {
 
 impl Net {
     pub fn new() -> Net {
+        Self::with_config(|config| config)
+    }
+
+    /// An SFU whose default configuration `configure` changes.
+    pub fn with_config(configure: impl FnOnce(SfuConfig) -> SfuConfig) -> Net {
         let now = Instant::now();
         let addr = SFU_ADDR.parse().expect("test address");
-        let sfu = Sfu::new(SfuConfig::new(addr), now).expect("an SFU on a test address");
+        let sfu = Sfu::new(configure(SfuConfig::new(addr)), now).expect("an SFU on a test address");
         Net { sfu, clients: BTreeMap::new(), sfu_events: Vec::new(), now, sfu_timeout: now }
     }
 
