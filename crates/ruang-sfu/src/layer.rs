@@ -58,7 +58,8 @@ pub fn allocate(copies: &[Wanted<'_>], estimate: Option<u64>) -> Vec<Option<usiz
     let targets: Vec<Option<usize>> = copies.iter().map(|c| choose_layer(c.layers, c.tile, None)).collect();
     let Some(estimate) = estimate else { return targets };
     let mut chosen: Vec<Option<usize>> = targets.iter().map(|t| t.map(|_| 0)).collect();
-    let floor: u64 = copies.iter().filter_map(|c| c.layers.first()).map(|l| l.bitrate).sum();
+    // Bitrates come from clients: saturate rather than overflow.
+    let floor = copies.iter().filter_map(|c| c.layers.first()).map(|l| l.bitrate).fold(0, u64::saturating_add);
     let mut left = estimate.saturating_sub(floor);
     let mut order: Vec<usize> = (0..copies.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(copies[i].tile.unwrap_or(u32::MAX)));
@@ -171,6 +172,13 @@ mod tests {
         assert_eq!(allocate(&copies, Some(1_650_000)), [Some(0), Some(2)]);
         // 350k more lifts the other to half.
         assert_eq!(allocate(&copies, Some(2_000_000)), [Some(1), Some(2)]);
+    }
+
+    #[test]
+    fn absurd_bitrates_saturate_instead_of_overflowing() {
+        let absurd = [Layer { height: 180, bitrate: u64::MAX / 2 }, Layer { height: 720, bitrate: u64::MAX }];
+        let copies = [Wanted { layers: &absurd, tile: None }, Wanted { layers: &absurd, tile: None }];
+        assert_eq!(allocate(&copies, Some(1_000_000)), [Some(0), Some(0)]);
     }
 
     #[test]

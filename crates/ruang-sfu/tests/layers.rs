@@ -60,7 +60,8 @@ fn each_subscriber_gets_the_layer_its_tile_needs() {
 fn a_tile_that_grows_gets_the_larger_layer_back_once_the_estimate_pays_for_it() {
     let (mut net, mut source, track) = simulcast_call(&[2]);
     let viewer = ruang_sfu::ParticipantId(2);
-    net.sfu.describe_layers(track, &[("l", SMALL), ("h", LARGE)]).expect("the publisher's layers");
+    // Described largest first: the order a client lists them in does not matter.
+    net.sfu.describe_layers(track, &[("h", LARGE), ("l", SMALL)]).expect("the publisher's layers");
     net.sfu.set_tile(viewer, track, Some(100)).expect("the viewer receives the track");
     publish_for(&mut net, &mut source, track.publisher, Duration::from_secs(1));
     assert_eq!(last_layer(&net, 2), Some(0));

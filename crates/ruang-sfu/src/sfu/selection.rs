@@ -38,14 +38,16 @@ impl Sfu {
     }
 
     /// The publisher's description of its simulcast layers (from signaling): each rid with its frame
-    /// height and bitrate, smallest first. From now on the SFU chooses every subscriber's layer of this
+    /// height and bitrate, in any order. From now on the SFU chooses every subscriber's layer of this
     /// track itself.
     pub fn describe_layers(&mut self, track: TrackId, layers: &[(&str, Layer)]) -> Result<(), SfuError> {
         let publisher =
             self.participants.get_mut(&track.publisher).ok_or(SfuError::UnknownParticipant(track.publisher))?;
         let published =
             publisher.tracks_in.iter_mut().find(|t| t.mid == track.mid).ok_or(SfuError::UnknownTrack(track))?;
-        let described: Vec<(Rid, Layer)> = layers.iter().map(|(rid, layer)| (Rid::from(*rid), *layer)).collect();
+        let mut described: Vec<(Rid, Layer)> = layers.iter().map(|(rid, layer)| (Rid::from(*rid), *layer)).collect();
+        // The choice needs them smallest first, whatever order the client listed them in.
+        described.sort_by_key(|(_, layer)| (layer.height, layer.bitrate));
         let same_rids =
             described.len() == published.rids.len() && described.iter().all(|(rid, _)| published.rids.contains(rid));
         if !same_rids {
@@ -103,8 +105,11 @@ impl Sfu {
         let wanted: Vec<Wanted<'_>> =
             copies.iter().zip(&layers).map(|(copy, layers)| Wanted { layers, tile: copy.tile }).collect();
         let chosen = allocate(&wanted, participant.estimate);
-        let desired: u64 =
-            wanted.iter().filter_map(|w| choose_layer(w.layers, w.tile, None).map(|i| w.layers[i].bitrate)).sum();
+        // Bitrates come from clients: saturate rather than overflow.
+        let desired = wanted
+            .iter()
+            .filter_map(|w| choose_layer(w.layers, w.tile, None).map(|i| w.layers[i].bitrate))
+            .fold(0, u64::saturating_add);
 
         let Some(participant) = self.participants.get_mut(&subscriber) else { return };
         for (described, choice) in copies.iter().zip(chosen) {
