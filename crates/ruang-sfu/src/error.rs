@@ -18,8 +18,8 @@ pub enum SfuError {
     /// The participant receives no copy of this track.
     #[error("no copy of track {0} goes to that participant")]
     UnknownTrack(TrackId),
-    /// The described layers are not the track's simulcast layers.
-    #[error("the layers described for track {0} are not the ones it publishes")]
+    /// The described or selected layers are not the track's simulcast layers.
+    #[error("track {0} does not publish those layers")]
     LayersMismatch(TrackId),
     /// A participant that may not publish offered to send audio or video.
     #[error("participant {0} may not publish, but its offer sends media")]

@@ -81,10 +81,12 @@ fn a_tile_that_grows_gets_the_larger_layer_back_once_the_estimate_pays_for_it() 
 }
 
 #[test]
-fn layers_that_are_not_the_published_ones_are_refused() {
+fn layers_that_are_not_the_published_ones_are_refused_whether_described_or_selected() {
     let (mut net, _source, track) = simulcast_call(&[2]);
     let wrong = net.sfu.describe_layers(track, &[("q", SMALL), ("h", LARGE)]);
     assert!(matches!(wrong, Err(SfuError::LayersMismatch(t)) if t == track));
     let missing = net.sfu.describe_layers(track, &[("h", LARGE)]);
     assert!(matches!(missing, Err(SfuError::LayersMismatch(_))));
+    let unknown = net.sfu.select_layer(ruang_sfu::ParticipantId(2), track, "q");
+    assert!(matches!(unknown, Err(SfuError::LayersMismatch(_))), "a layer the track does not send is refused");
 }

@@ -21,10 +21,18 @@ struct DescribedCopy {
 
 impl Sfu {
     /// Forwards simulcast layer `rid` of `track` to `subscriber`, from that layer's next key frame on (one
-    /// is asked of the publisher now). For tracks whose layers were described, the SFU's own choice
+    /// is asked of the publisher now). A rid the track does not publish is refused. For tracks whose layers were described, the SFU's own choice
     /// replaces this at the next tile or estimate change.
     pub fn select_layer(&mut self, subscriber: ParticipantId, track: TrackId, rid: &str) -> Result<(), SfuError> {
         let rid = Rid::from(rid);
+        let published = self
+            .participants
+            .get(&track.publisher)
+            .and_then(|p| p.tracks_in.iter().find(|t| t.mid == track.mid))
+            .ok_or(SfuError::UnknownTrack(track))?;
+        if !published.rids.contains(&rid) {
+            return Err(SfuError::LayersMismatch(track));
+        }
         let participant = self.participants.get_mut(&subscriber).ok_or(SfuError::UnknownParticipant(subscriber))?;
         let copy = participant
             .tracks_out
