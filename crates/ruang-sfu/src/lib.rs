@@ -1,0 +1,46 @@
+//! ruang's selective forwarding unit, sans-IO: the media member a room uses when it is too large for a
+//! mesh (issue #15). One str0m `Rtc` per participant, all behind one UDP port; the core receives datagrams
+//! and the time from its driver, and hands back datagrams to send, events for signaling, and the instant
+//! it next wants to be woken. It owns no socket, no clock, no task: a tokio (or any) driver does, as quinn
+//! drives quinn-proto. See docs/design/sfu.md.
+//!
+//! - [`Sfu`] (sfu/): datagram demultiplexing and the poll loop (mod.rs), participants and their SDP
+//!   (membership.rs), forwarding and key-frame requests (forwarding.rs), simulcast layer choice per
+//!   subscriber (selection.rs).
+//! - forward.rs: what one participant's str0m events mean for the others.
+//! - participant.rs: one participant's `Rtc` and its SDP negotiation.
+//! - track.rs: published tracks, subscribed copies, the key-frame gate.
+//! - [`layer`]: which simulcast layer a subscriber gets (pure logic).
+//! - [`speaker`]: the active speaker from audio levels, and the last-N order of video (pure logic).
+
+mod error;
+mod forward;
+pub mod layer;
+mod participant;
+mod sfu;
+pub mod speaker;
+mod track;
+
+pub use error::{DatagramError, SfuError};
+pub use sfu::{Output, Sfu, SfuConfig, SfuEvent, Transmit};
+pub use str0m::media::MediaKind;
+pub use track::TrackId;
+
+use std::fmt;
+
+/// Whether a participant may send media into the SFU. A viewer may not: its offers may only receive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Publishing {
+    Allowed,
+    Refused,
+}
+
+/// A participant of the SFU. The driver chooses the numbers (the room's peer ids, later).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ParticipantId(pub u64);
+
+impl fmt::Display for ParticipantId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "p{}", self.0)
+    }
+}

@@ -1,0 +1,216 @@
+//! One participant of the SFU: its str0m `Rtc` (its whole WebRTC session with the SFU), the tracks it
+//! publishes, the copies of others' tracks it receives, and the SDP offer the SFU has outstanding toward
+//! it. Negotiation is the SFU's side of "perfect negotiation": the client's offers always win (accepting one
+//! rolls back the SFU's pending offer, whose tracks are offered again afterwards).
+
+use std::time::Instant;
+
+use str0m::Rtc;
+use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
+use str0m::media::Direction;
+
+use crate::track::{OutState, TrackId, TrackIn, TrackOut};
+use crate::{ParticipantId, Publishing, SfuError};
+
+pub(crate) struct Participant {
+    pub id: ParticipantId,
+    pub rtc: Rtc,
+    pub tracks_in: Vec<TrackIn>,
+    pub tracks_out: Vec<TrackOut>,
+    /// The SFU's offer awaiting this participant's answer.
+    pending: Option<SdpPendingOffer>,
+    /// When `rtc` next wants `handle_input(Timeout)`.
+    pub timeout: Instant,
+    /// `rtc` got input since it was last polled to its timeout.
+    pub dirty: bool,
+    /// Whether it may send media; a viewer's offers may only receive.
+    pub publishing: Publishing,
+    /// The participant whose video this one always receives (last-N), if it pinned one.
+    pub pinned: Option<ParticipantId>,
+    /// The bandwidth toward this participant the current layer choice was made for (str0m's estimate).
+    pub estimate: Option<u64>,
+}
+
+impl Participant {
+    pub fn new(id: ParticipantId, publishing: Publishing, rtc: Rtc, now: Instant) -> Self {
+        Participant {
+            id,
+            rtc,
+            tracks_in: Vec::new(),
+            tracks_out: Vec::new(),
+            pending: None,
+            timeout: now,
+            dirty: true,
+            publishing,
+            pinned: None,
+            estimate: None,
+        }
+    }
+
+    /// Takes a new bandwidth estimate. True when it moved enough (a tenth) from the one the layers were
+    /// chosen for to choose again; small wobbles would otherwise switch layers back and forth.
+    pub fn note_estimate(&mut self, bps: u64) -> bool {
+        let moved = self.estimate.is_none_or(|old| bps.abs_diff(old) > old / 10);
+        if moved {
+            self.estimate = Some(bps);
+        }
+        moved
+    }
+
+    /// Accepts the client's offer and returns the SDP answer. A participant that may not publish has an
+    /// offer that sends audio or video refused whole (nothing of it is applied).
+    pub fn accept_offer(&mut self, sdp: &str) -> Result<String, SfuError> {
+        if self.publishing == Publishing::Refused && offers_to_send(sdp) {
+            return Err(SfuError::PublishingRefused(self.id));
+        }
+        let offer = SdpOffer::from_sdp_string(sdp).map_err(|e| SfuError::BadSdp(e.to_string()))?;
+        let answer = self.rtc.sdp_api().accept_offer(offer)?;
+        // str0m rolled our pending offer back: its tracks go into the next one.
+        if self.pending.take().is_some() {
+            for track in &mut self.tracks_out {
+                track.state = match track.state {
+                    OutState::Negotiating(_) => OutState::ToOpen,
+                    OutState::NegotiatingStop(m) => OutState::ToStop(m),
+                    other => other,
+                };
+            }
+        }
+        self.dirty = true;
+        Ok(answer.to_sdp_string())
+    }
+
+    /// Accepts the client's answer to the SFU's outstanding offer. Returns the indexes in `tracks_out` of
+    /// the tracks it opened.
+    pub fn accept_answer(&mut self, sdp: &str) -> Result<Vec<usize>, SfuError> {
+        let answer = SdpAnswer::from_sdp_string(sdp).map_err(|e| SfuError::BadSdp(e.to_string()))?;
+        let pending = self.pending.take().ok_or(SfuError::NoOfferOutstanding(self.id))?;
+        self.rtc.sdp_api().accept_answer(pending, answer)?;
+        self.tracks_out.retain(|t| !matches!(t.state, OutState::NegotiatingStop(_)));
+        let mut opened = Vec::new();
+        for (index, track) in self.tracks_out.iter_mut().enumerate() {
+            if let OutState::Negotiating(m) = track.state {
+                track.state = OutState::Open(m);
+                opened.push(index);
+            }
+        }
+        self.dirty = true;
+        Ok(opened)
+    }
+
+    /// When tracks wait to be added or stopped and no offer is outstanding, makes the SFU's next offer.
+    pub fn negotiate(&mut self) -> Option<String> {
+        if self.pending.is_some() || !self.rtc.is_alive() {
+            return None;
+        }
+        let mut change = self.rtc.sdp_api();
+        for track in &mut self.tracks_out {
+            match track.state {
+                OutState::ToOpen => {
+                    // The stream id names the publisher, so the client knows whose tile it is.
+                    let stream_id = track.source.publisher.to_string();
+                    let track_id = track.source.to_string();
+                    let mid = change.add_media(track.kind, Direction::SendOnly, Some(stream_id), Some(track_id), None);
+                    track.state = OutState::Negotiating(mid);
+                }
+                OutState::ToStop(mid) => {
+                    change.stop_media(mid);
+                    track.state = OutState::NegotiatingStop(mid);
+                }
+                _ => {}
+            }
+        }
+        let (offer, pending) = change.apply()?;
+        self.pending = Some(pending);
+        self.dirty = true;
+        Some(offer.to_sdp_string())
+    }
+
+    /// Stops the copies of every track `publisher` published (it left).
+    pub fn drop_tracks_of(&mut self, publisher: ParticipantId) {
+        self.drop_tracks(|source| source.publisher == publisher);
+    }
+
+    /// Stops the copies of the tracks `gone` says are gone.
+    pub fn drop_tracks(&mut self, gone: impl Fn(&TrackId) -> bool) {
+        self.tracks_out.retain_mut(|track| {
+            if !gone(&track.source) {
+                return true;
+            }
+            match track.state {
+                OutState::ToOpen => false,
+                OutState::Open(m) => {
+                    track.state = OutState::ToStop(m);
+                    true
+                }
+                // An offered copy is stopped once its answer opens it (see `Sfu::handle_answer`).
+                OutState::Negotiating(_) | OutState::ToStop(_) | OutState::NegotiatingStop(_) => true,
+            }
+        });
+    }
+}
+
+/// Whether an SDP offer has an audio or video section that sends: not rejected (port 0) and not `recvonly`
+/// or `inactive` (no direction attribute means `sendrecv`). Checked on the text, before str0m parses it, so a
+/// refused offer changes nothing.
+fn offers_to_send(sdp: &str) -> bool {
+    let mut sends = false;
+    let mut in_media = false;
+    for line in sdp.lines().map(str::trim_end) {
+        if let Some(m) = line.strip_prefix("m=") {
+            if in_media && sends {
+                return true;
+            }
+            let mut fields = m.split(' ');
+            let kind = fields.next().unwrap_or("");
+            let port = fields.next().unwrap_or("0");
+            in_media = (kind == "audio" || kind == "video") && port != "0";
+            sends = true;
+        } else if in_media && matches!(line, "a=recvonly" | "a=inactive") {
+            sends = false;
+        }
+    }
+    in_media && sends
+}
+
+#[cfg(test)]
+mod tests {
+    use super::offers_to_send;
+
+    const SESSION: &str = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n";
+
+    fn sdp(sections: &[&str]) -> String {
+        let mut text = SESSION.to_string();
+        for section in sections {
+            text.push_str(section);
+        }
+        text
+    }
+
+    #[test]
+    fn receive_only_media_and_data_channels_do_not_send() {
+        let offer = sdp(&[
+            "m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:0\r\na=recvonly\r\n",
+            "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:1\r\na=inactive\r\n",
+            "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:2\r\n",
+        ]);
+        assert!(!offers_to_send(&offer));
+    }
+
+    #[test]
+    fn a_sending_section_anywhere_sends() {
+        let first = sdp(&["m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=sendonly\r\n", "m=video 9 X 96\r\na=recvonly\r\n"]);
+        let last = sdp(&["m=video 9 X 96\r\na=recvonly\r\n", "m=video 9 X 96\r\na=sendrecv\r\n"]);
+        assert!(offers_to_send(&first));
+        assert!(offers_to_send(&last));
+    }
+
+    #[test]
+    fn a_section_without_direction_is_sendrecv() {
+        assert!(offers_to_send(&sdp(&["m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:0\r\n"])));
+    }
+
+    #[test]
+    fn a_rejected_section_does_not_send() {
+        assert!(!offers_to_send(&sdp(&["m=video 0 UDP/TLS/RTP/SAVPF 96\r\na=sendonly\r\n"])));
+    }
+}

@@ -1,0 +1,89 @@
+//! The forwarding step of the poll loop: a `Forward` collected while polling one participant is carried out
+//! on the others — a frame written into each subscriber's session (through its key-frame gate and layer
+//! filter), a key frame asked of a publisher (throttled per layer), a new track's copies created, a
+//! subscriber's layers chosen again.
+
+use str0m::media::{KeyframeRequestKind, MediaData, Rid};
+
+use super::Sfu;
+use crate::ParticipantId;
+use crate::forward::Forward;
+use crate::track::{Admission, TrackId, TrackOut};
+
+impl Sfu {
+    pub(super) fn apply(&mut self, forward: Forward) {
+        match forward {
+            Forward::Media(origin, data) => self.forward_media(origin, &data),
+            Forward::KeyframeRequest { track, rid } => self.request_keyframe(track, rid),
+            Forward::Rechoose(subscriber) => self.rechoose_layers(subscriber),
+            Forward::TrackUnpublished(track) => {
+                for subscriber in self.participants.values_mut() {
+                    subscriber.drop_tracks(|source| *source == track);
+                }
+                self.forwards.push_back(Forward::Revisit);
+            }
+            Forward::Revisit => self.revisit_all(),
+            Forward::TrackPublished(track, kind, rid) => {
+                for subscriber in self.participants.values_mut() {
+                    // A copy still being offered from before the track was turned off and on is reused.
+                    let has_copy = subscriber.tracks_out.iter().any(|t| t.source == track && t.is_live());
+                    if subscriber.id != track.publisher && !has_copy {
+                        subscriber.tracks_out.push(TrackOut::new(track, kind, rid));
+                    }
+                }
+                self.forwards.push_back(Forward::Revisit);
+            }
+        }
+    }
+
+    fn forward_media(&mut self, origin: ParticipantId, data: &MediaData) {
+        let source = TrackId { publisher: origin, mid: data.mid };
+        let is_keyframe = data.is_keyframe();
+        for subscriber in self.participants.values_mut() {
+            if subscriber.id == origin {
+                continue;
+            }
+            let Some(track) = subscriber.tracks_out.iter_mut().find(|t| t.source == source && t.is_live()) else {
+                continue;
+            };
+            let Some(mid) = track.open_mid() else { continue };
+            match track.admits(data.rid, is_keyframe) {
+                Admission::Forward => {}
+                Admission::OtherLayer | Admission::Paused => continue,
+                Admission::AwaitingKeyframe => {
+                    self.forwards.push_back(Forward::KeyframeRequest { track: source, rid: data.rid });
+                    continue;
+                }
+            }
+            let Some(writer) = subscriber.rtc.writer(mid) else { continue };
+            let Some(pt) = writer.match_params(data.params) else {
+                tracing::trace!(subscriber = %subscriber.id, "sfu: subscriber lacks the publisher's codec");
+                continue;
+            };
+            subscriber.dirty = true;
+            if let Err(e) = writer.write(pt, data.network_time, data.time, data.data.clone()) {
+                tracing::debug!(subscriber = %subscriber.id, error = %e, "sfu: write failed; closing");
+                subscriber.rtc.disconnect();
+            }
+        }
+    }
+
+    fn request_keyframe(&mut self, track: TrackId, rid: Option<Rid>) {
+        let interval = self.config.keyframe_request_interval;
+        let now = self.now;
+        let Some(publisher) = self.participants.get_mut(&track.publisher) else { return };
+        let Some(track_in) = publisher.tracks_in.iter_mut().find(|t| t.mid == track.mid) else { return };
+        if !track_in.keyframe_request_due(rid, now, interval) {
+            return;
+        }
+        let Some(mut writer) = publisher.rtc.writer(track.mid) else { return };
+        match writer.request_keyframe(rid, KeyframeRequestKind::Pli) {
+            Ok(()) => {
+                track_in.keyframe_requested(rid, now);
+                publisher.dirty = true;
+            }
+            // No packet of that layer received yet: the gated subscriber asks again on its first frame.
+            Err(e) => tracing::trace!(track = %track, error = %e, "sfu: key frame request not possible yet"),
+        }
+    }
+}

@@ -1,0 +1,305 @@
+//! The SFU core: the set of participants, which participant an incoming datagram belongs to, and the
+//! forwarding between them. Everything is driven from outside: `handle_datagram` / `handle_timeout` /
+//! the SDP calls put input in, `poll_output` is called until it returns `Output::Timeout`.
+//!
+//! Demultiplexing: every participant's `Rtc` has the same host candidate (the one SFU port), so a datagram
+//! is matched by str0m's `accepts()`: STUN by its ICE username (the participant's ufrag), everything else
+//! by the source address ICE nominated. A map from source address to participant makes the common case one
+//! lookup; an unknown source falls back to asking each participant.
+//!
+//! Forwarding runs in str0m's frame mode: a publisher's `MediaData` (a depacketized frame) is written to each
+//! subscriber's `Rtc`, which packetizes, paces, retransmits (NACK) and encrypts it for that subscriber
+//! (forwarding.rs). Simulcast layer choice is in selection.rs.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use str0m::media::MediaKind;
+use str0m::net::{DatagramRecv, Protocol, Receive};
+use str0m::{Candidate, Input, Output as RtcOutput};
+
+mod forwarding;
+mod membership;
+mod selection;
+mod visibility;
+
+use crate::forward::{Forward, on_event};
+use crate::participant::Participant;
+use crate::speaker::Speakers;
+use crate::track::TrackId;
+use crate::{DatagramError, ParticipantId, SfuError};
+
+/// How the SFU presents itself to clients.
+#[derive(Debug, Clone)]
+pub struct SfuConfig {
+    /// The address clients send media to: the one UDP port of the SFU as clients reach it (the public
+    /// address behind NAT). It is every participant's only ICE candidate.
+    pub public_addr: SocketAddr,
+    /// At most one key-frame request per published layer in this interval, however many subscribers ask.
+    pub keyframe_request_interval: Duration,
+    /// The bandwidth toward a new participant assumed until str0m's estimate (TWCC) says otherwise, in bits
+    /// per second; `None` turns bandwidth estimation off (layers then follow tiles only).
+    pub initial_estimate: Option<u64>,
+    /// Each subscriber receives video from at most this many others (its pinned one, then the most recent
+    /// speakers, then join order); the rest is paused. `None`: everyone's. Audio is not limited.
+    pub last_n: Option<usize>,
+}
+
+impl SfuConfig {
+    /// The defaults for an SFU reached at `public_addr`.
+    pub fn new(public_addr: SocketAddr) -> Self {
+        SfuConfig {
+            public_addr,
+            keyframe_request_interval: Duration::from_millis(500),
+            initial_estimate: Some(1_000_000),
+            last_n: Some(9),
+        }
+    }
+}
+
+/// A datagram for the driver to send from its SFU socket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transmit {
+    /// The local address to send from (the SFU's own).
+    pub from: SocketAddr,
+    /// The participant's address.
+    pub to: SocketAddr,
+    pub bytes: Vec<u8>,
+}
+
+/// Something the driver must act on beyond sending datagrams.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SfuEvent {
+    /// The SFU offers `participant` a change (others' tracks added or stopped): send this SDP offer over
+    /// signaling and give the answer to [`Sfu::handle_answer`].
+    Offer { participant: ParticipantId, sdp: String },
+    /// The participant's media connection is up (ICE and DTLS).
+    Connected(ParticipantId),
+    /// ICE lost the participant; it may come back (a new path, an ICE restart). The driver decides how long
+    /// to wait before [`Sfu::remove_participant`].
+    Disconnected(ParticipantId),
+    /// The participant's session ended (DTLS closed, or a fatal error); it has been removed.
+    Closed(ParticipantId),
+    /// The participant published a track; every other participant is being offered a copy.
+    TrackPublished { track: TrackId, kind: MediaKind },
+    /// The participant stopped sending a track (a re-offer made it inactive); its copies are being
+    /// negotiated away. (A participant that leaves takes its tracks without this event.)
+    TrackUnpublished { track: TrackId },
+    /// A new active speaker (from the audio-level header extension); announced once per change.
+    ActiveSpeaker(ParticipantId),
+}
+
+/// What [`Sfu::poll_output`] returns.
+#[derive(Debug)]
+pub enum Output {
+    Transmit(Transmit),
+    Event(SfuEvent),
+    /// Nothing more until this instant (or new input): call [`Sfu::handle_timeout`] then.
+    Timeout(Instant),
+}
+
+/// The SFU core. See the module documentation.
+pub struct Sfu {
+    config: SfuConfig,
+    candidate: Candidate,
+    participants: BTreeMap<ParticipantId, Participant>,
+    /// Participant ids in the order they joined (last-N fills with it).
+    joined: Vec<ParticipantId>,
+    speakers: Speakers,
+    /// Source address → participant, learnt from accepted datagrams.
+    routes: HashMap<SocketAddr, ParticipantId>,
+    ready: VecDeque<Output>,
+    forwards: VecDeque<Forward>,
+    /// The latest time the driver has given.
+    now: Instant,
+}
+
+impl Sfu {
+    /// An SFU without participants. Fails when `public_addr` cannot be an ICE candidate (unspecified).
+    pub fn new(config: SfuConfig, now: Instant) -> Result<Sfu, SfuError> {
+        let candidate = Candidate::host(config.public_addr, "udp").map_err(|e| SfuError::BadAddress(e.to_string()))?;
+        Ok(Sfu {
+            config,
+            candidate,
+            participants: BTreeMap::new(),
+            joined: Vec::new(),
+            speakers: Speakers::new(),
+            routes: HashMap::new(),
+            ready: VecDeque::new(),
+            forwards: VecDeque::new(),
+            now,
+        })
+    }
+
+    /// str0m's latest estimate of the bandwidth toward `participant` that layer choices use (bits per
+    /// second), if bandwidth estimation is on and has produced one.
+    pub fn estimate(&self, participant: ParticipantId) -> Option<u64> {
+        self.participants.get(&participant).and_then(|p| p.estimate)
+    }
+
+    /// The active speaker, if anyone has spoken.
+    pub fn active_speaker(&self) -> Option<ParticipantId> {
+        self.speakers.current()
+    }
+
+    /// At most `n` participants whose video `subscriber` should receive, most important first: `pinned`,
+    /// then the most recent speakers, then join order; only participants publishing video.
+    pub fn last_n(&self, subscriber: ParticipantId, pinned: Option<ParticipantId>, n: usize) -> Vec<ParticipantId> {
+        let publishers: Vec<ParticipantId> = self
+            .joined
+            .iter()
+            .copied()
+            .filter(|id| *id != subscriber)
+            .filter(|id| {
+                self.participants.get(id).is_some_and(|p| p.tracks_in.iter().any(|t| t.kind == MediaKind::Video))
+            })
+            .collect();
+        self.speakers.last_n(&publishers, pinned, n)
+    }
+
+    /// How many participants the SFU holds.
+    pub fn len(&self) -> usize {
+        self.participants.len()
+    }
+
+    /// Whether the SFU holds no participant.
+    pub fn is_empty(&self) -> bool {
+        self.participants.is_empty()
+    }
+
+    /// A datagram received on the SFU port from `from`, at local address `to`.
+    pub fn handle_datagram(
+        &mut self,
+        from: SocketAddr,
+        to: SocketAddr,
+        bytes: &[u8],
+        now: Instant,
+    ) -> Result<(), DatagramError> {
+        self.now = self.now.max(now);
+        let contents = DatagramRecv::try_from(bytes).map_err(|_| DatagramError::NotWebRtc)?;
+        let input = Input::Receive(now, Receive { proto: Protocol::Udp, source: from, destination: to, contents });
+        let routed = self
+            .routes
+            .get(&from)
+            .copied()
+            .filter(|id| self.participants.get(id).is_some_and(|p| p.rtc.accepts(&input)));
+        let owner = match routed {
+            Some(id) => id,
+            None => {
+                let found = self.participants.values().find(|p| p.rtc.accepts(&input));
+                let id = found.map(|p| p.id).ok_or(DatagramError::Unclaimed)?;
+                self.routes.insert(from, id);
+                id
+            }
+        };
+        if let Some(participant) = self.participants.get_mut(&owner) {
+            participant.dirty = true;
+            if let Err(e) = participant.rtc.handle_input(input) {
+                tracing::debug!(participant = %owner, error = %e, "sfu: input refused; closing the session");
+                participant.rtc.disconnect();
+            }
+        }
+        Ok(())
+    }
+
+    /// Time has reached `now`: every participant whose timer is due runs it.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.now = self.now.max(now);
+        for participant in self.participants.values_mut() {
+            if participant.timeout <= now {
+                participant.dirty = true;
+                if let Err(e) = participant.rtc.handle_input(Input::Timeout(now)) {
+                    tracing::debug!(participant = %participant.id, error = %e, "sfu: timer failed; closing");
+                    participant.rtc.disconnect();
+                }
+            }
+        }
+    }
+
+    /// The earliest instant any participant wants [`Sfu::handle_timeout`]; valid after `poll_output`
+    /// returned `Output::Timeout`.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.participants.values().map(|p| p.timeout).min()
+    }
+
+    /// The next thing to do. Call until it returns `Output::Timeout`.
+    pub fn poll_output(&mut self) -> Output {
+        loop {
+            if let Some(output) = self.ready.pop_front() {
+                return output;
+            }
+            if let Some(forward) = self.forwards.pop_front() {
+                self.apply(forward);
+                continue;
+            }
+            if self.drain_participants() {
+                continue;
+            }
+            if self.negotiate() {
+                continue;
+            }
+            // Without participants nothing is due; an hour is as good as never.
+            let idle = self.now + Duration::from_secs(3600);
+            return Output::Timeout(self.poll_timeout().unwrap_or(idle));
+        }
+    }
+
+    /// Polls every participant that had input to its timeout. True when that produced any work.
+    fn drain_participants(&mut self) -> bool {
+        let before = (self.ready.len(), self.forwards.len());
+        let mut closed = Vec::new();
+        for participant in self.participants.values_mut() {
+            if !participant.dirty {
+                continue;
+            }
+            participant.dirty = false;
+            while participant.rtc.is_alive() {
+                match participant.rtc.poll_output() {
+                    Ok(RtcOutput::Timeout(at)) => {
+                        participant.timeout = at;
+                        break;
+                    }
+                    Ok(RtcOutput::Transmit(t)) => {
+                        let transmit = Transmit { from: t.source, to: t.destination, bytes: t.contents.into() };
+                        self.ready.push_back(Output::Transmit(transmit));
+                    }
+                    Ok(RtcOutput::Event(event)) => {
+                        let (ready, forwards, speakers) = (&mut self.ready, &mut self.forwards, &mut self.speakers);
+                        on_event(participant, event, &self.config, self.now, ready, forwards, speakers);
+                    }
+                    Err(e) => {
+                        tracing::debug!(participant = %participant.id, error = %e, "sfu: session failed");
+                        participant.rtc.disconnect();
+                    }
+                }
+            }
+            // A session ends when the client closed it (its close drained) or it failed.
+            if !participant.rtc.is_alive() {
+                closed.push(participant.id);
+            }
+        }
+        for id in closed {
+            self.participants.remove(&id);
+            self.forget(id);
+            self.ready.push_back(Output::Event(SfuEvent::Closed(id)));
+        }
+        if let Some(speaker) = self.speakers.update(self.now) {
+            self.ready.push_back(Output::Event(SfuEvent::ActiveSpeaker(speaker)));
+            self.forwards.push_back(Forward::Revisit);
+        }
+        (self.ready.len(), self.forwards.len()) != before
+    }
+
+    /// Makes the offers participants are due. True when any was made.
+    fn negotiate(&mut self) -> bool {
+        let mut any = false;
+        for participant in self.participants.values_mut() {
+            if let Some(sdp) = participant.negotiate() {
+                self.ready.push_back(Output::Event(SfuEvent::Offer { participant: participant.id, sdp }));
+                any = true;
+            }
+        }
+        any
+    }
+}

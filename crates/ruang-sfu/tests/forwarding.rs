@@ -1,0 +1,180 @@
+//! The SFU forwards a publisher's media to its subscribers: str0m clients in memory, no browser, no socket.
+
+mod support;
+
+use std::time::Duration;
+
+use ruang_sfu::{DatagramError, MediaKind, SfuEvent, TrackId};
+use support::{MediaSource, Net, Publish, publish_for};
+
+fn connect_all(net: &mut Net) {
+    let connected = net.run_until(Duration::from_secs(5), |net| net.clients.values().all(|c| c.connected));
+    assert!(connected, "every client connects to the SFU within 5 s of fake time");
+}
+
+fn published_track(net: &Net) -> TrackId {
+    net.sfu_events
+        .iter()
+        .find_map(|e| match e {
+            SfuEvent::TrackPublished { track, .. } => Some(*track),
+            _ => None,
+        })
+        .expect("the SFU reported the published track")
+}
+
+#[test]
+fn a_published_video_reaches_every_subscriber_intact() {
+    let mut net = Net::new();
+    let publisher = net.join(1, Publish::Video);
+    let alice = net.join(2, Publish::Nothing);
+    let bob = net.join(3, Publish::Nothing);
+    connect_all(&mut net);
+
+    let mut source = MediaSource::video();
+    publish_for(&mut net, &mut source, publisher, Duration::from_secs(2));
+
+    assert!(source.frames_sent() >= 50, "the publisher sent {} frames", source.frames_sent());
+    for subscriber in [alice, bob] {
+        let frames = &net.client(subscriber).frames;
+        assert!(frames.len() >= 30, "{subscriber} received {} of {} frames", frames.len(), source.frames_sent());
+        assert!(frames[0].is_keyframe(), "{subscriber}'s first frame is a key frame");
+        let mut last = None;
+        for frame in frames {
+            let n = MediaSource::number(frame);
+            assert_eq!(&frame.data[..], source.sent(0, n), "frame {n} arrives byte for byte");
+            assert!(last < Some(n), "frames arrive in order");
+            last = Some(n);
+        }
+    }
+    assert_eq!(published_track(&net).publisher, publisher);
+}
+
+#[test]
+fn a_subscriber_gets_nothing_until_the_keyframe_the_sfu_asked_for() {
+    let mut net = Net::new();
+    let publisher = net.join(1, Publish::Video);
+    let viewer = net.join(2, Publish::Nothing);
+    connect_all(&mut net);
+
+    let mut source = MediaSource::video();
+    publish_for(&mut net, &mut source, publisher, Duration::from_secs(1));
+
+    let first = net.client(viewer).frames.first().map(MediaSource::number).expect("the viewer gets video");
+    assert!(first > 0, "the delta frames before the first key frame were held back");
+    assert_eq!(source.sent(0, first)[0] & 1, 0, "and the first frame forwarded is a key frame");
+}
+
+#[test]
+fn a_late_subscriber_starts_on_a_fresh_keyframe() {
+    let mut net = Net::new();
+    let publisher = net.join(1, Publish::Video);
+    let early = net.join(2, Publish::Nothing);
+    connect_all(&mut net);
+    let mut source = MediaSource::video();
+    publish_for(&mut net, &mut source, publisher, Duration::from_secs(1));
+    let sent_before = source.frames_sent() as u32;
+
+    let late = net.join(3, Publish::Nothing);
+    publish_for(&mut net, &mut source, publisher, Duration::from_secs(1));
+
+    let frames = &net.client(late).frames;
+    let first = frames.first().expect("the late subscriber gets video");
+    assert!(first.is_keyframe(), "its first frame is a key frame");
+    assert!(MediaSource::number(first) >= sent_before, "made after it joined, for it");
+    assert!(net.client(early).frames.len() > frames.len(), "the early subscriber kept receiving");
+}
+
+#[test]
+fn audio_flows_without_waiting_for_anything() {
+    let mut net = Net::new();
+    let speaker = net.join(1, Publish::Audio);
+    let listener = net.join(2, Publish::Nothing);
+    connect_all(&mut net);
+
+    let mut source = MediaSource::audio();
+    publish_for(&mut net, &mut source, speaker, Duration::from_secs(1));
+
+    let frames = &net.client(listener).frames;
+    let expected = source.frames_sent() * 9 / 10;
+    assert!(frames.len() >= expected, "{} of {} audio frames arrived", frames.len(), source.frames_sent());
+    for frame in frames {
+        assert_eq!(&frame.data[..], source.sent(0, MediaSource::number(frame)), "audio arrives byte for byte");
+    }
+    assert_eq!(net.client(speaker).keyframe_requests, 0, "nobody asks audio for key frames");
+    let kinds: Vec<MediaKind> = net
+        .sfu_events
+        .iter()
+        .filter_map(|e| match e {
+            SfuEvent::TrackPublished { kind, .. } => Some(*kind),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(kinds, [MediaKind::Audio]);
+}
+
+#[test]
+fn a_subscriber_gets_one_simulcast_layer_and_switches_on_a_keyframe() {
+    let mut net = Net::new();
+    let publisher = net.join(1, Publish::Simulcast(&["l", "h"]));
+    let viewer = net.join(2, Publish::Nothing);
+    connect_all(&mut net);
+    let mut source = MediaSource::simulcast(&["l", "h"]);
+    publish_for(&mut net, &mut source, publisher, Duration::from_secs(1));
+
+    let before = net.client(viewer).frames.len();
+    assert!(before >= 10, "the viewer gets video before the switch ({before} frames)");
+    assert!(
+        net.client(viewer).frames.iter().all(|f| MediaSource::layer(f) == 1),
+        "only the largest layer is forwarded at first"
+    );
+
+    net.sfu.select_layer(viewer, published_track(&net), "l").expect("the viewer receives that track");
+    publish_for(&mut net, &mut source, publisher, Duration::from_secs(1));
+
+    let after = &net.client(viewer).frames[before..];
+    let switch = after.iter().position(|f| MediaSource::layer(f) == 0).expect("the small layer arrives");
+    assert!(after[switch].is_keyframe(), "the small layer starts on a key frame");
+    assert!(after[switch..].iter().all(|f| MediaSource::layer(f) == 0), "and the large layer stops");
+    assert!(after.len() - switch >= 10, "the small layer keeps flowing ({} frames)", after.len() - switch);
+    for frame in after {
+        let (layer, n) = (MediaSource::layer(frame), MediaSource::number(frame));
+        assert_eq!(&frame.data[..], source.sent(layer, n), "frame {n} of layer {layer} arrives byte for byte");
+    }
+}
+
+#[test]
+fn a_leaving_publisher_is_negotiated_away_from_its_subscribers() {
+    let mut net = Net::new();
+    let publisher = net.join(1, Publish::Video);
+    let viewer = net.join(2, Publish::Nothing);
+    connect_all(&mut net);
+    assert_eq!(net.client(viewer).offers.len(), 1, "the viewer was offered the publisher's video once");
+
+    net.sfu.remove_participant(publisher).expect("the publisher is in the SFU");
+    net.settle();
+    let closed = net.run_until(Duration::from_secs(1), |net| !net.client(publisher).rtc.is_alive());
+    assert!(closed, "the SFU said goodbye: the publisher's session closed (DTLS close_notify)");
+    net.clients.remove(&publisher);
+
+    let offers = &net.client(viewer).offers;
+    assert_eq!(offers.len(), 2, "the viewer is offered the removal");
+    assert!(offers[1].contains("m=video 0 "), "the video m-line is stopped (port 0): {}", offers[1]);
+    assert_eq!(net.sfu.len(), 1);
+}
+
+#[test]
+fn datagrams_from_strangers_are_refused_without_harm() {
+    let mut net = Net::new();
+    net.join(1, Publish::Video);
+    connect_all(&mut net);
+    let sfu = support::SFU_ADDR.parse().expect("test address");
+    let stranger = "203.0.113.9:4000".parse().expect("test address");
+
+    let garbage = net.sfu.handle_datagram(stranger, sfu, &[0xff; 40], net.now);
+    assert_eq!(garbage, Err(DatagramError::NotWebRtc));
+    // An RTP-looking packet (version 2) from an address no ICE check came from.
+    let mut rtp = vec![0x80, 96, 0, 1, 0, 0, 0, 1, 0, 0, 0, 42];
+    rtp.extend_from_slice(&[0; 100]);
+    let unclaimed = net.sfu.handle_datagram(stranger, sfu, &rtp, net.now);
+    assert_eq!(unclaimed, Err(DatagramError::Unclaimed));
+}

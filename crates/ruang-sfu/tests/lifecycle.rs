@@ -1,0 +1,43 @@
+//! How participants' sessions end: a client that hangs up is removed, a client that vanishes is reported.
+
+mod support;
+
+use std::time::Duration;
+
+use ruang_sfu::SfuEvent;
+use support::{Net, Publish};
+
+fn connect_all(net: &mut Net) {
+    let connected = net.run_until(Duration::from_secs(5), |net| net.clients.values().all(|c| c.connected));
+    assert!(connected, "every client connects to the SFU within 5 s of fake time");
+}
+
+#[test]
+fn a_client_that_hangs_up_is_removed_and_its_tracks_go_with_it() {
+    let mut net = Net::new();
+    let publisher = net.join(1, Publish::Video);
+    let viewer = net.join(2, Publish::Nothing);
+    connect_all(&mut net);
+
+    net.clients.get_mut(&publisher).expect("the publisher").rtc.close().expect("the client closes");
+    let closed = net.run_until(Duration::from_secs(5), |net| net.sfu_events.contains(&SfuEvent::Closed(publisher)));
+    assert!(closed, "the SFU reports the session closed");
+    assert_eq!(net.sfu.len(), 1, "and removed the participant");
+    net.settle();
+    let offers = &net.client(viewer).offers;
+    assert!(offers.last().is_some_and(|o| o.contains("m=video 0 ")), "the viewer is offered its video away");
+}
+
+#[test]
+fn a_client_that_vanishes_is_reported_disconnected_but_kept() {
+    let mut net = Net::new();
+    let gone = net.join(1, Publish::Video);
+    net.join(2, Publish::Nothing);
+    connect_all(&mut net);
+
+    // The client's machine sleeps: nothing more from it, nothing reaches it.
+    net.clients.remove(&gone);
+    let reported = net.run_until(Duration::from_secs(60), |net| net.sfu_events.contains(&SfuEvent::Disconnected(gone)));
+    assert!(reported, "ICE notices within a minute of fake time");
+    assert_eq!(net.sfu.len(), 2, "removing it is the driver's decision (it may come back)");
+}

@@ -1,0 +1,49 @@
+//! The SFU finds the active speaker from the audio-level header extension of what it forwards.
+
+mod support;
+
+use std::time::Duration;
+
+use ruang_sfu::{ParticipantId, SfuEvent};
+use support::{MediaSource, Net, Publish, publish_all};
+
+fn speaker_events(net: &Net) -> Vec<ParticipantId> {
+    net.sfu_events
+        .iter()
+        .filter_map(|e| match e {
+            SfuEvent::ActiveSpeaker(id) => Some(*id),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn the_participant_talking_is_announced_as_the_active_speaker_and_the_turn_passes() {
+    let mut net = Net::new();
+    let (anna, ben) = (net.join(1, Publish::Audio), net.join(2, Publish::Audio));
+    net.join(3, Publish::Nothing);
+    let connected = net.run_until(Duration::from_secs(5), |net| net.clients.values().all(|c| c.connected));
+    assert!(connected, "every client connects to the SFU within 5 s of fake time");
+
+    let (mut anna_talks, mut ben_listens) = (MediaSource::audio_at(-30), MediaSource::audio_at(-90));
+    publish_all(&mut net, &mut [(&mut anna_talks, anna), (&mut ben_listens, ben)], Duration::from_secs(2));
+    assert_eq!(speaker_events(&net), [anna], "Anna is announced once");
+    assert_eq!(net.sfu.active_speaker(), Some(anna));
+
+    let (mut anna_listens, mut ben_talks) = (MediaSource::audio_at(-90), MediaSource::audio_at(-25));
+    publish_all(&mut net, &mut [(&mut anna_listens, anna), (&mut ben_talks, ben)], Duration::from_secs(2));
+    assert_eq!(speaker_events(&net), [anna, ben], "then Ben, once");
+}
+
+#[test]
+fn without_audio_levels_nobody_is_announced() {
+    let mut net = Net::new();
+    let anna = net.join(1, Publish::Audio);
+    net.join(2, Publish::Nothing);
+    let connected = net.run_until(Duration::from_secs(5), |net| net.clients.values().all(|c| c.connected));
+    assert!(connected);
+    let mut plain = MediaSource::audio();
+    publish_all(&mut net, &mut [(&mut plain, anna)], Duration::from_secs(1));
+    assert!(net.client(ParticipantId(2)).frames.len() > 10, "the audio itself is forwarded");
+    assert!(speaker_events(&net).is_empty());
+}

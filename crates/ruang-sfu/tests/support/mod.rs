@@ -1,0 +1,396 @@
+//! An in-memory network for SFU tests: str0m client `Rtc`s and one `Sfu` in the same process, datagrams
+//! passed by hand, a fake clock stepped to the earliest timeout. No sockets, no threads, no sleeping.
+
+#![allow(dead_code)] // each test file uses part of the harness
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ruang_sfu::{Output, ParticipantId, Publishing, Sfu, SfuConfig, SfuError, SfuEvent};
+use str0m::change::SdpApi;
+use str0m::format::Codec;
+use str0m::media::{Direction, Frequency, MediaData, MediaKind, MediaTime, Mid, Rid, Simulcast, SimulcastLayer};
+use str0m::net::{Protocol, Receive};
+use str0m::{Candidate, Event, Input, Output as RtcOutput, Rtc};
+
+pub const SFU_ADDR: &str = "192.0.2.1:3479";
+
+/// What a client sends when it joins.
+#[derive(Debug, Clone, Copy)]
+pub enum Publish {
+    /// Nothing: it offers only a data channel, as a pure viewer does.
+    Nothing,
+    Video,
+    Audio,
+    /// Video in these simulcast layers (smallest first).
+    Simulcast(&'static [&'static str]),
+}
+
+/// One browser stand-in.
+pub struct Client {
+    pub id: ParticipantId,
+    pub addr: SocketAddr,
+    pub rtc: Rtc,
+    timeout: Instant,
+    pub connected: bool,
+    /// The m-line this client publishes on, if it does.
+    pub mid: Option<Mid>,
+    /// Frames received, in order.
+    pub frames: Vec<MediaData>,
+    pub keyframe_requests: usize,
+    /// SDP offers received from the SFU and answered.
+    pub offers: Vec<String>,
+    /// While set, the SFU's offers are kept in `held` unanswered (to make glare).
+    pub hold_offers: bool,
+    pub held: Vec<String>,
+}
+
+pub struct Net {
+    pub sfu: Sfu,
+    pub clients: BTreeMap<ParticipantId, Client>,
+    pub sfu_events: Vec<SfuEvent>,
+    pub now: Instant,
+    sfu_timeout: Instant,
+}
+
+fn rtc(now: Instant) -> Rtc {
+    Rtc::builder().set_crypto_provider(Arc::new(str0m::crypto::from_feature_flags())).build(now)
+}
+
+impl Net {
+    pub fn new() -> Net {
+        Self::with_config(|config| config)
+    }
+
+    /// An SFU whose default configuration `configure` changes.
+    pub fn with_config(configure: impl FnOnce(SfuConfig) -> SfuConfig) -> Net {
+        let now = Instant::now();
+        let addr = SFU_ADDR.parse().expect("test address");
+        let sfu = Sfu::new(configure(SfuConfig::new(addr)), now).expect("an SFU on a test address");
+        Net { sfu, clients: BTreeMap::new(), sfu_events: Vec::new(), now, sfu_timeout: now }
+    }
+
+    /// A client that may publish joins: it offers what it publishes, the SFU answers.
+    pub fn join(&mut self, id: u64, publish: Publish) -> ParticipantId {
+        self.try_join(id, publish, Publishing::Allowed).expect("the SFU answers")
+    }
+
+    /// A client joins as `publishing` allows: it offers what it publishes, the SFU answers or refuses.
+    pub fn try_join(&mut self, id: u64, publish: Publish, publishing: Publishing) -> Result<ParticipantId, SfuError> {
+        let id = ParticipantId(id);
+        let addr: SocketAddr = format!("198.51.100.{}:5000", id.0).parse().expect("test address");
+        let mut rtc = rtc(self.now);
+        rtc.add_local_candidate(Candidate::host(addr, "udp").expect("a host candidate"));
+        let mut change = rtc.sdp_api();
+        let mid = match publish {
+            Publish::Nothing => {
+                change.add_channel("ruang".into());
+                None
+            }
+            Publish::Video => Some(change.add_media(MediaKind::Video, Direction::SendOnly, None, None, None)),
+            Publish::Audio => Some(change.add_media(MediaKind::Audio, Direction::SendOnly, None, None, None)),
+            Publish::Simulcast(rids) => {
+                let mut simulcast = Simulcast::new();
+                for rid in rids {
+                    simulcast.add_send_layer(SimulcastLayer::new(rid));
+                }
+                Some(change.add_media(MediaKind::Video, Direction::SendOnly, None, None, Some(simulcast)))
+            }
+        };
+        let (offer, pending) = change.apply().expect("a change to offer");
+        let answer = self.sfu.add_participant(id, publishing, &offer.to_sdp_string(), self.now)?;
+        let answer = str0m::change::SdpAnswer::from_sdp_string(&answer).expect("the answer parses");
+        rtc.sdp_api().accept_answer(pending, answer).expect("the client accepts the answer");
+        let client = Client {
+            id,
+            addr,
+            rtc,
+            timeout: self.now,
+            connected: false,
+            mid,
+            frames: Vec::new(),
+            keyframe_requests: 0,
+            offers: Vec::new(),
+            hold_offers: false,
+            held: Vec::new(),
+        };
+        self.clients.insert(id, client);
+        Ok(id)
+    }
+
+    /// The client renegotiates: `change` edits its session, the SFU answers the offer. Returns what
+    /// `change` returned.
+    pub fn client_offers<T>(&mut self, id: ParticipantId, change: impl FnOnce(&mut SdpApi) -> T) -> T {
+        self.try_client_offers(id, change).expect("the SFU answers")
+    }
+
+    /// As `client_offers`, but the SFU may refuse (the client then keeps its pending change unapplied).
+    pub fn try_client_offers<T>(
+        &mut self,
+        id: ParticipantId,
+        change: impl FnOnce(&mut SdpApi) -> T,
+    ) -> Result<T, SfuError> {
+        let client = self.clients.get_mut(&id).expect("a known client");
+        let mut api = client.rtc.sdp_api();
+        let made = change(&mut api);
+        let (offer, pending) = api.apply().expect("a change to offer");
+        let answer = self.sfu.handle_offer(id, &offer.to_sdp_string())?;
+        let answer = str0m::change::SdpAnswer::from_sdp_string(&answer).expect("the answer parses");
+        let client = self.clients.get_mut(&id).expect("a known client");
+        client.rtc.sdp_api().accept_answer(pending, answer).expect("the client accepts the answer");
+        Ok(made)
+    }
+
+    /// Moves every datagram, offer and answer until nobody has anything more to say at this instant.
+    pub fn settle(&mut self) {
+        for _ in 0..1000 {
+            let mut moved = self.drain_sfu();
+            for id in self.clients.keys().copied().collect::<Vec<_>>() {
+                moved |= self.drain_client(id);
+            }
+            if !moved {
+                return;
+            }
+        }
+        panic!("the network did not settle in 1000 rounds");
+    }
+
+    fn drain_sfu(&mut self) -> bool {
+        let mut moved = false;
+        loop {
+            match self.sfu.poll_output() {
+                Output::Timeout(at) => {
+                    self.sfu_timeout = at;
+                    return moved;
+                }
+                Output::Transmit(t) => {
+                    moved = true;
+                    let Some(client) = self.clients.values_mut().find(|c| c.addr == t.to) else { continue };
+                    let contents = t.bytes.as_slice().try_into().expect("the SFU sends WebRTC datagrams");
+                    let receive = Receive { proto: Protocol::Udp, source: t.from, destination: t.to, contents };
+                    client.rtc.handle_input(Input::Receive(self.now, receive)).expect("the client takes it");
+                }
+                Output::Event(SfuEvent::Offer { participant, sdp }) => {
+                    moved = true;
+                    let client = self.clients.get_mut(&participant).expect("an offer to a known client");
+                    if client.hold_offers {
+                        client.held.push(sdp);
+                        continue;
+                    }
+                    let offer = str0m::change::SdpOffer::from_sdp_string(&sdp).expect("the offer parses");
+                    let answer = client.rtc.sdp_api().accept_offer(offer).expect("the client accepts the offer");
+                    client.offers.push(sdp);
+                    self.sfu.handle_answer(participant, &answer.to_sdp_string()).expect("the SFU takes the answer");
+                }
+                Output::Event(event) => {
+                    moved = true;
+                    self.sfu_events.push(event);
+                }
+            }
+        }
+    }
+
+    fn drain_client(&mut self, id: ParticipantId) -> bool {
+        let mut moved = false;
+        let Some(client) = self.clients.get_mut(&id) else { return false };
+        loop {
+            match client.rtc.poll_output().expect("the client runs") {
+                RtcOutput::Timeout(at) => {
+                    client.timeout = at;
+                    return moved;
+                }
+                RtcOutput::Transmit(t) => {
+                    moved = true;
+                    // Datagrams nobody claims are the SFU's to drop; the tests look at what arrives.
+                    let _ = self.sfu.handle_datagram(t.source, t.destination, &t.contents, self.now);
+                }
+                RtcOutput::Event(event) => {
+                    moved = true;
+                    match event {
+                        Event::Connected => client.connected = true,
+                        Event::MediaData(data) => client.frames.push(data),
+                        Event::KeyframeRequest(_) => client.keyframe_requests += 1,
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+
+    /// Settles, then moves the clock to the earliest timeout (at least 1 ms, at most `max` ahead) and fires
+    /// every due timer.
+    pub fn step(&mut self, max: Duration) {
+        self.settle();
+        let earliest = self.clients.values().map(|c| c.timeout).chain([self.sfu_timeout]).min().unwrap_or(self.now);
+        self.now = earliest.clamp(self.now + Duration::from_millis(1), self.now + max);
+        self.sfu.handle_timeout(self.now);
+        for client in self.clients.values_mut() {
+            if client.timeout <= self.now {
+                client.rtc.handle_input(Input::Timeout(self.now)).expect("the client's timer runs");
+            }
+        }
+        self.settle();
+    }
+
+    /// Steps until `done` holds, for at most `limit` of fake time.
+    pub fn run_until(&mut self, limit: Duration, mut done: impl FnMut(&Net) -> bool) -> bool {
+        let end = self.now + limit;
+        while self.now < end {
+            if done(self) {
+                return true;
+            }
+            self.step(Duration::from_millis(10));
+        }
+        done(self)
+    }
+
+    pub fn client(&self, id: ParticipantId) -> &Client {
+        &self.clients[&id]
+    }
+}
+
+/// A synthetic VP8 video source, one or more simulcast layers: frame `n` of layer `l` is the VP8 frame tag,
+/// `n` in 4 bytes, `l` in one byte, then filler; key frames are larger than one packet, so they cross
+/// packetization. Audio frames (Opus) are `n` and `l` after a zero byte.
+pub struct MediaSource {
+    kind: MediaKind,
+    layers: Vec<Option<Rid>>,
+    /// Frames sent, by layer then number.
+    sent: Vec<Vec<Vec<u8>>>,
+    keyframe_next: bool,
+    /// The audio level (-dBov) every audio frame carries in its header extension, if any.
+    level: Option<i8>,
+    /// A byte every frame carries after the layer, to tell sources apart at a receiver.
+    tag: u8,
+}
+
+impl MediaSource {
+    /// One video stream. Starts on delta frames: a subscriber's first picture must come from a key frame
+    /// the SFU asked for.
+    pub fn video() -> Self {
+        Self::new(MediaKind::Video, vec![None])
+    }
+
+    /// Video in simulcast layers (smallest first).
+    pub fn simulcast(rids: &[&str]) -> Self {
+        Self::new(MediaKind::Video, rids.iter().map(|r| Some(Rid::from(*r))).collect())
+    }
+
+    pub fn audio() -> Self {
+        Self::new(MediaKind::Audio, vec![None])
+    }
+
+    /// Audio whose frames carry `level` (-dBov: 0 loudest, -127 silence) in the audio-level extension.
+    pub fn audio_at(level: i8) -> Self {
+        MediaSource { level: Some(level), ..Self::audio() }
+    }
+
+    fn new(kind: MediaKind, layers: Vec<Option<Rid>>) -> Self {
+        let sent = layers.iter().map(|_| Vec::new()).collect();
+        MediaSource { kind, layers, sent, keyframe_next: false, level: None, tag: 0 }
+    }
+
+    /// The same source, its frames carrying `tag` (see [`MediaSource::tag_of`]).
+    pub fn tagged(self, tag: u8) -> Self {
+        MediaSource { tag, ..self }
+    }
+
+    /// How many frames each layer has sent.
+    pub fn frames_sent(&self) -> usize {
+        self.sent[0].len()
+    }
+
+    /// The bytes of frame `n` of `layer`.
+    pub fn sent(&self, layer: usize, n: u32) -> &[u8] {
+        &self.sent[layer][n as usize]
+    }
+
+    /// Writes the next frame on every layer (key frames if one was asked for since the last frame).
+    pub fn send_frame(&mut self, net: &mut Net, publisher: ParticipantId) {
+        let now = net.now;
+        let client = net.clients.get_mut(&publisher).expect("the publisher");
+        if client.keyframe_requests > 0 {
+            self.keyframe_next = true;
+            client.keyframe_requests = 0;
+        }
+        let mid = client.mid.expect("a publishing client");
+        let keyframe = std::mem::take(&mut self.keyframe_next);
+        let (codec, clock) = match self.kind {
+            MediaKind::Video => (Codec::Vp8, Frequency::NINETY_KHZ),
+            MediaKind::Audio => (Codec::Opus, Frequency::FORTY_EIGHT_KHZ),
+        };
+        let n = self.sent[0].len() as u32;
+        for (index, rid) in self.layers.iter().enumerate() {
+            let frame = match self.kind {
+                MediaKind::Video => {
+                    // VP8 frame tag: bit 0 clear is a key frame; bit 4 is show_frame.
+                    let mut frame = vec![if keyframe { 0x10 } else { 0x11 }];
+                    frame.extend_from_slice(&n.to_be_bytes());
+                    frame.push(index as u8);
+                    frame.push(self.tag);
+                    frame.resize(if keyframe { 2500 } else { 300 }, (n % 251) as u8);
+                    frame
+                }
+                MediaKind::Audio => {
+                    let mut frame = vec![0];
+                    frame.extend_from_slice(&n.to_be_bytes());
+                    frame.push(index as u8);
+                    frame.push(self.tag);
+                    frame.resize(80, (n % 251) as u8);
+                    frame
+                }
+            };
+            let mut writer = client.rtc.writer(mid).expect("a writer for the published m-line");
+            let pt =
+                writer.payload_params().find(|p| p.spec().codec == codec).map(|p| p.pt()).expect("codec negotiated");
+            if let Some(rid) = rid {
+                writer = writer.rid(*rid);
+            }
+            if let Some(level) = self.level {
+                writer = writer.audio_level(level, true);
+            }
+            let time = MediaTime::new(u64::from(n) * (u64::from(clock.get()) / 30), clock);
+            writer.write(pt, now, time, frame.clone()).expect("the frame is written");
+            self.sent[index].push(frame);
+        }
+    }
+
+    /// The frame number a received frame carries.
+    pub fn number(data: &MediaData) -> u32 {
+        let bytes: [u8; 4] = data.data[1..5].try_into().expect("a frame carries its number");
+        u32::from_be_bytes(bytes)
+    }
+
+    /// The tag of the source a received frame came from.
+    pub fn tag_of(data: &MediaData) -> u8 {
+        data.data[6]
+    }
+
+    /// The layer (index) a received frame came from.
+    pub fn layer(data: &MediaData) -> usize {
+        usize::from(data.data[5])
+    }
+}
+
+/// Runs the publisher at 30 frames per second for `duration` of fake time.
+pub fn publish_for(net: &mut Net, source: &mut MediaSource, publisher: ParticipantId, duration: Duration) {
+    publish_all(net, &mut [(source, publisher)], duration);
+}
+
+/// Runs several publishers at once, each at 30 frames per second, for `duration` of fake time.
+pub fn publish_all(net: &mut Net, sources: &mut [(&mut MediaSource, ParticipantId)], duration: Duration) {
+    let frame_interval = Duration::from_millis(33);
+    let end = net.now + duration;
+    let mut next_frame = net.now;
+    while net.now < end {
+        if net.now >= next_frame {
+            for (source, publisher) in sources.iter_mut() {
+                source.send_frame(net, *publisher);
+            }
+            next_frame = net.now + frame_interval;
+        }
+        net.step(next_frame.saturating_duration_since(net.now).max(Duration::from_millis(1)));
+    }
+}
