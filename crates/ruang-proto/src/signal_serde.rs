@@ -57,7 +57,8 @@ mod tests {
 
     #[test]
     fn a_signal_payload_that_is_not_a_signal_is_refused() {
-        for bad in [r#"{"kind":"offer"}"#, r#"{"kind":"bye"}"#, r#"{"kind":"reset","extra":1}"#, r#""offer""#] {
+        let extra_candidate_field = r#"{"kind":"candidate","candidate":{"candidate":"","port":1}}"#;
+        for bad in [r#"{"kind":"offer"}"#, r#"{"kind":"bye"}"#, r#"{"kind":"answer","sdp":1}"#, extra_candidate_field] {
             assert!(serde_json::from_str::<SignalPayload>(bad).is_err(), "{bad}");
         }
     }
