@@ -5,7 +5,8 @@
 //!
 //! - [`ClientMessage`] is what a client may send; [`parse_client_message`] turns a text frame into one,
 //!   checking every field against [`Limits`], or explains with an [`ErrorCode`] why it could not.
-//! - [`ServerMessage`] is what the server sends; it only ever serializes.
+//! - [`ServerMessage`] is what the server sends; it reads one back only from another server, never from a
+//!   client.
 //! - [`TokenBucket`] is the rate limiter used per connection, with time passed in.
 
 #![deny(missing_docs)]
@@ -21,6 +22,7 @@ mod parse;
 mod rate;
 mod server;
 mod signal;
+mod signal_serde;
 
 pub use client::{
     ClientMessage, Credentials, MAX_BROWSER_KEY_BYTES, MAX_INVITE_BYTES, MAX_PASSWORD_BYTES, MAX_TOKEN_BYTES,

@@ -27,7 +27,10 @@ impl Role {
 }
 
 /// A host control, as a client asks for it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+///
+/// Its serde form is for server-to-server use (a room's inputs crossing nodes): clients ask for host
+/// controls with their own messages, read by [`parse_client_message`](crate::parse_client_message).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Moderation {
     /// Remove a participant; it may join again (unless the room is locked).
     Remove(PeerId),
@@ -56,7 +59,7 @@ pub enum Moderation {
 }
 
 /// Why a participant was taken out of its room by someone else.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RemovedReason {
     /// A host or moderator removed it.

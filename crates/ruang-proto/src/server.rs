@@ -1,11 +1,16 @@
-//! Messages the server sends to clients. The server only serializes these; see `docs/protocol.md`.
+//! Messages the server sends to clients; see `docs/protocol.md`. Clients only ever receive them; the server
+//! reads them back (`Deserialize`) only from another server (a room's outputs crossing nodes), never from a
+//! client, whose frames are read by [`parse_client_message`](crate::parse_client_message) alone.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{ErrorCode, Limits, MediaState, PeerId, RemovedReason, Role, RoomName, SignalPayload};
 
 /// A server-to-client message.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+///
+/// It deserializes too, for server-to-server use only (a room's outputs sent to the node holding the
+/// member): a client's frames are never read as a `ServerMessage`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerMessage {
     /// The answer to `join`.
@@ -129,13 +134,13 @@ pub enum ServerMessage {
         /// Human text.
         message: String,
         /// The request id of the refused message.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         req: Option<u32>,
     },
     /// The answer to `ping`.
     Pong {
         /// The request id of the ping.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         req: Option<u32>,
     },
     /// Fresh ICE servers (new TURN credentials) to use from now on.
@@ -173,12 +178,12 @@ impl ServerMessage {
 }
 
 /// The body of `welcome`.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Welcome {
     /// The protocol version of this connection.
     pub protocol: u32,
     /// The request id of the `join`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub req: Option<u32>,
     /// The participant id the server gave the newcomer.
     pub you: PeerId,
@@ -209,7 +214,7 @@ pub struct Welcome {
 }
 
 /// What follows a `resumed`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Replay {
     /// The messages the client missed follow, in order.
@@ -219,7 +224,7 @@ pub enum Replay {
 }
 
 /// A participant as others see it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PeerInfo {
     /// Its id.
     pub id: PeerId,
@@ -230,15 +235,15 @@ pub struct PeerInfo {
     /// What it may do.
     pub role: Role,
     /// Its hand is raised.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub hand: bool,
     /// Its connection was lost and it has not resumed yet.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub reconnecting: bool,
 }
 
 /// Someone waiting in the lobby.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Knock {
     /// Its id (the one it gets if admitted).
     pub id: PeerId,
@@ -247,7 +252,7 @@ pub struct Knock {
 }
 
 /// One chat message.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChatEntry {
     /// Position in the room's chat, from 1.
     pub seq: u64,
@@ -262,7 +267,7 @@ pub struct ChatEntry {
 }
 
 /// An `RTCIceServer`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IceServer {
     /// `stun:`/`turn:`/`turns:` URLs.
@@ -276,7 +281,7 @@ pub struct IceServer {
 }
 
 /// Why a participant left.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LeaveReason {
     /// It sent `leave`.
@@ -298,7 +303,7 @@ pub enum LeaveReason {
 }
 
 /// Why the server stops.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ShutdownReason {
     /// The process was asked to stop.
@@ -306,7 +311,7 @@ pub enum ShutdownReason {
 }
 
 /// `RTCIceTransportPolicy`: `relay` keeps participants' addresses private by using TURN only.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum IcePolicy {
     /// Any candidate.

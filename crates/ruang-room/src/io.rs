@@ -2,6 +2,9 @@
 //! with no channel, socket or trait object, so a room can be driven by a tokio task today and from another
 //! node later. The driver keeps what the data only names: the connections behind connection numbers, the
 //! reply channels of pending joins, the members' streams.
+//!
+//! [`Input`] and [`Output`] serialize and deserialize (serde) to equal values, so they can cross nodes; the
+//! messages they carry are then read back by another server, never by a client.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -10,7 +13,7 @@ use std::time::Instant;
 use ruang_proto::{
     ChatEntry, LeaveReason, MediaState, Moderation, PeerId, PeerInfo, Role, ServerMessage, SignalPayload,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::record::{BrowserKeyHash, MeetingRecord};
 
@@ -35,7 +38,7 @@ impl Now {
 }
 
 /// Something that happens to a room.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Input {
     /// A newcomer asks to join on connection `conn`; its access was already checked by its session.
     /// Answered with [`Output::Answer`] on that connection.
@@ -127,7 +130,7 @@ pub enum Input {
 }
 
 /// A newcomer, with what its session has already verified.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Join {
     /// The id drawn for it.
     pub id: PeerId,
@@ -150,7 +153,7 @@ pub struct Join {
 }
 
 /// A participant coming back with a resume token.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Resume {
     /// Who, as the token says.
     pub id: PeerId,
@@ -172,7 +175,7 @@ pub struct Resume {
 }
 
 /// What a token from a previous server instance says about its participant.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Restore {
     /// Its display name.
     pub name: String,
@@ -181,7 +184,7 @@ pub struct Restore {
 }
 
 /// Something the room's driver must do, in the order the room gives them.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Output {
     /// Add `id` to the member table (an empty numbered stream, no connection yet). Always before its greeting
     /// and the others' `peer_joined`.
@@ -282,7 +285,7 @@ pub enum Output {
 }
 
 /// A connection to greet as a member's.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Greeting {
     /// The member.
     pub id: PeerId,
@@ -299,7 +302,7 @@ pub struct Greeting {
 }
 
 /// How a member entered on a connection.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Entry {
     /// New in the room: `welcome`.
     Joined,
@@ -313,7 +316,7 @@ pub enum Entry {
 }
 
 /// What a newcomer needs for its `welcome`, besides server-wide settings.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Joined {
     /// Everyone already in the room, in join order.
     pub peers: Vec<PeerInfo>,
@@ -330,7 +333,7 @@ pub struct Joined {
 }
 
 /// Where a join or resume got.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Entered {
     /// In: its greeting is already queued.
     In,
@@ -339,7 +342,7 @@ pub enum Entered {
 }
 
 /// Why a join or resume was refused: the one refusal type, turned into a client error at the edge.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, thiserror::Error)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum Refusal {
     /// The room has its maximum of participants.
     #[error("the room is full")]
@@ -375,7 +378,7 @@ impl Refusal {
 }
 
 /// Why a resume is refused.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, thiserror::Error)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum ResumeRefusal {
     /// The participant is no longer in the room (it left, or its grace period ended).
     #[error("the participant has left the room")]
