@@ -10,7 +10,7 @@ use ruang_proto::{PeerId, ServerMessage};
 
 use crate::io::{Entered, Entry, Greeting, Join, Joined, Now, Refusal};
 use crate::room::{Arrival, Member, Room};
-use crate::roster::JoinRefusal;
+use crate::roster::Admission;
 
 impl Room {
     /// A newcomer asks to join: refused, waiting in the lobby, or in and greeted.
@@ -31,18 +31,18 @@ impl Room {
         }
         let arrival = Arrival { conn, req, address, browser_key, invitation };
         match self.roster.join(id, name, media, role) {
-            Ok(joined) => {
+            Ok(Admission::In(joined)) => {
                 self.let_in(id, arrival, joined);
                 Ok(Entered::In)
             }
-            Err(JoinRefusal::Waiting) => {
+            Ok(Admission::Waiting) => {
                 let message = Arc::new(ServerMessage::Waiting { room: self.name().clone() });
                 self.push(crate::Output::Reply { to: id, conn, message });
                 tracing::info!(room = %self.name(), peer = %id, "waiting in the lobby");
                 self.lobby.insert(id, arrival);
                 Ok(Entered::Waiting)
             }
-            Err(refusal) => Err(refused(refusal)),
+            Err(refusal) => Err(refusal),
         }
     }
 
@@ -70,18 +70,5 @@ impl Room {
             self.roster.withdraw(id);
             self.push(crate::Output::Forget { id, conn });
         }
-    }
-}
-
-/// The roster's refusal as the one refusal type.
-pub(crate) fn refused(refusal: JoinRefusal) -> Refusal {
-    match refusal {
-        JoinRefusal::Full => Refusal::Full,
-        JoinRefusal::DuplicateId => Refusal::DuplicateId,
-        JoinRefusal::Locked => Refusal::Locked,
-        JoinRefusal::Banned => Refusal::Banned,
-        JoinRefusal::LobbyFull => Refusal::LobbyFull,
-        // Not reached: a waiting newcomer is answered `Entered::Waiting`.
-        JoinRefusal::Waiting => Refusal::LobbyFull,
     }
 }

@@ -33,4 +33,4 @@ pub use io::{
 };
 pub use relay::check_signal;
 pub use room::{FIRST_JOIN_WAIT, Room, Settings};
-pub use roster::{Effect, JoinRefusal, RoomConfig, Roster};
+pub use roster::{Admission, Effect, RoomConfig, Roster};

@@ -4,15 +4,14 @@
 
 use ruang_proto::{ErrorCode, Knock, PeerId, PeerInfo, Rejection, RemovedReason, Role, ServerMessage};
 
-use crate::roster::{Effect, JoinRefusal, Roster, unknown_peer};
+use crate::roster::{Effect, Roster, unknown_peer};
 
 impl Roster {
     /// Puts a newcomer in the lobby and tells hosts and moderators.
-    pub(crate) fn wait(&mut self, newcomer: PeerInfo) -> JoinRefusal {
+    pub(crate) fn wait(&mut self, newcomer: PeerInfo) {
         let arrived = ServerMessage::LobbyJoined { id: newcomer.id, name: newcomer.name.clone() };
         self.waiting.push(newcomer);
         self.tell_moderators(&arrived);
-        JoinRefusal::Waiting
     }
 
     /// Someone waiting gave up (its connection ended). Returns whether it was waiting.

@@ -7,7 +7,6 @@ use std::time::Instant;
 
 use ruang_proto::{LeaveReason, PeerId};
 
-use crate::entry::refused;
 use crate::io::{Disconnect, Entered, Entry, Greeting, Now, Output, Refusal, Restore, Resume, ResumeRefusal};
 use crate::room::{Member, Room};
 
@@ -56,7 +55,7 @@ impl Room {
             None if self.settings.records_persist => return Err(Refusal::Resume(ResumeRefusal::MeetingEnded)),
             None => (restore.role, None),
         };
-        let joined = self.roster.restore(id, restore.name, media, role).map_err(refused)?;
+        let joined = self.roster.restore(id, restore.name, media, role)?;
         let generation = generation.wrapping_add(1);
         let member = Member {
             conn: Some(conn),

@@ -8,7 +8,7 @@ use ruang_proto::{
 };
 
 use crate::chat::Chat;
-use crate::io::Joined;
+use crate::io::{Joined, Refusal};
 
 /// The settings of a room.
 #[derive(Clone, Debug)]
@@ -59,27 +59,24 @@ pub enum Effect {
     },
 }
 
-/// Why a join was refused.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum JoinRefusal {
-    /// The room has `max_participants` participants.
-    #[error("the room is full")]
-    Full,
-    /// The id is already in the room (the caller drew a duplicate id).
-    #[error("the participant id is already in the room")]
-    DuplicateId,
-    /// The room is locked.
-    #[error("the room is locked")]
-    Locked,
-    /// The participant was banned from this meeting.
-    #[error("banned from this meeting")]
-    Banned,
-    /// The lobby is on and holds `max_waiting` newcomers.
-    #[error("the lobby is full")]
-    LobbyFull,
-    /// Not refused: the newcomer waits in the lobby until a host or moderator decides.
-    #[error("waiting in the lobby")]
+/// How a join that was not refused ends: in the room, or waiting in the lobby.
+#[derive(Clone, Debug, PartialEq)]
+#[must_use]
+pub enum Admission {
+    /// In the room; what its `welcome` needs.
+    In(Joined),
+    /// Waiting in the lobby until a host or moderator decides.
     Waiting,
+}
+
+impl Admission {
+    /// What the `welcome` needs, if the newcomer is in.
+    pub fn joined(self) -> Option<Joined> {
+        match self {
+            Admission::In(joined) => Some(joined),
+            Admission::Waiting => None,
+        }
+    }
 }
 
 /// One room: its members in join order, their media state, and its chat.
@@ -182,7 +179,7 @@ impl Roster {
     /// Adds a participant with the role it was given (an invitation), or else the host's if the room has no
     /// host (its creator) or a participant's. The others are told (`peer_joined`); the newcomer gets what its
     /// `welcome` needs. A locked room only takes hosts; a viewer sends no media. While the lobby is on, a
-    /// newcomer without a host or moderator invitation waits there ([`JoinRefusal::Waiting`]) unless the room
+    /// newcomer without a host or moderator invitation waits there ([`Admission::Waiting`]) unless the room
     /// is empty.
     pub fn join(
         &mut self,
@@ -190,44 +187,45 @@ impl Roster {
         name: String,
         media: MediaState,
         role: Option<Role>,
-    ) -> Result<Joined, JoinRefusal> {
+    ) -> Result<Admission, Refusal> {
         if self.contains(id) || self.is_waiting(id) {
-            return Err(JoinRefusal::DuplicateId);
+            return Err(Refusal::DuplicateId);
         }
         if self.banned.contains(&id) {
-            return Err(JoinRefusal::Banned);
+            return Err(Refusal::Banned);
         }
         if self.locked && role != Some(Role::Host) {
-            return Err(JoinRefusal::Locked);
+            return Err(Refusal::Locked);
         }
         if self.members.len() >= self.config.max_participants {
-            return Err(JoinRefusal::Full);
+            return Err(Refusal::Full);
         }
         let invited_to_moderate = role.is_some_and(Role::moderates);
         let newcomer = PeerInfo { id, name, media, role: role.unwrap_or_default(), hand: false, reconnecting: false };
         if self.lobby && !invited_to_moderate && !(self.members.is_empty() && self.expected.is_empty()) {
             if self.waiting.len() >= self.config.max_waiting {
-                return Err(JoinRefusal::LobbyFull);
+                return Err(Refusal::LobbyFull);
             }
-            return Err(self.wait(newcomer));
+            self.wait(newcomer);
+            return Ok(Admission::Waiting);
         }
         let has_host = self.has_host();
         let newcomer =
             PeerInfo { role: role.unwrap_or(if has_host { Role::Participant } else { Role::Host }), ..newcomer };
-        Ok(self.add(newcomer))
+        Ok(Admission::In(self.add(newcomer)))
     }
 
     /// Takes back a participant of a previous server instance (it resumed after a restart) with the role it
     /// had: it was already in the meeting, so neither the lobby nor a lock holds it back.
-    pub fn restore(&mut self, id: PeerId, name: String, media: MediaState, role: Role) -> Result<Joined, JoinRefusal> {
+    pub fn restore(&mut self, id: PeerId, name: String, media: MediaState, role: Role) -> Result<Joined, Refusal> {
         if self.contains(id) || self.is_waiting(id) {
-            return Err(JoinRefusal::DuplicateId);
+            return Err(Refusal::DuplicateId);
         }
         if self.banned.contains(&id) {
-            return Err(JoinRefusal::Banned);
+            return Err(Refusal::Banned);
         }
         if self.members.len() >= self.config.max_participants {
-            return Err(JoinRefusal::Full);
+            return Err(Refusal::Full);
         }
         self.expected.retain(|(expected, _)| *expected != id);
         Ok(self.add(PeerInfo { id, name, media, role, hand: false, reconnecting: false }))

@@ -23,11 +23,11 @@ fn muted(room: &mut Roster) -> Vec<PeerId> {
 fn a_moderators_mute_all_spares_hosts_and_moderators_as_mute_does() {
     let config = RoomConfig { max_participants: 8, chat_history: 0, lobby: false, max_waiting: 8 };
     let mut room = Roster::new(RoomName::parse("r").unwrap(), config);
-    room.join(id(1), "host".into(), MIC, None).unwrap();
-    room.join(id(2), "moderator".into(), MIC, Some(Role::Moderator)).unwrap();
-    room.join(id(3), "other moderator".into(), MIC, Some(Role::Moderator)).unwrap();
-    room.join(id(4), "participant".into(), MIC, None).unwrap();
-    room.join(id(5), "second host".into(), MIC, Some(Role::Host)).unwrap();
+    room.join(id(1), "host".into(), MIC, None).unwrap().joined().unwrap();
+    room.join(id(2), "moderator".into(), MIC, Some(Role::Moderator)).unwrap().joined().unwrap();
+    room.join(id(3), "other moderator".into(), MIC, Some(Role::Moderator)).unwrap().joined().unwrap();
+    room.join(id(4), "participant".into(), MIC, None).unwrap().joined().unwrap();
+    room.join(id(5), "second host".into(), MIC, Some(Role::Host)).unwrap().joined().unwrap();
     room.take_effects().for_each(drop);
 
     assert!(room.moderate(id(2), Moderation::Mute(id(1))).is_err(), "a moderator cannot mute a host");

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use ruang_proto::{ErrorCode, LeaveReason, MediaState, PeerId, RoomName, ServerMessage, SignalData, SignalPayload};
-use ruang_room::{Effect, JoinRefusal, RoomConfig, Roster};
+use ruang_room::{Admission, Effect, Refusal, RoomConfig, Roster};
 
 fn room(max_participants: usize, chat_history: usize) -> Roster {
     Roster::new(
@@ -29,9 +29,9 @@ const MIC: MediaState = MediaState { audio: true, video: false, screen: false };
 #[test]
 fn a_newcomer_learns_the_others_and_the_others_learn_the_newcomer() {
     let mut room = room(8, 10);
-    assert!(room.join(id(1), "a".into(), MIC, None).unwrap().peers.is_empty());
+    assert!(room.join(id(1), "a".into(), MIC, None).unwrap().joined().unwrap().peers.is_empty());
     assert!(drain(&mut room).is_empty(), "nobody to tell");
-    let joined = room.join(id(2), "b".into(), MediaState::default(), None).unwrap();
+    let joined = room.join(id(2), "b".into(), MediaState::default(), None).unwrap().joined().unwrap();
     assert_eq!(joined.peers.iter().map(|p| (p.id, p.media)).collect::<Vec<_>>(), vec![(id(1), MIC)]);
     let effects = drain(&mut room);
     assert_eq!(effects.len(), 1);
@@ -43,18 +43,18 @@ fn a_newcomer_learns_the_others_and_the_others_learn_the_newcomer() {
 #[test]
 fn a_full_room_refuses_and_a_duplicate_id_is_refused() {
     let mut room = room(2, 0);
-    room.join(id(1), "a".into(), MIC, None).unwrap();
-    assert_eq!(room.join(id(1), "a".into(), MIC, None), Err(JoinRefusal::DuplicateId));
-    room.join(id(2), "b".into(), MIC, None).unwrap();
-    assert_eq!(room.join(id(3), "c".into(), MIC, None), Err(JoinRefusal::Full));
+    room.join(id(1), "a".into(), MIC, None).unwrap().joined().unwrap();
+    assert_eq!(room.join(id(1), "a".into(), MIC, None), Err(Refusal::DuplicateId));
+    room.join(id(2), "b".into(), MIC, None).unwrap().joined().unwrap();
+    assert_eq!(room.join(id(3), "c".into(), MIC, None), Err(Refusal::Full));
     assert_eq!(room.len(), 2);
 }
 
 #[test]
 fn signals_are_stamped_and_only_reach_members() {
     let mut room = room(8, 0);
-    room.join(id(1), "a".into(), MIC, None).unwrap();
-    room.join(id(2), "b".into(), MIC, None).unwrap();
+    room.join(id(1), "a".into(), MIC, None).unwrap().joined().unwrap();
+    room.join(id(2), "b".into(), MIC, None).unwrap().joined().unwrap();
     drain(&mut room);
     let offer = SignalPayload::from(SignalData::Offer { sdp: "v=0".into() });
     room.signal(id(1), id(2), offer.clone()).unwrap();
@@ -70,21 +70,21 @@ fn signals_are_stamped_and_only_reach_members() {
 #[test]
 fn media_state_is_kept_for_late_joiners_and_changes_are_told_once() {
     let mut room = room(8, 0);
-    room.join(id(1), "a".into(), MediaState::default(), None).unwrap();
-    room.join(id(2), "b".into(), MediaState::default(), None).unwrap();
+    room.join(id(1), "a".into(), MediaState::default(), None).unwrap().joined().unwrap();
+    room.join(id(2), "b".into(), MediaState::default(), None).unwrap().joined().unwrap();
     drain(&mut room);
     let screen = MediaState { audio: false, video: true, screen: true };
     room.set_media(id(1), screen).unwrap();
     room.set_media(id(1), screen).unwrap();
     assert_eq!(drain(&mut room), vec![broadcast(Some(id(1)), ServerMessage::media(id(1), screen))]);
-    let late = room.join(id(3), "c".into(), MIC, None).unwrap();
+    let late = room.join(id(3), "c".into(), MIC, None).unwrap().joined().unwrap();
     assert_eq!(late.peers[0].media, screen);
 }
 
 #[test]
 fn chat_is_numbered_in_order_and_history_is_bounded() {
     let mut room = room(8, 2);
-    room.join(id(1), "a".into(), MIC, None).unwrap();
+    room.join(id(1), "a".into(), MIC, None).unwrap().joined().unwrap();
     for (n, text) in ["one", "two", "three"].into_iter().enumerate() {
         room.chat(id(1), text.into(), 1000 + n as u64).unwrap();
     }
@@ -99,7 +99,7 @@ fn chat_is_numbered_in_order_and_history_is_bounded() {
         })
         .collect();
     assert_eq!(seqs, vec![1, 2, 3]);
-    let late = room.join(id(2), "b".into(), MIC, None).unwrap();
+    let late = room.join(id(2), "b".into(), MIC, None).unwrap().joined().unwrap();
     let history: Vec<(u64, &str, u64)> = late.chat_history.iter().map(|c| (c.seq, c.text.as_str(), c.ts)).collect();
     assert_eq!(history, vec![(2, "two", 1001), (3, "three", 1002)]);
 }
@@ -107,8 +107,8 @@ fn chat_is_numbered_in_order_and_history_is_bounded() {
 #[test]
 fn leaving_tells_the_others_with_the_reason() {
     let mut room = room(8, 0);
-    room.join(id(1), "a".into(), MIC, None).unwrap();
-    room.join(id(2), "b".into(), MIC, None).unwrap();
+    room.join(id(1), "a".into(), MIC, None).unwrap().joined().unwrap();
+    room.join(id(2), "b".into(), MIC, None).unwrap().joined().unwrap();
     drain(&mut room);
     assert!(room.leave(id(2), LeaveReason::Slow));
     assert!(!room.leave(id(2), LeaveReason::Left), "already gone");
@@ -137,8 +137,8 @@ fn a_meeting_carried_over_a_restart_keeps_roles_and_its_host_expected_back() {
     assert_eq!(viewer.role, Role::Viewer);
     assert_eq!(room.members()[1].media, MediaState::default(), "a viewer sends nothing");
     // A newcomer waits in the lobby, and the banned one is still banned.
-    assert_eq!(room.join(id(4), "d".into(), MIC, None), Err(JoinRefusal::Waiting));
-    assert_eq!(room.join(id(9), "x".into(), MIC, None), Err(JoinRefusal::Banned));
+    assert_eq!(room.join(id(4), "d".into(), MIC, None), Ok(Admission::Waiting));
+    assert_eq!(room.join(id(9), "x".into(), MIC, None), Err(Refusal::Banned));
     // The host comes back as host.
     assert_eq!(room.restore(id(1), "a".into(), MIC, Role::Host).unwrap().role, Role::Host);
 }
@@ -149,7 +149,11 @@ fn a_host_that_never_comes_back_is_replaced_when_the_room_stops_expecting_it() {
     let mut room = room(8, 0);
     room.carry_over(false, false, &[], vec![(id(1), Role::Host), (id(2), Role::Participant)]);
     room.restore(id(2), "b".into(), MIC, Role::Participant).unwrap();
-    assert_eq!(room.join(id(3), "c".into(), MIC, None).unwrap().role, Role::Participant, "the host is expected");
+    assert_eq!(
+        room.join(id(3), "c".into(), MIC, None).unwrap().joined().unwrap().role,
+        Role::Participant,
+        "the host is expected"
+    );
     assert!(!room.is_empty());
     room.stop_expecting();
     assert_eq!(room.members()[0].role, Role::Host, "the earliest participant takes over");
