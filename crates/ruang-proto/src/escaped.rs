@@ -13,24 +13,30 @@ enum Piece<'a> {
 /// Walks `escaped` (the text between a string literal's quotes) piece by piece; `None` as soon as it is
 /// something serde_json refuses to read into a `String`.
 fn walk<'a>(escaped: &'a str, mut piece: impl FnMut(Piece<'a>)) -> Option<()> {
-    let bytes = escaped.as_bytes();
-    let (mut start, mut at) = (0, 0);
-    while let Some(&byte) = bytes.get(at) {
-        match byte {
-            b'\\' => {
-                // `at` and `start` sit on ASCII bytes or the ends, so both are character boundaries.
-                piece(Piece::Text(escaped.get(start..at)?));
-                let (ch, used) = escape(bytes.get(at + 1..)?)?;
-                piece(Piece::Char(ch));
-                at += 1 + used;
-                start = at;
-            }
-            // An unescaped quote would have ended the literal; a raw control character is refused.
-            b'"' | 0x00..=0x1f => return None,
-            _ => at += 1,
-        }
+    // A raw control character is refused, and an unescaped quote would have ended the literal: one
+    // branch-free pass over the bytes (the compiler vectorizes it) counts both, then only the escapes are
+    // visited, and every quote must have been one of them.
+    let (controls, quotes) = escaped.bytes().fold((0_usize, 0_usize), |(controls, quotes), byte| {
+        (controls + usize::from(byte < 0x20), quotes + usize::from(byte == b'"'))
+    });
+    if controls > 0 {
+        return None;
     }
-    piece(Piece::Text(escaped.get(start..)?));
+    let (mut rest, mut escaped_quotes) = (escaped, 0);
+    // `find` of one ASCII byte is a memchr; the text before a backslash is always a whole run of characters.
+    while let Some(backslash) = rest.find('\\') {
+        piece(Piece::Text(&rest[..backslash]));
+        let after = rest.as_bytes().get(backslash + 1..)?;
+        escaped_quotes += usize::from(after.first() == Some(&b'"'));
+        let (ch, used) = escape(after)?;
+        piece(Piece::Char(ch));
+        // The escape is ASCII, so this is a character boundary.
+        rest = rest.get(backslash + 1 + used..)?;
+    }
+    if quotes != escaped_quotes {
+        return None;
+    }
+    piece(Piece::Text(rest));
     Some(())
 }
 
@@ -112,8 +118,8 @@ mod tests {
 
     /// Pieces of string-literal text that between them reach every branch: plain and multibyte text, every
     /// simple escape, `\u` escapes of one to three UTF-8 bytes, surrogate pairs, lone surrogates either way
-    /// round, broken escapes, raw control characters and a high surrogate cut short by the end.
-    const PIECES: [&str; 34] = [
+    /// round, broken escapes, raw control characters and quotes, and a high surrogate cut short by the end.
+    const PIECES: [&str; 35] = [
         "a",
         "é",
         "日",
@@ -148,6 +154,7 @@ mod tests {
         "\\",
         "\t",
         "\u{1}",
+        "\"",
     ];
 
     #[test]
