@@ -9,7 +9,9 @@
 # change is measured before and after in one run. Build it once from a worktree of the older commit, e.g.
 #   git worktree add /tmp/before <commit> && (cd /tmp/before && CARGO_TARGET_DIR=/tmp/rt cargo build --release -p ruang)
 #   cp /tmp/rt/release/ruang /tmp/ruang-before && BEFORE=/tmp/ruang-before CARGO_TARGET_DIR=/tmp/rt bench/run.sh 5 10000
-# (one target directory for both builds: the dependencies are compiled once). SCALE=0 skips the scale runs.
+# (one target directory for both builds: the dependencies are compiled once). Several older binaries, each
+# named, are run in the same loop with BEFORE="main=/tmp/ruang-main relay=/tmp/ruang-relay" (names without
+# spaces; up to ten). SCALE=0 skips the scale runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-10}
@@ -32,10 +34,14 @@ ruang_flags=(--no-turn --messages-per-second 1000000 --message-burst 1000000 --m
   --max-participants 8)
 start_servers() {
   servers=()
-  if [[ -n $before ]]; then
-    "$before" --listen 127.0.0.1:18070 "${ruang_flags[@]}" >/dev/null 2>&1 &
-    pids+=($!); servers+=("before 18070 $! ruang")
-  fi
+  local port=18070 spec name path
+  for spec in $before; do
+    name=before path=$spec
+    if [[ $spec == *=* ]]; then name=${spec%%=*} path=${spec#*=}; fi
+    "$path" --listen "127.0.0.1:$port" "${ruang_flags[@]}" >/dev/null 2>&1 &
+    pids+=($!); servers+=("$name $port $! ruang")
+    port=$((port + 1))
+  done
   "$target/release/ruang" --listen 127.0.0.1:18080 "${ruang_flags[@]}" >/dev/null 2>&1 &
   pids+=($!); ruang_pid=$!
   $bench minimal-relay --listen 127.0.0.1:18090 >/dev/null 2>&1 &

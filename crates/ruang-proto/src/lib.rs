@@ -13,6 +13,7 @@
 
 mod client;
 mod error;
+mod escaped;
 mod ids;
 mod limits;
 mod media;

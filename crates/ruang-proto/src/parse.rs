@@ -10,6 +10,8 @@ use serde_json::value::RawValue;
 
 use crate::SignalPayload;
 use crate::client::{Credentials, MAX_BROWSER_KEY_BYTES, MAX_INVITE_BYTES, MAX_PASSWORD_BYTES, MAX_TOKEN_BYTES};
+use crate::escaped;
+use crate::signal::SdpKind;
 use crate::{ClientMessage, ErrorCode, Limits, MediaState, PROTOCOL_VERSION, PeerId, Rejection, RoomName, SignalData};
 use crate::{IceCandidate, Moderation, Role};
 
@@ -128,14 +130,15 @@ enum SignalTag {
     Signal,
 }
 
-/// [`SignalData`] read flat, in one pass: the kind and whichever fields are present; [`FlatSignal::typed`]
-/// then requires exactly the fields of that kind.
+/// [`SignalData`] read flat, in one pass: the kind and whichever fields are present; [`FlatSignal::shape`]
+/// then requires exactly the fields of that kind. `Sdp` is `String` where the value is wanted, and the raw
+/// literal (`&RawValue`) on the relay's fast path, which checks it without unescaping it.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FlatSignal {
+#[serde(deny_unknown_fields, bound(deserialize = "Sdp: Deserialize<'de>"))]
+struct FlatSignal<Sdp> {
     kind: SignalKind,
     #[serde(default, deserialize_with = "present")]
-    sdp: Option<String>,
+    sdp: Option<Sdp>,
     #[serde(default, deserialize_with = "present")]
     candidate: Option<IceCandidate>,
 }
@@ -154,14 +157,33 @@ fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(deserializer: 
     T::deserialize(deserializer).map(Some)
 }
 
-impl FlatSignal {
-    fn typed(self) -> Option<SignalData> {
+/// A signal with exactly the fields of its kind.
+enum Shape<Sdp> {
+    Sdp(SdpKind, Sdp),
+    Candidate(IceCandidate),
+    Reset,
+}
+
+impl<Sdp> FlatSignal<Sdp> {
+    fn shape(self) -> Option<Shape<Sdp>> {
         Some(match (self.kind, self.sdp, self.candidate) {
-            (SignalKind::Offer, Some(sdp), None) => SignalData::Offer { sdp },
-            (SignalKind::Answer, Some(sdp), None) => SignalData::Answer { sdp },
-            (SignalKind::Candidate, None, Some(candidate)) => SignalData::Candidate { candidate },
-            (SignalKind::Reset, None, None) => SignalData::Reset,
+            (SignalKind::Offer, Some(sdp), None) => Shape::Sdp(SdpKind::Offer, sdp),
+            (SignalKind::Answer, Some(sdp), None) => Shape::Sdp(SdpKind::Answer, sdp),
+            (SignalKind::Candidate, None, Some(candidate)) => Shape::Candidate(candidate),
+            (SignalKind::Reset, None, None) => Shape::Reset,
             _ => return None,
+        })
+    }
+}
+
+impl FlatSignal<String> {
+    /// The typed value, unescaped.
+    fn typed(self) -> Option<SignalData> {
+        Some(match self.shape()? {
+            Shape::Sdp(SdpKind::Offer, sdp) => SignalData::Offer { sdp },
+            Shape::Sdp(SdpKind::Answer, sdp) => SignalData::Answer { sdp },
+            Shape::Candidate(candidate) => SignalData::Candidate { candidate },
+            Shape::Reset => SignalData::Reset,
         })
     }
 }
@@ -187,12 +209,35 @@ pub fn read_req(frame: &str) -> Option<u32> {
 }
 
 /// The fast path for well-formed signals; `None` for anything else, which the general path then reads (and
-/// explains, if it is wrong).
+/// explains, if it is wrong). An SDP is checked on its escaped text ([`escaped::unescaped_len`]: the escapes
+/// serde_json accepts, the length it would unescape to), so relaying it unescapes nothing, and its text is
+/// copied once, into the payload.
 fn parse_signal(frame: &str, limits: &Limits) -> Option<Result<ClientMessage, Rejection>> {
     let SignalFrame { to, data: json, req, .. } = serde_json::from_str::<SignalFrame>(frame).ok()?;
-    let data = serde_json::from_str::<FlatSignal>(json.get()).ok()?.typed()?;
-    Some(match check_signal(&data, limits) {
-        Ok(()) => Ok(ClientMessage::Signal { to, data: SignalPayload::from_parts(data, json.to_owned()), req }),
+    let checked = match serde_json::from_str::<FlatSignal<&RawValue>>(json.get()).ok()?.shape()? {
+        Shape::Sdp(kind, sdp) => {
+            // Not a string (a number, an object): the general path explains.
+            let escaped = sdp.get().strip_prefix('"')?.strip_suffix('"')?;
+            let len = escaped::unescaped_len(escaped)?;
+            // The literal's place in the data text, which the payload keeps.
+            let start = escaped.as_ptr() as usize - json.get().as_ptr() as usize;
+            check_sdp(len, limits).map(|()| Err((kind, start..start + escaped.len())))
+        }
+        Shape::Candidate(candidate) => {
+            let data = SignalData::Candidate { candidate };
+            check_signal(&data, limits).map(|()| Ok(data))
+        }
+        Shape::Reset => Ok(Ok(SignalData::Reset)),
+    };
+    Some(match checked {
+        Ok(typed) => {
+            let json = json.to_owned();
+            let data = match typed {
+                Ok(data) => SignalPayload::from_parts(data, json),
+                Err((kind, escaped)) => SignalPayload::from_sdp(kind, json, escaped),
+            };
+            Ok(ClientMessage::Signal { to, data, req })
+        }
         Err(rejection) => Err(rejection.with_req(req)),
     })
 }
@@ -225,7 +270,7 @@ fn validate(raw: RawClientMessage, frame: &str, limits: &Limits) -> Result<Clien
             let json = signal_json(frame).map_err(|r| r.with_req(req))?;
             // Serde's tagged enum lets a unit variant (`reset`) through with any other fields, which would
             // then be relayed as they are: the flat reading, which requires exactly the kind's fields, decides.
-            let flat = serde_json::from_str::<FlatSignal>(json.get()).ok().and_then(FlatSignal::typed);
+            let flat = serde_json::from_str::<FlatSignal<String>>(json.get()).ok().and_then(FlatSignal::typed);
             if flat.as_ref() != Some(&data) {
                 let message = "signal data has fields its kind does not take (reset takes none)";
                 return Err(Rejection::new(ErrorCode::InvalidMessage, message).with_req(req));
@@ -318,12 +363,7 @@ fn signal_json(frame: &str) -> Result<Box<RawValue>, Rejection> {
 
 fn check_signal(data: &SignalData, limits: &Limits) -> Result<(), Rejection> {
     match data {
-        SignalData::Offer { sdp } | SignalData::Answer { sdp } => {
-            if sdp.is_empty() {
-                return Err(Rejection::new(ErrorCode::InvalidMessage, "sdp is empty"));
-            }
-            check_len("sdp", sdp.len(), limits.max_sdp_bytes)
-        }
+        SignalData::Offer { sdp } | SignalData::Answer { sdp } => check_sdp(sdp.len(), limits),
         SignalData::Candidate { candidate } => {
             let max = limits.max_candidate_bytes;
             check_len("candidate", candidate.candidate.len(), max)?;
@@ -332,6 +372,14 @@ fn check_signal(data: &SignalData, limits: &Limits) -> Result<(), Rejection> {
         }
         SignalData::Reset => Ok(()),
     }
+}
+
+/// An SDP of `len` bytes (unescaped) is neither empty nor over the limit.
+fn check_sdp(len: usize, limits: &Limits) -> Result<(), Rejection> {
+    if len == 0 {
+        return Err(Rejection::new(ErrorCode::InvalidMessage, "sdp is empty"));
+    }
+    check_len("sdp", len, limits.max_sdp_bytes)
 }
 
 fn check_len(field: &str, len: usize, max: usize) -> Result<(), Rejection> {
@@ -393,6 +441,9 @@ pub mod fuzzing {
         validate(raw, frame, limits)
     }
 }
+
+#[cfg(test)]
+mod equivalence;
 
 #[cfg(test)]
 mod tests {

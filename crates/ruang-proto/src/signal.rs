@@ -1,29 +1,66 @@
 //! The payload of a `signal` message: an SDP offer or answer, or one trickled ICE candidate. Typed by kind so
 //! the server can bound each part without understanding SDP, and kept as the JSON text it arrived as so that
-//! relaying it writes that text instead of serializing (and escaping) an SDP again.
+//! relaying it writes that text instead of serializing (and escaping) an SDP again. An SDP is validated and
+//! measured on that text and unescaped only if someone asks for its value ([`SignalPayload::data`]).
+
+use std::ops::Range;
+use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::value::RawValue;
 
-/// A validated signal payload and its JSON text. The text is the client's own, but it was parsed strictly
-/// into [`SignalData`] (known kind, known fields, no duplicates, bounded sizes), so it carries nothing the
-/// typed value does not: relaying it unchanged is relaying the typed value.
+use crate::escaped;
+
+/// A validated signal payload and its JSON text. The text is the client's own, but it was read strictly as
+/// a [`SignalData`] (known kind, known fields, no duplicates, valid escapes, bounded sizes), so it carries
+/// nothing the typed value does not: relaying it unchanged is relaying the typed value.
 #[derive(Clone, Debug)]
 pub struct SignalPayload {
-    /// Boxed: a signal waits in a room's mailbox, whose slots are as large as its largest command.
-    data: Box<SignalData>,
     json: Box<RawValue>,
+    typed: Typed,
+}
+
+/// The typed value of a payload: at hand, or, for an SDP, made from the kept text on first use.
+#[derive(Clone, Debug)]
+enum Typed {
+    /// Boxed: a signal may wait in a room's mailbox, whose slots are as large as its largest command.
+    Ready(Box<SignalData>),
+    /// An offer or answer whose `sdp` is `json[escaped]`, the text between its quotes, escapes unread.
+    Sdp { kind: SdpKind, escaped: Range<usize>, data: OnceLock<Box<SignalData>> },
+}
+
+/// The kinds of signal that carry an SDP.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SdpKind {
+    Offer,
+    Answer,
 }
 
 impl SignalPayload {
     /// A payload from its validated value and the JSON text it was parsed from.
     pub(crate) fn from_parts(data: SignalData, json: Box<RawValue>) -> Self {
-        SignalPayload { data: Box::new(data), json }
+        SignalPayload { json, typed: Typed::Ready(Box::new(data)) }
     }
 
-    /// The typed payload.
+    /// An offer or answer whose JSON text `json` was validated without unescaping it: its `sdp` is the
+    /// string literal whose text (between the quotes) is `json[escaped]`, read by [`escaped::unescaped_len`].
+    pub(crate) fn from_sdp(kind: SdpKind, json: Box<RawValue>, escaped: Range<usize>) -> Self {
+        SignalPayload { json, typed: Typed::Sdp { kind, escaped, data: OnceLock::new() } }
+    }
+
+    /// The typed payload. For an offer or answer this unescapes the SDP on the first call, so the relay asks
+    /// for it only when a rule needs the SDP itself (a viewer's offer or answer).
     pub fn data(&self) -> &SignalData {
-        &self.data
+        match &self.typed {
+            Typed::Ready(data) => data,
+            Typed::Sdp { kind, escaped, data } => data.get_or_init(|| {
+                let sdp = escaped::unescape(self.json.get().get(escaped.clone()).unwrap_or_default());
+                Box::new(match kind {
+                    SdpKind::Offer => SignalData::Offer { sdp },
+                    SdpKind::Answer => SignalData::Answer { sdp },
+                })
+            }),
+        }
     }
 
     /// The JSON text that is relayed.
@@ -37,13 +74,13 @@ impl From<SignalData> for SignalPayload {
     fn from(data: SignalData) -> Self {
         let text = serde_json::to_string(&data).unwrap_or_else(|_| unreachable!("SignalData always serializes"));
         let json = RawValue::from_string(text).unwrap_or_else(|_| unreachable!("serde_json wrote valid JSON"));
-        SignalPayload { data: Box::new(data), json }
+        SignalPayload::from_parts(data, json)
     }
 }
 
 impl PartialEq for SignalPayload {
     fn eq(&self, other: &Self) -> bool {
-        self.data == other.data
+        self.data() == other.data()
     }
 }
 

@@ -24,6 +24,7 @@ pub fn check_signal(
     if !target_present {
         return Err(unknown_peer(to));
     }
+    // The role first: `data()` unescapes an SDP, which only a viewer's offer or answer needs.
     if role == Role::Viewer
         && matches!(data.data(), SignalData::Offer { sdp } | SignalData::Answer { sdp } if sdp_sends_media(sdp))
     {
