@@ -86,8 +86,9 @@ pub enum Input {
         from: PeerId,
         /// The target.
         to: PeerId,
-        /// The payload.
-        data: SignalPayload,
+        /// The payload (boxed: the server relays signals itself, so this rare input must not make every
+        /// mailbox slot larger).
+        data: Box<SignalPayload>,
         /// The client's `req`, for an error reply.
         req: Option<u32>,
     },

@@ -193,7 +193,7 @@ impl Room {
                 }
             }
             Input::Signal { from, to, data, req } => {
-                let result = self.roster.signal(from, to, data);
+                let result = self.roster.signal(from, to, *data);
                 self.reply_error(from, result, req);
             }
             Input::Media { id, media } => {

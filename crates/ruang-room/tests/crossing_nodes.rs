@@ -61,7 +61,7 @@ fn a_signal_from_a_client_crosses_as_the_same_value_in_the_servers_spelling() {
     let Ok(ClientMessage::Signal { to, data, req }) = parse_client_message(frame, &Limits::default()) else {
         panic!("the frame is a valid signal")
     };
-    let input = Input::Signal { from: id(1), to, data, req };
+    let input = Input::Signal { from: id(1), to, data: Box::new(data), req };
     let text = serde_json::to_string(&input).unwrap();
     assert!(text.contains(r#"{"kind": "offer", "sdp": "v=0\r\n"}"#), "written as the client wrote it: {text}");
     let back: Input = serde_json::from_str(&text).unwrap();
@@ -126,9 +126,9 @@ fn a_room_driven_by_inputs_read_back_answers_as_the_original() {
     step(&mut a, &mut b, moderate(Moderation::Deny(id(4))));
     for (n, data) in signals().into_iter().enumerate() {
         let (from, to) = if n.is_multiple_of(2) { (id(1), id(2)) } else { (id(2), id(1)) };
-        step(&mut a, &mut b, Input::Signal { from, to, data, req: Some(n as u32) });
+        step(&mut a, &mut b, Input::Signal { from, to, data: Box::new(data), req: Some(n as u32) });
     }
-    step(&mut a, &mut b, Input::Signal { from: id(2), to: id(9), data: signals().remove(4), req: Some(9) });
+    step(&mut a, &mut b, Input::Signal { from: id(2), to: id(9), data: Box::new(signals().remove(4)), req: Some(9) });
     step(&mut a, &mut b, Input::Chat { from: id(2), text: "hello".to_owned(), req: Some(3) });
     step(&mut a, &mut b, Input::Media { id: id(2), media: MediaState { audio: false, video: true, screen: true } });
     step(&mut a, &mut b, Input::Hand { id: id(2), raised: true, req: None });

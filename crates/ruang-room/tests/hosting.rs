@@ -25,7 +25,7 @@ fn a_signal_to_nobody_is_a_violation_and_an_error() {
     let mut room = Harness::new();
     room.join(1);
     let data = ruang_proto::SignalPayload::from(ruang_proto::SignalData::Offer { sdp: "v=0".into() });
-    let refused = room.input(Input::Signal { from: id(1), to: id(1), data, req: None });
+    let refused = room.input(Input::Signal { from: id(1), to: id(1), data: Box::new(data), req: None });
     assert_eq!(kinds(&refused), ["violation on 100", "reply error on 100"]);
 }
 

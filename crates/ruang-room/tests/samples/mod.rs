@@ -223,7 +223,12 @@ pub fn inputs() -> Vec<Input> {
         Input::Timeout,
     ];
     for (n, data) in signals().into_iter().enumerate() {
-        all.push(Input::Signal { from: id(1), to: id(2), data, req: n.is_multiple_of(2).then_some(n as u32) });
+        all.push(Input::Signal {
+            from: id(1),
+            to: id(2),
+            data: Box::new(data),
+            req: n.is_multiple_of(2).then_some(n as u32),
+        });
     }
     use Moderation as Mo;
     let actions = [
