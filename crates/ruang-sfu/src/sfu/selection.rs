@@ -9,6 +9,7 @@ use str0m::media::Rid;
 use super::Sfu;
 use crate::forward::Forward;
 use crate::layer::{Layer, TileHeight, Wanted, allocate, choose_layer};
+use crate::track::TrackOut;
 use crate::{ParticipantId, SfuError, TrackId};
 
 /// One copy whose publisher described its layers, as the choice sees it.
@@ -33,12 +34,7 @@ impl Sfu {
         if !published.rids.contains(&rid) {
             return Err(SfuError::LayersMismatch(track));
         }
-        let participant = self.participants.get_mut(&subscriber).ok_or(SfuError::UnknownParticipant(subscriber))?;
-        let copy = participant
-            .tracks_out
-            .iter_mut()
-            .find(|t| t.source == track && t.is_live())
-            .ok_or(SfuError::UnknownTrack(track))?;
+        let copy = self.live_copy(subscriber, track)?;
         if copy.switch_layer(Some(rid)) {
             self.forwards.push_back(Forward::KeyframeRequest { track, rid: Some(rid) });
         }
@@ -76,12 +72,7 @@ impl Sfu {
 
     /// The subscriber shows `track` in a tile `tile` pixels high (`None`: it did not say).
     pub fn set_tile(&mut self, subscriber: ParticipantId, track: TrackId, tile: TileHeight) -> Result<(), SfuError> {
-        let participant = self.participants.get_mut(&subscriber).ok_or(SfuError::UnknownParticipant(subscriber))?;
-        let copy = participant
-            .tracks_out
-            .iter_mut()
-            .find(|t| t.source == track && t.is_live())
-            .ok_or(SfuError::UnknownTrack(track))?;
+        let copy = self.live_copy(subscriber, track)?;
         copy.tile = tile;
         self.rechoose_layers(subscriber);
         Ok(())
@@ -132,5 +123,15 @@ impl Sfu {
             participant.rtc.bwe().set_desired_bitrate(Bitrate::bps(desired));
             participant.dirty = true;
         }
+    }
+
+    /// The live copy of `track` that `subscriber` receives.
+    fn live_copy(&mut self, subscriber: ParticipantId, track: TrackId) -> Result<&mut TrackOut, SfuError> {
+        let participant = self.participants.get_mut(&subscriber).ok_or(SfuError::UnknownParticipant(subscriber))?;
+        participant
+            .tracks_out
+            .iter_mut()
+            .find(|t| t.source == track && t.is_live())
+            .ok_or(SfuError::UnknownTrack(track))
     }
 }
