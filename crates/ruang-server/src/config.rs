@@ -20,6 +20,9 @@ use ruang_turn::TurnConfig;
 /// candidates. A newcomer sends this many to everyone at once; everyone already there answers it the same way.
 pub const INTRODUCTION_MESSAGES: u32 = 24;
 
+/// The SFU's UDP port when `sfu_listen` is not set (next to TURN's 3478).
+pub const SFU_DEFAULT_PORT: u16 = 3479;
+
 /// Everything the server can be told. Every field has a default; a TOML file sets any subset of them.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -68,6 +71,12 @@ pub struct ServerConfig {
     pub tls: TlsConfig,
     /// The built-in STUN/TURN server; on by default.
     pub turn: TurnConfig,
+    /// The SFU's one UDP port for every participant's media; `None` means the listen IP with port 3479
+    /// ([`SFU_DEFAULT_PORT`]). Groundwork for issue #15: no room uses the SFU yet.
+    pub sfu_listen: Option<SocketAddr>,
+    /// The address clients reach the SFU at; `None` detects it as TURN's is (the SFU listen address, or on
+    /// a wildcard address the address of the interface with the default route).
+    pub sfu_public_ip: Option<IpAddr>,
     /// The server secret that signs resume tokens (at least 16 bytes). Servers started with the same secret
     /// accept each other's tokens, so participants survive a restart. Unset: a random one per start.
     pub secret: Option<Secret>,
@@ -139,6 +148,8 @@ impl Default for ServerConfig {
             shutdown_grace_ms: 5_000,
             tls: TlsConfig::default(),
             turn: TurnConfig::default(),
+            sfu_listen: None,
+            sfu_public_ip: None,
             secret: None,
             resume_grace_ms: 30_000,
             replay_messages: 128,
@@ -278,6 +289,17 @@ impl ServerConfig {
         Some(std::mem::replace(&mut self.max_connections, fitting))
     }
 
+    /// The SFU's UDP address: `sfu_listen`, or the listen IP with [`SFU_DEFAULT_PORT`].
+    pub fn sfu_listen_addr(&self) -> SocketAddr {
+        self.sfu_listen.unwrap_or(SocketAddr::new(self.listen.ip(), SFU_DEFAULT_PORT))
+    }
+
+    /// The IP clients are given for the SFU: `sfu_public_ip`, or detected from the SFU listen address as
+    /// TURN's public IP is ([`ruang_turn::detect_public_ip`]).
+    pub fn sfu_advertised_ip(&self) -> IpAddr {
+        self.sfu_public_ip.unwrap_or_else(|| ruang_turn::detect_public_ip(self.sfu_listen_addr().ip()))
+    }
+
     /// The transport's hard frame limit: frames up to this size are read and answered with
     /// `frame_too_large`; larger ones close the connection with 1009.
     pub fn hard_frame_limit(&self) -> usize {
@@ -327,6 +349,18 @@ mod tests {
         small.limits.message_burst = 5_000;
         small.fit_to_room_size();
         assert_eq!(small.limits.message_burst, 5_000, "a larger burst is kept");
+    }
+
+    #[test]
+    fn the_sfu_listens_beside_the_server_and_advertises_its_listen_ip_unless_told() {
+        let mut config = ServerConfig { listen: "192.0.2.10:8080".parse().unwrap(), ..ServerConfig::default() };
+        assert_eq!(config.sfu_listen_addr(), "192.0.2.10:3479".parse().unwrap());
+        assert_eq!(config.sfu_advertised_ip(), "192.0.2.10".parse::<IpAddr>().unwrap());
+        config.sfu_listen = Some("0.0.0.0:4000".parse().unwrap());
+        assert_eq!(config.sfu_listen_addr().port(), 4000);
+        assert!(!config.sfu_advertised_ip().is_unspecified(), "a wildcard listen address is never advertised");
+        config.sfu_public_ip = Some("203.0.113.7".parse().unwrap());
+        assert_eq!(config.sfu_advertised_ip(), "203.0.113.7".parse::<IpAddr>().unwrap());
     }
 
     #[test]

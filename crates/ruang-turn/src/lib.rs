@@ -23,4 +23,4 @@ pub use peers::{PeerPolicy, is_public};
 
 #[doc(hidden)]
 pub mod fuzzing;
-pub use server::{RunningTurn, TurnConfig, TurnError, start};
+pub use server::{RunningTurn, TurnConfig, TurnError, detect_public_ip, start};

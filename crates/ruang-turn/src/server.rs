@@ -307,8 +307,9 @@ fn random_secret() -> Result<Vec<u8>, TurnError> {
 }
 
 /// The address clients should use: the listen address, or for a wildcard listen address the local address
-/// of the interface that routes to the internet (found without sending anything).
-fn detect_public_ip(listen: IpAddr) -> IpAddr {
+/// of the interface that routes to the internet (found without sending anything). The SFU's address is
+/// detected the same way.
+pub fn detect_public_ip(listen: IpAddr) -> IpAddr {
     if !listen.is_unspecified() {
         return listen;
     }

@@ -130,6 +130,12 @@ pub struct Args {
     /// Let TURN relay to private and link-local addresses (LAN deployments only; never loopback).
     #[arg(long, env = "RUANG_TURN_ALLOW_PRIVATE_PEERS")]
     turn_allow_private_peers: bool,
+    /// UDP address of the SFU's one media port (not used by any room yet) [default: the --listen IP, port 3479].
+    #[arg(long, env = "RUANG_SFU_LISTEN", value_name = "ADDR")]
+    sfu_listen: Option<SocketAddr>,
+    /// Address clients reach the SFU at [default: detected, as for TURN].
+    #[arg(long, env = "RUANG_SFU_PUBLIC_IP", value_name = "IP")]
+    sfu_public_ip: Option<std::net::IpAddr>,
     /// Relay-only privacy for every room: media goes through TURN only, so participants never learn each
     /// other's addresses.
     #[arg(long, env = "RUANG_RELAY_ONLY")]
@@ -243,6 +249,8 @@ impl Args {
         turn.allow_private_peers |= self.turn_allow_private_peers;
         set(&mut turn.tls_listen, &self.turn_tls_listen.map(Some));
         set(&mut turn.tls_host, &self.turn_tls_host.clone().map(Some));
+        set(&mut config.sfu_listen, &self.sfu_listen.map(Some));
+        set(&mut config.sfu_public_ip, &self.sfu_public_ip.map(Some));
         let tls = &mut config.tls;
         set(&mut tls.cert, &self.tls_cert.clone().map(Some));
         set(&mut tls.key, &self.tls_key.clone().map(Some));
@@ -293,6 +301,16 @@ mod tests {
         let config = args.config().unwrap();
         assert_eq!((config.max_connections_per_address, config.http_timeout_ms), (7, 2500));
         assert_eq!(config.public_hosts, vec!["meet.example.org", "meet.example.net"]);
+    }
+
+    #[test]
+    fn sfu_flags_set_its_address_and_leave_the_defaults_otherwise() {
+        let defaults = Args::parse_from(["ruang"]).config().unwrap();
+        assert_eq!((defaults.sfu_listen, defaults.sfu_public_ip), (None, None));
+        let args = Args::parse_from(["ruang", "--sfu-listen", "0.0.0.0:4479", "--sfu-public-ip", "203.0.113.7"]);
+        let config = args.config().unwrap();
+        assert_eq!(config.sfu_listen, Some("0.0.0.0:4479".parse().unwrap()));
+        assert_eq!(config.sfu_public_ip, Some("203.0.113.7".parse().unwrap()));
     }
 
     #[test]

@@ -1,0 +1,165 @@
+//! The tokio driver of the SFU core (feature `tokio`): it owns the SFU's one UDP socket and the clock, as
+//! quinn drives quinn-proto. One task holds the [`Sfu`]: datagrams from the socket go to `handle_datagram`,
+//! due timers to `handle_timeout`, and everything `poll_output` hands back is sent from the socket or passed
+//! on as an [`SfuEvent`]. The rest of the server talks to it through a cloneable [`SfuHandle`] (participants
+//! and their SDP, answered over a oneshot channel) and reads its events from [`SfuEvents`].
+//!
+//! - mod.rs: starting the driver, the handle, the event stream, the errors.
+//! - task.rs: the task's loop.
+//!
+//! The task ends when every handle is dropped (or [`SfuHandle::shutdown`] is called); the socket closes with
+//! it. It never waits for the reader of the events: they are queued without bound, which is safe because
+//! they come at signaling rate (an offer per track change, a connection change, a new active speaker), not
+//! per packet, and dropping one (an offer) would stall a participant's negotiation.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Instant;
+
+use tokio::net::UdpSocket;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::{ParticipantId, Publishing, Sfu, SfuConfig, SfuError, SfuEvent};
+
+mod task;
+
+/// Commands a handle may have queued before its callers wait: each is a signaling-rate request.
+const COMMAND_QUEUE: usize = 256;
+
+/// Why a call through an [`SfuHandle`] failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DriverError {
+    /// The SFU core refused the call.
+    #[error(transparent)]
+    Sfu(#[from] SfuError),
+    /// The driver task has ended (shut down, or every handle was dropped).
+    #[error("the SFU driver has stopped")]
+    Stopped,
+}
+
+/// Why the driver could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The UDP socket could not be bound (address in use, no permission).
+    #[error("cannot bind the SFU's UDP socket on {listen}: {source}")]
+    Bind { listen: SocketAddr, source: std::io::Error },
+    /// The SFU core refused the configuration (an unspecified public address).
+    #[error(transparent)]
+    Sfu(#[from] SfuError),
+}
+
+/// A request for the driver task, with the channel its answer goes back on.
+#[derive(Debug)]
+enum Command {
+    Add { id: ParticipantId, publishing: Publishing, offer: String, reply: oneshot::Sender<Result<String, SfuError>> },
+    Offer { id: ParticipantId, offer: String, reply: oneshot::Sender<Result<String, SfuError>> },
+    Answer { id: ParticipantId, answer: String, reply: oneshot::Sender<Result<(), SfuError>> },
+    SetPublishing { id: ParticipantId, publishing: Publishing, reply: oneshot::Sender<Result<(), SfuError>> },
+    Remove { id: ParticipantId, reply: oneshot::Sender<Result<(), SfuError>> },
+    Shutdown,
+}
+
+/// A running SFU: where it listens and is reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SfuAddresses {
+    /// The socket's local address (for a `listen` with port 0, the port drawn).
+    pub local: SocketAddr,
+    /// The address clients are given as the SFU's ICE candidate: the public IP and the local port.
+    pub public: SocketAddr,
+}
+
+/// Talks to the driver task. Cheap to clone; the task ends when the last clone is dropped.
+#[derive(Debug, Clone)]
+pub struct SfuHandle {
+    commands: mpsc::Sender<Command>,
+    addresses: SfuAddresses,
+}
+
+/// The SFU's events, in the order the core produced them. Ends (`recv` gives `None`) when the driver does.
+#[derive(Debug)]
+pub struct SfuEvents {
+    events: mpsc::UnboundedReceiver<SfuEvent>,
+}
+
+impl SfuEvents {
+    /// The next event; `None` once the driver has stopped.
+    pub async fn recv(&mut self) -> Option<SfuEvent> {
+        self.events.recv().await
+    }
+
+    /// The next event if one is waiting.
+    pub fn try_recv(&mut self) -> Option<SfuEvent> {
+        self.events.try_recv().ok()
+    }
+}
+
+/// Binds the SFU's UDP socket on `listen` and spawns its driver on the current tokio runtime. Clients reach
+/// it at `public_ip` and the bound port; `configure` adjusts the core's defaults ([`SfuConfig::new`]) for
+/// that address.
+pub async fn start(
+    listen: SocketAddr,
+    public_ip: IpAddr,
+    configure: impl FnOnce(SfuConfig) -> SfuConfig,
+) -> Result<(SfuHandle, SfuEvents), StartError> {
+    let bind_error = |source| StartError::Bind { listen, source };
+    let socket = UdpSocket::bind(listen).await.map_err(bind_error)?;
+    let local = socket.local_addr().map_err(bind_error)?;
+    let public = SocketAddr::new(public_ip, local.port());
+    let sfu = Sfu::new(configure(SfuConfig::new(public)), Instant::now())?;
+    let (commands, command_rx) = mpsc::channel(COMMAND_QUEUE);
+    let (event_tx, events) = mpsc::unbounded_channel();
+    tokio::spawn(task::run(task::Driver::new(sfu, socket, public, command_rx, event_tx)));
+    tracing::info!(port = local.port(), "SFU listening on UDP");
+    let addresses = SfuAddresses { local, public };
+    Ok((SfuHandle { commands, addresses }, SfuEvents { events }))
+}
+
+impl SfuHandle {
+    /// Where the SFU listens and is reached.
+    pub fn addresses(&self) -> SfuAddresses {
+        self.addresses
+    }
+
+    /// Adds a participant from its first SDP offer; returns the SDP answer ([`Sfu::add_participant`]).
+    pub async fn add_participant(
+        &self,
+        id: ParticipantId,
+        publishing: Publishing,
+        offer: String,
+    ) -> Result<String, DriverError> {
+        self.call(|reply| Command::Add { id, publishing, offer, reply }).await
+    }
+
+    /// A participant's later offer; returns the SDP answer ([`Sfu::handle_offer`]).
+    pub async fn handle_offer(&self, id: ParticipantId, offer: String) -> Result<String, DriverError> {
+        self.call(|reply| Command::Offer { id, offer, reply }).await
+    }
+
+    /// A participant's answer to an [`SfuEvent::Offer`] ([`Sfu::handle_answer`]).
+    pub async fn handle_answer(&self, id: ParticipantId, answer: String) -> Result<(), DriverError> {
+        self.call(|reply| Command::Answer { id, answer, reply }).await
+    }
+
+    /// Whether a participant may publish, from now on ([`Sfu::set_publishing`]).
+    pub async fn set_publishing(&self, id: ParticipantId, publishing: Publishing) -> Result<(), DriverError> {
+        self.call(|reply| Command::SetPublishing { id, publishing, reply }).await
+    }
+
+    /// Removes a participant, closing its media session ([`Sfu::remove_participant`]).
+    pub async fn remove_participant(&self, id: ParticipantId) -> Result<(), DriverError> {
+        self.call(|reply| Command::Remove { id, reply }).await
+    }
+
+    /// Stops the driver task even while other handles remain; later calls fail with `Stopped`.
+    pub async fn shutdown(&self) {
+        let _ = self.commands.send(Command::Shutdown).await;
+    }
+
+    async fn call<T>(
+        &self,
+        command: impl FnOnce(oneshot::Sender<Result<T, SfuError>>) -> Command,
+    ) -> Result<T, DriverError> {
+        let (reply, answer) = oneshot::channel();
+        self.commands.send(command(reply)).await.map_err(|_| DriverError::Stopped)?;
+        Ok(answer.await.map_err(|_| DriverError::Stopped)??)
+    }
+}
