@@ -55,8 +55,12 @@ impl RoomTask {
             lobby: policy.lobby,
             max_waiting: settings.max_waiting,
         };
-        let room_settings =
-            Settings { roster, resume_grace: settings.resume_grace, records_persist: settings.store.is_persistent() };
+        let room_settings = Settings {
+            roster,
+            resume_grace: settings.resume_grace,
+            records_persist: settings.store.is_persistent(),
+            media: ruang_room::MediaSettings { policy: ruang_room::MediaPolicy::Mesh, ..Default::default() },
+        };
         let record = settings.store.load(&name, wall_clock_secs());
         let room = Room::new(name, room_settings, record, Instant::now().into_std());
         RoomTask {
@@ -215,6 +219,8 @@ impl RoomTask {
                     let _ = reply.send(answer);
                 }
             }
+            // Rooms stay mesh until the SFU member is wired in.
+            Output::StartSfu { .. } | Output::StopSfu { .. } | Output::ToSfu { .. } => {}
             Output::SaveRecord(record) => self.settings.store.save(self.room.name(), record, wall_clock_secs()),
             Output::Closed => {}
         }
