@@ -5,13 +5,13 @@ mod support;
 use std::time::Duration;
 
 use ruang_sfu::{ParticipantId, SfuEvent};
-use support::{MediaSource, Net, Publish, publish_all};
+use support::{MediaSource, Net, Publish, ROOM, publish_all};
 
 fn speaker_events(net: &Net) -> Vec<ParticipantId> {
     net.sfu_events
         .iter()
         .filter_map(|e| match e {
-            SfuEvent::ActiveSpeaker(id) => Some(*id),
+            SfuEvent::ActiveSpeaker { room, participant } if *room == ROOM => *participant,
             _ => None,
         })
         .collect()
@@ -28,7 +28,7 @@ fn the_participant_talking_is_announced_as_the_active_speaker_and_the_turn_passe
     let (mut anna_talks, mut ben_listens) = (MediaSource::audio_at(-30), MediaSource::audio_at(-90));
     publish_all(&mut net, &mut [(&mut anna_talks, anna), (&mut ben_listens, ben)], Duration::from_secs(2));
     assert_eq!(speaker_events(&net), [anna], "Anna is announced once");
-    assert_eq!(net.sfu.active_speaker(), Some(anna));
+    assert_eq!(net.sfu.active_speaker(ROOM), Some(anna));
 
     let (mut anna_listens, mut ben_talks) = (MediaSource::audio_at(-90), MediaSource::audio_at(-25));
     publish_all(&mut net, &mut [(&mut anna_listens, anna), (&mut ben_talks, ben)], Duration::from_secs(2));
