@@ -49,8 +49,10 @@ pub(crate) fn on_event(
     match event {
         Event::Connected => ready.push_back(Output::Event(SfuEvent::Connected(id))),
         Event::IceConnectionStateChange(IceConnectionState::Disconnected) => {
+            participant.lost_at = Some(now + config.lost_after);
             ready.push_back(Output::Event(SfuEvent::Disconnected(id)));
         }
+        Event::IceConnectionStateChange(state) if state.is_connected() => participant.lost_at = None,
         // A participant that may not publish has its sending offers refused; should media still be
         // announced (a demotion since), it is not published.
         Event::MediaAdded(added) if added.direction.is_receiving() && participant.publishing == Publishing::Allowed => {

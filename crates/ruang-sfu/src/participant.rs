@@ -28,6 +28,8 @@ pub(crate) struct Participant {
     pending: Option<SdpPendingOffer>,
     /// When `rtc` next wants `handle_input(Timeout)`.
     pub timeout: Instant,
+    /// While its media connection is down (not yet up, or ICE disconnected): when it counts as lost.
+    pub lost_at: Option<Instant>,
     /// `rtc` got input since it was last polled to its timeout.
     pub dirty: bool,
     /// Whether it may send media; a viewer's offers may only receive.
@@ -45,7 +47,15 @@ pub(crate) struct Participant {
 }
 
 impl Participant {
-    pub fn new(id: ParticipantId, room: RoomKey, publishing: Publishing, rtc: Rtc, now: Instant) -> Self {
+    /// A participant added at `now`; lost at `lost_at` unless its media connection comes up first.
+    pub fn new(
+        id: ParticipantId,
+        room: RoomKey,
+        publishing: Publishing,
+        rtc: Rtc,
+        now: Instant,
+        lost_at: Instant,
+    ) -> Self {
         Participant {
             id,
             room,
@@ -54,6 +64,7 @@ impl Participant {
             tracks_out: Vec::new(),
             pending: None,
             timeout: now,
+            lost_at: Some(lost_at),
             dirty: true,
             publishing,
             pinned: None,

@@ -38,7 +38,8 @@ impl Sfu {
             .enable_bwe(self.config.initial_estimate.map(Bitrate::bps))
             .build(now);
         rtc.add_local_candidate(self.candidate.clone());
-        let mut participant = Participant::new(id, room, publishing, rtc, now);
+        let lost_at = now + self.config.lost_after;
+        let mut participant = Participant::new(id, room, publishing, rtc, now, lost_at);
         let answer = participant.accept_offer(offer)?;
         let members = self.rooms.get(&room).map_or(&[][..], |r| &r.members);
         for publisher in members.iter().filter_map(|member| self.participants.get(member)) {

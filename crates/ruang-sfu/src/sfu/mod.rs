@@ -49,6 +49,9 @@ pub struct SfuConfig {
     /// Each subscriber receives video from at most this many others (its pinned one, then the most recent
     /// speakers, then join order); the rest is paused. `None`: everyone's. Audio is not limited.
     pub last_n: Option<usize>,
+    /// A participant whose media connection is down this long (ICE disconnected, or never connected since
+    /// it was added) is removed and reported [`SfuEvent::Lost`]; the server then sends its client `reset`.
+    pub lost_after: Duration,
 }
 
 impl SfuConfig {
@@ -59,6 +62,7 @@ impl SfuConfig {
             keyframe_request_interval: Duration::from_millis(500),
             initial_estimate: Some(1_000_000),
             last_n: Some(9),
+            lost_after: Duration::from_secs(15),
         }
     }
 }
@@ -81,9 +85,12 @@ pub enum SfuEvent {
     Offer { participant: ParticipantId, sdp: String },
     /// The participant's media connection is up (ICE and DTLS).
     Connected(ParticipantId),
-    /// ICE lost the participant; it may come back (a new path, an ICE restart). The driver decides how long
-    /// to wait before [`Sfu::remove_participant`].
+    /// ICE lost the participant; it may come back (a new path, an ICE restart) within
+    /// [`SfuConfig::lost_after`], or it is [`SfuEvent::Lost`].
     Disconnected(ParticipantId),
+    /// The participant's media connection was down for [`SfuConfig::lost_after`] (or never came up): it has
+    /// been removed from the SFU. The server sends its client `reset`; the client offers anew.
+    Lost(ParticipantId),
     /// The participant's session ended (DTLS closed, or a fatal error); it has been removed.
     Closed(ParticipantId),
     /// The participant published a track; every other participant is being offered a copy.
@@ -220,9 +227,18 @@ impl Sfu {
         Ok(())
     }
 
-    /// Time has reached `now`: every participant whose timer is due runs it.
+    /// Time has reached `now`: every participant whose timer is due runs it, and participants whose media
+    /// connection has been down for `lost_after` are removed and reported `Lost`.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.now = self.now.max(now);
+        let lost: Vec<ParticipantId> =
+            self.participants.values().filter(|p| p.lost_at.is_some_and(|at| at <= now)).map(|p| p.id).collect();
+        for id in lost {
+            tracing::debug!(participant = %id, "sfu: media connection lost; removing");
+            if self.remove_participant(id).is_ok() {
+                self.ready.push_back(Output::Event(SfuEvent::Lost(id)));
+            }
+        }
         for participant in self.participants.values_mut() {
             if participant.timeout <= now {
                 participant.dirty = true;
@@ -237,7 +253,7 @@ impl Sfu {
     /// The earliest instant any participant wants [`Sfu::handle_timeout`]; valid after `poll_output`
     /// returned `Output::Timeout`.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.participants.values().map(|p| p.timeout).min()
+        self.participants.values().flat_map(|p| [Some(p.timeout), p.lost_at]).flatten().min()
     }
 
     /// The next thing to do. Call until it returns `Output::Timeout`.
