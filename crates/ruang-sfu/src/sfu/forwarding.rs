@@ -8,6 +8,7 @@ use str0m::media::{KeyframeRequestKind, MediaData, Rid};
 use super::Sfu;
 use crate::ParticipantId;
 use crate::forward::Forward;
+use crate::speaker::Speakers;
 use crate::track::{Admission, TrackId};
 
 impl Sfu {
@@ -52,10 +53,17 @@ impl Sfu {
         let source = TrackId { publisher: origin, mid: data.mid };
         let is_keyframe = data.is_keyframe();
         let Some(room) = self.participants.get(&origin).map(|p| p.room) else { return };
-        let members: &[ParticipantId] = self.rooms.get(&room).map_or(&[], |r| &r.members);
-        for member in members {
+        let Some(room) = self.rooms.get(&room) else { return };
+        // Audio loudest-N: only the loudest others are heard (per subscriber: it is not one of its own N).
+        let audio_n = self.config.audio_last_n.filter(|_| data.params.spec().codec.is_audio());
+        for member in &room.members {
             let Some(subscriber) = self.participants.get_mut(member) else { continue };
             if subscriber.id == origin {
+                continue;
+            }
+            if let Some(n) = audio_n
+                && !Speakers::among_loudest(&room.loudest, origin, subscriber.id, n)
+            {
                 continue;
             }
             let Some(track) = subscriber.tracks_out.iter_mut().find(|t| t.source == source && t.is_live()) else {

@@ -49,6 +49,10 @@ pub struct SfuConfig {
     /// Each subscriber receives video from at most this many others (its pinned one, then the most recent
     /// speakers, then join order); the rest is paused. `None`: everyone's. Audio is not limited.
     pub last_n: Option<usize>,
+    /// Each subscriber receives audio only from this many others, the loudest (then the most recent
+    /// speakers); `None` (the default): everyone's. Audio sent without the audio-level extension cannot be
+    /// ranked and is always forwarded.
+    pub audio_last_n: Option<usize>,
     /// A participant whose media connection is down this long (ICE disconnected, or never connected since
     /// it was added) is removed and reported [`SfuEvent::Lost`]; the server then sends its client `reset`.
     pub lost_after: Duration,
@@ -62,6 +66,7 @@ impl SfuConfig {
             keyframe_request_interval: Duration::from_millis(500),
             initial_estimate: Some(1_000_000),
             last_n: Some(9),
+            audio_last_n: None,
             lost_after: Duration::from_secs(15),
         }
     }
@@ -322,6 +327,9 @@ impl Sfu {
             self.ready.push_back(Output::Event(SfuEvent::Closed(id)));
         }
         for (key, room) in &mut self.rooms {
+            if self.config.audio_last_n.is_some() {
+                room.loudest = room.speakers.loudest(self.now);
+            }
             if let Some(speaker) = room.speakers.update(self.now) {
                 let event = SfuEvent::ActiveSpeaker { room: *key, participant: Some(speaker) };
                 self.ready.push_back(Output::Event(event));

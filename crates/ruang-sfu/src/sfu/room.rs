@@ -11,6 +11,8 @@ pub(crate) struct Room {
     pub members: Vec<ParticipantId>,
     /// Who speaks in this room, and the recent speakers last-N prefers.
     pub speakers: Speakers,
+    /// Everyone heard with audio levels, loudest first, as of the last poll (audio loudest-N only).
+    pub loudest: Vec<ParticipantId>,
 }
 
 impl Room {
