@@ -31,6 +31,7 @@ impl Session {
         name: String,
         media: MediaState,
         credentials: Credentials,
+        sfu: bool,
         req: Option<u32>,
     ) -> Result<(), Rejection> {
         self.refuse_if_stopping()?;
@@ -59,7 +60,7 @@ impl Session {
                 invitation: invitation.as_ref().map(|claims| claims.jti.clone()),
                 address: self.address,
                 browser_key: credentials.browser_key.as_deref().map(BrowserKeyHash::of),
-                sfu: false,
+                sfu,
             };
             let (command, answer) = self.entering(Input::Join(Box::new(join)), Some(proof));
             match step(self.ask(&handle, command, answer).await) {
