@@ -25,7 +25,7 @@ pub mod speaker;
 mod track;
 
 pub use error::{DatagramError, SfuError};
-pub use sfu::{Output, Sfu, SfuConfig, SfuEvent, Transmit};
+pub use sfu::{Output, Sfu, SfuConfig, SfuEvent, Transmit, Transport};
 pub use str0m::media::MediaKind;
 pub use track::TrackId;
 

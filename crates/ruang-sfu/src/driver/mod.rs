@@ -6,6 +6,7 @@
 //!
 //! - mod.rs: starting the driver, the handle, the event stream, the errors.
 //! - task.rs: the task's loop.
+//! - tcp.rs: ICE over TCP on the same port (RFC 4571 framing), its connections and their limits.
 //!
 //! The task ends when every handle is dropped (or [`SfuHandle::shutdown`] is called); the socket closes with
 //! it. It never waits for the reader of the events: they are queued without bound, which is safe because
@@ -15,13 +16,16 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
-use tokio::net::UdpSocket;
+use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::layer::Layer;
 use crate::{ParticipantId, Publishing, RoomKey, Sfu, SfuConfig, SfuError, SfuEvent};
 
 mod task;
+mod tcp;
+
+pub use tcp::{MAX_FRAME, TcpLimits};
 
 /// Commands a handle may have queued before its callers wait: each is a signaling-rate request.
 const COMMAND_QUEUE: usize = 256;
@@ -43,6 +47,9 @@ pub enum StartError {
     /// The UDP socket could not be bound (address in use, no permission).
     #[error("cannot bind the SFU's UDP socket on {listen}: {source}")]
     Bind { listen: SocketAddr, source: std::io::Error },
+    /// The TCP listener could not be bound on the UDP socket's port.
+    #[error("cannot listen on TCP for the SFU on {listen}: {source}")]
+    BindTcp { listen: SocketAddr, source: std::io::Error },
     /// The SFU core refused the configuration (an unspecified public address).
     #[error(transparent)]
     Sfu(#[from] SfuError),
@@ -99,23 +106,43 @@ impl SfuEvents {
     }
 }
 
-/// Binds the SFU's UDP socket on `listen` and spawns its driver on the current tokio runtime. Clients reach
-/// it at `public_ip` and the bound port; `configure` adjusts the core's defaults ([`SfuConfig::new`]) for
-/// that address.
+/// Binds the SFU's UDP socket on `listen` (and, unless the configuration turns `ice_tcp` off, a TCP
+/// listener on the same address and port) and spawns its driver on the current tokio runtime. Clients
+/// reach it at `public_ip` and the bound port; `configure` adjusts the core's defaults
+/// ([`SfuConfig::new`]) for that address. The TCP port has [`TcpLimits::default`].
 pub async fn start(
     listen: SocketAddr,
     public_ip: IpAddr,
+    configure: impl FnOnce(SfuConfig) -> SfuConfig,
+) -> Result<(SfuHandle, SfuEvents), StartError> {
+    start_with(listen, public_ip, TcpLimits::default(), configure).await
+}
+
+/// As [`start`], with the TCP port's limits.
+pub async fn start_with(
+    listen: SocketAddr,
+    public_ip: IpAddr,
+    tcp_limits: TcpLimits,
     configure: impl FnOnce(SfuConfig) -> SfuConfig,
 ) -> Result<(SfuHandle, SfuEvents), StartError> {
     let bind_error = |source| StartError::Bind { listen, source };
     let socket = UdpSocket::bind(listen).await.map_err(bind_error)?;
     let local = socket.local_addr().map_err(bind_error)?;
     let public = SocketAddr::new(public_ip, local.port());
-    let sfu = Sfu::new(configure(SfuConfig::new(public)), Instant::now())?;
+    let config = configure(SfuConfig::new(public));
+    let listener = if config.ice_tcp {
+        let tcp_error = |source| StartError::BindTcp { listen: local, source };
+        Some(TcpListener::bind(local).await.map_err(tcp_error)?)
+    } else {
+        None
+    };
+    let sfu = Sfu::new(config, Instant::now())?;
     let (commands, command_rx) = mpsc::channel(COMMAND_QUEUE);
     let (event_tx, events) = mpsc::unbounded_channel();
-    tokio::spawn(task::run(task::Driver::new(sfu, socket, public, command_rx, event_tx)));
-    tracing::info!(port = local.port(), "SFU listening on UDP");
+    let tcp = listener.is_some();
+    let driver = task::Driver::new(sfu, socket, listener, tcp_limits, public, command_rx, event_tx);
+    tokio::spawn(task::run(driver));
+    tracing::info!(port = local.port(), tcp, "SFU listening on UDP");
     let addresses = SfuAddresses { local, public };
     Ok((SfuHandle { commands, addresses }, SfuEvents { events }))
 }

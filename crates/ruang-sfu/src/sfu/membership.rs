@@ -37,7 +37,9 @@ impl Sfu {
             .set_crypto_provider(Arc::new(str0m::crypto::from_feature_flags()))
             .enable_bwe(self.config.initial_estimate.map(Bitrate::bps))
             .build(now);
-        rtc.add_local_candidate(self.candidate.clone());
+        for candidate in &self.candidates {
+            rtc.add_local_candidate(candidate.clone());
+        }
         let lost_at = now + self.config.lost_after;
         let mut participant = Participant::new(id, room, publishing, rtc, now, lost_at);
         let answer = participant.accept_offer(offer)?;
@@ -108,10 +110,7 @@ impl Sfu {
         if gone.rtc.close().is_ok() {
             for _ in 0..16 {
                 match gone.rtc.poll_output() {
-                    Ok(RtcOutput::Transmit(t)) => {
-                        let transmit = Transmit { from: t.source, to: t.destination, bytes: t.contents.into() };
-                        self.ready.push_back(Output::Transmit(transmit));
-                    }
+                    Ok(RtcOutput::Transmit(t)) => self.ready.push_back(Output::Transmit(Transmit::from(t))),
                     Ok(RtcOutput::Event(_)) => {}
                     Ok(RtcOutput::Timeout(_)) | Err(_) => break,
                 }

@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ruang_sfu::{Output, ParticipantId, Publishing, RoomKey, Sfu, SfuConfig, SfuError, SfuEvent};
+use ruang_sfu::{Output, ParticipantId, Publishing, RoomKey, Sfu, SfuConfig, SfuError, SfuEvent, Transport};
 use str0m::change::SdpApi;
 use str0m::format::Codec;
 use str0m::media::{Direction, Frequency, MediaData, MediaKind, MediaTime, Mid, Rid, Simulcast, SimulcastLayer};
@@ -226,7 +226,7 @@ impl Net {
                 RtcOutput::Transmit(t) => {
                     moved = true;
                     // Datagrams nobody claims are the SFU's to drop; the tests look at what arrives.
-                    let _ = self.sfu.handle_datagram(t.source, t.destination, &t.contents, self.now);
+                    let _ = self.sfu.handle_datagram(Transport::Udp, t.source, t.destination, &t.contents, self.now);
                 }
                 RtcOutput::Event(event) => {
                     moved = true;
