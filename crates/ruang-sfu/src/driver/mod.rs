@@ -125,18 +125,13 @@ pub async fn start_with(
     tcp_limits: TcpLimits,
     configure: impl FnOnce(SfuConfig) -> SfuConfig,
 ) -> Result<(SfuHandle, SfuEvents), StartError> {
-    let bind_error = |source| StartError::Bind { listen, source };
-    let socket = UdpSocket::bind(listen).await.map_err(bind_error)?;
-    let local = socket.local_addr().map_err(bind_error)?;
+    // The public address depends on the port drawn, and ice_tcp on the configuration: configure with the
+    // listen port first (a port 0 is replaced below), then set the address once bound.
+    let config = configure(SfuConfig::new(SocketAddr::new(public_ip, listen.port())));
+    let (socket, listener) = bind(listen, config.ice_tcp).await?;
+    let local = socket.local_addr().map_err(|source| StartError::Bind { listen, source })?;
     let public = SocketAddr::new(public_ip, local.port());
-    let config = configure(SfuConfig::new(public));
-    let listener = if config.ice_tcp {
-        let tcp_error = |source| StartError::BindTcp { listen: local, source };
-        Some(TcpListener::bind(local).await.map_err(tcp_error)?)
-    } else {
-        None
-    };
-    let sfu = Sfu::new(config, Instant::now())?;
+    let sfu = Sfu::new(SfuConfig { public_addr: public, ..config }, Instant::now())?;
     let (commands, command_rx) = mpsc::channel(COMMAND_QUEUE);
     let (event_tx, events) = mpsc::unbounded_channel();
     let tcp = listener.is_some();
@@ -145,6 +140,27 @@ pub async fn start_with(
     tracing::info!(port = local.port(), tcp, "SFU listening on UDP");
     let addresses = SfuAddresses { local, public };
     Ok((SfuHandle { commands, addresses }, SfuEvents { events }))
+}
+
+/// Binds the UDP socket and, with `tcp`, the TCP listener on the same port. With port 0 the UDP port drawn
+/// may be taken on TCP (by another connection's ephemeral port): a few other draws are tried.
+async fn bind(listen: SocketAddr, tcp: bool) -> Result<(UdpSocket, Option<TcpListener>), StartError> {
+    const DRAWS: usize = 8;
+    let mut draw = 0;
+    loop {
+        draw += 1;
+        let bind_error = |source| StartError::Bind { listen, source };
+        let socket = UdpSocket::bind(listen).await.map_err(bind_error)?;
+        if !tcp {
+            return Ok((socket, None));
+        }
+        let local = socket.local_addr().map_err(bind_error)?;
+        match TcpListener::bind(local).await {
+            Ok(listener) => return Ok((socket, Some(listener))),
+            Err(e) if listen.port() == 0 && draw < DRAWS && e.kind() == std::io::ErrorKind::AddrInUse => continue,
+            Err(source) => return Err(StartError::BindTcp { listen: local, source }),
+        }
+    }
 }
 
 impl SfuHandle {
