@@ -8,7 +8,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ruang_sfu::driver::{self, SfuHandle, TcpLimits};
+use ruang_sfu::driver::{self, SfuEvents, SfuHandle, TcpLimits};
 use ruang_sfu::{ParticipantId, Publishing, RoomKey, SfuEvent};
 use str0m::change::{SdpAnswer, SdpOffer};
 use str0m::format::Codec;
@@ -132,54 +132,65 @@ enum Wake {
     Timer,
 }
 
+/// Runs the clients and the SFU's events until `done`, the first client publishing 30 frames per second
+/// once connected when it publishes. Bounded in rounds; the caller bounds it in time.
+async fn run(
+    sfu: &SfuHandle,
+    events: &mut SfuEvents,
+    clients: &mut [Client; 2],
+    sent: &mut Vec<Vec<u8>>,
+    done: impl Fn(&[Client; 2]) -> bool,
+) {
+    let mut buffers = [vec![0u8; 4096], vec![0u8; 4096]];
+    let mut next_frame = Instant::now();
+    for _ in 0..100_000 {
+        for client in clients.iter_mut() {
+            client.drain().await;
+        }
+        if done(clients) {
+            return;
+        }
+        if clients[0].mid.is_some() && clients[0].connected && Instant::now() >= next_frame {
+            send_frame(&mut clients[0], sent);
+            next_frame = Instant::now() + Duration::from_millis(33);
+            continue;
+        }
+        let deadline = clients.iter().map(|c| c.timeout).chain([next_frame]).min().unwrap_or(next_frame);
+        let deadline = deadline.max(Instant::now());
+        let [a, b] = &mut buffers;
+        let [first, second] = &mut *clients;
+        let wake = tokio::select! {
+            r = first.stream.read(a) => Wake::Read(0, r),
+            r = second.stream.read(b) => Wake::Read(1, r),
+            e = events.recv() => Wake::Event(e),
+            () = tokio::time::sleep_until(deadline.into()) => Wake::Timer,
+        };
+        match wake {
+            Wake::Read(i, read) => {
+                let n = read.expect("a loopback read");
+                assert!(n > 0, "the SFU closed client {i}'s connection");
+                clients[i].receive(&buffers[i][..n]);
+            }
+            Wake::Event(Some(SfuEvent::Offer { participant, sdp })) => {
+                let client = clients.iter_mut().find(|c| c.id == participant).expect("an offer to a client");
+                let offer = SdpOffer::from_sdp_string(&sdp).expect("the SFU's offer parses");
+                let answer = client.rtc.sdp_api().accept_offer(offer).expect("the client accepts the offer");
+                sfu.handle_answer(participant, answer.to_sdp_string()).await.expect("the SFU takes the answer");
+            }
+            Wake::Event(Some(_)) => {}
+            Wake::Event(None) => panic!("the driver stopped"),
+            Wake::Timer => clients.iter_mut().for_each(Client::fire_timer),
+        }
+    }
+    panic!("not done in 100000 rounds");
+}
+
 #[tokio::test]
 async fn clients_whose_only_candidate_is_tcp_publish_and_receive_through_the_driver() {
     let (sfu, mut events) = driver::start((LOOPBACK, 0).into(), LOOPBACK, |c| c).await.expect("the SFU starts");
     let mut clients = [Client::join(&sfu, 1, true).await, Client::join(&sfu, 2, false).await];
     let mut sent = Vec::new();
-    let exchange = async {
-        let mut buffers = [vec![0u8; 4096], vec![0u8; 4096]];
-        let mut next_frame = Instant::now();
-        for _ in 0..100_000 {
-            for client in clients.iter_mut() {
-                client.drain().await;
-            }
-            if clients[1].frames.len() >= 20 {
-                return;
-            }
-            if clients[0].connected && Instant::now() >= next_frame {
-                send_frame(&mut clients[0], &mut sent);
-                next_frame = Instant::now() + Duration::from_millis(33);
-                continue;
-            }
-            let deadline = clients.iter().map(|c| c.timeout).chain([next_frame]).min().unwrap_or(next_frame);
-            let [a, b] = &mut buffers;
-            let [first, second] = &mut clients;
-            let wake = tokio::select! {
-                r = first.stream.read(a) => Wake::Read(0, r),
-                r = second.stream.read(b) => Wake::Read(1, r),
-                e = events.recv() => Wake::Event(e),
-                () = tokio::time::sleep_until(deadline.into()) => Wake::Timer,
-            };
-            match wake {
-                Wake::Read(i, read) => {
-                    let n = read.expect("a loopback read");
-                    assert!(n > 0, "the SFU closed client {i}'s connection");
-                    clients[i].receive(&buffers[i][..n]);
-                }
-                Wake::Event(Some(SfuEvent::Offer { participant, sdp })) => {
-                    let client = clients.iter_mut().find(|c| c.id == participant).expect("an offer to a client");
-                    let offer = SdpOffer::from_sdp_string(&sdp).expect("the SFU's offer parses");
-                    let answer = client.rtc.sdp_api().accept_offer(offer).expect("the client accepts the offer");
-                    sfu.handle_answer(participant, answer.to_sdp_string()).await.expect("the SFU takes the answer");
-                }
-                Wake::Event(Some(_)) => {}
-                Wake::Event(None) => panic!("the driver stopped"),
-                Wake::Timer => clients.iter_mut().for_each(Client::fire_timer),
-            }
-        }
-        panic!("not done in 100000 rounds");
-    };
+    let exchange = run(&sfu, &mut events, &mut clients, &mut sent, |c| c[1].frames.len() >= 20);
     tokio::time::timeout(Duration::from_secs(30), exchange).await.expect("20 frames arrive over TCP within 30 s");
 
     let frames = &clients[1].frames;
@@ -191,6 +202,34 @@ async fn clients_whose_only_candidate_is_tcp_publish_and_receive_through_the_dri
         assert!(last < Some(n), "frames arrive in order");
         last = Some(n);
     }
+}
+
+#[tokio::test]
+async fn a_connection_whose_participant_left_is_closed_though_it_keeps_sending() {
+    let limits = TcpLimits { idle_timeout: Duration::from_millis(500), ..TcpLimits::default() };
+    let (sfu, mut events) = driver::start_with((LOOPBACK, 0).into(), LOOPBACK, limits, |c| c).await.expect("starts");
+    let mut clients = [Client::join(&sfu, 1, false).await, Client::join(&sfu, 2, false).await];
+    let mut sent = Vec::new();
+    let exchange = run(&sfu, &mut events, &mut clients, &mut sent, |c| c.iter().all(|c| c.connected));
+    tokio::time::timeout(Duration::from_secs(30), exchange).await.expect("both connect over TCP within 30 s");
+
+    sfu.remove_participant(clients[0].id).await.expect("the participant is in the SFU");
+    let stream = &mut clients[0].stream;
+    let closed = async {
+        let mut buffer = [0u8; 4096];
+        for _ in 0..1000 {
+            // Well-framed packets nobody claims any more, every 50 ms.
+            if stream.write_all(&[0, 4, 0x80, 0, 0, 1]).await.is_err() {
+                return;
+            }
+            let read = tokio::time::timeout(Duration::from_millis(50), stream.read(&mut buffer)).await;
+            if let Ok(Ok(0) | Err(_)) = read {
+                return; // closed by the SFU
+            }
+        }
+        panic!("still open after 1000 rounds");
+    };
+    tokio::time::timeout(Duration::from_secs(10), closed).await.expect("closed within 10 s");
 }
 
 /// Whether the SFU closes `stream` (end of stream or reset) within 10 s.

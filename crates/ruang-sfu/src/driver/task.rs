@@ -142,8 +142,8 @@ impl Driver {
     fn tcp_event(&mut self, event: TcpEvent) {
         match event {
             TcpEvent::Frame { peer, conn, bytes } => {
-                if self.connections.received(peer, conn, Instant::now()) && self.packet(Transport::Tcp, peer, &bytes) {
-                    self.connections.claimed(peer);
+                if self.connections.is_current(peer, conn) && self.packet(Transport::Tcp, peer, &bytes) {
+                    self.connections.claimed(peer, Instant::now());
                 }
             }
             TcpEvent::Closed { peer, conn } => self.connections.closed(peer, conn),

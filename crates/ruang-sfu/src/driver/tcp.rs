@@ -34,8 +34,8 @@ pub struct TcpLimits {
     pub max_per_address: usize,
     /// A connection none of whose frames a participant has claimed by then is closed.
     pub handshake_timeout: Duration,
-    /// A connection that has received nothing this long is closed (ICE consent checks come every few
-    /// seconds while a client is there).
+    /// A connection none of whose frames a participant has claimed for this long is closed (ICE consent
+    /// checks come every few seconds while a client is there; a removed participant's do not count).
     pub idle_timeout: Duration,
     /// Frames queued toward one connection; more are dropped (as a congested UDP path drops them).
     pub queue: usize,
@@ -64,7 +64,9 @@ struct Conn {
     id: u64,
     outbound: mpsc::Sender<Vec<u8>>,
     opened: Instant,
-    last_received: Instant,
+    /// When a participant last claimed one of its frames (`opened` until then): frames nobody claims do not
+    /// keep a connection open.
+    last_claimed: Instant,
     /// A participant has claimed one of its frames.
     claimed: bool,
 }
@@ -98,7 +100,7 @@ impl Connections {
         let _ = stream.set_nodelay(true);
         self.next_id += 1;
         let (outbound, outbound_rx) = mpsc::channel(self.limits.queue.max(1));
-        let conn = Conn { id: self.next_id, outbound, opened: now, last_received: now, claimed: false };
+        let conn = Conn { id: self.next_id, outbound, opened: now, last_claimed: now, claimed: false };
         tokio::spawn(serve(stream, peer, self.next_id, outbound_rx, self.events.clone()));
         if let Some(old) = self.open.insert(peer, conn) {
             drop(old); // the address was reused; the old connection's task ends with its queue
@@ -108,20 +110,16 @@ impl Connections {
     }
 
     /// Whether a frame from `peer` comes from its current connection (a closed one's late frames do not).
-    pub(super) fn received(&mut self, peer: SocketAddr, conn: u64, now: Instant) -> bool {
-        match self.open.get_mut(&peer) {
-            Some(c) if c.id == conn => {
-                c.last_received = now;
-                true
-            }
-            _ => false,
-        }
+    pub(super) fn is_current(&self, peer: SocketAddr, conn: u64) -> bool {
+        self.open.get(&peer).is_some_and(|c| c.id == conn)
     }
 
-    /// A participant claimed a frame of `peer`'s connection: the handshake deadline no longer applies.
-    pub(super) fn claimed(&mut self, peer: SocketAddr) {
+    /// A participant claimed a frame of `peer`'s connection: the handshake deadline no longer applies, and
+    /// the idle one starts again.
+    pub(super) fn claimed(&mut self, peer: SocketAddr, now: Instant) {
         if let Some(c) = self.open.get_mut(&peer) {
             c.claimed = true;
+            c.last_claimed = now;
         }
     }
 
@@ -144,7 +142,7 @@ impl Connections {
             .open
             .iter()
             .filter(|(_, c)| {
-                let idle = now.saturating_duration_since(c.last_received) >= limits.idle_timeout;
+                let idle = now.saturating_duration_since(c.last_claimed) >= limits.idle_timeout;
                 let unclaimed = !c.claimed && now.saturating_duration_since(c.opened) >= limits.handshake_timeout;
                 idle || unclaimed
             })

@@ -320,11 +320,16 @@ impl Sfu {
     fn drain_participants(&mut self) -> bool {
         let before = (self.ready.len(), self.forwards.len());
         let mut closed = Vec::new();
+        // Rooms whose members had input: only their speakers can have changed.
+        let mut touched: Vec<RoomKey> = Vec::new();
         for participant in self.participants.values_mut() {
             if !participant.dirty {
                 continue;
             }
             participant.dirty = false;
+            if !touched.contains(&participant.room) {
+                touched.push(participant.room);
+            }
             while participant.rtc.is_alive() {
                 match participant.rtc.poll_output() {
                     Ok(RtcOutput::Timeout(at)) => {
@@ -356,14 +361,15 @@ impl Sfu {
             }
             self.ready.push_back(Output::Event(SfuEvent::Closed(id)));
         }
-        for (key, room) in &mut self.rooms {
+        for key in touched {
+            let Some(room) = self.rooms.get_mut(&key) else { continue };
             if self.config.audio_last_n.is_some() {
                 room.loudest = room.speakers.loudest(self.now);
             }
             if let Some(speaker) = room.speakers.update(self.now) {
-                let event = SfuEvent::ActiveSpeaker { room: *key, participant: Some(speaker) };
+                let event = SfuEvent::ActiveSpeaker { room: key, participant: Some(speaker) };
                 self.ready.push_back(Output::Event(event));
-                self.forwards.push_back(Forward::Revisit(*key));
+                self.forwards.push_back(Forward::Revisit(key));
             }
         }
         (self.ready.len(), self.forwards.len()) != before
