@@ -1,15 +1,16 @@
-//! The tokio driver of the SFU core (feature `tokio`): it owns the SFU's one UDP socket and the clock, as
-//! quinn drives quinn-proto. One task holds the [`Sfu`]: datagrams from the socket go to `handle_datagram`,
-//! due timers to `handle_timeout`, and everything `poll_output` hands back is sent from the socket or passed
-//! on as an [`SfuEvent`]. The rest of the server talks to it through a cloneable [`SfuHandle`] (participants
+//! The tokio driver of the SFU core (feature `tokio`): it owns the SFU's one UDP socket, the TCP listener on
+//! the same port (ICE over TCP) and the clock, as quinn drives quinn-proto. One task holds the [`Sfu`]:
+//! datagrams from the socket and frames from TCP connections go to `handle_datagram`, due timers to
+//! `handle_timeout`, and everything `poll_output` hands back is sent (on the socket, or the connection it
+//! names) or passed on as an [`SfuEvent`]. The rest of the server talks to it through a cloneable [`SfuHandle`] (participants
 //! and their SDP, answered over a oneshot channel) and reads its events from [`SfuEvents`].
 //!
 //! - mod.rs: starting the driver, the handle, the event stream, the errors.
 //! - task.rs: the task's loop.
 //! - tcp.rs: ICE over TCP on the same port (RFC 4571 framing), its connections and their limits.
 //!
-//! The task ends when every handle is dropped (or [`SfuHandle::shutdown`] is called); the socket closes with
-//! it. It never waits for the reader of the events: they are queued without bound, which is safe because
+//! The task ends when every handle is dropped (or [`SfuHandle::shutdown`] is called); the socket and the
+//! listener close with it (each connection's task ends once its queue is dropped). It never waits for the reader of the events: they are queued without bound, which is safe because
 //! they come at signaling rate (an offer per track change, a connection change, a new active speaker), not
 //! per packet, and dropping one (an offer) would stall a participant's negotiation.
 
