@@ -146,11 +146,9 @@ impl Sfu {
         });
         for member in self.rooms.get(&room).map_or(&[][..], |r| &r.members) {
             let Some(other) = self.participants.get_mut(member) else { continue };
+            // Its tile and a pin on it stay: after a `reset` the same participant comes back, and the
+            // subscriber's last `tiles` and `pin` still hold (both are bounded, and replaced by the next).
             other.drop_tracks_of(id);
-            other.tiles.remove(&id);
-            if other.pinned == Some(id) {
-                other.pinned = None;
-            }
         }
         self.forwards.push_back(Forward::Revisit(room));
         tracing::debug!(participant = %id, "sfu: participant removed");
