@@ -36,6 +36,8 @@ struct Worker {
     service: Arc<SfuService>,
     table: Weak<MemberTable>,
     mailbox: mpsc::WeakSender<RoomCommand>,
+    /// Its own queue, for the SFU's events to come back through.
+    queue: mpsc::WeakSender<SfuCommand>,
     /// The SFU's id and room key of the current period.
     period: Option<(PeerId, RoomKey)>,
     /// Members with a media session on the SFU in this period.
@@ -50,12 +52,14 @@ pub(super) async fn run(
     service: Arc<SfuService>,
     table: Weak<MemberTable>,
     mailbox: mpsc::WeakSender<RoomCommand>,
+    queue: mpsc::WeakSender<SfuCommand>,
     mut inbox: mpsc::Receiver<SfuCommand>,
 ) {
     let mut worker = Worker {
         service,
         table,
         mailbox,
+        queue,
         period: None,
         joined: HashSet::new(),
         wishes: HashMap::new(),
@@ -101,7 +105,7 @@ impl Worker {
                 // The same members join the new period under the same participant ids.
                 self.end_lingering().await;
                 let key = RoomKey(sfu.bits());
-                let route = Route { sfu, table: self.table.clone(), mailbox: self.mailbox.clone() };
+                let route = Route { sfu, worker: self.queue.clone(), mailbox: self.mailbox.clone() };
                 self.service.open_room(key, route);
                 self.period = Some((sfu, key));
             }
@@ -122,6 +126,18 @@ impl Worker {
                     }
                 }
             },
+            SfuCommand::FromSfu { sfu, to, data } => {
+                if self.period.is_none_or(|(current, _)| current != sfu) {
+                    return;
+                }
+                if data == SignalData::Reset {
+                    // The SFU removed the participant itself.
+                    self.joined.remove(&to);
+                }
+                if let Some(table) = self.table.upgrade() {
+                    signal_member(&table, sfu, to, data);
+                }
+            }
             SfuCommand::Left { id } => {
                 self.wishes.remove(&id);
                 self.remove(id).await;
