@@ -11,6 +11,7 @@
 
 mod churn;
 mod client;
+mod media;
 mod minimal;
 mod procfs;
 mod relay;
