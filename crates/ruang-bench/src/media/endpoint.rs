@@ -2,8 +2,10 @@
 //! sources. The signaling side talks to it through [`Endpoint`]'s async methods (make an offer, take an
 //! answer, answer an offer) and gets its [`Tally`] back at the end.
 
+use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow};
@@ -44,6 +46,8 @@ enum Command {
 /// A running peer connection.
 pub struct Endpoint {
     commands: mpsc::Sender<Command>,
+    /// Distinct streams (sender and kind) received so far, window or not: how far setup has come.
+    pub streams_seen: Arc<AtomicUsize>,
     task: JoinHandle<anyhow::Result<Tally>>,
 }
 
@@ -58,12 +62,14 @@ impl Endpoint {
     ) -> anyhow::Result<Endpoint> {
         let socket = UdpSocket::bind(SocketAddr::new(ip, 0)).await.context("bind UDP")?;
         let local = socket.local_addr()?;
-        let mut rtc = Rtc::builder().set_crypto_provider(Arc::new(str0m::crypto::from_feature_flags())).build(Instant::now());
+        let mut rtc =
+            Rtc::builder().set_crypto_provider(Arc::new(str0m::crypto::from_feature_flags())).build(Instant::now());
         rtc.add_local_candidate(Candidate::host(local, "udp").map_err(|e| anyhow!("host candidate: {e}"))?);
         let (commands, receiver) = mpsc::channel(8);
         let state = State::new(sender, publish, clock);
+        let streams_seen = Arc::clone(&state.streams_seen);
         let task = tokio::spawn(run(rtc, socket, local, receiver, state));
-        Ok(Endpoint { commands, task })
+        Ok(Endpoint { commands, streams_seen, task })
     }
 
     /// Offers an audio and a video m-line in `direction`; returns the SDP offer.
@@ -116,6 +122,8 @@ struct State {
     connected: bool,
     keyframe_wanted: bool,
     next_keyframe: Instant,
+    seen: HashSet<(u32, Kind)>,
+    streams_seen: Arc<AtomicUsize>,
     tally: Tally,
 }
 
@@ -132,6 +140,8 @@ impl State {
             connected: false,
             keyframe_wanted: true,
             next_keyframe: now,
+            seen: HashSet::new(),
+            streams_seen: Arc::default(),
             tally: Tally::default(),
         }
     }
@@ -193,6 +203,9 @@ impl State {
             }
             Event::MediaData(data) => {
                 let Some(stamp) = stamp::read(&data.data) else { return };
+                if self.seen.insert((stamp.sender, stamp.kind)) {
+                    self.streams_seen.store(self.seen.len(), Ordering::Relaxed);
+                }
                 if !self.clock.counts(stamp.sent_us) {
                     return;
                 }
@@ -219,8 +232,15 @@ impl State {
             let delta = (publish.video_bitrate / 8 / FPS) as usize;
             let size = if key { delta * 4 } else { delta };
             let time = MediaTime::new(u64::from(video.next_number) * 3000, Frequency::NINETY_KHZ);
-            let stamp = Stamp { kind: Kind::Video, sender: self.sender, number: video.next_number, sent_us: self.clock.micros(now) };
-            if write(rtc, video.mid, Codec::Vp8, now, time, stamp::frame(stamp, key, size)) && self.clock.counts(stamp.sent_us) {
+            let stamp = Stamp {
+                kind: Kind::Video,
+                sender: self.sender,
+                number: video.next_number,
+                sent_us: self.clock.micros(now),
+            };
+            if write(rtc, video.mid, Codec::Vp8, now, time, stamp::frame(stamp, key, size))
+                && self.clock.counts(stamp.sent_us)
+            {
                 self.tally.sent[Kind::Video as usize] += 1;
             }
             video.next_number += 1;
@@ -229,8 +249,15 @@ impl State {
         }
         if let Some(audio) = self.audio.as_mut().filter(|a| a.due <= now) {
             let time = MediaTime::new(u64::from(audio.next_number) * 960, Frequency::FORTY_EIGHT_KHZ);
-            let stamp = Stamp { kind: Kind::Audio, sender: self.sender, number: audio.next_number, sent_us: self.clock.micros(now) };
-            if write(rtc, audio.mid, Codec::Opus, now, time, stamp::frame(stamp, false, AUDIO_FRAME)) && self.clock.counts(stamp.sent_us) {
+            let stamp = Stamp {
+                kind: Kind::Audio,
+                sender: self.sender,
+                number: audio.next_number,
+                sent_us: self.clock.micros(now),
+            };
+            if write(rtc, audio.mid, Codec::Opus, now, time, stamp::frame(stamp, false, AUDIO_FRAME))
+                && self.clock.counts(stamp.sent_us)
+            {
                 self.tally.sent[Kind::Audio as usize] += 1;
             }
             audio.next_number += 1;
