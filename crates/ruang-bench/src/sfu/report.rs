@@ -16,6 +16,8 @@ pub struct Report {
     /// Frames the receiving streams' publishers sent in the window, and how many of them arrived.
     pub expected: u64,
     pub received: u64,
+    /// Frames all bots published in the window (video and audio).
+    pub published: u64,
     pub packets: u64,
     pub bytes: u64,
     pub delay: [u32; 4],
@@ -45,6 +47,7 @@ impl Report {
     ) -> Report {
         let bots = tallies.len();
         let sent: Vec<[u64; 2]> = tallies.iter().map(|t| t.sent).collect();
+        let published = sent.iter().map(|s| s[0] + s[1]).sum();
         let mut delays = Latencies::default();
         let (mut video_streams, mut audio_streams, mut expected, mut received, mut packets, mut bytes) =
             (0, 0, 0, 0, 0, 0);
@@ -73,6 +76,7 @@ impl Report {
             audio_streams,
             expected,
             received,
+            published,
             packets,
             bytes,
             delay: delays.summary(),
@@ -97,10 +101,11 @@ impl Report {
             self.bots, self.video_streams, self.audio_streams, self.keyframe_requests
         );
         println!(
-            "forwarded packets_per_s={:.0} frames_per_s={:.0} mbit_per_s={:.1}",
+            "forwarded packets_per_s={:.0} frames_per_s={:.0} mbit_per_s={:.1} (published frames_per_s={:.0})",
             self.packets as f64 / seconds,
             self.received as f64 / seconds,
-            self.bytes as f64 * 8.0 / seconds / 1e6
+            self.bytes as f64 * 8.0 / seconds / 1e6,
+            self.published as f64 / seconds
         );
         let [p50, p90, p99, max] = self.delay;
         println!("delay_us p50={p50} p90={p90} p99={p99} max={max}");
