@@ -65,7 +65,7 @@ pub struct SfuArgs {
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300))]
     pub seconds: u64,
     /// Seconds to wait at most for every bot to receive every other bot's streams.
-    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=300))]
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=300))]
     pub setup_seconds: u64,
     /// Video bitrate per publisher, kbit/s.
     #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u32).range(16..=5000))]
