@@ -271,7 +271,15 @@ impl State {
 fn write(rtc: &mut Rtc, mid: Mid, codec: Codec, now: Instant, time: MediaTime, frame: Vec<u8>) -> bool {
     let Some(writer) = rtc.writer(mid) else { return false };
     let Some(pt) = writer.payload_params().find(|p| p.spec().codec == codec).map(|p| p.pt()) else { return false };
-    writer.write(pt, now, time, frame).is_ok()
+    match writer.write(pt, now, time, frame) {
+        Ok(()) => true,
+        Err(e) => {
+            if std::env::var_os("RUANG_BENCH_DEBUG").is_some() {
+                eprintln!("write on {mid}: {e}");
+            }
+            false
+        }
+    }
 }
 
 async fn run(

@@ -49,8 +49,12 @@ pub async fn join(
     let sfu = sfu_of(&welcome);
     let (stop, stopped) = oneshot::channel();
     let task = tokio::spawn(async move {
-        let signaling = Signaling { ws, endpoint, sfu: None, last_n: 0 };
-        signaling.run(sfu, stopped).await
+        let signaling = Signaling { ws, endpoint, sfu: None, offering: false, last_n: 0 };
+        let result = signaling.run(sfu, stopped).await;
+        if let Err(e) = &result {
+            eprintln!("ruang bot {index}: {e:#}");
+        }
+        result
     });
     Ok(Bot::from_task(streams_seen, stop, task))
 }
@@ -66,6 +70,9 @@ struct Signaling {
     endpoint: Endpoint,
     /// The SFU this bot has offered to.
     sfu: Option<String>,
+    /// Whether this bot's offer awaits the SFU's answer: an SFU offer that crosses it is ignored (the
+    /// client's offer wins a glare; the SFU rolls back and offers again).
+    offering: bool,
     /// The highest numbered message seen, acknowledged with each ping.
     last_n: u64,
 }
@@ -103,6 +110,7 @@ impl Signaling {
         let offer = self.endpoint.offer(Direction::SendRecv).await?;
         self.signal(&sfu, "offer", offer).await?;
         self.sfu = Some(sfu);
+        self.offering = true;
         Ok(())
     }
 
@@ -128,7 +136,11 @@ impl Signaling {
                 let data = &message["data"];
                 let sdp = data["sdp"].as_str().map(str::to_owned);
                 match (data["kind"].as_str(), sdp) {
-                    (Some("answer"), Some(sdp)) => self.endpoint.accept_answer(sdp).await?,
+                    (Some("answer"), Some(sdp)) => {
+                        self.offering = false;
+                        self.endpoint.accept_answer(sdp).await?;
+                    }
+                    (Some("offer"), Some(_)) if self.offering => {}
                     (Some("offer"), Some(sdp)) => {
                         let answer = self.endpoint.answer(sdp).await?;
                         let sfu = self.sfu.clone().unwrap_or_default();

@@ -21,10 +21,9 @@ impl RuangServer {
     /// Starts `binary` with `extra` arguments after the bench's own and waits (at most 10 s) until it accepts.
     pub fn start(binary: &Path, extra: &[String]) -> anyhow::Result<RuangServer> {
         let addr = SocketAddr::from(([127, 0, 0, 1], free_port()?));
-        let sfu = SocketAddr::from(([127, 0, 0, 1], free_udp_port()?));
         let child = Command::new(binary)
             .args(["--listen", &addr.to_string(), "--no-turn", "--media-mode", "sfu"])
-            .args(["--sfu-listen", &sfu.to_string(), "--sfu-public-ip", "127.0.0.1"])
+            .args(["--sfu-listen", "127.0.0.1:0", "--sfu-public-ip", "127.0.0.1"])
             .args(["--messages-per-second", "100000", "--message-burst", "100000"])
             .args(extra)
             .stdin(Stdio::null())
@@ -54,9 +53,4 @@ impl Drop for RuangServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// A UDP port free on loopback right now.
-fn free_udp_port() -> anyhow::Result<u16> {
-    Ok(std::net::UdpSocket::bind("127.0.0.1:0")?.local_addr()?.port())
 }
