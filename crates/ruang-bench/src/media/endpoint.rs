@@ -62,8 +62,14 @@ impl Endpoint {
     ) -> anyhow::Result<Endpoint> {
         let socket = UdpSocket::bind(SocketAddr::new(ip, 0)).await.context("bind UDP")?;
         let local = socket.local_addr()?;
-        let mut rtc =
-            Rtc::builder().set_crypto_provider(Arc::new(str0m::crypto::from_feature_flags())).build(Instant::now());
+        // Only the codecs the bots send: every m-line of an answer then lists two codecs, not str0m's dozen,
+        // which keeps a big room's SDP within the server's SDP limit.
+        let mut rtc = Rtc::builder()
+            .set_crypto_provider(Arc::new(str0m::crypto::from_feature_flags()))
+            .clear_codecs()
+            .enable_opus(true, false)
+            .enable_vp8(true)
+            .build(Instant::now());
         rtc.add_local_candidate(Candidate::host(local, "udp").map_err(|e| anyhow!("host candidate: {e}"))?);
         let (commands, receiver) = mpsc::channel(8);
         let state = State::new(sender, publish, clock);

@@ -49,7 +49,7 @@ pub async fn join(
     let sfu = sfu_of(&welcome);
     let (stop, stopped) = oneshot::channel();
     let task = tokio::spawn(async move {
-        let signaling = Signaling { ws, endpoint, sfu: None, offering: false, last_n: 0 };
+        let signaling = Signaling { ws, endpoint, sfu: None, offering: false, held_offer: None, last_n: 0 };
         let result = signaling.run(sfu, stopped).await;
         if let Err(e) = &result {
             eprintln!("ruang bot {index}: {e:#}");
@@ -70,9 +70,12 @@ struct Signaling {
     endpoint: Endpoint,
     /// The SFU this bot has offered to.
     sfu: Option<String>,
-    /// Whether this bot's offer awaits the SFU's answer: an SFU offer that crosses it is ignored (the
-    /// client's offer wins a glare; the SFU rolls back and offers again).
+    /// Whether this bot's offer awaits the SFU's answer.
     offering: bool,
+    /// An SFU offer that arrived before the SFU's answer to the bot's offer. The bot offers only once, at
+    /// join, before the SFU knows it, so this is no glare but an offer the SFU made after answering that
+    /// overtook the answer on its way: it is answered once the answer is in.
+    held_offer: Option<String>,
     /// The highest numbered message seen, acknowledged with each ping.
     last_n: u64,
 }
@@ -120,6 +123,12 @@ impl Signaling {
         Ok(())
     }
 
+    async fn answer(&mut self, offer: String) -> anyhow::Result<()> {
+        let answer = self.endpoint.answer(offer).await?;
+        let sfu = self.sfu.clone().unwrap_or_default();
+        self.signal(&sfu, "answer", answer).await
+    }
+
     async fn handle(&mut self, message: Value) -> anyhow::Result<()> {
         if let Some(n) = message["n"].as_u64() {
             self.last_n = self.last_n.max(n);
@@ -139,13 +148,15 @@ impl Signaling {
                     (Some("answer"), Some(sdp)) => {
                         self.offering = false;
                         self.endpoint.accept_answer(sdp).await?;
+                        if let Some(offer) = self.held_offer.take() {
+                            self.answer(offer).await?;
+                        }
                     }
-                    (Some("offer"), Some(_)) if self.offering => {}
-                    (Some("offer"), Some(sdp)) => {
-                        let answer = self.endpoint.answer(sdp).await?;
-                        let sfu = self.sfu.clone().unwrap_or_default();
-                        self.signal(&sfu, "answer", answer).await?;
+                    (Some("offer"), Some(sdp)) if self.offering => {
+                        eprintln!("ruang bot: the SFU's offer came before its answer (held until the answer)");
+                        self.held_offer = Some(sdp);
                     }
+                    (Some("offer"), Some(sdp)) => self.answer(sdp).await?,
                     _ => {}
                 }
             }
