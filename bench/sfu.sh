@@ -8,6 +8,7 @@
 #
 # Usage: bench/sfu.sh [seconds per run, default 10] [room sizes, default "10 25 50"]
 #   VIDEO_KBPS=300 (per publisher)  RUANG_ARGS="--sfu-last-n 100" (more flags for ruang)
+#   BUILD=0 uses the release binaries already in the target directory
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-10}
@@ -17,7 +18,7 @@ target=${CARGO_TARGET_DIR:-target}
 read -r -a ruang_args <<<"${RUANG_ARGS:-}"
 
 command -v janus >/dev/null || { echo "janus is not installed (apt-get install -y janus)" >&2; exit 1; }
-cargo build --release -q -p ruang -p ruang-bench
+[[ ${BUILD:-1} == 0 ]] || cargo build --release -q -p ruang -p ruang-bench
 ulimit -n 65536 2>/dev/null || true
 bench=$target/release/ruang-bench
 extra=()
