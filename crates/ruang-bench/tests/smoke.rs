@@ -12,6 +12,8 @@ async fn the_generator_relays_through_ruang_and_reports() {
     let addr = listener.local_addr().unwrap();
     let mut config = ruang_server::ServerConfig::default();
     config.turn.enabled = false;
+    // The SFU starts with the server: a port of its own, so parallel tests do not collide on 3479.
+    config.sfu_listen = Some("127.0.0.1:0".parse().unwrap());
     config.limits.messages_per_second = 100_000;
     config.limits.message_burst = 100_000;
     let shutdown = CancellationToken::new();
