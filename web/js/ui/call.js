@@ -163,6 +163,8 @@ export class Call {
       localTracks: () => ({ audio: this.media.audioTrack, video: this.media.videoTrack }),
       sending: this.model.role !== 'viewer',
       warm: this.warm,
+      mode: w.media_mode,
+      sfu: w.sfu,
     });
     this.warm = null;
     this.transport = transport;
@@ -242,7 +244,7 @@ export class Call {
       this.cleanups.push(() => this.signaling.removeEventListener(type, l));
     };
     for (const type of ['peer_joined', 'peer_left', 'peer_reconnecting', 'peer_reconnected', 'media', 'role', 'hand',
-      'room_state', 'lobby', 'lobby_joined', 'lobby_left', 'chat', 'state']) on(type, (d) => this.model.handle(type, d));
+      'room_state', 'lobby', 'lobby_joined', 'lobby_left', 'chat', 'state', 'media_mode', 'speaker']) on(type, (d) => this.model.handle(type, d));
     on('signal', ({ from, data }) => transport.handleSignal(from, data));
     on('ice_servers', ({ iceServers, policy }) => transport.updateIce(iceServers, policy));
     on('muted', ({ by }) => void onMuted(this, by));
