@@ -3,7 +3,7 @@
 //! Serde reads frames into the private `RawClientMessage` mirror in `parse`; only validated values become a
 //! [`ClientMessage`], so code that holds one can rely on its room name, display name and sizes.
 
-use crate::{MediaState, Moderation, PeerId, RoomName, SignalPayload};
+use crate::{Layer, MediaState, Moderation, PeerId, RoomName, SignalPayload, Tile};
 
 /// The longest resume token a client may send, in bytes.
 pub const MAX_TOKEN_BYTES: usize = 1024;
@@ -13,6 +13,12 @@ pub const MAX_PASSWORD_BYTES: usize = 256;
 
 /// The longest invitation a client may send, in bytes.
 pub const MAX_INVITE_BYTES: usize = 2048;
+
+/// The most simulcast layers a `layers` message may describe.
+pub const MAX_LAYERS: usize = 4;
+
+/// The longest simulcast `rid`, in bytes (1 to this many characters `A-Z a-z 0-9`).
+pub const MAX_RID_BYTES: usize = 16;
 
 /// The longest browser key a client may send, in bytes.
 pub const MAX_BROWSER_KEY_BYTES: usize = 128;
@@ -42,6 +48,9 @@ pub enum ClientMessage {
         media: MediaState,
         /// What proves the client may enter a protected room.
         credentials: Credentials,
+        /// Whether the client listed `"sfu"` in `modes` (it can negotiate with the room's SFU); `false`
+        /// means mesh only, as when `modes` is absent.
+        sfu: bool,
         /// The request id to echo in `welcome` or `error`.
         req: Option<u32>,
     },
@@ -93,6 +102,27 @@ pub enum ClientMessage {
         /// The request id to echo in an `error`.
         req: Option<u32>,
     },
+    /// The simulcast layers of the sender's video, smallest first (SFU rooms only).
+    Layers {
+        /// At most [`MAX_LAYERS`], each checked.
+        layers: Vec<Layer>,
+        /// The request id to echo in an `error`.
+        req: Option<u32>,
+    },
+    /// How tall the sender shows each other participant's video (SFU rooms only).
+    Tiles {
+        /// At most `max_sfu_participants` entries.
+        tiles: Vec<Tile>,
+        /// The request id to echo in an `error`.
+        req: Option<u32>,
+    },
+    /// Keep one participant's video forwarded whatever last-N decides, or unpin (SFU rooms only).
+    Pin {
+        /// Whom; `None` unpins.
+        id: Option<PeerId>,
+        /// The request id to echo in an `error`.
+        req: Option<u32>,
+    },
     /// Leave the room and close the connection.
     Leave,
     /// Ask for a `pong`, and say how far the participant's numbered stream has arrived.
@@ -116,6 +146,9 @@ impl ClientMessage {
             | ClientMessage::Chat { req, .. }
             | ClientMessage::Hand { req, .. }
             | ClientMessage::Moderate { req, .. }
+            | ClientMessage::Layers { req, .. }
+            | ClientMessage::Tiles { req, .. }
+            | ClientMessage::Pin { req, .. }
             | ClientMessage::Ping { req, .. } => *req,
             ClientMessage::Leave => None,
         }
@@ -131,6 +164,9 @@ impl ClientMessage {
             ClientMessage::Chat { .. } => "chat",
             ClientMessage::Hand { .. } => "hand",
             ClientMessage::Moderate { .. } => "moderate",
+            ClientMessage::Layers { .. } => "layers",
+            ClientMessage::Tiles { .. } => "tiles",
+            ClientMessage::Pin { .. } => "pin",
             ClientMessage::Leave => "leave",
             ClientMessage::Ping { .. } => "ping",
         }

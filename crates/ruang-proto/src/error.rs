@@ -58,6 +58,10 @@ pub enum ErrorCode {
     InviteRequired,
     /// The invitation is forged, altered, expired, or for another room.
     InvalidInvite,
+    /// The room is in SFU mode and the `join` did not list `"sfu"` in `modes`.
+    SfuRequired,
+    /// An SFU-only message (`layers`, `tiles`, `pin`) while the room is in mesh mode.
+    SfuUnavailable,
     /// A `resume` token is forged, expired, used, or its participant is gone.
     ResumeRefused,
     /// A server fault.
@@ -95,6 +99,8 @@ impl ErrorCode {
             ErrorCode::TooManyAttempts => "too_many_attempts",
             ErrorCode::InviteRequired => "invite_required",
             ErrorCode::InvalidInvite => "invalid_invite",
+            ErrorCode::SfuRequired => "sfu_required",
+            ErrorCode::SfuUnavailable => "sfu_unavailable",
             ErrorCode::Internal => "internal",
         }
     }
@@ -105,7 +111,8 @@ impl ErrorCode {
     /// client's fault (a malformed or oversized message, one its role or state does not allow, too many
     /// messages, a join or resume that is refused for what the client sent). Errors an honest client can
     /// get through a race or through the room's state (`unknown_peer`: the target just left; `room_full`,
-    /// `room_locked`, `lobby_full`, `banned`, `too_many_rooms`; `resume_refused`: the grace period just ended; a step of the
+    /// `room_locked`, `lobby_full`, `banned`, `too_many_rooms`, `sfu_required`, `sfu_unavailable` (the mode
+    /// may have just changed); `resume_refused`: the grace period just ended; a step of the
     /// entry flow such as `password_required`; `shutting_down`, `internal`) do not count.
     pub fn is_violation(self) -> bool {
         !matches!(
@@ -119,6 +126,8 @@ impl ErrorCode {
                 | ErrorCode::ResumeRefused
                 | ErrorCode::PasswordRequired
                 | ErrorCode::InviteRequired
+                | ErrorCode::SfuRequired
+                | ErrorCode::SfuUnavailable
                 | ErrorCode::ShuttingDown
                 | ErrorCode::Internal
         )

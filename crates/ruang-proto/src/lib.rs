@@ -22,11 +22,13 @@ mod numbered;
 mod parse;
 mod rate;
 mod server;
+mod sfu;
 mod signal;
 mod signal_serde;
 
 pub use client::{
-    ClientMessage, Credentials, MAX_BROWSER_KEY_BYTES, MAX_INVITE_BYTES, MAX_PASSWORD_BYTES, MAX_TOKEN_BYTES,
+    ClientMessage, Credentials, MAX_BROWSER_KEY_BYTES, MAX_INVITE_BYTES, MAX_LAYERS, MAX_PASSWORD_BYTES, MAX_RID_BYTES,
+    MAX_TOKEN_BYTES,
 };
 pub use error::{CloseCode, ErrorCode, Rejection};
 pub use ids::{PeerId, RoomName};
@@ -41,6 +43,7 @@ pub use rate::TokenBucket;
 pub use server::{
     ChatEntry, IcePolicy, IceServer, Knock, LeaveReason, PeerInfo, Replay, ServerMessage, ShutdownReason, Welcome,
 };
+pub use sfu::{Layer, MediaMode, Tile};
 pub use signal::{IceCandidate, SignalData, SignalPayload};
 
 /// The protocol version this crate speaks.

@@ -20,6 +20,10 @@ pub struct Limits {
     pub max_name_bytes: usize,
     /// Participants per room.
     pub max_participants: usize,
+    /// Participants per room in SFU mode, and the most entries of a `tiles` message. Not sent in
+    /// `welcome` (whose `max_participants` says the room's current limit).
+    #[serde(skip_serializing)]
+    pub max_sfu_participants: usize,
     /// Sustained messages per second per connection.
     pub messages_per_second: u32,
     /// Messages a connection may send at once before the rate applies.
@@ -39,6 +43,7 @@ impl Default for Limits {
             max_chat_bytes: 4096,
             max_name_bytes: 64,
             max_participants: 8,
+            max_sfu_participants: 100,
             messages_per_second: 50,
             message_burst: 200,
             heartbeat_interval_ms: 3_000,

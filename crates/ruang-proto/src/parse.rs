@@ -13,12 +13,13 @@ use crate::client::{Credentials, MAX_BROWSER_KEY_BYTES, MAX_INVITE_BYTES, MAX_PA
 use crate::escaped;
 use crate::signal::SdpKind;
 use crate::{ClientMessage, ErrorCode, Limits, MediaState, PROTOCOL_VERSION, PeerId, Rejection, RoomName, SignalData};
-use crate::{IceCandidate, Moderation, Role};
+use crate::{IceCandidate, Layer, MAX_LAYERS, MAX_RID_BYTES, Moderation, Role, Tile};
 
 /// The longest human error message, so an error never echoes a large part of a hostile frame back.
 const MAX_ERROR_MESSAGE: usize = 160;
 
-const CLIENT_TYPES: [&str; 9] = ["join", "resume", "signal", "media", "chat", "hand", "moderate", "leave", "ping"];
+const CLIENT_TYPES: [&str; 12] =
+    ["join", "resume", "signal", "media", "chat", "hand", "moderate", "layers", "tiles", "pin", "leave", "ping"];
 
 /// The serde mirror of [`ClientMessage`], before validation.
 #[derive(Deserialize)]
@@ -37,6 +38,8 @@ enum RawClientMessage {
         invite: Option<String>,
         #[serde(default)]
         browser_key: Option<String>,
+        #[serde(default, deserialize_with = "present")]
+        modes: Option<Vec<String>>,
         #[serde(default)]
         req: Option<u32>,
     },
@@ -79,6 +82,22 @@ enum RawClientMessage {
         target: Option<PeerId>,
         #[serde(default)]
         role: Option<Role>,
+        #[serde(default)]
+        req: Option<u32>,
+    },
+    Layers {
+        layers: Vec<Layer>,
+        #[serde(default)]
+        req: Option<u32>,
+    },
+    Tiles {
+        tiles: Vec<Tile>,
+        #[serde(default)]
+        req: Option<u32>,
+    },
+    Pin {
+        #[serde(deserialize_with = "nullable")]
+        id: Option<PeerId>,
         #[serde(default)]
         req: Option<u32>,
     },
@@ -155,6 +174,11 @@ enum SignalKind {
 /// A field that, when present, must hold a value (`null` is refused, as the typed enum refuses it).
 fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Result<Option<T>, D::Error> {
     T::deserialize(deserializer).map(Some)
+}
+
+/// A field that must be present but may be `null`.
+fn nullable<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Result<Option<T>, D::Error> {
+    Option::<T>::deserialize(deserializer)
 }
 
 /// A signal with exactly the fields of its kind.
@@ -244,7 +268,7 @@ fn parse_signal(frame: &str, limits: &Limits) -> Option<Result<ClientMessage, Re
 
 fn validate(raw: RawClientMessage, frame: &str, limits: &Limits) -> Result<ClientMessage, Rejection> {
     Ok(match raw {
-        RawClientMessage::Join { v, room, name, media, password, invite, browser_key, req } => {
+        RawClientMessage::Join { v, room, name, media, password, invite, browser_key, modes, req } => {
             check_version(v, req)?;
             let room = RoomName::parse(&room).ok_or_else(|| {
                 Rejection::new(ErrorCode::InvalidRoom, "a room name is 1 to 64 characters of A-Z a-z 0-9 - _")
@@ -257,8 +281,9 @@ fn validate(raw: RawClientMessage, frame: &str, limits: &Limits) -> Result<Clien
             check_len("invite", invite_len, MAX_INVITE_BYTES).map_err(|r| r.with_req(req))?;
             let key_len = browser_key.as_deref().map_or(0, str::len);
             check_len("browser_key", key_len, MAX_BROWSER_KEY_BYTES).map_err(|r| r.with_req(req))?;
+            let sfu = speaks_sfu(modes.as_deref()).map_err(|r| r.with_req(req))?;
             let credentials = Credentials { password, invite, browser_key };
-            ClientMessage::Join { room, name, media, credentials, req }
+            ClientMessage::Join { room, name, media, credentials, sfu, req }
         }
         RawClientMessage::Resume { v, token, last_n, media, req } => {
             check_version(v, req)?;
@@ -292,6 +317,18 @@ fn validate(raw: RawClientMessage, frame: &str, limits: &Limits) -> Result<Clien
             let action = moderation(&action, target, role).map_err(|r| r.with_req(req))?;
             ClientMessage::Moderate { action, req }
         }
+        RawClientMessage::Layers { layers, req } => {
+            check_layers(&layers).map_err(|r| r.with_req(req))?;
+            ClientMessage::Layers { layers, req }
+        }
+        RawClientMessage::Tiles { tiles, req } => {
+            if tiles.len() > limits.max_sfu_participants {
+                let message = format!("at most {} tiles", limits.max_sfu_participants);
+                return Err(Rejection::new(ErrorCode::InvalidMessage, message).with_req(req));
+            }
+            ClientMessage::Tiles { tiles, req }
+        }
+        RawClientMessage::Pin { id, req } => ClientMessage::Pin { id, req },
         RawClientMessage::Leave {} => ClientMessage::Leave,
         RawClientMessage::Ping { req, ack } => ClientMessage::Ping { req, ack },
     })
@@ -325,6 +362,47 @@ fn moderation(action: &str, target: Option<PeerId>, role: Option<Role>) -> Resul
         }
         _ => return invalid("unknown action; see the moderate message in docs/protocol.md"),
     })
+}
+
+/// Whether a join's `modes` lists `"sfu"`: absent means `["mesh"]`; otherwise a non-empty list of
+/// `"mesh"` and `"sfu"`, each at most once.
+fn speaks_sfu(modes: Option<&[String]>) -> Result<bool, Rejection> {
+    let Some(modes) = modes else { return Ok(false) };
+    let invalid = || Rejection::new(ErrorCode::InvalidMessage, r#"modes is a list of "mesh" and "sfu", each once"#);
+    let (mut mesh, mut sfu) = (false, false);
+    for mode in modes {
+        let seen = match mode.as_str() {
+            "mesh" => &mut mesh,
+            "sfu" => &mut sfu,
+            _ => return Err(invalid()),
+        };
+        if std::mem::replace(seen, true) {
+            return Err(invalid());
+        }
+    }
+    if modes.is_empty() {
+        return Err(invalid());
+    }
+    Ok(sfu)
+}
+
+/// A `layers` message's layers: at most [`MAX_LAYERS`], each `rid` 1 to [`MAX_RID_BYTES`] characters
+/// `A-Z a-z 0-9`, no `rid` twice.
+fn check_layers(layers: &[Layer]) -> Result<(), Rejection> {
+    let invalid = |message: &str| Err(Rejection::new(ErrorCode::InvalidMessage, message));
+    if layers.len() > MAX_LAYERS {
+        return invalid("layers lists at most 4 layers");
+    }
+    for (at, layer) in layers.iter().enumerate() {
+        let rid = layer.rid.as_bytes();
+        if rid.is_empty() || rid.len() > MAX_RID_BYTES || !rid.iter().all(u8::is_ascii_alphanumeric) {
+            return invalid("a rid is 1 to 16 characters of A-Z a-z 0-9");
+        }
+        if layers[..at].iter().any(|earlier| earlier.rid == layer.rid) {
+            return invalid("a rid is listed once");
+        }
+    }
+    Ok(())
 }
 
 /// Refuses a protocol version (`v`) this crate does not speak; a missing version means the current one.

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ErrorCode, Limits, MediaState, PeerId, RemovedReason, Role, RoomName, SignalPayload};
+use crate::{ErrorCode, Limits, MediaMode, MediaState, PeerId, RemovedReason, Role, RoomName, SignalPayload};
 
 /// A server-to-client message.
 ///
@@ -127,6 +127,19 @@ pub enum ServerMessage {
     },
     /// A chat message of the room.
     Chat(ChatEntry),
+    /// The room's media mode changed (sent only to clients that speak SFU).
+    MediaMode {
+        /// The new mode.
+        mode: MediaMode,
+        /// In SFU mode, the SFU's participant id for this period.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sfu: Option<PeerId>,
+    },
+    /// The SFU heard a new active speaker.
+    Speaker {
+        /// Who speaks.
+        id: PeerId,
+    },
     /// Something the client sent was refused.
     Error {
         /// Stable code.
@@ -211,6 +224,12 @@ pub struct Welcome {
     pub resume_token: String,
     /// How long the server keeps a participant whose connection was lost, in milliseconds.
     pub resume_grace_ms: u64,
+    /// The room's media mode, for a client that speaks SFU (absent for the others, and meaning mesh).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_mode: Option<MediaMode>,
+    /// In SFU mode, the SFU's participant id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sfu: Option<PeerId>,
 }
 
 /// What follows a `resumed`.

@@ -30,7 +30,10 @@ fn valid_message() -> impl Strategy<Value = (ClientMessage, String)> {
             |(room, name, m, req)| {
                 let wire = json!({"type": "join", "room": room, "name": name, "media": m_json(m), "req": req});
                 let room = ruang_proto::RoomName::parse(&room).unwrap();
-                (ClientMessage::Join { room, name, media: m, credentials: Default::default(), req }, wire.to_string())
+                (
+                    ClientMessage::Join { room, name, media: m, credentials: Default::default(), sfu: false, req },
+                    wire.to_string(),
+                )
             }
         ),
         (any::<u64>(), signal_data(), req.clone()).prop_map(|(to, data, req)| {

@@ -260,6 +260,8 @@ impl RoomTask {
             limits: self.settings.limits.clone(),
             resume_token: token,
             resume_grace_ms: u64::try_from(self.settings.resume_grace.as_millis()).unwrap_or(u64::MAX),
+            media_mode: None,
+            sfu: None,
         };
         let resume_after = match entry {
             Entry::Resumed { last_n } => Some(last_n),

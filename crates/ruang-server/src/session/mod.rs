@@ -266,7 +266,7 @@ impl Session {
                 ClientMessage::Ping { req, .. } => self.reply(&ServerMessage::Pong { req }).map(Handled::Done),
                 // Joining and resuming (password checks, invitations, the room's answer) are boxed: they run
                 // once, and inline they would make every connection's task as large as their state.
-                ClientMessage::Join { room, name, media, credentials, req } => {
+                ClientMessage::Join { room, name, media, credentials, sfu: _, req } => {
                     Ok(Handled::Wait(Box::pin(async move {
                         let joined = self.join(room, name, media, credentials, req).await;
                         joined.map_err(|r| r.with_req(req)).map(|()| None)
@@ -297,6 +297,9 @@ impl Session {
             ClientMessage::Chat { text, req } => Input::Chat { from: id, text, req },
             ClientMessage::Hand { raised, req } => Input::Hand { id, raised, req },
             ClientMessage::Moderate { action, req } => Input::Moderate { by: id, action, req },
+            ClientMessage::Layers { .. } | ClientMessage::Tiles { .. } | ClientMessage::Pin { .. } => {
+                return Err(Rejection::new(ErrorCode::SfuUnavailable, "this room is in mesh mode").with_req(req));
+            }
         };
         let command = RoomCommand::Input(command);
         // A room outlives its members' sessions, so a closed mailbox means the server is stopping.
