@@ -41,7 +41,8 @@ async function startOnce(extraArgs, { listen = '127.0.0.1:0', turnListen = '127.
   if (!existsSync(RUANG_BIN)) throw new Error(`ruang binary not found at ${RUANG_BIN}: run "cargo build -p ruang" (run.sh does)`);
   // the built-in STUN/TURN server gets a free port too, so several servers (and a developer's own) coexist
   // every test's rooms come from 127.0.0.1: the per-address room-creation limit is not what these tests test
-  const args = ['--listen', listen, '--turn-listen', turnListen, '--rooms-per-address-per-minute', '100000'];
+  // and the SFU's media port too (its default, port 3479, would be shared by every server a run starts)
+  const args = ['--listen', listen, '--turn-listen', turnListen, '--sfu-listen', '127.0.0.1:0', '--rooms-per-address-per-minute', '100000'];
   const child = spawn(RUANG_BIN, [...args, ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn' },

@@ -104,6 +104,15 @@ export class MediaSwitch extends EventTarget {
     return this.createdBefore + (this.mesh?.created ?? 0) + (this.sfu?.created ?? 0) + (this.files?.created ?? 0);
   }
 
+  /** What the transport is doing (test hook and debugging). */
+  info() {
+    return {
+      mode: this.mode, sfu: this.sfuId, switching: !!this.handover, lastSwitch: { ...this.lastSwitch },
+      links: { mesh: this.mesh?.peers.size ?? 0, sfu: this.sfu?.pc ? 1 : 0, files: this.files?.peers.size ?? 0 },
+      sfuState: this.sfu?.pc?.connectionState ?? null,
+    };
+  }
+
   /** @param {string} id @param {boolean} polite @returns {RemotePeer} */
   addPeer(id, polite) {
     this.people.set(id, polite);

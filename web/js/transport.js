@@ -67,6 +67,7 @@ import { MediaSwitch } from './media-switch.js';
  *   setMode(mode: MediaMode, sfu: string | null): void,
  *   setTiles(heights: Map<string, number>): void,
  *   openFiles(id: string): void,
+ *   info(): Record<string, unknown>,
  *   close(): void,
  * }} MediaTransport
  *   peers: the links by participant id; created: media connections made so far (a resume makes none).

@@ -407,6 +407,12 @@ export class Call {
       server: this.signaling.info(),
       /** media connections created so far in this call (a resume creates none) */
       pcCreated: this.transport?.created ?? 0,
+      /** the room's media mode ('mesh' or 'sfu'), its SFU's id, the SFU's active speaker */
+      mediaMode: m.mediaMode,
+      sfu: m.sfu,
+      speaker: m.speaker,
+      /** what the media transport is doing: mode, switching, the last switch's times, links by kind */
+      transport: this.transport?.info() ?? null,
       transfers: [...this.files.transfers.values()].map((t) => ({
         id: t.id, peerId: t.peerId, direction: t.direction, name: t.name, size: t.size, state: t.state,
         bytes: t.bytes, sha256: t.sha256, error: t.error, url: t.url,
