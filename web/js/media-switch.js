@@ -5,8 +5,8 @@
 //
 // The switch: on `sfu` the SFU connection is made beside the mesh; each participant's tile moves to the
 // SFU's stream once that participant's media decodes through the SFU (or at once when the mesh brought
-// nothing from them), and its mesh connection is closed then; after HANDOVER_MS everything left moves. Back
-// to `mesh`, the reverse: the mesh is negotiated again as after a welcome (the participant who came later
+// nothing from them); once all have moved (after HANDOVER_MS at the latest) the mesh closes. Back to
+// `mesh`, the reverse: the mesh is negotiated again as after a welcome (the participant who came later
 // offers), each tile moves as its mesh media decodes, and the SFU connection closes when all have moved.
 // Signals from an SFU id that is no longer current are ignored. A new SFU id (a server restart) means a new
 // connection to it; a signaling resume changes nothing.
@@ -50,6 +50,12 @@ async function inbound(pc) {
     });
   } catch { /* closed meanwhile */ }
   return out;
+}
+
+/** @param {{ made: number, up: number, media: Record<string, number> }} t */
+function sfuTimes(t) {
+  const since = (/** @type {number} */ at) => (at ? Math.round(at - t.made) : null);
+  return { up: since(t.up), media: Object.fromEntries(Object.entries(t.media).map(([id, at]) => [id, since(at)])) };
 }
 
 export class MediaSwitch extends EventTarget {
@@ -110,6 +116,8 @@ export class MediaSwitch extends EventTarget {
       mode: this.mode, sfu: this.sfuId, switching: !!this.handover, lastSwitch: { ...this.lastSwitch },
       links: { mesh: this.mesh?.peers.size ?? 0, sfu: this.sfu?.pc ? 1 : 0, files: this.files?.peers.size ?? 0 },
       sfuState: this.sfu?.pc?.connectionState ?? null,
+      /** the SFU connection's set-up: ms from making it to up, and to each participant's first decoded media */
+      sfuTimes: this.sfu ? sfuTimes(this.sfu.times) : null,
     };
   }
 
@@ -339,7 +347,8 @@ export class MediaSwitch extends EventTarget {
   }
 
   /**
-   * Show a participant through `side` from now on; on the SFU, their mesh connection closes.
+   * Show a participant through `side` from now on. (Their mesh connection stays until every tile has
+   * moved: they may still be waiting for our media through the SFU, and closing it would stall theirs.)
    * @private @param {string} id @param {Side} side
    */
   showOn(id, side) {
@@ -350,7 +359,6 @@ export class MediaSwitch extends EventTarget {
       this.emit('state', { peer, state: peer.pc.connectionState ?? 'new' });
       if (peer.stream.getTracks().length) this.emit('track', { peer });
     }
-    if (side === 'sfu') this.mesh?.removePeer(id);
   }
 
   /** Everything moves now; the old side closes. @private */

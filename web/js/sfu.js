@@ -104,6 +104,8 @@ export class SfuTransport extends EventTarget {
     this.closed = false;
     /** the current connection has been up (set up: the layers go out) */ this.up = false;
     /** called when a connection is set up (the caller sends `tiles` again) */ this.onUp = () => {};
+    /** when the current connection was made, was up, and each participant's media first decoded (performance.now()) */
+    this.times = { made: 0, up: 0, media: /** @type {Record<string, number>} */ ({}) };
   }
 
   /** Open the connection and offer (also: a new one after `reset`, a failure or a new SFU id). */
@@ -113,6 +115,7 @@ export class SfuTransport extends EventTarget {
     const pc = new RTCPeerConnection({ iceServers: this.iceServers, iceTransportPolicy: this.icePolicy, bundlePolicy: 'max-bundle' });
     this.created++;
     this.pc = pc;
+    this.times = { made: performance.now(), up: 0, media: /** @type {Record<string, number>} */ ({}) };
     this.up = false;
     this.layersSent = '';
     this.queue = Promise.resolve();
@@ -336,6 +339,7 @@ export class SfuTransport extends EventTarget {
       this.lostTimer = undefined;
       if (!this.up) {
         this.up = true;
+        this.times.up = performance.now();
         this.sendLayers();
         this.onUp();
       }
@@ -389,6 +393,7 @@ export class SfuTransport extends EventTarget {
           const hasVideo = peer.stream.getVideoTracks().length > 0;
           if ((hasVideo ? frames : audio) > 0 && !peer.flowing && this.peers.get(peer.id) === peer) {
             peer.flowing = true;
+            this.times.media[peer.id] = performance.now();
             this.emit('media', { id: peer.id });
           }
         }

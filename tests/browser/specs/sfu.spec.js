@@ -122,12 +122,15 @@ test('an auto room moves to the SFU when the 4th person joins, and video keeps d
   for (const p of first) {
     const stalls = await stopFrameSampler(p.page);
     const switched = (await snapshot(p)).transport.lastSwitch;
+    const origin = await p.page.evaluate(() => performance.timeOrigin);
     for (const o of first.filter((x) => x !== p)) {
       const s = stalls[o.id];
       expect(s, `${p.name} sampled ${o.name}`).toBeTruthy();
-      if (s.stallMs > longest.ms) longest = { ms: s.stallMs, where: `${p.name} ← ${o.name}` };
+      const at = Math.round(s.stallAt - origin - switched.startedAt);
+      if (s.stallMs > longest.ms) longest = { ms: s.stallMs, where: `${p.name} ← ${o.name}, from ${at} ms after the switch began` };
     }
-    console.log(`switch to SFU on ${p.name}: handed over in ${Math.round(switched.endedAt - switched.startedAt)} ms`);
+    const t = (await snapshot(p)).transport.sfuTimes;
+    console.log(`switch to SFU on ${p.name}: handed over in ${Math.round(switched.endedAt - switched.startedAt)} ms; SFU up in ${t.up} ms, media from each after ${JSON.stringify(Object.values(t.media))} ms`);
   }
   console.log(`longest video stall during the move to the SFU: ${longest.ms} ms (${longest.where})`);
   expect(longest.ms, 'no video stalled for long during the switch').toBeLessThan(12_000);
