@@ -190,10 +190,10 @@ export class MediaSwitch extends EventTarget {
         // the same mode with a new media server (the old one is gone): a new connection to it
         this.sfu.sfu = sfu;
         this.tileReport.forget();
-        this.sfu.connect();
+        this.sfu.connect({ told: true });
         return;
       }
-      if (this.sfu) { this.sfu.sfu = sfu; this.sfu.connect(); } else this.startSfu(sfu);
+      if (this.sfu) { this.sfu.sfu = sfu; this.sfu.connect({ told: true }); } else this.startSfu(sfu);
       this.startHandover('sfu');
       return;
     }

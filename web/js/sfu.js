@@ -34,8 +34,11 @@ export const SIMULCAST = /** @type {const} */ ([
   { rid: 'm', scaleResolutionDownBy: 2, maxBitrate: 500_000 },
   { rid: 'h', scaleResolutionDownBy: 1, maxBitrate: 1_500_000 },
 ]);
-/** A connection `disconnected` this long is taken as lost (the SFU is ICE-lite: nothing to restart). */
-const DISCONNECTED_MS = 5000;
+/**
+ * A connection `disconnected` this long is taken as lost and made anew (the SFU is ICE-lite: nothing to
+ * restart; it gives up on us after 15 s and says `reset`).
+ */
+const DISCONNECTED_MS = 10_000;
 /** How often the receivers' stats are looked at until each participant's media decodes. */
 const MEDIA_POLL_MS = 200;
 
@@ -108,9 +111,15 @@ export class SfuTransport extends EventTarget {
     this.times = { made: 0, up: 0, media: /** @type {Record<string, number>} */ ({}) };
   }
 
-  /** Open the connection and offer (also: a new one after `reset`, a failure or a new SFU id). */
-  connect() {
+  /**
+   * Open the connection and offer (also: a new one after `reset`, a failure or a new SFU id). Replacing a
+   * connection on our own, we say `reset` first so that the SFU closes its side and takes the offer as a
+   * new connection (after its own `reset` there is nothing to close; a new SFU knows nothing of us).
+   * @param {{ told?: boolean }} [opts] told: the SFU sent `reset` (or is a new one): no `reset` from us
+   */
+  connect({ told = false } = {}) {
     if (this.closed) return;
+    if (this.pc && !told) this.signaling.signal(this.sfu, { kind: 'reset' });
     this.drop();
     const pc = new RTCPeerConnection({ iceServers: this.iceServers, iceTransportPolicy: this.icePolicy, bundlePolicy: 'max-bundle' });
     this.created++;
@@ -161,7 +170,7 @@ export class SfuTransport extends EventTarget {
   /** A negotiation message from the SFU (media-switch.js routes only the current SFU's here). @param {SignalData} data */
   handleSignal(data) {
     if (this.closed || !this.pc) return;
-    if (data.kind === 'reset') { console.info('ruang: the SFU reset our connection'); this.connect(); return; }
+    if (data.kind === 'reset') { console.info('ruang: the SFU reset our connection'); this.connect({ told: true }); return; }
     if (data.kind === 'candidate') return; // the SFU trickles none (its candidates are in its SDP)
     const pc = this.pc;
     this.queue = this.queue.then(() => this.onDescription(pc, data)).catch((err) => console.warn('ruang: SFU negotiation failed', err));
