@@ -20,9 +20,10 @@ pub struct Limits {
     pub max_name_bytes: usize,
     /// Participants per room.
     pub max_participants: usize,
-    /// Participants per room in SFU mode, and the most entries of a `tiles` message. Not sent in
-    /// `welcome` (whose `max_participants` says the room's current limit).
-    #[serde(skip_serializing)]
+    /// Participants per room in SFU mode, and the most entries of a `tiles` message. Neither sent in
+    /// `welcome` (whose `max_participants` says the room's current limit) nor read with the limits: the
+    /// server's configuration sets it (`max_sfu_participants`).
+    #[serde(skip)]
     pub max_sfu_participants: usize,
     /// Sustained messages per second per connection.
     pub messages_per_second: u32,

@@ -21,7 +21,10 @@ impl Room {
     }
 
     fn try_join(&mut self, join: Join) -> Result<Entered, Refusal> {
-        let Join { id, conn, name, media, req, role, invitation, address, browser_key } = join;
+        let Join { id, conn, name, media, req, role, invitation, address, browser_key, sfu } = join;
+        if self.settings.media.policy == crate::MediaPolicy::Sfu && !sfu {
+            return Err(Refusal::SfuRequired);
+        }
         let invitation = invitation.filter(|jti| !jti.is_empty());
         if invitation.as_deref().is_some_and(|jti| self.record.bans_invitation(jti)) {
             return Err(Refusal::Banned);
@@ -29,8 +32,14 @@ impl Room {
         if role.is_none() && self.record.bans(address, browser_key.as_ref()) {
             return Err(Refusal::Banned);
         }
-        let arrival = Arrival { conn, req, address, browser_key, invitation };
-        match self.roster.join(id, name, media, role) {
+        let arrival = Arrival { conn, req, address, browser_key, invitation, sfu };
+        self.roster.set_max_participants(self.capacity_for(sfu));
+        let switched = self.switch_before_join(sfu);
+        let admission = self.roster.join(id, name, media, role);
+        if switched && admission.is_err() {
+            self.stop_sfu();
+        }
+        match admission {
             Ok(Admission::In(joined)) => {
                 self.let_in(id, arrival, joined);
                 Ok(Entered::In)
@@ -55,9 +64,10 @@ impl Room {
 
     /// Takes a newcomer in: published, then greeted with `welcome` on its connection.
     fn let_in(&mut self, id: PeerId, arrival: Arrival, joined: Joined) {
-        let Arrival { conn, req, address, browser_key, invitation } = arrival;
+        let Arrival { conn, req, address, browser_key, invitation, sfu } = arrival;
+        let role = joined.role;
         let member =
-            Member { conn: Some(conn), generation: 0, away: None, role: joined.role, address, browser_key, invitation };
+            Member { conn: Some(conn), generation: 0, away: None, role, address, browser_key, invitation, sfu };
         let greeting = Greeting { id, conn, req, generation: 0, entry: Entry::Joined, joined };
         self.admit(member, greeting);
         tracing::info!(room = %self.name(), peer = %id, size = self.roster.len(), "joined");

@@ -11,10 +11,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use ruang_proto::{
-    ChatEntry, LeaveReason, MediaState, Moderation, PeerId, PeerInfo, Role, ServerMessage, SignalPayload,
+    ChatEntry, LeaveReason, MediaMode, MediaState, Moderation, PeerId, PeerInfo, Role, ServerMessage, SignalPayload,
 };
 use serde::{Deserialize, Serialize};
 
+use crate::media::SfuRequest;
 use crate::record::{BrowserKeyHash, MeetingRecord};
 
 /// Why a room lets go of a member's connection while the member may stay: the member interface's reasons.
@@ -126,6 +127,23 @@ pub enum Input {
         /// The client's `req`, for an error reply.
         req: Option<u32>,
     },
+    /// A member's request for the room's SFU (`layers`, `tiles`, `pin`): passed on in SFU mode, answered
+    /// `sfu_unavailable` in mesh.
+    Sfu {
+        /// Who asks.
+        from: PeerId,
+        /// What (boxed: a rare input must not make every mailbox slot larger).
+        request: Box<SfuRequest>,
+        /// The client's `req`, for an error reply.
+        req: Option<u32>,
+    },
+    /// The room's SFU `sfu` heard `id` speak.
+    Speaker {
+        /// The SFU that says so (ignored unless it is the room's current one).
+        sfu: PeerId,
+        /// Who speaks.
+        id: PeerId,
+    },
     /// Time passed: the deadline of [`Room::poll_timeout`](crate::Room::poll_timeout) may have come.
     Timeout,
 }
@@ -151,6 +169,9 @@ pub struct Join {
     pub address: Option<IpAddr>,
     /// The hash of the key its browser keeps, if it sent one: a ban covers the browser.
     pub browser_key: Option<BrowserKeyHash>,
+    /// Whether it speaks SFU (its `join` listed `"sfu"` in `modes`).
+    #[serde(default)]
+    pub sfu: bool,
 }
 
 /// A participant coming back with a resume token.
@@ -182,6 +203,9 @@ pub struct Restore {
     pub name: String,
     /// Its role when the token was minted (used only when the meeting has no record).
     pub role: Role,
+    /// Whether it speaks SFU, as its token says.
+    #[serde(default)]
+    pub sfu: bool,
 }
 
 /// Something the room's driver must do, in the order the room gives them.
@@ -279,6 +303,26 @@ pub enum Output {
         /// In, waiting in the lobby, or refused.
         answer: Result<Entered, Refusal>,
     },
+    /// The room moves to SFU mode: start its SFU member, reachable as `sfu` in the member table (before
+    /// anyone is told the mode).
+    StartSfu {
+        /// The SFU's participant id for this period.
+        sfu: PeerId,
+    },
+    /// The room left SFU mode (or closed): stop its SFU member `sfu` (after everyone was told).
+    StopSfu {
+        /// The SFU's participant id of the period that ends.
+        sfu: PeerId,
+    },
+    /// Pass a member's request to the room's SFU member.
+    ToSfu {
+        /// The SFU.
+        sfu: PeerId,
+        /// Who asks.
+        from: PeerId,
+        /// What.
+        request: Box<SfuRequest>,
+    },
     /// Keep this record of the meeting (across restarts).
     SaveRecord(MeetingRecord),
     /// The room closed: nobody is in it. Joins still on their way get [`Refusal::Closed`].
@@ -331,6 +375,20 @@ pub struct Joined {
     pub locked: bool,
     /// Whether newcomers wait in the lobby.
     pub lobby: bool,
+    /// The media mode, for a member that speaks SFU (`None` for the others: their greeting is as before).
+    #[serde(default)]
+    pub media: Option<MediaView>,
+}
+
+/// The media mode as a member that speaks SFU is greeted with it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MediaView {
+    /// The mode.
+    pub mode: MediaMode,
+    /// In SFU mode, the SFU's participant id.
+    pub sfu: Option<PeerId>,
+    /// The room's current limit of participants.
+    pub max_participants: usize,
 }
 
 /// Where a join or resume got.
@@ -366,6 +424,9 @@ pub enum Refusal {
     /// The proof no longer fits the room's access (it changed meanwhile): ask again.
     #[error("the room's access changed")]
     AccessChanged,
+    /// The room is in SFU mode and the joiner does not speak SFU.
+    #[error("the room is in SFU mode; join with modes [\"mesh\", \"sfu\"]")]
+    SfuRequired,
     /// The resume is refused.
     #[error("{0}")]
     Resume(ResumeRefusal),

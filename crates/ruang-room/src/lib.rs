@@ -12,7 +12,8 @@
 //! `room` (the state machine and the order of its outputs), `entry` (newcomers, bans, invitations, the
 //! lobby's arrivals), `resume` (reconnecting and resuming), `keeping` (role tokens and record saving),
 //! [`record`] (what a meeting keeps across restarts), `io` (the inputs and outputs), `relay` (the rules for
-//! relaying a signal, shared with the direct relay path).
+//! relaying a signal, shared with the direct relay path), `media` (the media mode: mesh or SFU, the rule
+//! that switches it, the SFU's id, and what members ask of the SFU).
 
 #![deny(missing_docs)]
 
@@ -21,6 +22,7 @@ mod entry;
 mod io;
 mod keeping;
 mod lobby;
+mod media;
 mod moderation;
 pub mod record;
 mod relay;
@@ -29,8 +31,10 @@ mod room;
 pub mod roster;
 
 pub use io::{
-    Disconnect, Entered, Entry, Greeting, Input, Join, Joined, Now, Output, Refusal, Restore, Resume, ResumeRefusal,
+    Disconnect, Entered, Entry, Greeting, Input, Join, Joined, MediaView, Now, Output, Refusal, Restore, Resume,
+    ResumeRefusal,
 };
+pub use media::{MediaPolicy, MediaSettings, SfuRequest};
 pub use relay::check_signal;
 pub use room::{FIRST_JOIN_WAIT, Room, Settings};
 pub use roster::{Admission, Effect, RoomConfig, Roster};

@@ -35,9 +35,10 @@ impl Room {
         if let Some(old) = member.conn.replace(conn) {
             self.push(Output::Disconnect { id, conn: old, why: Disconnect::Replaced });
         }
-        let Some(joined) = self.roster.reattach(id, media) else {
+        let Some(mut joined) = self.roster.reattach(id, media) else {
             return Err(Refusal::Resume(ResumeRefusal::LeftRoom));
         };
+        joined.media = self.media_view(id);
         let greeting = Greeting { id, conn, req, generation, entry: Entry::Resumed { last_n }, joined };
         self.push(Output::Attach(Box::new(greeting)));
         tracing::info!(room = %self.name(), peer = %id, "resumed");
@@ -55,6 +56,7 @@ impl Room {
             None if self.settings.records_persist => return Err(Refusal::Resume(ResumeRefusal::MeetingEnded)),
             None => (restore.role, None),
         };
+        self.roster.set_max_participants(self.capacity_for(restore.sfu));
         let joined = self.roster.restore(id, restore.name, media, role)?;
         let generation = generation.wrapping_add(1);
         let member = Member {
@@ -65,6 +67,7 @@ impl Room {
             address,
             browser_key,
             invitation: None,
+            sfu: restore.sfu,
         };
         let greeting = Greeting { id, conn, req, generation, entry: Entry::Restored, joined };
         self.admit(member, greeting);

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use ruang_proto::{LeaveReason, Moderation, PeerId, Rejection, RemovedReason, Role, RoomName, ServerMessage};
 
 use crate::io::{Disconnect, Entered, Greeting, Input, Now, Output, Refusal};
+use crate::media::{Media, MediaSettings, SfuRequest};
 use crate::record::{BrowserKeyHash, MeetingRecord, Seat};
 use crate::roster::{Effect, RoomConfig, Roster};
 
@@ -33,6 +34,8 @@ pub struct Settings {
     /// Whether meeting records outlive the process, so a room without a record after a restart is one that
     /// ended rather than one this process never knew.
     pub records_persist: bool,
+    /// How the room chooses its media mode.
+    pub media: MediaSettings,
 }
 
 /// A member as the room keeps it besides the roster: its connection and what resume and bans need.
@@ -52,6 +55,8 @@ pub(crate) struct Member {
     pub(crate) browser_key: Option<BrowserKeyHash>,
     /// The invitation it came with, so a ban covers it too.
     pub(crate) invitation: Option<String>,
+    /// Whether it speaks SFU.
+    pub(crate) sfu: bool,
 }
 
 /// A newcomer waiting in the lobby, with what greeting it needs.
@@ -62,6 +67,7 @@ pub(crate) struct Arrival {
     pub(crate) address: Option<IpAddr>,
     pub(crate) browser_key: Option<BrowserKeyHash>,
     pub(crate) invitation: Option<String>,
+    pub(crate) sfu: bool,
 }
 
 /// One meeting room: all of its state and rules, driven by inputs and time.
@@ -81,6 +87,8 @@ pub struct Room {
     pub(crate) restoring: Vec<Seat>,
     /// When participants of a previous instance who have not resumed are given up on.
     pub(crate) expecting_until: Option<Instant>,
+    /// The media mode and the rule that changes it.
+    pub(crate) media: Media,
     /// Until when a new room waits for its first input before it closes empty.
     first_wait: Option<Instant>,
     closed: bool,
@@ -111,6 +119,7 @@ impl Room {
             // Without a record, the first restored participants may not include the host: the room gives
             // up waiting for it after the grace period and hands the meeting over.
             expecting_until: (!settings.resume_grace.is_zero()).then(|| now + settings.resume_grace),
+            media: Media::new(settings.media.clone()),
             settings,
             members: HashMap::new(),
             lobby: HashMap::new(),
@@ -193,9 +202,18 @@ impl Room {
                 }
             }
             Input::Signal { from, to, data, req } => {
-                let result = self.roster.signal(from, to, *data);
+                let result = if self.is_sfu(to) {
+                    self.ask_sfu(from, Some(to), SfuRequest::Signal(*data))
+                } else {
+                    self.roster.signal(from, to, *data)
+                };
                 self.reply_error(from, result, req);
             }
+            Input::Sfu { from, request, req } => {
+                let result = self.ask_sfu(from, None, *request);
+                self.reply_error(from, result, req);
+            }
+            Input::Speaker { sfu, id } => self.speaker(sfu, id),
             Input::Media { id, media } => {
                 let result = self.roster.set_media(id, media);
                 self.reply_error(id, result, None);
@@ -224,6 +242,7 @@ impl Room {
         self.drain_roster();
         if changes_meeting {
             self.settle();
+            self.settle_media(now.instant);
         }
         self.close_if_empty(now);
     }
@@ -234,13 +253,14 @@ impl Room {
     }
 
     /// When the room next needs [`Input::Timeout`]: a reconnecting member's grace period ends, the room
-    /// stops expecting the participants of a previous instance, or a new room gives up its first wait.
+    /// stops expecting the participants of a previous instance, a new room gives up its first wait, or a
+    /// room that shrank goes back to mesh.
     pub fn poll_timeout(&self) -> Option<Instant> {
         if self.closed {
             return None;
         }
         let away = self.members.values().filter_map(|m| m.away.map(|(until, _)| until));
-        away.chain(self.expecting_until).chain(self.first_wait).min()
+        away.chain(self.expecting_until).chain(self.first_wait).chain(self.media.deadline()).min()
     }
 
     /// Whether `conn` is the member's current connection.
@@ -258,9 +278,10 @@ impl Room {
     }
 
     /// Publishes a member that is in (a newcomer let in, or one restored) and greets it on its connection.
-    pub(crate) fn admit(&mut self, member: Member, greeting: Greeting) {
+    pub(crate) fn admit(&mut self, member: Member, mut greeting: Greeting) {
         let (id, role) = (greeting.id, greeting.joined.role);
         self.members.insert(id, member);
+        greeting.joined.media = self.media_view(id);
         self.outputs.push_back(Output::Publish { id, role });
         self.outputs.push_back(Output::Attach(Box::new(greeting)));
     }
@@ -355,6 +376,7 @@ impl Room {
             return;
         }
         self.closed = true;
+        self.stop_sfu();
         self.record.roster.clear();
         self.record.ended_at = Some(now.unix_secs());
         self.outputs.push_back(Output::SaveRecord(self.record.clone()));

@@ -171,6 +171,11 @@ impl Roster {
         self.config.max_participants
     }
 
+    /// Sets the most participants at once, for the next join or restore (the room's media mode decides).
+    pub(crate) fn set_max_participants(&mut self, max: usize) {
+        self.config.max_participants = max;
+    }
+
     /// Whether `id` is in the room.
     pub fn contains(&self, id: PeerId) -> bool {
         self.member(id).is_some()
@@ -239,7 +244,7 @@ impl Roster {
         let (id, role, name) = (newcomer.id, newcomer.role, newcomer.name.clone());
         let peers = self.members.clone();
         let (locked, lobby) = (self.locked, self.lobby);
-        let joined = Joined { peers, chat_history: self.chat.history(), name, role, locked, lobby };
+        let joined = Joined { peers, chat_history: self.chat.history(), name, role, locked, lobby, media: None };
         self.members.push(newcomer.clone());
         self.broadcast(Some(id), ServerMessage::PeerJoined { peer: newcomer });
         self.tell_lobby_if_waiting(id, role);
@@ -306,7 +311,7 @@ impl Roster {
         let (locked, lobby) = (self.locked, self.lobby);
         // A host or moderator coming back learns who is waiting, whatever it missed.
         self.tell_lobby_if_waiting(id, role);
-        Some(Joined { peers, chat_history: self.chat.history(), name, role, locked, lobby })
+        Some(Joined { peers, chat_history: self.chat.history(), name, role, locked, lobby, media: None })
     }
 
     /// Relays negotiation data from `from` to `to`, stamping the sender. Only between members of this room.

@@ -92,7 +92,8 @@ fn generation_of(outputs: &[Output], who: u64) -> u32 {
 
 #[test]
 fn a_room_driven_by_inputs_read_back_answers_as_the_original() {
-    let options = || Options { records_persist: true, ..Options::default() };
+    let media = || ruang_room::MediaSettings { threshold: 2, seed: 7, ..Default::default() };
+    let options = || Options { records_persist: true, media: media(), ..Options::default() };
     let (mut a, mut b) = (Harness::with(options()), Harness::with(options()));
     let mut seen = Vec::new();
     let mut step = |a: &mut Harness, b: &mut Harness, input: Input| {
@@ -113,12 +114,18 @@ fn a_room_driven_by_inputs_read_back_answers_as_the_original() {
             invitation,
             address,
             browser_key,
+            sfu: n != 4,
         }))
     };
     let moderate = |action| Input::Moderate { by: id(1), action, req: Some(7) };
 
     step(&mut a, &mut b, join(1, "192.0.2.1"));
-    step(&mut a, &mut b, join(2, "2001:db8:5::2"));
+    let switched = step(&mut a, &mut b, join(2, "2001:db8:5::2"));
+    let sfu = switched.iter().find_map(|o| if let Output::StartSfu { sfu } = o { Some(*sfu) } else { None });
+    let sfu = sfu.expect("the second join moves the room to SFU");
+    let pin = ruang_room::SfuRequest::Pin(Some(id(2)));
+    step(&mut a, &mut b, Input::Sfu { from: id(1), request: Box::new(pin), req: Some(2) });
+    step(&mut a, &mut b, Input::Speaker { sfu, id: id(2) });
     step(&mut a, &mut b, moderate(Moderation::LobbyOn));
     step(&mut a, &mut b, join(3, "198.51.100.3"));
     step(&mut a, &mut b, moderate(Moderation::Admit(id(3))));

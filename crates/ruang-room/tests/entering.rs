@@ -20,6 +20,7 @@ fn newcomer(n: u64) -> Join {
         invitation: None,
         address: None,
         browser_key: None,
+        sfu: false,
     }
 }
 

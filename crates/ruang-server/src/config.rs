@@ -9,6 +9,7 @@ use std::net::IpAddr;
 use ruang_proto::{Limits, RoomName};
 
 use crate::access::{AccessKind, RoomPolicy, password};
+pub use ruang_room::MediaPolicy;
 use serde::Deserialize;
 
 use crate::ice::{IceServerConfig, RelayOnlyConfig};
@@ -72,11 +73,22 @@ pub struct ServerConfig {
     /// The built-in STUN/TURN server; on by default.
     pub turn: TurnConfig,
     /// The SFU's one UDP port for every participant's media; `None` means the listen IP with port 3479
-    /// ([`SFU_DEFAULT_PORT`]). Groundwork for issue #15: no room uses the SFU yet.
+    /// ([`SFU_DEFAULT_PORT`]).
     pub sfu_listen: Option<SocketAddr>,
     /// The address clients reach the SFU at; `None` detects it as TURN's is (the SFU listen address, or on
     /// a wildcard address the address of the interface with the default route).
     pub sfu_public_ip: Option<IpAddr>,
+    /// Every room's media mode unless `[rooms.<name>] media_mode` says otherwise: `auto` (mesh, SFU from
+    /// `sfu_threshold` members who all speak it), `mesh` or `sfu`. With `mesh` everywhere the SFU is not
+    /// started.
+    pub media_mode: MediaPolicy,
+    /// Members at which an `auto` room moves to SFU (back to mesh after 30 s at `sfu_threshold - 2` or fewer).
+    pub sfu_threshold: usize,
+    /// Most participants of a room in SFU mode (`limits.max_participants` is the mesh's).
+    pub max_sfu_participants: usize,
+    /// Most participants whose video the SFU forwards to each client (the pinned one, then the latest
+    /// speakers).
+    pub sfu_last_n: usize,
     /// The server secret that signs resume tokens (at least 16 bytes). Servers started with the same secret
     /// accept each other's tokens, so participants survive a restart. Unset: a random one per start.
     pub secret: Option<Secret>,
@@ -150,6 +162,10 @@ impl Default for ServerConfig {
             turn: TurnConfig::default(),
             sfu_listen: None,
             sfu_public_ip: None,
+            media_mode: MediaPolicy::Auto,
+            sfu_threshold: 4,
+            max_sfu_participants: 100,
+            sfu_last_n: 9,
             secret: None,
             resume_grace_ms: 30_000,
             replay_messages: 128,
@@ -229,6 +245,9 @@ impl ServerConfig {
             (self.replay_messages < self.send_queue, "replay_messages must be below send_queue"),
             (self.replay_bytes >= 1024, "replay_bytes must be at least 1024"),
             (self.max_invite_ttl_secs >= 60, "max_invite_ttl_secs must be at least 60"),
+            (self.sfu_threshold >= 2, "sfu_threshold must be at least 2"),
+            (self.max_sfu_participants >= 1, "max_sfu_participants must be at least 1"),
+            (self.sfu_last_n >= 1, "sfu_last_n must be at least 1"),
         ];
         if let Some((_, message)) = checks.into_iter().find(|(ok, _)| !ok) {
             return Err(ConfigError::Invalid(message.to_owned()));
@@ -287,6 +306,18 @@ impl ServerConfig {
         // The largest m with m + headroom(m) <= budget (at least 1).
         let fitting = (budget / 9 * 8).min(budget.saturating_sub(MIN_HTTP_HEADROOM)).max(1);
         Some(std::mem::replace(&mut self.max_connections, fitting))
+    }
+
+    /// Whether some room may use the SFU: unless every room is `mesh`, the server starts it (so a taken
+    /// port fails at start, not at a room's fourth join).
+    pub fn needs_sfu(&self) -> bool {
+        let mesh = MediaPolicy::Mesh;
+        self.media_mode != mesh || self.rooms.values().any(|policy| policy.media_mode.is_some_and(|m| m != mesh))
+    }
+
+    /// The media policy of a room with `policy`: its own, or the server's.
+    pub fn media_policy(&self, policy: &RoomPolicy) -> MediaPolicy {
+        policy.media_mode.unwrap_or(self.media_mode)
     }
 
     /// The SFU's UDP address: `sfu_listen`, or the listen IP with [`SFU_DEFAULT_PORT`].

@@ -14,6 +14,7 @@
 //! - [`numbers`] hands out connection numbers.
 //! - [`conn`] accepts connections and bounds what each may hold before a request is read.
 //! - [`tls`] sets up HTTPS/WSS with rustls.
+//! - [`sfu`] makes the SFU a member of the rooms in SFU mode: its driver, signals and events.
 
 #![deny(missing_docs)]
 
@@ -30,6 +31,7 @@ pub mod resume;
 pub mod rooms;
 mod server;
 pub mod session;
+pub mod sfu;
 pub mod state;
 pub mod store;
 mod tally;

@@ -10,7 +10,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::clock::wall_clock_secs;
 use crate::config::ServerConfig;
-use crate::state::{AppState, IdSource};
+use crate::state::{AppState, IdSource, MediaServers};
 use crate::store::MeetingStore;
 use crate::tls::Tls;
 use crate::{conn, http};
@@ -36,6 +36,9 @@ pub enum ServerError {
     /// The data directory's meeting store could not be opened.
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+    /// The SFU could not start (its UDP port is taken, say).
+    #[error(transparent)]
+    Sfu(#[from] ruang_sfu::driver::StartError),
 }
 
 /// Serves on `listener` until `shutdown` is cancelled, then closes every session (each client is told with a
@@ -58,12 +61,18 @@ pub async fn serve(
     for raised in config.fit_to_room_size() {
         tracing::warn!("raised {raised}, so that a newcomer can introduce itself to a full room");
     }
+    // The tiles a client may describe: as many as an SFU room holds.
+    config.limits.max_sfu_participants = config.max_sfu_participants;
     let grace = Duration::from_millis(config.shutdown_grace_ms);
     let turn = match config.turn.enabled {
         true => {
             let acceptor = tls.as_ref().map(|tls| tls.acceptor.clone());
             Some(ruang_turn::start(&config.turn, listener.local_addr()?.ip(), acceptor).await?)
         }
+        false => None,
+    };
+    let sfu = match config.needs_sfu() {
+        true => Some(start_sfu(&config).await?),
         false => None,
     };
     let ids = IdSource;
@@ -76,7 +85,8 @@ pub async fn serve(
     let store = Arc::new(open_store(&config)?);
     let certificate_names = tls.as_ref().map(|tls| tls.names.clone()).unwrap_or_default();
     let names = http::ServerNames::new(&config.public_hosts, &config.allowed_origins, &certificate_names);
-    let state = AppState::new(config, turn.as_ref(), shutdown.clone(), &secret, instance, names, Arc::clone(&store));
+    let media = MediaServers { turn: turn.as_ref(), sfu: sfu.clone() };
+    let state = AppState::new(config, media, shutdown.clone(), &secret, instance, names, Arc::clone(&store));
     let app = http::router(state.clone());
     let connections = TaskTracker::new();
     let acceptor = tls.map(|tls| tls.acceptor);
@@ -95,10 +105,25 @@ pub async fn serve(
         Err(_) => tracing::warn!(open = state.connection_count(), "shutdown grace period over; dropping the rest"),
     }
     drop(turn);
+    if let Some(sfu) = sfu {
+        sfu.shutdown().await;
+    }
     drop(state);
     // Writes out the meetings' last changes and closes the database, so the next instance can open it.
     let _ = tokio::task::spawn_blocking(move || store.close()).await;
     Ok(())
+}
+
+/// The server's one SFU, on `sfu_listen` (UDP), advertised at `sfu_public_ip` or the detected address.
+async fn start_sfu(config: &ServerConfig) -> Result<Arc<crate::sfu::SfuService>, ServerError> {
+    let settings = crate::sfu::SfuSettings {
+        listen: config.sfu_listen_addr(),
+        public_ip: config.sfu_advertised_ip(),
+        last_n: config.sfu_last_n,
+    };
+    let sfu = crate::sfu::SfuService::start(settings).await?;
+    tracing::info!(port = sfu.addresses().local.port(), "SFU started");
+    Ok(sfu)
 }
 
 /// The meeting store: in the data directory if there is one, else in memory. Ended meetings are forgotten

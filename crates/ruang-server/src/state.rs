@@ -38,6 +38,14 @@ const MINUTE: Duration = Duration::from_secs(60);
 use crate::rooms::{LocalDirectory, ReplayLimits, RoomDirectory, RoomSettings, Rooms};
 use ruang_turn::RunningTurn;
 
+/// The media servers running beside the signaling: the built-in TURN and the SFU, each if started.
+pub struct MediaServers<'a> {
+    /// The built-in STUN/TURN server.
+    pub turn: Option<&'a RunningTurn>,
+    /// The SFU.
+    pub sfu: Option<Arc<crate::sfu::SfuService>>,
+}
+
 /// The shared state of one server.
 pub struct AppState {
     /// The configuration it was started with.
@@ -86,13 +94,14 @@ impl AppState {
     /// names it answers to.
     pub fn new(
         config: ServerConfig,
-        turn: Option<&RunningTurn>,
+        media: MediaServers<'_>,
         shutdown: CancellationToken,
         secret: &Secret,
         instance: u64,
         names: ServerNames,
         store: Arc<MeetingStore>,
     ) -> Arc<Self> {
+        let MediaServers { turn, sfu } = media;
         let room_tasks = TaskTracker::new();
         let invites = InviteKey::new(secret.expose()).with_max_lifetime_secs(config.max_invite_ttl_secs);
         let grace = Duration::from_millis(config.resume_grace_ms);
@@ -120,6 +129,13 @@ impl AppState {
             resume: Arc::clone(&resume),
             ice: Arc::clone(&ice),
             store: Arc::clone(&store) as Arc<dyn MeetingRecords>,
+            media: ruang_room::MediaSettings {
+                policy: config.media_mode,
+                threshold: config.sfu_threshold,
+                max_sfu_participants: config.max_sfu_participants,
+                ..ruang_room::MediaSettings::default()
+            },
+            sfu,
         };
         let ids = IdSource;
         let rooms_per_address = config.rooms_per_address_per_minute;

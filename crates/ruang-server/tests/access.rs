@@ -22,6 +22,7 @@ async fn server() -> TestServer {
             access,
             password_hash: password_hash.map(str::to_owned),
             lobby: false,
+            media_mode: None,
         };
         c.rooms.insert("vault".into(), locked(AccessKind::Password, Some(&hash)));
         c.rooms.insert("board".into(), locked(AccessKind::Invite, None));

@@ -53,7 +53,7 @@ fn code(answer: &Value) -> String {
 async fn password_server() -> TestServer {
     let hash = password::hash(PASSWORD).expect("hash");
     TestServer::with(|c| {
-        let policy = RoomPolicy { access: AccessKind::Password, password_hash: Some(hash), lobby: false };
+        let policy = RoomPolicy { access: AccessKind::Password, password_hash: Some(hash), ..RoomPolicy::default() };
         c.rooms.insert("vault".into(), policy);
         c.api_key_sha256 = Some(Sha256::digest(API_KEY).iter().map(|b| format!("{b:02x}")).collect());
     })

@@ -285,8 +285,7 @@ async fn a_banned_invitation_stays_banned_after_a_restart() {
         TestServer::with(move |c| {
             c.secret = Some(Secret::new(SECRET));
             c.data_dir = Some(dir);
-            c.rooms
-                .insert("board".into(), RoomPolicy { access: AccessKind::Invite, password_hash: None, lobby: false });
+            c.rooms.insert("board".into(), RoomPolicy { access: AccessKind::Invite, ..RoomPolicy::default() });
         })
     };
     let invite = |role, jti: &str| {

@@ -138,6 +138,7 @@ async fn a_self_signed_server_serves_the_app_and_wss_under_its_printed_fingerpri
     let addr = listener.local_addr().unwrap();
     let mut config = ruang_server::ServerConfig::default();
     config.turn.enabled = false;
+    config.sfu_listen = Some("127.0.0.1:0".parse().expect("address"));
     let shutdown = tokio_util::sync::CancellationToken::new();
     let server = tokio::spawn(ruang_server::serve(listener, config, Some(tls), shutdown.clone()));
 

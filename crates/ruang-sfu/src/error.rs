@@ -21,6 +21,9 @@ pub enum SfuError {
     /// The described or selected layers are not the track's simulcast layers.
     #[error("track {0} does not publish those layers")]
     LayersMismatch(TrackId),
+    /// A layer description with too many layers or a repeated rid.
+    #[error("participant {0} described invalid layers")]
+    InvalidLayers(ParticipantId),
     /// A participant that may not publish offered to send audio or video.
     #[error("participant {0} may not publish, but its offer sends media")]
     PublishingRefused(ParticipantId),

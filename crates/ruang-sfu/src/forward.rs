@@ -14,7 +14,7 @@ use crate::participant::Participant;
 use crate::sfu::{Output, SfuConfig, SfuEvent};
 use crate::speaker::Speakers;
 use crate::track::{TrackId, TrackIn};
-use crate::{ParticipantId, Publishing};
+use crate::{ParticipantId, Publishing, RoomKey};
 
 /// Work passed from one participant to others, done between polls (a participant's `Rtc` cannot be
 /// written to while another is being polled).
@@ -31,8 +31,8 @@ pub(crate) enum Forward {
     TrackUnpublished(TrackId),
     /// The subscriber's bandwidth estimate moved: choose its simulcast layers again.
     Rechoose(ParticipantId),
-    /// Who speaks or publishes changed: every subscriber's last-N is worked out again.
-    Revisit,
+    /// Who speaks or publishes in the room changed: each of its subscribers' last-N is worked out again.
+    Revisit(RoomKey),
 }
 
 /// One str0m event of one participant.
@@ -49,8 +49,10 @@ pub(crate) fn on_event(
     match event {
         Event::Connected => ready.push_back(Output::Event(SfuEvent::Connected(id))),
         Event::IceConnectionStateChange(IceConnectionState::Disconnected) => {
+            participant.lost_at = Some(now + config.lost_after);
             ready.push_back(Output::Event(SfuEvent::Disconnected(id)));
         }
+        Event::IceConnectionStateChange(state) if state.is_connected() => participant.lost_at = None,
         // A participant that may not publish has its sending offers refused; should media still be
         // announced (a demotion since), it is not published.
         Event::MediaAdded(added) if added.direction.is_receiving() && participant.publishing == Publishing::Allowed => {
@@ -123,6 +125,11 @@ fn publish(
 ) {
     let track = TrackId { publisher: participant.id, mid: track_in.mid };
     let (kind, rid) = (track_in.kind, default_layer(&track_in.rids));
+    let mut track_in = track_in;
+    // Layers the publisher described before publishing this track apply when they are its rids.
+    if kind == MediaKind::Video && track_in.matches(&participant.layers) {
+        track_in.described = participant.layers.clone();
+    }
     participant.tracks_in.push(track_in);
     ready.push_back(Output::Event(SfuEvent::TrackPublished { track, kind }));
     forwards.push_back(Forward::TrackPublished(track, kind, rid));

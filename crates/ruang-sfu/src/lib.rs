@@ -6,7 +6,7 @@
 //!
 //! - [`Sfu`] (sfu/): datagram demultiplexing and the poll loop (mod.rs), participants and their SDP
 //!   (membership.rs), forwarding and key-frame requests (forwarding.rs), simulcast layer choice per
-//!   subscriber (selection.rs).
+//!   subscriber (selection.rs), last-N and tiles (visibility.rs), rooms (room.rs).
 //! - forward.rs: what one participant's str0m events mean for the others.
 //! - participant.rs: one participant's `Rtc` and its SDP negotiation.
 //! - track.rs: published tracks, subscribed copies, the key-frame gate.
@@ -38,12 +38,25 @@ pub enum Publishing {
     Refused,
 }
 
-/// A participant of the SFU. The driver chooses the numbers (the room's peer ids, later).
+/// A participant of the SFU: the bits of its peer id in the room (random 64 bits, unique server-wide, so
+/// one SFU holds every room's participants without a map). Displayed in its wire form, exactly 16 lowercase
+/// hex digits: that is the `msid` stream id of every track the SFU forwards from it (docs/protocol.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ParticipantId(pub u64);
 
 impl fmt::Display for ParticipantId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "p{}", self.0)
+        write!(f, "{:016x}", self.0)
+    }
+}
+
+/// A room of the SFU: participants receive media only from participants with the same key. The server
+/// assigns one per period a room spends in SFU mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RoomKey(pub u64);
+
+impl fmt::Display for RoomKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "room {}", self.0)
     }
 }

@@ -3,17 +3,24 @@
 //! it. Negotiation is the SFU's side of "perfect negotiation": the client's offers always win (accepting one
 //! rolls back the SFU's pending offer, whose tracks are offered again afterwards).
 
+use std::collections::HashMap;
 use std::time::Instant;
 
 use str0m::Rtc;
 use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
-use str0m::media::Direction;
+use str0m::media::{Direction, Rid};
 
+use crate::layer::{Layer, TileHeight};
 use crate::track::{OutState, TrackId, TrackIn, TrackOut};
-use crate::{ParticipantId, Publishing, SfuError};
+use crate::{ParticipantId, Publishing, RoomKey, SfuError};
+
+/// At most this many tile heights are remembered per subscriber (the protocol allows one per participant of
+/// the room, at most `max_sfu_participants`); more are ignored.
+pub(crate) const MAX_TILES: usize = 1024;
 
 pub(crate) struct Participant {
     pub id: ParticipantId,
+    pub room: RoomKey,
     pub rtc: Rtc,
     pub tracks_in: Vec<TrackIn>,
     pub tracks_out: Vec<TrackOut>,
@@ -21,6 +28,8 @@ pub(crate) struct Participant {
     pending: Option<SdpPendingOffer>,
     /// When `rtc` next wants `handle_input(Timeout)`.
     pub timeout: Instant,
+    /// While its media connection is down (not yet up, or ICE disconnected): when it counts as lost.
+    pub lost_at: Option<Instant>,
     /// `rtc` got input since it was last polled to its timeout.
     pub dirty: bool,
     /// Whether it may send media; a viewer's offers may only receive.
@@ -29,22 +38,57 @@ pub(crate) struct Participant {
     pub pinned: Option<ParticipantId>,
     /// The bandwidth toward this participant the current layer choice was made for (str0m's estimate).
     pub estimate: Option<u64>,
+    /// How tall this participant shows each other participant's video (0: not shown), as it last said;
+    /// applied to copies made later too.
+    pub tiles: HashMap<ParticipantId, u32>,
+    /// This participant's own simulcast layers as it described them (smallest first), applied to its video
+    /// tracks, including ones it publishes later.
+    pub layers: Vec<(Rid, Layer)>,
 }
 
 impl Participant {
-    pub fn new(id: ParticipantId, publishing: Publishing, rtc: Rtc, now: Instant) -> Self {
+    /// A participant added at `now`; lost at `lost_at` unless its media connection comes up first.
+    pub fn new(
+        id: ParticipantId,
+        room: RoomKey,
+        publishing: Publishing,
+        rtc: Rtc,
+        now: Instant,
+        lost_at: Instant,
+    ) -> Self {
         Participant {
             id,
+            room,
             rtc,
             tracks_in: Vec::new(),
             tracks_out: Vec::new(),
             pending: None,
             timeout: now,
+            lost_at: Some(lost_at),
             dirty: true,
             publishing,
             pinned: None,
             estimate: None,
+            tiles: HashMap::new(),
+            layers: Vec::new(),
         }
+    }
+
+    /// Whether this participant said it does not show `publisher`'s video (a tile of height 0).
+    pub fn hides(&self, publisher: ParticipantId) -> bool {
+        self.tiles.get(&publisher) == Some(&0)
+    }
+
+    /// The tile this participant shows `publisher`'s video in, if it said one (`None` also when hidden).
+    pub fn tile_of(&self, publisher: ParticipantId) -> TileHeight {
+        self.tiles.get(&publisher).copied().filter(|height| *height > 0)
+    }
+
+    /// A new copy of `source` for this participant, its tile as already said.
+    pub fn new_copy(&self, source: TrackId, kind: str0m::media::MediaKind, rid: Option<Rid>) -> TrackOut {
+        let mut copy = TrackOut::new(source, kind, rid);
+        copy.tile = self.tile_of(source.publisher);
+        copy
     }
 
     /// Takes a new bandwidth estimate. True when it moved enough (a tenth) from the one the layers were

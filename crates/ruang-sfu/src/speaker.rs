@@ -86,6 +86,35 @@ impl Speakers {
         self.current
     }
 
+    /// Everyone heard with audio levels, loudest first (a voice silent for `STALE` counts as silent; ties go
+    /// to the more recent active speaker, then to the one heard most recently). Audio loudest-N forwards
+    /// the first of these.
+    pub fn loudest(&self, now: Instant) -> Vec<ParticipantId> {
+        let score = |v: &Voice| if now.saturating_duration_since(v.last_heard) > STALE { 0.0 } else { v.score };
+        let recency = |id: ParticipantId| self.recent.iter().position(|r| *r == id).unwrap_or(usize::MAX);
+        let mut voices: Vec<&Voice> = self.voices.iter().collect();
+        voices.sort_by(|a, b| {
+            score(b)
+                .total_cmp(&score(a))
+                .then_with(|| recency(a.id).cmp(&recency(b.id)))
+                .then_with(|| b.last_heard.cmp(&a.last_heard))
+        });
+        voices.into_iter().map(|v| v.id).collect()
+    }
+
+    /// Whether `subscriber` should hear `speaker` when only the `n` loudest others are forwarded, given
+    /// `loudest` ([`Speakers::loudest`]). A speaker heard without audio levels is not ranked and always heard.
+    pub fn among_loudest(
+        loudest: &[ParticipantId],
+        speaker: ParticipantId,
+        subscriber: ParticipantId,
+        n: usize,
+    ) -> bool {
+        let Some(rank) = loudest.iter().position(|id| *id == speaker) else { return true };
+        let ahead_is_subscriber = loudest[..rank].contains(&subscriber);
+        rank - usize::from(ahead_is_subscriber) < n
+    }
+
     /// The `n` participants whose video one subscriber should receive, most important first: its pinned
     /// participant (always, even silent), then the most recent speakers, then the others in `publishers`'
     /// order (join order). Only ids in `publishers` (those with video, other than the subscriber) appear.
@@ -208,6 +237,26 @@ mod tests {
         let publishers = [p(1), p(2), p(3)];
         assert_eq!(s.last_n(&publishers, Some(p(3)), 1), [p(3)], "9 speaks but has no video here");
         assert_eq!(s.last_n(&publishers, Some(p(7)), 9), [p(1), p(2), p(3)], "a pin on someone gone is ignored");
+    }
+
+    #[test]
+    fn loudest_ranks_by_loudness_and_silence_goes_last() {
+        let (mut s, mut now) = (Speakers::new(), Instant::now());
+        talk(&mut s, &mut now, &[(1, -90), (2, -20), (3, -50), (4, -127)], Duration::from_secs(1));
+        assert_eq!(s.loudest(now), [p(2), p(3), p(1), p(4)]);
+        // 2 mutes: its packets stop and it counts as silent.
+        talk(&mut s, &mut now, &[(1, -90), (3, -50), (4, -127)], Duration::from_secs(1));
+        assert_eq!(s.loudest(now)[..2], [p(3), p(1)]);
+    }
+
+    #[test]
+    fn among_loudest_skips_the_subscriber_itself_and_always_hears_the_unranked() {
+        let loudest = [p(1), p(2), p(3), p(4)];
+        assert!(Speakers::among_loudest(&loudest, p(2), p(9), 2));
+        assert!(!Speakers::among_loudest(&loudest, p(3), p(9), 2), "third loudest, two heard");
+        assert!(Speakers::among_loudest(&loudest, p(3), p(1), 2), "the subscriber is not one of its own two");
+        assert!(!Speakers::among_loudest(&loudest, p(4), p(1), 2));
+        assert!(Speakers::among_loudest(&loudest, p(7), p(1), 2), "audio without levels cannot be ranked");
     }
 
     #[test]

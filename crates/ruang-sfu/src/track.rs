@@ -47,6 +47,14 @@ impl TrackIn {
         TrackIn { mid, kind, rids, described: Vec::new(), last_keyframe_requests: Vec::new() }
     }
 
+    /// Whether `layers` are exactly this track's simulcast layers (same rids, any order; none without
+    /// simulcast is no match).
+    pub fn matches(&self, layers: &[(Rid, Layer)]) -> bool {
+        !self.rids.is_empty()
+            && layers.len() == self.rids.len()
+            && layers.iter().all(|(rid, _)| self.rids.contains(rid))
+    }
+
     /// Whether a key frame may be asked for `rid` now: at most one request per `interval`.
     pub fn keyframe_request_due(&self, rid: Option<Rid>, now: Instant, interval: Duration) -> bool {
         self.last_keyframe_requests

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ruang_sfu::driver::{self, DriverError, SfuEvents, SfuHandle};
-use ruang_sfu::{ParticipantId, Publishing, SfuError, SfuEvent};
+use ruang_sfu::{ParticipantId, Publishing, RoomKey, SfuError, SfuEvent};
 use str0m::change::{SdpAnswer, SdpOffer};
 use str0m::format::Codec;
 use str0m::media::{Direction, Frequency, MediaData, MediaKind, MediaTime, Mid};
@@ -48,7 +48,8 @@ impl Client {
         };
         let (offer, pending) = change.apply().expect("a change to offer");
         let id = ParticipantId(id);
-        let answer = sfu.add_participant(id, Publishing::Allowed, offer.to_sdp_string()).await.expect("an answer");
+        let answer =
+            sfu.add_participant(RoomKey(1), id, Publishing::Allowed, offer.to_sdp_string()).await.expect("an answer");
         let answer = SdpAnswer::from_sdp_string(&answer).expect("the answer parses");
         rtc.sdp_api().accept_answer(pending, answer).expect("the client accepts the answer");
         Client {
@@ -228,7 +229,7 @@ async fn the_driver_survives_garbage_and_reports_what_the_core_refuses() {
 
     let unknown = sfu.remove_participant(ParticipantId(9)).await;
     assert!(matches!(unknown, Err(DriverError::Sfu(SfuError::UnknownParticipant(ParticipantId(9))))), "{unknown:?}");
-    let bad = sfu.add_participant(ParticipantId(1), Publishing::Allowed, "v=0 nonsense".into()).await;
+    let bad = sfu.add_participant(RoomKey(1), ParticipantId(1), Publishing::Allowed, "v=0 nonsense".into()).await;
     assert!(matches!(bad, Err(DriverError::Sfu(_))), "an offer that does not parse is refused: {bad:?}");
 }
 

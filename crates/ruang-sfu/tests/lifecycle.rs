@@ -1,11 +1,18 @@
-//! How participants' sessions end: a client that hangs up is removed, a client that vanishes is reported.
+//! How participants' sessions end: a client that hangs up is removed; a client that vanishes is reported
+//! `Disconnected`, and `Lost` (removed) if it does not come back within `lost_after`.
 
 mod support;
 
 use std::time::Duration;
 
-use ruang_sfu::SfuEvent;
+use ruang_sfu::{ParticipantId, SfuEvent};
 use support::{Net, Publish};
+
+const LOST_AFTER: Duration = Duration::from_secs(15);
+
+fn reported(net: &Net, event: &SfuEvent) -> bool {
+    net.sfu_events.contains(event)
+}
 
 fn connect_all(net: &mut Net) {
     let connected = net.run_until(Duration::from_secs(5), |net| net.clients.values().all(|c| c.connected));
@@ -40,4 +47,48 @@ fn a_client_that_vanishes_is_reported_disconnected_but_kept() {
     let reported = net.run_until(Duration::from_secs(60), |net| net.sfu_events.contains(&SfuEvent::Disconnected(gone)));
     assert!(reported, "ICE notices within a minute of fake time");
     assert_eq!(net.sfu.len(), 2, "removing it is the driver's decision (it may come back)");
+}
+
+#[test]
+fn a_client_gone_for_lost_after_is_removed_and_reported_lost() {
+    let mut net = Net::new();
+    let gone = net.join(1, Publish::Video);
+    let viewer = net.join(2, Publish::Nothing);
+    connect_all(&mut net);
+
+    net.clients.remove(&gone);
+    assert!(net.run_until(Duration::from_secs(60), |net| reported(net, &SfuEvent::Disconnected(gone))));
+    let disconnected_at = net.now;
+    assert!(net.run_until(LOST_AFTER + Duration::from_secs(1), |net| reported(net, &SfuEvent::Lost(gone))));
+    assert!(net.now >= disconnected_at + LOST_AFTER, "not before lost_after of fake time");
+    assert_eq!(net.sfu.len(), 1, "the lost participant is removed");
+    net.settle();
+    let offers = &net.client(viewer).offers;
+    assert!(offers.last().is_some_and(|o| o.contains("m=video 0 ")), "and its video negotiated away");
+}
+
+#[test]
+fn a_client_that_never_connects_is_lost() {
+    let mut net = Net::new();
+    let silent = net.join(1, Publish::Video);
+    net.clients.remove(&silent);
+    let lost = net.run_until(LOST_AFTER + Duration::from_secs(1), |net| reported(net, &SfuEvent::Lost(silent)));
+    assert!(lost, "an offer whose media never arrives does not hold a session forever");
+    assert!(net.sfu.is_empty());
+}
+
+#[test]
+fn a_client_back_within_lost_after_is_kept() {
+    let mut net = Net::new();
+    let away = net.join(1, Publish::Video);
+    net.join(2, Publish::Nothing);
+    connect_all(&mut net);
+
+    let client = net.clients.remove(&away).expect("the client");
+    assert!(net.run_until(Duration::from_secs(60), |net| reported(net, &SfuEvent::Disconnected(away))));
+    net.clients.insert(away, client);
+    net.run_until(LOST_AFTER * 2, |_| false);
+    assert!(!reported(&net, &SfuEvent::Lost(away)), "a client back in time is not lost");
+    assert_eq!(net.sfu.len(), 2);
+    assert_eq!(net.sfu.room_of(ParticipantId(1)), Some(support::ROOM));
 }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::Parser;
 use ruang_server::ServerConfig;
 use ruang_server::access::invite::DEFAULT_MAX_LIFETIME_SECS;
-use ruang_server::config::Secret;
+use ruang_server::config::{MediaPolicy, Secret};
 use ruang_server::ice::IceServerConfig;
 
 /// ruang: self-hosted video meetings. Serves the web client and the signaling WebSocket on one port.
@@ -130,9 +130,22 @@ pub struct Args {
     /// Let TURN relay to private and link-local addresses (LAN deployments only; never loopback).
     #[arg(long, env = "RUANG_TURN_ALLOW_PRIVATE_PEERS")]
     turn_allow_private_peers: bool,
-    /// UDP address of the SFU's one media port (not used by any room yet) [default: the --listen IP, port 3479].
+    /// UDP address of the SFU's one media port [default: the --listen IP, port 3479].
     #[arg(long, env = "RUANG_SFU_LISTEN", value_name = "ADDR")]
     sfu_listen: Option<SocketAddr>,
+    /// Every room's media mode: auto (mesh, SFU from --sfu-threshold participants), mesh (no SFU is started)
+    /// or sfu; a room's own `[rooms.<name>] media_mode` wins [default: auto].
+    #[arg(long, env = "RUANG_MEDIA_MODE", value_name = "MODE", value_parser = parse_media_mode)]
+    media_mode: Option<MediaPolicy>,
+    /// Participants at which an auto room moves to the SFU (back to mesh after 30 s at two fewer) [default: 4].
+    #[arg(long, env = "RUANG_SFU_THRESHOLD", value_name = "N")]
+    sfu_threshold: Option<usize>,
+    /// Most participants of a room in SFU mode [default: 100].
+    #[arg(long, env = "RUANG_MAX_SFU_PARTICIPANTS", value_name = "N")]
+    max_sfu_participants: Option<usize>,
+    /// Most participants whose video the SFU forwards to each client (last-N) [default: 9].
+    #[arg(long, env = "RUANG_SFU_LAST_N", value_name = "N")]
+    sfu_last_n: Option<usize>,
     /// Address clients reach the SFU at [default: detected, as for TURN].
     #[arg(long, env = "RUANG_SFU_PUBLIC_IP", value_name = "IP")]
     sfu_public_ip: Option<std::net::IpAddr>,
@@ -251,6 +264,10 @@ impl Args {
         set(&mut turn.tls_host, &self.turn_tls_host.clone().map(Some));
         set(&mut config.sfu_listen, &self.sfu_listen.map(Some));
         set(&mut config.sfu_public_ip, &self.sfu_public_ip.map(Some));
+        set(&mut config.media_mode, &self.media_mode);
+        set(&mut config.sfu_threshold, &self.sfu_threshold);
+        set(&mut config.max_sfu_participants, &self.max_sfu_participants);
+        set(&mut config.sfu_last_n, &self.sfu_last_n);
         let tls = &mut config.tls;
         set(&mut tls.cert, &self.tls_cert.clone().map(Some));
         set(&mut tls.key, &self.tls_key.clone().map(Some));
@@ -259,6 +276,16 @@ impl Args {
         if !self.stun.is_empty() {
             config.ice_servers.push(IceServerConfig { urls: self.stun.clone(), ..IceServerConfig::default() });
         }
+    }
+}
+
+/// `auto`, `mesh` or `sfu`.
+fn parse_media_mode(text: &str) -> Result<MediaPolicy, String> {
+    match text {
+        "auto" => Ok(MediaPolicy::Auto),
+        "mesh" => Ok(MediaPolicy::Mesh),
+        "sfu" => Ok(MediaPolicy::Sfu),
+        _ => Err("the media mode is auto, mesh or sfu".to_owned()),
     }
 }
 
@@ -301,6 +328,28 @@ mod tests {
         let config = args.config().unwrap();
         assert_eq!((config.max_connections_per_address, config.http_timeout_ms), (7, 2500));
         assert_eq!(config.public_hosts, vec!["meet.example.org", "meet.example.net"]);
+    }
+
+    #[test]
+    fn media_mode_flags_set_the_mode_threshold_capacity_and_last_n() {
+        let defaults = Args::parse_from(["ruang"]).config().unwrap();
+        assert_eq!(defaults.media_mode, MediaPolicy::Auto);
+        assert_eq!((defaults.sfu_threshold, defaults.max_sfu_participants, defaults.sfu_last_n), (4, 100, 9));
+        let args = Args::parse_from([
+            "ruang",
+            "--media-mode",
+            "sfu",
+            "--sfu-threshold",
+            "3",
+            "--max-sfu-participants",
+            "60",
+            "--sfu-last-n",
+            "6",
+        ]);
+        let config = args.config().unwrap();
+        assert_eq!(config.media_mode, MediaPolicy::Sfu);
+        assert_eq!((config.sfu_threshold, config.max_sfu_participants, config.sfu_last_n), (3, 60, 6));
+        assert!(Args::try_parse_from(["ruang", "--media-mode", "p2p"]).is_err());
     }
 
     #[test]

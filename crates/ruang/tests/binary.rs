@@ -17,7 +17,7 @@ const WAIT: Duration = Duration::from_secs(10);
 #[tokio::test]
 async fn the_binary_prints_its_url_serves_and_drains_on_sigterm() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_ruang"))
-        .args(["--listen", "127.0.0.1:0", "--turn-listen", "127.0.0.1:0"])
+        .args(["--listen", "127.0.0.1:0", "--sfu-listen", "127.0.0.1:0", "--turn-listen", "127.0.0.1:0"])
         .env("RUANG_LOG", "warn")
         .stdout(Stdio::piped())
         .kill_on_drop(true)
@@ -82,7 +82,7 @@ async fn the_open_file_limit_is_raised_and_under_it_healthz_answers_and_connecti
     // the rest of the process, so 336 WebSocket connections and 42 sockets for plain HTTP besides them.
     let mut child = Command::new("sh")
         .args(["-c", "ulimit -S -n 256 && ulimit -H -n 512 && exec \"$0\" \"$@\"", env!("CARGO_BIN_EXE_ruang")])
-        .args(["--listen", "127.0.0.1:0", "--no-turn", "--join-timeout-ms", "60000"])
+        .args(["--listen", "127.0.0.1:0", "--sfu-listen", "127.0.0.1:0", "--no-turn", "--join-timeout-ms", "60000"])
         .args(["--heartbeat-interval-ms", "30000", "--heartbeat-timeout-ms", "60000"])
         .env("RUANG_LOG", "warn")
         .stdout(Stdio::piped())

@@ -102,7 +102,7 @@ async fn start_with_password_room() -> Server {
     std::fs::write(&config, format!("[rooms.vault]\naccess = \"password\"\npassword_hash = \"{hash}\"\n"))
         .expect("write config");
     let mut child = Command::new(env!("CARGO_BIN_EXE_ruang"))
-        .args(["--listen", "127.0.0.1:0", "--no-turn", "--config"])
+        .args(["--listen", "127.0.0.1:0", "--sfu-listen", "127.0.0.1:0", "--no-turn", "--config"])
         .arg(&config)
         // The flood comes from a handful of loopback addresses: let its connections through to the password
         // check, which is what this test is about (connections per address have tests of their own).

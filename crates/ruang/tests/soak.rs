@@ -123,7 +123,15 @@ async fn clients_joining_leaving_dropping_and_resuming_leak_nothing() {
 
 async fn start_server() -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_ruang"))
-        .args(["--listen", "127.0.0.1:0", "--no-turn", "--resume-grace-ms", &GRACE_MS.to_string()])
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--sfu-listen",
+            "127.0.0.1:0",
+            "--no-turn",
+            "--resume-grace-ms",
+            &GRACE_MS.to_string(),
+        ])
         .args(["--max-connections", "1000", "--max-connections-per-address", "1000"])
         .args(["--secret", "soak test secret, long enough"])
         // Every client is on 127.0.0.1, and rooms close and open again all the time.

@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use ruang_proto::{LeaveReason, MediaState, PeerId, Role, RoomName, ServerMessage};
-use ruang_room::{Entered, Input, Join, Now, Output, Refusal, Resume, Room, RoomConfig, Settings};
+use ruang_room::{Entered, Input, Join, MediaSettings, Now, Output, Refusal, Resume, Room, RoomConfig, Settings};
 
 #[allow(unused_imports)]
 pub use ruang_room::record::{MeetingRecord, Seat};
@@ -35,6 +35,7 @@ pub struct Options {
     pub grace: Duration,
     pub records_persist: bool,
     pub record: Option<MeetingRecord>,
+    pub media: MediaSettings,
 }
 
 impl Default for Options {
@@ -46,6 +47,7 @@ impl Default for Options {
             grace: GRACE,
             records_persist: false,
             record: None,
+            media: MediaSettings::default(),
         }
     }
 }
@@ -62,7 +64,12 @@ impl Harness {
             lobby: options.lobby,
             max_waiting: options.max_waiting,
         };
-        let settings = Settings { roster, resume_grace: options.grace, records_persist: options.records_persist };
+        let settings = Settings {
+            roster,
+            resume_grace: options.grace,
+            records_persist: options.records_persist,
+            media: options.media,
+        };
         let start = Instant::now();
         let room = Room::new(RoomName::parse("r").unwrap(), settings, options.record, start);
         Harness { room, start, elapsed: Duration::ZERO }
@@ -90,6 +97,11 @@ impl Harness {
     }
 
     pub fn join_as(&mut self, n: u64, role: Option<Role>) -> Vec<Output> {
+        self.join_speaking(n, role, false)
+    }
+
+    /// A join by a client that does (`sfu`) or does not speak SFU.
+    pub fn join_speaking(&mut self, n: u64, role: Option<Role>, sfu: bool) -> Vec<Output> {
         self.input(Input::Join(Box::new(Join {
             id: id(n),
             conn: conn(n),
@@ -100,6 +112,7 @@ impl Harness {
             invitation: None,
             address: None,
             browser_key: None,
+            sfu,
         })))
     }
 
@@ -164,6 +177,9 @@ pub fn kinds(outputs: &[Output]) -> Vec<String> {
             Output::Disconnect { conn, why, .. } => format!("disconnect {conn} {why:?}"),
             Output::Forget { conn, .. } => format!("forget {conn}"),
             Output::Answer { conn, answer } => format!("answer {conn} {answer:?}"),
+            Output::StartSfu { sfu } => format!("start sfu {sfu}"),
+            Output::StopSfu { sfu } => format!("stop sfu {sfu}"),
+            Output::ToSfu { from, request, .. } => format!("to sfu from {} {request:?}", from.bits()),
             Output::SaveRecord(_) => "save".to_owned(),
             Output::Closed => "closed".to_owned(),
         })

@@ -6,12 +6,14 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use ruang_proto::{
-    ChatEntry, ErrorCode, IceCandidate, IcePolicy, IceServer, Knock, LeaveReason, Limits, MediaState, Moderation,
-    PeerInfo, RemovedReason, Replay, Role, RoomName, ServerMessage, ShutdownReason, SignalData, SignalPayload, Welcome,
+    ChatEntry, ErrorCode, IceCandidate, IcePolicy, IceServer, Knock, Layer, LeaveReason, Limits, MediaMode, MediaState,
+    Moderation, PeerInfo, RemovedReason, Replay, Role, RoomName, ServerMessage, ShutdownReason, SignalData,
+    SignalPayload, Tile, Welcome,
 };
 use ruang_room::record::BrowserKeyHash;
 use ruang_room::{
-    Disconnect, Entered, Entry, Greeting, Input, Join, Joined, Output, Refusal, Restore, Resume, ResumeRefusal,
+    Disconnect, Entered, Entry, Greeting, Input, Join, Joined, MediaView, Output, Refusal, Restore, Resume,
+    ResumeRefusal, SfuRequest,
 };
 
 use crate::common::{MIC, MeetingRecord, Seat, id};
@@ -81,6 +83,8 @@ pub fn welcome(req: Option<u32>) -> Welcome {
         limits: Limits { max_participants: 3, ..Limits::default() },
         resume_token: "token.sig".to_owned(),
         resume_grace_ms: 30_000,
+        media_mode: None,
+        sfu: None,
     }
 }
 
@@ -90,6 +94,11 @@ pub fn server_messages() -> Vec<ServerMessage> {
     let mut all = vec![
         M::Welcome(welcome(Some(1))),
         M::Welcome(welcome(None)),
+        M::Welcome(Welcome { media_mode: Some(MediaMode::Sfu), sfu: Some(id(7)), ..welcome(Some(2)) }),
+        M::Welcome(Welcome { media_mode: Some(MediaMode::Mesh), ..welcome(None) }),
+        M::MediaMode { mode: MediaMode::Sfu, sfu: Some(id(7)) },
+        M::MediaMode { mode: MediaMode::Mesh, sfu: None },
+        M::Speaker { id: id(2) },
         M::Resumed { welcome: welcome(Some(4)), replay: Replay::Replayed },
         M::Resumed { welcome: welcome(None), replay: Replay::Reset },
         M::ResumeToken { token: "t".to_owned() },
@@ -154,10 +163,14 @@ pub fn message_kind(message: &ServerMessage) -> &'static str {
         M::Pong { .. } => "pong",
         M::IceServers { .. } => "ice_servers",
         M::Shutdown { .. } => "shutdown",
+        M::MediaMode { .. } => "media_mode",
+        M::Speaker { .. } => "speaker",
     }
 }
 
-pub const MESSAGE_KINDS: [&str; 23] = [
+pub const MESSAGE_KINDS: [&str; 25] = [
+    "media_mode",
+    "speaker",
     "welcome",
     "resumed",
     "resume_token",
@@ -194,9 +207,17 @@ pub fn inputs() -> Vec<Input> {
         invitation: Some("jti-1".to_owned()),
         address: Some(ip("192.0.2.7")),
         browser_key: Some(BrowserKeyHash::of("key")),
+        sfu: true,
     };
-    let bare_join =
-        Join { req: None, role: None, invitation: None, address: None, browser_key: None, ..full_join.clone() };
+    let bare_join = Join {
+        req: None,
+        role: None,
+        invitation: None,
+        address: None,
+        browser_key: None,
+        sfu: false,
+        ..full_join.clone()
+    };
     let resume = Resume {
         id: id(2),
         conn: 201,
@@ -205,7 +226,7 @@ pub fn inputs() -> Vec<Input> {
         generation: 3,
         last_n: 41,
         address: Some(ip("2001:db8::1")),
-        restore: Some(Restore { name: "p2".to_owned(), role: Role::Host }),
+        restore: Some(Restore { name: "p2".to_owned(), role: Role::Host, sfu: true }),
     };
     let bare_resume = Resume { req: None, address: None, restore: None, ..resume.clone() };
     let mut all = vec![
@@ -221,7 +242,11 @@ pub fn inputs() -> Vec<Input> {
         Input::Hand { id: id(1), raised: false, req: Some(5) },
         Input::Chat { from: id(1), text: "hi \u{2603}".to_owned(), req: None },
         Input::Timeout,
+        Input::Speaker { sfu: id(7), id: id(1) },
     ];
+    for request in sfu_requests() {
+        all.push(Input::Sfu { from: id(1), request: Box::new(request), req: Some(4) });
+    }
     for (n, data) in signals().into_iter().enumerate() {
         all.push(Input::Signal {
             from: id(1),
@@ -264,11 +289,29 @@ pub fn input_kind(input: &Input) -> &'static str {
         Input::Moderate { .. } => "moderate",
         Input::Chat { .. } => "chat",
         Input::Timeout => "timeout",
+        Input::Sfu { .. } => "sfu",
+        Input::Speaker { .. } => "speaker",
     }
 }
 
-pub const INPUT_KINDS: [&str; 12] =
-    ["join", "resume", "leave", "lost", "slow", "ack", "signal", "media", "hand", "moderate", "chat", "timeout"];
+pub const INPUT_KINDS: [&str; 14] = [
+    "join", "resume", "leave", "lost", "slow", "ack", "signal", "media", "hand", "moderate", "chat", "timeout", "sfu",
+    "speaker",
+];
+
+/// One of each request for the SFU.
+pub fn sfu_requests() -> Vec<SfuRequest> {
+    let layer = |rid: &str, height| Layer { rid: rid.to_owned(), height, bitrate: u64::from(height) * 1000 };
+    let mut all = vec![
+        SfuRequest::Layers(vec![layer("l", 180), layer("h", 720)]),
+        SfuRequest::Layers(vec![]),
+        SfuRequest::Tiles(vec![Tile { id: id(2), height: 240 }, Tile { id: id(3), height: 0 }]),
+        SfuRequest::Pin(Some(id(2))),
+        SfuRequest::Pin(None),
+    ];
+    all.extend(signals().into_iter().map(SfuRequest::Signal));
+    all
+}
 
 pub fn greeting(entry: Entry) -> Output {
     let joined = Joined {
@@ -278,6 +321,11 @@ pub fn greeting(entry: Entry) -> Output {
         role: Role::Viewer,
         locked: false,
         lobby: true,
+        media: (entry == Entry::Joined).then_some(MediaView {
+            mode: MediaMode::Sfu,
+            sfu: Some(id(7)),
+            max_participants: 100,
+        }),
     };
     Output::Attach(Box::new(Greeting { id: id(3), conn: 300, req: Some(1), generation: 2, entry, joined }))
 }
@@ -312,13 +360,19 @@ pub fn outputs() -> Vec<Output> {
         Output::SaveRecord(record),
         Output::SaveRecord(MeetingRecord::default()),
         Output::Closed,
+        Output::StartSfu { sfu: id(7) },
+        Output::StopSfu { sfu: id(7) },
     ];
+    for request in sfu_requests() {
+        all.push(Output::ToSfu { sfu: id(7), from: id(1), request: Box::new(request) });
+    }
     for why in [Disconnect::Slow, Disconnect::Replaced, Disconnect::Removed] {
         all.push(Output::Disconnect { id: id(3), conn: 300, why });
     }
     use Refusal as R;
     use ResumeRefusal as RR;
-    let refusals = [R::Full, R::Locked, R::Banned, R::LobbyFull, R::DuplicateId, R::Closed, R::AccessChanged];
+    let refusals =
+        [R::Full, R::Locked, R::Banned, R::LobbyFull, R::DuplicateId, R::Closed, R::AccessChanged, R::SfuRequired];
     let resume_refusals = [RR::LeftRoom, RR::TokenUsed, RR::LeftMeeting, RR::MeetingEnded].map(R::Resume);
     for refusal in refusals.into_iter().chain(resume_refusals) {
         all.push(Output::Answer { conn: 300, answer: Err(refusal) });
@@ -348,10 +402,16 @@ pub fn output_kind(output: &Output) -> &'static str {
         Output::Answer { .. } => "answer",
         Output::SaveRecord(_) => "save_record",
         Output::Closed => "closed",
+        Output::StartSfu { .. } => "start_sfu",
+        Output::StopSfu { .. } => "stop_sfu",
+        Output::ToSfu { .. } => "to_sfu",
     }
 }
 
-pub const OUTPUT_KINDS: [&str; 14] = [
+pub const OUTPUT_KINDS: [&str; 17] = [
+    "start_sfu",
+    "stop_sfu",
+    "to_sfu",
     "publish",
     "attach",
     "deliver",

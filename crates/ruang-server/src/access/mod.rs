@@ -41,6 +41,8 @@ pub struct RoomPolicy {
     pub password_hash: Option<String>,
     /// Whether newcomers wait in the lobby until a host or moderator admits them.
     pub lobby: bool,
+    /// The room's media mode (`mesh`, `sfu`, `auto`), instead of the server's `media_mode`.
+    pub media_mode: Option<ruang_room::MediaPolicy>,
 }
 
 /// The access a room enforces now.

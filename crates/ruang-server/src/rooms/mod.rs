@@ -54,6 +54,10 @@ pub struct RoomSettings {
     pub ice: Arc<crate::ice::IcePlan>,
     /// What each meeting keeps across restarts.
     pub store: Arc<dyn crate::store::MeetingRecords>,
+    /// How rooms choose their media mode (the policy of rooms without their own `media_mode`).
+    pub media: ruang_room::MediaSettings,
+    /// The server's SFU; `None` when every room is mesh.
+    pub sfu: Option<Arc<crate::sfu::SfuService>>,
 }
 
 /// A way to reach one room task.
@@ -166,7 +170,14 @@ impl Rooms {
         registry.next_generation += 1;
         registry.rooms.insert(name.clone(), Entry { handle: handle.clone(), generation });
         drop(registry);
-        let room = task::RoomTask::new(name.clone(), generation, Arc::clone(&self.settings), Arc::clone(self), members);
+        let room = task::RoomTask::new(
+            name.clone(),
+            generation,
+            Arc::clone(&self.settings),
+            Arc::clone(self),
+            members,
+            handle.mailbox.downgrade(),
+        );
         self.tasks.spawn(room.run(inbox));
         Ok(handle)
     }

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use ruang_member::{DeliveryError, Frame, Link, MemberTable, Post, TableWrite};
-use ruang_proto::{PROTOCOL_VERSION, PeerId, Replay, RoomName, ServerMessage, Welcome};
+use ruang_proto::{PROTOCOL_VERSION, PeerId, Replay, Role, RoomName, ServerMessage, Welcome};
 use ruang_room::{Entry, Greeting, Input, Now, Output, Refusal, Room, RoomConfig, Settings};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
@@ -21,6 +21,7 @@ use super::command::{Answer, Entering, RoomCommand};
 use super::{RoomSettings, Rooms};
 use crate::access::Access;
 use crate::clock::{sleep_until_some, wall_clock_ms, wall_clock_secs};
+use crate::sfu::{SfuCommand, SfuRoom};
 
 pub(super) struct RoomTask {
     room: Room,
@@ -38,6 +39,10 @@ pub(super) struct RoomTask {
     table: Arc<MemberTable>,
     /// Joins and resumes waiting for the room's answer, by connection.
     replies: HashMap<u64, oneshot::Sender<Answer>>,
+    /// The room's mailbox, for its SFU worker (the active speaker); weak, so the room still closes.
+    mailbox: mpsc::WeakSender<RoomCommand>,
+    /// The room's SFU worker, from its first SFU period on.
+    sfu: Option<SfuRoom>,
 }
 
 impl RoomTask {
@@ -47,6 +52,7 @@ impl RoomTask {
         settings: Arc<RoomSettings>,
         rooms: Arc<Rooms>,
         table: Arc<MemberTable>,
+        mailbox: mpsc::WeakSender<RoomCommand>,
     ) -> Self {
         let policy = settings.policies.get(&name).cloned().unwrap_or_default();
         let roster = RoomConfig {
@@ -55,8 +61,20 @@ impl RoomTask {
             lobby: policy.lobby,
             max_waiting: settings.max_waiting,
         };
-        let room_settings =
-            Settings { roster, resume_grace: settings.resume_grace, records_persist: settings.store.is_persistent() };
+        let room_settings = Settings {
+            roster,
+            resume_grace: settings.resume_grace,
+            records_persist: settings.store.is_persistent(),
+            media: ruang_room::MediaSettings {
+                // Without an SFU (every room is mesh), a room's own mode cannot be anything else.
+                policy: match settings.sfu {
+                    Some(_) => policy.media_mode.unwrap_or(settings.media.policy),
+                    None => ruang_room::MediaPolicy::Mesh,
+                },
+                seed: getrandom::u64().unwrap_or(generation),
+                ..settings.media.clone()
+            },
+        };
         let record = settings.store.load(&name, wall_clock_secs());
         let room = Room::new(name, room_settings, record, Instant::now().into_std());
         RoomTask {
@@ -69,6 +87,8 @@ impl RoomTask {
             posts: HashMap::new(),
             table,
             replies: HashMap::new(),
+            mailbox,
+            sfu: None,
         }
     }
 
@@ -148,6 +168,14 @@ impl RoomTask {
                     Output::RoleChanged { id, role, .. } => {
                         held.get_or_insert_with(|| table.write()).set_role(*id, *role);
                     }
+                    // The SFU's post is in before anyone is told its id, and out after everyone was told.
+                    Output::StartSfu { sfu } => {
+                        let post = self.sfu_post();
+                        held.get_or_insert_with(|| table.write()).insert(*sfu, post, Role::Participant);
+                    }
+                    Output::StopSfu { sfu } => {
+                        held.get_or_insert_with(|| table.write()).remove(*sfu);
+                    }
                     _ => {}
                 }
                 self.perform(output, &mut too_slow);
@@ -166,6 +194,7 @@ impl RoomTask {
                 if let Some(link) = self.posts.remove(&id).and_then(|post| post.detach()) {
                     self.links.insert(link.conn, link);
                 }
+                self.tell_sfu(SfuCommand::Left { id });
             }
             Output::Attach(greeting) => self.attach(*greeting, too_slow),
             Output::Deliver { to, message } => self.deliver(to, &Frame::new(message), too_slow),
@@ -187,6 +216,7 @@ impl RoomTask {
                 }
             }
             Output::RoleChanged { id, conn, name, role, generation } => {
+                self.tell_sfu(SfuCommand::Role { id, role });
                 if let Some(link) = conn.and_then(|conn| self.link(id, conn)) {
                     let room = self.room.name();
                     let token = self.settings.resume.mint(room, id, &name, role, generation, wall_clock_secs());
@@ -215,6 +245,10 @@ impl RoomTask {
                     let _ = reply.send(answer);
                 }
             }
+            // The SFU's post was put in the table (or taken out) in `input`.
+            Output::StartSfu { sfu } => self.tell_sfu(SfuCommand::Start { sfu }),
+            Output::StopSfu { sfu } => self.tell_sfu(SfuCommand::Stop { sfu }),
+            Output::ToSfu { from, request, .. } => self.tell_sfu(SfuCommand::Request { from, request }),
             Output::SaveRecord(record) => self.settings.store.save(self.room.name(), record, wall_clock_secs()),
             Output::Closed => {}
         }
@@ -244,6 +278,10 @@ impl RoomTask {
         let token = self.settings.resume.mint(&room, id, &joined.name, joined.role, generation, now);
         link.member.set_role(joined.role);
         let role = joined.role;
+        let mut limits = self.settings.limits.clone();
+        if let Some(media) = &joined.media {
+            limits.max_participants = media.max_participants;
+        }
         let welcome = Welcome {
             protocol: PROTOCOL_VERSION,
             req,
@@ -257,11 +295,11 @@ impl RoomTask {
             ice_servers: ice.servers,
             ice_transport_policy: ice.policy,
             chat_history: joined.chat_history,
-            limits: self.settings.limits.clone(),
+            limits,
             resume_token: token,
             resume_grace_ms: u64::try_from(self.settings.resume_grace.as_millis()).unwrap_or(u64::MAX),
-            media_mode: None,
-            sfu: None,
+            media_mode: joined.media.map(|media| media.mode),
+            sfu: joined.media.and_then(|media| media.sfu),
         };
         let resume_after = match entry {
             Entry::Resumed { last_n } => Some(last_n),
@@ -284,6 +322,31 @@ impl RoomTask {
         }
         if connected.delivery == Err(DeliveryError::Full) {
             too_slow.push((id, conn));
+        }
+    }
+
+    /// A post whose link is the room's SFU member (its worker is started with the first SFU period). The
+    /// room only goes to SFU mode with an SFU, so the worker exists whenever its post is in the table.
+    fn sfu_post(&mut self) -> Arc<Post> {
+        let post = Arc::new(Post::new(self.settings.replay));
+        if self.sfu.is_none()
+            && let Some(service) = &self.settings.sfu
+        {
+            let table = Arc::downgrade(&self.table);
+            self.sfu = Some(SfuRoom::new(Arc::clone(service), table, self.mailbox.clone()));
+        }
+        if let Some(sfu) = &self.sfu {
+            // The SFU takes signals only: the greeting a post starts with is nothing it reads.
+            let link = Link { conn: 0, member: sfu.member() };
+            post.connect(link, None, |_| Frame::single(ServerMessage::Pong { req: None }));
+        }
+        post
+    }
+
+    /// Tells the room's SFU worker, if the room has had an SFU period.
+    fn tell_sfu(&self, command: SfuCommand) {
+        if let Some(sfu) = &self.sfu {
+            sfu.send(command);
         }
     }
 

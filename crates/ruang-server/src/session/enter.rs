@@ -31,6 +31,7 @@ impl Session {
         name: String,
         media: MediaState,
         credentials: Credentials,
+        sfu: bool,
         req: Option<u32>,
     ) -> Result<(), Rejection> {
         self.refuse_if_stopping()?;
@@ -59,6 +60,7 @@ impl Session {
                 invitation: invitation.as_ref().map(|claims| claims.jti.clone()),
                 address: self.address,
                 browser_key: credentials.browser_key.as_deref().map(BrowserKeyHash::of),
+                sfu,
             };
             let (command, answer) = self.entering(Input::Join(Box::new(join)), Some(proof));
             match step(self.ask(&handle, command, answer).await) {
@@ -137,7 +139,7 @@ impl Session {
             true if !self.state.resume.claim_restore(claims.id) => {
                 return Err(refused("this resume token was already used"));
             }
-            true => Some(Restore { name: claims.name.clone(), role: claims.role }),
+            true => Some(Restore { name: claims.name.clone(), role: claims.role, sfu: false }),
             false => None,
         };
         let who = Identity {
@@ -254,6 +256,10 @@ fn step(answer: Option<Answer>) -> Step {
         Some(Err(Refusal::Locked)) => out(ErrorCode::RoomLocked, "the room is locked; ask a host to unlock it"),
         Some(Err(Refusal::Banned)) => out(ErrorCode::Banned, "you were banned from this meeting"),
         Some(Err(Refusal::LobbyFull)) => out(ErrorCode::LobbyFull, "the lobby is full; try again later"),
+        Some(Err(Refusal::SfuRequired)) => out(
+            ErrorCode::SfuRequired,
+            r#"this room is in SFU mode; join with "modes": ["mesh", "sfu"] from a client that speaks it"#,
+        ),
         Some(Err(Refusal::Resume(why))) => Step::Out(refused(&why.to_string())),
         Some(Err(Refusal::DuplicateId | Refusal::Closed | Refusal::AccessChanged)) | None => Step::Retry,
     }

@@ -35,7 +35,7 @@ use crate::rooms::{Busy, Disconnect, RoomCommand, RoomHandle};
 use crate::state::AppState;
 use guard::Guard;
 use outbox::Outbox;
-use ruang_room::Input;
+use ruang_room::{Input, SfuRequest};
 
 /// How long the server waits for the client's answer to its close frame before dropping the socket.
 const CLOSE_LINGER: std::time::Duration = std::time::Duration::from_secs(2);
@@ -266,9 +266,9 @@ impl Session {
                 ClientMessage::Ping { req, .. } => self.reply(&ServerMessage::Pong { req }).map(Handled::Done),
                 // Joining and resuming (password checks, invitations, the room's answer) are boxed: they run
                 // once, and inline they would make every connection's task as large as their state.
-                ClientMessage::Join { room, name, media, credentials, sfu: _, req } => {
+                ClientMessage::Join { room, name, media, credentials, sfu, req } => {
                     Ok(Handled::Wait(Box::pin(async move {
-                        let joined = self.join(room, name, media, credentials, req).await;
+                        let joined = self.join(room, name, media, credentials, sfu, req).await;
                         joined.map_err(|r| r.with_req(req)).map(|()| None)
                     })))
                 }
@@ -297,9 +297,9 @@ impl Session {
             ClientMessage::Chat { text, req } => Input::Chat { from: id, text, req },
             ClientMessage::Hand { raised, req } => Input::Hand { id, raised, req },
             ClientMessage::Moderate { action, req } => Input::Moderate { by: id, action, req },
-            ClientMessage::Layers { .. } | ClientMessage::Tiles { .. } | ClientMessage::Pin { .. } => {
-                return Err(Rejection::new(ErrorCode::SfuUnavailable, "this room is in mesh mode").with_req(req));
-            }
+            ClientMessage::Layers { layers, req } => sfu_request(id, SfuRequest::Layers(layers), req),
+            ClientMessage::Tiles { tiles, req } => sfu_request(id, SfuRequest::Tiles(tiles), req),
+            ClientMessage::Pin { id: pinned, req } => sfu_request(id, SfuRequest::Pin(pinned), req),
         };
         let command = RoomCommand::Input(command);
         // A room outlives its members' sessions, so a closed mailbox means the server is stopping.
@@ -412,6 +412,11 @@ impl Session {
         }
         self.outbox.close(exit.close_code());
     }
+}
+
+/// What a member asks of its room's SFU, for the room (which answers `sfu_unavailable` in mesh mode).
+fn sfu_request(from: PeerId, request: SfuRequest, req: Option<u32>) -> Input {
+    Input::Sfu { from, request: Box::new(request), req }
 }
 
 /// A frame beyond the transport's hard limit ends the connection with 1009, a broken WebSocket protocol with

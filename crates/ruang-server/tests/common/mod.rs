@@ -35,6 +35,8 @@ impl TestServer {
         let mut config = ServerConfig::default();
         // Tests run in parallel: the built-in TURN server is off unless a test turns it on (on port 0).
         config.turn.enabled = false;
+        // Nor may they share the SFU's default port: each server's SFU takes a free one.
+        config.sfu_listen = Some("127.0.0.1:0".parse().expect("address"));
         // Every test client comes from 127.0.0.1: tests of the per-address limit set it themselves.
         config.max_connections_per_address = 100_000;
         adjust(&mut config);

@@ -18,7 +18,8 @@ use std::time::Instant;
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::{ParticipantId, Publishing, Sfu, SfuConfig, SfuError, SfuEvent};
+use crate::layer::Layer;
+use crate::{ParticipantId, Publishing, RoomKey, Sfu, SfuConfig, SfuError, SfuEvent};
 
 mod task;
 
@@ -47,14 +48,20 @@ pub enum StartError {
     Sfu(#[from] SfuError),
 }
 
+type Reply<T> = oneshot::Sender<Result<T, SfuError>>;
+
 /// A request for the driver task, with the channel its answer goes back on.
 #[derive(Debug)]
 enum Command {
-    Add { id: ParticipantId, publishing: Publishing, offer: String, reply: oneshot::Sender<Result<String, SfuError>> },
-    Offer { id: ParticipantId, offer: String, reply: oneshot::Sender<Result<String, SfuError>> },
-    Answer { id: ParticipantId, answer: String, reply: oneshot::Sender<Result<(), SfuError>> },
-    SetPublishing { id: ParticipantId, publishing: Publishing, reply: oneshot::Sender<Result<(), SfuError>> },
-    Remove { id: ParticipantId, reply: oneshot::Sender<Result<(), SfuError>> },
+    Add { room: RoomKey, id: ParticipantId, publishing: Publishing, offer: String, reply: Reply<String> },
+    Offer { id: ParticipantId, offer: String, reply: Reply<String> },
+    Answer { id: ParticipantId, answer: String, reply: Reply<()> },
+    SetPublishing { id: ParticipantId, publishing: Publishing, reply: Reply<()> },
+    Remove { id: ParticipantId, reply: Reply<()> },
+    DescribeLayers { publisher: ParticipantId, layers: Vec<(String, Layer)>, reply: Reply<()> },
+    SetTile { subscriber: ParticipantId, publisher: ParticipantId, height: u32, reply: Reply<()> },
+    SetTiles { subscriber: ParticipantId, tiles: Vec<(ParticipantId, u32)>, reply: Reply<()> },
+    Pin { subscriber: ParticipantId, pinned: Option<ParticipantId>, reply: Reply<()> },
     Shutdown,
 }
 
@@ -119,14 +126,16 @@ impl SfuHandle {
         self.addresses
     }
 
-    /// Adds a participant from its first SDP offer; returns the SDP answer ([`Sfu::add_participant`]).
+    /// Adds a participant to `room` from its first SDP offer; returns the SDP answer
+    /// ([`Sfu::add_participant`]).
     pub async fn add_participant(
         &self,
+        room: RoomKey,
         id: ParticipantId,
         publishing: Publishing,
         offer: String,
     ) -> Result<String, DriverError> {
-        self.call(|reply| Command::Add { id, publishing, offer, reply }).await
+        self.call(|reply| Command::Add { room, id, publishing, offer, reply }).await
     }
 
     /// A participant's later offer; returns the SDP answer ([`Sfu::handle_offer`]).
@@ -147,6 +156,39 @@ impl SfuHandle {
     /// Removes a participant, closing its media session ([`Sfu::remove_participant`]).
     pub async fn remove_participant(&self, id: ParticipantId) -> Result<(), DriverError> {
         self.call(|reply| Command::Remove { id, reply }).await
+    }
+
+    /// The publisher's simulcast layers: rid, height, bitrate ([`Sfu::describe_layers_of`]).
+    pub async fn describe_layers_of(
+        &self,
+        publisher: ParticipantId,
+        layers: Vec<(String, Layer)>,
+    ) -> Result<(), DriverError> {
+        self.call(|reply| Command::DescribeLayers { publisher, layers, reply }).await
+    }
+
+    /// How tall `subscriber` shows `publisher`'s video, 0 for not at all ([`Sfu::set_tile_of`]).
+    pub async fn set_tile_of(
+        &self,
+        subscriber: ParticipantId,
+        publisher: ParticipantId,
+        height: u32,
+    ) -> Result<(), DriverError> {
+        self.call(|reply| Command::SetTile { subscriber, publisher, height, reply }).await
+    }
+
+    /// Every tile `subscriber` shows, replacing what it said before ([`Sfu::set_tiles`]).
+    pub async fn set_tiles(
+        &self,
+        subscriber: ParticipantId,
+        tiles: Vec<(ParticipantId, u32)>,
+    ) -> Result<(), DriverError> {
+        self.call(|reply| Command::SetTiles { subscriber, tiles, reply }).await
+    }
+
+    /// `subscriber` pins `pinned`'s video, or unpins with `None` ([`Sfu::pin`]).
+    pub async fn pin(&self, subscriber: ParticipantId, pinned: Option<ParticipantId>) -> Result<(), DriverError> {
+        self.call(|reply| Command::Pin { subscriber, pinned, reply }).await
     }
 
     /// Stops the driver task even while other handles remain; later calls fail with `Stopped`.

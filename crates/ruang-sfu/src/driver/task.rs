@@ -10,6 +10,7 @@ use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
 use super::Command;
+use crate::layer::Layer;
 use crate::{DatagramError, Output, Sfu, SfuEvent};
 
 /// Large enough for any datagram a WebRTC peer sends (they stay under the path MTU; 2 KB leaves margin).
@@ -68,8 +69,8 @@ impl Driver {
         let now = Instant::now();
         // A caller that gave up waiting has dropped its receiver; the call still took effect.
         match command {
-            Command::Add { id, publishing, offer, reply } => {
-                drop(reply.send(self.sfu.add_participant(id, publishing, &offer, now)))
+            Command::Add { room, id, publishing, offer, reply } => {
+                drop(reply.send(self.sfu.add_participant(room, id, publishing, &offer, now)))
             }
             Command::Offer { id, offer, reply } => drop(reply.send(self.sfu.handle_offer(id, &offer))),
             Command::Answer { id, answer, reply } => drop(reply.send(self.sfu.handle_answer(id, &answer))),
@@ -77,6 +78,15 @@ impl Driver {
                 drop(reply.send(self.sfu.set_publishing(id, publishing)))
             }
             Command::Remove { id, reply } => drop(reply.send(self.sfu.remove_participant(id))),
+            Command::DescribeLayers { publisher, layers, reply } => {
+                let layers: Vec<(&str, Layer)> = layers.iter().map(|(rid, layer)| (rid.as_str(), *layer)).collect();
+                drop(reply.send(self.sfu.describe_layers_of(publisher, &layers)))
+            }
+            Command::SetTile { subscriber, publisher, height, reply } => {
+                drop(reply.send(self.sfu.set_tile_of(subscriber, publisher, height)))
+            }
+            Command::SetTiles { subscriber, tiles, reply } => drop(reply.send(self.sfu.set_tiles(subscriber, &tiles))),
+            Command::Pin { subscriber, pinned, reply } => drop(reply.send(self.sfu.pin(subscriber, pinned))),
             Command::Shutdown => return false,
         }
         true

@@ -1,14 +1,15 @@
 //! The forwarding step of the poll loop: a `Forward` collected while polling one participant is carried out
 //! on the others — a frame written into each subscriber's session (through its key-frame gate and layer
 //! filter), a key frame asked of a publisher (throttled per layer), a new track's copies created, a
-//! subscriber's layers chosen again.
+//! subscriber's layers chosen again. Only the publisher's room is looked at: nothing crosses rooms.
 
 use str0m::media::{KeyframeRequestKind, MediaData, Rid};
 
 use super::Sfu;
 use crate::ParticipantId;
 use crate::forward::Forward;
-use crate::track::{Admission, TrackId, TrackOut};
+use crate::speaker::Speakers;
+use crate::track::{Admission, TrackId};
 
 impl Sfu {
     pub(super) fn apply(&mut self, forward: Forward) {
@@ -17,21 +18,33 @@ impl Sfu {
             Forward::KeyframeRequest { track, rid } => self.request_keyframe(track, rid),
             Forward::Rechoose(subscriber) => self.rechoose_layers(subscriber),
             Forward::TrackUnpublished(track) => {
-                for subscriber in self.participants.values_mut() {
-                    subscriber.drop_tracks(|source| *source == track);
+                let Some(room) = self.room_of(track.publisher) else { return };
+                for member in self.rooms.get(&room).map_or(&[][..], |r| &r.members) {
+                    if let Some(subscriber) = self.participants.get_mut(member) {
+                        subscriber.drop_tracks(|source| *source == track);
+                    }
                 }
-                self.forwards.push_back(Forward::Revisit);
+                self.forwards.push_back(Forward::Revisit(room));
             }
-            Forward::Revisit => self.revisit_all(),
+            Forward::Revisit(room) => self.revisit_room(room),
             Forward::TrackPublished(track, kind, rid) => {
-                for subscriber in self.participants.values_mut() {
+                let Some(room) = self.room_of(track.publisher) else { return };
+                let mut rechoose = Vec::new();
+                for member in self.rooms.get(&room).map_or(&[][..], |r| &r.members) {
+                    let Some(subscriber) = self.participants.get_mut(member) else { continue };
                     // A copy still being offered from before the track was turned off and on is reused.
                     let has_copy = subscriber.tracks_out.iter().any(|t| t.source == track && t.is_live());
                     if subscriber.id != track.publisher && !has_copy {
-                        subscriber.tracks_out.push(TrackOut::new(track, kind, rid));
+                        let copy = subscriber.new_copy(track, kind, rid);
+                        subscriber.tracks_out.push(copy);
+                        rechoose.push(subscriber.id);
                     }
                 }
-                self.forwards.push_back(Forward::Revisit);
+                // The publisher may have described its layers before publishing: choose them now.
+                for subscriber in rechoose {
+                    self.forwards.push_back(Forward::Rechoose(subscriber));
+                }
+                self.forwards.push_back(Forward::Revisit(room));
             }
         }
     }
@@ -39,8 +52,18 @@ impl Sfu {
     fn forward_media(&mut self, origin: ParticipantId, data: &MediaData) {
         let source = TrackId { publisher: origin, mid: data.mid };
         let is_keyframe = data.is_keyframe();
-        for subscriber in self.participants.values_mut() {
+        let Some(room) = self.participants.get(&origin).map(|p| p.room) else { return };
+        let Some(room) = self.rooms.get(&room) else { return };
+        // Audio loudest-N: only the loudest others are heard (per subscriber: it is not one of its own N).
+        let audio_n = self.config.audio_last_n.filter(|_| data.params.spec().codec.is_audio());
+        for member in &room.members {
+            let Some(subscriber) = self.participants.get_mut(member) else { continue };
             if subscriber.id == origin {
+                continue;
+            }
+            if let Some(n) = audio_n
+                && !Speakers::among_loudest(&room.loudest, origin, subscriber.id, n)
+            {
                 continue;
             }
             let Some(track) = subscriber.tracks_out.iter_mut().find(|t| t.source == source && t.is_live()) else {

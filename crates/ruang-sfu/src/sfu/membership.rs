@@ -1,5 +1,6 @@
 //! Who is in the SFU, and the SDP calls: adding a participant from its first offer, its later offers and
-//! answers, its right to publish, and its removal (which negotiates its tracks away from everyone else).
+//! answers, its right to publish, and its removal (which negotiates its tracks away from everyone else in
+//! its room).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -8,18 +9,20 @@ use str0m::bwe::Bitrate;
 use str0m::media::MediaKind;
 use str0m::{Output as RtcOutput, Rtc};
 
-use super::{Output, Sfu, Transmit};
+use super::{Output, Sfu, SfuEvent, Transmit};
 use crate::forward::{Forward, default_layer};
 use crate::participant::Participant;
-use crate::track::{OutState, TrackId, TrackOut};
-use crate::{ParticipantId, Publishing, SfuError};
+use crate::track::{OutState, TrackId};
+use crate::{ParticipantId, Publishing, RoomKey, SfuError};
 
 impl Sfu {
-    /// Adds a participant from its first SDP offer and returns the SDP answer. The participant is offered
-    /// copies of everyone else's tracks right after (as [`SfuEvent::Offer`]). With `Publishing::Refused` (a
-    /// viewer), an offer that sends audio or video is refused and the participant is not added.
+    /// Adds a participant to `room` from its first SDP offer and returns the SDP answer. The participant is
+    /// offered copies of everyone else's tracks in that room right after (as [`SfuEvent::Offer`]). With
+    /// `Publishing::Refused` (a viewer), an offer that sends audio or video is refused and the participant
+    /// is not added. Ids are unique across the SFU, whatever the room.
     pub fn add_participant(
         &mut self,
+        room: RoomKey,
         id: ParticipantId,
         publishing: Publishing,
         offer: &str,
@@ -35,17 +38,21 @@ impl Sfu {
             .enable_bwe(self.config.initial_estimate.map(Bitrate::bps))
             .build(now);
         rtc.add_local_candidate(self.candidate.clone());
-        let mut participant = Participant::new(id, publishing, rtc, now);
+        let lost_at = now + self.config.lost_after;
+        let mut participant = Participant::new(id, room, publishing, rtc, now, lost_at);
         let answer = participant.accept_offer(offer)?;
-        for publisher in self.participants.values() {
+        let members = self.rooms.get(&room).map_or(&[][..], |r| &r.members);
+        for publisher in members.iter().filter_map(|member| self.participants.get(member)) {
             for track in &publisher.tracks_in {
                 let source = TrackId { publisher: publisher.id, mid: track.mid };
-                participant.tracks_out.push(TrackOut::new(source, track.kind, default_layer(&track.rids)));
+                let copy = participant.new_copy(source, track.kind, default_layer(&track.rids));
+                participant.tracks_out.push(copy);
             }
         }
         self.participants.insert(id, participant);
-        self.joined.push(id);
-        tracing::debug!(participant = %id, "sfu: participant added");
+        self.rooms.entry(room).or_default().members.push(id);
+        self.forwards.push_back(Forward::Revisit(room));
+        tracing::debug!(participant = %id, %room, "sfu: participant added");
         Ok(answer)
     }
 
@@ -67,9 +74,11 @@ impl Sfu {
     /// The participant's answer to the SFU's last [`SfuEvent::Offer`]. Opened video copies get a key frame
     /// asked of their publisher.
     pub fn handle_answer(&mut self, id: ParticipantId, answer: &str) -> Result<(), SfuError> {
+        let room = self.room_of(id).ok_or(SfuError::UnknownParticipant(id))?;
         let live: Vec<TrackId> = self
-            .participants
-            .values()
+            .members(room)
+            .iter()
+            .filter_map(|member| self.participants.get(member))
             .flat_map(|p| p.tracks_in.iter().map(|t| TrackId { publisher: p.id, mid: t.mid }))
             .collect();
         let participant = self.participants.get_mut(&id).ok_or(SfuError::UnknownParticipant(id))?;
@@ -111,14 +120,22 @@ impl Sfu {
                 }
             }
         }
-        self.forget(id);
+        self.forget(id, gone.room);
         Ok(())
     }
 
-    /// Drops every trace of a participant that is gone.
-    pub(super) fn forget(&mut self, id: ParticipantId) {
-        self.joined.retain(|joined| *joined != id);
-        self.speakers.forget(id);
+    /// Drops every trace of a participant that is gone from `room`. A room left empty is gone too; when the
+    /// active speaker leaves, its room is told nobody speaks.
+    pub(super) fn forget(&mut self, id: ParticipantId, room: RoomKey) {
+        if let Some(members) = self.rooms.get_mut(&room) {
+            let was_speaker = members.leave(id);
+            if members.members.is_empty() {
+                self.rooms.remove(&room);
+            } else if was_speaker {
+                let event = SfuEvent::ActiveSpeaker { room, participant: None };
+                self.ready.push_back(Output::Event(event));
+            }
+        }
         self.routes.retain(|_, owner| *owner != id);
         self.forwards.retain(|forward| match forward {
             Forward::Media(origin, _) => *origin != id,
@@ -126,15 +143,17 @@ impl Sfu {
             | Forward::TrackPublished(track, ..)
             | Forward::TrackUnpublished(track) => track.publisher != id,
             Forward::Rechoose(subscriber) => *subscriber != id,
-            Forward::Revisit => true,
+            Forward::Revisit(_) => true,
         });
-        for other in self.participants.values_mut() {
+        for member in self.rooms.get(&room).map_or(&[][..], |r| &r.members) {
+            let Some(other) = self.participants.get_mut(member) else { continue };
             other.drop_tracks_of(id);
+            other.tiles.remove(&id);
             if other.pinned == Some(id) {
                 other.pinned = None;
             }
         }
-        self.forwards.push_back(Forward::Revisit);
+        self.forwards.push_back(Forward::Revisit(room));
         tracing::debug!(participant = %id, "sfu: participant removed");
     }
 }

@@ -10,6 +10,9 @@
 //! Forwarding runs in str0m's frame mode: a publisher's `MediaData` (a depacketized frame) is written to each
 //! subscriber's `Rtc`, which packetizes, paces, retransmits (NACK) and encrypts it for that subscriber
 //! (forwarding.rs). Simulcast layer choice is in selection.rs.
+//!
+//! Rooms (room.rs): every participant belongs to one `RoomKey`; forwarding, last-N, pins and the active
+//! speaker are per room, and nothing crosses between rooms. Participant ids are unique across the SFU.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -21,6 +24,7 @@ use str0m::{Candidate, Input, Output as RtcOutput};
 
 mod forwarding;
 mod membership;
+mod room;
 mod selection;
 mod visibility;
 
@@ -28,7 +32,8 @@ use crate::forward::{Forward, on_event};
 use crate::participant::Participant;
 use crate::speaker::Speakers;
 use crate::track::TrackId;
-use crate::{DatagramError, ParticipantId, SfuError};
+use crate::{DatagramError, ParticipantId, RoomKey, SfuError};
+use room::Room;
 
 /// How the SFU presents itself to clients.
 #[derive(Debug, Clone)]
@@ -44,6 +49,13 @@ pub struct SfuConfig {
     /// Each subscriber receives video from at most this many others (its pinned one, then the most recent
     /// speakers, then join order); the rest is paused. `None`: everyone's. Audio is not limited.
     pub last_n: Option<usize>,
+    /// Each subscriber receives audio only from this many others, the loudest (then the most recent
+    /// speakers); `None` (the default): everyone's. Audio sent without the audio-level extension cannot be
+    /// ranked and is always forwarded.
+    pub audio_last_n: Option<usize>,
+    /// A participant whose media connection is down this long (ICE disconnected, or never connected since
+    /// it was added) is removed and reported [`SfuEvent::Lost`]; the server then sends its client `reset`.
+    pub lost_after: Duration,
 }
 
 impl SfuConfig {
@@ -54,6 +66,8 @@ impl SfuConfig {
             keyframe_request_interval: Duration::from_millis(500),
             initial_estimate: Some(1_000_000),
             last_n: Some(9),
+            audio_last_n: None,
+            lost_after: Duration::from_secs(15),
         }
     }
 }
@@ -76,9 +90,12 @@ pub enum SfuEvent {
     Offer { participant: ParticipantId, sdp: String },
     /// The participant's media connection is up (ICE and DTLS).
     Connected(ParticipantId),
-    /// ICE lost the participant; it may come back (a new path, an ICE restart). The driver decides how long
-    /// to wait before [`Sfu::remove_participant`].
+    /// ICE lost the participant; it may come back (a new path, an ICE restart) within
+    /// [`SfuConfig::lost_after`], or it is [`SfuEvent::Lost`].
     Disconnected(ParticipantId),
+    /// The participant's media connection was down for [`SfuConfig::lost_after`] (or never came up): it has
+    /// been removed from the SFU. The server sends its client `reset`; the client offers anew.
+    Lost(ParticipantId),
     /// The participant's session ended (DTLS closed, or a fatal error); it has been removed.
     Closed(ParticipantId),
     /// The participant published a track; every other participant is being offered a copy.
@@ -86,8 +103,9 @@ pub enum SfuEvent {
     /// The participant stopped sending a track (a re-offer made it inactive); its copies are being
     /// negotiated away. (A participant that leaves takes its tracks without this event.)
     TrackUnpublished { track: TrackId },
-    /// A new active speaker (from the audio-level header extension); announced once per change.
-    ActiveSpeaker(ParticipantId),
+    /// A new active speaker in `room` (from the audio-level header extension); announced once per change.
+    /// `None` when the active speaker left the room and nobody has spoken since.
+    ActiveSpeaker { room: RoomKey, participant: Option<ParticipantId> },
 }
 
 /// What [`Sfu::poll_output`] returns.
@@ -104,9 +122,8 @@ pub struct Sfu {
     config: SfuConfig,
     candidate: Candidate,
     participants: BTreeMap<ParticipantId, Participant>,
-    /// Participant ids in the order they joined (last-N fills with it).
-    joined: Vec<ParticipantId>,
-    speakers: Speakers,
+    /// Each room's members in join order and its speakers; a room exists while it has members.
+    rooms: HashMap<RoomKey, Room>,
     /// Source address → participant, learnt from accepted datagrams.
     routes: HashMap<SocketAddr, ParticipantId>,
     ready: VecDeque<Output>,
@@ -123,8 +140,7 @@ impl Sfu {
             config,
             candidate,
             participants: BTreeMap::new(),
-            joined: Vec::new(),
-            speakers: Speakers::new(),
+            rooms: HashMap::new(),
             routes: HashMap::new(),
             ready: VecDeque::new(),
             forwards: VecDeque::new(),
@@ -138,24 +154,37 @@ impl Sfu {
         self.participants.get(&participant).and_then(|p| p.estimate)
     }
 
-    /// The active speaker, if anyone has spoken.
-    pub fn active_speaker(&self) -> Option<ParticipantId> {
-        self.speakers.current()
+    /// The active speaker of `room`, if anyone there has spoken.
+    pub fn active_speaker(&self, room: RoomKey) -> Option<ParticipantId> {
+        self.rooms.get(&room).and_then(|r| r.speakers.current())
     }
 
-    /// At most `n` participants whose video `subscriber` should receive, most important first: `pinned`,
-    /// then the most recent speakers, then join order; only participants publishing video.
+    /// The room `participant` is in.
+    pub fn room_of(&self, participant: ParticipantId) -> Option<RoomKey> {
+        self.participants.get(&participant).map(|p| p.room)
+    }
+
+    /// The participants of `room`, in the order they joined.
+    pub fn members(&self, room: RoomKey) -> &[ParticipantId] {
+        self.rooms.get(&room).map_or(&[], |r| &r.members)
+    }
+
+    /// At most `n` participants of its room whose video `subscriber` should receive, most important first:
+    /// `pinned`, then the most recent speakers, then join order; only participants publishing video that
+    /// the subscriber has not hidden (a tile of height 0).
     pub fn last_n(&self, subscriber: ParticipantId, pinned: Option<ParticipantId>, n: usize) -> Vec<ParticipantId> {
-        let publishers: Vec<ParticipantId> = self
-            .joined
+        let Some(me) = self.participants.get(&subscriber) else { return Vec::new() };
+        let Some(room) = self.rooms.get(&me.room) else { return Vec::new() };
+        let publishers: Vec<ParticipantId> = room
+            .members
             .iter()
             .copied()
-            .filter(|id| *id != subscriber)
+            .filter(|id| *id != subscriber && !me.hides(*id))
             .filter(|id| {
                 self.participants.get(id).is_some_and(|p| p.tracks_in.iter().any(|t| t.kind == MediaKind::Video))
             })
             .collect();
-        self.speakers.last_n(&publishers, pinned, n)
+        room.speakers.last_n(&publishers, pinned, n)
     }
 
     /// How many participants the SFU holds.
@@ -203,9 +232,18 @@ impl Sfu {
         Ok(())
     }
 
-    /// Time has reached `now`: every participant whose timer is due runs it.
+    /// Time has reached `now`: every participant whose timer is due runs it, and participants whose media
+    /// connection has been down for `lost_after` are removed and reported `Lost`.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.now = self.now.max(now);
+        let lost: Vec<ParticipantId> =
+            self.participants.values().filter(|p| p.lost_at.is_some_and(|at| at <= now)).map(|p| p.id).collect();
+        for id in lost {
+            tracing::debug!(participant = %id, "sfu: media connection lost; removing");
+            if self.remove_participant(id).is_ok() {
+                self.ready.push_back(Output::Event(SfuEvent::Lost(id)));
+            }
+        }
         for participant in self.participants.values_mut() {
             if participant.timeout <= now {
                 participant.dirty = true;
@@ -220,7 +258,7 @@ impl Sfu {
     /// The earliest instant any participant wants [`Sfu::handle_timeout`]; valid after `poll_output`
     /// returned `Output::Timeout`.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.participants.values().map(|p| p.timeout).min()
+        self.participants.values().flat_map(|p| [Some(p.timeout), p.lost_at]).flatten().min()
     }
 
     /// The next thing to do. Call until it returns `Output::Timeout`.
@@ -265,7 +303,10 @@ impl Sfu {
                         self.ready.push_back(Output::Transmit(transmit));
                     }
                     Ok(RtcOutput::Event(event)) => {
-                        let (ready, forwards, speakers) = (&mut self.ready, &mut self.forwards, &mut self.speakers);
+                        let (ready, forwards) = (&mut self.ready, &mut self.forwards);
+                        // Every participant's room exists; a stray one would only lose its levels.
+                        let mut stray = Speakers::new();
+                        let speakers = self.rooms.get_mut(&participant.room).map_or(&mut stray, |r| &mut r.speakers);
                         on_event(participant, event, &self.config, self.now, ready, forwards, speakers);
                     }
                     Err(e) => {
@@ -280,13 +321,20 @@ impl Sfu {
             }
         }
         for id in closed {
-            self.participants.remove(&id);
-            self.forget(id);
+            if let Some(gone) = self.participants.remove(&id) {
+                self.forget(id, gone.room);
+            }
             self.ready.push_back(Output::Event(SfuEvent::Closed(id)));
         }
-        if let Some(speaker) = self.speakers.update(self.now) {
-            self.ready.push_back(Output::Event(SfuEvent::ActiveSpeaker(speaker)));
-            self.forwards.push_back(Forward::Revisit);
+        for (key, room) in &mut self.rooms {
+            if self.config.audio_last_n.is_some() {
+                room.loudest = room.speakers.loudest(self.now);
+            }
+            if let Some(speaker) = room.speakers.update(self.now) {
+                let event = SfuEvent::ActiveSpeaker { room: *key, participant: Some(speaker) };
+                self.ready.push_back(Output::Event(event));
+                self.forwards.push_back(Forward::Revisit(*key));
+            }
         }
         (self.ready.len(), self.forwards.len()) != before
     }

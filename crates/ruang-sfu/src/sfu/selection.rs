@@ -4,13 +4,16 @@
 //! the publisher for a key frame of the new layer.
 
 use str0m::bwe::Bitrate;
-use str0m::media::Rid;
+use str0m::media::{MediaKind, Rid};
 
 use super::Sfu;
 use crate::forward::Forward;
 use crate::layer::{Layer, TileHeight, Wanted, allocate, choose_layer};
 use crate::track::TrackOut;
 use crate::{ParticipantId, SfuError, TrackId};
+
+/// At most this many simulcast layers are described per track (the protocol allows 4).
+const MAX_LAYERS: usize = 8;
 
 /// One copy whose publisher described its layers, as the choice sees it.
 struct DescribedCopy {
@@ -49,28 +52,47 @@ impl Sfu {
             self.participants.get_mut(&track.publisher).ok_or(SfuError::UnknownParticipant(track.publisher))?;
         let published =
             publisher.tracks_in.iter_mut().find(|t| t.mid == track.mid).ok_or(SfuError::UnknownTrack(track))?;
-        let mut described: Vec<(Rid, Layer)> = layers.iter().map(|(rid, layer)| (Rid::from(*rid), *layer)).collect();
-        // The choice needs them smallest first, whatever order the client listed them in.
-        described.sort_by_key(|(_, layer)| (layer.height, layer.bitrate));
-        let same_rids =
-            described.len() == published.rids.len() && described.iter().all(|(rid, _)| published.rids.contains(rid));
-        if !same_rids {
+        let described = sorted_layers(layers).ok_or(SfuError::LayersMismatch(track))?;
+        if !published.matches(&described) {
             return Err(SfuError::LayersMismatch(track));
         }
         published.described = described;
-        let subscribers: Vec<ParticipantId> = self
-            .participants
-            .values()
-            .filter(|p| p.tracks_out.iter().any(|t| t.source == track))
-            .map(|p| p.id)
-            .collect();
-        for subscriber in subscribers {
-            self.rechoose_layers(subscriber);
-        }
+        self.rechoose_subscribers_of(track.publisher);
         Ok(())
     }
 
-    /// The subscriber shows `track` in a tile `tile` pixels high (`None`: it did not say).
+    /// The publisher's description of its video's simulcast layers (a `layers` message): each rid with its
+    /// frame height and bitrate, in any order. It applies to the publisher's simulcast video track, and to
+    /// the ones it publishes later (a screen share), whose rids it must then be; a track already published
+    /// with other rids refuses it (`LayersMismatch`). An empty list forgets the description.
+    pub fn describe_layers_of(&mut self, publisher: ParticipantId, layers: &[(&str, Layer)]) -> Result<(), SfuError> {
+        let participant = self.participants.get_mut(&publisher).ok_or(SfuError::UnknownParticipant(publisher))?;
+        let described = sorted_layers(layers).ok_or(SfuError::InvalidLayers(publisher))?;
+        let simulcast = participant.tracks_in.iter_mut().filter(|t| t.kind == MediaKind::Video && !t.rids.is_empty());
+        let mut tracks: Vec<_> = simulcast.collect();
+        if let Some(wrong) = tracks.iter().find(|t| !described.is_empty() && !t.matches(&described)) {
+            return Err(SfuError::LayersMismatch(TrackId { publisher, mid: wrong.mid }));
+        }
+        for track in &mut tracks {
+            track.described = described.clone();
+        }
+        participant.layers = described;
+        self.rechoose_subscribers_of(publisher);
+        Ok(())
+    }
+
+    /// Chooses again the layers of everyone in the publisher's room (after its layers were described).
+    fn rechoose_subscribers_of(&mut self, publisher: ParticipantId) {
+        let Some(room) = self.room_of(publisher) else { return };
+        let subscribers: Vec<ParticipantId> =
+            self.members(room).iter().copied().filter(|member| *member != publisher).collect();
+        for subscriber in subscribers {
+            self.rechoose_layers(subscriber);
+        }
+    }
+
+    /// The subscriber shows `track` in a tile `tile` pixels high (`None`: it did not say). Per track; the
+    /// protocol's per-participant form, which also hides a video, is [`Sfu::set_tile_of`].
     pub fn set_tile(&mut self, subscriber: ParticipantId, track: TrackId, tile: TileHeight) -> Result<(), SfuError> {
         let copy = self.live_copy(subscriber, track)?;
         copy.tile = tile;
@@ -134,4 +156,16 @@ impl Sfu {
             .find(|t| t.source == track && t.is_live())
             .ok_or(SfuError::UnknownTrack(track))
     }
+}
+
+/// Layers as a publisher described them, smallest first (the choice needs that order, whatever order the
+/// client listed them in); `None` when there are too many or a rid repeats.
+fn sorted_layers(layers: &[(&str, Layer)]) -> Option<Vec<(Rid, Layer)>> {
+    if layers.len() > MAX_LAYERS {
+        return None;
+    }
+    let mut described: Vec<(Rid, Layer)> = layers.iter().map(|(rid, layer)| (Rid::from(*rid), *layer)).collect();
+    described.sort_by_key(|(_, layer)| (layer.height, layer.bitrate));
+    let distinct = described.iter().enumerate().all(|(i, (rid, _))| described[..i].iter().all(|(r, _)| r != rid));
+    distinct.then_some(described)
 }

@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ruang_sfu::{Output, ParticipantId, Publishing, Sfu, SfuConfig, SfuError, SfuEvent};
+use ruang_sfu::{Output, ParticipantId, Publishing, RoomKey, Sfu, SfuConfig, SfuError, SfuEvent};
 use str0m::change::SdpApi;
 use str0m::format::Codec;
 use str0m::media::{Direction, Frequency, MediaData, MediaKind, MediaTime, Mid, Rid, Simulcast, SimulcastLayer};
@@ -16,6 +16,8 @@ use str0m::net::{Protocol, Receive};
 use str0m::{Candidate, Event, Input, Output as RtcOutput, Rtc};
 
 pub const SFU_ADDR: &str = "192.0.2.1:3479";
+/// The room clients join unless a test says otherwise.
+pub const ROOM: RoomKey = RoomKey(1);
 
 /// What a client sends when it joins.
 #[derive(Debug, Clone, Copy)]
@@ -53,6 +55,8 @@ pub struct Net {
     pub sfu_events: Vec<SfuEvent>,
     pub now: Instant,
     sfu_timeout: Instant,
+    /// Client ports handed out so far.
+    ports: u16,
 }
 
 fn rtc(now: Instant) -> Rtc {
@@ -69,7 +73,7 @@ impl Net {
         let now = Instant::now();
         let addr = SFU_ADDR.parse().expect("test address");
         let sfu = Sfu::new(configure(SfuConfig::new(addr)), now).expect("an SFU on a test address");
-        Net { sfu, clients: BTreeMap::new(), sfu_events: Vec::new(), now, sfu_timeout: now }
+        Net { sfu, clients: BTreeMap::new(), sfu_events: Vec::new(), now, sfu_timeout: now, ports: 0 }
     }
 
     /// A client that may publish joins: it offers what it publishes, the SFU answers.
@@ -77,10 +81,28 @@ impl Net {
         self.try_join(id, publish, Publishing::Allowed).expect("the SFU answers")
     }
 
+    /// A client that may publish joins `room`.
+    pub fn join_room(&mut self, room: RoomKey, id: u64, publish: Publish) -> ParticipantId {
+        self.try_join_room(room, id, publish, Publishing::Allowed).expect("the SFU answers")
+    }
+
     /// A client joins as `publishing` allows: it offers what it publishes, the SFU answers or refuses.
     pub fn try_join(&mut self, id: u64, publish: Publish, publishing: Publishing) -> Result<ParticipantId, SfuError> {
+        self.try_join_room(ROOM, id, publish, publishing)
+    }
+
+    /// As `try_join`, into `room`.
+    pub fn try_join_room(
+        &mut self,
+        room: RoomKey,
+        id: u64,
+        publish: Publish,
+        publishing: Publishing,
+    ) -> Result<ParticipantId, SfuError> {
         let id = ParticipantId(id);
-        let addr: SocketAddr = format!("198.51.100.{}:5000", id.0).parse().expect("test address");
+        // Every client its own port, whatever its id.
+        self.ports += 1;
+        let addr: SocketAddr = format!("198.51.100.1:{}", 5000 + self.ports).parse().expect("test address");
         let mut rtc = rtc(self.now);
         rtc.add_local_candidate(Candidate::host(addr, "udp").expect("a host candidate"));
         let mut change = rtc.sdp_api();
@@ -100,7 +122,7 @@ impl Net {
             }
         };
         let (offer, pending) = change.apply().expect("a change to offer");
-        let answer = self.sfu.add_participant(id, publishing, &offer.to_sdp_string(), self.now)?;
+        let answer = self.sfu.add_participant(room, id, publishing, &offer.to_sdp_string(), self.now)?;
         let answer = str0m::change::SdpAnswer::from_sdp_string(&answer).expect("the answer parses");
         rtc.sdp_api().accept_answer(pending, answer).expect("the client accepts the answer");
         let client = Client {

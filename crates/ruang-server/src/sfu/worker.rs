@@ -1,0 +1,198 @@
+//! One room's SFU worker: the task that talks to the SFU driver for the room, one call at a time, so a
+//! room's changes reach the SFU in the order they happened (a period's participants leave before the next
+//! period's join). It keeps which members have a media session on the SFU in the current period and what
+//! each last asked for (layers, tiles, pin), applied again once its session exists.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Weak};
+
+use ruang_member::MemberTable;
+use ruang_proto::{PeerId, Role, SignalData};
+use ruang_room::SfuRequest;
+use ruang_sfu::{ParticipantId, Publishing, RoomKey};
+use tokio::sync::mpsc;
+
+use super::{Route, SfuCommand, SfuService, signal_member};
+use crate::rooms::RoomCommand;
+
+/// What a member last asked of the SFU.
+#[derive(Default)]
+struct Wishes {
+    layers: Option<Vec<ruang_proto::Layer>>,
+    tiles: Option<Vec<ruang_proto::Tile>>,
+    pin: Option<Option<PeerId>>,
+}
+
+struct Worker {
+    service: Arc<SfuService>,
+    table: Weak<MemberTable>,
+    mailbox: mpsc::WeakSender<RoomCommand>,
+    /// The SFU's id and room key of the current period.
+    period: Option<(PeerId, RoomKey)>,
+    /// Members with a media session on the SFU in this period.
+    joined: HashSet<PeerId>,
+    wishes: HashMap<PeerId, Wishes>,
+}
+
+pub(super) async fn run(
+    service: Arc<SfuService>,
+    table: Weak<MemberTable>,
+    mailbox: mpsc::WeakSender<RoomCommand>,
+    mut inbox: mpsc::Receiver<SfuCommand>,
+) {
+    let mut worker = Worker { service, table, mailbox, period: None, joined: HashSet::new(), wishes: HashMap::new() };
+    while let Some(command) = inbox.recv().await {
+        worker.handle(command).await;
+    }
+    if let Some((sfu, _)) = worker.period {
+        worker.stop(sfu).await;
+    }
+}
+
+fn participant(id: PeerId) -> ParticipantId {
+    ParticipantId(id.bits())
+}
+
+impl Worker {
+    async fn handle(&mut self, command: SfuCommand) {
+        match command {
+            SfuCommand::Start { sfu } => {
+                if let Some((old, _)) = self.period {
+                    self.stop(old).await;
+                }
+                let key = RoomKey(sfu.bits());
+                let route = Route { sfu, table: self.table.clone(), mailbox: self.mailbox.clone() };
+                self.service.open_room(key, route);
+                self.period = Some((sfu, key));
+            }
+            SfuCommand::Stop { sfu } => self.stop(sfu).await,
+            SfuCommand::Signal { from, data } => self.signal(from, data.data().clone()).await,
+            SfuCommand::Request { from, request } => match *request {
+                SfuRequest::Signal(data) => self.signal(from, data.data().clone()).await,
+                request => {
+                    let wishes = self.wishes.entry(from).or_default();
+                    match request {
+                        SfuRequest::Layers(layers) => wishes.layers = Some(layers),
+                        SfuRequest::Tiles(tiles) => wishes.tiles = Some(tiles),
+                        SfuRequest::Pin(pin) => wishes.pin = Some(pin),
+                        SfuRequest::Signal(_) => {}
+                    }
+                    if self.joined.contains(&from) {
+                        self.apply_wishes(from).await;
+                    }
+                }
+            },
+            SfuCommand::Left { id } => {
+                self.wishes.remove(&id);
+                self.remove(id).await;
+            }
+            SfuCommand::Role { id, role } => {
+                if self.joined.contains(&id) {
+                    let result = self.service.handle().set_publishing(participant(id), publishing(role)).await;
+                    log_failure("set_publishing", id, result);
+                }
+            }
+        }
+    }
+
+    /// Ends the period of `sfu`: everyone's media session on the SFU closes.
+    async fn stop(&mut self, sfu: PeerId) {
+        let Some((current, key)) = self.period.filter(|(current, _)| *current == sfu) else { return };
+        let _ = current;
+        for id in std::mem::take(&mut self.joined) {
+            let result = self.service.handle().remove_participant(participant(id)).await;
+            log_failure("remove_participant", id, result);
+        }
+        self.service.close_room(key);
+        self.period = None;
+    }
+
+    /// A member's signal to the SFU: its first offer opens its media session, later ones renegotiate; an
+    /// answer answers the SFU's offer; `reset` closes the session; candidates are ignored (ICE-lite).
+    async fn signal(&mut self, from: PeerId, data: SignalData) {
+        let Some((sfu, key)) = self.period else { return };
+        let handle = self.service.handle().clone();
+        match data {
+            SignalData::Offer { sdp } => {
+                let answer = if self.joined.contains(&from) {
+                    handle.handle_offer(participant(from), sdp).await
+                } else {
+                    // Entered before the call, so the SFU's first offer to it finds its room.
+                    self.service.enter(participant(from), key);
+                    let role = self.role_of(from);
+                    handle.add_participant(key, participant(from), publishing(role), sdp).await
+                };
+                match answer {
+                    Ok(sdp) => {
+                        let first = self.joined.insert(from);
+                        if let Some(table) = self.table.upgrade() {
+                            signal_member(&table, sfu, from, SignalData::Answer { sdp });
+                        }
+                        if first {
+                            self.apply_wishes(from).await;
+                        }
+                    }
+                    Err(err) => {
+                        tracing::debug!(peer = %from, %err, "the SFU refused an offer; the client starts anew");
+                        self.remove(from).await;
+                        if let Some(table) = self.table.upgrade() {
+                            signal_member(&table, sfu, from, SignalData::Reset);
+                        }
+                    }
+                }
+            }
+            SignalData::Answer { sdp } if self.joined.contains(&from) => {
+                let result = handle.handle_answer(participant(from), sdp).await;
+                log_failure("handle_answer", from, result);
+            }
+            SignalData::Reset => self.remove(from).await,
+            SignalData::Answer { .. } | SignalData::Candidate { .. } => {}
+        }
+    }
+
+    /// Takes `id`'s media session off the SFU, if it has one.
+    async fn remove(&mut self, id: PeerId) {
+        self.service.leave(participant(id));
+        if self.joined.remove(&id) {
+            let result = self.service.handle().remove_participant(participant(id)).await;
+            log_failure("remove_participant", id, result);
+        }
+    }
+
+    /// Gives the SFU what `id` last asked for.
+    async fn apply_wishes(&mut self, id: PeerId) {
+        let Some(wishes) = self.wishes.get(&id) else { return };
+        let handle = self.service.handle().clone();
+        let (layers, tiles, pin) = (wishes.layers.clone(), wishes.tiles.clone(), wishes.pin);
+        if let Some(layers) = layers {
+            let layers = layers
+                .into_iter()
+                .map(|l| (l.rid, ruang_sfu::layer::Layer { height: l.height, bitrate: l.bitrate }))
+                .collect();
+            log_failure("describe_layers_of", id, handle.describe_layers_of(participant(id), layers).await);
+        }
+        if let Some(tiles) = tiles {
+            let tiles = tiles.into_iter().map(|t| (participant(t.id), t.height)).collect();
+            log_failure("set_tiles", id, handle.set_tiles(participant(id), tiles).await);
+        }
+        if let Some(pin) = pin {
+            log_failure("pin", id, handle.pin(participant(id), pin.map(participant)).await);
+        }
+    }
+
+    /// The member's role as the room last published it (a participant's if it just left).
+    fn role_of(&self, id: PeerId) -> Role {
+        let table = self.table.upgrade();
+        table.and_then(|table| table.read().get(id).map(|entry| entry.role)).unwrap_or(Role::Viewer)
+    }
+}
+
+fn publishing(role: Role) -> Publishing {
+    if role == Role::Viewer { Publishing::Refused } else { Publishing::Allowed }
+}
+
+fn log_failure<T>(call: &str, id: PeerId, result: Result<T, ruang_sfu::driver::DriverError>) {
+    if let Err(err) = result {
+        tracing::debug!(peer = %id, call, %err, "SFU call failed");
+    }
+}

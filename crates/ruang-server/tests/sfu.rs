@@ -1,0 +1,303 @@
+//! The media mode over real sockets: WebSocket clients that speak SFU (`"modes": ["mesh", "sfu"]`), an
+//! `auto` room switching at its fourth member, and str0m clients in the test process that negotiate with
+//! the room's SFU over the real signaling and exchange media through its real UDP port (port 0, loopback).
+//! Loops are bounded in rounds and the whole exchange in time; nothing is asserted about timing.
+
+mod common;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::{Client, TestServer};
+use ruang_server::config::MediaPolicy;
+use serde_json::{Value, json};
+use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
+use str0m::format::Codec;
+use str0m::media::{Direction, Frequency, MediaData, MediaKind, MediaTime, Mid};
+use str0m::net::{Protocol, Receive};
+use str0m::{Candidate, Event, Input, Output, Rtc};
+use tokio::net::UdpSocket;
+
+const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+
+/// A server whose rooms all take `policy`.
+async fn server(policy: MediaPolicy) -> TestServer {
+    TestServer::with(|c| c.media_mode = policy).await
+}
+
+/// A client that speaks SFU, joined to `room`.
+async fn sfu_client(server: &TestServer, room: &str, name: &str) -> Client {
+    let mut client = server.client().await;
+    client.send(json!({"type": "join", "room": room, "name": name, "modes": ["mesh", "sfu"]})).await;
+    let welcome = client.recv().await;
+    assert_eq!(welcome["type"], "welcome", "{welcome}");
+    client.id = welcome["you"].as_str().expect("you").to_owned();
+    client.welcome = welcome;
+    client
+}
+
+fn sfu_id(message: &Value) -> String {
+    message["sfu"].as_str().unwrap_or_else(|| panic!("an SFU id in {message}")).to_owned()
+}
+
+#[tokio::test]
+async fn the_fourth_join_moves_an_auto_room_to_sfu_and_everyone_learns_its_id() {
+    let server = server(MediaPolicy::Auto).await;
+    let mut early = Vec::new();
+    for name in ["a", "b", "c"] {
+        let client = sfu_client(&server, "r", name).await;
+        assert_eq!(client.welcome["media_mode"], "mesh", "{}", client.welcome);
+        assert!(client.welcome.get("sfu").is_none());
+        early.push(client);
+    }
+    let fourth = sfu_client(&server, "r", "d").await;
+    assert_eq!(fourth.welcome["media_mode"], "sfu", "{}", fourth.welcome);
+    assert_eq!(fourth.welcome["limits"]["max_participants"], 100);
+    let sfu = sfu_id(&fourth.welcome);
+    for client in &mut early {
+        let switch = client.recv_type("media_mode").await;
+        assert_eq!((switch["mode"].as_str(), sfu_id(&switch)), (Some("sfu"), sfu.clone()));
+    }
+    assert!(fourth.welcome["peers"].as_array().expect("peers").iter().all(|p| p["id"] != sfu.as_str()));
+}
+
+#[tokio::test]
+async fn a_client_that_does_not_speak_sfu_sees_todays_welcome_and_keeps_the_room_mesh() {
+    let server = server(MediaPolicy::Auto).await;
+    let mesh_only = server.joined("r", "old").await;
+    assert!(mesh_only.welcome.get("media_mode").is_none() && mesh_only.welcome.get("sfu").is_none());
+    assert_eq!(mesh_only.welcome["limits"]["max_participants"], 8);
+    let mut others = Vec::new();
+    for name in ["a", "b", "c", "d"] {
+        let client = sfu_client(&server, "r", name).await;
+        assert_eq!(client.welcome["media_mode"], "mesh", "a mesh-only member keeps the room mesh");
+        others.push(client);
+    }
+}
+
+#[tokio::test]
+async fn a_mesh_only_joiner_of_an_sfu_room_gets_sfu_required() {
+    let server = server(MediaPolicy::Sfu).await;
+    let first = sfu_client(&server, "r", "a").await;
+    assert_eq!(first.welcome["media_mode"], "sfu");
+    let mut mesh_only = server.client().await;
+    mesh_only.send(json!({"type": "join", "room": "r", "name": "old", "req": 3})).await;
+    let refused = mesh_only.expect_error("sfu_required").await;
+    assert_eq!(refused["req"], 3);
+    mesh_only.assert_alive().await;
+}
+
+#[tokio::test]
+async fn a_viewers_sending_offer_to_the_sfu_is_forbidden() {
+    let server = server(MediaPolicy::Sfu).await;
+    let mut host = sfu_client(&server, "r", "host").await;
+    let mut viewer = sfu_client(&server, "r", "viewer").await;
+    let sfu = sfu_id(&viewer.welcome);
+    let action = json!({"type": "moderate", "action": "set_role", "target": viewer.id, "role": "viewer"});
+    host.send(action).await;
+    let role = viewer.recv_type("role").await;
+    assert_eq!(role["role"], "viewer");
+    let sending = "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=sendonly\r\n";
+    viewer.send(json!({"type": "signal", "to": sfu, "data": {"kind": "offer", "sdp": sending}, "req": 5})).await;
+    let refused = viewer.expect_error("forbidden").await;
+    assert_eq!(refused["req"], 5);
+}
+
+#[tokio::test]
+async fn a_signal_to_a_stale_sfu_id_is_an_unknown_peer_and_layers_in_mesh_are_sfu_unavailable() {
+    let server = server(MediaPolicy::Sfu).await;
+    let mut gone = sfu_client(&server, "r", "a").await;
+    let stale = sfu_id(&gone.welcome);
+    gone.send(json!({"type": "leave"})).await;
+    gone.expect_close().await;
+    // The room closed with its last member: the next one opens a new room, with a new SFU period.
+    let mut next = sfu_client(&server, "r", "b").await;
+    assert_ne!(sfu_id(&next.welcome), stale);
+    next.send(json!({"type": "signal", "to": stale, "data": {"kind": "reset"}, "req": 2})).await;
+    next.expect_error("unknown_peer").await;
+
+    let mesh = self::server(MediaPolicy::Mesh).await;
+    let mut client = sfu_client(&mesh, "r", "a").await;
+    client.send(json!({"type": "layers", "layers": [{"rid": "l", "height": 180, "bitrate": 150000}], "req": 4})).await;
+    assert_eq!(client.expect_error("sfu_unavailable").await["req"], 4);
+    client.assert_alive().await;
+}
+
+/// A browser stand-in: a str0m `Rtc` on its own loopback UDP socket, negotiating with the room's SFU
+/// through its WebSocket client.
+struct Media {
+    ws: Client,
+    sfu: String,
+    socket: UdpSocket,
+    addr: SocketAddr,
+    rtc: Rtc,
+    timeout: Instant,
+    pending: Option<SdpPendingOffer>,
+    connected: bool,
+    mid: Option<Mid>,
+    frames: Vec<MediaData>,
+    keyframe_requested: bool,
+}
+
+impl Media {
+    /// Offers to the SFU (video to send, or a data channel only) over signaling.
+    async fn offer(ws: Client, publishes: bool) -> Media {
+        let sfu = sfu_id(&ws.welcome);
+        let socket = UdpSocket::bind((LOOPBACK, 0)).await.expect("a loopback socket");
+        let addr = socket.local_addr().expect("its address");
+        let now = Instant::now();
+        let mut rtc = Rtc::builder().set_crypto_provider(Arc::new(str0m::crypto::from_feature_flags())).build(now);
+        rtc.add_local_candidate(Candidate::host(addr, "udp").expect("a host candidate"));
+        let mut change = rtc.sdp_api();
+        let mid = if publishes {
+            Some(change.add_media(MediaKind::Video, Direction::SendOnly, None, None, None))
+        } else {
+            change.add_channel("ruang".into());
+            None
+        };
+        let (offer, pending) = change.apply().expect("a change to offer");
+        let mut media = Media {
+            ws,
+            sfu,
+            socket,
+            addr,
+            rtc,
+            timeout: now,
+            pending: Some(pending),
+            connected: false,
+            mid,
+            frames: Vec::new(),
+            keyframe_requested: false,
+        };
+        let to = media.sfu.clone();
+        media.ws.signal(&to, json!({"kind": "offer", "sdp": offer.to_sdp_string()})).await;
+        media
+    }
+
+    /// Sends what the client has to send and takes its events, up to its next timer.
+    async fn drain(&mut self) {
+        for _ in 0..10_000 {
+            match self.rtc.poll_output().expect("the client runs") {
+                Output::Timeout(at) => {
+                    self.timeout = at;
+                    return;
+                }
+                Output::Transmit(t) => {
+                    self.socket.send_to(&t.contents, t.destination).await.expect("a loopback send");
+                }
+                Output::Event(Event::Connected) => self.connected = true,
+                Output::Event(Event::MediaData(data)) => self.frames.push(data),
+                Output::Event(Event::KeyframeRequest(_)) => self.keyframe_requested = true,
+                Output::Event(_) => {}
+            }
+        }
+        panic!("the client had output without end");
+    }
+
+    fn receive(&mut self, from: SocketAddr, bytes: &[u8]) {
+        let Ok(contents) = bytes.try_into() else { return };
+        let receive = Receive { proto: Protocol::Udp, source: from, destination: self.addr, contents };
+        self.rtc.handle_input(Input::Receive(Instant::now(), receive)).expect("the client takes the datagram");
+    }
+
+    fn fire_timer(&mut self) {
+        let now = Instant::now();
+        if self.timeout <= now {
+            self.rtc.handle_input(Input::Timeout(now)).expect("the client's timer runs");
+        }
+    }
+
+    /// A message from the server: the SFU's answer to our offer, or its offer, which we answer.
+    async fn on_message(&mut self, message: Value) {
+        if message["type"] != "signal" {
+            return;
+        }
+        assert_eq!(message["from"], self.sfu.as_str(), "only the SFU signals here: {message}");
+        let sdp = message["data"]["sdp"].as_str().unwrap_or_default();
+        match message["data"]["kind"].as_str() {
+            Some("answer") => {
+                let answer = SdpAnswer::from_sdp_string(sdp).expect("the SFU's answer parses");
+                let pending = self.pending.take().expect("an offer of ours to answer");
+                self.rtc.sdp_api().accept_answer(pending, answer).expect("the client accepts the answer");
+            }
+            Some("offer") => {
+                let offer = SdpOffer::from_sdp_string(sdp).expect("the SFU's offer parses");
+                let answer = self.rtc.sdp_api().accept_offer(offer).expect("the client accepts the offer");
+                let to = self.sfu.clone();
+                self.ws.signal(&to, json!({"kind": "answer", "sdp": answer.to_sdp_string()})).await;
+            }
+            other => panic!("unexpected signal from the SFU: {other:?}"),
+        }
+    }
+
+    /// Writes the next synthetic VP8 frame (a key frame if one was asked for).
+    fn send_frame(&mut self, n: u32) {
+        let keyframe = std::mem::take(&mut self.keyframe_requested);
+        let mut frame = vec![if keyframe { 0x10 } else { 0x11 }];
+        frame.extend_from_slice(&n.to_be_bytes());
+        frame.resize(if keyframe { 2500 } else { 300 }, (n % 251) as u8);
+        let mid = self.mid.expect("a publishing client");
+        let writer = self.rtc.writer(mid).expect("a writer for the published m-line");
+        let pt = writer.payload_params().find(|p| p.spec().codec == Codec::Vp8).map(|p| p.pt()).expect("VP8");
+        let time = MediaTime::new(u64::from(n) * 3000, Frequency::NINETY_KHZ);
+        writer.write(pt, Instant::now(), time, frame).expect("the frame is written");
+    }
+}
+
+enum Wake {
+    Datagram(usize, std::io::Result<(usize, SocketAddr)>),
+    Message(usize, Value),
+    Timer,
+}
+
+#[tokio::test]
+async fn media_from_one_client_reaches_another_through_the_sfu_over_the_real_signaling() {
+    let server = server(MediaPolicy::Sfu).await;
+    let publisher = sfu_client(&server, "r", "pub").await;
+    let subscriber = sfu_client(&server, "r", "sub").await;
+    let mut clients = [Media::offer(publisher, true).await, Media::offer(subscriber, false).await];
+    let mut buffers = [vec![0u8; 2048], vec![0u8; 2048]];
+    let mut next_frame = Instant::now();
+    let mut sent = 0u32;
+    let exchange = async {
+        for _ in 0..100_000 {
+            for client in clients.iter_mut() {
+                client.drain().await;
+            }
+            if clients[1].frames.len() >= 10 {
+                return;
+            }
+            if clients[0].connected && Instant::now() >= next_frame {
+                clients[0].send_frame(sent);
+                sent += 1;
+                next_frame = Instant::now() + Duration::from_millis(33);
+                continue;
+            }
+            let deadline = clients.iter().map(|c| c.timeout).chain([next_frame]).min().unwrap_or(next_frame);
+            let [a, b] = &mut buffers;
+            let [first, second] = &mut clients;
+            let wake = tokio::select! {
+                r = first.socket.recv_from(a) => Wake::Datagram(0, r),
+                r = second.socket.recv_from(b) => Wake::Datagram(1, r),
+                m = first.ws.recv() => Wake::Message(0, m),
+                m = second.ws.recv() => Wake::Message(1, m),
+                () = tokio::time::sleep_until(deadline.into()) => Wake::Timer,
+            };
+            match wake {
+                Wake::Datagram(i, received) => {
+                    let (len, from) = received.expect("a loopback receive");
+                    clients[i].receive(from, &buffers[i][..len]);
+                }
+                Wake::Message(i, message) => clients[i].on_message(message).await,
+                Wake::Timer => clients.iter_mut().for_each(Media::fire_timer),
+            }
+        }
+        panic!("not done in 100000 rounds");
+    };
+    tokio::time::timeout(Duration::from_secs(30), exchange).await.expect("10 frames arrive within 30 s");
+    let [publisher, subscriber] = &clients;
+    assert!(publisher.connected && subscriber.connected, "both clients reached the SFU's UDP port");
+    assert!(subscriber.frames[0].is_keyframe(), "the subscriber starts on a key frame");
+    assert!(subscriber.frames.iter().all(|f| f.data.len() >= 5), "whole frames arrive");
+}
