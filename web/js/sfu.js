@@ -14,6 +14,8 @@
 // as `tiles` (tile-report.js). Events: as transport.js says (track, state, peer_added, peer_removed,
 // peer_replaced never: the streams survive a new connection), plus `media {id}`: video (or audio) from
 // participant `id` decodes through the SFU (media-switch.js hands tiles over on it).
+// Why it is a little over 400 lines: the connection's negotiation, its tracks and its set-up (layers, the
+// first media) all act on the one current connection and are replaced together with it.
 
 import { TrackOwners } from './sfu-tracks.js';
 
