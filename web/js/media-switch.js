@@ -209,6 +209,14 @@ export class MediaSwitch extends EventTarget {
   }
 
   /**
+   * We are a new participant (the resume was refused and we joined afresh): the SFU forgot our old one,
+   * so an SFU connection starts anew.
+   */
+  renew() {
+    if (this.mode === 'sfu' && this.sfu) { this.tileReport.forget(); this.sfu.connect({ told: true }); }
+  }
+
+  /**
    * How tall each other participant's tile is now (device pixels, 0 when not shown): reported to the SFU.
    * @param {Map<string, number>} heights
    */

@@ -20,7 +20,8 @@
 // (heal), fresh ICE servers (updateIce), a new local track (setTrack), whether to send at all
 // (setSending), how many participants share our upload (setSendBudget), the room's media mode (setMode),
 // how tall each participant's tile is (setTiles: SFU rooms ask for the layer that fits), that we want to
-// send files to someone (openFiles: SFU rooms open a files-only connection), and close().
+// send files to someone (openFiles: SFU rooms open a files-only connection), that we are a new
+// participant after a refused resume (renew: a new SFU connection), and close().
 // It EMITS (CustomEvent detail): `track {peer}` (a remote participant's stream has a new track: show
 // peer.stream), `state {peer, state}` (the media connection state towards that participant: 'new',
 // 'connecting', 'connected', 'disconnected', 'failed', 'closed'), `peer_replaced {peer}` (the link to that
@@ -67,6 +68,7 @@ import { MediaSwitch } from './media-switch.js';
  *   setMode(mode: MediaMode, sfu: string | null): void,
  *   setTiles(heights: Map<string, number>): void,
  *   openFiles(id: string): void,
+ *   renew(): void,
  *   info(): Record<string, unknown>,
  *   close(): void,
  * }} MediaTransport

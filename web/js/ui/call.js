@@ -320,7 +320,8 @@ export class Call {
    */
   onRejoined(w) {
     const before = this.you;
-    this.model.rejoined(w); // (everyone we knew goes, quietly; new id, role and room state)
+    this.transport?.renew(); // (the SFU knew our old participant only)
+    this.model.rejoined(w); // (everyone we knew goes, quietly; new id, role, room state and media mode)
     this.limits = w.limits;
     const ui = this.ui;
     if (ui) {
