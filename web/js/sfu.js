@@ -78,6 +78,10 @@ export class SfuPeer {
       get iceConnectionState() { return t.pc?.iceConnectionState ?? 'new'; },
       sctp: null,
       getStats: () => t.statsOf(this),
+      // what we send is on the one connection: its transceivers and senders (debugging, tests)
+      getTransceivers: () => t.pc?.getTransceivers() ?? [],
+      getSenders: () => t.pc?.getSenders() ?? [],
+      getReceivers: () => t.pc?.getReceivers().filter((r) => this.stream.getTracks().includes(r.track)) ?? [],
     }));
   }
 }
@@ -266,7 +270,9 @@ export class SfuTransport extends EventTarget {
     const pc = this.pc;
     if (!pc || this.closed) return;
     this.queue = this.queue.then(async () => {
-      if (pc !== this.pc || this.makingOffer) return;
+      // (the `negotiationneeded` of a new connection comes after our first offer went out: not again;
+      // while an offer or answer is pending, the browser fires it again once stable if still needed)
+      if (pc !== this.pc || this.makingOffer || pc.signalingState !== 'stable') return;
       this.makingOffer = true;
       try {
         await pc.setLocalDescription();

@@ -74,7 +74,12 @@ async function expectAllDecode(all) {
     await expect.poll(async () => {
       first = await inboundStats(p.page);
       return others.filter((id) => !(first[id]?.framesDecoded > 0)).length;
-    }, { message: `${p.name} decodes video from all ${others.length} others`, timeout: 60_000 }).toBe(0);
+    }, { message: `${p.name} decodes video from all ${others.length} others`, timeout: 60_000 }).toBe(0)
+      .catch(async (err) => {
+        // what the page's media transport was doing, for the report
+        console.log(`${p.name}: ${JSON.stringify((await snapshot(p)).transport)} ${JSON.stringify(first)}`);
+        throw err;
+      });
     await expect.poll(async () => {
       const now = await inboundStats(p.page);
       return others.filter((id) => !(now[id]?.framesDecoded > first[id].framesDecoded)).length;
