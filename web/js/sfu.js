@@ -41,6 +41,8 @@ export const SIMULCAST = /** @type {const} */ ([
  * restart; it gives up on us after 15 s and says `reset`).
  */
 const DISCONNECTED_MS = 10_000;
+/** At most this many offers again per connection after an SFU offer crossed ours (see onDescription). */
+const MAX_REOFFERS = 20;
 /** How often the receivers' stats are looked at until each participant's media decodes. */
 const MEDIA_POLL_MS = 200;
 
@@ -106,6 +108,8 @@ export class SfuTransport extends EventTarget {
     /** @private @type {RTCRtpTransceiver | null} */ this.video = null;
     /** @private @type {TrackOwners<MediaStreamTrack>} */ this.owners = new TrackOwners();
     /** @private */ this.makingOffer = false;
+    /** @private an SFU offer was ignored while ours was out (see onDescription) */ this.crossed = false;
+    /** @private offers made again for that on this connection */ this.reoffers = 0;
     /** @private @type {Promise<void>} serialises negotiation on the current connection */ this.queue = Promise.resolve();
     /** @private the layers last sent ('' : none on this connection) */ this.layersSent = '';
     /** @private @type {ReturnType<typeof setTimeout> | undefined} */ this.lostTimer = undefined;
@@ -135,6 +139,8 @@ export class SfuTransport extends EventTarget {
     this.layersSent = '';
     this.queue = Promise.resolve();
     this.makingOffer = false;
+    this.crossed = false;
+    this.reoffers = 0;
     const { audio, video } = this.sending ? this.localTracks() : { audio: null, video: null };
     const direction = this.sending ? 'sendrecv' : 'recvonly';
     this.audio = pc.addTransceiver(audio ?? 'audio', { direction });
@@ -288,8 +294,11 @@ export class SfuTransport extends EventTarget {
   async onDescription(pc, data) {
     if (pc !== this.pc || (data.kind !== 'offer' && data.kind !== 'answer')) return;
     if (data.kind === 'offer') {
-      // impolite: an SFU offer crossing ours is ignored; the SFU rolls back and offers again after our answer
-      if (this.makingOffer || pc.signalingState !== 'stable') return;
+      // Impolite: an SFU offer crossing ours is ignored (the SFU rolls back when ours reaches it). But an
+      // offer the SFU made after answering ours can overtake that answer on its way to us; then the SFU
+      // waits for our answer and offers nothing more. So once our offer is answered, we offer again: the
+      // SFU rolls back whatever it has outstanding and offers it anew.
+      if (this.makingOffer || pc.signalingState !== 'stable') { this.crossed = true; return; }
       await pc.setRemoteDescription({ type: 'offer', sdp: data.sdp });
       await pc.setLocalDescription();
       const desc = pc.localDescription;
@@ -297,6 +306,11 @@ export class SfuTransport extends EventTarget {
     } else {
       if (pc.signalingState !== 'have-local-offer') return; // stale
       await pc.setRemoteDescription({ type: 'answer', sdp: data.sdp });
+      if (this.crossed && pc === this.pc) {
+        this.crossed = false;
+        if (this.reoffers++ < MAX_REOFFERS) this.offer();
+        else console.warn('ruang: SFU offers keep crossing ours; waiting for the next one');
+      }
     }
     this.dropEndedTracks();
   }

@@ -78,6 +78,9 @@ async function expectAllDecode(all) {
       .catch(async (err) => {
         // what the page's media transport was doing, for the report
         console.log(`${p.name}: ${JSON.stringify((await snapshot(p)).transport)} ${JSON.stringify(first)}`);
+        console.log(`${p.name}: ${JSON.stringify(await p.page.evaluate(() => /** @type {RTCPeerConnection[]} */ (/** @type {any} */ (window).__pcs)
+          .filter((pc) => pc.connectionState !== 'closed')
+          .map((pc) => ({ sig: pc.signalingState, trs: pc.getTransceivers().map((t) => `${t.mid}:${t.currentDirection}:${t.receiver.track.id}`) }))))}`);
         throw err;
       });
     await expect.poll(async () => {
