@@ -78,9 +78,14 @@ async function expectAllDecode(all) {
       .catch(async (err) => {
         // what the page's media transport was doing, for the report
         console.log(`${p.name}: ${JSON.stringify((await snapshot(p)).transport)} ${JSON.stringify(first)}`);
-        console.log(`${p.name}: ${JSON.stringify(await p.page.evaluate(() => /** @type {RTCPeerConnection[]} */ (/** @type {any} */ (window).__pcs)
-          .filter((pc) => pc.connectionState !== 'closed')
-          .map((pc) => ({ sig: pc.signalingState, trs: pc.getTransceivers().map((t) => `${t.mid}:${t.currentDirection}:${t.receiver.track.id}`) }))))}`);
+        for (const q of all) {
+          const got = await inboundStats(q.page);
+          const missing = all.filter((o) => o !== q && !(got[o.id]?.framesDecoded > 0)).map((o) => o.name);
+          const tracks = await q.page.evaluate(() => /** @type {RTCPeerConnection[]} */ (/** @type {any} */ (window).__pcs)
+            .filter((pc) => pc.connectionState !== 'closed').map((pc) => `${pc.signalingState} ${pc.getTransceivers().length}`));
+          console.log(`  ${q.name} (${q.id}): no video from [${missing.join(', ')}]; connections ${tracks.join(' | ')}`);
+        }
+        for (const s of [sfuServer, autoServer]) console.log(s.output().split('\n').filter((l) => /WARN|ERROR/.test(l)).slice(-15).join('\n'));
         throw err;
       });
     await expect.poll(async () => {
