@@ -41,8 +41,6 @@ export const SIMULCAST = /** @type {const} */ ([
  * restart; it gives up on us after 15 s and says `reset`).
  */
 const DISCONNECTED_MS = 10_000;
-/** At most this many offers again per connection after an SFU offer crossed ours (see onDescription). */
-const MAX_REOFFERS = 20;
 /** How often the receivers' stats are looked at until each participant's media decodes. */
 const MEDIA_POLL_MS = 200;
 
@@ -53,6 +51,16 @@ const MEDIA_POLL_MS = 200;
  */
 export function layersFor(height) {
   return SIMULCAST.map((l) => ({ rid: l.rid, height: Math.max(1, Math.round(height / l.scaleResolutionDownBy)), bitrate: l.maxBitrate }));
+}
+
+/**
+ * The session version of an SDP (its `o=` line), which grows with every description one side makes; -1
+ * when there is none.
+ * @param {string} sdp
+ */
+export function sessionVersion(sdp) {
+  const m = /^o=\S+ \S+ (\d+) /m.exec(sdp);
+  return m ? Number(m[1]) : -1;
 }
 
 /**
@@ -108,8 +116,7 @@ export class SfuTransport extends EventTarget {
     /** @private @type {RTCRtpTransceiver | null} */ this.video = null;
     /** @private @type {TrackOwners<MediaStreamTrack>} */ this.owners = new TrackOwners();
     /** @private */ this.makingOffer = false;
-    /** @private an SFU offer was ignored while ours was out (see onDescription) */ this.crossed = false;
-    /** @private offers made again for that on this connection */ this.reoffers = 0;
+    /** @private @type {string | null} an SFU offer that came while ours was out (see onDescription) */ this.crossed = null;
     /** @private @type {Promise<void>} serialises negotiation on the current connection */ this.queue = Promise.resolve();
     /** @private the layers last sent ('' : none on this connection) */ this.layersSent = '';
     /** @private @type {ReturnType<typeof setTimeout> | undefined} */ this.lostTimer = undefined;
@@ -139,8 +146,7 @@ export class SfuTransport extends EventTarget {
     this.layersSent = '';
     this.queue = Promise.resolve();
     this.makingOffer = false;
-    this.crossed = false;
-    this.reoffers = 0;
+    this.crossed = null;
     const { audio, video } = this.sending ? this.localTracks() : { audio: null, video: null };
     const direction = this.sending ? 'sendrecv' : 'recvonly';
     this.audio = pc.addTransceiver(audio ?? 'audio', { direction });
@@ -294,25 +300,29 @@ export class SfuTransport extends EventTarget {
   async onDescription(pc, data) {
     if (pc !== this.pc || (data.kind !== 'offer' && data.kind !== 'answer')) return;
     if (data.kind === 'offer') {
-      // Impolite: an SFU offer crossing ours is ignored (the SFU rolls back when ours reaches it). But an
-      // offer the SFU made after answering ours can overtake that answer on its way to us; then the SFU
-      // waits for our answer and offers nothing more. So once our offer is answered, we offer again: the
-      // SFU rolls back whatever it has outstanding and offers it anew.
-      if (this.makingOffer || pc.signalingState !== 'stable') { this.crossed = true; return; }
-      await pc.setRemoteDescription({ type: 'offer', sdp: data.sdp });
-      await pc.setLocalDescription();
-      const desc = pc.localDescription;
-      if (pc === this.pc && desc?.type === 'answer') this.signaling.signal(this.sfu, { kind: 'answer', sdp: desc.sdp });
+      // Impolite: an SFU offer that arrives while ours is out is not applied now. It is either a real
+      // crossing (the SFU made it before ours reached it: the SFU rolls it back and offers again) or an
+      // offer the SFU made after answering ours, which overtook that answer on the way (then the SFU waits
+      // for our answer to it). Kept until our answer comes, which tells them apart (see onAnswer).
+      if (this.makingOffer || pc.signalingState !== 'stable') { this.crossed = data.sdp; return; }
+      await this.answer(pc, data.sdp);
     } else {
       if (pc.signalingState !== 'have-local-offer') return; // stale
       await pc.setRemoteDescription({ type: 'answer', sdp: data.sdp });
-      if (this.crossed && pc === this.pc) {
-        this.crossed = false;
-        if (this.reoffers++ < MAX_REOFFERS) this.offer();
-        else console.warn('ruang: SFU offers keep crossing ours; waiting for the next one');
-      }
+      const crossed = this.crossed;
+      this.crossed = null;
+      // made after this answer (a later session version): the SFU waits for our answer to it
+      if (crossed && pc === this.pc && sessionVersion(crossed) > sessionVersion(data.sdp)) await this.answer(pc, crossed);
     }
     this.dropEndedTracks();
+  }
+
+  /** Apply an SFU offer and answer it. @private @param {RTCPeerConnection} pc @param {string} sdp */
+  async answer(pc, sdp) {
+    await pc.setRemoteDescription({ type: 'offer', sdp });
+    await pc.setLocalDescription();
+    const desc = pc.localDescription;
+    if (pc === this.pc && desc?.type === 'answer') this.signaling.signal(this.sfu, { kind: 'answer', sdp: desc.sdp });
   }
 
   /** @private @param {RTCPeerConnection} pc @param {RTCTrackEvent} e */
