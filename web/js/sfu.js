@@ -117,6 +117,7 @@ export class SfuTransport extends EventTarget {
     /** @private @type {TrackOwners<MediaStreamTrack>} */ this.owners = new TrackOwners();
     /** @private */ this.makingOffer = false;
     /** @private @type {string | null} an SFU offer that came while ours was out (see onDescription) */ this.crossed = null;
+    /** @private an answer of the SFU was applied on this connection */ this.answered = false;
     /** @private @type {Promise<void>} serialises negotiation on the current connection */ this.queue = Promise.resolve();
     /** @private the layers last sent ('' : none on this connection) */ this.layersSent = '';
     /** @private @type {ReturnType<typeof setTimeout> | undefined} */ this.lostTimer = undefined;
@@ -147,6 +148,7 @@ export class SfuTransport extends EventTarget {
     this.queue = Promise.resolve();
     this.makingOffer = false;
     this.crossed = null;
+    this.answered = false;
     const { audio, video } = this.sending ? this.localTracks() : { audio: null, video: null };
     const direction = this.sending ? 'sendrecv' : 'recvonly';
     this.audio = pc.addTransceiver(audio ?? 'audio', { direction });
@@ -310,9 +312,13 @@ export class SfuTransport extends EventTarget {
       if (pc.signalingState !== 'have-local-offer') return; // stale
       await pc.setRemoteDescription({ type: 'answer', sdp: data.sdp });
       const crossed = this.crossed;
+      const first = !this.answered;
       this.crossed = null;
-      // made after this answer (a later session version): the SFU waits for our answer to it
-      if (crossed && pc === this.pc && sessionVersion(crossed) > sessionVersion(data.sdp)) await this.answer(pc, crossed);
+      this.answered = true;
+      // made after this answer: the SFU waits for our answer to it. Certainly so while our first offer was
+      // out (the SFU offers nothing to a participant it does not know yet); later, when its session version
+      // is the later one.
+      if (crossed && pc === this.pc && (first || sessionVersion(crossed) > sessionVersion(data.sdp))) await this.answer(pc, crossed);
     }
     this.dropEndedTracks();
   }
