@@ -158,6 +158,8 @@ def resume_token():
         "claims_missing_field": (2, compact({k: v for k, v in claims.items() if k != "g"})),
         "claims_host": (2, compact(dict(claims, o="host"))),
         "claims_viewer": (2, compact(dict(claims, o="viewer"))),
+        "claims_speaks_sfu": (2, compact(dict(claims, m=True))),
+        "claims_sfu_not_bool": (2, compact(dict(claims, m="yes"))),
         "claims_bad_role": (2, compact(dict(claims, o="admin"))),
     }
     for name, (mode, text) in seeds.items():

@@ -35,6 +35,7 @@ static KEY: LazyLock<TokenKey> = LazyLock::new(|| {
         role: Role::Participant,
         generation: 0,
         expires: NOW,
+        sfu: false,
     });
     let (body, _) = signed.split_once('.').unwrap_or_else(|| unreachable!());
     assert_eq!(sign(body), signed, "the fuzz target no longer signs as TokenKey does");

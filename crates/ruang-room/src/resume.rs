@@ -57,7 +57,17 @@ impl Room {
             None => (restore.role, None),
         };
         self.roster.set_max_participants(self.capacity_for(restore.sfu));
-        let joined = self.roster.restore(id, restore.name, media, role)?;
+        // As for a join: its `resumed` already says the mode it brings the room to.
+        let switched = self.switch_before_join(restore.sfu);
+        let joined = match self.roster.restore(id, restore.name, media, role) {
+            Ok(joined) => joined,
+            Err(refusal) => {
+                if switched {
+                    self.stop_sfu();
+                }
+                return Err(refusal);
+            }
+        };
         let generation = generation.wrapping_add(1);
         let member = Member {
             conn: Some(conn),

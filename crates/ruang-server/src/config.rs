@@ -260,7 +260,8 @@ impl ServerConfig {
     }
 
     /// What a connection must be able to send (and be sent) at once in a full room: an introduction to each
-    /// other participant.
+    /// other participant. Sized by the mesh's `max_participants`, not `max_sfu_participants`: in SFU mode a
+    /// client negotiates with one peer, the SFU.
     pub fn introduction_burst(&self) -> u32 {
         let others = u32::try_from(self.limits.max_participants.saturating_sub(1)).unwrap_or(u32::MAX);
         others.saturating_mul(INTRODUCTION_MESSAGES)
@@ -392,6 +393,30 @@ mod tests {
         assert!(!config.sfu_advertised_ip().is_unspecified(), "a wildcard listen address is never advertised");
         config.sfu_public_ip = Some("203.0.113.7".parse().unwrap());
         assert_eq!(config.sfu_advertised_ip(), "203.0.113.7".parse::<IpAddr>().unwrap());
+    }
+
+    #[test]
+    fn the_media_mode_is_read_for_the_server_and_per_room_and_decides_whether_an_sfu_starts() {
+        let text = "media_mode = \"mesh\"\nsfu_threshold = 3\n[rooms.townhall]\nmedia_mode = \"sfu\"\n";
+        let config: ServerConfig = toml::from_str(text).unwrap();
+        assert_eq!((config.media_mode, config.sfu_threshold), (MediaPolicy::Mesh, 3));
+        assert_eq!(config.media_policy(&config.rooms["townhall"]), MediaPolicy::Sfu);
+        assert_eq!(config.media_policy(&RoomPolicy::default()), MediaPolicy::Mesh);
+        assert!(config.needs_sfu(), "one sfu room needs the SFU");
+        let all_mesh: ServerConfig = toml::from_str("media_mode = \"mesh\"").unwrap();
+        assert!(!all_mesh.needs_sfu());
+        assert!(ServerConfig::default().needs_sfu(), "auto is the default");
+        assert!(toml::from_str::<ServerConfig>("media_mode = \"p2p\"").is_err());
+        assert!(toml::from_str::<ServerConfig>("[limits]\nmax_sfu_participants = 5").is_err(), "a top-level key");
+        let bad_threshold = ServerConfig { sfu_threshold: 1, ..ServerConfig::default() };
+        assert!(bad_threshold.validate().is_err());
+    }
+
+    #[test]
+    fn the_burst_does_not_grow_with_sfu_rooms_where_a_client_signals_one_peer() {
+        let mut config = ServerConfig { max_sfu_participants: 100, ..ServerConfig::default() };
+        assert!(config.fit_to_room_size().is_empty());
+        assert_eq!(config.limits.message_burst, 200);
     }
 
     #[test]

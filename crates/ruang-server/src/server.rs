@@ -64,15 +64,19 @@ pub async fn serve(
     // The tiles a client may describe: as many as an SFU room holds.
     config.limits.max_sfu_participants = config.max_sfu_participants;
     let grace = Duration::from_millis(config.shutdown_grace_ms);
+    // The SFU first: TURN must relay to its advertised address (and to nothing else on this host).
+    let sfu = match config.needs_sfu() {
+        true => Some(start_sfu(&config).await?),
+        false => None,
+    };
+    if let Some(sfu) = &sfu {
+        config.turn.own_services.push(sfu.addresses().public);
+    }
     let turn = match config.turn.enabled {
         true => {
             let acceptor = tls.as_ref().map(|tls| tls.acceptor.clone());
             Some(ruang_turn::start(&config.turn, listener.local_addr()?.ip(), acceptor).await?)
         }
-        false => None,
-    };
-    let sfu = match config.needs_sfu() {
-        true => Some(start_sfu(&config).await?),
         false => None,
     };
     let ids = IdSource;

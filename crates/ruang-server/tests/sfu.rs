@@ -301,3 +301,25 @@ async fn media_from_one_client_reaches_another_through_the_sfu_over_the_real_sig
     assert!(subscriber.frames[0].is_keyframe(), "the subscriber starts on a key frame");
     assert!(subscriber.frames.iter().all(|f| f.data.len() >= 5), "whole frames arrive");
 }
+
+#[tokio::test]
+async fn after_a_restart_a_client_that_speaks_sfu_is_restored_into_the_sfu_room_as_one() {
+    const SECRET: &str = "a test secret that is long enough";
+    let start = || {
+        TestServer::with(|c| {
+            c.secret = Some(ruang_server::config::Secret::new(SECRET));
+            c.media_mode = MediaPolicy::Sfu;
+        })
+    };
+    let first = start().await;
+    let mut client = sfu_client(&first, "r", "a").await;
+    let before = sfu_id(&client.welcome);
+    first.shutdown.cancel();
+    assert_eq!(client.expect_close().await, 1001);
+    first.task.await.expect("server task").expect("server ran");
+    let second = start().await;
+    let (_back, resumed) = client.resume_on(&second.ws_url(), &client.token()).await;
+    assert_eq!(resumed["type"], "resumed", "{resumed}");
+    assert_eq!(resumed["media_mode"], "sfu", "the token says the client speaks SFU: {resumed}");
+    assert_ne!(sfu_id(&resumed), before, "a new server, a new SFU period");
+}

@@ -459,3 +459,25 @@ async fn coturns_client_relays_over_channels_numbered_up_to_0x7fff() {
         assert!(ok && received(&output) > 0 && !output.contains("error 400"), "{transport:?}:\n{output}");
     }
 }
+
+#[tokio::test]
+async fn the_sfus_own_address_is_the_one_place_on_the_host_turn_relays_to() {
+    let sfu_port = free_port();
+    let server = TestServer::with(|c| {
+        c.turn.enabled = true;
+        c.turn.listen = Some("127.0.0.1:0".parse().unwrap());
+        c.turn.secret = Some(SECRET.to_owned());
+        c.sfu_listen = Some(SocketAddr::from(([127, 0, 0, 1], sfu_port)));
+        c.sfu_public_ip = Some("127.0.0.1".parse().unwrap());
+    })
+    .await;
+    let mut alice = client(false, &server).await;
+    alice.allocate().await;
+    let sfu = SocketAddr::from(([127, 0, 0, 1], sfu_port));
+    assert_eq!(alice.permit(sfu).await, None, "a relay-only client reaches the SFU");
+    assert_eq!(alice.bind(0x4002, sfu).await, None);
+    let turn = credentials(&server).await.0;
+    for other in [SocketAddr::from(([127, 0, 0, 1], sfu_port.wrapping_add(1).max(1))), turn] {
+        assert_eq!(alice.permit(other).await, Some(403), "{other} is not the SFU");
+    }
+}

@@ -12,7 +12,8 @@
 //! - track.rs: published tracks, subscribed copies, the key-frame gate.
 //! - [`layer`]: which simulcast layer a subscriber gets (pure logic).
 //! - [`speaker`]: the active speaker from audio levels, and the last-N order of video (pure logic).
-//! - [`driver`] (feature `tokio`): the async edge that owns the UDP socket and the clock.
+//! - [`driver`] (feature `tokio`): the async edge that owns the UDP socket, the TCP listener on the same
+//!   port (ICE over TCP) and the clock.
 
 #[cfg(feature = "tokio")]
 pub mod driver;
@@ -25,7 +26,7 @@ pub mod speaker;
 mod track;
 
 pub use error::{DatagramError, SfuError};
-pub use sfu::{Output, Sfu, SfuConfig, SfuEvent, Transmit};
+pub use sfu::{Output, Sfu, SfuConfig, SfuEvent, Transmit, Transport};
 pub use str0m::media::MediaKind;
 pub use track::TrackId;
 

@@ -146,6 +146,10 @@ impl Participant {
         if self.pending.is_some() || !self.rtc.is_alive() {
             return None;
         }
+        // Called for every participant at every poll: most have nothing to offer.
+        if !self.tracks_out.iter().any(|t| matches!(t.state, OutState::ToOpen | OutState::ToStop(_))) {
+            return None;
+        }
         let mut change = self.rtc.sdp_api();
         for track in &mut self.tracks_out {
             match track.state {

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ruang_sfu::driver::{self, DriverError, SfuEvents, SfuHandle};
+use ruang_sfu::layer::Layer;
 use ruang_sfu::{ParticipantId, Publishing, RoomKey, SfuError, SfuEvent};
 use str0m::change::{SdpAnswer, SdpOffer};
 use str0m::format::Codec;
@@ -248,4 +249,24 @@ async fn a_taken_port_is_a_start_error() {
     let (sfu, _events) = driver::start((LOOPBACK, 0).into(), LOOPBACK, |c| c).await.expect("the SFU starts");
     let taken = driver::start(sfu.addresses().local, LOOPBACK, |c| c).await;
     assert!(matches!(taken, Err(driver::StartError::Bind { .. })), "{taken:?}");
+}
+
+#[tokio::test]
+async fn the_handle_carries_the_protocol_calls_and_their_errors() {
+    let (sfu, _events) = driver::start((LOOPBACK, 0).into(), LOOPBACK, |c| c).await.expect("the SFU starts");
+    let (viewer, stranger) = (ParticipantId(2), ParticipantId(9));
+    let unknown = sfu.set_tile_of(stranger, viewer, 240).await;
+    assert!(matches!(unknown, Err(DriverError::Sfu(SfuError::UnknownParticipant(id))) if id == stranger));
+
+    let publisher = Client::join(&sfu, 1, true).await;
+    Client::join(&sfu, viewer.0, false).await;
+    let small = Layer { height: 180, bitrate: 150_000 };
+    sfu.describe_layers_of(publisher.id, vec![("l".into(), small)]).await.expect("remembered for later tracks");
+    let repeated = sfu.describe_layers_of(publisher.id, vec![("l".into(), small), ("l".into(), small)]).await;
+    assert!(matches!(repeated, Err(DriverError::Sfu(SfuError::InvalidLayers(_)))), "{repeated:?}");
+    sfu.set_tile_of(viewer, publisher.id, 0).await.expect("a tile");
+    sfu.set_tiles(viewer, vec![(publisher.id, 360)]).await.expect("tiles");
+    sfu.pin(viewer, Some(publisher.id)).await.expect("a pin");
+    sfu.pin(viewer, None).await.expect("an unpin");
+    assert!(matches!(sfu.pin(stranger, None).await, Err(DriverError::Sfu(SfuError::UnknownParticipant(_)))));
 }

@@ -4,7 +4,7 @@ mod support;
 
 use std::time::Duration;
 
-use ruang_sfu::{DatagramError, MediaKind, SfuEvent, TrackId};
+use ruang_sfu::{DatagramError, MediaKind, SfuEvent, TrackId, Transport};
 use support::{MediaSource, Net, Publish, publish_for};
 
 fn connect_all(net: &mut Net) {
@@ -170,11 +170,11 @@ fn datagrams_from_strangers_are_refused_without_harm() {
     let sfu = support::SFU_ADDR.parse().expect("test address");
     let stranger = "203.0.113.9:4000".parse().expect("test address");
 
-    let garbage = net.sfu.handle_datagram(stranger, sfu, &[0xff; 40], net.now);
+    let garbage = net.sfu.handle_datagram(Transport::Udp, stranger, sfu, &[0xff; 40], net.now);
     assert_eq!(garbage, Err(DatagramError::NotWebRtc));
     // An RTP-looking packet (version 2) from an address no ICE check came from.
     let mut rtp = vec![0x80, 96, 0, 1, 0, 0, 0, 1, 0, 0, 0, 42];
     rtp.extend_from_slice(&[0; 100]);
-    let unclaimed = net.sfu.handle_datagram(stranger, sfu, &rtp, net.now);
+    let unclaimed = net.sfu.handle_datagram(Transport::Udp, stranger, sfu, &rtp, net.now);
     assert_eq!(unclaimed, Err(DatagramError::Unclaimed));
 }

@@ -135,3 +135,39 @@ fn layers_described_before_the_track_is_published_apply_when_it_is() {
     let repeated = net.sfu.describe_layers_of(publisher, &[("h", SMALL), ("h", LARGE)]);
     assert!(matches!(repeated, Err(SfuError::InvalidLayers(p)) if p == publisher));
 }
+
+#[test]
+fn a_tiles_message_replaces_the_last_one() {
+    let mut net = Net::new();
+    let publisher = net.join(1, Publish::Video);
+    let viewer = net.join(2, Publish::Nothing);
+    connect_all(&mut net);
+    let mut source = MediaSource::video();
+    net.sfu.set_tiles(viewer, &[(publisher, 0), (ParticipantId(77), 240)]).expect("the viewer is in the SFU");
+    publish_for(&mut net, &mut source, publisher, Duration::from_secs(1));
+    assert!(net.client(viewer).frames.is_empty(), "hidden from the start: nothing forwarded");
+
+    net.sfu.set_tiles(viewer, &[]).expect("the viewer is in the SFU");
+    publish_for(&mut net, &mut source, publisher, Duration::from_secs(1));
+    let frames = &net.client(viewer).frames;
+    assert!(frames.len() >= 10, "not listed any more: shown ({} frames)", frames.len());
+    assert!(frames[0].is_keyframe());
+}
+
+#[test]
+fn a_hidden_tile_stays_hidden_when_its_publisher_comes_back_after_a_reset() {
+    let mut net = Net::new();
+    let publisher = net.join(1, Publish::Video);
+    let viewer = net.join(2, Publish::Nothing);
+    connect_all(&mut net);
+    net.sfu.set_tile_of(viewer, publisher, 0).expect("the viewer is in the SFU");
+
+    // The server resets the publisher's media: removed from the SFU, back with a new connection.
+    net.sfu.remove_participant(publisher).expect("the publisher is in the SFU");
+    net.clients.remove(&publisher);
+    let publisher = net.join(1, Publish::Video);
+    connect_all(&mut net);
+    let mut source = MediaSource::video();
+    publish_for(&mut net, &mut source, publisher, Duration::from_secs(1));
+    assert!(net.client(viewer).frames.is_empty(), "the viewer's last tiles still hide it");
+}

@@ -29,7 +29,11 @@ pub struct Harness {
 
 impl Default for Harness {
     fn default() -> Self {
-        let policy = PeerPolicy { allow_private: false, own_ips: vec!["127.0.0.1".parse().unwrap_or(LOOPBACK)] };
+        let policy = PeerPolicy {
+            allow_private: false,
+            own_ips: vec!["127.0.0.1".parse().unwrap_or(LOOPBACK)],
+            own_services: Vec::new(),
+        };
         let config = GateConfig {
             policy,
             realm: "ruang".to_owned(),

@@ -441,7 +441,11 @@ mod tests {
 
     fn gate(max_bps: u64) -> Gate {
         let config = GateConfig {
-            policy: PeerPolicy { allow_private: false, own_ips: vec!["127.0.0.1".parse().unwrap()] },
+            policy: PeerPolicy {
+                allow_private: false,
+                own_ips: vec!["127.0.0.1".parse().unwrap()],
+                own_services: Vec::new(),
+            },
             realm: "ruang".into(),
             limits: AllocationLimits {
                 max_bps,

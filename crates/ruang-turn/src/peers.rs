@@ -1,9 +1,10 @@
 //! Which peer addresses the built-in TURN server relays to. By default only public addresses, never
 //! loopback, private, link-local or other special ranges, never the server's own host, and never an IPv6
 //! address that embeds such an IPv4 address (IPv4-mapped, IPv4-compatible, 6to4, Teredo, NAT64), so TURN
-//! cannot be used to reach internal services. The one exception is the exact relayed address (IP *and*
-//! port) of a live allocation of this server, so two relayed participants can reach each other; which
-//! relayed addresses are live is the caller's knowledge, passed in.
+//! cannot be used to reach internal services. The exceptions are exact addresses (IP *and* port): the
+//! relayed address of a live allocation of this server, so two relayed participants can reach each other
+//! (which relayed addresses are live is the caller's knowledge, passed in), and the media servers of this
+//! host the policy names (the SFU's advertised address), so a relay-only client reaches the SFU.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
@@ -14,8 +15,11 @@ pub struct PeerPolicy {
     /// stay refused.
     pub allow_private: bool,
     /// The server's own addresses (its advertised relay address, its listen address and its interfaces'
-    /// addresses): refused except for the relayed address of a live allocation.
+    /// addresses): refused except for the relayed address of a live allocation and `own_services`.
     pub own_ips: Vec<IpAddr>,
+    /// Exact addresses of this host's own media services clients must reach through TURN (the SFU's
+    /// advertised address and port): allowed whatever the rules above say, and nothing else on their IP.
+    pub own_services: Vec<SocketAddr>,
 }
 
 impl PeerPolicy {
@@ -23,7 +27,9 @@ impl PeerPolicy {
     /// address of a live allocation of this server.
     pub fn allows(&self, peer: SocketAddr, live_relay: impl FnOnce(SocketAddr) -> bool) -> bool {
         let peer = SocketAddr::new(canonical(peer.ip()), peer.port());
-        if live_relay(peer) {
+        if live_relay(peer)
+            || self.own_services.iter().any(|own| SocketAddr::new(canonical(own.ip()), own.port()) == peer)
+        {
             return true;
         }
         let ip = peer.ip();
@@ -162,7 +168,7 @@ mod tests {
     const RELAY: &str = "203.0.113.9";
 
     fn policy() -> PeerPolicy {
-        PeerPolicy { allow_private: false, own_ips: vec![RELAY.parse().unwrap()] }
+        PeerPolicy { allow_private: false, own_ips: vec![RELAY.parse().unwrap()], own_services: Vec::new() }
     }
 
     fn addr(text: &str) -> SocketAddr {
@@ -242,13 +248,28 @@ mod tests {
     }
 
     #[test]
+    fn the_sfus_own_address_and_port_are_allowed_and_nothing_else_on_the_host() {
+        let sfu = addr("203.0.113.9:3479");
+        let with_sfu = PeerPolicy { own_services: vec![sfu], ..policy() };
+        assert!(with_sfu.allows(sfu, no_live_relay));
+        assert!(with_sfu.allows(addr("[::ffff:203.0.113.9]:3479"), no_live_relay), "the mapped form of it too");
+        assert!(!with_sfu.allows(addr("203.0.113.9:3478"), no_live_relay), "TURN's own port");
+        assert!(!with_sfu.allows(addr("203.0.113.9:22"), no_live_relay));
+        assert!(!policy().allows(sfu, no_live_relay), "not without an SFU");
+        // A dev server advertising loopback: exactly that port, never the rest of loopback.
+        let local = PeerPolicy { own_services: vec![addr("127.0.0.1:3479")], ..policy() };
+        assert!(local.allows(addr("127.0.0.1:3479"), no_live_relay));
+        assert!(!local.allows(addr("127.0.0.1:6379"), no_live_relay));
+    }
+
+    #[test]
     fn lan_deployments_can_opt_in_but_never_reach_loopback_or_the_server_itself() {
         let lan = PeerPolicy { allow_private: true, ..policy() };
         assert!(lan.allows(addr("192.168.1.20:5000"), no_live_relay));
         assert!(lan.allows(addr("[fd00::20]:5000"), no_live_relay));
         assert!(!lan.allows(addr("127.0.0.1:6379"), no_live_relay));
         assert!(!lan.allows(addr("[::ffff:127.0.0.1]:6379"), no_live_relay));
-        let lan_server = PeerPolicy { allow_private: true, own_ips: vec!["192.168.1.5".parse().unwrap()] };
+        let lan_server = PeerPolicy { own_ips: vec!["192.168.1.5".parse().unwrap()], ..lan };
         assert!(!lan_server.allows(addr("192.168.1.5:22"), no_live_relay));
     }
 }

@@ -69,6 +69,10 @@ pub struct TurnConfig {
     /// Seconds a TURN-over-TCP (or TLS) connection may stay idle, nothing received or sent, before it is
     /// closed.
     pub tcp_idle_timeout_secs: u64,
+    /// Exact addresses of this host's media services to relay to (the SFU's advertised address and port),
+    /// set by the server, not the configuration file.
+    #[serde(skip)]
+    pub own_services: Vec<SocketAddr>,
 }
 
 impl Default for TurnConfig {
@@ -89,6 +93,7 @@ impl Default for TurnConfig {
             max_bps: 5_000_000,
             total_bps: 1_000_000_000,
             tcp_idle_timeout_secs: 60,
+            own_services: Vec::new(),
         }
     }
 }
@@ -215,7 +220,8 @@ pub async fn start(
         own_ips.push(listen.ip());
     }
     own_ips.extend(crate::host::interface_addresses());
-    let policy = PeerPolicy { allow_private: config.allow_private_peers, own_ips };
+    let own_services = config.own_services.clone();
+    let policy = PeerPolicy { allow_private: config.allow_private_peers, own_ips, own_services };
     let gate = Arc::new(Gate::new(gate_config(config, policy), secret.clone()));
     let (udp, tcp_listener, tcp_addr) = bind_pair(listen).await?;
     let udp_addr = tcp_addr;

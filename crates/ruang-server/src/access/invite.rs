@@ -226,6 +226,7 @@ mod tests {
             role: Role::Host,
             generation: 0,
             expires: 2_000,
+            sfu: false,
         });
         assert!(InviteKey::new(b"secret").verify(&token, 0).is_err());
     }

@@ -36,6 +36,22 @@ pub struct Ticket {
     pub from_previous_instance: bool,
 }
 
+/// Whom a resume token is for: the participant `id` of `room`, with its display name, role, and whether
+/// its client speaks SFU.
+#[derive(Clone, Copy, Debug)]
+pub struct Bearer<'a> {
+    /// The room.
+    pub room: &'a RoomName,
+    /// The participant.
+    pub id: PeerId,
+    /// Its display name.
+    pub name: &'a str,
+    /// Its role.
+    pub role: Role,
+    /// Its client speaks SFU.
+    pub sfu: bool,
+}
+
 impl Resumption {
     /// Resumption keyed by `secret`, for this server instance (a random id), with participants kept for
     /// `grace` after their connection is lost. Restored participants are remembered in this process.
@@ -59,11 +75,11 @@ impl Resumption {
         (!self.grace.is_zero()).then(|| (self.grace / 2).max(Duration::from_secs(1)))
     }
 
-    /// A token for participant `id` of `room`, with its display name and role, valid for one and a half grace periods from `now_secs` (plus
-    /// a second, as expiry is counted in whole seconds), so a client always holds one that outlives the grace
-    /// period.
-    pub fn mint(&self, room: &RoomName, id: PeerId, name: &str, role: Role, generation: u32, now_secs: u64) -> String {
+    /// A token for `bearer`, valid for one and a half grace periods from `now_secs` (plus a second, as
+    /// expiry is counted in whole seconds), so a client always holds one that outlives the grace period.
+    pub fn mint(&self, bearer: Bearer<'_>, generation: u32, now_secs: u64) -> String {
         let lifetime = (self.grace.as_secs_f64() * 1.5).ceil() as u64 + 1;
+        let Bearer { room, id, name, role, sfu } = bearer;
         let claims = Claims {
             instance: self.instance,
             room: room.clone(),
@@ -72,6 +88,7 @@ impl Resumption {
             role,
             generation,
             expires: now_secs.saturating_add(lifetime),
+            sfu,
         };
         self.key.sign(&claims)
     }

@@ -31,6 +31,9 @@ pub struct Claims {
     pub generation: u32,
     /// Expiry, seconds since the Unix epoch.
     pub expires: u64,
+    /// Whether the participant's client speaks SFU (its `join` listed `"sfu"`), so a server restored from
+    /// the token knows.
+    pub sfu: bool,
 }
 
 /// The claims as they are encoded: short names, the instance in hexadecimal.
@@ -47,6 +50,9 @@ struct WireClaims {
     o: Role,
     g: u32,
     e: u64,
+    /// Speaks SFU; absent (older tokens, mesh-only clients) means it does not.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    m: bool,
 }
 
 impl Expiring for WireClaims {
@@ -78,6 +84,7 @@ impl TokenKey {
             o: claims.role,
             g: claims.generation,
             e: claims.expires,
+            m: claims.sfu,
         })
     }
 
@@ -90,7 +97,8 @@ impl TokenKey {
         }
         let instance = u64::from_str_radix(&wire.s, 16).map_err(|_| ClaimsError::Malformed)?;
         let room = RoomName::parse(&wire.r).ok_or(ClaimsError::Malformed)?;
-        Ok(Claims { instance, room, id: wire.i, name: wire.n, role: wire.o, generation: wire.g, expires: wire.e })
+        let (id, name, role, generation, expires, sfu) = (wire.i, wire.n, wire.o, wire.g, wire.e, wire.m);
+        Ok(Claims { instance, room, id, name, role, generation, expires, sfu })
     }
 }
 
@@ -107,6 +115,7 @@ mod tests {
             role: Role::Viewer,
             generation: 3,
             expires: 1_000,
+            sfu: true,
         }
     }
 
@@ -148,6 +157,7 @@ mod tests {
             role: Role::Moderator,
             generation: 2,
             expires: 1_800_000_000,
+            sfu: false,
         };
         assert_eq!(key.verify(token, 1_800_000_000 - 60), Ok(expected.clone()));
         assert_eq!(key.sign(&expected), token, "and signs them the same way");
@@ -178,6 +188,7 @@ mod tests {
             o: Role::Participant,
             g: 0,
             e: 1_000,
+            m: false,
         };
         assert_eq!(token.verify(&key.seal(&wire(2, "1", "standup")), 0), Err(ClaimsError::Malformed));
         assert_eq!(token.verify(&key.seal(&wire(1, "xyz", "standup")), 0), Err(ClaimsError::Malformed));

@@ -8,7 +8,7 @@
 //! number. Delivering never waits on a member; one that cannot keep up is reported back to the room
 //! ([`Input::Slow`]).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use ruang_member::{DeliveryError, Frame, Link, MemberTable, Post, TableWrite};
@@ -21,6 +21,7 @@ use super::command::{Answer, Entering, RoomCommand};
 use super::{RoomSettings, Rooms};
 use crate::access::Access;
 use crate::clock::{sleep_until_some, wall_clock_ms, wall_clock_secs};
+use crate::resume::Bearer;
 use crate::sfu::{SfuCommand, SfuRoom};
 
 pub(super) struct RoomTask {
@@ -43,6 +44,8 @@ pub(super) struct RoomTask {
     mailbox: mpsc::WeakSender<RoomCommand>,
     /// The room's SFU worker, from its first SFU period on.
     sfu: Option<SfuRoom>,
+    /// The members whose clients speak SFU (greeted with the media mode), for their resume tokens.
+    speaks_sfu: HashSet<PeerId>,
 }
 
 impl RoomTask {
@@ -89,6 +92,7 @@ impl RoomTask {
             replies: HashMap::new(),
             mailbox,
             sfu: None,
+            speaks_sfu: HashSet::new(),
         }
     }
 
@@ -194,6 +198,7 @@ impl RoomTask {
                 if let Some(link) = self.posts.remove(&id).and_then(|post| post.detach()) {
                     self.links.insert(link.conn, link);
                 }
+                self.speaks_sfu.remove(&id);
                 self.tell_sfu(SfuCommand::Left { id });
             }
             Output::Attach(greeting) => self.attach(*greeting, too_slow),
@@ -219,7 +224,9 @@ impl RoomTask {
                 self.tell_sfu(SfuCommand::Role { id, role });
                 if let Some(link) = conn.and_then(|conn| self.link(id, conn)) {
                     let room = self.room.name();
-                    let token = self.settings.resume.mint(room, id, &name, role, generation, wall_clock_secs());
+                    let sfu = self.speaks_sfu.contains(&id);
+                    let bearer = Bearer { room, id, name: &name, role, sfu };
+                    let token = self.settings.resume.mint(bearer, generation, wall_clock_secs());
                     let _ = link.member.deliver(&Frame::single(ServerMessage::ResumeToken { token }), None);
                     link.member.set_role(role);
                 }
@@ -275,7 +282,12 @@ impl RoomTask {
         let now = wall_clock_secs();
         let room = self.room.name().clone();
         let ice = self.settings.ice.grant(id, &room, now);
-        let token = self.settings.resume.mint(&room, id, &joined.name, joined.role, generation, now);
+        let sfu = joined.media.is_some();
+        if sfu {
+            self.speaks_sfu.insert(id);
+        }
+        let bearer = Bearer { room: &room, id, name: &joined.name, role: joined.role, sfu };
+        let token = self.settings.resume.mint(bearer, generation, now);
         link.member.set_role(joined.role);
         let role = joined.role;
         let mut limits = self.settings.limits.clone();

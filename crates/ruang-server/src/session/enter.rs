@@ -22,6 +22,8 @@ struct Identity {
     name: String,
     /// The generation of the token the participant will hold once in.
     generation: u32,
+    /// Its client speaks SFU.
+    sfu: bool,
 }
 
 impl Session {
@@ -49,7 +51,8 @@ impl Session {
                 None => self.prove(&room, access, &credentials).await?,
             };
             let bits = self.state.ids.next().ok_or_else(|| Rejection::new(ErrorCode::Internal, "no random source"))?;
-            let who = Identity { id: PeerId::from_bits(bits), room: room.clone(), name: name.clone(), generation: 0 };
+            let who =
+                Identity { id: PeerId::from_bits(bits), room: room.clone(), name: name.clone(), generation: 0, sfu };
             let join = Join {
                 id: who.id,
                 conn: self.conn,
@@ -139,7 +142,7 @@ impl Session {
             true if !self.state.resume.claim_restore(claims.id) => {
                 return Err(refused("this resume token was already used"));
             }
-            true => Some(Restore { name: claims.name.clone(), role: claims.role, sfu: false }),
+            true => Some(Restore { name: claims.name.clone(), role: claims.role, sfu: claims.sfu }),
             false => None,
         };
         let who = Identity {
@@ -147,6 +150,7 @@ impl Session {
             room: claims.room,
             name: claims.name,
             generation: claims.generation.wrapping_add(1),
+            sfu: claims.sfu,
         };
         for _ in 0..ATTEMPTS {
             let handle = self.room_handle(&who.room)?;
@@ -214,9 +218,10 @@ impl Session {
     /// Remembers the room the connection is in, or waits in the lobby of. Renewals (TURN credentials,
     /// resume tokens) start once the room has let the participant in ([`Session::renewals_start`]).
     fn enter(&mut self, who: Identity, handle: RoomHandle) {
-        let Identity { id, room, name, generation } = who;
+        let Identity { id, room, name, generation, sfu } = who;
         let (ice_refresh, token_refresh) = (None, None);
-        self.membership = Some(Membership { id, room, name, generation, handle, ice_refresh, token_refresh, acked: 0 });
+        let membership = Membership { id, room, name, generation, handle, ice_refresh, token_refresh, acked: 0, sfu };
+        self.membership = Some(membership);
         self.renewals_start();
     }
 

@@ -111,6 +111,8 @@ struct Membership {
     token_refresh: Option<Instant>,
     /// The highest message number the client has acknowledged on this connection.
     acked: u64,
+    /// The client speaks SFU (its resume tokens say so).
+    sfu: bool,
 }
 
 /// How far [`Session::dispatch`] got with a message: done (`Some(exit)` ends the connection), or waiting,
@@ -372,7 +374,8 @@ impl Session {
         let membership = self.membership.as_mut()?;
         let resume = &self.state.resume;
         let (room, id, name) = (&membership.room, membership.id, &membership.name);
-        let token = resume.mint(room, id, name, role, membership.generation, wall_clock_secs());
+        let bearer = crate::resume::Bearer { room, id, name, role, sfu: membership.sfu };
+        let token = resume.mint(bearer, membership.generation, wall_clock_secs());
         membership.token_refresh = resume.refresh_every().map(|every| Instant::now() + every);
         self.reply(&ServerMessage::ResumeToken { token }).ok().flatten()
     }

@@ -54,6 +54,15 @@ pub enum SfuCommand {
         /// Who.
         id: PeerId,
     },
+    /// A signal of the SFU of period `sfu` for member `to` (an offer, or `reset` after lost media).
+    FromSfu {
+        /// The SFU's id of the period it belongs to.
+        sfu: PeerId,
+        /// The member.
+        to: PeerId,
+        /// What the SFU sends.
+        data: ruang_proto::SignalData,
+    },
     /// A member's role changed (a viewer may not publish).
     Role {
         /// Whose.
@@ -107,7 +116,7 @@ impl SfuRoom {
     /// this handle and every [`SfuMember`] made from it are gone.
     pub fn new(service: Arc<SfuService>, table: Weak<MemberTable>, mailbox: mpsc::WeakSender<RoomCommand>) -> Self {
         let (queue, inbox) = mpsc::channel(COMMAND_QUEUE);
-        tokio::spawn(super::worker::run(service, table, mailbox, inbox));
+        tokio::spawn(super::worker::run(service, table, mailbox, queue.downgrade(), inbox));
         SfuRoom { commands: Commands { queue, dropped: Arc::default() } }
     }
 

@@ -3,9 +3,10 @@
 //!
 //! - [`SfuService`] (here): starts the driver, knows which room each SFU participant and SFU room belongs
 //!   to, and turns the SFU's events into what the rooms' members see: an SFU offer becomes a `signal` from
-//!   the SFU's id pushed into the client's post (through the room's member table, read lock held across
-//!   lookup and push: never before its `welcome`, never after its `peer_left`), a lost media connection a
-//!   `reset` signal, a new active speaker an input to the room (which tells everyone `speaker`).
+//!   the SFU's id, a lost media connection a `reset` signal (both handed to the room's worker, which pushes
+//!   them into the client's post after its own answers, through the room's member table, read lock held
+//!   across lookup and push: never before its `welcome`, never after its `peer_left`), and a new active
+//!   speaker an input to the room (which tells everyone `speaker`).
 //! - [`member`]: [`SfuMember`], the room's side: a `ruang_member::Member` whose `deliver` never blocks, and
 //!   the commands the room's driver sends it.
 //! - `worker`: one task per room that talks to the driver in order (the SFU's calls are async): a client's
@@ -43,7 +44,8 @@ pub struct SfuSettings {
 /// the active speaker), under the SFU's id of that period.
 pub(crate) struct Route {
     pub(crate) sfu: PeerId,
-    pub(crate) table: Weak<MemberTable>,
+    /// The room's SFU worker, which pushes the SFU's signals in order with its own answers.
+    pub(crate) worker: mpsc::WeakSender<SfuCommand>,
     pub(crate) mailbox: mpsc::WeakSender<RoomCommand>,
 }
 
@@ -105,6 +107,17 @@ impl SfuService {
         lock(&self.rooms).get(&key).cloned()
     }
 
+    /// Hands a signal of the SFU for `participant` to its room's worker, which pushes it after anything it
+    /// is sending that participant already (its answer to the offer that added it comes first).
+    fn to_worker(&self, participant: ParticipantId, data: SignalData) {
+        let Some(route) = self.route_of(participant) else { return };
+        let Some(worker) = route.worker.upgrade() else { return };
+        let command = SfuCommand::FromSfu { sfu: route.sfu, to: PeerId::from_bits(participant.0), data };
+        if worker.try_send(command).is_err() {
+            tracing::warn!(%participant, "SFU worker queue full: a signal from the SFU was dropped");
+        }
+    }
+
     fn room(&self, key: RoomKey) -> Option<Arc<Route>> {
         lock(&self.rooms).get(&key).cloned()
     }
@@ -130,20 +143,10 @@ async fn route_events(service: Weak<SfuService>, mut events: SfuEvents) {
     while let Some(event) = events.recv().await {
         let Some(service) = service.upgrade() else { return };
         match event {
-            SfuEvent::Offer { participant, sdp } => {
-                if let Some(route) = service.route_of(participant)
-                    && let Some(table) = route.table.upgrade()
-                {
-                    signal_member(&table, route.sfu, PeerId::from_bits(participant.0), SignalData::Offer { sdp });
-                }
-            }
+            SfuEvent::Offer { participant, sdp } => service.to_worker(participant, SignalData::Offer { sdp }),
             SfuEvent::Lost(participant) => {
                 tracing::debug!(%participant, "SFU media lost; the client is told to start anew");
-                if let Some(route) = service.route_of(participant)
-                    && let Some(table) = route.table.upgrade()
-                {
-                    signal_member(&table, route.sfu, PeerId::from_bits(participant.0), SignalData::Reset);
-                }
+                service.to_worker(participant, SignalData::Reset);
                 service.leave(participant);
             }
             SfuEvent::Closed(participant) => service.leave(participant),

@@ -2,6 +2,10 @@
 //! room's changes reach the SFU in the order they happened (a period's participants leave before the next
 //! period's join). It keeps which members have a media session on the SFU in the current period and what
 //! each last asked for (layers, tiles, pin), applied again once its session exists.
+//!
+//! When a period ends (the room goes back to mesh), its media sessions are kept for [`LINGER`] (make before
+//! break: clients close their SFU connection once their mesh media flows, at most 10 s later), then removed;
+//! sooner if the member leaves, signals the SFU again, or a new period starts.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Weak};
@@ -11,8 +15,13 @@ use ruang_proto::{PeerId, Role, SignalData};
 use ruang_room::SfuRequest;
 use ruang_sfu::{ParticipantId, Publishing, RoomKey};
 use tokio::sync::mpsc;
+use tokio::time::Instant;
 
 use super::{Route, SfuCommand, SfuService, signal_member};
+
+/// How long the sessions of an ended SFU period are kept: the protocol's 10 s for a client's switch back
+/// to mesh, and a little margin.
+const LINGER: std::time::Duration = std::time::Duration::from_secs(12);
 use crate::rooms::RoomCommand;
 
 /// What a member last asked of the SFU.
@@ -27,25 +36,58 @@ struct Worker {
     service: Arc<SfuService>,
     table: Weak<MemberTable>,
     mailbox: mpsc::WeakSender<RoomCommand>,
+    /// Its own queue, for the SFU's events to come back through.
+    queue: mpsc::WeakSender<SfuCommand>,
     /// The SFU's id and room key of the current period.
     period: Option<(PeerId, RoomKey)>,
     /// Members with a media session on the SFU in this period.
     joined: HashSet<PeerId>,
     wishes: HashMap<PeerId, Wishes>,
+    /// Media sessions of the period that ended, and when they are removed.
+    lingering: HashSet<PeerId>,
+    linger_until: Option<Instant>,
 }
 
 pub(super) async fn run(
     service: Arc<SfuService>,
     table: Weak<MemberTable>,
     mailbox: mpsc::WeakSender<RoomCommand>,
+    queue: mpsc::WeakSender<SfuCommand>,
     mut inbox: mpsc::Receiver<SfuCommand>,
 ) {
-    let mut worker = Worker { service, table, mailbox, period: None, joined: HashSet::new(), wishes: HashMap::new() };
-    while let Some(command) = inbox.recv().await {
+    let mut worker = Worker {
+        service,
+        table,
+        mailbox,
+        queue,
+        period: None,
+        joined: HashSet::new(),
+        wishes: HashMap::new(),
+        lingering: HashSet::new(),
+        linger_until: None,
+    };
+    loop {
+        let linger = worker.linger_until;
+        let command = tokio::select! {
+            command = inbox.recv() => command,
+            () = sleep_until(linger) => {
+                worker.end_lingering().await;
+                continue;
+            }
+        };
+        let Some(command) = command else { break };
         worker.handle(command).await;
     }
     if let Some((sfu, _)) = worker.period {
         worker.stop(sfu).await;
+    }
+    worker.end_lingering().await;
+}
+
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }
 
@@ -60,8 +102,10 @@ impl Worker {
                 if let Some((old, _)) = self.period {
                     self.stop(old).await;
                 }
+                // The same members join the new period under the same participant ids.
+                self.end_lingering().await;
                 let key = RoomKey(sfu.bits());
-                let route = Route { sfu, table: self.table.clone(), mailbox: self.mailbox.clone() };
+                let route = Route { sfu, worker: self.queue.clone(), mailbox: self.mailbox.clone() };
                 self.service.open_room(key, route);
                 self.period = Some((sfu, key));
             }
@@ -82,6 +126,18 @@ impl Worker {
                     }
                 }
             },
+            SfuCommand::FromSfu { sfu, to, data } => {
+                if self.period.is_none_or(|(current, _)| current != sfu) {
+                    return;
+                }
+                if data == SignalData::Reset {
+                    // The SFU removed the participant itself.
+                    self.joined.remove(&to);
+                }
+                if let Some(table) = self.table.upgrade() {
+                    signal_member(&table, sfu, to, data);
+                }
+            }
             SfuCommand::Left { id } => {
                 self.wishes.remove(&id);
                 self.remove(id).await;
@@ -95,22 +151,34 @@ impl Worker {
         }
     }
 
-    /// Ends the period of `sfu`: everyone's media session on the SFU closes.
+    /// Ends the period of `sfu`: its signals and events no longer reach the room, and everyone's media
+    /// session on the SFU lingers for [`LINGER`] while the clients move back to mesh.
     async fn stop(&mut self, sfu: PeerId) {
-        let Some((current, key)) = self.period.filter(|(current, _)| *current == sfu) else { return };
-        let _ = current;
-        for id in std::mem::take(&mut self.joined) {
+        let Some((_, key)) = self.period.filter(|(current, _)| *current == sfu) else { return };
+        self.end_lingering().await;
+        self.lingering = std::mem::take(&mut self.joined);
+        self.linger_until = Some(Instant::now() + LINGER);
+        self.service.close_room(key);
+        self.period = None;
+    }
+
+    /// Removes the media sessions of the period that ended.
+    async fn end_lingering(&mut self) {
+        self.linger_until = None;
+        for id in std::mem::take(&mut self.lingering) {
             let result = self.service.handle().remove_participant(participant(id)).await;
             log_failure("remove_participant", id, result);
         }
-        self.service.close_room(key);
-        self.period = None;
     }
 
     /// A member's signal to the SFU: its first offer opens its media session, later ones renegotiate; an
     /// answer answers the SFU's offer; `reset` closes the session; candidates are ignored (ICE-lite).
     async fn signal(&mut self, from: PeerId, data: SignalData) {
         let Some((sfu, key)) = self.period else { return };
+        if self.lingering.remove(&from) {
+            // A member of the ended period signals the new one: its old session goes first.
+            log_failure("remove_participant", from, self.service.handle().remove_participant(participant(from)).await);
+        }
         let handle = self.service.handle().clone();
         match data {
             SignalData::Offer { sdp } => {
@@ -153,7 +221,7 @@ impl Worker {
     /// Takes `id`'s media session off the SFU, if it has one.
     async fn remove(&mut self, id: PeerId) {
         self.service.leave(participant(id));
-        if self.joined.remove(&id) {
+        if self.joined.remove(&id) || self.lingering.remove(&id) {
             let result = self.service.handle().remove_participant(participant(id)).await;
             log_failure("remove_participant", id, result);
         }

@@ -1,27 +1,32 @@
-//! The tokio driver of the SFU core (feature `tokio`): it owns the SFU's one UDP socket and the clock, as
-//! quinn drives quinn-proto. One task holds the [`Sfu`]: datagrams from the socket go to `handle_datagram`,
-//! due timers to `handle_timeout`, and everything `poll_output` hands back is sent from the socket or passed
-//! on as an [`SfuEvent`]. The rest of the server talks to it through a cloneable [`SfuHandle`] (participants
+//! The tokio driver of the SFU core (feature `tokio`): it owns the SFU's one UDP socket, the TCP listener on
+//! the same port (ICE over TCP) and the clock, as quinn drives quinn-proto. One task holds the [`Sfu`]:
+//! datagrams from the socket and frames from TCP connections go to `handle_datagram`, due timers to
+//! `handle_timeout`, and everything `poll_output` hands back is sent (on the socket, or the connection it
+//! names) or passed on as an [`SfuEvent`]. The rest of the server talks to it through a cloneable [`SfuHandle`] (participants
 //! and their SDP, answered over a oneshot channel) and reads its events from [`SfuEvents`].
 //!
 //! - mod.rs: starting the driver, the handle, the event stream, the errors.
 //! - task.rs: the task's loop.
+//! - tcp.rs: ICE over TCP on the same port (RFC 4571 framing), its connections and their limits.
 //!
-//! The task ends when every handle is dropped (or [`SfuHandle::shutdown`] is called); the socket closes with
-//! it. It never waits for the reader of the events: they are queued without bound, which is safe because
+//! The task ends when every handle is dropped (or [`SfuHandle::shutdown`] is called); the socket and the
+//! listener close with it (each connection's task ends once its queue is dropped). It never waits for the reader of the events: they are queued without bound, which is safe because
 //! they come at signaling rate (an offer per track change, a connection change, a new active speaker), not
 //! per packet, and dropping one (an offer) would stall a participant's negotiation.
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Instant;
 
-use tokio::net::UdpSocket;
+use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::layer::Layer;
 use crate::{ParticipantId, Publishing, RoomKey, Sfu, SfuConfig, SfuError, SfuEvent};
 
 mod task;
+mod tcp;
+
+pub use tcp::{MAX_FRAME, TcpLimits};
 
 /// Commands a handle may have queued before its callers wait: each is a signaling-rate request.
 const COMMAND_QUEUE: usize = 256;
@@ -43,6 +48,9 @@ pub enum StartError {
     /// The UDP socket could not be bound (address in use, no permission).
     #[error("cannot bind the SFU's UDP socket on {listen}: {source}")]
     Bind { listen: SocketAddr, source: std::io::Error },
+    /// The TCP listener could not be bound on the UDP socket's port.
+    #[error("cannot listen on TCP for the SFU on {listen}: {source}")]
+    BindTcp { listen: SocketAddr, source: std::io::Error },
     /// The SFU core refused the configuration (an unspecified public address).
     #[error(transparent)]
     Sfu(#[from] SfuError),
@@ -99,25 +107,61 @@ impl SfuEvents {
     }
 }
 
-/// Binds the SFU's UDP socket on `listen` and spawns its driver on the current tokio runtime. Clients reach
-/// it at `public_ip` and the bound port; `configure` adjusts the core's defaults ([`SfuConfig::new`]) for
-/// that address.
+/// Binds the SFU's UDP socket on `listen` (and, unless the configuration turns `ice_tcp` off, a TCP
+/// listener on the same address and port) and spawns its driver on the current tokio runtime. Clients
+/// reach it at `public_ip` and the bound port; `configure` adjusts the core's defaults
+/// ([`SfuConfig::new`]) for that address. The TCP port has [`TcpLimits::default`].
 pub async fn start(
     listen: SocketAddr,
     public_ip: IpAddr,
     configure: impl FnOnce(SfuConfig) -> SfuConfig,
 ) -> Result<(SfuHandle, SfuEvents), StartError> {
-    let bind_error = |source| StartError::Bind { listen, source };
-    let socket = UdpSocket::bind(listen).await.map_err(bind_error)?;
-    let local = socket.local_addr().map_err(bind_error)?;
+    start_with(listen, public_ip, TcpLimits::default(), configure).await
+}
+
+/// As [`start`], with the TCP port's limits.
+pub async fn start_with(
+    listen: SocketAddr,
+    public_ip: IpAddr,
+    tcp_limits: TcpLimits,
+    configure: impl FnOnce(SfuConfig) -> SfuConfig,
+) -> Result<(SfuHandle, SfuEvents), StartError> {
+    // The public address depends on the port drawn, and ice_tcp on the configuration: configure with the
+    // listen port first (a port 0 is replaced below), then set the address once bound.
+    let config = configure(SfuConfig::new(SocketAddr::new(public_ip, listen.port())));
+    let (socket, listener) = bind(listen, config.ice_tcp).await?;
+    let local = socket.local_addr().map_err(|source| StartError::Bind { listen, source })?;
     let public = SocketAddr::new(public_ip, local.port());
-    let sfu = Sfu::new(configure(SfuConfig::new(public)), Instant::now())?;
+    let sfu = Sfu::new(SfuConfig { public_addr: public, ..config }, Instant::now())?;
     let (commands, command_rx) = mpsc::channel(COMMAND_QUEUE);
     let (event_tx, events) = mpsc::unbounded_channel();
-    tokio::spawn(task::run(task::Driver::new(sfu, socket, public, command_rx, event_tx)));
-    tracing::info!(port = local.port(), "SFU listening on UDP");
+    let tcp = listener.is_some();
+    let driver = task::Driver::new(sfu, socket, listener, tcp_limits, public, command_rx, event_tx);
+    tokio::spawn(task::run(driver));
+    tracing::info!(port = local.port(), tcp, "SFU listening on UDP");
     let addresses = SfuAddresses { local, public };
     Ok((SfuHandle { commands, addresses }, SfuEvents { events }))
+}
+
+/// Binds the UDP socket and, with `tcp`, the TCP listener on the same port. With port 0 the UDP port drawn
+/// may be taken on TCP (by another connection's ephemeral port): a few other draws are tried.
+async fn bind(listen: SocketAddr, tcp: bool) -> Result<(UdpSocket, Option<TcpListener>), StartError> {
+    const DRAWS: usize = 8;
+    let mut draw = 0;
+    loop {
+        draw += 1;
+        let bind_error = |source| StartError::Bind { listen, source };
+        let socket = UdpSocket::bind(listen).await.map_err(bind_error)?;
+        if !tcp {
+            return Ok((socket, None));
+        }
+        let local = socket.local_addr().map_err(bind_error)?;
+        match TcpListener::bind(local).await {
+            Ok(listener) => return Ok((socket, Some(listener))),
+            Err(e) if listen.port() == 0 && draw < DRAWS && e.kind() == std::io::ErrorKind::AddrInUse => continue,
+            Err(source) => return Err(StartError::BindTcp { listen: local, source }),
+        }
+    }
 }
 
 impl SfuHandle {

@@ -1,37 +1,50 @@
-//! The driver task's loop: drain the core's output (send datagrams, pass events on), then wait for the first
-//! of a datagram, a command, or the core's next timer, and feed it in. Time is read from the clock here and
-//! nowhere else.
+//! The driver task's loop: drain the core's output (send packets, pass events on), then wait for the first
+//! of a datagram, a TCP connection or frame, a command, or the core's next timer, and feed it in. Time is
+//! read from the clock here and nowhere else.
 
 use std::io;
 use std::net::SocketAddr;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use tokio::net::UdpSocket;
+use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::mpsc;
 
 use super::Command;
+use super::tcp::{Connections, INBOUND_QUEUE, TcpEvent, TcpLimits};
 use crate::layer::Layer;
-use crate::{DatagramError, Output, Sfu, SfuEvent};
+use crate::{DatagramError, Output, Sfu, SfuEvent, Transport};
 
 /// Large enough for any datagram a WebRTC peer sends (they stay under the path MTU; 2 KB leaves margin).
 const RECV_BUFFER: usize = 2048;
+/// How often TCP connections are checked against their handshake and idle deadlines.
+const SWEEP_INTERVAL: Duration = Duration::from_secs(1);
+/// After a failed accept (out of file descriptors), accepting pauses this long instead of spinning.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
-/// The task's state: the core, its socket, and its channels.
+/// The task's state: the core, its socket and listener, and its channels.
 pub(super) struct Driver {
     sfu: Sfu,
     socket: UdpSocket,
-    /// The address clients send to; given to the core as each datagram's destination (the socket may be
+    listener: Option<TcpListener>,
+    connections: Connections,
+    tcp_events: mpsc::Receiver<TcpEvent>,
+    next_sweep: Instant,
+    /// Accepting resumes then after a failed accept.
+    accept_after: Option<Instant>,
+    /// The address clients send to; given to the core as each packet's destination (the socket may be
     /// bound to a wildcard address, or sit behind NAT).
     public: SocketAddr,
     commands: mpsc::Receiver<Command>,
     events: mpsc::UnboundedSender<SfuEvent>,
-    /// Datagrams dropped because no participant claimed them or they were not WebRTC, for the debug log.
+    /// Packets dropped because no participant claimed them or they were not WebRTC, for the debug log.
     dropped: u64,
 }
 
 /// What woke the task.
 enum Wake {
     Datagram(io::Result<(usize, SocketAddr)>),
+    Connection(io::Result<(TcpStream, SocketAddr)>),
+    Tcp(Option<TcpEvent>),
     Command(Option<Command>),
     Timer,
 }
@@ -40,17 +53,39 @@ impl Driver {
     pub(super) fn new(
         sfu: Sfu,
         socket: UdpSocket,
+        listener: Option<TcpListener>,
+        tcp_limits: TcpLimits,
         public: SocketAddr,
         commands: mpsc::Receiver<Command>,
         events: mpsc::UnboundedSender<SfuEvent>,
     ) -> Driver {
-        Driver { sfu, socket, public, commands, events, dropped: 0 }
+        let (tcp_tx, tcp_events) = mpsc::channel(INBOUND_QUEUE);
+        let connections = Connections::new(tcp_limits, tcp_tx);
+        let next_sweep = Instant::now() + SWEEP_INTERVAL;
+        Driver {
+            sfu,
+            socket,
+            listener,
+            connections,
+            tcp_events,
+            next_sweep,
+            accept_after: None,
+            public,
+            commands,
+            events,
+            dropped: 0,
+        }
     }
 
     /// Sends and passes on everything the core has, up to its next timer.
     async fn drain(&mut self) -> Instant {
         loop {
             match self.sfu.poll_output() {
+                Output::Transmit(transmit) if transmit.transport == Transport::Tcp => {
+                    if !self.connections.send(transmit.to, transmit.bytes) {
+                        tracing::trace!("sfu driver: a TCP frame was dropped (no connection, or it is full)");
+                    }
+                }
                 Output::Transmit(transmit) => {
                     // A failed send is a lost datagram, which WebRTC recovers from (or ICE notices).
                     if let Err(e) = self.socket.send_to(&transmit.bytes, transmit.to).await {
@@ -92,13 +127,35 @@ impl Driver {
         true
     }
 
-    fn datagram(&mut self, from: SocketAddr, bytes: &[u8]) {
-        match self.sfu.handle_datagram(from, self.public, bytes, Instant::now()) {
-            Ok(()) => {}
+    /// A packet for the core; true when a participant claimed it.
+    fn packet(&mut self, transport: Transport, from: SocketAddr, bytes: &[u8]) -> bool {
+        match self.sfu.handle_datagram(transport, from, self.public, bytes, Instant::now()) {
+            Ok(()) => true,
             Err(DatagramError::NotWebRtc | DatagramError::Unclaimed) => {
                 self.dropped += 1;
-                tracing::trace!(dropped = self.dropped, "sfu driver: datagram dropped");
+                tracing::trace!(dropped = self.dropped, "sfu driver: packet dropped");
+                false
             }
+        }
+    }
+
+    fn tcp_event(&mut self, event: TcpEvent) {
+        match event {
+            TcpEvent::Frame { peer, conn, bytes } => {
+                if self.connections.is_current(peer, conn) && self.packet(Transport::Tcp, peer, &bytes) {
+                    self.connections.claimed(peer, Instant::now());
+                }
+            }
+            TcpEvent::Closed { peer, conn } => self.connections.closed(peer, conn),
+        }
+    }
+
+    /// Closes TCP connections past their deadlines, once per `SWEEP_INTERVAL`.
+    fn sweep(&mut self) {
+        let now = Instant::now();
+        if now >= self.next_sweep {
+            self.connections.sweep(now);
+            self.next_sweep = now + SWEEP_INTERVAL;
         }
     }
 }
@@ -107,17 +164,44 @@ impl Driver {
 pub(super) async fn run(mut driver: Driver) {
     let mut buffer = vec![0u8; RECV_BUFFER];
     loop {
-        let deadline = driver.drain().await;
+        let mut deadline = driver.drain().await;
+        if driver.connections.len() > 0 {
+            deadline = deadline.min(driver.next_sweep);
+        }
+        let accept_after = driver.accept_after;
+        let accept = async {
+            if let Some(at) = accept_after {
+                tokio::time::sleep_until(at.into()).await;
+            }
+            match &driver.listener {
+                Some(listener) => listener.accept().await,
+                None => std::future::pending().await,
+            }
+        };
         let wake = tokio::select! {
             received = driver.socket.recv_from(&mut buffer) => Wake::Datagram(received),
+            accepted = accept => Wake::Connection(accepted),
+            event = driver.tcp_events.recv() => Wake::Tcp(event),
             command = driver.commands.recv() => Wake::Command(command),
             () = tokio::time::sleep_until(deadline.into()) => Wake::Timer,
         };
         match wake {
-            Wake::Datagram(Ok((len, from))) => driver.datagram(from, &buffer[..len]),
+            Wake::Datagram(Ok((len, from))) => drop(driver.packet(Transport::Udp, from, &buffer[..len])),
             // On Linux an unconnected UDP socket reports nothing per peer; anything else is logged and the
             // loop goes on (one bad read must not end every participant's media).
             Wake::Datagram(Err(e)) => tracing::debug!(error = %e, "sfu driver: receive failed"),
+            Wake::Connection(Ok((stream, peer))) => {
+                driver.accept_after = None;
+                driver.connections.accept(stream, peer, Instant::now());
+            }
+            // Out of file descriptors, or a connection reset before it was accepted: pause, then go on.
+            Wake::Connection(Err(e)) => {
+                tracing::debug!(error = %e, "sfu driver: accept failed");
+                driver.accept_after = Some(Instant::now() + ACCEPT_BACKOFF);
+            }
+            Wake::Tcp(Some(event)) => driver.tcp_event(event),
+            // The driver holds a sender itself: the channel does not close while it runs.
+            Wake::Tcp(None) => {}
             Wake::Command(Some(command)) => {
                 if !driver.command(command) {
                     break;
@@ -126,6 +210,7 @@ pub(super) async fn run(mut driver: Driver) {
             Wake::Command(None) => break,
             Wake::Timer => driver.sfu.handle_timeout(Instant::now()),
         }
+        driver.sweep();
     }
     tracing::debug!(participants = driver.sfu.len(), dropped = driver.dropped, "sfu driver stopped");
 }

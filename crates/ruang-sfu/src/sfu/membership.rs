@@ -37,7 +37,9 @@ impl Sfu {
             .set_crypto_provider(Arc::new(str0m::crypto::from_feature_flags()))
             .enable_bwe(self.config.initial_estimate.map(Bitrate::bps))
             .build(now);
-        rtc.add_local_candidate(self.candidate.clone());
+        for candidate in &self.candidates {
+            rtc.add_local_candidate(candidate.clone());
+        }
         let lost_at = now + self.config.lost_after;
         let mut participant = Participant::new(id, room, publishing, rtc, now, lost_at);
         let answer = participant.accept_offer(offer)?;
@@ -108,10 +110,7 @@ impl Sfu {
         if gone.rtc.close().is_ok() {
             for _ in 0..16 {
                 match gone.rtc.poll_output() {
-                    Ok(RtcOutput::Transmit(t)) => {
-                        let transmit = Transmit { from: t.source, to: t.destination, bytes: t.contents.into() };
-                        self.ready.push_back(Output::Transmit(transmit));
-                    }
+                    Ok(RtcOutput::Transmit(t)) => self.ready.push_back(Output::Transmit(Transmit::from(t))),
                     Ok(RtcOutput::Event(_)) => {}
                     Ok(RtcOutput::Timeout(_)) | Err(_) => break,
                 }
@@ -147,11 +146,9 @@ impl Sfu {
         });
         for member in self.rooms.get(&room).map_or(&[][..], |r| &r.members) {
             let Some(other) = self.participants.get_mut(member) else { continue };
+            // Its tile and a pin on it stay: after a `reset` the same participant comes back, and the
+            // subscriber's last `tiles` and `pin` still hold (both are bounded, and replaced by the next).
             other.drop_tracks_of(id);
-            other.tiles.remove(&id);
-            if other.pinned == Some(id) {
-                other.pinned = None;
-            }
         }
         self.forwards.push_back(Forward::Revisit(room));
         tracing::debug!(participant = %id, "sfu: participant removed");

@@ -19,7 +19,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use str0m::media::MediaKind;
-use str0m::net::{DatagramRecv, Protocol, Receive};
+use str0m::net::{DatagramRecv, Protocol, Receive, TcpType};
 use str0m::{Candidate, Input, Output as RtcOutput};
 
 mod forwarding;
@@ -38,9 +38,12 @@ use room::Room;
 /// How the SFU presents itself to clients.
 #[derive(Debug, Clone)]
 pub struct SfuConfig {
-    /// The address clients send media to: the one UDP port of the SFU as clients reach it (the public
-    /// address behind NAT). It is every participant's only ICE candidate.
+    /// The address clients send media to: the one port of the SFU as clients reach it (the public address
+    /// behind NAT). It is every participant's ICE candidate, over UDP and (with `ice_tcp`) TCP.
     pub public_addr: SocketAddr,
+    /// Whether participants are also given a passive TCP candidate on `public_addr` (ICE over TCP, RFC 6544,
+    /// framed as RFC 4571): the driver listens on TCP on the same port.
+    pub ice_tcp: bool,
     /// At most one key-frame request per published layer in this interval, however many subscribers ask.
     pub keyframe_request_interval: Duration,
     /// The bandwidth toward a new participant assumed until str0m's estimate (TWCC) says otherwise, in bits
@@ -63,6 +66,7 @@ impl SfuConfig {
     pub fn new(public_addr: SocketAddr) -> Self {
         SfuConfig {
             public_addr,
+            ice_tcp: true,
             keyframe_request_interval: Duration::from_millis(500),
             initial_estimate: Some(1_000_000),
             last_n: Some(9),
@@ -72,14 +76,31 @@ impl SfuConfig {
     }
 }
 
-/// A datagram for the driver to send from its SFU socket.
+/// How a packet travels between a client and the SFU's port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Transport {
+    Udp,
+    /// ICE over TCP: a connection the client opened to the SFU's port, packets framed by RFC 4571.
+    Tcp,
+}
+
+/// A packet for the driver to send from its SFU port: a UDP datagram, or a frame on the TCP connection
+/// from `to`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Transmit {
+    pub transport: Transport,
     /// The local address to send from (the SFU's own).
     pub from: SocketAddr,
     /// The participant's address.
     pub to: SocketAddr,
     pub bytes: Vec<u8>,
+}
+
+impl From<str0m::net::Transmit> for Transmit {
+    fn from(t: str0m::net::Transmit) -> Transmit {
+        let transport = if t.proto == Protocol::Udp { Transport::Udp } else { Transport::Tcp };
+        Transmit { transport, from: t.source, to: t.destination, bytes: t.contents.into() }
+    }
 }
 
 /// Something the driver must act on beyond sending datagrams.
@@ -120,12 +141,13 @@ pub enum Output {
 /// The SFU core. See the module documentation.
 pub struct Sfu {
     config: SfuConfig,
-    candidate: Candidate,
+    /// Every participant's local candidates: UDP and, with `ice_tcp`, passive TCP on the same address.
+    candidates: Vec<Candidate>,
     participants: BTreeMap<ParticipantId, Participant>,
     /// Each room's members in join order and its speakers; a room exists while it has members.
     rooms: HashMap<RoomKey, Room>,
-    /// Source address → participant, learnt from accepted datagrams.
-    routes: HashMap<SocketAddr, ParticipantId>,
+    /// Source (transport and address) → participant, learnt from accepted datagrams.
+    routes: HashMap<(Transport, SocketAddr), ParticipantId>,
     ready: VecDeque<Output>,
     forwards: VecDeque<Forward>,
     /// The latest time the driver has given.
@@ -135,10 +157,15 @@ pub struct Sfu {
 impl Sfu {
     /// An SFU without participants. Fails when `public_addr` cannot be an ICE candidate (unspecified).
     pub fn new(config: SfuConfig, now: Instant) -> Result<Sfu, SfuError> {
-        let candidate = Candidate::host(config.public_addr, "udp").map_err(|e| SfuError::BadAddress(e.to_string()))?;
+        let udp = Candidate::host(config.public_addr, "udp").map_err(|e| SfuError::BadAddress(e.to_string()))?;
+        let mut candidates = vec![udp];
+        if config.ice_tcp {
+            let tcp = Candidate::builder().tcp().host(config.public_addr).tcptype(TcpType::Passive);
+            candidates.push(tcp.build().map_err(|e| SfuError::BadAddress(e.to_string()))?);
+        }
         Ok(Sfu {
             config,
-            candidate,
+            candidates,
             participants: BTreeMap::new(),
             rooms: HashMap::new(),
             routes: HashMap::new(),
@@ -197,9 +224,11 @@ impl Sfu {
         self.participants.is_empty()
     }
 
-    /// A datagram received on the SFU port from `from`, at local address `to`.
+    /// A datagram (or, over TCP, one RFC 4571 frame) received on the SFU port from `from`, at local address
+    /// `to`.
     pub fn handle_datagram(
         &mut self,
+        transport: Transport,
         from: SocketAddr,
         to: SocketAddr,
         bytes: &[u8],
@@ -207,10 +236,14 @@ impl Sfu {
     ) -> Result<(), DatagramError> {
         self.now = self.now.max(now);
         let contents = DatagramRecv::try_from(bytes).map_err(|_| DatagramError::NotWebRtc)?;
-        let input = Input::Receive(now, Receive { proto: Protocol::Udp, source: from, destination: to, contents });
+        let proto = match transport {
+            Transport::Udp => Protocol::Udp,
+            Transport::Tcp => Protocol::Tcp,
+        };
+        let input = Input::Receive(now, Receive { proto, source: from, destination: to, contents });
         let routed = self
             .routes
-            .get(&from)
+            .get(&(transport, from))
             .copied()
             .filter(|id| self.participants.get(id).is_some_and(|p| p.rtc.accepts(&input)));
         let owner = match routed {
@@ -218,7 +251,7 @@ impl Sfu {
             None => {
                 let found = self.participants.values().find(|p| p.rtc.accepts(&input));
                 let id = found.map(|p| p.id).ok_or(DatagramError::Unclaimed)?;
-                self.routes.insert(from, id);
+                self.routes.insert((transport, from), id);
                 id
             }
         };
@@ -287,21 +320,23 @@ impl Sfu {
     fn drain_participants(&mut self) -> bool {
         let before = (self.ready.len(), self.forwards.len());
         let mut closed = Vec::new();
+        // Rooms whose members had input: only their speakers can have changed.
+        let mut touched: Vec<RoomKey> = Vec::new();
         for participant in self.participants.values_mut() {
             if !participant.dirty {
                 continue;
             }
             participant.dirty = false;
+            if !touched.contains(&participant.room) {
+                touched.push(participant.room);
+            }
             while participant.rtc.is_alive() {
                 match participant.rtc.poll_output() {
                     Ok(RtcOutput::Timeout(at)) => {
                         participant.timeout = at;
                         break;
                     }
-                    Ok(RtcOutput::Transmit(t)) => {
-                        let transmit = Transmit { from: t.source, to: t.destination, bytes: t.contents.into() };
-                        self.ready.push_back(Output::Transmit(transmit));
-                    }
+                    Ok(RtcOutput::Transmit(t)) => self.ready.push_back(Output::Transmit(Transmit::from(t))),
                     Ok(RtcOutput::Event(event)) => {
                         let (ready, forwards) = (&mut self.ready, &mut self.forwards);
                         // Every participant's room exists; a stray one would only lose its levels.
@@ -326,14 +361,15 @@ impl Sfu {
             }
             self.ready.push_back(Output::Event(SfuEvent::Closed(id)));
         }
-        for (key, room) in &mut self.rooms {
+        for key in touched {
+            let Some(room) = self.rooms.get_mut(&key) else { continue };
             if self.config.audio_last_n.is_some() {
                 room.loudest = room.speakers.loudest(self.now);
             }
             if let Some(speaker) = room.speakers.update(self.now) {
-                let event = SfuEvent::ActiveSpeaker { room: *key, participant: Some(speaker) };
+                let event = SfuEvent::ActiveSpeaker { room: key, participant: Some(speaker) };
                 self.ready.push_back(Output::Event(event));
-                self.forwards.push_back(Forward::Revisit(*key));
+                self.forwards.push_back(Forward::Revisit(key));
             }
         }
         (self.ready.len(), self.forwards.len()) != before

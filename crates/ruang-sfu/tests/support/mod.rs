@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ruang_sfu::{Output, ParticipantId, Publishing, RoomKey, Sfu, SfuConfig, SfuError, SfuEvent};
+use ruang_sfu::{Output, ParticipantId, Publishing, RoomKey, Sfu, SfuConfig, SfuError, SfuEvent, Transport};
 use str0m::change::SdpApi;
 use str0m::format::Codec;
 use str0m::media::{Direction, Frequency, MediaData, MediaKind, MediaTime, Mid, Rid, Simulcast, SimulcastLayer};
@@ -57,6 +57,8 @@ pub struct Net {
     sfu_timeout: Instant,
     /// Client ports handed out so far.
     ports: u16,
+    /// Real time spent inside the SFU's calls (for the forwarding-cost example; tests ignore it).
+    pub sfu_busy: Duration,
 }
 
 fn rtc(now: Instant) -> Rtc {
@@ -73,7 +75,15 @@ impl Net {
         let now = Instant::now();
         let addr = SFU_ADDR.parse().expect("test address");
         let sfu = Sfu::new(configure(SfuConfig::new(addr)), now).expect("an SFU on a test address");
-        Net { sfu, clients: BTreeMap::new(), sfu_events: Vec::new(), now, sfu_timeout: now, ports: 0 }
+        Net {
+            sfu,
+            clients: BTreeMap::new(),
+            sfu_events: Vec::new(),
+            now,
+            sfu_timeout: now,
+            ports: 0,
+            sfu_busy: Duration::ZERO,
+        }
     }
 
     /// A client that may publish joins: it offers what it publishes, the SFU answers.
@@ -182,7 +192,10 @@ impl Net {
     fn drain_sfu(&mut self) -> bool {
         let mut moved = false;
         loop {
-            match self.sfu.poll_output() {
+            let started = Instant::now();
+            let output = self.sfu.poll_output();
+            self.sfu_busy += started.elapsed();
+            match output {
                 Output::Timeout(at) => {
                     self.sfu_timeout = at;
                     return moved;
@@ -204,7 +217,10 @@ impl Net {
                     let offer = str0m::change::SdpOffer::from_sdp_string(&sdp).expect("the offer parses");
                     let answer = client.rtc.sdp_api().accept_offer(offer).expect("the client accepts the offer");
                     client.offers.push(sdp);
-                    self.sfu.handle_answer(participant, &answer.to_sdp_string()).expect("the SFU takes the answer");
+                    let started = Instant::now();
+                    let taken = self.sfu.handle_answer(participant, &answer.to_sdp_string());
+                    self.sfu_busy += started.elapsed();
+                    taken.expect("the SFU takes the answer");
                 }
                 Output::Event(event) => {
                     moved = true;
@@ -226,7 +242,9 @@ impl Net {
                 RtcOutput::Transmit(t) => {
                     moved = true;
                     // Datagrams nobody claims are the SFU's to drop; the tests look at what arrives.
-                    let _ = self.sfu.handle_datagram(t.source, t.destination, &t.contents, self.now);
+                    let started = Instant::now();
+                    let _ = self.sfu.handle_datagram(Transport::Udp, t.source, t.destination, &t.contents, self.now);
+                    self.sfu_busy += started.elapsed();
                 }
                 RtcOutput::Event(event) => {
                     moved = true;
@@ -247,7 +265,9 @@ impl Net {
         self.settle();
         let earliest = self.clients.values().map(|c| c.timeout).chain([self.sfu_timeout]).min().unwrap_or(self.now);
         self.now = earliest.clamp(self.now + Duration::from_millis(1), self.now + max);
+        let started = Instant::now();
         self.sfu.handle_timeout(self.now);
+        self.sfu_busy += started.elapsed();
         for client in self.clients.values_mut() {
             if client.timeout <= self.now {
                 client.rtc.handle_input(Input::Timeout(self.now)).expect("the client's timer runs");
