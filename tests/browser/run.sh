@@ -19,7 +19,8 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 
 cd "$here"
-# Unit tests of the web client's DOM-free modules (wire, reconnect, session, room): Node's own runner,
+# Unit tests of the web client's DOM-free modules (wire, reconnect, session, room, the SFU transport's
+# mode tracking, track ownership and tiles report): Node's own runner,
 # fake sockets and a fake clock (unit/fakes.js); no browser, no server. Seconds.
 node --test unit/
 

@@ -17,7 +17,7 @@ export const RUANG_BIN = process.env.RUANG_BIN || path.resolve(here, '../../targ
  * Start ruang and wait until it serves (GET /healthz answers). With a TURN port of 0 the built-in TURN
  * server binds its TCP listener to the port its UDP socket drew, which another TCP socket can hold; the
  * process then exits right after printing its URL. That is retried (up to three starts).
- * @param {string[]} [extraArgs] e.g. ['--max-participants', '2']
+ * @param {string[]} [extraArgs] e.g. ['--max-participants', '2']; without '--media-mode', the server is started in mesh mode
  * @param {{ listen?: string, turnListen?: string }} [where] addresses (default: free ports on 127.0.0.1)
  * @returns {Promise<Server>}
  */
@@ -41,7 +41,11 @@ async function startOnce(extraArgs, { listen = '127.0.0.1:0', turnListen = '127.
   if (!existsSync(RUANG_BIN)) throw new Error(`ruang binary not found at ${RUANG_BIN}: run "cargo build -p ruang" (run.sh does)`);
   // the built-in STUN/TURN server gets a free port too, so several servers (and a developer's own) coexist
   // every test's rooms come from 127.0.0.1: the per-address room-creation limit is not what these tests test
-  const args = ['--listen', listen, '--turn-listen', turnListen, '--rooms-per-address-per-minute', '100000'];
+  // and the SFU's media port too (its default, port 3479, would be shared by every server a run starts)
+  const args = ['--listen', listen, '--turn-listen', turnListen, '--sfu-listen', '127.0.0.1:0', '--rooms-per-address-per-minute', '100000'];
+  // The specs test the mesh unless they ask for a media mode (sfu.spec.js does): the server's default,
+  // `auto`, would move any room of four onto the SFU and change what they look at.
+  if (!extraArgs.includes('--media-mode')) args.push('--media-mode', 'mesh');
   const child = spawn(RUANG_BIN, [...args, ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn' },

@@ -152,11 +152,15 @@ export class Peer {
 export class Mesh extends EventTarget {
   /**
    * @param {{ signaling: SignalSender, iceServers: IceServer[], icePolicy: IcePolicy, localTracks: () => LocalTracks,
-   *   sending?: boolean, warm?: RTCPeerConnection | null }} opts sending: false for a viewer (recvonly, no
-   *   tracks); warm: a connection from warmConnection() to offer from first
+   *   sending?: boolean, warm?: RTCPeerConnection | null, media?: boolean }} opts sending: false for a viewer
+   *   (recvonly, no tracks); warm: a connection from warmConnection() to offer from first; media: false for
+   *   connections with only the files channel (no audio or video transceivers)
    */
-  constructor({ signaling, iceServers, icePolicy, localTracks, sending = true, warm = null }) {
+  constructor({ signaling, iceServers, icePolicy, localTracks, sending = true, warm = null, media = true }) {
     super();
+    /** false: connections carry only the files channel (file transfer in an SFU room, opened on demand) */
+    this.media = media;
+    if (!media) { warm?.close(); warm = null; }
     /** @private @type {RTCPeerConnection | null} */
     this.warm = warm && warm.signalingState === 'stable' && !warm.localDescription ? warm : null;
     if (warm && !this.warm) warm.close();
@@ -178,11 +182,12 @@ export class Mesh extends EventTarget {
    * Create the connection to a participant.
    * @param {string} id
    * @param {boolean} polite false for peers listed in `welcome` (we offer), true for `peer_joined` ones
+   * @param {boolean} [passive] wait for their offer (default: the polite side does)
    * @returns {Peer}
    */
-  addPeer(id, polite) {
+  addPeer(id, polite, passive = polite) {
     this.removePeer(id);
-    const peer = this.createPeer(id, polite, polite);
+    const peer = this.createPeer(id, polite, passive);
     this.emit('peer_added', { peer });
     return peer;
   }
@@ -221,7 +226,12 @@ export class Mesh extends EventTarget {
     pc.addEventListener('connectionstatechange', onState);
     pc.addEventListener('iceconnectionstatechange', onState);
 
-    if (!passive) {
+    if (!passive && !this.media) {
+      // A files-only connection: the negotiated channel is what the offer carries.
+      this.openChannel(peer);
+      peer.ready = true;
+      void this.negotiate(peer);
+    } else if (!passive) {
       // We offer: build the whole connection now (or finish the warm one) and offer at once.
       const { audio, video } = this.sending ? this.localTracks() : { audio: null, video: null };
       const direction = this.sending ? 'sendrecv' : 'recvonly';

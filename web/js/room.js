@@ -14,7 +14,11 @@
 //   role {role, before, announce} (our own role), hand {raised} (our own hand),
 //   hand_raised {person} (someone else raised a hand), room_state {locked, lobby, was, quiet},
 //   lobby {waiting, fresh} (the list of who waits; fresh: who is new in it), chat {message, history},
-//   connection {state}, change {} (after every change above: redraw lists and counts).
+//   connection {state}, change {} (after every change above: redraw lists and counts),
+//   media_mode {mode, sfu, before} (the room's media mode or its SFU id changed: the transport follows;
+//   before: {mode, sfu} as it was), speaker {id, before} (the SFU's active speaker, or null).
+// The media mode comes from the welcome, a resume (`resumed` and its replay) and `media_mode`; the active
+// speaker from `speaker` (SFU rooms; nobody in mesh).
 
 import { moderates } from './roles.js';
 
@@ -25,6 +29,7 @@ import { moderates } from './roles.js';
 /** @typedef {import('./wire.js').ChatMessage} ChatMessage */
 /** @typedef {import('./wire.js').Session} Session */
 /** @typedef {import('./wire.js').Replay} Replay */
+/** @typedef {import('./wire.js').MediaMode} MediaMode */
 /** @typedef {import('./session.js').ConnState} ConnState */
 /**
  * Someone else in the room. `polite`, `connection` and `quality` describe our media link with them (set by
@@ -58,6 +63,9 @@ export class RoomModel extends EventTarget {
     /** @private @type {Set<string>} chat messages seen, by seq, sender, time and text (seq alone restarts with the server) */
     this.chatSeen = new Set();
     /** @type {ConnState} our connection to the server */ this.connection = 'idle';
+    /** @type {MediaMode} how the room carries its media */ this.mediaMode = 'mesh';
+    /** @type {string | null} the room's media server (its participant id) while in `sfu` mode */ this.sfu = null;
+    /** @type {string | null} who the SFU says is speaking (us included), null when nobody or in mesh */ this.speaker = null;
     /** @private @type {Map<string, unknown>} after a reset resume: participants we wait for, with their deadline timers */
     this.awaiting = new Map();
   }
@@ -79,6 +87,8 @@ export class RoomModel extends EventTarget {
     this.role = w.role;
     this.locked = w.locked;
     this.lobbyOn = w.lobby;
+    this.mediaMode = w.media_mode;
+    this.sfu = w.sfu;
   }
 
   /**
@@ -108,6 +118,8 @@ export class RoomModel extends EventTarget {
       case 'lobby_left': this.dropKnock(d.id); return;
       case 'chat': this.addChat(d.message); return;
       case 'state': this.setConnection(d.state); return;
+      case 'media_mode': this.setMediaMode(d.mode, d.sfu); return;
+      case 'speaker': this.setSpeaker(d.id); return;
       default:
     }
   }
@@ -260,6 +272,30 @@ export class RoomModel extends EventTarget {
     this.emit('chat', { message, history });
   }
 
+  /**
+   * The room's media mode (and, in `sfu`, its media server's id: a new one is a new SFU period). Leaving
+   * `sfu` forgets the active speaker.
+   * @param {MediaMode} mode @param {string | null} sfu
+   */
+  setMediaMode(mode, sfu) {
+    const id = mode === 'sfu' ? sfu : null;
+    if (mode === this.mediaMode && id === this.sfu) return;
+    const before = { mode: this.mediaMode, sfu: this.sfu };
+    this.mediaMode = mode;
+    this.sfu = id;
+    this.emit('media_mode', { mode, sfu: id, before });
+    if (mode !== 'sfu') this.setSpeaker(null);
+    this.changed();
+  }
+
+  /** The active speaker (SFU rooms). @param {string | null} id */
+  setSpeaker(id) {
+    if (id === this.speaker || (id !== null && this.mediaMode !== 'sfu')) return;
+    const before = this.speaker;
+    this.speaker = id;
+    this.emit('speaker', { id, before });
+  }
+
   /** Our own connection to the server. @param {ConnState} state */
   setConnection(state) {
     if (state === this.connection) return;
@@ -298,6 +334,8 @@ export class RoomModel extends EventTarget {
       }
     }
     for (const m of w.chat_history) this.addChat(m, { history: true });
+    // the mode as the server has it now (a replay that follows may still move it, in order)
+    this.setMediaMode(w.media_mode, w.sfu);
     return { tellHand };
   }
 
@@ -313,6 +351,7 @@ export class RoomModel extends EventTarget {
     this.setOwnRole(w.role);
     this.setRoomState(w.locked, w.lobby, { quiet: true });
     this.hand = false;
+    this.setMediaMode(w.media_mode, w.sfu);
   }
 
   /** Stop every timer (the call is over). */

@@ -26,11 +26,12 @@
 //   waiting {room, rejoin} (the room's lobby holds us until a host or moderator lets us in; `rejoin`: while
 //     joining afresh after a refused resume), role {id, role}, hand {id, raised}, room_state {locked, lobby},
 //   lobby {waiting: [{id, name}]} (hosts and moderators: who waits to be let in, once on arrival or promotion),
-//   lobby_joined {knock: {id, name}}, lobby_left {id} (then each change of that list), muted {by}
+//   lobby_joined {knock: {id, name}}, lobby_left {id} (then each change of that list), muted {by},
+//   media_mode {mode, sfu} (the room's media now travels so: protocol, Media modes), speaker {id} (SFU rooms)
 
 import {
   ServerError, RemovedError, Numbering, parseFrame, readWelcome, roomEvent, reqOf, errorOf, isStr, isId, isInt,
-  joinMessage, resumeMessage, moderateMessage,
+  joinMessage, resumeMessage, moderateMessage, layersMessage, tilesMessage, pinMessage,
 } from './wire.js';
 import { PING_MS, DEAD_MS, TICK_MS, backoffDelay, judgeHeartbeat, readHelloAnswer, Outbox } from './reconnect.js';
 
@@ -235,6 +236,19 @@ export class SignalingSession extends EventTarget {
 
   /** @param {string} text */
   chat(text) { this.sendRoom({ type: 'chat', text }); }
+
+  /**
+   * SFU rooms: the simulcast layers we send, how tall we show the others, whom we pin. Sent only while
+   * connected (each replaces the previous one; the media transport sends them again after a resume).
+   * @param {import('./wire.js').Layer[]} layers
+   */
+  layers(layers) { if (this.isLive()) this.send(layersMessage(layers)); }
+
+  /** @param {import('./wire.js').TileSize[]} tiles */
+  tiles(tiles) { if (this.isLive()) this.send(tilesMessage(tiles)); }
+
+  /** @param {string | null} id */
+  pin(id) { if (this.isLive()) this.send(pinMessage(id)); }
 
   /** Raise or lower our hand (kept while reconnecting; everyone, us included, gets `hand`). @param {boolean} raised */
   hand(raised) { this.sendRoom({ type: 'hand', raised }); }

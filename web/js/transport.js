@@ -1,29 +1,37 @@
 // transport.js — the media transport as the call sees it: how our media reaches the others and theirs
-// reaches us. The mesh (mesh.js: one RTCPeerConnection per participant, negotiated over `signal`) is the
-// only transport today; an SFU transport (one connection to a server-side media member) can be added
-// beside it by implementing the same interface. ui/call.js talks to a transport only through what is
-// written here, and creates one only through createTransport().
+// reaches us. Two carry media: the mesh (mesh.js: one RTCPeerConnection per participant, negotiated over
+// `signal`) and the SFU connection (sfu.js: one RTCPeerConnection to the room's media server). The call
+// gets one MediaSwitch (media-switch.js), which implements this interface over both and follows the room's
+// media mode (setMode), moving every participant's media from one to the other make-before-break.
+// ui/call.js talks to a transport only through what is written here, and creates one only through
+// createTransport().
 //
 // A transport is GIVEN (TransportOptions):
 //   - signaling: where to send its negotiation messages (`signal(to, data)`) and whether the server is
-//     reachable right now (`connected`); the call passes the signaling session;
+//     reachable right now (`connected`); the call passes the signaling session (which also sends the SFU
+//     messages `layers` and `tiles`);
 //   - iceServers / icePolicy: from `welcome` (renewed later with updateIce());
 //   - localTracks(): our current microphone and camera/screen tracks (read when a connection is made);
 //   - sending: false for a viewer (receives only, sends no track);
-//   - warm: a connection made ahead on the pre-join screen (see prepareTransport()), or null.
+//   - warm: a connection made ahead on the pre-join screen (see prepareTransport()), or null;
+//   - mode / sfu: the room's media mode and media server id from the welcome.
 // It is TOLD (methods): who is in the room (addPeer with `polite` = they came after us, removePeer),
 // the negotiation messages addressed to us (handleSignal), a connection to check after a reset resume
 // (heal), fresh ICE servers (updateIce), a new local track (setTrack), whether to send at all
-// (setSending), how many participants share our upload (setSendBudget), and close().
+// (setSending), how many participants share our upload (setSendBudget), the room's media mode (setMode),
+// how tall each participant's tile is (setTiles: SFU rooms ask for the layer that fits), that we want to
+// send files to someone (openFiles: SFU rooms open a files-only connection), that we are a new
+// participant after a refused resume (renew: a new SFU connection), and close().
 // It EMITS (CustomEvent detail): `track {peer}` (a remote participant's stream has a new track: show
 // peer.stream), `state {peer, state}` (the media connection state towards that participant: 'new',
 // 'connecting', 'connected', 'disconnected', 'failed', 'closed'), `peer_replaced {peer}` (the link to that
-// participant was rebuilt: new stream, new stats source), `channel {peer, channel}` (the `files` data
-// channel to that participant is open), `peer_added {peer}`, `peer_removed {id}`.
+// participant was rebuilt or moved between mesh and SFU: new stream, new stats source), `channel {peer,
+// channel}` (the `files` data channel to that participant is open), `peer_added {peer}`, `peer_removed {id}`.
 // Stats hooks: each RemotePeer's `pc` answers getStats() for the media from that participant (quality
-// hints, tests) and carries its data channel's SCTP limits.
+// hints, tests; on the SFU, a view of that participant's receivers) and carries its SCTP limits.
 
-import { Mesh, warmConnection } from './mesh.js';
+import { warmConnection } from './mesh.js';
+import { MediaSwitch } from './media-switch.js';
 
 /** @typedef {import('./wire.js').SignalData} SignalData */
 /** @typedef {import('./wire.js').IceServer} IceServer */
@@ -37,6 +45,7 @@ import { Mesh, warmConnection } from './mesh.js';
  * @typedef {{ signaling: SignalSender, iceServers: IceServer[], icePolicy: IcePolicy, localTracks: () => LocalTracks,
  *   sending?: boolean, warm?: RTCPeerConnection | null }} TransportOptions
  */
+/** @typedef {import('./wire.js').MediaMode} MediaMode */
 /**
  * One remote participant as a transport links to it.
  * @typedef {{ readonly id: string, readonly polite: boolean, readonly stream: MediaStream,
@@ -56,17 +65,25 @@ import { Mesh, warmConnection } from './mesh.js';
  *   setTrack(kind: 'audio' | 'video', track: MediaStreamTrack | null): Promise<void>,
  *   setSending(on: boolean): Promise<void>,
  *   setSendBudget(budget: { peers: number, screen: boolean }): void,
+ *   setMode(mode: MediaMode, sfu: string | null): void,
+ *   setTiles(heights: Map<string, number>): void,
+ *   openFiles(id: string): void,
+ *   renew(): void,
+ *   info(): Record<string, unknown>,
  *   close(): void,
  * }} MediaTransport
- *   peers: the links by participant id; created: media connections made so far (a resume makes none)
+ *   peers: the links by participant id; created: media connections made so far (a resume makes none).
+ *   mesh.js and sfu.js implement the part up to setSendBudget each for their own kind of link;
+ *   media-switch.js the whole.
  */
 
 /**
- * The transport for a call (the mesh).
- * @param {TransportOptions} opts @returns {MediaTransport}
+ * The transport for a call: mesh or SFU as the room's media mode says, and the switch between them.
+ * @param {TransportOptions & { signaling: import('./sfu.js').SfuSignaling, mode: MediaMode, sfu: string | null }} opts
+ * @returns {MediaTransport}
  */
 export function createTransport(opts) {
-  return new Mesh(opts);
+  return new MediaSwitch(opts);
 }
 
 /**

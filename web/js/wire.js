@@ -20,10 +20,15 @@ export const PROTOCOL_VERSION = 1;
  *   heartbeat_interval_ms: number, heartbeat_timeout_ms: number }} Limits
  */
 /** @typedef {'all' | 'relay'} IcePolicy */
+/** @typedef {'mesh' | 'sfu'} MediaMode how the room carries its media (protocol: Media modes) */
 /**
  * @typedef {{ protocol: number, you: string, role: Role, locked: boolean, lobby: boolean, room: string, peers: PeerInfo[],
- *   ice_servers: IceServer[], ice_transport_policy: IcePolicy, chat_history: ChatMessage[], limits: Limits }} Welcome
+ *   ice_servers: IceServer[], ice_transport_policy: IcePolicy, chat_history: ChatMessage[], limits: Limits,
+ *   media_mode: MediaMode, sfu: string | null }} Welcome
+ *   media_mode / sfu: the room's media mode and, in `sfu`, the media server's participant id
  */
+/** @typedef {{ rid: string, height: number, bitrate: number }} Layer one simulcast layer we send (protocol: `layers`) */
+/** @typedef {{ id: string, height: number }} TileSize how tall we show a participant's video, in device pixels (protocol: `tiles`) */
 /** @typedef {{ candidate: string, sdpMid: string | null, sdpMLineIndex: number | null, usernameFragment: string | null }} CandidateInit */
 /** @typedef {{ kind: 'offer' | 'answer', sdp: string } | { kind: 'candidate', candidate: CandidateInit } | { kind: 'reset' }} SignalData */
 /** @typedef {Welcome & { resume_token: string | null, resume_grace_ms: number }} Session */
@@ -142,6 +147,20 @@ export function iceServerList(list) {
 /** @param {unknown} p @returns {IcePolicy} */
 const icePolicy = (p) => (p === 'relay' ? 'relay' : 'all');
 
+/** The media modes this client speaks (sent in `join.modes`). */
+export const MEDIA_MODES = /** @type {const} */ (['mesh', 'sfu']);
+
+/**
+ * The media mode and SFU id of a `welcome`, `resumed` or `media_mode` (field `mode` there): null when it
+ * cannot be read (`sfu` without an id). Absent means mesh.
+ * @param {unknown} mode @param {unknown} sfu @returns {{ mode: MediaMode, sfu: string | null } | null}
+ */
+export function mediaModeOf(mode, sfu) {
+  if (mode === undefined || mode === null || mode === 'mesh') return { mode: 'mesh', sfu: null };
+  if (mode === 'sfu' && isId(sfu)) return { mode: 'sfu', sfu: /** @type {string} */ (sfu) };
+  return null;
+}
+
 /**
  * A `welcome` or `resumed`, validated; null when it cannot be read.
  * @param {Record<string, unknown>} m @returns {Session | null}
@@ -154,6 +173,8 @@ export function readWelcome(m) {
   if (!iceServers) return null;
   const history = Array.isArray(m.chat_history) ? m.chat_history.map(chatMessage).filter((c) => c !== null) : [];
   const limits = isObj(m.limits) ? /** @type {Limits} */ (/** @type {unknown} */ (m.limits)) : /** @type {Limits} */ ({});
+  const mode = mediaModeOf(m.media_mode, m.sfu);
+  if (!mode) return null;
   return {
     protocol: isInt(m.protocol) ? /** @type {number} */ (m.protocol) : 1,
     you: /** @type {string} */ (m.you),
@@ -166,6 +187,8 @@ export function readWelcome(m) {
     ice_transport_policy: icePolicy(m.ice_transport_policy),
     chat_history: /** @type {ChatMessage[]} */ (history),
     limits,
+    media_mode: mode.mode,
+    sfu: mode.sfu,
     resume_token: isStr(m.resume_token) && m.resume_token ? m.resume_token : null,
     resume_grace_ms: isInt(m.resume_grace_ms) && /** @type {number} */ (m.resume_grace_ms) > 0 ? /** @type {number} */ (m.resume_grace_ms) : 30000,
   };
@@ -249,6 +272,10 @@ export function roomEvent(m) {
       return ev(isId(m.id) && { id: m.id });
     case 'muted':
       return ev({ by: isId(m.by) ? m.by : null });
+    case 'media_mode':
+      return ev(mediaModeOf(m.mode, m.sfu));
+    case 'speaker':
+      return ev((isId(m.id) || m.id === null) && { id: m.id });
     default:
       return null;
   }
@@ -262,7 +289,7 @@ export function roomEvent(m) {
  */
 export function joinMessage({ room, name, media, credentials, browserKey, req }) {
   /** @type {Record<string, unknown>} */
-  const msg = { type: 'join', v: PROTOCOL_VERSION, room, name, media: { ...media }, req };
+  const msg = { type: 'join', v: PROTOCOL_VERSION, room, name, media: { ...media }, modes: [...MEDIA_MODES], req };
   if (credentials.password !== undefined) msg.password = credentials.password;
   if (credentials.invite !== undefined) msg.invite = credentials.invite;
   if (browserKey !== undefined) msg.browser_key = browserKey;
@@ -272,6 +299,21 @@ export function joinMessage({ room, name, media, credentials, browserKey, req })
 /** @param {{ token: string, lastN: number, media: MediaState, req: number }} a */
 export function resumeMessage({ token, lastN, media, req }) {
   return { type: 'resume', v: PROTOCOL_VERSION, token, last_n: lastN, media: { ...media }, req };
+}
+
+/** `layers`: the simulcast layers we send, smallest first (SFU rooms). @param {Layer[]} layers */
+export function layersMessage(layers) {
+  return { type: 'layers', layers: layers.map(({ rid, height, bitrate }) => ({ rid, height, bitrate })) };
+}
+
+/** `tiles`: how tall we show each other participant's video (SFU rooms). @param {TileSize[]} tiles */
+export function tilesMessage(tiles) {
+  return { type: 'tiles', tiles: tiles.map(({ id, height }) => ({ id, height })) };
+}
+
+/** `pin`: keep this participant's video forwarded (null unpins; SFU rooms). @param {string | null} id */
+export function pinMessage(id) {
+  return { type: 'pin', id };
 }
 
 /**

@@ -37,9 +37,9 @@ test('a welcome without a resume grace gets the default and unreadable peers mak
   assert.equal(readWelcome({ type: 'welcome', you: A, room: 'r', peers: [{ id: 'x' }], ice_servers: [] }), null);
 });
 
-test('join carries only the credentials we have; resume carries token, last_n and media', () => {
+test('join carries the media modes we speak and only the credentials we have; resume carries token, last_n and media', () => {
   assert.deepEqual(joinMessage({ room: 'r', name: 'A', media, credentials: {}, req: 1 }),
-    { type: 'join', v: 1, room: 'r', name: 'A', media, req: 1 });
+    { type: 'join', v: 1, room: 'r', name: 'A', media, modes: ['mesh', 'sfu'], req: 1 });
   const j = joinMessage({ room: 'r', name: 'A', media, credentials: { password: 'pw' }, browserKey: 'k', req: 2 });
   assert.equal(j.password, 'pw');
   assert.equal(j.browser_key, 'k');

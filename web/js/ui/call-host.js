@@ -63,6 +63,7 @@ export function onServerError(call, code, message, req) {
   }
   switch (code) {
     case 'unknown_peer': return; // a race with peer_left; harmless
+    case 'sfu_unavailable': return; // an SFU message (tiles, layers) that crossed the room's move back to mesh
     case 'forbidden':
       // a viewer's negotiation caught in the moment its role changed: the transport renegotiates recvonly
       if (call.model.role === 'viewer') { console.info('ruang: refused while becoming a viewer:', message); return; }

@@ -43,6 +43,8 @@ export function toggleHand(call) {
 
 /** Offer files to everyone who can receive them. @param {Call} call @param {File[]} files */
 export function shareFiles(call, files) {
+  // in an SFU room, a files-only connection to each is opened now (its channel is usable at once)
+  for (const id of call.model.people.keys()) if (!call.files.canSendTo(id)) call.transport?.openFiles(id);
   const targets = [...call.model.people.keys()].filter((id) => call.files.canSendTo(id));
   if (!targets.length) { toast('Nobody is connected to receive the file yet.'); return; }
   for (const f of files) call.files.offer(f, targets);

@@ -1,7 +1,8 @@
 // call-room.js — the views of the room model (room.js) in the call: tiles, the participant list, the
 // lobby notice, the count, the status line of our connection to the server, and the toasts that say what
-// happened. It also keeps the media transport in step with who is in the room: a person added gets a link
-// (linkTo), one removed loses it, one introduced again after a server restart has it healed.
+// happened. It also keeps the media transport in step with the room: a person added gets a link (linkTo),
+// one removed loses it, one introduced again after a server restart has it healed; the room's media mode
+// (mesh or SFU) and the tiles' sizes go to the transport, the SFU's active speaker to the tiles.
 // Subscribes once (renderRoom) and renders; it never changes the model.
 
 import { h } from './dom.js';
@@ -68,6 +69,11 @@ export function renderRoom(call) {
   });
   on('chat', ({ message, history }) => call.ui?.chat.addMessage(message, { history }));
   on('connection', ({ state }) => onServerState(call, state));
+  // the media follows the room's mode (mesh or SFU); the SFU's active speaker is marked on its tile
+  on('media_mode', ({ mode, sfu }) => call.transport?.setMode(mode, sfu));
+  on('speaker', ({ id }) => call.ui?.tiles.setActiveSpeaker(id));
+  const tiles = call.ui?.tiles;
+  if (tiles) tiles.onSizes = (heights) => call.transport?.setTiles(heights);
   on('change', () => refreshPeople(call));
 }
 
@@ -82,6 +88,7 @@ function addPersonView(call, person) {
   tile.el.dataset.connection = 'new';
   tile.setHand(person.hand);
   if (person.reconnecting) tile.setReconnecting(true);
+  if (call.model.speaker === person.id) tile.setActiveSpeaker(true);
   const peer = linkTo(call, person.id, person.polite);
   person.connection = tile.el.dataset.connection = peer.pc.connectionState ?? 'new'; // (it may have moved already)
   tile.setStream(peer.stream);

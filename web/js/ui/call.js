@@ -163,6 +163,8 @@ export class Call {
       localTracks: () => ({ audio: this.media.audioTrack, video: this.media.videoTrack }),
       sending: this.model.role !== 'viewer',
       warm: this.warm,
+      mode: w.media_mode,
+      sfu: w.sfu,
     });
     this.warm = null;
     this.transport = transport;
@@ -242,7 +244,7 @@ export class Call {
       this.cleanups.push(() => this.signaling.removeEventListener(type, l));
     };
     for (const type of ['peer_joined', 'peer_left', 'peer_reconnecting', 'peer_reconnected', 'media', 'role', 'hand',
-      'room_state', 'lobby', 'lobby_joined', 'lobby_left', 'chat', 'state']) on(type, (d) => this.model.handle(type, d));
+      'room_state', 'lobby', 'lobby_joined', 'lobby_left', 'chat', 'state', 'media_mode', 'speaker']) on(type, (d) => this.model.handle(type, d));
     on('signal', ({ from, data }) => transport.handleSignal(from, data));
     on('ice_servers', ({ iceServers, policy }) => transport.updateIce(iceServers, policy));
     on('muted', ({ by }) => void onMuted(this, by));
@@ -318,7 +320,8 @@ export class Call {
    */
   onRejoined(w) {
     const before = this.you;
-    this.model.rejoined(w); // (everyone we knew goes, quietly; new id, role and room state)
+    this.transport?.renew(); // (the SFU knew our old participant only)
+    this.model.rejoined(w); // (everyone we knew goes, quietly; new id, role, room state and media mode)
     this.limits = w.limits;
     const ui = this.ui;
     if (ui) {
@@ -405,6 +408,12 @@ export class Call {
       server: this.signaling.info(),
       /** media connections created so far in this call (a resume creates none) */
       pcCreated: this.transport?.created ?? 0,
+      /** the room's media mode ('mesh' or 'sfu'), its SFU's id, the SFU's active speaker */
+      mediaMode: m.mediaMode,
+      sfu: m.sfu,
+      speaker: m.speaker,
+      /** what the media transport is doing: mode, switching, the last switch's times, links by kind */
+      transport: this.transport?.info() ?? null,
       transfers: [...this.files.transfers.values()].map((t) => ({
         id: t.id, peerId: t.peerId, direction: t.direction, name: t.name, size: t.size, state: t.state,
         bytes: t.bytes, sha256: t.sha256, error: t.error, url: t.url,

@@ -5,7 +5,10 @@
 // Stable attributes for tests and styling, on every `.tile`:
 //   data-peer-id, data-local, data-muted, data-camera-off, data-screen, data-speaking, data-quality,
 //   data-reconnecting (the participant's connection to the server is lost; it shows "Reconnecting…"),
-//   data-hand (a raised hand: the hand mark shows, and the tile's label says so)
+//   data-hand (a raised hand: the hand mark shows, and the tile's label says so),
+//   data-active-speaker (SFU rooms: the server's active speaker; a "Speaking" mark shows and the label says so)
+// The grid also reports how tall each remote tile's video is shown (device pixels, 0 when it is not: off
+// screen in a scrolled grid, or no video), through onSizes (SFU rooms ask for the layer that fits).
 
 import { h, initials, hueFor } from './dom.js';
 import { icon } from './icons.js';
@@ -48,12 +51,14 @@ export class Tile {
     this.handEl = h('span', { class: 'tile-hand', hidden: true, role: 'img', 'aria-label': 'Hand raised', title: 'Hand raised' },
       icon('hand'), h('span', { class: 'tile-hand-text', 'aria-hidden': 'true', text: 'Hand raised' }));
     this.statusEl = h('span', { class: 'tile-status', hidden: true, text: 'Reconnecting…' });
+    this.activeSpeaker = false;
+    this.speakerEl = h('span', { class: 'tile-speaker', hidden: true }, icon('mic'), h('span', { text: 'Speaking' }));
     this.el = h('div', {
       class: 'tile', role: 'group',
-      dataset: { peerId: id, local: String(local), muted: 'true', cameraOff: 'true', screen: 'false', speaking: 'false', quality: 'unknown', reconnecting: 'false', hand: 'false' },
+      dataset: { peerId: id, local: String(local), muted: 'true', cameraOff: 'true', screen: 'false', speaking: 'false', activeSpeaker: 'false', quality: 'unknown', reconnecting: 'false', hand: 'false' },
     },
     this.video, this.avatar, this.audio, this.statusEl,
-    h('div', { class: 'tile-top' }, h('div', { class: 'tile-badges' }, this.handEl, this.screenEl), local ? null : this.qualityEl),
+    h('div', { class: 'tile-top' }, h('div', { class: 'tile-badges' }, this.handEl, this.speakerEl, this.screenEl), local ? null : this.qualityEl),
     h('div', { class: 'tile-bar' }, this.micEl, this.camEl, this.nameEl));
     this.setName(name);
     this.setQuality('unknown');
@@ -70,6 +75,7 @@ export class Tile {
   /** @private */
   updateLabel() {
     let label = this.local ? `${this.name} (you)` : this.name;
+    if (this.activeSpeaker) label += ', speaking';
     if (this.hand) label += ', hand raised';
     if (this.reconnecting) label += ', reconnecting';
     this.el.setAttribute('aria-label', label);
@@ -80,6 +86,15 @@ export class Tile {
     this.hand = raised;
     this.el.dataset.hand = String(raised);
     this.handEl.hidden = !raised;
+    this.updateLabel();
+  }
+
+  /** The SFU's active speaker: a "Speaking" mark (not colour alone) and the label say so. @param {boolean} on */
+  setActiveSpeaker(on) {
+    if (this.activeSpeaker === on) return;
+    this.activeSpeaker = on;
+    this.el.dataset.activeSpeaker = String(on);
+    this.speakerEl.hidden = !on;
     this.updateLabel();
   }
 
@@ -168,6 +183,45 @@ export class TileGrid {
     /** @type {Map<string, Tile>} */ this.tiles = new Map();
     this.observer = new ResizeObserver(() => this.layout());
     this.observer.observe(el);
+    /** @type {((heights: Map<string, number>) => void) | null} told how tall each remote tile's video is shown */
+    this.onSizes = null;
+    /** @private @type {Set<Element>} tiles (partly) in view */ this.inView = new Set();
+    /** @private */
+    this.visibility = new IntersectionObserver((entries) => {
+      for (const e of entries) {
+        if (e.isIntersecting) this.inView.add(e.target);
+        else this.inView.delete(e.target);
+      }
+      this.reportSizes();
+    }, { root: el });
+    /** @private sizes are measured once per frame at most */ this.sizesPending = false;
+  }
+
+  /**
+   * Measure each remote tile: its height in device pixels while its video shows and it is in view, else 0;
+   * passed to onSizes (after layout, on the next frame).
+   */
+  reportSizes() {
+    if (!this.onSizes || this.sizesPending) return;
+    this.sizesPending = true;
+    requestAnimationFrame(() => {
+      this.sizesPending = false;
+      if (!this.onSizes) return;
+      const dpr = window.devicePixelRatio || 1;
+      /** @type {Map<string, number>} */
+      const heights = new Map();
+      for (const t of this.tiles.values()) {
+        if (t.local) continue;
+        const shown = (t.media.video || t.media.screen) && this.inView.has(t.el);
+        heights.set(t.id, shown ? Math.round(t.el.clientHeight * dpr) : 0);
+      }
+      this.onSizes(heights);
+    });
+  }
+
+  /** Mark the active speaker's tile (null: nobody). @param {string | null} id */
+  setActiveSpeaker(id) {
+    for (const t of this.tiles.values()) t.setActiveSpeaker(t.id === id);
   }
 
   /**
@@ -180,6 +234,7 @@ export class TileGrid {
     tile.setMedia(init.media);
     this.tiles.set(init.id, tile);
     this.el.appendChild(tile.el);
+    this.visibility.observe(tile.el);
     this.layout();
     return tile;
   }
@@ -191,6 +246,8 @@ export class TileGrid {
   remove(id) {
     const t = this.tiles.get(id);
     if (!t) return;
+    this.visibility.unobserve(t.el);
+    this.inView.delete(t.el);
     t.destroy();
     this.tiles.delete(id);
     this.layout();
@@ -211,6 +268,7 @@ export class TileGrid {
     const was = t.media.screen;
     t.setMedia(media);
     if (was !== media.screen) this.layout();
+    else this.reportSizes();
   }
 
   /**
@@ -226,6 +284,7 @@ export class TileGrid {
     const w = this.el.clientWidth - 2 * pad;
     const hgt = this.el.clientHeight - 2 * pad;
     this.el.dataset.count = String(this.tiles.size);
+    this.reportSizes(); // (measured on the next frame, once the layout below applies)
     if (w <= 0 || hgt <= 0) return;
     const portrait = hgt > w * 1.1;
     const spot = n > 1 ? [...this.tiles.values()].find((t) => !t.local && t.media.screen) : undefined;
@@ -299,6 +358,8 @@ export class TileGrid {
 
   destroy() {
     this.observer.disconnect();
+    this.visibility.disconnect();
+    this.onSizes = null;
     this.clear();
   }
 }
