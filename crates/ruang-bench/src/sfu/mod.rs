@@ -159,7 +159,7 @@ async fn measure(
     while seen(&bots) < everything && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    eprintln!("setup: {}/{everything} streams flowing after {:.1} s", seen(&bots), setup.elapsed().as_secs_f64());
+    println!("setup streams_seen={}/{everything} seconds={:.1}", seen(&bots), setup.elapsed().as_secs_f64());
     if seen(&bots) == 0 {
         for bot in bots {
             let _ = bot.stop().await;
