@@ -91,7 +91,7 @@ async function expectAllDecode(all) {
     await expect.poll(async () => {
       const now = await inboundStats(p.page);
       return others.filter((id) => !(now[id]?.framesDecoded > first[id].framesDecoded)).length;
-    }, { message: `${p.name}: video from all others keeps decoding`, timeout: 15_000 }).toBe(0);
+    }, { message: `${p.name}: video from all others keeps decoding`, timeout: 30_000 }).toBe(0);
   }
 }
 
