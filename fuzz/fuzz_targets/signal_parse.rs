@@ -17,12 +17,14 @@ fuzz_target!(|data: &[u8]| {
     let tiny = Limits {
         max_frame_bytes: 256,
         max_sdp_bytes: 8,
+        max_sfu_sdp_bytes: 16,
         max_candidate_bytes: 4,
         max_chat_bytes: 4,
         max_name_bytes: 4,
         ..Limits::default()
     };
-    for limits in [Limits::default(), tiny] {
+    // The server reads frames with `for_reading` (an SDP up to the SFU's limit).
+    for limits in [Limits::default(), Limits::default().for_reading(), tiny.for_reading(), tiny] {
         check_frame(frame, &limits);
     }
 });

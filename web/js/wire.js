@@ -15,7 +15,8 @@ export const PROTOCOL_VERSION = 1;
 /** @typedef {{ seq: number, from: string, name: string, text: string, ts: number }} ChatMessage */
 /** @typedef {{ urls: string[], username?: string, credential?: string }} IceServer */
 /**
- * @typedef {{ max_frame_bytes: number, max_sdp_bytes: number, max_candidate_bytes: number, max_chat_bytes: number,
+ * @typedef {{ max_frame_bytes: number, max_sdp_bytes: number, max_sfu_sdp_bytes?: number, max_candidate_bytes: number,
+ *   max_chat_bytes: number,
  *   max_name_bytes: number, max_participants: number, messages_per_second: number, message_burst: number,
  *   heartbeat_interval_ms: number, heartbeat_timeout_ms: number }} Limits
  */

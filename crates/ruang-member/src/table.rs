@@ -20,6 +20,8 @@ pub struct Entry {
     pub post: Arc<Post>,
     /// Its role, as the room last set it (a relay may depend on it).
     pub role: Role,
+    /// Whether it is the room's SFU, to which an SDP may be larger (`max_sfu_sdp_bytes`).
+    pub sfu: bool,
 }
 
 /// The members of one room.
@@ -68,7 +70,12 @@ impl TableWrite<'_> {
 
     /// Lists a member that entered the room (or replaces its entry).
     pub fn insert(&mut self, id: PeerId, post: Arc<Post>, role: Role) {
-        self.0.insert(id, Entry { post, role });
+        self.0.insert(id, Entry { post, role, sfu: false });
+    }
+
+    /// Adds the room's SFU as the member `id`.
+    pub fn insert_sfu(&mut self, id: PeerId, post: Arc<Post>) {
+        self.0.insert(id, Entry { post, role: Role::Participant, sfu: true });
     }
 
     /// Keeps only the members for which `keep` says so.

@@ -38,7 +38,7 @@ pub use moderation::{Moderation, RemovedReason, Role};
 pub use numbered::numbered;
 #[doc(hidden)]
 pub use parse::fuzzing;
-pub use parse::{parse_client_message, read_req, validate_display_name};
+pub use parse::{check_peer_sdp, parse_client_message, read_req, validate_display_name};
 pub use rate::TokenBucket;
 pub use server::{
     ChatEntry, IcePolicy, IceServer, Knock, LeaveReason, PeerInfo, Replay, ServerMessage, ShutdownReason, Welcome,

@@ -10,8 +10,11 @@ use serde::{Deserialize, Serialize};
 pub struct Limits {
     /// Largest accepted text frame, in bytes.
     pub max_frame_bytes: usize,
-    /// Largest SDP in an offer or answer, in bytes.
+    /// Largest SDP in an offer or answer to a peer, in bytes.
     pub max_sdp_bytes: usize,
+    /// Largest SDP in an offer or answer to the room's SFU, in bytes: an answer to the SFU's offer carries
+    /// two media sections per other participant (~150 KB from a browser in a room of 100).
+    pub max_sfu_sdp_bytes: usize,
     /// Largest candidate string (and `sdpMid`, `usernameFragment`), in bytes.
     pub max_candidate_bytes: usize,
     /// Largest chat text, in bytes.
@@ -38,8 +41,11 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            max_frame_bytes: 64 * 1024,
+            // The largest signal (an SFU answer of `max_sfu_sdp_bytes`), its escapes (`\r\n` is four
+            // bytes in JSON) and the rest of the frame.
+            max_frame_bytes: 288 * 1024,
             max_sdp_bytes: 32 * 1024,
+            max_sfu_sdp_bytes: 256 * 1024,
             max_candidate_bytes: 1024,
             max_chat_bytes: 4096,
             max_name_bytes: 64,
@@ -57,6 +63,13 @@ impl Limits {
     /// [`Limits::heartbeat_interval_ms`] as a duration (at least 1 ms).
     pub fn heartbeat_interval(&self) -> Duration {
         Duration::from_millis(self.heartbeat_interval_ms.max(1))
+    }
+
+    /// The limits a frame is read with before its target is known: an SDP may be as large as the SFU's
+    /// limit (`max_sdp_bytes` raised to `max_sfu_sdp_bytes`). The relay then holds an SDP to any other
+    /// target to `max_sdp_bytes` ([`crate::check_peer_sdp`]).
+    pub fn for_reading(&self) -> Limits {
+        Limits { max_sdp_bytes: self.max_sdp_bytes.max(self.max_sfu_sdp_bytes), ..self.clone() }
     }
 
     /// [`Limits::heartbeat_timeout_ms`] as a duration (at least 1 ms).

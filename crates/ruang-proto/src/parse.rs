@@ -452,6 +452,13 @@ fn check_signal(data: &SignalData, limits: &Limits) -> Result<(), Rejection> {
     }
 }
 
+/// An offer or answer to a peer (any target but the room's SFU) is within `max_sdp_bytes`. A frame is read
+/// with [`Limits::for_reading`], whose SDP limit is the SFU's; the relay, which knows the target, calls this
+/// for every other target, so a mesh signal keeps the smaller limit.
+pub fn check_peer_sdp(data: &SignalPayload, limits: &Limits) -> Result<(), Rejection> {
+    data.sdp_len().map_or(Ok(()), |len| check_len("sdp", len, limits.max_sdp_bytes))
+}
+
 /// An SDP of `len` bytes (unescaped) is neither empty nor over the limit.
 fn check_sdp(len: usize, limits: &Limits) -> Result<(), Rejection> {
     if len == 0 {

@@ -63,6 +63,23 @@ impl SignalPayload {
         }
     }
 
+    /// The length in bytes of an offer's or answer's SDP (unescaped), measured without unescaping it;
+    /// `None` for a candidate or reset.
+    pub fn sdp_len(&self) -> Option<usize> {
+        let sdp_len = |data: &SignalData| match data {
+            SignalData::Offer { sdp } | SignalData::Answer { sdp } => Some(sdp.len()),
+            SignalData::Candidate { .. } | SignalData::Reset => None,
+        };
+        match &self.typed {
+            Typed::Ready(data) => sdp_len(data),
+            Typed::Sdp { escaped, data, .. } => match data.get() {
+                Some(data) => sdp_len(data),
+                // Read by the same rules when the payload was parsed, so it measures again.
+                None => self.json.get().get(escaped.clone()).and_then(escaped::unescaped_len),
+            },
+        }
+    }
+
     /// The JSON text that is relayed.
     pub fn json(&self) -> &str {
         self.json.get()

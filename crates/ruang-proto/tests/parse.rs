@@ -1,6 +1,8 @@
 //! Parsing and validation of client frames: every class of bad input gets its own stable code.
 
-use ruang_proto::{ClientMessage, ErrorCode, Limits, MediaState, PeerId, SignalData, parse_client_message};
+use ruang_proto::{
+    ClientMessage, ErrorCode, Limits, MediaState, PeerId, SignalData, check_peer_sdp, parse_client_message,
+};
 
 fn parse(frame: &str) -> Result<ClientMessage, ruang_proto::Rejection> {
     parse_client_message(frame, &Limits::default())
@@ -121,6 +123,25 @@ fn every_size_limit_is_enforced() {
     }
     let small = Limits { max_frame_bytes: 16, ..Limits::default() };
     assert_eq!(parse_client_message(r#"{"type":"ping","req":1}"#, &small).unwrap_err().code, ErrorCode::FrameTooLarge);
+}
+
+#[test]
+fn an_sdp_up_to_the_sfu_limit_is_read_and_held_to_max_sdp_bytes_only_for_a_peer() {
+    let limits = Limits { max_sdp_bytes: 10, max_sfu_sdp_bytes: 20, ..Limits::default() };
+    let signal =
+        |sdp: &str| format!(r#"{{"type":"signal","to":"00000000000000ff","data":{{"kind":"answer","sdp":"{sdp}"}}}}"#);
+    // 17 bytes once unescaped (`\r\n` is two), 21 as written.
+    let mid = signal(r"v=0\r\n0123456789\r\n");
+    let reading = limits.for_reading();
+    let Ok(ClientMessage::Signal { data, .. }) = parse_client_message(&mid, &reading) else { panic!("{mid}") };
+    assert_eq!(data.sdp_len(), Some(17));
+    assert_eq!(check_peer_sdp(&data, &limits).unwrap_err().code, ErrorCode::FieldTooLarge);
+    let small = parse_client_message(&signal("0123456789"), &reading).unwrap();
+    let ClientMessage::Signal { data, .. } = small else { panic!("a signal") };
+    assert_eq!(check_peer_sdp(&data, &limits), Ok(()));
+    let over = signal(&"x".repeat(21));
+    assert_eq!(parse_client_message(&over, &reading).unwrap_err().code, ErrorCode::FieldTooLarge);
+    assert_eq!(parse_client_message(&mid, &limits).unwrap_err().code, ErrorCode::FieldTooLarge, "strict limits");
 }
 
 #[test]

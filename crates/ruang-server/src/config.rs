@@ -225,6 +225,12 @@ impl ServerConfig {
                 "limits.max_sdp_bytes must leave 256 bytes of a frame (max_frame_bytes) for the rest of a signal",
             ),
             (
+                limits.max_sdp_bytes <= limits.max_sfu_sdp_bytes
+                    && limits.max_sfu_sdp_bytes.saturating_add(256) <= limits.max_frame_bytes,
+                "limits.max_sfu_sdp_bytes must be at least max_sdp_bytes and leave 256 bytes of a frame \
+                 (max_frame_bytes) for the rest of a signal",
+            ),
+            (
                 limits.max_chat_bytes.saturating_add(128) <= limits.max_frame_bytes
                     && limits.max_candidate_bytes.saturating_add(256) <= limits.max_frame_bytes,
                 "limits.max_chat_bytes and max_candidate_bytes must fit in a frame (max_frame_bytes)",
@@ -423,7 +429,14 @@ mod tests {
     fn limits_that_cannot_work_together_are_refused() {
         let mut sdp_beyond_frame = ServerConfig::default();
         sdp_beyond_frame.limits.max_sdp_bytes = sdp_beyond_frame.limits.max_frame_bytes;
+        sdp_beyond_frame.limits.max_sfu_sdp_bytes = sdp_beyond_frame.limits.max_frame_bytes;
         assert!(sdp_beyond_frame.validate().is_err());
+        let mut sfu_sdp_beyond_frame = ServerConfig::default();
+        sfu_sdp_beyond_frame.limits.max_sfu_sdp_bytes = sfu_sdp_beyond_frame.limits.max_frame_bytes - 255;
+        assert!(sfu_sdp_beyond_frame.validate().is_err());
+        let mut sfu_sdp_below_mesh = ServerConfig::default();
+        sfu_sdp_below_mesh.limits.max_sfu_sdp_bytes = sfu_sdp_below_mesh.limits.max_sdp_bytes - 1;
+        assert!(sfu_sdp_below_mesh.validate().is_err());
         let mut no_rate = ServerConfig::default();
         no_rate.limits.messages_per_second = 0;
         assert!(no_rate.validate().is_err());

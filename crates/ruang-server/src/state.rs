@@ -50,6 +50,9 @@ pub struct MediaServers<'a> {
 pub struct AppState {
     /// The configuration it was started with.
     pub config: ServerConfig,
+    /// The limits a frame is read with: `config.limits` with an SDP as large as the SFU takes, as the
+    /// target is known only at the relay, which holds an SDP to a peer to `max_sdp_bytes`.
+    pub read_limits: ruang_proto::Limits,
     /// Its rooms.
     pub rooms: Arc<Rooms>,
     /// Where sessions find rooms (only this process's rooms for now).
@@ -143,6 +146,7 @@ impl AppState {
         let connections = Arc::new(Semaphore::new(config.max_connections));
         let per_address = AddressCounts::new(config.max_connections_per_address);
         Arc::new(AppState {
+            read_limits: config.limits.for_reading(),
             config,
             directory: Arc::new(LocalDirectory::new(Arc::clone(&rooms))),
             rooms,

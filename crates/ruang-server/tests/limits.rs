@@ -86,6 +86,7 @@ async fn a_frame_over_the_limit_is_refused_and_far_over_it_closes_with_1009() {
     let server = TestServer::with(|c| {
         c.limits.max_frame_bytes = 4096;
         c.limits.max_sdp_bytes = 2048;
+        c.limits.max_sfu_sdp_bytes = 2048;
         c.limits.max_chat_bytes = 2048;
     })
     .await;

@@ -323,3 +323,48 @@ async fn after_a_restart_a_client_that_speaks_sfu_is_restored_into_the_sfu_room_
     assert_eq!(resumed["media_mode"], "sfu", "the token says the client speaks SFU: {resumed}");
     assert_ne!(sfu_id(&resumed), before, "a new server, a new SFU period");
 }
+
+/// An SDP-shaped answer of about `bytes` bytes: an audio section per mid, as an answer to the SFU in a large
+/// room carries two per other participant.
+fn large_answer(bytes: usize) -> String {
+    let mut sdp = String::from("v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n");
+    let mut mid = 0;
+    while sdp.len() < bytes {
+        sdp.push_str(&format!("m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=mid:{mid}\r\na=recvonly\r\n"));
+        mid += 1;
+    }
+    sdp
+}
+
+#[tokio::test]
+async fn an_sdp_over_max_sdp_bytes_reaches_the_sfu_but_not_a_peer() {
+    let server = server(MediaPolicy::Sfu).await;
+    let mut a = sfu_client(&server, "r", "a").await;
+    let b = sfu_client(&server, "r", "b").await;
+    let sfu = sfu_id(&a.welcome);
+    let limits = &a.welcome["limits"];
+    assert_eq!((limits["max_sdp_bytes"].as_u64(), limits["max_sfu_sdp_bytes"].as_u64()), (Some(32_768), Some(262_144)));
+    let sdp = large_answer(100_000);
+    assert!(sdp.len() > 32_768 * 3);
+    a.send(json!({"type": "signal", "to": sfu, "data": {"kind": "answer", "sdp": sdp}, "req": 5})).await;
+    a.send(json!({"type": "ping", "req": 6})).await;
+    // The size is checked before the relay hands the signal on, so any refusal for size comes before the pong;
+    // the SFU may refuse the answer itself later (it made no offer), which is not this test's concern.
+    loop {
+        let message = a.recv().await;
+        if message["type"] == "pong" && message["req"] == 6 {
+            break;
+        }
+        let code = message["code"].as_str().unwrap_or_default();
+        assert!(!matches!(code, "field_too_large" | "frame_too_large"), "{message}");
+    }
+    a.send(json!({"type": "signal", "to": b.id, "data": {"kind": "answer", "sdp": sdp}, "req": 7})).await;
+    // The SFU's own messages (its offer, its word on the answer) may come first.
+    let refused = loop {
+        let message = a.recv().await;
+        if message["req"] == 7 {
+            break message;
+        }
+    };
+    assert_eq!((refused["type"].as_str(), refused["code"].as_str()), (Some("error"), Some("field_too_large")));
+}

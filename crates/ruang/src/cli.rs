@@ -46,12 +46,15 @@ pub struct Args {
     /// allowed origins' hosts, e.g. the public name behind a reverse proxy (repeatable, or comma-separated).
     #[arg(long = "public-host", env = "RUANG_PUBLIC_HOSTS", value_delimiter = ',', value_name = "NAME")]
     public_hosts: Vec<String>,
-    /// Largest text frame, in bytes [default: 65536].
+    /// Largest text frame, in bytes [default: 294912].
     #[arg(long, env = "RUANG_MAX_FRAME_BYTES")]
     max_frame_bytes: Option<usize>,
-    /// Largest SDP, in bytes [default: 32768].
+    /// Largest SDP to a peer, in bytes [default: 32768].
     #[arg(long, env = "RUANG_MAX_SDP_BYTES")]
     max_sdp_bytes: Option<usize>,
+    /// Largest SDP to the room's SFU, in bytes [default: 262144].
+    #[arg(long, env = "RUANG_MAX_SFU_SDP_BYTES")]
+    max_sfu_sdp_bytes: Option<usize>,
     /// Largest ICE candidate, in bytes [default: 1024].
     #[arg(long, env = "RUANG_MAX_CANDIDATE_BYTES")]
     max_candidate_bytes: Option<usize>,
@@ -228,6 +231,7 @@ impl Args {
         set(&mut limits.max_participants, &self.max_participants);
         set(&mut limits.max_frame_bytes, &self.max_frame_bytes);
         set(&mut limits.max_sdp_bytes, &self.max_sdp_bytes);
+        set(&mut limits.max_sfu_sdp_bytes, &self.max_sfu_sdp_bytes);
         set(&mut limits.max_candidate_bytes, &self.max_candidate_bytes);
         set(&mut limits.max_chat_bytes, &self.max_chat_bytes);
         set(&mut limits.max_name_bytes, &self.max_name_bytes);

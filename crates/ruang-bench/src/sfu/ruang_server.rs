@@ -25,9 +25,6 @@ impl RuangServer {
             .args(["--listen", &addr.to_string(), "--no-turn", "--media-mode", "sfu"])
             .args(["--sfu-listen", "127.0.0.1:0", "--sfu-public-ip", "127.0.0.1"])
             .args(["--messages-per-second", "100000", "--message-burst", "100000"])
-            // An SFU's offer to the 50th participant has ~100 m-lines, and so has the answer (~60 KB from a
-            // bot, more from a browser): above the default SDP (32 KiB) and frame (64 KiB) limits.
-            .args(["--max-sdp-bytes", "262144", "--max-frame-bytes", "524288"])
             .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::null())

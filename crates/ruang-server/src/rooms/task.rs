@@ -12,7 +12,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use ruang_member::{DeliveryError, Frame, Link, MemberTable, Post, TableWrite};
-use ruang_proto::{PROTOCOL_VERSION, PeerId, Replay, Role, RoomName, ServerMessage, Welcome};
+use ruang_proto::{PROTOCOL_VERSION, PeerId, Replay, RoomName, ServerMessage, Welcome};
 use ruang_room::{Entry, Greeting, Input, Now, Output, Refusal, Room, RoomConfig, Settings};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
@@ -175,7 +175,7 @@ impl RoomTask {
                     // The SFU's post is in before anyone is told its id, and out after everyone was told.
                     Output::StartSfu { sfu } => {
                         let post = self.sfu_post();
-                        held.get_or_insert_with(|| table.write()).insert(*sfu, post, Role::Participant);
+                        held.get_or_insert_with(|| table.write()).insert_sfu(*sfu, post);
                     }
                     Output::StopSfu { sfu } => {
                         held.get_or_insert_with(|| table.write()).remove(*sfu);

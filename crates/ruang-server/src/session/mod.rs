@@ -252,7 +252,7 @@ impl Session {
             let rejection = Rejection::new(ErrorCode::RateLimited, "too many messages; this one was dropped");
             return Err(rejection.with_req(read_req(text)));
         }
-        match self.dispatch(parse_client_message(text, &self.state.config.limits)?)? {
+        match self.dispatch(parse_client_message(text, &self.state.read_limits)?)? {
             Handled::Done(exit) => Ok(exit),
             Handled::Wait(waiting) => waiting.await,
         }
@@ -292,7 +292,8 @@ impl Session {
             }
             ClientMessage::Leave => return Ok(Handled::Done(Some(Exit::Left))),
             ClientMessage::Signal { to, data, req } => {
-                relay::signal(membership.handle.members(), id, to, data).map_err(|r| r.with_req(req))?;
+                let limits = &self.state.config.limits;
+                relay::signal(membership.handle.members(), limits, id, to, data).map_err(|r| r.with_req(req))?;
                 return Ok(Handled::Done(None));
             }
             ClientMessage::Media { media, .. } => Input::Media { id, media },

@@ -8,18 +8,28 @@
 //! is relayed to a member after the others were told it left (docs/design/relay-path.md).
 
 use ruang_member::{DeliveryError, Frame, MemberTable};
-use ruang_proto::{PeerId, Rejection, ServerMessage, SignalPayload};
+use ruang_proto::{Limits, PeerId, Rejection, ServerMessage, SignalPayload};
 
 /// Relays `data` from `from` to `to` in the room whose members are `table`, stamped with the sender. The
 /// rejection is the sender's answer (not in the room, itself, unknown target, viewer sending media). A
 /// target that cannot keep up is told to go ([`ruang_member::Disconnect::Slow`]) and its session detaches
-/// it; what it missed is kept for its resume.
-pub(super) fn signal(table: &MemberTable, from: PeerId, to: PeerId, data: SignalPayload) -> Result<(), Rejection> {
+/// it; what it missed is kept for its resume. The frame was read with the SFU's SDP limit
+/// ([`Limits::for_reading`]); an SDP to any other target is held here to `limits.max_sdp_bytes`.
+pub(super) fn signal(
+    table: &MemberTable,
+    limits: &Limits,
+    from: PeerId,
+    to: PeerId,
+    data: SignalPayload,
+) -> Result<(), Rejection> {
     let members = table.read();
     let target = members.get(to);
     let sender = members.get(from).map(|entry| entry.role);
     ruang_room::check_signal(from, sender, to, target.is_some(), &data)?;
     let Some(target) = target else { return Ok(()) };
+    if !target.sfu {
+        ruang_proto::check_peer_sdp(&data, limits)?;
+    }
     let frame = Frame::single(ServerMessage::Signal { from, data });
     if target.post.push(&frame, tokio::time::Instant::now().into_std()) == Err(DeliveryError::Full) {
         tracing::info!(peer = %to, "connection dropped: send queue full");
