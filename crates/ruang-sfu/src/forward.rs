@@ -103,6 +103,7 @@ pub(crate) fn on_event(
         }
         Event::EgressBitrateEstimate(BweKind::Twcc { estimate, .. }) => {
             let moved = participant.note_estimate(estimate.as_u64());
+            tracing::debug!(participant = %id, estimate = estimate.as_u64(), moved, "sfu: bandwidth estimate");
             if moved {
                 forwards.push_back(Forward::Rechoose(id));
             }

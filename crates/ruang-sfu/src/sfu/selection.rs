@@ -15,6 +15,10 @@ use crate::{ParticipantId, SfuError, TrackId};
 /// At most this many simulcast layers are described per track (the protocol allows 4).
 const MAX_LAYERS: usize = 8;
 
+/// The bitrate a copy of a video track without described layers is assumed to need, for the bandwidth
+/// estimator's probing only (bits per second; a camera at 720p sends up to about this).
+const UNDESCRIBED_VIDEO_BITRATE: u64 = 1_500_000;
+
 /// One copy whose publisher described its layers, as the choice sees it.
 struct DescribedCopy {
     /// Its index in the subscriber's `tracks_out`.
@@ -119,7 +123,19 @@ impl Sfu {
                 })
             })
             .collect();
-        if copies.is_empty() {
+        // Video copies whose publisher described no layers: nothing to choose, but they still need bandwidth.
+        // Without a desired bitrate str0m never probes, and its pacer holds every packet to 1.1 x an estimate
+        // that then creeps up from `initial_estimate` (1 Mbps, for 24 x 300 kbps at 25 bots): queues, seconds
+        // of delay, lost frames and key-frame requests. Each is counted at an assumed bitrate.
+        let undescribed = participant
+            .tracks_out
+            .iter()
+            .enumerate()
+            .filter(|(index, copy)| {
+                copy.kind == MediaKind::Video && !copy.is_paused() && !copies.iter().any(|c| c.index == *index)
+            })
+            .count() as u64;
+        if copies.is_empty() && undescribed == 0 {
             return;
         }
         let layers: Vec<Vec<Layer>> = copies.iter().map(|c| c.layers.iter().map(|(_, l)| *l).collect()).collect();
@@ -130,7 +146,8 @@ impl Sfu {
         let desired = wanted
             .iter()
             .filter_map(|w| choose_layer(w.layers, w.tile, None).map(|i| w.layers[i].bitrate))
-            .fold(0, u64::saturating_add);
+            .fold(0, u64::saturating_add)
+            .saturating_add(undescribed.saturating_mul(UNDESCRIBED_VIDEO_BITRATE));
 
         let Some(participant) = self.participants.get_mut(&subscriber) else { return };
         for (described, choice) in copies.iter().zip(chosen) {
@@ -141,6 +158,7 @@ impl Sfu {
                 self.forwards.push_back(Forward::KeyframeRequest { track: copy.source, rid: Some(rid) });
             }
         }
+        tracing::debug!(%subscriber, desired, undescribed, "sfu: desired bitrate toward a subscriber");
         if self.config.initial_estimate.is_some() && desired > 0 {
             participant.rtc.bwe().set_desired_bitrate(Bitrate::bps(desired));
             participant.dirty = true;
