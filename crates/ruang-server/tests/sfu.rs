@@ -274,7 +274,10 @@ async fn media_from_one_client_reaches_another_through_the_sfu_over_the_real_sig
                 next_frame = Instant::now() + Duration::from_millis(33);
                 continue;
             }
-            let deadline = clients.iter().map(|c| c.timeout).chain([next_frame]).min().unwrap_or(next_frame);
+            // Until the publisher is connected there is no frame to wait for (a past `next_frame` would spin
+            // this loop through its rounds without waiting: fast enough in a release build to run out).
+            let frame_due = if clients[0].connected { next_frame } else { Instant::now() + Duration::from_millis(50) };
+            let deadline = clients.iter().map(|c| c.timeout).chain([frame_due]).min().unwrap_or(frame_due);
             let [a, b] = &mut buffers;
             let [first, second] = &mut clients;
             let wake = tokio::select! {
@@ -300,6 +303,23 @@ async fn media_from_one_client_reaches_another_through_the_sfu_over_the_real_sig
     assert!(publisher.connected && subscriber.connected, "both clients reached the SFU's UDP port");
     assert!(subscriber.frames[0].is_keyframe(), "the subscriber starts on a key frame");
     assert!(subscriber.frames.iter().all(|f| f.data.len() >= 5), "whole frames arrive");
+}
+
+#[tokio::test]
+async fn an_answer_the_sfu_cannot_take_makes_it_tell_the_client_to_start_anew() {
+    let server = server(MediaPolicy::Sfu).await;
+    let ws = sfu_client(&server, "r", "a").await;
+    let mut media = Media::offer(ws, false).await;
+    let answer = media.ws.recv().await;
+    assert_eq!(answer["data"]["kind"], "answer", "the SFU answers the first offer: {answer}");
+    let sdp = answer["data"]["sdp"].as_str().expect("an SDP").to_owned();
+    // None of the SFU's offers is outstanding, so this answer cannot be taken.
+    let sfu = media.sfu.clone();
+    media.ws.signal(&sfu, json!({"kind": "answer", "sdp": sdp})).await;
+    let reset = media.ws.recv().await;
+    assert_eq!(reset["type"], "signal", "{reset}");
+    assert_eq!(reset["from"], sfu.as_str(), "{reset}");
+    assert_eq!(reset["data"]["kind"], "reset", "the client is told to start anew: {reset}");
 }
 
 #[tokio::test]

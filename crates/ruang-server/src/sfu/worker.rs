@@ -210,8 +210,15 @@ impl Worker {
                 }
             }
             SignalData::Answer { sdp } if self.joined.contains(&from) => {
-                let result = handle.handle_answer(participant(from), sdp).await;
-                log_failure("handle_answer", from, result);
+                // An answer the SFU cannot take (none of its offers is outstanding, or it does not fit the
+                // one that is) would leave the tracks of that offer unopened for good: start anew instead.
+                if let Err(err) = handle.handle_answer(participant(from), sdp).await {
+                    tracing::warn!(peer = %from, %err, "the SFU could not take an answer; the client starts anew");
+                    self.remove(from).await;
+                    if let Some(table) = self.table.upgrade() {
+                        signal_member(&table, sfu, from, SignalData::Reset);
+                    }
+                }
             }
             SignalData::Reset => self.remove(from).await,
             SignalData::Answer { .. } | SignalData::Candidate { .. } => {}
