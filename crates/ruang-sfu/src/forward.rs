@@ -31,6 +31,9 @@ pub(crate) enum Forward {
     TrackUnpublished(TrackId),
     /// The subscriber's bandwidth estimate moved: choose its simulcast layers again.
     Rechoose(ParticipantId),
+    /// The set of simulcast layers arriving from this publisher changed: its subscribers' layers are chosen
+    /// again.
+    LayersChanged(ParticipantId),
     /// Who speaks or publishes in the room changed: each of its subscribers' last-N is worked out again.
     Revisit(RoomKey),
 }
@@ -88,6 +91,13 @@ pub(crate) fn on_event(
             if let Some(level) = data.ext_vals.audio_level {
                 speakers.hear(id, level, data.ext_vals.voice_activity, data.network_time);
             }
+            // A simulcast layer starting to arrive: subscribers waiting on a smaller one may move up.
+            if data.rid.is_some()
+                && let Some(track) = participant.tracks_in.iter_mut().find(|t| t.mid == data.mid)
+                && track.frame_arrived(data.rid, now)
+            {
+                forwards.push_back(Forward::LayersChanged(id));
+            }
             if !data.contiguous
                 && let Some(track) = participant.tracks_in.iter_mut().find(|t| t.mid == data.mid)
                 && track.kind == MediaKind::Video
@@ -110,7 +120,7 @@ pub(crate) fn on_event(
         }
         Event::KeyframeRequest(request) => {
             if let Some(track) = participant.tracks_out.iter().find(|t| t.mid() == Some(request.mid)) {
-                forwards.push_back(Forward::KeyframeRequest { track: track.source, rid: track.rid });
+                forwards.push_back(Forward::KeyframeRequest { track: track.source, rid: track.wanted_rid() });
             }
         }
         _ => {}

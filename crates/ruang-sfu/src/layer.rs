@@ -1,6 +1,8 @@
 //! Simulcast layer choice: which of a publisher's layers one subscriber should receive, from the tile size
-//! the subscriber shows the video at and the bandwidth estimated toward it. Pure logic, no str0m state, so
-//! it is tested on its own; the forwarder asks it again whenever a tile or an estimate changes.
+//! the subscriber shows the video at, the bandwidth estimated toward it, and the layers the publisher is
+//! actually sending (a browser short of uplink or CPU pauses its larger layers). Pure logic, no str0m
+//! state, so it is tested on its own; the forwarder asks it again whenever a tile, an estimate or the set of
+//! layers arriving changes.
 
 /// One simulcast layer a publisher sends, as announced by the client (ruang's web client lists layers from
 /// the smallest to the largest, and says their sizes; see docs/design/sfu.md).
@@ -74,6 +76,18 @@ pub fn allocate(copies: &[Wanted<'_>], estimate: Option<u64>) -> Vec<Option<usiz
         }
     }
     chosen
+}
+
+/// The layer to forward when the publisher sends only the layers marked in `arriving` (smallest first,
+/// like the layers): the chosen one if it arrives, else the largest arriving one below it, else the
+/// smallest arriving one above it (a subscriber gets a picture too large for its tile rather than none).
+/// With nothing arriving the choice stands: it is where forwarding starts once the layers come.
+pub fn fit_to_arriving(chosen: usize, arriving: &[bool]) -> usize {
+    let arrives = |i: usize| arriving.get(i).copied().unwrap_or(false);
+    if arrives(chosen) {
+        return chosen;
+    }
+    (0..chosen).rev().find(|&i| arrives(i)).or_else(|| (chosen + 1..arriving.len()).find(|&i| arrives(i))).unwrap_or(chosen)
 }
 
 #[cfg(test)]
@@ -185,5 +199,25 @@ mod tests {
     fn a_single_layer_is_always_chosen() {
         let one = [Layer { height: 480, bitrate: 800_000 }];
         assert_eq!(choose_layer(&one, Some(120), Some(1)), Some(0));
+    }
+
+    #[test]
+    fn a_layer_that_does_not_arrive_is_replaced_by_the_largest_one_below_it() {
+        assert_eq!(fit_to_arriving(2, &[true, true, true]), 2);
+        assert_eq!(fit_to_arriving(2, &[true, true, false]), 1);
+        assert_eq!(fit_to_arriving(2, &[true, false, false]), 0);
+        assert_eq!(fit_to_arriving(1, &[true, false, true]), 0);
+    }
+
+    #[test]
+    fn with_nothing_below_arriving_a_larger_layer_is_better_than_none() {
+        assert_eq!(fit_to_arriving(0, &[false, false, true]), 2);
+        assert_eq!(fit_to_arriving(0, &[false, true, true]), 1);
+    }
+
+    #[test]
+    fn with_nothing_arriving_the_choice_stands() {
+        assert_eq!(fit_to_arriving(1, &[false, false, false]), 1);
+        assert_eq!(fit_to_arriving(1, &[]), 1);
     }
 }

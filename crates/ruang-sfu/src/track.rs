@@ -1,12 +1,14 @@
 //! Tracks as the SFU sees them: what a participant publishes (`TrackIn`, media the SFU receives), and the
 //! copy of someone else's track a participant receives (`TrackOut`), with that copy's SDP negotiation state,
 //! its simulcast layer and its key-frame gate (a subscriber gets no video until a key frame, so its decoder
-//! never starts on a frame it cannot decode).
+//! never starts on a frame it cannot decode). A published simulcast track also knows which of its layers
+//! are arriving: a browser short of uplink or CPU stops sending its larger layers, and a subscriber must
+//! then get a smaller one instead of nothing.
 
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use str0m::media::{MediaKind, Mid, Rid};
+use str0m::media::{MediaKind, MediaTime, Mid, Rid};
 
 use crate::ParticipantId;
 use crate::layer::{Layer, TileHeight};
@@ -40,11 +42,48 @@ pub(crate) struct TrackIn {
     /// When a key frame was last asked of the publisher, per layer, so many subscribers starting at once
     /// cost the publisher one key frame, not one each.
     last_keyframe_requests: Vec<(Option<Rid>, Instant)>,
+    /// When a frame of each layer last arrived (in `rids` order; `None`: never).
+    last_frames: Vec<Option<Instant>>,
+    /// Which layers counted as arriving when that last changed (in `rids` order): the layer choice of every
+    /// subscriber is made again when it changes.
+    arriving: Vec<bool>,
 }
+
+/// A simulcast layer without a frame for this long counts as stopped (browsers pause a layer entirely, and
+/// even a starved one sends a few frames a second).
+pub(crate) const LAYER_STOPPED_AFTER: Duration = Duration::from_millis(1500);
 
 impl TrackIn {
     pub fn new(mid: Mid, kind: MediaKind, rids: Vec<Rid>) -> Self {
-        TrackIn { mid, kind, rids, described: Vec::new(), last_keyframe_requests: Vec::new() }
+        let (last_frames, arriving) = (vec![None; rids.len()], vec![false; rids.len()]);
+        TrackIn { mid, kind, rids, described: Vec::new(), last_keyframe_requests: Vec::new(), last_frames, arriving }
+    }
+
+    /// A frame of layer `rid` arrived at `now`. True when that layer was not arriving before (the
+    /// subscribers' layers are then chosen again).
+    pub fn frame_arrived(&mut self, rid: Option<Rid>, now: Instant) -> bool {
+        let Some(index) = rid.and_then(|rid| self.rids.iter().position(|r| *r == rid)) else { return false };
+        self.last_frames[index] = Some(now);
+        !std::mem::replace(&mut self.arriving[index], true)
+    }
+
+    /// Marks the layers without a frame for [`LAYER_STOPPED_AFTER`] as stopped. True when any was arriving
+    /// until now.
+    pub fn expire_layers(&mut self, now: Instant) -> bool {
+        let mut changed = false;
+        for (arriving, last) in self.arriving.iter_mut().zip(&self.last_frames) {
+            let stopped = last.is_none_or(|at| now.saturating_duration_since(at) >= LAYER_STOPPED_AFTER);
+            if *arriving && stopped {
+                *arriving = false;
+                changed = true;
+            }
+        }
+        changed
+    }
+
+    /// Whether frames of layer `rid` are arriving.
+    pub fn layer_arrives(&self, rid: Rid) -> bool {
+        self.rids.iter().position(|r| *r == rid).is_some_and(|index| self.arriving[index])
     }
 
     /// Whether `layers` are exactly this track's simulcast layers (same rids, any order; none without
@@ -95,6 +134,11 @@ pub(crate) struct TrackOut {
     pub state: OutState,
     /// The simulcast layer forwarded (`None` without simulcast).
     pub rid: Option<Rid>,
+    /// The layer being switched to: `rid` keeps flowing until this one's first key frame, so a switch
+    /// costs the subscriber no frozen picture.
+    target: Option<Rid>,
+    /// The media time of the last frame written to the subscriber.
+    last_time: Option<MediaTime>,
     /// The height of the tile the subscriber shows this track in, as it last said.
     pub tile: TileHeight,
     /// No video passes until a key frame does (set at opening and at every layer switch).
@@ -110,6 +154,8 @@ impl TrackOut {
             kind,
             state: OutState::ToOpen,
             rid,
+            target: None,
+            last_time: None,
             tile: None,
             awaiting_keyframe: kind == MediaKind::Video,
             paused: false,
@@ -140,14 +186,45 @@ impl TrackOut {
         }
     }
 
-    /// Switches the forwarded simulcast layer; the new layer starts at its next key frame.
+    /// Switches the forwarded simulcast layer: the new layer takes over at its next key frame, and until
+    /// then the current one keeps flowing (unless nothing has been forwarded yet: then there is nothing to
+    /// keep). True when a key frame of `rid` is needed (the caller asks the publisher for one).
     pub fn switch_layer(&mut self, rid: Option<Rid>) -> bool {
         if self.rid == rid {
+            // Back to the layer still flowing (if any switch was under way, it is called off).
+            self.target = None;
             return false;
         }
-        self.rid = rid;
-        self.awaiting_keyframe = self.kind == MediaKind::Video;
+        if rid.is_some() && self.target == rid {
+            return false;
+        }
+        if self.awaiting_keyframe || self.kind != MediaKind::Video || rid.is_none() {
+            self.rid = rid;
+            self.target = None;
+            self.awaiting_keyframe = self.kind == MediaKind::Video;
+        } else {
+            self.target = rid;
+        }
         true
+    }
+
+    /// The layer this copy wants key frames of: the one it switches to, else the one it forwards.
+    pub fn wanted_rid(&self) -> Option<Rid> {
+        self.target.or(self.rid)
+    }
+
+    /// The media time to write a forwarded frame with: its own, unless that is not later than the last one
+    /// written (the new layer's key frame at a switch carries the capture time of the old layer's frame
+    /// just forwarded; a receiver must not see two frames with one timestamp): then one tick later.
+    pub fn stamp(&mut self, time: MediaTime) -> MediaTime {
+        let time = match self.last_time {
+            Some(last) if last.frequency() == time.frequency() && time.numer() <= last.numer() => {
+                MediaTime::new(last.numer() + 1, time.frequency())
+            }
+            _ => time,
+        };
+        self.last_time = Some(time);
+        time
     }
 
     /// Pauses or resumes the copy (last-N). Returns true when a paused copy resumes: it then waits for a
@@ -156,6 +233,10 @@ impl TrackOut {
         let resumed = self.paused && !paused;
         self.paused = paused;
         if resumed {
+            // Nothing flowed while paused: a switch under way can take over at once.
+            if let Some(target) = self.target.take() {
+                self.rid = Some(target);
+            }
             self.awaiting_keyframe = self.kind == MediaKind::Video;
         }
         resumed
@@ -173,6 +254,15 @@ impl TrackOut {
         }
         if self.paused {
             return Admission::Paused;
+        }
+        if rid.is_some() && rid == self.target {
+            if !is_keyframe {
+                return Admission::AwaitingKeyframe;
+            }
+            // The new layer takes over from its key frame on.
+            self.rid = self.target.take();
+            self.awaiting_keyframe = false;
+            return Admission::Forward;
         }
         if rid.is_some() && rid != self.rid {
             return Admission::OtherLayer;
@@ -244,14 +334,54 @@ mod tests {
     }
 
     #[test]
-    fn a_layer_switch_closes_the_gate_until_the_new_layer_sends_a_keyframe() {
+    fn before_anything_flowed_a_layer_switch_waits_for_the_new_layers_keyframe() {
         let mut out = video_out(Some("h"));
-        assert_eq!(out.admits(Some(Rid::from("h")), true), Admission::Forward);
         assert!(out.switch_layer(Some(Rid::from("l"))));
         assert_eq!(out.admits(Some(Rid::from("l")), false), Admission::AwaitingKeyframe);
         assert_eq!(out.admits(Some(Rid::from("h")), true), Admission::OtherLayer);
         assert_eq!(out.admits(Some(Rid::from("l")), true), Admission::Forward);
         assert!(!out.switch_layer(Some(Rid::from("l"))), "same layer is no switch");
+    }
+
+    #[test]
+    fn a_flowing_layer_keeps_flowing_until_the_new_one_sends_a_keyframe() {
+        let (h, l) = (Some(Rid::from("h")), Some(Rid::from("l")));
+        let mut out = video_out(Some("h"));
+        assert_eq!(out.admits(h, true), Admission::Forward);
+        assert!(out.switch_layer(l), "the new layer needs a key frame");
+        assert_eq!(out.wanted_rid(), l);
+        assert_eq!(out.admits(l, false), Admission::AwaitingKeyframe);
+        assert_eq!(out.admits(h, false), Admission::Forward, "the old layer still flows");
+        assert_eq!(out.admits(l, true), Admission::Forward, "the new layer takes over at its key frame");
+        assert_eq!(out.admits(h, false), Admission::OtherLayer);
+        assert_eq!(out.admits(l, false), Admission::Forward);
+    }
+
+    #[test]
+    fn switching_back_before_the_keyframe_calls_the_switch_off() {
+        let (h, l) = (Some(Rid::from("h")), Some(Rid::from("l")));
+        let mut out = video_out(Some("h"));
+        assert_eq!(out.admits(h, true), Admission::Forward);
+        assert!(out.switch_layer(l));
+        assert!(!out.switch_layer(h), "h still flows: nothing to ask for");
+        assert_eq!(out.admits(l, true), Admission::OtherLayer);
+        assert_eq!(out.admits(h, false), Admission::Forward);
+    }
+
+    #[test]
+    fn a_layer_counts_as_arriving_from_its_first_frame_until_it_stops() {
+        let start = Instant::now();
+        let (l, h) = (Rid::from("l"), Rid::from("h"));
+        let mut track = TrackIn::new(Mid::from("0"), MediaKind::Video, vec![l, h]);
+        assert!(!track.layer_arrives(l));
+        assert!(track.frame_arrived(Some(l), start), "a first frame is a change");
+        assert!(!track.frame_arrived(Some(l), start + Duration::from_millis(30)), "a second is not");
+        assert!(track.layer_arrives(l) && !track.layer_arrives(h));
+        assert!(!track.frame_arrived(None, start), "a frame without a rid names no layer");
+        assert!(!track.expire_layers(start + Duration::from_millis(1000)));
+        assert!(track.expire_layers(start + Duration::from_millis(30) + LAYER_STOPPED_AFTER));
+        assert!(!track.layer_arrives(l));
+        assert!(!track.expire_layers(start + Duration::from_secs(10)), "already stopped");
     }
 
     #[test]

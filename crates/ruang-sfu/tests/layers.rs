@@ -14,6 +14,11 @@ const SMALL: Layer = Layer { height: 180, bitrate: 100_000 };
 const LARGE: Layer = Layer { height: 720, bitrate: 300_000 };
 
 fn simulcast_call(viewers: &[u64]) -> (Net, MediaSource, TrackId) {
+    simulcast_call_sending(viewers, MediaSource::simulcast(RIDS))
+}
+
+/// A call whose publisher sends `source` (some of its layers may be stopped) for half a second.
+fn simulcast_call_sending(viewers: &[u64], mut source: MediaSource) -> (Net, MediaSource, TrackId) {
     let mut net = Net::new();
     let publisher = net.join(1, Publish::Simulcast(RIDS));
     for id in viewers {
@@ -29,7 +34,6 @@ fn simulcast_call(viewers: &[u64]) -> (Net, MediaSource, TrackId) {
             _ => None,
         })
         .expect("the SFU reported the published track");
-    let mut source = MediaSource::simulcast(RIDS);
     publish_for(&mut net, &mut source, publisher, Duration::from_millis(500));
     (net, source, track)
 }
@@ -89,4 +93,62 @@ fn layers_that_are_not_the_published_ones_are_refused_whether_described_or_selec
     assert!(matches!(missing, Err(SfuError::LayersMismatch(_))));
     let unknown = net.sfu.select_layer(ruang_sfu::ParticipantId(2), track, "q");
     assert!(matches!(unknown, Err(SfuError::LayersMismatch(_))), "a layer the track does not send is refused");
+}
+
+/// The layers of the frames a client received since frame `from`, one entry per run of the same layer.
+fn layer_runs(net: &Net, viewer: u64, from: usize) -> Vec<usize> {
+    let mut runs: Vec<usize> = Vec::new();
+    for frame in &net.client(ruang_sfu::ParticipantId(viewer)).frames[from..] {
+        let layer = MediaSource::layer(frame);
+        if runs.last() != Some(&layer) {
+            runs.push(layer);
+        }
+    }
+    runs
+}
+
+#[test]
+fn a_large_tile_gets_the_small_layer_while_the_large_one_does_not_arrive_and_moves_up_without_a_gap() {
+    // The publisher is short of uplink: it sends only its small layer (a browser pauses the others).
+    let mut source = MediaSource::simulcast(RIDS);
+    source.send_layer(1, false);
+    let (mut net, mut source, track) = simulcast_call_sending(&[2], source);
+    let viewer = ruang_sfu::ParticipantId(2);
+    net.sfu.describe_layers(track, &[("l", SMALL), ("h", LARGE)]).expect("the publisher's layers");
+    net.sfu.set_tile(viewer, track, Some(720)).expect("the viewer receives the track");
+    publish_for(&mut net, &mut source, track.publisher, Duration::from_secs(1));
+    assert_eq!(last_layer(&net, 2), Some(0), "the 720-pixel tile gets the small layer rather than nothing");
+
+    // The uplink recovers: the large layer comes back, and the viewer moves up at its first key frame
+    // while the small layer keeps flowing until then.
+    let before = net.client(viewer).frames.len();
+    source.send_layer(1, true);
+    publish_for(&mut net, &mut source, track.publisher, Duration::from_secs(1));
+    assert_eq!(layer_runs(&net, 2, before), [0, 1], "small until the switch, then large");
+    let received = &net.client(viewer).frames[before..];
+    let switch = received.iter().position(|f| MediaSource::layer(f) == 1).expect("the large layer arrives");
+    assert!(received[switch].is_keyframe(), "the large layer starts on a key frame");
+    // (the large layer's key frame is the same picture as the small frame before it, in another size)
+    let numbers: Vec<u32> = received.iter().map(MediaSource::number).collect();
+    assert!(numbers.windows(2).all(|w| w[1] == w[0] + 1 || w[1] == w[0]), "no frame skipped: {numbers:?}");
+    let times: Vec<u64> = received.iter().map(|f| f.time.numer()).collect();
+    assert!(times.windows(2).all(|w| w[1] > w[0]), "media times only grow across the switch: {times:?}");
+
+    // The large layer stops again: after a moment without it, the small one is forwarded again.
+    let before = net.client(viewer).frames.len();
+    source.send_layer(1, false);
+    publish_for(&mut net, &mut source, track.publisher, Duration::from_secs(3));
+    assert_eq!(layer_runs(&net, 2, before), [0], "back on the small layer");
+}
+
+#[test]
+fn without_a_description_a_subscriber_gets_the_largest_layer_arriving() {
+    let mut source = MediaSource::simulcast(RIDS);
+    source.send_layer(1, false);
+    let (mut net, mut source, track) = simulcast_call_sending(&[2], source);
+    publish_for(&mut net, &mut source, track.publisher, Duration::from_secs(1));
+    assert_eq!(last_layer(&net, 2), Some(0), "only the small layer arrives");
+    source.send_layer(1, true);
+    publish_for(&mut net, &mut source, track.publisher, Duration::from_secs(1));
+    assert_eq!(last_layer(&net, 2), Some(1), "the large layer once it arrives");
 }

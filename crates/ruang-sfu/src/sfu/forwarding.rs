@@ -17,6 +17,7 @@ impl Sfu {
             Forward::Media(origin, data) => self.forward_media(origin, &data),
             Forward::KeyframeRequest { track, rid } => self.request_keyframe(track, rid),
             Forward::Rechoose(subscriber) => self.rechoose_layers(subscriber),
+            Forward::LayersChanged(publisher) => self.rechoose_subscribers_of(publisher),
             Forward::TrackUnpublished(track) => {
                 let Some(room) = self.room_of(track.publisher) else { return };
                 for member in self.rooms.get(&room).map_or(&[][..], |r| &r.members) {
@@ -78,13 +79,14 @@ impl Sfu {
                     continue;
                 }
             }
+            let time = track.stamp(data.time);
             let Some(writer) = subscriber.rtc.writer(mid) else { continue };
             let Some(pt) = writer.match_params(data.params) else {
                 tracing::trace!(subscriber = %subscriber.id, "sfu: subscriber lacks the publisher's codec");
                 continue;
             };
             subscriber.dirty = true;
-            if let Err(e) = writer.write(pt, data.network_time, data.time, data.data.clone()) {
+            if let Err(e) = writer.write(pt, data.network_time, time, data.data.clone()) {
                 tracing::debug!(subscriber = %subscriber.id, error = %e, "sfu: write failed; closing");
                 subscriber.rtc.disconnect();
             }

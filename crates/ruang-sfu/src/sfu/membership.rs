@@ -94,7 +94,7 @@ impl Sfu {
                     track.state = OutState::ToStop(m);
                 }
             } else if track.kind == MediaKind::Video {
-                let request = Forward::KeyframeRequest { track: track.source, rid: track.rid };
+                let request = Forward::KeyframeRequest { track: track.source, rid: track.wanted_rid() };
                 self.forwards.push_back(request);
             }
         }
@@ -141,7 +141,7 @@ impl Sfu {
             Forward::KeyframeRequest { track, .. }
             | Forward::TrackPublished(track, ..)
             | Forward::TrackUnpublished(track) => track.publisher != id,
-            Forward::Rechoose(subscriber) => *subscriber != id,
+            Forward::Rechoose(participant) | Forward::LayersChanged(participant) => *participant != id,
             Forward::Revisit(_) => true,
         });
         for member in self.rooms.get(&room).map_or(&[][..], |r| &r.members) {

@@ -152,7 +152,13 @@ pub struct Sfu {
     forwards: VecDeque<Forward>,
     /// The latest time the driver has given.
     now: Instant,
+    /// When the simulcast layers that stopped arriving are next looked for.
+    layers_checked_at: Instant,
 }
+
+/// How often stopped simulcast layers are looked for (a layer counts as stopped after
+/// `track::LAYER_STOPPED_AFTER` without a frame).
+const LAYER_CHECK_INTERVAL: Duration = Duration::from_millis(500);
 
 impl Sfu {
     /// An SFU without participants. Fails when `public_addr` cannot be an ICE candidate (unspecified).
@@ -172,6 +178,7 @@ impl Sfu {
             ready: VecDeque::new(),
             forwards: VecDeque::new(),
             now,
+            layers_checked_at: now,
         })
     }
 
@@ -277,6 +284,18 @@ impl Sfu {
                 self.ready.push_back(Output::Event(SfuEvent::Lost(id)));
             }
         }
+        if now >= self.layers_checked_at + LAYER_CHECK_INTERVAL {
+            self.layers_checked_at = now;
+            for participant in self.participants.values_mut() {
+                let mut stopped = false;
+                for track in &mut participant.tracks_in {
+                    stopped |= track.expire_layers(now);
+                }
+                if stopped {
+                    self.forwards.push_back(Forward::LayersChanged(participant.id));
+                }
+            }
+        }
         for participant in self.participants.values_mut() {
             if participant.timeout <= now {
                 participant.dirty = true;
@@ -291,7 +310,8 @@ impl Sfu {
     /// The earliest instant any participant wants [`Sfu::handle_timeout`]; valid after `poll_output`
     /// returned `Output::Timeout`.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.participants.values().flat_map(|p| [Some(p.timeout), p.lost_at]).flatten().min()
+        let earliest = self.participants.values().flat_map(|p| [Some(p.timeout), p.lost_at]).flatten().min()?;
+        Some(earliest.min(self.layers_checked_at + LAYER_CHECK_INTERVAL))
     }
 
     /// The next thing to do. Call until it returns `Output::Timeout`.

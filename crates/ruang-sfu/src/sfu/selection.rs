@@ -1,14 +1,16 @@
 //! Which simulcast layer each subscriber receives: set by hand (`select_layer`), or chosen by the SFU from
 //! the layers the publisher described, the tile each subscriber shows the track in, and str0m's bandwidth
-//! estimate toward the subscriber (`layer::allocate`). Every switch closes the copy's key-frame gate and asks
-//! the publisher for a key frame of the new layer.
+//! estimate toward the subscriber (`layer::allocate`), then moved to a layer that is actually arriving
+//! (`layer::fit_to_arriving`: a publisher short of uplink sends only its smallest layers). Without a
+//! description, a subscriber gets the largest layer arriving. Every switch asks the publisher for a key
+//! frame of the new layer, which takes over from the old one at that key frame.
 
 use str0m::bwe::Bitrate;
 use str0m::media::{MediaKind, Rid};
 
 use super::Sfu;
 use crate::forward::Forward;
-use crate::layer::{Layer, TileHeight, Wanted, allocate, choose_layer};
+use crate::layer::{Layer, TileHeight, Wanted, allocate, choose_layer, fit_to_arriving};
 use crate::track::TrackOut;
 use crate::{ParticipantId, SfuError, TrackId};
 
@@ -24,6 +26,8 @@ struct DescribedCopy {
     /// Its index in the subscriber's `tracks_out`.
     index: usize,
     layers: Vec<(Rid, Layer)>,
+    /// Which of `layers` are arriving from the publisher.
+    arriving: Vec<bool>,
     tile: TileHeight,
 }
 
@@ -86,7 +90,7 @@ impl Sfu {
     }
 
     /// Chooses again the layers of everyone in the publisher's room (after its layers were described).
-    fn rechoose_subscribers_of(&mut self, publisher: ParticipantId) {
+    pub(super) fn rechoose_subscribers_of(&mut self, publisher: ParticipantId) {
         let Some(room) = self.room_of(publisher) else { return };
         let subscribers: Vec<ParticipantId> =
             self.members(room).iter().copied().filter(|member| *member != publisher).collect();
@@ -119,8 +123,23 @@ impl Sfu {
                 (!published.described.is_empty()).then(|| DescribedCopy {
                     index,
                     layers: published.described.clone(),
+                    arriving: published.described.iter().map(|(rid, _)| published.layer_arrives(*rid)).collect(),
                     tile: copy.tile,
                 })
+            })
+            .collect();
+        // Simulcast copies whose publisher has not described its layers: the largest arriving one.
+        let largest_arriving: Vec<(usize, Rid)> = participant
+            .tracks_out
+            .iter()
+            .enumerate()
+            .filter(|(index, copy)| !copy.is_paused() && !copies.iter().any(|c| c.index == *index))
+            .filter_map(|(index, copy)| {
+                let publisher = self.participants.get(&copy.source.publisher)?;
+                let published = publisher.tracks_in.iter().find(|t| t.mid == copy.source.mid)?;
+                let largest = published.rids.len().checked_sub(1)?;
+                let arriving: Vec<bool> = published.rids.iter().map(|rid| published.layer_arrives(*rid)).collect();
+                Some((index, published.rids[fit_to_arriving(largest, &arriving)]))
             })
             .collect();
         // Video copies whose publisher described no layers: nothing to choose, but they still need bandwidth.
@@ -135,7 +154,7 @@ impl Sfu {
                 copy.kind == MediaKind::Video && !copy.is_paused() && !copies.iter().any(|c| c.index == *index)
             })
             .count() as u64;
-        if copies.is_empty() && undescribed == 0 {
+        if copies.is_empty() && undescribed == 0 && largest_arriving.is_empty() {
             return;
         }
         let layers: Vec<Vec<Layer>> = copies.iter().map(|c| c.layers.iter().map(|(_, l)| *l).collect()).collect();
@@ -150,10 +169,12 @@ impl Sfu {
             .saturating_add(undescribed.saturating_mul(UNDESCRIBED_VIDEO_BITRATE));
 
         let Some(participant) = self.participants.get_mut(&subscriber) else { return };
-        for (described, choice) in copies.iter().zip(chosen) {
-            let Some(choice) = choice else { continue };
-            let rid = described.layers[choice].0;
-            let copy = &mut participant.tracks_out[described.index];
+        let described = copies.iter().zip(chosen).filter_map(|(described, choice)| {
+            let choice = fit_to_arriving(choice?, &described.arriving);
+            Some((described.index, described.layers[choice].0))
+        });
+        for (index, rid) in described.chain(largest_arriving) {
+            let copy = &mut participant.tracks_out[index];
             if copy.switch_layer(Some(rid)) {
                 self.forwards.push_back(Forward::KeyframeRequest { track: copy.source, rid: Some(rid) });
             }

@@ -82,7 +82,7 @@ impl Sfu {
             let show = !hidden && visible.as_ref().is_none_or(|v| v.contains(&copy.source.publisher));
             let was_paused = copy.is_paused();
             if copy.set_paused(!show) {
-                self.forwards.push_back(Forward::KeyframeRequest { track: copy.source, rid: copy.rid });
+                self.forwards.push_back(Forward::KeyframeRequest { track: copy.source, rid: copy.wanted_rid() });
             }
             changed |= was_paused != copy.is_paused();
         }

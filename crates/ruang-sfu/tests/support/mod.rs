@@ -306,6 +306,8 @@ pub struct MediaSource {
     level: Option<i8>,
     /// A byte every frame carries after the layer, to tell sources apart at a receiver.
     tag: u8,
+    /// Layers made but not sent (a browser pausing a layer for lack of uplink).
+    stopped: Vec<bool>,
 }
 
 impl MediaSource {
@@ -331,7 +333,13 @@ impl MediaSource {
 
     fn new(kind: MediaKind, layers: Vec<Option<Rid>>) -> Self {
         let sent = layers.iter().map(|_| Vec::new()).collect();
-        MediaSource { kind, layers, sent, keyframe_next: false, level: None, tag: 0 }
+        let stopped = vec![false; layers.len()];
+        MediaSource { kind, layers, sent, keyframe_next: false, level: None, tag: 0, stopped }
+    }
+
+    /// Stops or restarts sending `layer` (its frames are still made and numbered, not sent).
+    pub fn send_layer(&mut self, layer: usize, on: bool) {
+        self.stopped[layer] = !on;
     }
 
     /// The same source, its frames carrying `tag` (see [`MediaSource::tag_of`]).
@@ -344,7 +352,7 @@ impl MediaSource {
         self.sent[0].len()
     }
 
-    /// The bytes of frame `n` of `layer`.
+    /// The bytes of frame `n` of `layer` (made, and sent unless the layer was stopped).
     pub fn sent(&self, layer: usize, n: u32) -> &[u8] {
         &self.sent[layer][n as usize]
     }
@@ -384,6 +392,10 @@ impl MediaSource {
                     frame
                 }
             };
+            if self.stopped[index] {
+                self.sent[index].push(frame);
+                continue;
+            }
             let mut writer = client.rtc.writer(mid).expect("a writer for the published m-line");
             let pt =
                 writer.payload_params().find(|p| p.spec().codec == codec).map(|p| p.pt()).expect("codec negotiated");
