@@ -8,7 +8,7 @@
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use str0m::media::{MediaKind, MediaTime, Mid, Rid};
+use str0m::media::{Frequency, MediaKind, MediaTime, Mid, Rid};
 
 use crate::ParticipantId;
 use crate::layer::{Layer, TileHeight};
@@ -137,8 +137,8 @@ pub(crate) struct TrackOut {
     /// The layer being switched to: `rid` keeps flowing until this one's first key frame, so a switch
     /// costs the subscriber no frozen picture.
     target: Option<Rid>,
-    /// The media time of the last frame written to the subscriber.
-    last_time: Option<MediaTime>,
+    /// Where the frames written to the subscriber stand in media time (see `stamp`).
+    timeline: Option<Timeline>,
     /// The height of the tile the subscriber shows this track in, as it last said.
     pub tile: TileHeight,
     /// No video passes until a key frame does (set at opening and at every layer switch).
@@ -155,7 +155,7 @@ impl TrackOut {
             state: OutState::ToOpen,
             rid,
             target: None,
-            last_time: None,
+            timeline: None,
             tile: None,
             awaiting_keyframe: kind == MediaKind::Video,
             paused: false,
@@ -213,18 +213,28 @@ impl TrackOut {
         self.target.or(self.rid)
     }
 
-    /// The media time to write a forwarded frame with: its own, unless that is not later than the last one
-    /// written (the new layer's key frame at a switch carries the capture time of the old layer's frame
-    /// just forwarded; a receiver must not see two frames with one timestamp): then one tick later.
-    pub fn stamp(&mut self, time: MediaTime) -> MediaTime {
-        let time = match self.last_time {
-            Some(last) if last.frequency() == time.frequency() && time.numer() <= last.numer() => {
-                MediaTime::new(last.numer() + 1, time.frequency())
+    /// The media time to write a forwarded frame of layer `rid` with, which arrived at `arrived`. Each
+    /// simulcast layer has its own RTP timestamp base (a browser picks one at random per stream), so at a
+    /// switch the new layer is put on the subscriber's timeline where the old one left it, advanced by the
+    /// time that passed; a receiver sees one stream whose timestamps only grow.
+    pub fn stamp(&mut self, rid: Option<Rid>, time: MediaTime, arrived: Instant) -> MediaTime {
+        let frequency = time.frequency();
+        let incoming = i128::from(time.numer());
+        let out = match self.timeline {
+            Some(line) if line.rid == rid && line.frequency == frequency => {
+                // The same layer: its own spacing (one tick on at least, should a frame repeat a timestamp).
+                (incoming + line.offset).max(line.last + 1)
             }
-            _ => time,
+            Some(line) => {
+                let elapsed = arrived.saturating_duration_since(line.arrived).as_secs_f64();
+                let ticks = (elapsed * f64::from(frequency.get())) as i128;
+                line.last + ticks.max(1)
+            }
+            None => incoming,
         };
-        self.last_time = Some(time);
-        time
+        let out = out.max(0);
+        self.timeline = Some(Timeline { rid, frequency, offset: out - incoming, last: out, arrived });
+        MediaTime::new(u64::try_from(out).unwrap_or(u64::MAX), frequency)
     }
 
     /// Pauses or resumes the copy (last-N). Returns true when a paused copy resumes: it then waits for a
@@ -275,6 +285,18 @@ impl TrackOut {
         }
         Admission::Forward
     }
+}
+
+/// A copy's media timeline toward its subscriber: the layer last written, and the offset from that layer's
+/// media time to the subscriber's.
+#[derive(Debug, Clone, Copy)]
+struct Timeline {
+    rid: Option<Rid>,
+    frequency: Frequency,
+    offset: i128,
+    /// The media time last written, and when its frame arrived.
+    last: i128,
+    arrived: Instant,
 }
 
 /// What happens to one received frame for one subscriber.

@@ -71,7 +71,11 @@ impl Sfu {
                 continue;
             };
             let Some(mid) = track.open_mid() else { continue };
+            let before = track.rid;
             match track.admits(data.rid, is_keyframe) {
+                Admission::Forward if track.rid != before => {
+                    tracing::debug!(subscriber = %subscriber.id, track = %source, rid = ?track.rid, "sfu: layer took over");
+                }
                 Admission::Forward => {}
                 Admission::OtherLayer | Admission::Paused => continue,
                 Admission::AwaitingKeyframe => {
@@ -79,7 +83,7 @@ impl Sfu {
                     continue;
                 }
             }
-            let time = track.stamp(data.time);
+            let time = track.stamp(data.rid, data.time, data.network_time);
             let Some(writer) = subscriber.rtc.writer(mid) else { continue };
             let Some(pt) = writer.match_params(data.params) else {
                 tracing::trace!(subscriber = %subscriber.id, "sfu: subscriber lacks the publisher's codec");
@@ -104,6 +108,7 @@ impl Sfu {
         let Some(mut writer) = publisher.rtc.writer(track.mid) else { return };
         match writer.request_keyframe(rid, KeyframeRequestKind::Pli) {
             Ok(()) => {
+                tracing::debug!(%track, ?rid, "sfu: key frame asked of the publisher");
                 track_in.keyframe_requested(rid, now);
                 publisher.dirty = true;
             }

@@ -176,6 +176,7 @@ impl Sfu {
         for (index, rid) in described.chain(largest_arriving) {
             let copy = &mut participant.tracks_out[index];
             if copy.switch_layer(Some(rid)) {
+                tracing::debug!(%subscriber, track = %copy.source, %rid, "sfu: switching layer");
                 self.forwards.push_back(Forward::KeyframeRequest { track: copy.source, rid: Some(rid) });
             }
         }

@@ -84,7 +84,10 @@ impl Sfu {
             if copy.set_paused(!show) {
                 self.forwards.push_back(Forward::KeyframeRequest { track: copy.source, rid: copy.wanted_rid() });
             }
-            changed |= was_paused != copy.is_paused();
+            if was_paused != copy.is_paused() {
+                changed = true;
+                tracing::debug!(%subscriber, track = %copy.source, paused = !show, hidden, "sfu: video copy paused or resumed");
+            }
         }
         if changed {
             self.rechoose_layers(subscriber);

@@ -308,6 +308,9 @@ pub struct MediaSource {
     tag: u8,
     /// Layers made but not sent (a browser pausing a layer for lack of uplink).
     stopped: Vec<bool>,
+    /// Each layer's first RTP timestamp: a browser picks one at random per stream, so simulcast layers'
+    /// media times have nothing in common.
+    bases: Vec<u64>,
 }
 
 impl MediaSource {
@@ -317,9 +320,12 @@ impl MediaSource {
         Self::new(MediaKind::Video, vec![None])
     }
 
-    /// Video in simulcast layers (smallest first).
+    /// Video in simulcast layers (smallest first), each layer's timestamps from its own base (the smaller
+    /// layers' far ahead: a switch up would go back in time if forwarded as is).
     pub fn simulcast(rids: &[&str]) -> Self {
-        Self::new(MediaKind::Video, rids.iter().map(|r| Some(Rid::from(*r))).collect())
+        let source = Self::new(MediaKind::Video, rids.iter().map(|r| Some(Rid::from(*r))).collect());
+        let bases = (0..rids.len()).map(|i| (rids.len() - i) as u64 * 1_000_000_000).collect();
+        MediaSource { bases, ..source }
     }
 
     pub fn audio() -> Self {
@@ -333,8 +339,8 @@ impl MediaSource {
 
     fn new(kind: MediaKind, layers: Vec<Option<Rid>>) -> Self {
         let sent = layers.iter().map(|_| Vec::new()).collect();
-        let stopped = vec![false; layers.len()];
-        MediaSource { kind, layers, sent, keyframe_next: false, level: None, tag: 0, stopped }
+        let (stopped, bases) = (vec![false; layers.len()], vec![0; layers.len()]);
+        MediaSource { kind, layers, sent, keyframe_next: false, level: None, tag: 0, stopped, bases }
     }
 
     /// Stops or restarts sending `layer` (its frames are still made and numbered, not sent).
@@ -405,7 +411,7 @@ impl MediaSource {
             if let Some(level) = self.level {
                 writer = writer.audio_level(level, true);
             }
-            let time = MediaTime::new(u64::from(n) * (u64::from(clock.get()) / 30), clock);
+            let time = MediaTime::new(self.bases[index] + u64::from(n) * (u64::from(clock.get()) / 30), clock);
             writer.write(pt, now, time, frame.clone()).expect("the frame is written");
             self.sent[index].push(frame);
         }
