@@ -44,6 +44,8 @@ pub(crate) struct TrackIn {
     last_keyframe_requests: Vec<(Option<Rid>, Instant)>,
     /// When a frame of each layer last arrived (in `rids` order; `None`: never).
     last_frames: Vec<Option<Instant>>,
+    /// When each layer's current run of frames began (in `rids` order).
+    runs_since: Vec<Option<Instant>>,
     /// Which layers counted as arriving when that last changed (in `rids` order): the layer choice of every
     /// subscriber is made again when it changes.
     arriving: Vec<bool>,
@@ -53,18 +55,44 @@ pub(crate) struct TrackIn {
 /// even a starved one sends a few frames a second).
 pub(crate) const LAYER_STOPPED_AFTER: Duration = Duration::from_millis(1500);
 
+/// A layer counts as arriving once its frames have come this long, unless no other layer arrives (then at
+/// once). A browser probing its uplink starts its larger layers for a few frames and stops them again;
+/// moving every subscriber up and back down each time would cost key frames and frozen pictures.
+pub(crate) const LAYER_STEADY_AFTER: Duration = Duration::from_secs(1);
+
 impl TrackIn {
     pub fn new(mid: Mid, kind: MediaKind, rids: Vec<Rid>) -> Self {
-        let (last_frames, arriving) = (vec![None; rids.len()], vec![false; rids.len()]);
-        TrackIn { mid, kind, rids, described: Vec::new(), last_keyframe_requests: Vec::new(), last_frames, arriving }
+        let n = rids.len();
+        TrackIn {
+            mid,
+            kind,
+            rids,
+            described: Vec::new(),
+            last_keyframe_requests: Vec::new(),
+            last_frames: vec![None; n],
+            runs_since: vec![None; n],
+            arriving: vec![false; n],
+        }
     }
 
-    /// A frame of layer `rid` arrived at `now`. True when that layer was not arriving before (the
-    /// subscribers' layers are then chosen again).
+    /// A frame of layer `rid` arrived at `now`. True when that layer now counts as arriving and did not
+    /// before (the subscribers' layers are then chosen again): at once if no other layer arrives, else
+    /// once its frames have come for [`LAYER_STEADY_AFTER`].
     pub fn frame_arrived(&mut self, rid: Option<Rid>, now: Instant) -> bool {
         let Some(index) = rid.and_then(|rid| self.rids.iter().position(|r| *r == rid)) else { return false };
+        let run_goes_on =
+            self.last_frames[index].is_some_and(|at| now.saturating_duration_since(at) < LAYER_STOPPED_AFTER);
+        if !run_goes_on {
+            self.runs_since[index] = Some(now);
+        }
         self.last_frames[index] = Some(now);
-        !std::mem::replace(&mut self.arriving[index], true)
+        if self.arriving[index] {
+            return false;
+        }
+        let steady = self.runs_since[index].is_some_and(|since| now.saturating_duration_since(since) >= LAYER_STEADY_AFTER);
+        let alone = !self.arriving.iter().any(|a| *a);
+        self.arriving[index] = steady || alone;
+        self.arriving[index]
     }
 
     /// Marks the layers without a frame for [`LAYER_STOPPED_AFTER`] as stopped. True when any was arriving
@@ -256,6 +284,15 @@ impl TrackOut {
         self.paused
     }
 
+    /// Frames of layer `rid` were lost before this one reached the SFU: a subscriber given the frames after
+    /// the gap would decode them against a picture it never got (the SFU writes new sequence numbers, so it
+    /// could not even tell). Forwarding that layer waits for its next key frame (which the SFU asks for).
+    pub fn frames_lost(&mut self, rid: Option<Rid>) {
+        if self.kind == MediaKind::Video && rid == self.rid {
+            self.awaiting_keyframe = true;
+        }
+    }
+
     /// Whether a received frame of layer `rid` is forwarded to this subscriber; opens the key-frame gate
     /// when `is_keyframe`. Audio always passes (it has no layers and no key frames).
     pub fn admits(&mut self, rid: Option<Rid>, is_keyframe: bool) -> Admission {
@@ -327,6 +364,19 @@ mod tests {
         assert_eq!(out.admits(None, false), Admission::AwaitingKeyframe);
         assert_eq!(out.admits(None, true), Admission::Forward);
         assert_eq!(out.admits(None, false), Admission::Forward);
+    }
+
+    #[test]
+    fn after_lost_frames_the_layer_waits_for_a_keyframe_and_others_are_not_touched() {
+        let (h, l) = (Some(Rid::from("h")), Some(Rid::from("l")));
+        let mut out = video_out(Some("h"));
+        assert_eq!(out.admits(h, true), Admission::Forward);
+        out.frames_lost(l);
+        assert_eq!(out.admits(h, false), Admission::Forward, "a gap in another layer changes nothing");
+        out.frames_lost(h);
+        assert_eq!(out.admits(h, false), Admission::AwaitingKeyframe);
+        assert_eq!(out.admits(h, true), Admission::Forward);
+        assert_eq!(out.admits(h, false), Admission::Forward);
     }
 
     #[test]
@@ -404,6 +454,29 @@ mod tests {
         assert!(track.expire_layers(start + Duration::from_millis(30) + LAYER_STOPPED_AFTER));
         assert!(!track.layer_arrives(l));
         assert!(!track.expire_layers(start + Duration::from_secs(10)), "already stopped");
+    }
+
+    #[test]
+    fn beside_an_arriving_layer_another_counts_only_once_it_keeps_coming() {
+        let start = Instant::now();
+        let at = |ms: u64| start + Duration::from_millis(ms);
+        let (l, h) = (Rid::from("l"), Rid::from("h"));
+        let mut track = TrackIn::new(Mid::from("0"), MediaKind::Video, vec![l, h]);
+        assert!(track.frame_arrived(Some(l), at(0)));
+        // A burst of the large layer (a browser probing its uplink) does not count...
+        for ms in (0..300).step_by(100) {
+            assert!(!track.frame_arrived(Some(h), at(ms)));
+        }
+        // ...and after it stopped, a new run starts from scratch.
+        assert!(!track.frame_arrived(Some(h), at(300) + LAYER_STOPPED_AFTER));
+        let mut counted = None;
+        for ms in (0..=1200).step_by(100) {
+            if track.frame_arrived(Some(h), at(300) + LAYER_STOPPED_AFTER + Duration::from_millis(ms)) {
+                counted = Some(ms);
+            }
+        }
+        assert_eq!(counted, Some(1000), "counted once its frames came for a second");
+        assert!(track.layer_arrives(h));
     }
 
     #[test]

@@ -34,7 +34,8 @@ fn simulcast_call_sending(viewers: &[u64], mut source: MediaSource) -> (Net, Med
             _ => None,
         })
         .expect("the SFU reported the published track");
-    publish_for(&mut net, &mut source, publisher, Duration::from_millis(500));
+    // (long enough for every layer sent to count as arriving)
+    publish_for(&mut net, &mut source, publisher, Duration::from_millis(1500));
     (net, source, track)
 }
 
@@ -123,7 +124,7 @@ fn a_large_tile_gets_the_small_layer_while_the_large_one_does_not_arrive_and_mov
     // while the small layer keeps flowing until then.
     let before = net.client(viewer).frames.len();
     source.send_layer(1, true);
-    publish_for(&mut net, &mut source, track.publisher, Duration::from_secs(1));
+    publish_for(&mut net, &mut source, track.publisher, Duration::from_secs(2));
     assert_eq!(layer_runs(&net, 2, before), [0, 1], "small until the switch, then large");
     let received = &net.client(viewer).frames[before..];
     let switch = received.iter().position(|f| MediaSource::layer(f) == 1).expect("the large layer arrives");
@@ -154,6 +155,8 @@ fn without_a_description_a_subscriber_gets_the_largest_layer_arriving() {
     publish_for(&mut net, &mut source, track.publisher, Duration::from_secs(1));
     assert_eq!(last_layer(&net, 2), Some(0), "only the small layer arrives");
     source.send_layer(1, true);
+    publish_for(&mut net, &mut source, track.publisher, Duration::from_millis(500));
+    assert_eq!(last_layer(&net, 2), Some(0), "not for a short burst of the large layer");
     publish_for(&mut net, &mut source, track.publisher, Duration::from_secs(1));
-    assert_eq!(last_layer(&net, 2), Some(1), "the large layer once it arrives");
+    assert_eq!(last_layer(&net, 2), Some(1), "the large layer once it keeps arriving");
 }

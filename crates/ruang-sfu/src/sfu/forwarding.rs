@@ -71,6 +71,9 @@ impl Sfu {
                 continue;
             };
             let Some(mid) = track.open_mid() else { continue };
+            if !data.contiguous {
+                track.frames_lost(data.rid);
+            }
             let before = track.rid;
             match track.admits(data.rid, is_keyframe) {
                 Admission::Forward if track.rid != before => {
