@@ -5,8 +5,11 @@
 //
 // Negotiation: we offer first (audio + video transceivers, `recvonly` for a viewer); the SFU answers, then
 // offers whenever another participant's track comes or goes, and we answer. We are the impolite side: an SFU
-// offer that crosses ours is ignored (the SFU rolls back and offers again). `reset` from the SFU, a failed
-// connection, or a new SFU id (a server restart) → a new connection, offered at once.
+// offer that arrives while ours is out was made before the SFU took ours (the server sends the SFU's offers
+// to us only after its answer to us), so taking ours rolled it back and the SFU offers again afterwards: it
+// is dropped. So is an offer of an SFU session other than the current connection's (its ICE ufrag differs
+// from the SFU's answer's): one made before a `reset`. `reset` from the SFU, a failed connection, or a new
+// SFU id (a server restart) → a new connection, offered at once.
 // Whose track: a track's msid stream id is its sender's participant id (sfu-tracks.js keeps the mapping);
 // each participant is a RemotePeer whose stream we build from its tracks, so a participant may be added
 // before or after its tracks. Its `pc` is a stats view of that participant's receivers only.
@@ -54,13 +57,13 @@ export function layersFor(height) {
 }
 
 /**
- * The session version of an SDP (its `o=` line), which grows with every description one side makes; -1
- * when there is none.
+ * The ICE username fragment of an SDP (its first `a=ice-ufrag`), which names one side's ICE session: the
+ * SFU's offers on a connection carry the one of its answer to that connection's first offer. '' if none.
  * @param {string} sdp
  */
-export function sessionVersion(sdp) {
-  const m = /^o=\S+ \S+ (\d+) /m.exec(sdp);
-  return m ? Number(m[1]) : -1;
+export function iceUfrag(sdp) {
+  const m = /^a=ice-ufrag:(\S+)/m.exec(sdp);
+  return m ? m[1] : '';
 }
 
 /**
@@ -116,8 +119,7 @@ export class SfuTransport extends EventTarget {
     /** @private @type {RTCRtpTransceiver | null} */ this.video = null;
     /** @private @type {TrackOwners<MediaStreamTrack>} */ this.owners = new TrackOwners();
     /** @private */ this.makingOffer = false;
-    /** @private @type {string | null} an SFU offer that came while ours was out (see onDescription) */ this.crossed = null;
-    /** @private an answer of the SFU was applied on this connection */ this.answered = false;
+    /** @private the SFU's ICE ufrag on this connection, from its first answer ('' before) */ this.sfuUfrag = '';
     /** @private @type {Promise<void>} serialises negotiation on the current connection */ this.queue = Promise.resolve();
     /** @private the layers last sent ('' : none on this connection) */ this.layersSent = '';
     /** @private @type {ReturnType<typeof setTimeout> | undefined} */ this.lostTimer = undefined;
@@ -147,8 +149,7 @@ export class SfuTransport extends EventTarget {
     this.layersSent = '';
     this.queue = Promise.resolve();
     this.makingOffer = false;
-    this.crossed = null;
-    this.answered = false;
+    this.sfuUfrag = '';
     const { audio, video } = this.sending ? this.localTracks() : { audio: null, video: null };
     const direction = this.sending ? 'sendrecv' : 'recvonly';
     this.audio = pc.addTransceiver(audio ?? 'audio', { direction });
@@ -302,23 +303,15 @@ export class SfuTransport extends EventTarget {
   async onDescription(pc, data) {
     if (pc !== this.pc || (data.kind !== 'offer' && data.kind !== 'answer')) return;
     if (data.kind === 'offer') {
-      // Impolite: an SFU offer that arrives while ours is out is not applied now. It is either a real
-      // crossing (the SFU made it before ours reached it: the SFU rolls it back and offers again) or an
-      // offer the SFU made after answering ours, which overtook that answer on the way (then the SFU waits
-      // for our answer to it). Kept until our answer comes, which tells them apart (see onAnswer).
-      if (this.makingOffer || pc.signalingState !== 'stable') { this.crossed = data.sdp; return; }
+      // Made before the SFU took our offer (it rolled it back and offers again), or by the SFU session of
+      // an earlier connection: either way not for this one (see the top of this file).
+      if (this.makingOffer || pc.signalingState !== 'stable') return;
+      if (!this.sfuUfrag || iceUfrag(data.sdp) !== this.sfuUfrag) return;
       await this.answer(pc, data.sdp);
     } else {
       if (pc.signalingState !== 'have-local-offer') return; // stale
       await pc.setRemoteDescription({ type: 'answer', sdp: data.sdp });
-      const crossed = this.crossed;
-      const first = !this.answered;
-      this.crossed = null;
-      this.answered = true;
-      // made after this answer: the SFU waits for our answer to it. Certainly so while our first offer was
-      // out (the SFU offers nothing to a participant it does not know yet); later, when its session version
-      // is the later one.
-      if (crossed && pc === this.pc && (first || sessionVersion(crossed) > sessionVersion(data.sdp))) await this.answer(pc, crossed);
+      if (!this.sfuUfrag) this.sfuUfrag = iceUfrag(data.sdp);
     }
     this.dropEndedTracks();
   }

@@ -189,12 +189,12 @@ test('a new SFU gets the sizes again (forget), and close stops a pending report'
 
 // ---- SDP helpers of the SFU transport
 
-test('the session version tells an SFU offer made after its answer from one made before it', async () => {
-  const { sessionVersion, sdpHasMedia, layersFor } = await import('../../../web/js/sfu.js');
+test('the ICE ufrag tells an SFU offer of the current connection from one of an earlier SFU session', async () => {
+  const { iceUfrag, sdpHasMedia, layersFor } = await import('../../../web/js/sfu.js');
   const sdp = (/** @type {number} */ v, more = '') => `v=0\r\no=str0m-0.24 6241 ${v} IN IP4 0.0.0.0\r\ns=-\r\n${more}`;
-  assert.equal(sessionVersion(sdp(7)), 7);
-  assert.ok(sessionVersion(sdp(8)) > sessionVersion(sdp(7)));
-  assert.equal(sessionVersion('v=0\r\n'), -1);
+  assert.equal(iceUfrag(sdp(2, 'm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=ice-ufrag:Ab3x\r\na=ice-pwd:zz\r\n')), 'Ab3x');
+  assert.notEqual(iceUfrag(sdp(2, 'a=ice-ufrag:Ab3x\r\n')), iceUfrag(sdp(2, 'a=ice-ufrag:Qq9y\r\n')));
+  assert.equal(iceUfrag(sdp(2)), '');
   assert.equal(sdpHasMedia(sdp(1, 'm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n')), false);
   assert.equal(sdpHasMedia(sdp(1, 'm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n')), true);
   assert.deepEqual(layersFor(180).map((l) => [l.rid, l.height]), [['l', 45], ['m', 90], ['h', 180]]);
