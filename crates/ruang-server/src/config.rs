@@ -80,8 +80,7 @@ pub struct ServerConfig {
     pub sfu_public_ip: Option<IpAddr>,
     /// Every room's media mode unless `[rooms.<name>] media_mode` says otherwise: `auto` (mesh, SFU from
     /// `sfu_threshold` members who all speak it), `mesh` or `sfu`. With `mesh` everywhere the SFU is not
-    /// started. The default is `mesh` for now: browser tests of SFU rooms still fail in some runs (issue
-    /// #15), and a meeting must not lose its video because a fourth person joined.
+    /// started.
     pub media_mode: MediaPolicy,
     /// Members at which an `auto` room moves to SFU (back to mesh after 30 s at `sfu_threshold - 2` or fewer).
     pub sfu_threshold: usize,
@@ -163,7 +162,7 @@ impl Default for ServerConfig {
             turn: TurnConfig::default(),
             sfu_listen: None,
             sfu_public_ip: None,
-            media_mode: MediaPolicy::Mesh,
+            media_mode: MediaPolicy::Auto,
             sfu_threshold: 4,
             max_sfu_participants: 100,
             sfu_last_n: 9,
@@ -412,9 +411,7 @@ mod tests {
         assert!(config.needs_sfu(), "one sfu room needs the SFU");
         let all_mesh: ServerConfig = toml::from_str("media_mode = \"mesh\"").unwrap();
         assert!(!all_mesh.needs_sfu());
-        assert!(!ServerConfig::default().needs_sfu(), "mesh is the default for now: no SFU is started");
-        let auto = ServerConfig { media_mode: MediaPolicy::Auto, ..ServerConfig::default() };
-        assert!(auto.needs_sfu());
+        assert!(ServerConfig::default().needs_sfu(), "auto is the default");
         assert!(toml::from_str::<ServerConfig>("media_mode = \"p2p\"").is_err());
         assert!(toml::from_str::<ServerConfig>("[limits]\nmax_sfu_participants = 5").is_err(), "a top-level key");
         let bad_threshold = ServerConfig { sfu_threshold: 1, ..ServerConfig::default() };

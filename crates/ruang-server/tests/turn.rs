@@ -469,7 +469,6 @@ async fn the_sfus_own_address_is_the_one_place_on_the_host_turn_relays_to() {
         c.turn.secret = Some(SECRET.to_owned());
         c.sfu_listen = Some(SocketAddr::from(([127, 0, 0, 1], sfu_port)));
         c.sfu_public_ip = Some("127.0.0.1".parse().unwrap());
-        c.media_mode = ruang_server::config::MediaPolicy::Auto;
     })
     .await;
     let mut alice = client(false, &server).await;

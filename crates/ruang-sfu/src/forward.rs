@@ -96,6 +96,7 @@ pub(crate) fn on_event(
                 && let Some(track) = participant.tracks_in.iter_mut().find(|t| t.mid == data.mid)
                 && track.frame_arrived(data.rid, now)
             {
+                tracing::debug!(publisher = %id, rid = ?data.rid, "sfu: a simulcast layer arrives");
                 forwards.push_back(Forward::LayersChanged(id));
             }
             if !data.contiguous

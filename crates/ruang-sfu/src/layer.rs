@@ -87,7 +87,11 @@ pub fn fit_to_arriving(chosen: usize, arriving: &[bool]) -> usize {
     if arrives(chosen) {
         return chosen;
     }
-    (0..chosen).rev().find(|&i| arrives(i)).or_else(|| (chosen + 1..arriving.len()).find(|&i| arrives(i))).unwrap_or(chosen)
+    (0..chosen)
+        .rev()
+        .find(|&i| arrives(i))
+        .or_else(|| (chosen + 1..arriving.len()).find(|&i| arrives(i)))
+        .unwrap_or(chosen)
 }
 
 #[cfg(test)]

@@ -111,6 +111,7 @@ impl Participant {
         let answer = self.rtc.sdp_api().accept_offer(offer)?;
         // str0m rolled our pending offer back: its tracks go into the next one.
         if self.pending.take().is_some() {
+            tracing::debug!(participant = %self.id, "sfu: the client's offer rolled ours back");
             for track in &mut self.tracks_out {
                 track.state = match track.state {
                     OutState::Negotiating(_) => OutState::ToOpen,
@@ -138,6 +139,7 @@ impl Participant {
             }
         }
         self.dirty = true;
+        tracing::debug!(participant = %self.id, opened = opened.len(), "sfu: answer taken");
         Ok(opened)
     }
 
@@ -170,6 +172,8 @@ impl Participant {
         let (offer, pending) = change.apply()?;
         self.pending = Some(pending);
         self.dirty = true;
+        let offered = self.tracks_out.iter().filter(|t| matches!(t.state, OutState::Negotiating(_))).count();
+        tracing::debug!(participant = %self.id, offered, "sfu: offering copies");
         Some(offer.to_sdp_string())
     }
 

@@ -89,7 +89,8 @@ impl TrackIn {
         if self.arriving[index] {
             return false;
         }
-        let steady = self.runs_since[index].is_some_and(|since| now.saturating_duration_since(since) >= LAYER_STEADY_AFTER);
+        let steady =
+            self.runs_since[index].is_some_and(|since| now.saturating_duration_since(since) >= LAYER_STEADY_AFTER);
         let alone = !self.arriving.iter().any(|a| *a);
         self.arriving[index] = steady || alone;
         self.arriving[index]

@@ -137,7 +137,7 @@ pub struct Args {
     #[arg(long, env = "RUANG_SFU_LISTEN", value_name = "ADDR")]
     sfu_listen: Option<SocketAddr>,
     /// Every room's media mode: auto (mesh, SFU from --sfu-threshold participants), mesh (no SFU is started)
-    /// or sfu; a room's own `[rooms.<name>] media_mode` wins [default: mesh, until the SFU is reliable in browsers].
+    /// or sfu; a room's own `[rooms.<name>] media_mode` wins [default: auto].
     #[arg(long, env = "RUANG_MEDIA_MODE", value_name = "MODE", value_parser = parse_media_mode)]
     media_mode: Option<MediaPolicy>,
     /// Participants at which an auto room moves to the SFU (back to mesh after 30 s at two fewer) [default: 4].
@@ -337,7 +337,7 @@ mod tests {
     #[test]
     fn media_mode_flags_set_the_mode_threshold_capacity_and_last_n() {
         let defaults = Args::parse_from(["ruang"]).config().unwrap();
-        assert_eq!(defaults.media_mode, MediaPolicy::Mesh);
+        assert_eq!(defaults.media_mode, MediaPolicy::Auto);
         assert_eq!((defaults.sfu_threshold, defaults.max_sfu_participants, defaults.sfu_last_n), (4, 100, 9));
         let args = Args::parse_from([
             "ruang",

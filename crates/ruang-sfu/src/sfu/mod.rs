@@ -292,6 +292,7 @@ impl Sfu {
                     stopped |= track.expire_layers(now);
                 }
                 if stopped {
+                    tracing::debug!(publisher = %participant.id, "sfu: a simulcast layer stopped");
                     self.forwards.push_back(Forward::LayersChanged(participant.id));
                 }
             }
