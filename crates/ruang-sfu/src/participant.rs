@@ -26,6 +26,8 @@ pub(crate) struct Participant {
     pub tracks_out: Vec<TrackOut>,
     /// The SFU's offer awaiting this participant's answer.
     pending: Option<SdpPendingOffer>,
+    /// When that offer was made.
+    pub offered_at: Option<Instant>,
     /// When `rtc` next wants `handle_input(Timeout)`.
     pub timeout: Instant,
     /// While its media connection is down (not yet up, or ICE disconnected): when it counts as lost.
@@ -63,6 +65,7 @@ impl Participant {
             tracks_in: Vec::new(),
             tracks_out: Vec::new(),
             pending: None,
+            offered_at: None,
             timeout: now,
             lost_at: Some(lost_at),
             dirty: true,
@@ -110,6 +113,7 @@ impl Participant {
         let offer = SdpOffer::from_sdp_string(sdp).map_err(|e| SfuError::BadSdp(e.to_string()))?;
         let answer = self.rtc.sdp_api().accept_offer(offer)?;
         // str0m rolled our pending offer back: its tracks go into the next one.
+        self.offered_at = None;
         if self.pending.take().is_some() {
             tracing::debug!(participant = %self.id, "sfu: the client's offer rolled ours back");
             for track in &mut self.tracks_out {
@@ -129,6 +133,7 @@ impl Participant {
     pub fn accept_answer(&mut self, sdp: &str) -> Result<Vec<usize>, SfuError> {
         let answer = SdpAnswer::from_sdp_string(sdp).map_err(|e| SfuError::BadSdp(e.to_string()))?;
         let pending = self.pending.take().ok_or(SfuError::NoOfferOutstanding(self.id))?;
+        self.offered_at = None;
         self.rtc.sdp_api().accept_answer(pending, answer)?;
         self.tracks_out.retain(|t| !matches!(t.state, OutState::NegotiatingStop(_)));
         let mut opened = Vec::new();
@@ -143,8 +148,9 @@ impl Participant {
         Ok(opened)
     }
 
-    /// When tracks wait to be added or stopped and no offer is outstanding, makes the SFU's next offer.
-    pub fn negotiate(&mut self) -> Option<String> {
+    /// When tracks wait to be added or stopped and no offer is outstanding, makes the SFU's next offer (at
+    /// `now`).
+    pub fn negotiate(&mut self, now: Instant) -> Option<String> {
         if self.pending.is_some() || !self.rtc.is_alive() {
             return None;
         }
@@ -171,6 +177,7 @@ impl Participant {
         }
         let (offer, pending) = change.apply()?;
         self.pending = Some(pending);
+        self.offered_at = Some(now);
         self.dirty = true;
         let offered = self.tracks_out.iter().filter(|t| matches!(t.state, OutState::Negotiating(_))).count();
         tracing::debug!(participant = %self.id, offered, "sfu: offering copies");

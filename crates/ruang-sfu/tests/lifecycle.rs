@@ -92,3 +92,30 @@ fn a_client_back_within_lost_after_is_kept() {
     assert_eq!(net.sfu.len(), 2);
     assert_eq!(net.sfu.room_of(ParticipantId(1)), Some(support::ROOM));
 }
+
+#[test]
+fn a_client_that_leaves_an_offer_unanswered_is_lost() {
+    let mut net = Net::new();
+    let viewer = net.join(2, Publish::Nothing);
+    connect_all(&mut net);
+    // The SFU's next offer to the viewer never gets its answer (lost, or dropped by the client).
+    net.clients.get_mut(&viewer).expect("the viewer").hold_offers = true;
+    net.join(1, Publish::Video);
+    let offered_at = net.now;
+    let lost = net.run_until(Duration::from_secs(20), |net| reported(net, &SfuEvent::Lost(viewer)));
+    assert!(lost, "an offer left unanswered does not leave the viewer without that video for good");
+    assert!(net.now >= offered_at + Duration::from_secs(15), "not before answer_within (15 s) of fake time");
+    assert_eq!(net.client(viewer).held.len(), 1, "one offer was made and held");
+    assert_eq!(net.sfu.len(), 1, "the viewer is removed (its client is told `reset` and offers anew)");
+}
+
+#[test]
+fn a_client_that_answers_is_not_lost_however_long_the_call() {
+    let mut net = Net::new();
+    let viewer = net.join(2, Publish::Nothing);
+    net.join(1, Publish::Video);
+    connect_all(&mut net);
+    net.run_until(Duration::from_secs(40), |_| false);
+    assert!(!reported(&net, &SfuEvent::Lost(viewer)));
+    assert_eq!(net.sfu.len(), 2);
+}

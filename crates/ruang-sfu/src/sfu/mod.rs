@@ -59,6 +59,10 @@ pub struct SfuConfig {
     /// A participant whose media connection is down this long (ICE disconnected, or never connected since
     /// it was added) is removed and reported [`SfuEvent::Lost`]; the server then sends its client `reset`.
     pub lost_after: Duration,
+    /// A participant that has not answered an offer of the SFU for this long is removed and reported
+    /// [`SfuEvent::Lost`] too: the copies in that offer would otherwise never open (an offer lost on the way
+    /// or dropped by the client), and the SFU makes no other offer while one is outstanding.
+    pub answer_within: Duration,
 }
 
 impl SfuConfig {
@@ -72,6 +76,7 @@ impl SfuConfig {
             last_n: Some(9),
             audio_last_n: None,
             lost_after: Duration::from_secs(15),
+            answer_within: Duration::from_secs(15),
         }
     }
 }
@@ -114,8 +119,8 @@ pub enum SfuEvent {
     /// ICE lost the participant; it may come back (a new path, an ICE restart) within
     /// [`SfuConfig::lost_after`], or it is [`SfuEvent::Lost`].
     Disconnected(ParticipantId),
-    /// The participant's media connection was down for [`SfuConfig::lost_after`] (or never came up): it has
-    /// been removed from the SFU. The server sends its client `reset`; the client offers anew.
+    /// The participant's media connection was down for [`SfuConfig::lost_after`] (or never came up), or it
+    /// left an offer of the SFU unanswered for [`SfuConfig::answer_within`]: it has been removed from the SFU. The server sends its client `reset`; the client offers anew.
     Lost(ParticipantId),
     /// The participant's session ended (DTLS closed, or a fatal error); it has been removed.
     Closed(ParticipantId),
@@ -273,13 +278,20 @@ impl Sfu {
     }
 
     /// Time has reached `now`: every participant whose timer is due runs it, and participants whose media
-    /// connection has been down for `lost_after` are removed and reported `Lost`.
+    /// connection has been down for `lost_after`, or who left an offer unanswered for `answer_within`, are
+    /// removed and reported `Lost`.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.now = self.now.max(now);
-        let lost: Vec<ParticipantId> =
-            self.participants.values().filter(|p| p.lost_at.is_some_and(|at| at <= now)).map(|p| p.id).collect();
+        let answer_within = self.config.answer_within;
+        let unanswered = |p: &Participant| p.offered_at.is_some_and(|at| at + answer_within <= now);
+        let lost: Vec<ParticipantId> = self
+            .participants
+            .values()
+            .filter(|p| p.lost_at.is_some_and(|at| at <= now) || unanswered(p))
+            .map(|p| p.id)
+            .collect();
         for id in lost {
-            tracing::debug!(participant = %id, "sfu: media connection lost; removing");
+            tracing::debug!(participant = %id, "sfu: media connection lost, or an offer unanswered; removing");
             if self.remove_participant(id).is_ok() {
                 self.ready.push_back(Output::Event(SfuEvent::Lost(id)));
             }
@@ -311,7 +323,13 @@ impl Sfu {
     /// The earliest instant any participant wants [`Sfu::handle_timeout`]; valid after `poll_output`
     /// returned `Output::Timeout`.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let earliest = self.participants.values().flat_map(|p| [Some(p.timeout), p.lost_at]).flatten().min()?;
+        let answer_within = self.config.answer_within;
+        let earliest = self
+            .participants
+            .values()
+            .flat_map(|p| [Some(p.timeout), p.lost_at, p.offered_at.map(|at| at + answer_within)])
+            .flatten()
+            .min()?;
         Some(earliest.min(self.layers_checked_at + LAYER_CHECK_INTERVAL))
     }
 
@@ -399,8 +417,9 @@ impl Sfu {
     /// Makes the offers participants are due. True when any was made.
     fn negotiate(&mut self) -> bool {
         let mut any = false;
+        let now = self.now;
         for participant in self.participants.values_mut() {
-            if let Some(sdp) = participant.negotiate() {
+            if let Some(sdp) = participant.negotiate(now) {
                 self.ready.push_back(Output::Event(SfuEvent::Offer { participant: participant.id, sdp }));
                 any = true;
             }
