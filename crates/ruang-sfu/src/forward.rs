@@ -91,24 +91,22 @@ pub(crate) fn on_event(
             if let Some(level) = data.ext_vals.audio_level {
                 speakers.hear(id, level, data.ext_vals.voice_activity, data.network_time);
             }
-            // A simulcast layer starting to arrive: subscribers waiting on a smaller one may move up.
-            if data.rid.is_some()
-                && let Some(track) = participant.tracks_in.iter_mut().find(|t| t.mid == data.mid)
-                && track.frame_arrived(data.rid, now)
-            {
-                tracing::debug!(publisher = %id, rid = ?data.rid, "sfu: a simulcast layer arrives");
-                forwards.push_back(Forward::LayersChanged(id));
-            }
-            if !data.contiguous
-                && let Some(track) = participant.tracks_in.iter_mut().find(|t| t.mid == data.mid)
-                && track.kind == MediaKind::Video
-                && track.keyframe_request_due(data.rid, now, config.keyframe_request_interval)
-                && let Some(mut writer) = participant.rtc.writer(data.mid)
-                // Loss the publisher's retransmissions did not repair: every subscriber's decoder needs a
-                // fresh key frame.
-                && writer.request_keyframe(data.rid, KeyframeRequestKind::Pli).is_ok()
-            {
-                track.keyframe_requested(data.rid, now);
+            if let Some(track) = participant.tracks_in.iter_mut().find(|t| t.mid == data.mid) {
+                // A simulcast layer starting to arrive: subscribers waiting on a smaller one may move up.
+                if track.frame_arrived(data.rid, now) {
+                    tracing::debug!(publisher = %id, rid = ?data.rid, "sfu: a simulcast layer arrives");
+                    forwards.push_back(Forward::LayersChanged(id));
+                }
+                if !data.contiguous
+                    && track.kind == MediaKind::Video
+                    && track.keyframe_request_due(data.rid, now, config.keyframe_request_interval)
+                    && let Some(mut writer) = participant.rtc.writer(data.mid)
+                    // Loss the publisher's retransmissions did not repair: every subscriber's decoder needs a
+                    // fresh key frame.
+                    && writer.request_keyframe(data.rid, KeyframeRequestKind::Pli).is_ok()
+                {
+                    track.keyframe_requested(data.rid, now);
+                }
             }
             forwards.push_back(Forward::Media(id, data));
         }

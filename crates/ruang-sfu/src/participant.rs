@@ -27,7 +27,7 @@ pub(crate) struct Participant {
     /// The SFU's offer awaiting this participant's answer.
     pending: Option<SdpPendingOffer>,
     /// When that offer was made.
-    pub offered_at: Option<Instant>,
+    offered_at: Option<Instant>,
     /// When `rtc` next wants `handle_input(Timeout)`.
     pub timeout: Instant,
     /// While its media connection is down (not yet up, or ICE disconnected): when it counts as lost.
@@ -75,6 +75,11 @@ impl Participant {
             tiles: HashMap::new(),
             layers: Vec::new(),
         }
+    }
+
+    /// When the SFU's outstanding offer counts as unanswered, if one is out.
+    pub fn answer_deadline(&self, within: std::time::Duration) -> Option<Instant> {
+        self.offered_at.map(|at| at + within)
     }
 
     /// Whether this participant said it does not show `publisher`'s video (a tile of height 0).

@@ -110,6 +110,11 @@ impl TrackIn {
         changed
     }
 
+    /// Which layers are arriving, in `rids` order.
+    pub fn arriving(&self) -> &[bool] {
+        &self.arriving
+    }
+
     /// Whether frames of layer `rid` are arriving.
     pub fn layer_arrives(&self, rid: Rid) -> bool {
         self.rids.iter().position(|r| *r == rid).is_some_and(|index| self.arriving[index])

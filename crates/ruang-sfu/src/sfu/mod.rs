@@ -120,7 +120,8 @@ pub enum SfuEvent {
     /// [`SfuConfig::lost_after`], or it is [`SfuEvent::Lost`].
     Disconnected(ParticipantId),
     /// The participant's media connection was down for [`SfuConfig::lost_after`] (or never came up), or it
-    /// left an offer of the SFU unanswered for [`SfuConfig::answer_within`]: it has been removed from the SFU. The server sends its client `reset`; the client offers anew.
+    /// left an offer of the SFU unanswered for [`SfuConfig::answer_within`]: it has been removed from the SFU.
+    /// The server sends its client `reset`; the client offers anew.
     Lost(ParticipantId),
     /// The participant's session ended (DTLS closed, or a fatal error); it has been removed.
     Closed(ParticipantId),
@@ -282,12 +283,11 @@ impl Sfu {
     /// removed and reported `Lost`.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.now = self.now.max(now);
-        let answer_within = self.config.answer_within;
-        let unanswered = |p: &Participant| p.offered_at.is_some_and(|at| at + answer_within <= now);
+        let within = self.config.answer_within;
         let lost: Vec<ParticipantId> = self
             .participants
             .values()
-            .filter(|p| p.lost_at.is_some_and(|at| at <= now) || unanswered(p))
+            .filter(|p| [p.lost_at, p.answer_deadline(within)].into_iter().flatten().any(|at| at <= now))
             .map(|p| p.id)
             .collect();
         for id in lost {
@@ -323,11 +323,11 @@ impl Sfu {
     /// The earliest instant any participant wants [`Sfu::handle_timeout`]; valid after `poll_output`
     /// returned `Output::Timeout`.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        let answer_within = self.config.answer_within;
+        let within = self.config.answer_within;
         let earliest = self
             .participants
             .values()
-            .flat_map(|p| [Some(p.timeout), p.lost_at, p.offered_at.map(|at| at + answer_within)])
+            .flat_map(|p| [Some(p.timeout), p.lost_at, p.answer_deadline(within)])
             .flatten()
             .min()?;
         Some(earliest.min(self.layers_checked_at + LAYER_CHECK_INTERVAL))

@@ -112,48 +112,33 @@ impl Sfu {
     /// bandwidth estimator how much the subscriber's tiles could use (so it probes up to that, no further).
     pub(super) fn rechoose_layers(&mut self, subscriber: ParticipantId) {
         let Some(participant) = self.participants.get(&subscriber) else { return };
-        let copies: Vec<DescribedCopy> = participant
-            .tracks_out
-            .iter()
-            .enumerate()
-            .filter(|(_, copy)| !copy.is_paused())
-            .filter_map(|(index, copy)| {
-                let publisher = self.participants.get(&copy.source.publisher)?;
-                let published = publisher.tracks_in.iter().find(|t| t.mid == copy.source.mid)?;
-                (!published.described.is_empty()).then(|| DescribedCopy {
-                    index,
-                    layers: published.described.clone(),
-                    arriving: published.described.iter().map(|(rid, _)| published.layer_arrives(*rid)).collect(),
-                    tile: copy.tile,
-                })
-            })
-            .collect();
-        // Simulcast copies whose publisher has not described its layers: the largest arriving one.
-        let largest_arriving: Vec<(usize, Rid)> = participant
-            .tracks_out
-            .iter()
-            .enumerate()
-            .filter(|(index, copy)| !copy.is_paused() && !copies.iter().any(|c| c.index == *index))
-            .filter_map(|(index, copy)| {
-                let publisher = self.participants.get(&copy.source.publisher)?;
-                let published = publisher.tracks_in.iter().find(|t| t.mid == copy.source.mid)?;
-                let largest = published.rids.len().checked_sub(1)?;
-                let arriving: Vec<bool> = published.rids.iter().map(|rid| published.layer_arrives(*rid)).collect();
-                Some((index, published.rids[fit_to_arriving(largest, &arriving)]))
-            })
-            .collect();
-        // Video copies whose publisher described no layers: nothing to choose, but they still need bandwidth.
-        // Without a desired bitrate str0m never probes, and its pacer holds every packet to 1.1 x an estimate
-        // that then creeps up from `initial_estimate` (1 Mbps, for 24 x 300 kbps at 25 bots): queues, seconds
-        // of delay, lost frames and key-frame requests. Each is counted at an assumed bitrate.
-        let undescribed = participant
-            .tracks_out
-            .iter()
-            .enumerate()
-            .filter(|(index, copy)| {
-                copy.kind == MediaKind::Video && !copy.is_paused() && !copies.iter().any(|c| c.index == *index)
-            })
-            .count() as u64;
+        // One pass over the copies shown: those whose publisher described its layers are chosen for below;
+        // an undescribed simulcast copy gets the largest layer arriving. Undescribed video still needs
+        // bandwidth: without a desired bitrate str0m never probes, and its pacer holds every packet to 1.1 x
+        // an estimate that then creeps up from `initial_estimate` (1 Mbps, for 24 x 300 kbps at 25 bots):
+        // queues, seconds of delay, lost frames and key-frame requests. Each is counted at an assumed bitrate.
+        let mut copies: Vec<DescribedCopy> = Vec::new();
+        let mut largest_arriving: Vec<(usize, Rid)> = Vec::new();
+        let mut undescribed: u64 = 0;
+        for (index, copy) in participant.tracks_out.iter().enumerate().filter(|(_, copy)| !copy.is_paused()) {
+            let published = self
+                .participants
+                .get(&copy.source.publisher)
+                .and_then(|publisher| publisher.tracks_in.iter().find(|t| t.mid == copy.source.mid));
+            if let Some(published) = published.filter(|p| !p.described.is_empty()) {
+                let arriving = published.described.iter().map(|(rid, _)| published.layer_arrives(*rid)).collect();
+                copies.push(DescribedCopy { index, layers: published.described.clone(), arriving, tile: copy.tile });
+                continue;
+            }
+            if copy.kind == MediaKind::Video {
+                undescribed += 1;
+            }
+            if let Some(published) = published
+                && let Some(largest) = published.rids.len().checked_sub(1)
+            {
+                largest_arriving.push((index, published.rids[fit_to_arriving(largest, published.arriving())]));
+            }
+        }
         if copies.is_empty() && undescribed == 0 && largest_arriving.is_empty() {
             return;
         }
