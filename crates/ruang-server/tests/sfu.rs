@@ -134,6 +134,8 @@ struct Media {
     rtc: Rtc,
     timeout: Instant,
     pending: Option<SdpPendingOffer>,
+    /// Our last offer's SDP.
+    last_offer: String,
     connected: bool,
     mid: Option<Mid>,
     frames: Vec<MediaData>,
@@ -165,6 +167,7 @@ impl Media {
             rtc,
             timeout: now,
             pending: Some(pending),
+            last_offer: offer.to_sdp_string(),
             connected: false,
             mid,
             frames: Vec::new(),
@@ -312,14 +315,64 @@ async fn an_answer_the_sfu_cannot_take_makes_it_tell_the_client_to_start_anew() 
     let mut media = Media::offer(ws, false).await;
     let answer = media.ws.recv().await;
     assert_eq!(answer["data"]["kind"], "answer", "the SFU answers the first offer: {answer}");
-    let sdp = answer["data"]["sdp"].as_str().expect("an SDP").to_owned();
-    // None of the SFU's offers is outstanding, so this answer cannot be taken.
+    // None of the SFU's offers is outstanding, so an answer of this connection cannot be taken.
     let sfu = media.sfu.clone();
-    media.ws.signal(&sfu, json!({"kind": "answer", "sdp": sdp})).await;
+    media.ws.signal(&sfu, json!({"kind": "answer", "sdp": media.last_offer.clone()})).await;
     let reset = media.ws.recv().await;
     assert_eq!(reset["type"], "signal", "{reset}");
     assert_eq!(reset["from"], sfu.as_str(), "{reset}");
     assert_eq!(reset["data"]["kind"], "reset", "the client is told to start anew: {reset}");
+}
+
+#[tokio::test]
+async fn an_answer_of_another_client_connection_is_ignored() {
+    let server = server(MediaPolicy::Sfu).await;
+    let ws = sfu_client(&server, "r", "a").await;
+    let mut media = Media::offer(ws, false).await;
+    let answer = media.ws.recv().await;
+    assert_eq!(answer["data"]["kind"], "answer", "{answer}");
+    // The SFU's own answer stands in for one made by an earlier connection (its ICE ufrag is not ours).
+    let stale = answer["data"]["sdp"].as_str().expect("an SDP").to_owned();
+    let sfu = media.sfu.clone();
+    media.ws.signal(&sfu, json!({"kind": "answer", "sdp": stale})).await;
+    // The SFU takes signals in order: had the stale answer cost the session, `reset` would come first.
+    media.ws.signal(&sfu, json!({"kind": "offer", "sdp": media.last_offer.clone()})).await;
+    let next = media.ws.recv().await;
+    assert_eq!(next["data"]["kind"], "answer", "the session goes on: {next}");
+}
+
+#[tokio::test]
+async fn an_offer_of_a_new_client_connection_replaces_its_sfu_session() {
+    let server = server(MediaPolicy::Sfu).await;
+    let ws = sfu_client(&server, "r", "a").await;
+    let mut first = Media::offer(ws, false).await;
+    let answer = first.ws.recv().await;
+    assert_eq!(answer["data"]["kind"], "answer", "{answer}");
+    // A client told `reset` twice opens a connection each time: the SFU must take the last one's offer as
+    // a new session, not as a renegotiation of the one before.
+    let mut second = Media::offer(first.ws, false).await;
+    let answer = second.ws.recv().await;
+    assert_eq!(answer["data"]["kind"], "answer", "the new connection is answered: {answer}");
+    second.on_message(answer).await;
+    let mut buffer = vec![0u8; 2048];
+    let connect = async {
+        for _ in 0..10_000 {
+            second.drain().await;
+            if second.connected {
+                return;
+            }
+            tokio::select! {
+                r = second.socket.recv_from(&mut buffer) => {
+                    let (len, from) = r.expect("a loopback receive");
+                    second.receive(from, &buffer[..len]);
+                }
+                m = second.ws.recv() => second.on_message(m).await,
+                () = tokio::time::sleep_until(second.timeout.into()) => second.fire_timer(),
+            }
+        }
+        panic!("not connected in 10000 rounds");
+    };
+    tokio::time::timeout(Duration::from_secs(30), connect).await.expect("the new connection reaches the SFU");
 }
 
 #[tokio::test]

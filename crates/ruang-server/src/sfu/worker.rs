@@ -13,7 +13,8 @@ use std::sync::{Arc, Weak};
 use ruang_member::MemberTable;
 use ruang_proto::{PeerId, Role, SignalData};
 use ruang_room::SfuRequest;
-use ruang_sfu::{ParticipantId, Publishing, RoomKey};
+use ruang_sfu::driver::DriverError;
+use ruang_sfu::{ParticipantId, Publishing, RoomKey, SfuError};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
@@ -23,6 +24,18 @@ use super::{Route, SfuCommand, SfuService, signal_member};
 /// to mesh, and a little margin.
 const LINGER: std::time::Duration = std::time::Duration::from_secs(12);
 use crate::rooms::RoomCommand;
+
+/// A client's media connection to the SFU, named by the ICE username fragment of its SDP (`None`: the SDP
+/// has none, which str0m refuses anyway).
+#[derive(Debug, PartialEq, Eq)]
+struct Connection(Option<String>);
+
+impl Connection {
+    fn of(sdp: &str) -> Self {
+        let ufrag = sdp.lines().find_map(|line| line.trim_end().strip_prefix("a=ice-ufrag:"));
+        Connection(ufrag.map(str::to_owned))
+    }
+}
 
 /// What a member last asked of the SFU.
 #[derive(Default)]
@@ -40,8 +53,9 @@ struct Worker {
     queue: mpsc::WeakSender<SfuCommand>,
     /// The SFU's id and room key of the current period.
     period: Option<(PeerId, RoomKey)>,
-    /// Members with a media session on the SFU in this period.
-    joined: HashSet<PeerId>,
+    /// Members with a media session on the SFU in this period, each with the ICE username fragment of the
+    /// client connection that session belongs to (see [`Worker::signal`]).
+    joined: HashMap<PeerId, Connection>,
     wishes: HashMap<PeerId, Wishes>,
     /// Media sessions of the period that ended, and when they are removed.
     lingering: HashSet<PeerId>,
@@ -61,7 +75,7 @@ pub(super) async fn run(
         mailbox,
         queue,
         period: None,
-        joined: HashSet::new(),
+        joined: HashMap::new(),
         wishes: HashMap::new(),
         lingering: HashSet::new(),
         linger_until: None,
@@ -121,7 +135,7 @@ impl Worker {
                         SfuRequest::Pin(pin) => wishes.pin = Some(pin),
                         SfuRequest::Signal(_) => {}
                     }
-                    if self.joined.contains(&from) {
+                    if self.joined.contains_key(&from) {
                         self.apply_wishes(from).await;
                     }
                 }
@@ -143,7 +157,7 @@ impl Worker {
                 self.remove(id).await;
             }
             SfuCommand::Role { id, role } => {
-                if self.joined.contains(&id) {
+                if self.joined.contains_key(&id) {
                     let result = self.service.handle().set_publishing(participant(id), publishing(role)).await;
                     log_failure("set_publishing", id, result);
                 }
@@ -156,7 +170,7 @@ impl Worker {
     async fn stop(&mut self, sfu: PeerId) {
         let Some((_, key)) = self.period.filter(|(current, _)| *current == sfu) else { return };
         self.end_lingering().await;
-        self.lingering = std::mem::take(&mut self.joined);
+        self.lingering = std::mem::take(&mut self.joined).into_keys().collect();
         self.linger_until = Some(Instant::now() + LINGER);
         self.service.close_room(key);
         self.period = None;
@@ -173,6 +187,13 @@ impl Worker {
 
     /// A member's signal to the SFU: its first offer opens its media session, later ones renegotiate; an
     /// answer answers the SFU's offer; `reset` closes the session; candidates are ignored (ICE-lite).
+    ///
+    /// A session belongs to one client connection, named by the ICE username fragment of the client's SDP
+    /// (a browser keeps it for the life of a connection; our client never restarts ICE toward the SFU, it
+    /// opens a new connection). So signals that cross a `reset` sort themselves out: an offer of another
+    /// connection replaces the session (a client that was told `reset` twice, or whose own `reset` crossed
+    /// ours, opens a new connection each time: the last one wins), and an answer of another connection, or
+    /// one that reaches a session the SFU has just dropped (its `reset` is on the way), is ignored.
     async fn signal(&mut self, from: PeerId, data: SignalData) {
         let Some((sfu, key)) = self.period else { return };
         if self.lingering.remove(&from) {
@@ -182,7 +203,17 @@ impl Worker {
         let handle = self.service.handle().clone();
         match data {
             SignalData::Offer { sdp } => {
-                let answer = if self.joined.contains(&from) {
+                let connection = Connection::of(&sdp);
+                let renegotiation = match self.joined.get(&from) {
+                    Some(current) if *current == connection => true,
+                    Some(_) => {
+                        tracing::debug!(peer = %from, "an offer of a new client connection replaces its SFU session");
+                        self.remove(from).await;
+                        false
+                    }
+                    None => false,
+                };
+                let answer = if renegotiation {
                     handle.handle_offer(participant(from), sdp).await
                 } else {
                     // Entered before the call, so the SFU's first offer to it finds its room.
@@ -192,7 +223,7 @@ impl Worker {
                 };
                 match answer {
                     Ok(sdp) => {
-                        let first = self.joined.insert(from);
+                        let first = self.joined.insert(from, connection).is_none();
                         if let Some(table) = self.table.upgrade() {
                             signal_member(&table, sfu, from, SignalData::Answer { sdp });
                         }
@@ -209,26 +240,38 @@ impl Worker {
                     }
                 }
             }
-            SignalData::Answer { sdp } if self.joined.contains(&from) => {
-                // An answer the SFU cannot take (none of its offers is outstanding, or it does not fit the
-                // one that is) would leave the tracks of that offer unopened for good: start anew instead.
-                if let Err(err) = handle.handle_answer(participant(from), sdp).await {
-                    tracing::warn!(peer = %from, %err, "the SFU could not take an answer; the client starts anew");
-                    self.remove(from).await;
-                    if let Some(table) = self.table.upgrade() {
-                        signal_member(&table, sfu, from, SignalData::Reset);
+            SignalData::Answer { sdp } => {
+                let Some(current) = self.joined.get(&from) else { return };
+                if *current != Connection::of(&sdp) {
+                    tracing::debug!(peer = %from, "an answer of an earlier client connection ignored");
+                    return;
+                }
+                match handle.handle_answer(participant(from), sdp).await {
+                    Ok(_) => {}
+                    Err(DriverError::Sfu(SfuError::UnknownParticipant(_))) => {
+                        // The SFU dropped the session while the answer waited here: its `reset` follows.
+                        tracing::debug!(peer = %from, "an answer reached a session the SFU had dropped");
+                    }
+                    Err(err) => {
+                        // An answer the SFU cannot take (none of its offers is outstanding, or it does not
+                        // fit the one that is) would leave that offer's tracks unopened for good: anew.
+                        tracing::warn!(peer = %from, %err, "the SFU could not take an answer; the client starts anew");
+                        self.remove(from).await;
+                        if let Some(table) = self.table.upgrade() {
+                            signal_member(&table, sfu, from, SignalData::Reset);
+                        }
                     }
                 }
             }
             SignalData::Reset => self.remove(from).await,
-            SignalData::Answer { .. } | SignalData::Candidate { .. } => {}
+            SignalData::Candidate { .. } => {}
         }
     }
 
     /// Takes `id`'s media session off the SFU, if it has one.
     async fn remove(&mut self, id: PeerId) {
         self.service.leave(participant(id));
-        if self.joined.remove(&id) || self.lingering.remove(&id) {
+        if self.joined.remove(&id).is_some() || self.lingering.remove(&id) {
             let result = self.service.handle().remove_participant(participant(id)).await;
             log_failure("remove_participant", id, result);
         }
