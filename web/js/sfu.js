@@ -41,7 +41,7 @@ export const SIMULCAST = /** @type {const} */ ([
 ]);
 /**
  * A connection `disconnected` this long is taken as lost and made anew (the SFU is ICE-lite: nothing to
- * restart; it gives up on us after 15 s and says `reset`).
+ * restart; it gives up on us after 15 s down, or 30 s not up, and says `reset`).
  */
 const DISCONNECTED_MS = 10_000;
 /** How often the receivers' stats are looked at until each participant's media decodes. */

@@ -40,7 +40,7 @@ impl Sfu {
         for candidate in &self.candidates {
             rtc.add_local_candidate(candidate.clone());
         }
-        let lost_at = now + self.config.lost_after;
+        let lost_at = now + self.config.connect_within;
         let mut participant = Participant::new(id, room, publishing, rtc, now, lost_at);
         let answer = participant.accept_offer(offer)?;
         let members = self.rooms.get(&room).map_or(&[][..], |r| &r.members);

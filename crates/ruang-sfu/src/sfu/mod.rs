@@ -56,12 +56,18 @@ pub struct SfuConfig {
     /// speakers); `None` (the default): everyone's. Audio sent without the audio-level extension cannot be
     /// ranked and is always forwarded.
     pub audio_last_n: Option<usize>,
-    /// A participant whose media connection is down this long (ICE disconnected, or never connected since
-    /// it was added) is removed and reported [`SfuEvent::Lost`]; the server then sends its client `reset`.
+    /// A participant whose media connection has been down this long (ICE disconnected) is removed and
+    /// reported [`SfuEvent::Lost`]; the server then sends its client `reset`.
     pub lost_after: Duration,
+    /// A participant whose media connection has not come up this long after it was added is removed and
+    /// reported [`SfuEvent::Lost`] too. Longer than `lost_after`: a first connection carries the whole
+    /// room's tracks, and a busy browser (eight pages on two cores: 5-12 s per answer) needs its time;
+    /// starting it again would only cost it more.
+    pub connect_within: Duration,
     /// A participant that has not answered an offer of the SFU for this long is removed and reported
     /// [`SfuEvent::Lost`] too: the copies in that offer would otherwise never open (an offer lost on the way
-    /// or dropped by the client), and the SFU makes no other offer while one is outstanding.
+    /// or dropped by the client), and the SFU makes no other offer while one is outstanding. Generous for
+    /// the same reason as `connect_within`: a slow answer is far likelier than a lost one.
     pub answer_within: Duration,
 }
 
@@ -76,7 +82,8 @@ impl SfuConfig {
             last_n: Some(9),
             audio_last_n: None,
             lost_after: Duration::from_secs(15),
-            answer_within: Duration::from_secs(15),
+            connect_within: Duration::from_secs(30),
+            answer_within: Duration::from_secs(30),
         }
     }
 }
@@ -119,7 +126,8 @@ pub enum SfuEvent {
     /// ICE lost the participant; it may come back (a new path, an ICE restart) within
     /// [`SfuConfig::lost_after`], or it is [`SfuEvent::Lost`].
     Disconnected(ParticipantId),
-    /// The participant's media connection was down for [`SfuConfig::lost_after`] (or never came up), or it
+    /// The participant's media connection was down for [`SfuConfig::lost_after`] (or did not come up within
+    /// [`SfuConfig::connect_within`]), or it
     /// left an offer of the SFU unanswered for [`SfuConfig::answer_within`]: it has been removed from the SFU.
     /// The server sends its client `reset`; the client offers anew.
     Lost(ParticipantId),
@@ -279,7 +287,8 @@ impl Sfu {
     }
 
     /// Time has reached `now`: every participant whose timer is due runs it, and participants whose media
-    /// connection has been down for `lost_after`, or who left an offer unanswered for `answer_within`, are
+    /// connection has been down for `lost_after` (or not up `connect_within` after being added), or who left
+    /// an offer unanswered for `answer_within`, are
     /// removed and reported `Lost`.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.now = self.now.max(now);
