@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Browser tests of the ruang web client: real Chromium (system package), fake camera/microphone/screen,
-# against the real ruang binary, then (as root) the NAT traversal test in network namespaces (nat/).
+# against the real ruang binary; then the cross-browser tests (firefox/: a Firefox ESR page, system
+# package, driven over WebDriver BiDi, in one call with a Chromium page); then (as root) the NAT traversal
+# test in network namespaces (nat/).
 # Before them, the unit tests of the DOM-free modules (unit/, node --test).
 # Usage: tests/browser/run.sh [extra playwright args: then only the main suite runs]
 set -euo pipefail
@@ -17,6 +19,12 @@ if [ ! -x /usr/bin/chromium ]; then
   $SUDO apt-get update -q
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium
 fi
+if [ ! -x /usr/bin/firefox-esr ]; then
+  echo "run.sh: installing firefox-esr (apt-get)"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -q
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends firefox-esr
+fi
 
 cd "$here"
 # Unit tests of the web client's DOM-free modules (wire, reconnect, session, room, the SFU transport's
@@ -25,6 +33,7 @@ cd "$here"
 node --test unit/
 
 # Playwright must never download a browser of its own: the system chromium is used (playwright.config.js).
+# (puppeteer-core, which drives Firefox, never downloads one: firefox/firefox.js uses /usr/bin/firefox-esr.)
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 npm ci --no-audit --no-fund --loglevel=error
 
@@ -38,6 +47,9 @@ if [ "$#" -gt 0 ]; then
   exec npx playwright test "$@"
 fi
 npx playwright test
+
+# Cross-browser: Firefox ESR (puppeteer-core over WebDriver BiDi) and Chromium (Playwright) in one call.
+npx playwright test -c firefox/playwright.firefox.config.js
 
 # The NAT traversal test (nat/): two Chromiums in separate network namespaces behind separate NATs, joined
 # only by ruang's TURN server. Needs root for the namespaces; iproute2 and nftables are installed if missing.
