@@ -1,6 +1,11 @@
 // Firefox and Chromium in one call: each decodes the other's video (getStats() on both sides, frame counts
-// growing) and chat arrives both ways, in both join orders. Chromium through Playwright (helpers.js's join),
-// Firefox through puppeteer-core over WebDriver BiDi (firefox.js).
+// growing) and chat arrives both ways, in both join orders; mute state is seen and a file crosses, both
+// ways. Chromium through Playwright (helpers.js's join), Firefox through puppeteer-core over WebDriver BiDi
+// (firefox.js).
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { test, expect, roomName, expectMediaFrom, tile } from '../helpers.js';
 import { launchFirefox, joinFirefox, sendChatFirefox, waitForChatFirefox } from './firefox.js';
 
@@ -49,3 +54,77 @@ for (const first of /** @type {const} */ (['chromium', 'firefox'])) {
     }
   });
 }
+
+test('mute state is seen and a file crosses both ways between Firefox and Chromium', async ({ join, baseUrl }) => {
+  if (!firefox) throw new Error('firefox did not start');
+  const room = roomName('xbf');
+  const c = await join({ room, name: 'Chromium Citra' });
+  const f = await joinFirefox(firefox, { url: baseUrl, room, name: 'Firefox Fajar' });
+  const dir = await mkdtemp(path.join(tmpdir(), 'ruang-xb-'));
+  try {
+    const ffTile = (/** @type {string} */ id) => `.tile[data-peer-id="${id}"]`;
+    await expect(tile(c, f.id)).toHaveAttribute('data-connection', 'connected');
+    await f.page.waitForSelector(`${ffTile(c.id)}[data-connection="connected"]`);
+
+    // microphone off in Chromium: Firefox sees it muted, then unmuted
+    await f.page.waitForSelector(`${ffTile(c.id)}[data-muted="false"]`);
+    await c.page.locator('#btn-mic').click();
+    await expect(c.page.locator('#btn-mic')).toHaveAttribute('aria-pressed', 'false');
+    await f.page.waitForSelector(`${ffTile(c.id)}[data-muted="true"]`);
+    await c.page.locator('#btn-mic').click();
+    await f.page.waitForSelector(`${ffTile(c.id)}[data-muted="false"]`);
+    // and in Firefox: Chromium sees it
+    await expect(tile(c, f.id)).toHaveAttribute('data-muted', 'false');
+    await f.page.click('#btn-mic');
+    await f.page.waitForSelector('#btn-mic[aria-pressed="false"]');
+    await expect(tile(c, f.id)).toHaveAttribute('data-muted', 'true');
+    await f.page.click('#btn-mic');
+    await expect(tile(c, f.id)).toHaveAttribute('data-muted', 'false');
+
+    // a file from Chromium to Firefox: accepted, checksum verified on both sides, the same as Node's
+    const toFirefox = randomBytes(3 * 1024 * 1024 + 17);
+    const toFirefoxHash = createHash('sha256').update(toFirefox).digest('hex');
+    await c.page.locator('#btn-chat').click();
+    await c.page.locator('#file-input').setInputFiles({ name: 'dari-chromium.bin', mimeType: 'application/octet-stream', buffer: toFirefox });
+    await f.page.click('#btn-chat');
+    await f.page.waitForSelector('.xfer[data-direction="in"][data-state="incoming"]');
+    expect(await f.page.$eval('.xfer[data-direction="in"] .xfer-name', (e) => e.textContent)).toBe('dari-chromium.bin');
+    await f.page.click('.xfer[data-direction="in"] [data-action="accept"]');
+    await f.page.waitForSelector('.xfer[data-direction="in"][data-state="done"]', { timeout: 60_000 });
+    expect(await f.page.$eval('.xfer[data-direction="in"] .xfer-status', (e) => e.textContent)).toBe('Received, checksum verified');
+    const outCard = c.page.locator('.xfer[data-direction="out"]');
+    await expect(outCard).toHaveAttribute('data-state', 'done');
+    await expect(outCard.locator('.xfer-status')).toHaveText('Delivered, checksum verified');
+    /** @param {any} page @param {'in' | 'out'} direction */
+    const hashOf = (page, direction) => page.evaluate(
+      (/** @type {string} */ d) => /** @type {any} */ (window).ruang.state.transfers.find((/** @type {any} */ t) => t.direction === d)?.sha256 ?? null,
+      direction,
+    );
+    expect(await hashOf(f.page, 'in')).toBe(toFirefoxHash);
+    expect(await hashOf(c.page, 'out')).toBe(toFirefoxHash);
+
+    // a file from Firefox to Chromium (Firefox picks it from disk: WebDriver BiDi's input.setFiles)
+    const toChromium = randomBytes(2 * 1024 * 1024 + 5);
+    const toChromiumHash = createHash('sha256').update(toChromium).digest('hex');
+    const file = path.join(dir, 'dari-firefox.bin');
+    await writeFile(file, toChromium);
+    const input = await f.page.$('#file-input');
+    if (!input) throw new Error('no #file-input in the Firefox page');
+    await /** @type {import('puppeteer-core').ElementHandle<HTMLInputElement>} */ (input).uploadFile(file);
+    const inCard = c.page.locator('.xfer[data-direction="in"]');
+    await expect(inCard).toHaveAttribute('data-state', 'incoming');
+    await expect(inCard.locator('.xfer-name')).toHaveText('dari-firefox.bin');
+    await inCard.locator('[data-action="accept"]').click();
+    await expect(inCard).toHaveAttribute('data-state', 'done', { timeout: 60_000 });
+    await expect(inCard.locator('.xfer-status')).toHaveText('Received, checksum verified');
+    await f.page.waitForSelector('.xfer[data-direction="out"][data-state="done"]');
+    expect(await f.page.$eval('.xfer[data-direction="out"] .xfer-status', (e) => e.textContent)).toBe('Delivered, checksum verified');
+    expect(await hashOf(c.page, 'in')).toBe(toChromiumHash);
+    expect(await hashOf(f.page, 'out')).toBe(toChromiumHash);
+
+    expect(f.errors, 'errors in the Firefox page').toEqual([]);
+  } finally {
+    await f.context.close().catch(() => {});
+    await rm(dir, { recursive: true, force: true });
+  }
+});
