@@ -11,6 +11,12 @@ export const FIREFOX_PREFS = {
   // fake camera/microphone (a test pattern and a tone), granted without a permission prompt
   'media.navigator.streams.fake': true,
   'media.navigator.permission.disabled': true,
+  // camera and microphone allowed for every site, as a persistent permission: Firefox gathers ICE candidates
+  // on every local address (loopback included) only for a page that has one (or captures in a way it counts:
+  // the fake capture above is not); otherwise only on the default route's address, and in the tests'
+  // network namespace, which has only `lo` and no default route, that is none, so the call never connects
+  'permissions.default.camera': 1,
+  'permissions.default.microphone': 1,
   // ICE: gather loopback candidates too, and give host candidates as addresses, not mDNS names (the
   // counterpart of Chromium's --disable-features=WebRtcHideLocalIpsWithMdns)
   'media.peerconnection.ice.loopback': true,
