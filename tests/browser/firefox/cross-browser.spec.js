@@ -1,18 +1,25 @@
 // Firefox and Chromium in one call: each decodes the other's video (getStats() on both sides, frame counts
-// growing) and chat arrives both ways, in both join orders; mute state is seen and a file crosses, both
-// ways. Chromium through Playwright (helpers.js's join), Firefox through puppeteer-core over WebDriver BiDi
-// (firefox.js).
+// growing) and chat arrives both ways, in both join orders, over loopback addresses only (run.sh runs this
+// in netns.sh's namespace); mute state is seen and a file crosses, both ways; and a Firefox page in an SFU
+// room with two Chromium pages decodes them and is decoded by them. Chromium through Playwright
+// (helpers.js's join), Firefox through puppeteer-core over WebDriver BiDi (firefox.js).
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { test, expect, roomName, expectMediaFrom, tile } from '../helpers.js';
+import { test, expect, roomName, expectMediaFrom, expectLoopbackOnly, tile } from '../helpers.js';
+import { recordConnectionsInPage } from '../ice-addresses.js';
+import { startServer } from '../server.js';
 import { launchFirefox, joinFirefox, sendChatFirefox, waitForChatFirefox } from './firefox.js';
 
 /** @type {import('puppeteer-core').Browser | undefined} */
 let firefox;
 test.beforeAll(async () => { firefox = await launchFirefox(); });
 test.afterAll(async () => { await firefox?.close(); });
+
+/** onPage of either join: record the page's connections and ICE candidates from before its scripts run. */
+const recordChromium = (/** @type {import('@playwright/test').Page} */ page) => page.addInitScript(recordConnectionsInPage);
+const recordFirefox = (/** @type {import('puppeteer-core').Page} */ page) => page.evaluateOnNewDocument(recordConnectionsInPage);
 
 for (const first of /** @type {const} */ (['chromium', 'firefox'])) {
   test(`a Firefox page and a Chromium page see and hear each other and chat (${first} joins first)`, async ({ join, baseUrl }) => {
@@ -23,11 +30,11 @@ for (const first of /** @type {const} */ (['chromium', 'firefox'])) {
     /** @type {import('./firefox.js').FirefoxParticipant} */
     let f;
     if (first === 'chromium') {
-      c = await join({ room, name: 'Chromium Citra' });
-      f = await joinFirefox(firefox, { url: baseUrl, room, name: 'Firefox Fajar' });
+      c = await join({ room, name: 'Chromium Citra', onPage: recordChromium });
+      f = await joinFirefox(firefox, { url: baseUrl, room, name: 'Firefox Fajar', onPage: recordFirefox });
     } else {
-      f = await joinFirefox(firefox, { url: baseUrl, room, name: 'Firefox Fajar' });
-      c = await join({ room, name: 'Chromium Citra' });
+      f = await joinFirefox(firefox, { url: baseUrl, room, name: 'Firefox Fajar', onPage: recordFirefox });
+      c = await join({ room, name: 'Chromium Citra', onPage: recordChromium });
     }
     try {
       // each page has the other's tile, with its name
@@ -37,6 +44,8 @@ for (const first of /** @type {const} */ (['chromium', 'firefox'])) {
       // video decoded and audio arriving both ways, and still growing on a second look
       await expectMediaFrom(c, [f]);
       await expectMediaFrom(/** @type {any} */ (f), [c]);
+      // over loopback only, on both sides (hermetic: the namespace has nothing else)
+      await expectLoopbackOnly([c, f]);
 
       // chat both ways, through the DOM of each page
       await c.page.locator('#btn-chat').click();
@@ -126,5 +135,33 @@ test('mute state is seen and a file crosses both ways between Firefox and Chromi
   } finally {
     await f.context.close().catch(() => {});
     await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a Firefox page in an SFU room with two Chromium pages decodes them and is decoded by them', async ({ join }) => {
+  if (!firefox) throw new Error('firefox did not start');
+  const server = await startServer(['--media-mode', 'sfu']);
+  /** @type {import('./firefox.js').FirefoxParticipant | undefined} */
+  let f;
+  try {
+    const room = roomName('xbsfu');
+    const a = await join({ room, name: 'Chromium Citra', url: server.url, onPage: recordChromium });
+    f = await joinFirefox(firefox, { url: server.url, room, name: 'Firefox Fajar', onPage: recordFirefox });
+    const b = await join({ room, name: 'Chromium Bima', url: server.url, onPage: recordChromium });
+    // the room is on the SFU, for Firefox too: one connection, to the SFU
+    await f.page.waitForFunction(() => /** @type {any} */ (window).ruang.state.mediaMode === 'sfu', { timeout: 15_000 })
+      .catch(async (err) => { throw new Error(`Firefox's media mode: ${await f?.page.evaluate(() => JSON.stringify(/** @type {any} */ (window).ruang.state.mediaMode))}: ${err.message}`); });
+    const ff = /** @type {any} */ (f);
+    await expectMediaFrom(ff, [a, b]);
+    await expectMediaFrom(a, [ff, b]);
+    await expectMediaFrom(b, [ff, a]);
+    await expectLoopbackOnly([a, b, f]);
+    expect(f.errors, 'errors in the Firefox page').toEqual([]);
+  } catch (err) {
+    console.log(server.output().split('\n').filter((l) => /WARN|ERROR/.test(l)).slice(-20).join('\n'));
+    throw err;
+  } finally {
+    await f?.context.close().catch(() => {});
+    await server.stop();
   }
 });

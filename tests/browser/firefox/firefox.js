@@ -53,11 +53,13 @@ export function launchFirefox() {
 /**
  * Open `url`r/`room` in a fresh browser context of `browser`, enter `name`, wait for both devices in the
  * preview, join, and wait for the call. Every wait is bounded by `timeout` (ms).
+ * `onPage`: called before the page loads (e.g. page.evaluateOnNewDocument); a promise it returns is awaited.
  * @param {import('puppeteer-core').Browser} browser
- * @param {{ url: string, room: string, name: string, timeout?: number }} o
+ * @param {{ url: string, room: string, name: string, timeout?: number,
+ *   onPage?: (page: import('puppeteer-core').Page) => unknown }} o
  * @returns {Promise<FirefoxParticipant>}
  */
-export async function joinFirefox(browser, { url, room, name, timeout = 20_000 }) {
+export async function joinFirefox(browser, { url, room, name, timeout = 20_000, onPage }) {
   const context = await browser.createBrowserContext();
   const page = await context.newPage();
   page.setDefaultTimeout(timeout);
@@ -66,6 +68,7 @@ export async function joinFirefox(browser, { url, room, name, timeout = 20_000 }
   page.on('pageerror', (err) => errors.push(`[${name}] page error: ${err instanceof Error ? err.message : String(err)}`));
   page.on('console', (msg) => { if (msg.type() === 'error') errors.push(`[${name}] console error: ${msg.text()}`); });
   await page.setViewport({ width: 1000, height: 640 });
+  await onPage?.(page);
   await page.goto(`${url}r/${room}`);
   await page.waitForSelector('#name-input');
   if (await page.$eval('#name-input', (el) => !el.hasAttribute('readonly'))) {

@@ -6,30 +6,12 @@
 // Outside the namespace (plain `npx playwright test`) this spec fails, by design: run it with
 // `tests/browser/run.sh specs/hermetic.spec.js` or `tests/browser/netns.sh npx playwright test …`.
 import { networkInterfaces } from 'node:os';
-import { test, expect, roomName, expectMediaFrom } from '../helpers.js';
-import { iceReport, isLoopback, nonLoopback, recordConnectionsInPage } from '../ice-addresses.js';
+import { test, expect, roomName, expectMediaFrom, expectLoopbackOnly } from '../helpers.js';
+import { iceReport, isLoopback, recordConnectionsInPage } from '../ice-addresses.js';
 import { startServer } from '../server.js';
-
-/** @typedef {import('../helpers.js').Participant} Participant */
 
 /** join's onPage: record the page's connections and candidates from the start. @param {import('@playwright/test').Page} page */
 const record = (page) => page.addInitScript(recordConnectionsInPage);
-
-/**
- * Each page's calls use loopback addresses only, and have a nominated pair (polled: the pair of a
- * connection that has just connected may not be nominated in the stats yet).
- * @param {Participant[]} pages
- */
-async function expectLoopbackOnly(pages) {
-  for (const p of pages) {
-    /** @type {string[]} */
-    let problems = [];
-    await expect.poll(async () => {
-      problems = nonLoopback(await iceReport(p.page));
-      return problems;
-    }, { message: `${p.name}: every address of its calls is loopback`, timeout: 10_000 }).toEqual([]);
-  }
-}
 
 test('the test run is in a network namespace whose only interface is lo', () => {
   const interfaces = networkInterfaces();
