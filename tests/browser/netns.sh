@@ -18,6 +18,11 @@ if [ "$(id -u)" -eq 0 ]; then
 else
   ns=(unshare --map-root-user --net)
 fi
+if ! "${ns[@]}" true 2>/dev/null; then
+  echo "netns.sh: cannot create a network namespace with: ${ns[*]} (the browser tests run in one; as root it" \
+    "needs CAP_SYS_ADMIN, otherwise unprivileged user namespaces, e.g. sysctl kernel.unprivileged_userns_clone=1)" >&2
+  exit 1
+fi
 # Inside: bring lo up (it starts down), check that it is the only interface, then become the command.
 # shellcheck disable=SC2016 # expanded by the inner shell
 exec "${ns[@]}" -- bash -c '
