@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the tests use: coturn (an independent TURN client, and a real coturn to check credentials
-# against). The browser tests install chromium themselves.
+# against). The browser tests install chromium, firefox-esr, util-linux and iproute2 themselves (run.sh).
 if ! command -v turnutils_uclient >/dev/null || ! command -v turnserver >/dev/null; then
   echo "== installing coturn"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

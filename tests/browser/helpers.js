@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
+import { iceReport, nonLoopback } from './ice-addresses.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const ARTIFACTS = path.join(here, 'artifacts');
@@ -306,4 +307,17 @@ export async function openPeople(p, id) {
   const more = personRow(p, id).locator('.person-more');
   if (await more.getAttribute('aria-expanded') !== 'true') await more.click();
   await expect(personRow(p, id).locator('.person-actions')).toBeVisible();
+}
+
+/**
+ * Each page's calls use loopback addresses only: a nominated pair on each, every candidate gathered or in
+ * the stats on 127.0.0.0/8 or ::1 (polled: a pair that just connected may not be nominated in the stats
+ * yet). The pages must have been set up with ice-addresses.js's recordConnectionsInPage before loading.
+ * @param {{ page: { evaluate: Function }, name: string }[]} pages Chromium (Playwright) or Firefox (puppeteer) pages
+ */
+export async function expectLoopbackOnly(pages) {
+  for (const p of pages) {
+    await expect.poll(async () => nonLoopback(await iceReport(p.page)),
+      { message: `${p.name}: every address of its calls is loopback`, timeout: 10_000 }).toEqual([]);
+  }
 }

@@ -16,6 +16,9 @@ export const CHROMIUM_ARGS = [
   '--auto-select-desktop-capture-source=Entire screen',
   '--autoplay-policy=no-user-gesture-required',
   '--disable-features=WebRtcHideLocalIpsWithMdns',
+  // gather candidates on the loopback interface: the tests run in a network namespace that has only `lo`
+  // (run.sh), where Chromium would otherwise find no network to gather on at all (not even a relay)
+  '--allow-loopback-in-peer-connection',
   // background tabs must keep decoding and running timers like a foreground one
   '--disable-background-timer-throttling',
   '--disable-renderer-backgrounding',

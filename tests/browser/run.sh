@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # Browser tests of the ruang web client: real Chromium (system package), fake camera/microphone/screen,
-# against the real ruang binary, then (as root) the NAT traversal test in network namespaces (nat/).
+# against the real ruang binary; then the cross-browser tests (firefox/: a Firefox ESR page, system
+# package, driven over WebDriver BiDi, in one call with a Chromium page); then (as root) the NAT traversal
+# test in network namespaces (nat/).
 # Before them, the unit tests of the DOM-free modules (unit/, node --test).
+# Hermetic: the Chromium suite and the cross-browser tests, with the browsers and the ruang servers they
+# start, run in a network namespace that has only `lo` (netns.sh): every address a call uses is loopback.
+# npm ci and cargo build run before, outside it (they need the package registries).
 # Usage: tests/browser/run.sh [extra playwright args: then only the main suite runs]
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -17,6 +22,20 @@ if [ ! -x /usr/bin/chromium ]; then
   $SUDO apt-get update -q
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium
 fi
+if [ ! -x /usr/bin/firefox-esr ]; then
+  echo "run.sh: installing firefox-esr (apt-get)"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -q
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends firefox-esr
+fi
+
+# The hermetic namespace (netns.sh) needs unshare (util-linux) and ip (iproute2).
+if ! command -v unshare >/dev/null || ! command -v ip >/dev/null; then
+  echo "run.sh: installing util-linux and iproute2 (apt-get)"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -q
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends util-linux iproute2
+fi
 
 cd "$here"
 # Unit tests of the web client's DOM-free modules (wire, reconnect, session, room, the SFU transport's
@@ -25,6 +44,7 @@ cd "$here"
 node --test unit/
 
 # Playwright must never download a browser of its own: the system chromium is used (playwright.config.js).
+# (puppeteer-core, which drives Firefox, never downloads one: firefox/firefox.js uses /usr/bin/firefox-esr.)
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 npm ci --no-audit --no-fund --loglevel=error
 
@@ -33,14 +53,18 @@ cargo build -p ruang
 
 cd "$here"
 export RUANG_BIN="${RUANG_BIN:-$root/target/debug/ruang}"
-# With arguments (one spec, -g …): just the main suite, as asked.
+# With arguments (one spec, -g …): just the main suite, as asked, in the namespace too.
 if [ "$#" -gt 0 ]; then
-  exec npx playwright test "$@"
+  exec ./netns.sh npx playwright test "$@"
 fi
-npx playwright test
+./netns.sh npx playwright test
+
+# Cross-browser: Firefox ESR (puppeteer-core over WebDriver BiDi) and Chromium (Playwright) in one call.
+./netns.sh npx playwright test -c firefox/playwright.firefox.config.js
 
 # The NAT traversal test (nat/): two Chromiums in separate network namespaces behind separate NATs, joined
-# only by ruang's TURN server. Needs root for the namespaces; iproute2 and nftables are installed if missing.
+# only by ruang's TURN server. It builds its own namespaces, so it runs outside netns.sh's. Needs root for
+# them; iproute2 and nftables are installed if missing.
 if [ "$(id -u)" -ne 0 ]; then
   echo "run.sh: NAT traversal test skipped: needs root (network namespaces, nftables)"
   exit 0

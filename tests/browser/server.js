@@ -9,6 +9,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export const RUANG_BIN = process.env.RUANG_BIN || path.resolve(here, '../../target/debug/ruang');
 
 /**
+ * @typedef {{ listen?: string, turnListen?: string, sfuListen?: string }} Where
  * @typedef {{ url: string, listen: string, output: () => string, stop: () => Promise<void>,
  *   kill: (signal?: NodeJS.Signals) => Promise<void>, restart: () => Promise<Server> }} Server
  */
@@ -18,7 +19,7 @@ export const RUANG_BIN = process.env.RUANG_BIN || path.resolve(here, '../../targ
  * server binds its TCP listener to the port its UDP socket drew, which another TCP socket can hold; the
  * process then exits right after printing its URL. That is retried (up to three starts).
  * @param {string[]} [extraArgs] e.g. ['--max-participants', '2']; without '--media-mode', the server is started in mesh mode
- * @param {{ listen?: string, turnListen?: string }} [where] addresses (default: free ports on 127.0.0.1)
+ * @param {Where} [where] addresses (default: free ports on 127.0.0.1)
  * @returns {Promise<Server>}
  */
 export async function startServer(extraArgs = [], where = {}) {
@@ -34,15 +35,16 @@ export async function startServer(extraArgs = [], where = {}) {
 
 /**
  * @param {string[]} extraArgs
- * @param {{ listen?: string, turnListen?: string }} where
+ * @param {Where} where
  * @returns {Promise<Server>}
  */
-async function startOnce(extraArgs, { listen = '127.0.0.1:0', turnListen = '127.0.0.1:0' }) {
+async function startOnce(extraArgs, where) {
+  const { listen = '127.0.0.1:0', turnListen = '127.0.0.1:0', sfuListen = '127.0.0.1:0' } = where;
   if (!existsSync(RUANG_BIN)) throw new Error(`ruang binary not found at ${RUANG_BIN}: run "cargo build -p ruang" (run.sh does)`);
   // the built-in STUN/TURN server gets a free port too, so several servers (and a developer's own) coexist
   // every test's rooms come from 127.0.0.1: the per-address room-creation limit is not what these tests test
   // and the SFU's media port too (its default, port 3479, would be shared by every server a run starts)
-  const args = ['--listen', listen, '--turn-listen', turnListen, '--sfu-listen', '127.0.0.1:0', '--rooms-per-address-per-minute', '100000'];
+  const args = ['--listen', listen, '--turn-listen', turnListen, '--sfu-listen', sfuListen, '--rooms-per-address-per-minute', '100000'];
   // The specs test the mesh unless they ask for a media mode (sfu.spec.js does): the server's default,
   // `auto`, would move any room of four onto the SFU and change what they look at.
   if (!extraArgs.includes('--media-mode')) args.push('--media-mode', 'mesh');
@@ -103,7 +105,7 @@ async function startOnce(extraArgs, { listen = '127.0.0.1:0', turnListen = '127.
     restart: async () => {
       for (let attempt = 1; ; attempt++) {
         try {
-          return await startServer(extraArgs, { listen: address, turnListen });
+          return await startServer(extraArgs, { ...where, listen: address });
         } catch (err) {
           if (attempt >= 10) throw err;
           await new Promise((r) => setTimeout(r, 300));
