@@ -8,6 +8,7 @@ import { test, expect, roomName, inboundStats, startFrameSampler, stopFrameSampl
 import { CHROMIUM_ARGS } from '../playwright.config.js';
 import { startServer } from '../server.js';
 import { createHash, randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 
 /** @typedef {import('../helpers.js').Participant} Participant */
 /** @typedef {import('../server.js').Server} Server */
@@ -91,6 +92,9 @@ async function expectAllDecode(all) {
           console.log(`  ${q.name} (${q.id}): no video from [${missing.join(', ')}]; connections ${tracks.join(' | ')}; sending ${await sending(q)}`);
         }
         for (const s of [sfuServer, autoServer]) console.log(s.output().split('\n').filter((l) => /WARN|ERROR/.test(l)).slice(-15).join('\n'));
+        if (process.env.RUANG_SERVER_LOG) {
+          writeFileSync(process.env.RUANG_SERVER_LOG, autoServer.output() + '\n---- sfu server ----\n' + sfuServer.output());
+        }
         throw err;
       });
     /** @type {Record<string, any>} */
@@ -127,8 +131,10 @@ const sending = (p) => p.page.evaluate(async () => {
   const out = [];
   for (const pc of /** @type {RTCPeerConnection[]} */ (/** @type {any} */ (window).__pcs)) {
     if (pc.connectionState === 'closed') continue;
+    out.push(`[${pc.connectionState}/${pc.iceConnectionState} ${pc.getTransceivers().slice(0, 2).map((t) => `${t.mid}:${t.direction}/${t.currentDirection}/${t.sender.track?.readyState ?? 'no track'}`).join(' ')}]`);
     (await pc.getStats()).forEach((/** @type {any} */ r) => {
-      if (r.type === 'outbound-rtp' && r.kind === 'video') out.push(`${r.rid ?? '-'}:${r.framesEncoded ?? 0}f ${r.keyFramesEncoded ?? 0}k ${r.pliCount ?? 0}pli ${r.frameHeight ?? 0}p ${r.qualityLimitationReason ?? ''}`);
+      if (r.type === 'outbound-rtp') out.push(`${r.kind} ${r.rid ?? '-'}:${r.framesEncoded ?? 0}f ${r.packetsSent ?? 0}pkts ${r.keyFramesEncoded ?? 0}k ${r.pliCount ?? 0}pli ${r.frameHeight ?? 0}p ${r.qualityLimitationReason ?? ''}`);
+      if (r.type === 'transport') out.push(`dtls ${r.dtlsState} ice ${r.iceState ?? ''} pkts out ${r.packetsSent ?? '?'} in ${r.packetsReceived ?? '?'}`);
       if (r.type === 'candidate-pair' && r.nominated && r.availableOutgoingBitrate) out.push(`out ${Math.round(r.availableOutgoingBitrate / 1000)} kbit/s`);
     });
   }
