@@ -22,7 +22,7 @@ use clap::Args;
 use self::bot::Bot;
 use self::report::{Report, ServerSamples};
 use crate::media::Publish;
-use crate::media::stamp::Clock;
+use crate::media::stamp::{Clock, Tally};
 use crate::procfs::{ProcSample, sample};
 
 const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
@@ -193,10 +193,21 @@ async fn measure(
     let own_end = sample("self")?;
     // Frames sent at the window's end are still on their way.
     tokio::time::sleep(Duration::from_secs(1)).await;
+    // A bot that failed (its signaling closed, its connection errored) counts nothing but does not void the
+    // others' figures; how many failed is printed. Its place is kept: a tally's index is its sender.
     let mut tallies = Vec::with_capacity(n);
-    for bot in bots {
-        tallies.push(bot.stop().await?);
+    let mut failed = 0;
+    for (index, bot) in bots.into_iter().enumerate() {
+        match bot.stop().await {
+            Ok(tally) => tallies.push(tally),
+            Err(e) => {
+                eprintln!("bot {index} failed: {e:#}");
+                failed += 1;
+                tallies.push(Tally::default());
+            }
+        }
     }
+    println!("bots_failed={failed}/{n}");
     let samples = match (server, server_start, server_end) {
         (Some((_, idle)), Some(start), Some(end)) => Some(ServerSamples { idle, start, end }),
         _ => None,
