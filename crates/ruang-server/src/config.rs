@@ -89,6 +89,9 @@ pub struct ServerConfig {
     /// Most participants whose video the SFU forwards to each client (the pinned one, then the latest
     /// speakers).
     pub sfu_last_n: usize,
+    /// Most participants whose audio the SFU forwards to each client, the loudest (from the audio-level
+    /// header extension browsers send; audio without it is always forwarded). Unset: everyone's.
+    pub sfu_audio_last_n: Option<usize>,
     /// The server secret that signs resume tokens (at least 16 bytes). Servers started with the same secret
     /// accept each other's tokens, so participants survive a restart. Unset: a random one per start.
     pub secret: Option<Secret>,
@@ -166,6 +169,7 @@ impl Default for ServerConfig {
             sfu_threshold: 4,
             max_sfu_participants: 100,
             sfu_last_n: 9,
+            sfu_audio_last_n: None,
             secret: None,
             resume_grace_ms: 30_000,
             replay_messages: 128,
@@ -254,6 +258,7 @@ impl ServerConfig {
             (self.sfu_threshold >= 2, "sfu_threshold must be at least 2"),
             (self.max_sfu_participants >= 1, "max_sfu_participants must be at least 1"),
             (self.sfu_last_n >= 1, "sfu_last_n must be at least 1"),
+            (self.sfu_audio_last_n != Some(0), "sfu_audio_last_n must be at least 1"),
         ];
         if let Some((_, message)) = checks.into_iter().find(|(ok, _)| !ok) {
             return Err(ConfigError::Invalid(message.to_owned()));

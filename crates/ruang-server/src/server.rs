@@ -124,6 +124,7 @@ async fn start_sfu(config: &ServerConfig) -> Result<Arc<crate::sfu::SfuService>,
         listen: config.sfu_listen_addr(),
         public_ip: config.sfu_advertised_ip(),
         last_n: config.sfu_last_n,
+        audio_last_n: config.sfu_audio_last_n,
     };
     let sfu = crate::sfu::SfuService::start(settings).await?;
     tracing::info!(port = sfu.addresses().local.port(), "SFU started");

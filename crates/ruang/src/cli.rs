@@ -149,6 +149,9 @@ pub struct Args {
     /// Most participants whose video the SFU forwards to each client (last-N) [default: 9].
     #[arg(long, env = "RUANG_SFU_LAST_N", value_name = "N")]
     sfu_last_n: Option<usize>,
+    /// Most participants whose audio the SFU forwards to each client, the loudest [default: all].
+    #[arg(long, env = "RUANG_SFU_AUDIO_LAST_N", value_name = "N")]
+    sfu_audio_last_n: Option<usize>,
     /// Address clients reach the SFU at [default: detected, as for TURN].
     #[arg(long, env = "RUANG_SFU_PUBLIC_IP", value_name = "IP")]
     sfu_public_ip: Option<std::net::IpAddr>,
@@ -272,6 +275,7 @@ impl Args {
         set(&mut config.sfu_threshold, &self.sfu_threshold);
         set(&mut config.max_sfu_participants, &self.max_sfu_participants);
         set(&mut config.sfu_last_n, &self.sfu_last_n);
+        set(&mut config.sfu_audio_last_n, &self.sfu_audio_last_n.map(Some));
         let tls = &mut config.tls;
         set(&mut tls.cert, &self.tls_cert.clone().map(Some));
         set(&mut tls.key, &self.tls_key.clone().map(Some));
@@ -339,6 +343,7 @@ mod tests {
         let defaults = Args::parse_from(["ruang"]).config().unwrap();
         assert_eq!(defaults.media_mode, MediaPolicy::Auto);
         assert_eq!((defaults.sfu_threshold, defaults.max_sfu_participants, defaults.sfu_last_n), (4, 100, 9));
+        assert_eq!(defaults.sfu_audio_last_n, None);
         let args = Args::parse_from([
             "ruang",
             "--media-mode",
@@ -349,10 +354,13 @@ mod tests {
             "60",
             "--sfu-last-n",
             "6",
+            "--sfu-audio-last-n",
+            "3",
         ]);
         let config = args.config().unwrap();
         assert_eq!(config.media_mode, MediaPolicy::Sfu);
         assert_eq!((config.sfu_threshold, config.max_sfu_participants, config.sfu_last_n), (3, 60, 6));
+        assert_eq!(config.sfu_audio_last_n, Some(3));
         assert!(Args::try_parse_from(["ruang", "--media-mode", "p2p"]).is_err());
     }
 

@@ -34,6 +34,22 @@ pub struct Publish {
     pub video_bitrate: u32,
     /// A key frame at least this often (and whenever the server asks).
     pub keyframe_every: Duration,
+    /// Bots with an index below this talk: their audio carries a level of -20 dBov minus 5 dB per index
+    /// (distinct, so a loudest-N ranking is stable) with voice activity; the others' audio is silence
+    /// (-127, no voice). Every bot sends the audio-level header extension, as browsers do.
+    pub speakers: u32,
+}
+
+impl Publish {
+    /// The audio level (negative dBov) and voice activity bot `sender` sends.
+    pub fn audio_level(&self, sender: u32) -> (i8, bool) {
+        if sender < self.speakers {
+            let level = 20 + 5 * sender.min(21);
+            (-(level as i8), true)
+        } else {
+            (-127, false)
+        }
+    }
 }
 
 enum Command {
@@ -244,7 +260,7 @@ impl State {
                 number: video.next_number,
                 sent_us: self.clock.micros(now),
             };
-            if write(rtc, video.mid, Codec::Vp8, now, time, stamp::frame(stamp, key, size))
+            if write(rtc, video.mid, Codec::Vp8, now, time, None, stamp::frame(stamp, key, size))
                 && self.clock.counts(stamp.sent_us)
             {
                 self.tally.sent[Kind::Video as usize] += 1;
@@ -261,7 +277,8 @@ impl State {
                 number: audio.next_number,
                 sent_us: self.clock.micros(now),
             };
-            if write(rtc, audio.mid, Codec::Opus, now, time, stamp::frame(stamp, false, AUDIO_FRAME))
+            let level = Some(publish.audio_level(self.sender));
+            if write(rtc, audio.mid, Codec::Opus, now, time, level, stamp::frame(stamp, false, AUDIO_FRAME))
                 && self.clock.counts(stamp.sent_us)
             {
                 self.tally.sent[Kind::Audio as usize] += 1;
@@ -273,9 +290,21 @@ impl State {
     }
 }
 
-/// Writes one frame on `mid` in `codec`; false if the m-line or codec is not (yet) negotiated.
-fn write(rtc: &mut Rtc, mid: Mid, codec: Codec, now: Instant, time: MediaTime, frame: Vec<u8>) -> bool {
-    let Some(writer) = rtc.writer(mid) else { return false };
+/// Writes one frame on `mid` in `codec` (with an audio level and voice activity, if given); false if the
+/// m-line or codec is not (yet) negotiated.
+fn write(
+    rtc: &mut Rtc,
+    mid: Mid,
+    codec: Codec,
+    now: Instant,
+    time: MediaTime,
+    level: Option<(i8, bool)>,
+    frame: Vec<u8>,
+) -> bool {
+    let Some(mut writer) = rtc.writer(mid) else { return false };
+    if let Some((level, voice)) = level {
+        writer = writer.audio_level(level, voice);
+    }
     let Some(pt) = writer.payload_params().find(|p| p.spec().codec == codec).map(|p| p.pt()) else { return false };
     match writer.write(pt, now, time, frame) {
         Ok(()) => true,

@@ -22,7 +22,7 @@ use clap::Args;
 use self::bot::Bot;
 use self::report::{Report, ServerSamples};
 use crate::media::Publish;
-use crate::media::stamp::Clock;
+use crate::media::stamp::{Clock, Tally};
 use crate::procfs::{ProcSample, sample};
 
 const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
@@ -73,6 +73,16 @@ pub struct SfuArgs {
     /// Seconds between periodic key frames.
     #[arg(long, default_value_t = 3)]
     pub keyframe_seconds: u64,
+    /// Bots that talk (the first ones): their audio carries distinct loud levels, the others' silence. Every
+    /// bot sends the audio-level extension, as browsers do, so a server may forward only the loudest.
+    #[arg(long, default_value_t = 4)]
+    pub speakers: u32,
+    /// Video streams each bot should receive before measuring (the server's last-N); default all others.
+    #[arg(long)]
+    pub expect_video: Option<usize>,
+    /// Audio streams each bot should receive before measuring (the server's loudest-N); default all others.
+    #[arg(long)]
+    pub expect_audio: Option<usize>,
     /// Room name (ruang) and number (Janus) prefix, so runs against one server do not collide.
     #[arg(long, default_value_t = 1)]
     pub room: u64,
@@ -83,6 +93,7 @@ pub async fn run(args: SfuArgs) -> anyhow::Result<()> {
     let publish = Publish {
         video_bitrate: args.video_kbps * 1000,
         keyframe_every: Duration::from_secs(args.keyframe_seconds.max(1)),
+        speakers: args.speakers,
     };
     let bots = usize::from(args.bots);
     let setup = Instant::now();
@@ -143,7 +154,8 @@ async fn join_janus(
     Ok(bots)
 }
 
-/// Waits until every bot receives every other's audio and video (or the setup time runs out), then measures
+/// Waits until every bot receives every other's audio and video, or as many as `--expect-video` and
+/// `--expect-audio` say (or the setup time runs out), then measures
 /// for `args.seconds`, stops the bots and adds up what they counted.
 async fn measure(
     bots: Vec<Bot>,
@@ -153,7 +165,9 @@ async fn measure(
     setup: Instant,
 ) -> anyhow::Result<Report> {
     let n = bots.len();
-    let everything = n * (n - 1) * 2;
+    let others = n - 1;
+    let expected = |limit: Option<usize>| limit.map_or(others, |l| l.min(others));
+    let everything = n * (expected(args.expect_video) + expected(args.expect_audio));
     let deadline = Instant::now() + Duration::from_secs(args.setup_seconds);
     let seen = |bots: &[Bot]| bots.iter().map(Bot::streams_seen).sum::<usize>();
     while seen(&bots) < everything && Instant::now() < deadline {
@@ -179,10 +193,21 @@ async fn measure(
     let own_end = sample("self")?;
     // Frames sent at the window's end are still on their way.
     tokio::time::sleep(Duration::from_secs(1)).await;
+    // A bot that failed (its signaling closed, its connection errored) counts nothing but does not void the
+    // others' figures; how many failed is printed. Its place is kept: a tally's index is its sender.
     let mut tallies = Vec::with_capacity(n);
-    for bot in bots {
-        tallies.push(bot.stop().await?);
+    let mut failed = 0;
+    for (index, bot) in bots.into_iter().enumerate() {
+        match bot.stop().await {
+            Ok(tally) => tallies.push(tally),
+            Err(e) => {
+                eprintln!("bot {index} failed: {e:#}");
+                failed += 1;
+                tallies.push(Tally::default());
+            }
+        }
     }
+    println!("bots_failed={failed}/{n}");
     let samples = match (server, server_start, server_end) {
         (Some((_, idle)), Some(start), Some(end)) => Some(ServerSamples { idle, start, end }),
         _ => None,

@@ -38,6 +38,8 @@ pub struct SfuSettings {
     pub public_ip: IpAddr,
     /// Most participants whose video each client gets.
     pub last_n: usize,
+    /// Most participants whose audio each client gets, the loudest; `None`: everyone's.
+    pub audio_last_n: Option<usize>,
 }
 
 /// One SFU room as the events need it: the room's members (for signals from the SFU) and its mailbox (for
@@ -61,14 +63,14 @@ pub struct SfuService {
 impl SfuService {
     /// Binds the SFU's UDP port and starts its driver and the task that routes its events.
     pub async fn start(settings: SfuSettings) -> Result<Arc<Self>, StartError> {
-        let last_n = settings.last_n;
+        let (last_n, audio_last_n) = (settings.last_n, settings.audio_last_n);
         // Bandwidth estimation off: with it on, str0m paces everything toward a subscriber to 1.1 x its
         // estimate, which starts at 1 Mbps and, measured with 25 bots (24 x 300 kbit/s each), never rose
         // (delay-based overuse kept it at ~1 Mbps): the pacer's backlog held every stream seconds late and
         // grew the server to 2.5 GB; only 810 of 1200 streams ever arrived. An SFU cannot slow a publisher
         // down for one subscriber, only pick a smaller simulcast layer: layers follow tiles (and last-N).
         let (handle, events) = ruang_sfu::driver::start(settings.listen, settings.public_ip, |config| {
-            ruang_sfu::SfuConfig { last_n: Some(last_n), initial_estimate: None, ..config }
+            ruang_sfu::SfuConfig { last_n: Some(last_n), audio_last_n, initial_estimate: None, ..config }
         })
         .await?;
         let service = Arc::new(SfuService { handle, rooms: Mutex::default(), participants: Mutex::default() });
