@@ -172,8 +172,9 @@ test('a share takes the stage with a filmstrip beside it (desktop) and below it 
   const phone = await join({ room, name: 'Dewi', mic: false, viewport: PHONE });
   await expect(remoteTiles(phone)).toHaveCount(3);
   await b.page.locator('#btn-screen').click();
+  await expect(b.page.locator('#btn-screen')).toHaveAttribute('aria-pressed', 'true', { timeout: 30_000 });
   for (const p of [a, phone]) {
-    await expect(tile(p, b.id)).toHaveAttribute('data-screen', 'true');
+    await expect(tile(p, b.id)).toHaveAttribute('data-screen', 'true', { timeout: 30_000 });
     await expect.poll(() => staged(p)).toBe(b.id);
   }
   await expectMediaFrom(a, [b], { audio: false });
