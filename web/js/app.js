@@ -14,11 +14,13 @@ import { LocalMedia } from './media.js';
 import { prepareTransport } from './transport.js';
 import { Signaling, ServerError, RemovedError, ROOM_RE, socketUrl } from './signaling.js';
 import { roomFromPath, inviteFromHash } from './room-name.js';
+import { applyTheme } from './ui/theme.js';
 
 /** @typedef {import('./signaling.js').Credentials} Credentials */
 /** @typedef {import('./ui/left.js').Outcome} Outcome */
 
 const root = /** @type {HTMLElement} */ (document.getElementById('app'));
+applyTheme();
 /** The peer connection for the call is made this long after the pre-join screen shows (not while it starts). */
 const WARM_PC_DELAY_MS = 300;
 

@@ -12,7 +12,8 @@
 //   'hand', 'reconnecting', or 'refreshed': introduced again after a server restart, all of it may have
 //   changed and the media link should heal),
 //   role {role, before, announce} (our own role), hand {raised} (our own hand),
-//   hand_raised {person} (someone else raised a hand), room_state {locked, lobby, was, quiet},
+//   hand_raised {person} (someone else raised a hand), room_state {locked, lobby, spotlight, was, quiet}
+//   (spotlight: whom a host put on everyone's stage, or null),
 //   lobby {waiting, fresh} (the list of who waits; fresh: who is new in it), chat {message, history},
 //   connection {state}, change {} (after every change above: redraw lists and counts),
 //   media_mode {mode, sfu, before} (the room's media mode or its SFU id changed: the transport follows;
@@ -57,6 +58,7 @@ export class RoomModel extends EventTarget {
     /** our hand is raised */ this.hand = false;
     this.locked = false;
     this.lobbyOn = false;
+    /** @type {string | null} whom a host or moderator put on everyone's stage */ this.spotlight = null;
     /** @type {Knock[]} who waits in the lobby (hosts and moderators hear of it) */ this.waiting = [];
     /** @type {Map<string, Person>} everyone else, in the order we met them */ this.people = new Map();
     /** @type {ChatMessage[]} the chat as shown, oldest first */ this.chat = [];
@@ -87,6 +89,7 @@ export class RoomModel extends EventTarget {
     this.role = w.role;
     this.locked = w.locked;
     this.lobbyOn = w.lobby;
+    this.spotlight = w.spotlight ?? null;
     this.mediaMode = w.media_mode;
     this.sfu = w.sfu;
   }
@@ -112,7 +115,7 @@ export class RoomModel extends EventTarget {
       case 'media': this.setMedia(d.id, d.media); return;
       case 'role': this.setRole(d.id, d.role); return;
       case 'hand': this.setHand(d.id, d.raised); return;
-      case 'room_state': this.setRoomState(d.locked, d.lobby); return;
+      case 'room_state': this.setRoomState(d.locked, d.lobby, { spotlight: d.spotlight ?? null }); return;
       case 'lobby': this.setLobby(d.waiting); return;
       case 'lobby_joined': this.setLobby([...this.waiting.filter((w) => w.id !== d.knock.id), d.knock]); return;
       case 'lobby_left': this.dropKnock(d.id); return;
@@ -234,12 +237,16 @@ export class RoomModel extends EventTarget {
     this.changed();
   }
 
-  /** @param {boolean} locked @param {boolean} lobby @param {{ quiet?: boolean }} [opts] */
-  setRoomState(locked, lobby, { quiet = false } = {}) {
-    const was = { locked: this.locked, lobby: this.lobbyOn };
+  /**
+   * @param {boolean} locked @param {boolean} lobby
+   * @param {{ quiet?: boolean, spotlight?: string | null }} [opts] spotlight: absent means nobody (room_state carries it all)
+   */
+  setRoomState(locked, lobby, { quiet = false, spotlight = null } = {}) {
+    const was = { locked: this.locked, lobby: this.lobbyOn, spotlight: this.spotlight };
     this.locked = locked;
     this.lobbyOn = lobby;
-    this.emit('room_state', { locked, lobby, was, quiet });
+    this.spotlight = spotlight;
+    this.emit('room_state', { locked, lobby, spotlight, was, quiet });
     this.changed();
   }
 
@@ -317,7 +324,7 @@ export class RoomModel extends EventTarget {
     if (replay === 'reset') {
       this.waiting = [];
       this.setOwnRole(w.role);
-      this.setRoomState(w.locked, w.lobby, { quiet: true });
+      this.setRoomState(w.locked, w.lobby, { quiet: true, spotlight: w.spotlight ?? null });
       tellHand = this.hand;
       const listed = new Set(w.peers.map((p) => p.id));
       for (const info of w.peers) {
@@ -349,7 +356,7 @@ export class RoomModel extends EventTarget {
     this.you = w.you;
     this.waiting = [];
     this.setOwnRole(w.role);
-    this.setRoomState(w.locked, w.lobby, { quiet: true });
+    this.setRoomState(w.locked, w.lobby, { quiet: true, spotlight: w.spotlight ?? null });
     this.hand = false;
     this.setMediaMode(w.media_mode, w.sfu);
   }

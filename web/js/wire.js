@@ -23,10 +23,11 @@ export const PROTOCOL_VERSION = 1;
 /** @typedef {'all' | 'relay'} IcePolicy */
 /** @typedef {'mesh' | 'sfu'} MediaMode how the room carries its media (protocol: Media modes) */
 /**
- * @typedef {{ protocol: number, you: string, role: Role, locked: boolean, lobby: boolean, room: string, peers: PeerInfo[],
+ * @typedef {{ protocol: number, you: string, role: Role, locked: boolean, lobby: boolean, spotlight: string | null, room: string, peers: PeerInfo[],
  *   ice_servers: IceServer[], ice_transport_policy: IcePolicy, chat_history: ChatMessage[], limits: Limits,
  *   media_mode: MediaMode, sfu: string | null }} Welcome
- *   media_mode / sfu: the room's media mode and, in `sfu`, the media server's participant id
+ *   media_mode / sfu: the room's media mode and, in `sfu`, the media server's participant id;
+ *   spotlight: whom a host put on everyone's stage (null: nobody)
  */
 /** @typedef {{ rid: string, height: number, bitrate: number }} Layer one simulcast layer we send (protocol: `layers`) */
 /** @typedef {{ id: string, height: number }} TileSize how tall we show a participant's video, in device pixels (protocol: `tiles`) */
@@ -182,6 +183,7 @@ export function readWelcome(m) {
     role: roleOf(m.role) ?? 'participant',
     locked: m.locked === true,
     lobby: m.lobby === true,
+    spotlight: isId(m.spotlight) ? /** @type {string} */ (m.spotlight) : null,
     room: m.room,
     peers: /** @type {PeerInfo[]} */ (peers),
     ice_servers: iceServers,
@@ -259,7 +261,8 @@ export function roomEvent(m) {
     case 'hand':
       return ev(isId(m.id) && typeof m.raised === 'boolean' && { id: m.id, raised: m.raised });
     case 'room_state':
-      return ev(typeof m.locked === 'boolean' && typeof m.lobby === 'boolean' && { locked: m.locked, lobby: m.lobby });
+      return ev(typeof m.locked === 'boolean' && typeof m.lobby === 'boolean'
+        && { locked: m.locked, lobby: m.lobby, spotlight: isId(m.spotlight) ? m.spotlight : null });
     case 'lobby': {
       if (!Array.isArray(m.waiting)) return 'invalid';
       /** @type {Knock[]} */

@@ -56,6 +56,10 @@ pub enum Moderation {
     Admit(PeerId),
     /// Turn someone waiting in the lobby away.
     Deny(PeerId),
+    /// Put a participant on everyone's stage (one at a time; it replaces an earlier spotlight).
+    Spotlight(PeerId),
+    /// Take the spotlight away: everyone's own layout again.
+    SpotlightOff,
 }
 
 /// Why a participant was taken out of its room by someone else.

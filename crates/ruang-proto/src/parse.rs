@@ -350,14 +350,16 @@ fn moderation(action: &str, target: Option<PeerId>, role: Option<Role>) -> Resul
         ("lobby_off", None, None) => Moderation::LobbyOff,
         ("admit", Some(id), None) => Moderation::Admit(id),
         ("deny", Some(id), None) => Moderation::Deny(id),
+        ("spotlight", Some(id), None) => Moderation::Spotlight(id),
+        ("spotlight_off", None, None) => Moderation::SpotlightOff,
         (
             "remove" | "ban" | "mute" | "mute_all" | "lock" | "unlock" | "end" | "set_role" | "lobby_on" | "lobby_off"
-            | "admit" | "deny",
+            | "admit" | "deny" | "spotlight" | "spotlight_off",
             _,
             _,
         ) => {
             return invalid(
-                "remove, ban, mute, admit and deny take a target; set_role a target and a role; the others neither",
+                "remove, ban, mute, admit, deny and spotlight take a target; set_role a target and a role; the others neither",
             );
         }
         _ => return invalid("unknown action; see the moderate message in docs/protocol.md"),

@@ -52,12 +52,15 @@ pub enum ServerMessage {
         /// Raised.
         raised: bool,
     },
-    /// The room was locked or unlocked, or its lobby turned on or off.
+    /// The room was locked or unlocked, its lobby turned on or off, or its spotlight changed.
     RoomState {
         /// New participants are refused.
         locked: bool,
         /// New participants wait in the lobby.
         lobby: bool,
+        /// Whom a host or moderator put on everyone's stage (absent: nobody).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        spotlight: Option<PeerId>,
     },
     /// To a host or moderator that arrives, or becomes one, while someone waits: who is waiting in the lobby.
     /// Changes follow as [`ServerMessage::LobbyJoined`] and [`ServerMessage::LobbyLeft`].
@@ -208,6 +211,9 @@ pub struct Welcome {
     pub locked: bool,
     /// Whether newcomers wait in the lobby.
     pub lobby: bool,
+    /// Whom a host or moderator put on everyone's stage (absent: nobody).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spotlight: Option<PeerId>,
     /// The room joined.
     pub room: RoomName,
     /// Everyone already in the room, in join order.

@@ -187,3 +187,27 @@ fn a_join_may_carry_a_browser_key_of_at_most_128_bytes() {
     assert_eq!(credentials.browser_key.as_deref().map(str::len), Some(128));
     assert_eq!(code(&frame(&"k".repeat(129))), ErrorCode::FieldTooLarge);
 }
+
+#[test]
+fn a_spotlight_takes_a_target_and_spotlight_off_none() {
+    let target = PeerId::from_bits(0xab);
+    match parse(r#"{"type":"moderate","action":"spotlight","target":"00000000000000ab","req":4}"#) {
+        Ok(ClientMessage::Moderate { action: ruang_proto::Moderation::Spotlight(id), req: Some(4) }) => {
+            assert_eq!(id, target)
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        parse(r#"{"type":"moderate","action":"spotlight_off"}"#),
+        Ok(ClientMessage::Moderate { action: ruang_proto::Moderation::SpotlightOff, req: None })
+    ));
+    for frame in [
+        r#"{"type":"moderate","action":"spotlight"}"#,
+        r#"{"type":"moderate","action":"spotlight","target":"nobody"}"#,
+        r#"{"type":"moderate","action":"spotlight","target":"00000000000000ab","role":"host"}"#,
+        r#"{"type":"moderate","action":"spotlight_off","target":"00000000000000ab"}"#,
+        r#"{"type":"moderate","action":"spotlight","target":null}"#,
+    ] {
+        assert_eq!(code(frame), ErrorCode::InvalidMessage, "{frame:?}");
+    }
+}

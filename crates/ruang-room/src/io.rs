@@ -375,6 +375,9 @@ pub struct Joined {
     pub locked: bool,
     /// Whether newcomers wait in the lobby.
     pub lobby: bool,
+    /// Whom a host or moderator put on everyone's stage.
+    #[serde(default)]
+    pub spotlight: Option<PeerId>,
     /// The media mode, for a member that speaks SFU (`None` for the others: their greeting is as before).
     #[serde(default)]
     pub media: Option<MediaView>,

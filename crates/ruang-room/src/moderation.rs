@@ -64,12 +64,29 @@ impl Roster {
                 Ok(())
             }
             Moderation::SetRole(target, role) => self.set_role(target, role),
+            Moderation::Spotlight(target) => {
+                // Anyone in the room, the asker included (a host presenting); a viewer too (it may speak).
+                self.member(target).ok_or_else(|| unknown_peer(target))?;
+                self.set_spotlight(Some(target));
+                Ok(())
+            }
+            Moderation::SpotlightOff => {
+                self.set_spotlight(None);
+                Ok(())
+            }
         }
     }
 
-    fn broadcast_state(&mut self) {
-        let (locked, lobby) = (self.locked, self.lobby);
-        self.broadcast(None, ServerMessage::RoomState { locked, lobby });
+    pub(crate) fn broadcast_state(&mut self) {
+        let (locked, lobby, spotlight) = (self.locked, self.lobby, self.spotlight);
+        self.broadcast(None, ServerMessage::RoomState { locked, lobby, spotlight });
+    }
+
+    fn set_spotlight(&mut self, spotlight: Option<PeerId>) {
+        if self.spotlight != spotlight {
+            self.spotlight = spotlight;
+            self.broadcast_state();
+        }
     }
 
     /// Removes or bans `target` on behalf of `by`.

@@ -88,6 +88,8 @@ pub struct Roster {
     chat: Chat,
     pub(crate) locked: bool,
     pub(crate) lobby: bool,
+    /// Whom a host or moderator put on everyone's stage (a member; cleared when it leaves).
+    pub(crate) spotlight: Option<PeerId>,
     pub(crate) waiting: Vec<PeerInfo>,
     pub(crate) banned: std::collections::HashSet<PeerId>,
     /// Participants of the meeting before a server restart who have not resumed yet, with their roles.
@@ -107,6 +109,7 @@ impl Roster {
             chat,
             locked: false,
             lobby,
+            spotlight: None,
             waiting: Vec::new(),
             banned: Default::default(),
             expected: Vec::new(),
@@ -243,8 +246,9 @@ impl Roster {
         }
         let (id, role, name) = (newcomer.id, newcomer.role, newcomer.name.clone());
         let peers = self.members.clone();
-        let (locked, lobby) = (self.locked, self.lobby);
-        let joined = Joined { peers, chat_history: self.chat.history(), name, role, locked, lobby, media: None };
+        let (locked, lobby, spotlight) = (self.locked, self.lobby, self.spotlight);
+        let joined =
+            Joined { peers, chat_history: self.chat.history(), name, role, locked, lobby, spotlight, media: None };
         self.members.push(newcomer.clone());
         self.broadcast(Some(id), ServerMessage::PeerJoined { peer: newcomer });
         self.tell_lobby_if_waiting(id, role);
@@ -259,6 +263,10 @@ impl Roster {
         };
         let gone = self.members.remove(index);
         self.broadcast(None, ServerMessage::PeerLeft { id, reason });
+        if self.spotlight == Some(id) {
+            self.spotlight = None;
+            self.broadcast_state();
+        }
         if gone.role == Role::Host {
             self.hand_over_if_hostless();
         }
@@ -308,10 +316,10 @@ impl Roster {
         let _ = self.set_media(id, media);
         let (role, name) = self.member(id).map(|m| (m.role, m.name.clone()))?;
         let peers = self.members.iter().filter(|m| m.id != id).cloned().collect();
-        let (locked, lobby) = (self.locked, self.lobby);
+        let (locked, lobby, spotlight) = (self.locked, self.lobby, self.spotlight);
         // A host or moderator coming back learns who is waiting, whatever it missed.
         self.tell_lobby_if_waiting(id, role);
-        Some(Joined { peers, chat_history: self.chat.history(), name, role, locked, lobby, media: None })
+        Some(Joined { peers, chat_history: self.chat.history(), name, role, locked, lobby, spotlight, media: None })
     }
 
     /// Relays negotiation data from `from` to `to`, stamping the sender. Only between members of this room.

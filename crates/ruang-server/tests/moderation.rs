@@ -276,3 +276,37 @@ async fn turning_the_lobby_off_lets_everyone_waiting_in() {
     assert_eq!(first.recv().await["type"], "welcome");
     assert_eq!(a.recv_type("peer_joined").await["peer"]["name"], "first");
 }
+
+#[tokio::test]
+async fn a_host_spotlights_someone_for_everyone_and_a_participant_may_not() {
+    let server = TestServer::start().await;
+    let (mut a, mut b, mut c) = meeting(&server).await;
+    let target = c.id.clone();
+    // A plain participant is refused, and nobody hears of it.
+    moderate(&mut b, "spotlight", Some(&target)).await;
+    assert_eq!(b.expect_error("forbidden").await["req"], 5);
+    moderate(&mut b, "spotlight_off", None).await;
+    b.expect_error("forbidden").await;
+    // Someone not in the room cannot be spotlighted; a target is needed.
+    moderate(&mut a, "spotlight", Some("00000000000000aa")).await;
+    a.expect_error("unknown_peer").await;
+    moderate(&mut a, "spotlight", None).await;
+    a.expect_error("invalid_message").await;
+
+    moderate(&mut a, "spotlight", Some(&target)).await;
+    let state = json!({"type": "room_state", "locked": false, "lobby": false, "spotlight": target});
+    for client in [&mut a, &mut b, &mut c] {
+        let mut got = client.recv_type("room_state").await;
+        got.as_object_mut().unwrap().remove("n");
+        assert_eq!(got, state);
+    }
+    // A latecomer learns it in its welcome.
+    let d = server.joined("m", "d").await;
+    assert_eq!(d.welcome["spotlight"], json!(target));
+
+    moderate(&mut a, "spotlight_off", None).await;
+    let got = b.recv_type("room_state").await;
+    assert!(got.get("spotlight").is_none(), "{got}");
+    let e = server.joined("m", "e").await;
+    assert!(e.welcome.get("spotlight").is_none());
+}

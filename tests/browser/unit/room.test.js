@@ -121,7 +121,18 @@ test('room state changes say what they were', () => {
   const { room, events } = model();
   room.handle('room_state', { locked: true, lobby: false });
   assert.equal(room.locked, true);
-  assert.deepEqual(events.find(([t]) => t === 'room_state')?.[1], { locked: true, lobby: false, was: { locked: false, lobby: false }, quiet: false });
+  assert.deepEqual(events.find(([t]) => t === 'room_state')?.[1], { locked: true, lobby: false, spotlight: null, was: { locked: false, lobby: false, spotlight: null }, quiet: false });
+});
+
+test('the spotlight comes with the welcome and room_state; a room_state without it means nobody', () => {
+  const { room, events } = model();
+  room.welcome(session({ spotlight: BIMA }));
+  assert.equal(room.spotlight, BIMA);
+  room.handle('room_state', { locked: false, lobby: false, spotlight: CITRA });
+  assert.equal(room.spotlight, CITRA);
+  assert.deepEqual(events.at(-2)?.[1].was, { locked: false, lobby: false, spotlight: BIMA });
+  room.handle('room_state', { locked: false, lobby: false });
+  assert.equal(room.spotlight, null);
 });
 
 test('a chat message shown once is not shown again from a history', () => {

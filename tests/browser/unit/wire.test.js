@@ -104,3 +104,13 @@ test('the outbox keeps the newest QUEUE_MAX messages and drops signals after a r
   box.push({ type: 'signal', to: A });
   assert.equal(box.take(true).length, 1);
 });
+
+test('the spotlight: an id in room_state and welcome, anything else read as nobody', () => {
+  assert.deepEqual(roomEvent({ type: 'room_state', n: 4, locked: false, lobby: true, spotlight: A }),
+    { type: 'room_state', detail: { locked: false, lobby: true, spotlight: A } });
+  assert.deepEqual(roomEvent({ type: 'room_state', n: 5, locked: false, lobby: true }),
+    { type: 'room_state', detail: { locked: false, lobby: true, spotlight: null } });
+  assert.equal(/** @type {any} */ (roomEvent({ type: 'room_state', locked: false, lobby: true, spotlight: '<b>x</b>' })).detail.spotlight, null);
+  assert.equal(readWelcome({ type: 'welcome', you: A, room: 'r', peers: [], ice_servers: [], spotlight: A })?.spotlight, A);
+  assert.equal(readWelcome({ type: 'welcome', you: A, room: 'r', peers: [], ice_servers: [] })?.spotlight, null);
+});

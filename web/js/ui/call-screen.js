@@ -16,6 +16,7 @@ import { LobbyNotice } from './lobby.js';
 import { toggleMic, toggleCamera, toggleScreen } from './call-local.js';
 import { setChat, setPeople, toggleHand, shareFiles } from './call-panels.js';
 import { moderate } from './call-host.js';
+import { setLayout, requestSpotlight } from './call-layout.js';
 
 /** @typedef {import('./call.js').Call} Call */
 /**
@@ -30,7 +31,7 @@ import { moderate } from './call-host.js';
  */
 export function buildScreen(call, w) {
   const grid = h('section', { class: 'grid', id: 'grid', 'aria-label': 'Participants' });
-  const tiles = new TileGrid(grid);
+  const tiles = new TileGrid(grid, { canSpotlight: () => call.model.moderating, onSpotlight: (id) => requestSpotlight(call, id) });
   const countEl = h('span', { class: 'count', 'aria-live': 'polite' });
   const banner = h('div', { class: 'banner', role: 'alert', hidden: true });
   // our own connection to the server (a live region that is always there; the banner inside comes and goes)
@@ -67,6 +68,8 @@ export function buildScreen(call, w) {
     devices: () => void settings.open(),
     help: () => help.showModal(),
     leave: () => call.leave(),
+    layout: (mode) => setLayout(call, mode),
+    layoutMode: () => tiles.mode,
   });
   const copyBtn = h('button', {
     type: 'button', class: 'btn btn-ghost btn-small', id: 'call-copy-link', 'aria-label': 'Copy invite link',

@@ -18,6 +18,7 @@ import { renderRoom, refreshPeople, updateCount } from './call-room.js';
 import { onLocalMedia, applyBudget, sampleQuality, onKey, showAutoplayBanner, updateLocal, updateControls } from './call-local.js';
 import { onServerError, onMuted } from './call-host.js';
 import { showTransfer } from './call-panels.js';
+import { wireLayout } from './call-layout.js';
 import { Signaling, ServerError, socketUrl } from '../signaling.js';
 import { RoomModel } from '../room.js';
 import { createTransport } from '../transport.js';
@@ -218,6 +219,7 @@ export class Call {
     this.ui = ui;
     // --- the views follow the model from now on (tiles, the participant list, the lobby notice, toasts)
     renderRoom(this);
+    wireLayout(this);
     // --- tiles, before the screen is in the page (no layout until it is: the grid's ResizeObserver lays it out)
     const local = ui.tiles.add({ id: this.you, name: this.name, local: true, media: this.media.state });
     updateLocal(this);

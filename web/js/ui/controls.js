@@ -1,14 +1,19 @@
 // controls.js — the call's control bar: microphone, camera, screen share, raise hand, leave; chat (with
 // unread badge), participants (with a badge for people waiting in the lobby), devices, help. Viewers send
 // no media, so they get no microphone, camera or screen buttons. Buttons carry aria-label + aria-pressed
-// and show their shortcut in the tooltip.
+// and show their shortcut in the tooltip. A "More" menu (menu.js) holds the layout (grid or speaker view)
+// and the theme, and on narrow screens (phones) also the buttons that do not fit in one row there: share
+// screen, raise hand, devices (CSS hides those buttons and shows the menu's items, `.narrow-only`).
 
 import { h } from './dom.js';
 import { icon } from './icons.js';
+import { MenuButton } from './menu.js';
+import { themeChoice, setTheme, THEME_CHOICES, THEME_TEXT } from './theme.js';
 
 /**
  * @typedef {{ mic: () => void, camera: () => void, screen: () => void, hand: () => void, chat: () => void,
- *   people: () => void, devices: () => void, help: () => void, leave: () => void }} ControlActions
+ *   people: () => void, devices: () => void, help: () => void, leave: () => void,
+ *   layout: (mode: import('../layout.js').LayoutMode) => void, layoutMode: () => import('../layout.js').LayoutMode }} ControlActions
  */
 
 /**
@@ -43,13 +48,41 @@ export class ControlBar {
     this.help.append(icon('help'));
     this.leave = button('btn-leave', 'Leave the meeting', actions.leave, 'ctl-leave');
     this.leave.append(icon('leave'), h('span', { class: 'ctl-text', text: 'Leave' }));
+    this.more = button('btn-more', 'More options', () => {});
+    this.more.append(icon('more'));
+    this.moreMenu = new MenuButton({ button: this.more, label: 'More options', className: 'more-menu', onOpen: () => this.fillMenu() });
+    this.actions = actions;
+    /** @private the last state update() showed */ this.state = { screen: false, hand: false, viewer: false };
     /** whether this browser can share a screen at all */
     this.canShare = !!navigator.mediaDevices?.getDisplayMedia;
     if (!this.canShare) this.screen.hidden = true;
     this.el = h('nav', { class: 'controls', 'aria-label': 'Call controls' },
       h('div', { class: 'controls-spacer', 'aria-hidden': 'true' }),
       h('div', { class: 'controls-group controls-main' }, this.mic, this.camera, this.screen, this.hand, this.leave),
-      h('div', { class: 'controls-group controls-aux' }, this.chat, this.people, this.devices, this.help));
+      h('div', { class: 'controls-group controls-aux' }, this.chat, this.people, this.devices, this.help, this.moreMenu.el));
+  }
+
+  /** @private the More menu's items, as they stand now */
+  fillMenu() {
+    const menu = this.moreMenu;
+    const s = this.state;
+    const a = this.actions;
+    menu.list.replaceChildren();
+    const narrow = 'narrow-only';
+    if (!s.viewer && this.canShare) {
+      menu.item({ text: s.screen ? 'Stop sharing your screen' : 'Share your screen', icon: icon('screen'), id: 'menu-screen', className: narrow, onselect: a.screen });
+    }
+    menu.item({ text: s.hand ? 'Lower your hand' : 'Raise your hand', icon: icon('hand'), id: 'menu-hand', className: narrow, onselect: a.hand });
+    if (!s.viewer) menu.item({ text: 'Camera and microphone', icon: icon('settings'), id: 'menu-devices', className: narrow, onselect: a.devices });
+    menu.separator();
+    const mode = a.layoutMode();
+    menu.item({ text: 'Grid view', icon: icon('grid'), id: 'menu-layout-grid', checked: mode === 'grid', onselect: () => a.layout('grid') });
+    menu.item({ text: 'Speaker view', icon: icon('speaker'), id: 'menu-layout-speaker', checked: mode === 'speaker', onselect: () => a.layout('speaker') });
+    menu.separator();
+    const theme = themeChoice();
+    for (const choice of THEME_CHOICES) {
+      menu.item({ text: `Theme: ${THEME_TEXT[choice]}`, icon: icon('theme'), id: `menu-theme-${choice}`, checked: theme === choice, onselect: () => setTheme(choice) });
+    }
   }
 
   /**
@@ -57,6 +90,7 @@ export class ControlBar {
    *   hand: boolean, viewer: boolean }} s viewer: no media buttons at all
    */
   update(s) {
+    this.state = { screen: s.screen, hand: s.hand, viewer: s.viewer };
     this.toggle(this.mic, s.mic, s.mic ? 'mic' : 'mic-off', 'Microphone', s.mic ? 'Turn off microphone (M)' : 'Turn on microphone (M)');
     this.toggle(this.camera, s.camera, s.camera ? 'camera' : 'camera-off', 'Camera', s.camera ? 'Turn off camera (V)' : 'Turn on camera (V)');
     this.toggle(this.screen, s.screen, 'screen', 'Share screen', s.screen ? 'Stop sharing your screen (S)' : 'Share your screen (S)');

@@ -29,6 +29,13 @@ const SHAPES = {
   hand: [['path', { d: 'M8 12.5V5.5a1.5 1.5 0 0 1 3 0V11M11 10.5V4a1.5 1.5 0 0 1 3 0v7M14 10.5V5.5a1.5 1.5 0 0 1 3 0V14a7 7 0 0 1-7 7h-.6a6 6 0 0 1-4.8-2.4l-2.9-3.9a1.6 1.6 0 0 1 2.5-2L8 15' }]],
   more: [['circle', { cx: 5.5, cy: 12, r: 1.3 }], ['circle', { cx: 12, cy: 12, r: 1.3 }], ['circle', { cx: 18.5, cy: 12, r: 1.3 }]],
   lock: [['rect', { x: 5, y: 10.5, width: 14, height: 10, rx: 2 }], ['path', { d: 'M8 10.5V7.5a4 4 0 0 1 8 0v3' }]],
+  pin: [['path', { d: 'M9 3.5h6l-1 6 3.5 3.5h-11L10 9.5zM12 13v7.5' }]],
+  fullscreen: [['path', { d: 'M4 9V4h5M15 4h5v5M20 15v5h-5M9 20H4v-5' }]],
+  pip: [['rect', { x: 2.5, y: 4.5, width: 19, height: 15, rx: 2 }], ['rect', { x: 12, y: 12, width: 7, height: 5, rx: 1 }]],
+  grid: [['rect', { x: 3.5, y: 4.5, width: 7.5, height: 6.5, rx: 1.2 }], ['rect', { x: 13, y: 4.5, width: 7.5, height: 6.5, rx: 1.2 }], ['rect', { x: 3.5, y: 13, width: 7.5, height: 6.5, rx: 1.2 }], ['rect', { x: 13, y: 13, width: 7.5, height: 6.5, rx: 1.2 }]],
+  speaker: [['rect', { x: 2.5, y: 4.5, width: 13, height: 15, rx: 1.5 }], ['rect', { x: 17.5, y: 4.5, width: 4, height: 4, rx: 1 }], ['rect', { x: 17.5, y: 10, width: 4, height: 4, rx: 1 }], ['rect', { x: 17.5, y: 15.5, width: 4, height: 4, rx: 1 }]],
+  theme: [['circle', { cx: 12, cy: 12, r: 8.5 }], ['path', { d: 'M12 3.5v17a8.5 8.5 0 0 0 0-17z', fill: 'currentColor' }]],
+  spotlight: [['circle', { cx: 12, cy: 12, r: 3.5 }], ['path', { d: 'M12 2.5v3M12 18.5v3M2.5 12h3M18.5 12h3M5.3 5.3l2.1 2.1M16.6 16.6l2.1 2.1M5.3 18.7l2.1-2.1M16.6 7.4l2.1-2.1' }]],
 };
 
 /**

@@ -3,6 +3,7 @@
 import { h } from './dom.js';
 import { icon } from './icons.js';
 import { randomRoomName, parseRoomInput, inviteFromInput } from '../room-name.js';
+import { themeButton } from './theme.js';
 
 /**
  * @param {HTMLElement} root
@@ -46,6 +47,7 @@ export function renderLanding(root, { go, error }) {
     h('footer', { class: 'landing-foot' },
       h('p', { text: 'Tip: share the link of a room to invite people. Up to 8 people per room work best.' }),
       h('p', {}, h('a', { href: '/check', id: 'check-link', text: 'Test my connection' }),
-        ' — can your network reach this server’s relay?'))));
+        ' — can your network reach this server’s relay?'),
+      h('p', {}, themeButton()))));
   if (!error) document.getElementById('new-meeting')?.focus();
 }

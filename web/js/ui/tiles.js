@@ -1,24 +1,34 @@
 // tiles.js — the video grid: one tile per participant (ours first), with name, mute / camera-off /
 // screen indicators, speaking ring, connection-quality hint and initials when no video is shown.
-// The grid picks the column count that gives the largest tiles for the space it has (see layout()).
+// The grid picks the column count that gives the largest tiles for the space it has (layout.js gridFit;
+// a short last row is centred). When someone takes the stage (a local pin, a host's spotlight, someone
+// else's screen share, or in speaker view the active speaker: layout.js stageFor), that tile fills the
+// stage and the others line up in a filmstrip beside it (landscape) or below it (portrait), which scrolls.
+// Each tile has an options menu (tile-menu.js): pin, spotlight for everyone (hosts), full screen and
+// picture-in-picture. (Over 400 lines: the tile and the grid that places it change together; the
+// decisions are in layout.js, the menu in tile-menu.js.)
 //
 // Stable attributes for tests and styling, on every `.tile`:
 //   data-peer-id, data-local, data-muted, data-camera-off, data-screen, data-speaking, data-quality,
 //   data-reconnecting (the participant's connection to the server is lost; it shows "Reconnecting…"),
 //   data-hand (a raised hand: the hand mark shows, and the tile's label says so),
-//   data-active-speaker (SFU rooms: the server's active speaker; a "Speaking" mark shows and the label says so)
+//   data-active-speaker (SFU rooms: the server's active speaker; a "Speaking" mark shows and the label says so),
+//   data-pinned (pinned by this user), data-spotlight (spotlighted by a host for everyone)
+// and on the grid: data-layout ('grid' or 'stage'), data-mode ('grid' or 'speaker'), class `spotlight` while
+// a tile has the stage (that tile has class `spot`; the others are in `.filmstrip`).
 // The grid also reports how tall each remote tile's video is shown (device pixels, 0 when it is not: off
 // screen in a scrolled grid, or no video), through onSizes (SFU rooms ask for the layer that fits).
 
 import { h, initials, hueFor } from './dom.js';
 import { icon } from './icons.js';
 import { watchLevel } from '../audio-level.js';
+import { gridFit, stageFor, SpeakerFocus } from '../layout.js';
+import { tileMenu } from './tile-menu.js';
 
 /** @typedef {import('../signaling.js').MediaState} MediaState */
 /** @typedef {import('../quality.js').Quality} Quality */
 
 const DEFAULT_GAP = 10;
-const MIN_TILE_W = 150;
 
 const QUALITY_TEXT = { good: 'good', fair: 'fair', poor: 'poor', unknown: 'measuring' };
 
@@ -33,6 +43,7 @@ export class Tile {
     /** @type {MediaState} */ this.media = { audio: false, video: false, screen: false };
     /** @type {(() => void) | null} */ this.stopLevel = null;
     /** @type {MediaStreamTrack | null} */ this.levelTrack = null;
+    /** @type {(speaking: boolean) => void} told when the local level detector's verdict changes */ this.onSpeaking = () => {};
 
     this.video = h('video', { autoplay: true, playsinline: true, 'aria-hidden': 'true' });
     this.video.muted = true; // audio plays through this.audio (remote) or not at all (local)
@@ -62,6 +73,12 @@ export class Tile {
     h('div', { class: 'tile-bar' }, this.micEl, this.camEl, this.nameEl));
     this.setName(name);
     this.setQuality('unknown');
+  }
+
+  /** Add the options menu (the grid's pin and spotlight state lives in the grid). @param {TileGrid} grid */
+  addMenu(grid) {
+    this.menu = tileMenu(this, grid);
+    this.el.querySelector('.tile-top')?.append(this.menu.el);
   }
 
   /** @param {string} name */
@@ -131,11 +148,15 @@ export class Tile {
     this.stopLevel?.();
     this.stopLevel = null;
     this.levelTrack = track;
+    if (this.el.dataset.speaking === 'true') this.onSpeaking(false);
     this.el.dataset.speaking = 'false';
     if (track) {
       this.stopLevel = watchLevel(track, (speaking) => {
         const v = String(speaking && this.media.audio);
-        if (this.el.dataset.speaking !== v) this.el.dataset.speaking = v;
+        if (this.el.dataset.speaking !== v) {
+          this.el.dataset.speaking = v;
+          this.onSpeaking(v === 'true');
+        }
       });
     }
   }
@@ -148,7 +169,10 @@ export class Tile {
     d.cameraOff = String(!media.video);
     d.screen = String(media.screen);
     d.showVideo = String(media.video || media.screen);
-    if (!media.audio) d.speaking = 'false';
+    if (!media.audio && d.speaking === 'true') {
+      d.speaking = 'false';
+      this.onSpeaking(false);
+    }
     this.video.classList.toggle('mirror', this.local && !media.screen);
     this.micEl.hidden = media.audio;
     this.camEl.hidden = media.video || media.screen;
@@ -177,10 +201,29 @@ export class Tile {
 }
 
 export class TileGrid {
-  /** @param {HTMLElement} el the grid container */
-  constructor(el) {
+  /**
+   * @param {HTMLElement} el the grid container
+   * @param {{ canSpotlight?: () => boolean, onSpotlight?: (id: string | null) => void }} [opts]
+   *   canSpotlight: whether we may spotlight for everyone (host or moderator); onSpotlight: ask the server
+   */
+  constructor(el, { canSpotlight = () => false, onSpotlight = () => {} } = {}) {
     this.el = el;
+    this.canSpotlight = canSpotlight;
+    this.onSpotlight = onSpotlight;
     /** @type {Map<string, Tile>} */ this.tiles = new Map();
+    /** @type {import('../layout.js').LayoutMode} */ this.mode = 'grid';
+    /** @type {string | null} pinned by this user (local) */ this.pinned = null;
+    /** @type {string | null} spotlighted by a host for everyone (room_state) */ this.spotlight = null;
+    /** @type {string | null} the tile on the stage now */ this.staged = null;
+    /** @type {((id: string | null) => void) | null} told when who takes the stage because of a pin, a spotlight or a share changes */
+    this.onFocus = null;
+    /** @private @type {string | null} */ this.focusSent = null;
+    /** the active speaker for speaker view (held against flicker) */
+    this.speakers = new SpeakerFocus({ onChange: () => { if (this.mode === 'speaker') this.layout(); } });
+    /** the filmstrip: the others while a tile has the stage */
+    this.strip = h('div', { class: 'filmstrip', role: 'group', 'aria-label': 'Other participants' });
+    el.dataset.layout = 'grid';
+    el.dataset.mode = this.mode;
     this.observer = new ResizeObserver(() => this.layout());
     this.observer.observe(el);
     /** @type {((heights: Map<string, number>) => void) | null} told how tall each remote tile's video is shown */
@@ -219,9 +262,31 @@ export class TileGrid {
     });
   }
 
-  /** Mark the active speaker's tile (null: nobody). @param {string | null} id */
+  /** Mark the active speaker's tile (null: nobody); speaker view follows it. @param {string | null} id */
   setActiveSpeaker(id) {
     for (const t of this.tiles.values()) t.setActiveSpeaker(t.id === id);
+    this.speakers.only(id);
+  }
+
+  /** Grid or speaker view. @param {import('../layout.js').LayoutMode} mode */
+  setMode(mode) {
+    this.mode = mode;
+    this.el.dataset.mode = mode;
+    this.layout();
+  }
+
+  /** Pin a tile for ourselves (null: unpin). @param {string | null} id */
+  pin(id) {
+    this.pinned = id;
+    for (const t of this.tiles.values()) t.el.dataset.pinned = String(t.id === id);
+    this.layout();
+  }
+
+  /** The room's spotlight (from the server). @param {string | null} id */
+  setSpotlight(id) {
+    this.spotlight = id;
+    for (const t of this.tiles.values()) t.el.dataset.spotlight = String(t.id === id);
+    this.layout();
   }
 
   /**
@@ -232,6 +297,11 @@ export class TileGrid {
     this.remove(init.id);
     const tile = new Tile(init);
     tile.setMedia(init.media);
+    tile.addMenu(this);
+    tile.el.dataset.pinned = String(this.pinned === init.id);
+    tile.el.dataset.spotlight = String(this.spotlight === init.id);
+    if (init.local) this.speakers.ignore = init.id;
+    tile.onSpeaking = (on) => this.speakers.speaking(init.id, on);
     this.tiles.set(init.id, tile);
     this.el.appendChild(tile.el);
     this.visibility.observe(tile.el);
@@ -248,8 +318,11 @@ export class TileGrid {
     if (!t) return;
     this.visibility.unobserve(t.el);
     this.inView.delete(t.el);
+    if (document.fullscreenElement === t.el) document.exitFullscreen().catch(() => {});
     t.destroy();
     this.tiles.delete(id);
+    this.speakers.remove(id);
+    if (this.pinned === id) this.pinned = null;
     this.layout();
   }
 
@@ -258,7 +331,7 @@ export class TileGrid {
   }
 
   /**
-   * Update a participant's media state; a remote screen share changes the layout (spotlight).
+   * Update a participant's media state; a screen share changes the layout (it may take the stage).
    * @param {string} id
    * @param {MediaState} media
    */
@@ -272,93 +345,106 @@ export class TileGrid {
   }
 
   /**
-   * Lay the tiles out. Normally a grid whose column count (and, on portrait screens, tile shape) gives
-   * the largest tiles: 16:9 on landscape screens, 4:3, square or 3:4 on portrait ones. While someone else
-   * shares a screen, that tile takes the stage (spotlight) and the others line up beside or below it.
+   * Lay the tiles out: the stage and the filmstrip when someone takes the stage, else the grid. Grid tiles
+   * are 16:9 on landscape screens; on portrait ones 4:3, square or 3:4, whichever is largest.
    */
   layout() {
-    const n = Math.max(1, this.tiles.size);
     const cs = getComputedStyle(this.el);
     const pad = parseFloat(cs.paddingLeft) || 0;
     const gap = parseFloat(cs.columnGap) || DEFAULT_GAP;
     const w = this.el.clientWidth - 2 * pad;
     const hgt = this.el.clientHeight - 2 * pad;
     this.el.dataset.count = String(this.tiles.size);
+    const all = [...this.tiles.values()];
+    const local = all.find((t) => t.local)?.id ?? '';
+    const stageId = stageFor({
+      mode: this.mode, present: all.map((t) => t.id), local, pinned: this.pinned, spotlight: this.spotlight,
+      sharing: all.filter((t) => t.media.screen).map((t) => t.id), speaker: this.speakers.current,
+    });
+    const focus = stageId !== null && (stageId === this.pinned || stageId === this.spotlight) ? stageId : null;
+    if (focus !== this.focusSent) {
+      this.focusSent = focus;
+      this.onFocus?.(focus);
+    }
+    const spot = stageId === null ? undefined : this.tiles.get(stageId);
+    this.staged = spot?.id ?? null;
     this.reportSizes(); // (measured on the next frame, once the layout below applies)
     if (w <= 0 || hgt <= 0) return;
     const portrait = hgt > w * 1.1;
-    const spot = n > 1 ? [...this.tiles.values()].find((t) => !t.local && t.media.screen) : undefined;
     this.el.classList.toggle('spotlight', !!spot);
     this.el.classList.toggle('portrait', portrait);
-    for (const t of this.tiles.values()) {
+    this.el.dataset.layout = spot ? 'stage' : 'grid';
+    for (const t of all) {
       t.el.classList.toggle('spot', t === spot);
-      t.el.style.gridRow = '';
       t.el.style.gridColumn = '';
     }
-    if (spot) {
-      this.spotlight(spot, { w, hgt, gap, portrait });
-      return;
-    }
-    const aspects = portrait ? [4 / 3, 1, 3 / 4] : [16 / 9];
-    let best = { cols: 1, tileW: 0, aspect: aspects[0], area: 0 };
-    for (const aspect of aspects) {
-      for (let cols = 1; cols <= n; cols++) {
-        const rows = Math.ceil(n / cols);
-        const tileW = Math.min((w - gap * (cols - 1)) / cols, ((hgt - gap * (rows - 1)) / rows) * aspect);
-        const area = (tileW * tileW) / aspect;
-        // near-ties go to more columns: a 2×2 grid reads better than a tall stack
-        if (area > best.area * 1.03 || (area > best.area * 0.97 && cols > best.cols)) best = { cols, tileW, aspect, area };
-      }
-    }
-    // On small screens with many people, keep tiles readable and let the grid scroll instead.
-    if (best.tileW < MIN_TILE_W) {
-      const cols = Math.max(1, Math.floor((w + gap) / (MIN_TILE_W + gap)));
-      best = { cols, tileW: Math.min(MIN_TILE_W, (w - gap * (cols - 1)) / cols), aspect: best.aspect, area: 0 };
-    }
-    this.el.style.setProperty('--cols', String(best.cols));
-    this.el.style.setProperty('--tile-w', `${Math.floor(best.tileW)}px`);
-    this.el.style.setProperty('--tile-h', `${Math.floor(best.tileW / best.aspect)}px`);
+    if (spot) this.layoutStage(spot, all, { w, hgt, portrait });
+    else this.layoutGrid(all, { w, hgt, gap, portrait });
   }
 
   /**
-   * Spotlight layout. Landscape: the shared screen on the left at full height, the others in a column on
-   * the right. Portrait: the screen on top across the width, the others two by two below (scrolling).
-   * @private
-   * @param {Tile} spot
-   * @param {{ w: number, hgt: number, gap: number, portrait: boolean }} box
+   * The grid: every tile the same size; a short last row is centred (its first tile starts half a tile
+   * further in per missing tile: the grid has two columns per tile).
+   * @private @param {Tile[]} all @param {{ w: number, hgt: number, gap: number, portrait: boolean }} box
    */
-  spotlight(spot, { w, hgt, gap, portrait }) {
-    const others = [...this.tiles.values()].filter((t) => t !== spot);
+  layoutGrid(all, { w, hgt, gap, portrait }) {
+    this.place(all, this.el);
+    this.strip.remove();
+    const n = Math.max(1, all.length);
+    const fit = gridFit({ n, width: w, height: hgt, gap, aspects: portrait ? [4 / 3, 1, 3 / 4] : [16 / 9] });
+    const style = this.el.style;
+    style.setProperty('--cols', String(fit.cols));
+    style.setProperty('--cols2', String(fit.cols * 2));
+    style.setProperty('--gap', `${gap}px`);
+    style.setProperty('--tile-w', `${fit.tileW}px`);
+    style.setProperty('--tile-h', `${fit.tileH}px`);
+    const last = n % fit.cols;
+    if (last && all.length > 1) all[n - last].el.style.gridColumn = `${fit.cols - last + 1} / span 2`;
+  }
+
+  /**
+   * The stage: one tile as large as the box allows, the others in a filmstrip beside it (landscape: a
+   * column on the right that scrolls down) or below it (portrait: a row that scrolls sideways).
+   * @private @param {Tile} spot @param {Tile[]} all @param {{ w: number, hgt: number, portrait: boolean }} box
+   */
+  layoutStage(spot, all, { w, hgt, portrait }) {
+    if (spot.el.parentElement !== this.el || this.el.firstElementChild !== spot.el) this.el.prepend(spot.el);
+    if (this.strip.parentElement !== this.el) this.el.append(this.strip);
+    this.place(all.filter((t) => t !== spot), this.strip);
     const style = this.el.style;
     if (portrait) {
-      const tileW = (w - gap) / 2;
-      style.setProperty('--cols', '2');
-      style.setProperty('--tile-w', `${Math.floor(tileW)}px`);
-      style.setProperty('--tile-h', `${Math.floor(tileW * 0.75)}px`);
-      style.setProperty('--spot-h', `${Math.floor(Math.min(hgt * 0.55, w * 0.75))}px`);
-      spot.el.style.gridColumn = '1 / -1';
-      spot.el.style.gridRow = '1';
-      return;
+      const stripH = Math.round(Math.min(180, Math.max(96, hgt * 0.2)));
+      style.setProperty('--strip-h', `${stripH}px`);
+      style.setProperty('--strip-tile-w', `${Math.round(stripH * 4 / 3)}px`);
+    } else {
+      const stripW = Math.round(Math.min(300, Math.max(160, w * 0.2)));
+      style.setProperty('--strip-w', `${stripW}px`);
+      style.setProperty('--strip-tile-h', `${Math.round(stripW * 9 / 16)}px`);
     }
-    const k = others.length;
-    let sideW = Math.min(280, w * 0.22);
-    const sideH = Math.min((sideW * 9) / 16, (hgt - gap * (k - 1)) / k);
-    sideW = (sideH * 16) / 9;
-    style.setProperty('--main-w', `${Math.floor(w - gap - sideW)}px`);
-    style.setProperty('--side-w', `${Math.floor(sideW)}px`);
-    style.setProperty('--side-h', `${Math.floor(sideH)}px`);
-    style.setProperty('--side-rows', String(k));
-    spot.el.style.gridColumn = '1';
-    spot.el.style.gridRow = '1 / -1';
-    others.forEach((t, i) => {
-      t.el.style.gridColumn = '2';
-      t.el.style.gridRow = String(i + 2);
-    });
+  }
+
+  /**
+   * Put tiles into `parent` in this order, moving only those that are not already in place (a move
+   * within one task keeps a video playing).
+   * @private @param {Tile[]} tiles @param {HTMLElement} parent
+   */
+  place(tiles, parent) {
+    /** @type {Element | null} */
+    let prev = null;
+    for (const t of tiles) {
+      const inPlace = t.el.parentElement === parent && (prev ? prev.nextElementSibling : parent.firstElementChild) === t.el;
+      if (!inPlace) {
+        if (prev) prev.after(t.el);
+        else parent.prepend(t.el);
+      }
+      prev = t.el;
+    }
   }
 
   destroy() {
     this.observer.disconnect();
     this.visibility.disconnect();
+    this.speakers.close();
     this.onSizes = null;
     this.clear();
   }

@@ -68,6 +68,7 @@ pub fn welcome(req: Option<u32>) -> Welcome {
         role: Role::Moderator,
         locked: true,
         lobby: false,
+        spotlight: Some(id(1)),
         room: RoomName::parse("stand-up_1").unwrap(),
         peers: vec![peer(1, false, false), peer(2, true, true)],
         ice_servers: vec![
@@ -106,7 +107,8 @@ pub fn server_messages() -> Vec<ServerMessage> {
         M::PeerReconnected { id: id(1) },
         M::Role { id: id(2), role: Role::Viewer },
         M::Hand { id: id(2), raised: true },
-        M::RoomState { locked: false, lobby: true },
+        M::RoomState { locked: false, lobby: true, spotlight: None },
+        M::RoomState { locked: true, lobby: false, spotlight: Some(id(2)) },
         M::Lobby {
             waiting: vec![Knock { id: id(5), name: "k".to_owned() }, Knock { id: id(6), name: "l".to_owned() }],
         },
@@ -270,6 +272,8 @@ pub fn inputs() -> Vec<Input> {
         Mo::LobbyOff,
         Mo::Admit(id(5)),
         Mo::Deny(id(5)),
+        Mo::Spotlight(id(2)),
+        Mo::SpotlightOff,
     ];
     all.extend(actions.into_iter().map(|action| Input::Moderate { by: id(1), action, req: Some(8) }));
     all
@@ -321,6 +325,7 @@ pub fn greeting(entry: Entry) -> Output {
         role: Role::Viewer,
         locked: false,
         lobby: true,
+        spotlight: Some(id(2)),
         media: (entry == Entry::Joined).then_some(MediaView {
             mode: MediaMode::Sfu,
             sfu: Some(id(7)),

@@ -302,6 +302,7 @@ impl RoomTask {
             role,
             locked: joined.locked,
             lobby: joined.lobby,
+            spotlight: joined.spotlight,
             room: room.clone(),
             peers: joined.peers,
             ice_servers: ice.servers,

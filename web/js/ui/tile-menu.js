@@ -1,0 +1,69 @@
+// tile-menu.js — a tile's options menu: pin it for yourself (it takes the stage), spotlight it for
+// everyone (hosts and moderators: the server tells the room), show it full screen (the tile, with its name
+// and marks) and picture-in-picture (its video, in a floating window the browser keeps on top). The items
+// are rebuilt each time the menu opens, so they always say what a click will do.
+
+import { icon } from './icons.js';
+import { toast } from './toast.js';
+import { MenuButton } from './menu.js';
+import { h } from './dom.js';
+
+/** @typedef {import('./tiles.js').Tile} Tile */
+/** @typedef {import('./tiles.js').TileGrid} TileGrid */
+
+/**
+ * @param {Tile} tile @param {TileGrid} grid
+ * @returns {MenuButton}
+ */
+export function tileMenu(tile, grid) {
+  const button = h('button', { type: 'button', class: 'tile-menu-btn' }, icon('more'));
+  const menu = new MenuButton({ button, label: 'Tile options', className: 'tile-menu', onOpen: () => fill() });
+  const label = () => {
+    const text = `Options for ${tile.local ? 'your tile' : tile.name}`;
+    button.setAttribute('aria-label', text);
+    button.title = text;
+  };
+  label();
+  const fill = () => {
+    label();
+    menu.list.replaceChildren();
+    const pinned = grid.pinned === tile.id;
+    menu.item({ text: pinned ? 'Unpin' : 'Pin for me', icon: icon('pin'), className: 'menu-pin', onselect: () => grid.pin(pinned ? null : tile.id) });
+    if (grid.canSpotlight()) {
+      const lit = grid.spotlight === tile.id;
+      menu.item({
+        text: lit ? 'Remove spotlight' : 'Spotlight for everyone', icon: icon('spotlight'), className: 'menu-spotlight',
+        onselect: () => grid.onSpotlight(lit ? null : tile.id),
+      });
+    }
+    if (document.fullscreenEnabled) {
+      const full = document.fullscreenElement === tile.el;
+      menu.item({ text: full ? 'Exit full screen' : 'Full screen', icon: icon('fullscreen'), className: 'menu-fullscreen', onselect: () => void fullscreen(tile, full) });
+    }
+    if (document.pictureInPictureEnabled && !tile.local) {
+      const pip = document.pictureInPictureElement === tile.video;
+      menu.item({ text: pip ? 'Exit picture-in-picture' : 'Picture-in-picture', icon: icon('pip'), className: 'menu-pip', onselect: () => void pictureInPicture(tile, pip) });
+    }
+  };
+  return menu;
+}
+
+/** @param {Tile} tile @param {boolean} leave */
+async function fullscreen(tile, leave) {
+  try {
+    if (leave) await document.exitFullscreen();
+    else await tile.el.requestFullscreen({ navigationUI: 'hide' });
+  } catch {
+    toast('Full screen is not available here.', { kind: 'error' });
+  }
+}
+
+/** @param {Tile} tile @param {boolean} leave */
+async function pictureInPicture(tile, leave) {
+  try {
+    if (leave) await document.exitPictureInPicture();
+    else await tile.video.requestPictureInPicture();
+  } catch {
+    toast(tile.media.video || tile.media.screen ? 'Picture-in-picture is not available here.' : 'Their camera is off: nothing to show picture-in-picture.', { kind: 'error' });
+  }
+}
