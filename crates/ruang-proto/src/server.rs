@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ErrorCode, Limits, MediaMode, MediaState, PeerId, RemovedReason, Role, RoomName, SignalPayload};
+use crate::{ErrorCode, Limits, MediaMode, MediaState, PeerId, Reaction, RemovedReason, Role, RoomName, SignalPayload};
 
 /// A server-to-client message.
 ///
@@ -51,6 +51,13 @@ pub enum ServerMessage {
         id: PeerId,
         /// Raised.
         raised: bool,
+    },
+    /// Somebody reacted (the sender stamped by the server).
+    Reaction {
+        /// Who.
+        id: PeerId,
+        /// Which reaction.
+        emoji: Reaction,
     },
     /// The room was locked or unlocked, or its lobby turned on or off.
     RoomState {

@@ -11,7 +11,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use ruang_proto::{
-    ChatEntry, LeaveReason, MediaMode, MediaState, Moderation, PeerId, PeerInfo, Role, ServerMessage, SignalPayload,
+    ChatEntry, LeaveReason, MediaMode, MediaState, Moderation, PeerId, PeerInfo, Reaction, Role, ServerMessage,
+    SignalPayload,
 };
 use serde::{Deserialize, Serialize};
 
@@ -106,6 +107,16 @@ pub enum Input {
         id: PeerId,
         /// Raised.
         raised: bool,
+        /// The client's `req`, for an error reply.
+        req: Option<u32>,
+    },
+    /// Send a reaction to the room (at most [`REACTION_BURST`](crate::REACTION_BURST) at once, one more
+    /// every [`REACTION_REFILL`](crate::REACTION_REFILL)).
+    React {
+        /// Who (stamped by its session, never by the client).
+        id: PeerId,
+        /// Which reaction.
+        emoji: Reaction,
         /// The client's `req`, for an error reply.
         req: Option<u32>,
     },

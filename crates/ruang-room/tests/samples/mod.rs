@@ -106,6 +106,7 @@ pub fn server_messages() -> Vec<ServerMessage> {
         M::PeerReconnected { id: id(1) },
         M::Role { id: id(2), role: Role::Viewer },
         M::Hand { id: id(2), raised: true },
+        M::Reaction { id: id(2), emoji: ruang_proto::Reaction::Heart },
         M::RoomState { locked: false, lobby: true },
         M::Lobby {
             waiting: vec![Knock { id: id(5), name: "k".to_owned() }, Knock { id: id(6), name: "l".to_owned() }],
@@ -147,6 +148,7 @@ pub fn message_kind(message: &ServerMessage) -> &'static str {
         M::PeerReconnected { .. } => "peer_reconnected",
         M::Role { .. } => "role",
         M::Hand { .. } => "hand",
+        M::Reaction { .. } => "reaction",
         M::RoomState { .. } => "room_state",
         M::Lobby { .. } => "lobby",
         M::LobbyJoined { .. } => "lobby_joined",
@@ -168,7 +170,8 @@ pub fn message_kind(message: &ServerMessage) -> &'static str {
     }
 }
 
-pub const MESSAGE_KINDS: [&str; 25] = [
+pub const MESSAGE_KINDS: [&str; 26] = [
+    "reaction",
     "media_mode",
     "speaker",
     "welcome",
@@ -240,6 +243,7 @@ pub fn inputs() -> Vec<Input> {
         Input::Ack { id: id(1), conn: 100, n: u64::MAX },
         Input::Media { id: id(1), media: MIC },
         Input::Hand { id: id(1), raised: false, req: Some(5) },
+        Input::React { id: id(1), emoji: ruang_proto::Reaction::Party, req: Some(6) },
         Input::Chat { from: id(1), text: "hi \u{2603}".to_owned(), req: None },
         Input::Timeout,
         Input::Speaker { sfu: id(7), id: id(1) },
@@ -286,6 +290,7 @@ pub fn input_kind(input: &Input) -> &'static str {
         Input::Signal { .. } => "signal",
         Input::Media { .. } => "media",
         Input::Hand { .. } => "hand",
+        Input::React { .. } => "react",
         Input::Moderate { .. } => "moderate",
         Input::Chat { .. } => "chat",
         Input::Timeout => "timeout",
@@ -294,9 +299,9 @@ pub fn input_kind(input: &Input) -> &'static str {
     }
 }
 
-pub const INPUT_KINDS: [&str; 14] = [
-    "join", "resume", "leave", "lost", "slow", "ack", "signal", "media", "hand", "moderate", "chat", "timeout", "sfu",
-    "speaker",
+pub const INPUT_KINDS: [&str; 15] = [
+    "join", "resume", "leave", "lost", "slow", "ack", "signal", "media", "hand", "react", "moderate", "chat",
+    "timeout", "sfu", "speaker",
 ];
 
 /// One of each request for the SFU.
