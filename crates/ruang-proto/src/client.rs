@@ -102,6 +102,13 @@ pub enum ClientMessage {
         /// The request id to echo in an `error`.
         req: Option<u32>,
     },
+    /// Start or stop recording the meeting in the sender's browser (hosts and moderators start).
+    Recording {
+        /// Recording from now on.
+        on: bool,
+        /// The request id to echo in an `error`.
+        req: Option<u32>,
+    },
     /// Use a host control.
     Moderate {
         /// What to do.
@@ -153,6 +160,7 @@ impl ClientMessage {
             | ClientMessage::Chat { req, .. }
             | ClientMessage::Hand { req, .. }
             | ClientMessage::React { req, .. }
+            | ClientMessage::Recording { req, .. }
             | ClientMessage::Moderate { req, .. }
             | ClientMessage::Layers { req, .. }
             | ClientMessage::Tiles { req, .. }
@@ -172,6 +180,7 @@ impl ClientMessage {
             ClientMessage::Chat { .. } => "chat",
             ClientMessage::Hand { .. } => "hand",
             ClientMessage::React { .. } => "react",
+            ClientMessage::Recording { .. } => "recording",
             ClientMessage::Moderate { .. } => "moderate",
             ClientMessage::Layers { .. } => "layers",
             ClientMessage::Tiles { .. } => "tiles",

@@ -18,8 +18,21 @@ use crate::{IceCandidate, Layer, MAX_LAYERS, MAX_RID_BYTES, Moderation, Reaction
 /// The longest human error message, so an error never echoes a large part of a hostile frame back.
 const MAX_ERROR_MESSAGE: usize = 160;
 
-const CLIENT_TYPES: [&str; 13] = [
-    "join", "resume", "signal", "media", "chat", "hand", "react", "moderate", "layers", "tiles", "pin", "leave", "ping",
+const CLIENT_TYPES: [&str; 14] = [
+    "join",
+    "resume",
+    "signal",
+    "media",
+    "chat",
+    "hand",
+    "react",
+    "recording",
+    "moderate",
+    "layers",
+    "tiles",
+    "pin",
+    "leave",
+    "ping",
 ];
 
 /// The serde mirror of [`ClientMessage`], before validation.
@@ -79,6 +92,11 @@ enum RawClientMessage {
     },
     React {
         emoji: String,
+        #[serde(default)]
+        req: Option<u32>,
+    },
+    Recording {
+        on: bool,
         #[serde(default)]
         req: Option<u32>,
     },
@@ -327,6 +345,7 @@ fn validate(raw: RawClientMessage, frame: &str, limits: &Limits) -> Result<Clien
             })?;
             ClientMessage::React { emoji, req }
         }
+        RawClientMessage::Recording { on, req } => ClientMessage::Recording { on, req },
         RawClientMessage::Moderate { action, target, role, req } => {
             let action = moderation(&action, target, role).map_err(|r| r.with_req(req))?;
             ClientMessage::Moderate { action, req }

@@ -59,6 +59,11 @@ pub enum ServerMessage {
         /// Which reaction.
         emoji: Reaction,
     },
+    /// Somebody started recording the meeting (`id`), or the recording stopped (`None`).
+    Recording {
+        /// The recorder, or `None` (null on the wire) when nobody records any more.
+        id: Option<PeerId>,
+    },
     /// The room was locked or unlocked, or its lobby turned on or off.
     RoomState {
         /// New participants are refused.
@@ -237,6 +242,9 @@ pub struct Welcome {
     /// In SFU mode, the SFU's participant id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sfu: Option<PeerId>,
+    /// Who is recording the meeting, if anyone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recording: Option<PeerId>,
 }
 
 /// What follows a `resumed`.

@@ -208,3 +208,20 @@ fn a_reaction_is_one_of_the_fixed_emoji_and_nothing_else() {
     assert_eq!(ruang_proto::ErrorCode::TooManyReactions.as_str(), "too_many_reactions");
     assert!(!ruang_proto::ErrorCode::TooManyReactions.is_violation(), "an eager audience is never cut off");
 }
+
+#[test]
+fn recording_says_on_or_off_and_nothing_else() {
+    assert_eq!(
+        parse(r#"{"type":"recording","on":true,"req":1}"#),
+        Ok(ClientMessage::Recording { on: true, req: Some(1) })
+    );
+    assert_eq!(parse(r#"{"type":"recording","on":false}"#), Ok(ClientMessage::Recording { on: false, req: None }));
+    for bad in [
+        r#"{"type":"recording"}"#,
+        r#"{"type":"recording","on":"yes"}"#,
+        r#"{"type":"recording","on":null}"#,
+        r#"{"type":"recording","on":true,"id":"00000000000000ff"}"#,
+    ] {
+        assert_eq!(code(bad), ErrorCode::InvalidMessage, "{bad}");
+    }
+}

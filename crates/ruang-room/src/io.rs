@@ -120,6 +120,15 @@ pub enum Input {
         /// The client's `req`, for an error reply.
         req: Option<u32>,
     },
+    /// A member starts or stops recording the meeting.
+    Recording {
+        /// Who (stamped by its session).
+        id: PeerId,
+        /// Recording from now on.
+        on: bool,
+        /// The client's `req`, for an error reply.
+        req: Option<u32>,
+    },
     /// Use a host control (including admitting and denying someone in the lobby).
     Moderate {
         /// Who asks (its role decides).
@@ -389,6 +398,9 @@ pub struct Joined {
     /// The media mode, for a member that speaks SFU (`None` for the others: their greeting is as before).
     #[serde(default)]
     pub media: Option<MediaView>,
+    /// Who is recording the meeting, if anyone.
+    #[serde(default)]
+    pub recording: Option<PeerId>,
 }
 
 /// The media mode as a member that speaks SFU is greeted with it.

@@ -12,7 +12,7 @@
 //! `room` (the state machine and the order of its outputs), `entry` (newcomers, bans, invitations, the
 //! lobby's arrivals), `resume` (reconnecting and resuming), `keeping` (role tokens and record saving),
 //! [`record`] (what a meeting keeps across restarts), `io` (the inputs and outputs), `relay` (the rules for
-//! relaying a signal, shared with the direct relay path), `reactions` (each member's reaction budget), `media` (the media mode: mesh or SFU, the rule
+//! relaying a signal, shared with the direct relay path), `reactions` (each member's reaction budget), `recording` (who records the meeting), `media` (the media mode: mesh or SFU, the rule
 //! that switches it, the SFU's id, and what members ask of the SFU).
 
 #![deny(missing_docs)]
@@ -26,6 +26,7 @@ mod media;
 mod moderation;
 mod reactions;
 pub mod record;
+mod recording;
 mod relay;
 mod resume;
 mod room;

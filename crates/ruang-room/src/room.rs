@@ -230,6 +230,13 @@ impl Room {
                 let result = self.react(id, emoji, now.instant);
                 self.reply_error(id, result, req);
             }
+            Input::Recording { id, on, req } => {
+                let result = self.roster.record(id, on);
+                if result.is_ok() {
+                    tracing::info!(room = %self.name(), peer = %id, on, "recording");
+                }
+                self.reply_error(id, result, req);
+            }
             Input::Moderate { by, action, req } => {
                 let result = self.roster.moderate(by, action);
                 if result.is_ok() {

@@ -92,6 +92,8 @@ pub struct Roster {
     pub(crate) banned: std::collections::HashSet<PeerId>,
     /// Participants of the meeting before a server restart who have not resumed yet, with their roles.
     pub(crate) expected: Vec<(PeerId, Role)>,
+    /// The member recording the meeting, if any.
+    pub(crate) recording: Option<PeerId>,
     pub(crate) effects: Vec<Effect>,
 }
 
@@ -110,6 +112,7 @@ impl Roster {
             waiting: Vec::new(),
             banned: Default::default(),
             expected: Vec::new(),
+            recording: None,
             effects: Vec::new(),
         }
     }
@@ -244,7 +247,9 @@ impl Roster {
         let (id, role, name) = (newcomer.id, newcomer.role, newcomer.name.clone());
         let peers = self.members.clone();
         let (locked, lobby) = (self.locked, self.lobby);
-        let joined = Joined { peers, chat_history: self.chat.history(), name, role, locked, lobby, media: None };
+        let recording = self.recording;
+        let joined =
+            Joined { peers, chat_history: self.chat.history(), name, role, locked, lobby, media: None, recording };
         self.members.push(newcomer.clone());
         self.broadcast(Some(id), ServerMessage::PeerJoined { peer: newcomer });
         self.tell_lobby_if_waiting(id, role);
@@ -259,6 +264,7 @@ impl Roster {
         };
         let gone = self.members.remove(index);
         self.broadcast(None, ServerMessage::PeerLeft { id, reason });
+        self.stop_recording_of(id);
         if gone.role == Role::Host {
             self.hand_over_if_hostless();
         }
@@ -311,7 +317,8 @@ impl Roster {
         let (locked, lobby) = (self.locked, self.lobby);
         // A host or moderator coming back learns who is waiting, whatever it missed.
         self.tell_lobby_if_waiting(id, role);
-        Some(Joined { peers, chat_history: self.chat.history(), name, role, locked, lobby, media: None })
+        let recording = self.recording;
+        Some(Joined { peers, chat_history: self.chat.history(), name, role, locked, lobby, media: None, recording })
     }
 
     /// Relays negotiation data from `from` to `to`, stamping the sender. Only between members of this room.
