@@ -22,3 +22,18 @@ test('the budget allows five at once, then one every two seconds, never more tha
   assert.equal(budget.take(4000), true, 'the refill under way is kept');
   assert.equal([...Array(8)].filter(() => budget.take(60_000)).length, 5);
 });
+
+test('the wire reads reaction and recording messages strictly, and who records from a welcome', async () => {
+  const { roomEvent, readWelcome } = await import('../../../web/js/wire.js');
+  const A = 'c0ffee0000000001';
+  assert.deepEqual(roomEvent({ type: 'reaction', id: A, emoji: '🎉' }), { type: 'reaction', detail: { id: A, emoji: '🎉' } });
+  assert.equal(roomEvent({ type: 'reaction', id: A, emoji: '<img src=x>' }), 'invalid');
+  assert.equal(roomEvent({ type: 'reaction', emoji: '🎉' }), 'invalid');
+  assert.deepEqual(roomEvent({ type: 'recording', id: A }), { type: 'recording', detail: { id: A } });
+  assert.deepEqual(roomEvent({ type: 'recording', id: null }), { type: 'recording', detail: { id: null } });
+  assert.equal(roomEvent({ type: 'recording', id: 'nope' }), 'invalid');
+  const welcome = { type: 'welcome', you: A, room: 'r', peers: [], ice_servers: [] };
+  assert.equal(readWelcome(welcome)?.recording, null);
+  assert.equal(readWelcome({ ...welcome, recording: A })?.recording, A);
+  assert.equal(readWelcome({ ...welcome, recording: 7 })?.recording, null);
+});
