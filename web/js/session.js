@@ -253,6 +253,21 @@ export class SignalingSession extends EventTarget {
   /** Raise or lower our hand (kept while reconnecting; everyone, us included, gets `hand`). @param {boolean} raised */
   hand(raised) { this.sendRoom({ type: 'hand', raised }); }
 
+  /** Send a reaction (one of reactions.js's set; only while connected: a late reaction means nothing). @param {string} emoji */
+  react(emoji) { if (this.isLive()) this.send({ type: 'react', emoji }); }
+
+  /**
+   * We start or stop recording the meeting (protocol: `recording`; hosts and moderators start). Only while
+   * connected. @param {boolean} on @returns {number} the request id (a refusal comes back as a
+   * `server_error` with it), or 0 when not connected (nothing was sent)
+   */
+  recording(on) {
+    if (!this.isLive()) return 0;
+    const req = this.nextReq++;
+    this.send({ type: 'recording', on, req });
+    return req;
+  }
+
   /**
    * A host control (protocol: `moderate`). Sent only while connected: a stale control is worse than none.
    * Success has no answer; a refusal comes back as a `server_error` with the returned `req`.

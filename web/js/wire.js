@@ -5,6 +5,8 @@
 // functions and one small bookkeeping class, so it loads in Node for unit tests. session.js drives the
 // socket with it; every other module gets these types through it (signaling.js re-exports them).
 
+import { isReaction } from './reactions.js';
+
 export const PROTOCOL_VERSION = 1;
 
 /** @typedef {{ audio: boolean, video: boolean, screen: boolean }} MediaState */
@@ -25,9 +27,9 @@ export const PROTOCOL_VERSION = 1;
 /**
  * @typedef {{ protocol: number, you: string, role: Role, locked: boolean, lobby: boolean, spotlight: string | null, room: string, peers: PeerInfo[],
  *   ice_servers: IceServer[], ice_transport_policy: IcePolicy, chat_history: ChatMessage[], limits: Limits,
- *   media_mode: MediaMode, sfu: string | null }} Welcome
+ *   media_mode: MediaMode, sfu: string | null, recording: string | null }} Welcome
  *   media_mode / sfu: the room's media mode and, in `sfu`, the media server's participant id;
- *   spotlight: whom a host put on everyone's stage (null: nobody)
+ *   spotlight: whom a host put on everyone's stage (null: nobody); recording: who records the meeting, if anyone
  */
 /** @typedef {{ rid: string, height: number, bitrate: number }} Layer one simulcast layer we send (protocol: `layers`) */
 /** @typedef {{ id: string, height: number }} TileSize how tall we show a participant's video, in device pixels (protocol: `tiles`) */
@@ -192,6 +194,7 @@ export function readWelcome(m) {
     limits,
     media_mode: mode.mode,
     sfu: mode.sfu,
+    recording: isId(m.recording) ? /** @type {string} */ (m.recording) : null,
     resume_token: isStr(m.resume_token) && m.resume_token ? m.resume_token : null,
     resume_grace_ms: isInt(m.resume_grace_ms) && /** @type {number} */ (m.resume_grace_ms) > 0 ? /** @type {number} */ (m.resume_grace_ms) : 30000,
   };
@@ -260,6 +263,10 @@ export function roomEvent(m) {
     }
     case 'hand':
       return ev(isId(m.id) && typeof m.raised === 'boolean' && { id: m.id, raised: m.raised });
+    case 'reaction':
+      return ev(isId(m.id) && isReaction(m.emoji) && { id: m.id, emoji: m.emoji });
+    case 'recording':
+      return ev((isId(m.id) || m.id === null) && { id: m.id });
     case 'room_state':
       return ev(typeof m.locked === 'boolean' && typeof m.lobby === 'boolean'
         && { locked: m.locked, lobby: m.lobby, spotlight: isId(m.spotlight) ? m.spotlight : null });

@@ -3,7 +3,7 @@
 //! Serde reads frames into the private `RawClientMessage` mirror in `parse`; only validated values become a
 //! [`ClientMessage`], so code that holds one can rely on its room name, display name and sizes.
 
-use crate::{Layer, MediaState, Moderation, PeerId, RoomName, SignalPayload, Tile};
+use crate::{Layer, MediaState, Moderation, PeerId, Reaction, RoomName, SignalPayload, Tile};
 
 /// The longest resume token a client may send, in bytes.
 pub const MAX_TOKEN_BYTES: usize = 1024;
@@ -95,6 +95,20 @@ pub enum ClientMessage {
         /// The request id to echo in an `error`.
         req: Option<u32>,
     },
+    /// Send a reaction to the room, shown briefly over the sender's tile.
+    React {
+        /// Which one (only the fixed set exists).
+        emoji: Reaction,
+        /// The request id to echo in an `error`.
+        req: Option<u32>,
+    },
+    /// Start or stop recording the meeting in the sender's browser (hosts and moderators start).
+    Recording {
+        /// Recording from now on.
+        on: bool,
+        /// The request id to echo in an `error`.
+        req: Option<u32>,
+    },
     /// Use a host control.
     Moderate {
         /// What to do.
@@ -145,6 +159,8 @@ impl ClientMessage {
             | ClientMessage::Media { req, .. }
             | ClientMessage::Chat { req, .. }
             | ClientMessage::Hand { req, .. }
+            | ClientMessage::React { req, .. }
+            | ClientMessage::Recording { req, .. }
             | ClientMessage::Moderate { req, .. }
             | ClientMessage::Layers { req, .. }
             | ClientMessage::Tiles { req, .. }
@@ -163,6 +179,8 @@ impl ClientMessage {
             ClientMessage::Media { .. } => "media",
             ClientMessage::Chat { .. } => "chat",
             ClientMessage::Hand { .. } => "hand",
+            ClientMessage::React { .. } => "react",
+            ClientMessage::Recording { .. } => "recording",
             ClientMessage::Moderate { .. } => "moderate",
             ClientMessage::Layers { .. } => "layers",
             ClientMessage::Tiles { .. } => "tiles",

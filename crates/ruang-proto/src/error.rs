@@ -38,6 +38,8 @@ pub enum ErrorCode {
     UnknownPeer,
     /// Too many messages; the message was dropped.
     RateLimited,
+    /// Too many reactions from this participant; the reaction was dropped (not a violation).
+    TooManyReactions,
     /// The server is stopping.
     ShuttingDown,
     /// The sender's role does not allow this.
@@ -88,6 +90,7 @@ impl ErrorCode {
             ErrorCode::TooManyNewRooms => "too_many_new_rooms",
             ErrorCode::UnknownPeer => "unknown_peer",
             ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::TooManyReactions => "too_many_reactions",
             ErrorCode::ShuttingDown => "shutting_down",
             ErrorCode::ResumeRefused => "resume_refused",
             ErrorCode::Forbidden => "forbidden",
@@ -112,7 +115,8 @@ impl ErrorCode {
     /// messages, a join or resume that is refused for what the client sent). Errors an honest client can
     /// get through a race or through the room's state (`unknown_peer`: the target just left; `room_full`,
     /// `room_locked`, `lobby_full`, `banned`, `too_many_rooms`, `sfu_required`, `sfu_unavailable` (the mode
-    /// may have just changed); `resume_refused`: the grace period just ended; a step of the
+    /// may have just changed); `too_many_reactions` (a keen audience: dropped, never a disconnect);
+    /// `resume_refused`: the grace period just ended; a step of the
     /// entry flow such as `password_required`; `shutting_down`, `internal`) do not count.
     pub fn is_violation(self) -> bool {
         !matches!(
@@ -128,6 +132,7 @@ impl ErrorCode {
                 | ErrorCode::InviteRequired
                 | ErrorCode::SfuRequired
                 | ErrorCode::SfuUnavailable
+                | ErrorCode::TooManyReactions
                 | ErrorCode::ShuttingDown
                 | ErrorCode::Internal
         )

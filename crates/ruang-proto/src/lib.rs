@@ -21,6 +21,7 @@ mod moderation;
 mod numbered;
 mod parse;
 mod rate;
+mod reaction;
 mod server;
 mod sfu;
 mod signal;
@@ -40,6 +41,7 @@ pub use numbered::numbered;
 pub use parse::fuzzing;
 pub use parse::{check_peer_sdp, parse_client_message, read_req, validate_display_name};
 pub use rate::TokenBucket;
+pub use reaction::Reaction;
 pub use server::{
     ChatEntry, IcePolicy, IceServer, Knock, LeaveReason, PeerInfo, Replay, ServerMessage, ShutdownReason, Welcome,
 };

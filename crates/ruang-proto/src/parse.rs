@@ -13,13 +13,27 @@ use crate::client::{Credentials, MAX_BROWSER_KEY_BYTES, MAX_INVITE_BYTES, MAX_PA
 use crate::escaped;
 use crate::signal::SdpKind;
 use crate::{ClientMessage, ErrorCode, Limits, MediaState, PROTOCOL_VERSION, PeerId, Rejection, RoomName, SignalData};
-use crate::{IceCandidate, Layer, MAX_LAYERS, MAX_RID_BYTES, Moderation, Role, Tile};
+use crate::{IceCandidate, Layer, MAX_LAYERS, MAX_RID_BYTES, Moderation, Reaction, Role, Tile};
 
 /// The longest human error message, so an error never echoes a large part of a hostile frame back.
 const MAX_ERROR_MESSAGE: usize = 160;
 
-const CLIENT_TYPES: [&str; 12] =
-    ["join", "resume", "signal", "media", "chat", "hand", "moderate", "layers", "tiles", "pin", "leave", "ping"];
+const CLIENT_TYPES: [&str; 14] = [
+    "join",
+    "resume",
+    "signal",
+    "media",
+    "chat",
+    "hand",
+    "react",
+    "recording",
+    "moderate",
+    "layers",
+    "tiles",
+    "pin",
+    "leave",
+    "ping",
+];
 
 /// The serde mirror of [`ClientMessage`], before validation.
 #[derive(Deserialize)]
@@ -73,6 +87,16 @@ enum RawClientMessage {
     },
     Hand {
         raised: bool,
+        #[serde(default)]
+        req: Option<u32>,
+    },
+    React {
+        emoji: String,
+        #[serde(default)]
+        req: Option<u32>,
+    },
+    Recording {
+        on: bool,
         #[serde(default)]
         req: Option<u32>,
     },
@@ -313,6 +337,15 @@ fn validate(raw: RawClientMessage, frame: &str, limits: &Limits) -> Result<Clien
             ClientMessage::Chat { text, req }
         }
         RawClientMessage::Hand { raised, req } => ClientMessage::Hand { raised, req },
+        RawClientMessage::React { emoji, req } => {
+            let emoji = Reaction::parse(&emoji).ok_or_else(|| {
+                let allowed: Vec<&str> = Reaction::ALL.iter().map(|reaction| reaction.as_str()).collect();
+                let message = format!("emoji is not a reaction; one of {}", allowed.join(" "));
+                Rejection::new(ErrorCode::InvalidMessage, message).with_req(req)
+            })?;
+            ClientMessage::React { emoji, req }
+        }
+        RawClientMessage::Recording { on, req } => ClientMessage::Recording { on, req },
         RawClientMessage::Moderate { action, target, role, req } => {
             let action = moderation(&action, target, role).map_err(|r| r.with_req(req))?;
             ClientMessage::Moderate { action, req }

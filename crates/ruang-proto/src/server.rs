@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ErrorCode, Limits, MediaMode, MediaState, PeerId, RemovedReason, Role, RoomName, SignalPayload};
+use crate::{ErrorCode, Limits, MediaMode, MediaState, PeerId, Reaction, RemovedReason, Role, RoomName, SignalPayload};
 
 /// A server-to-client message.
 ///
@@ -51,6 +51,18 @@ pub enum ServerMessage {
         id: PeerId,
         /// Raised.
         raised: bool,
+    },
+    /// Somebody reacted (the sender stamped by the server).
+    Reaction {
+        /// Who.
+        id: PeerId,
+        /// Which reaction.
+        emoji: Reaction,
+    },
+    /// Somebody started recording the meeting (`id`), or the recording stopped (`None`).
+    Recording {
+        /// The recorder, or `None` (null on the wire) when nobody records any more.
+        id: Option<PeerId>,
     },
     /// The room was locked or unlocked, its lobby turned on or off, or its spotlight changed.
     RoomState {
@@ -236,6 +248,9 @@ pub struct Welcome {
     /// In SFU mode, the SFU's participant id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sfu: Option<PeerId>,
+    /// Who is recording the meeting, if anyone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recording: Option<PeerId>,
 }
 
 /// What follows a `resumed`.

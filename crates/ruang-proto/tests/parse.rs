@@ -211,3 +211,41 @@ fn a_spotlight_takes_a_target_and_spotlight_off_none() {
         assert_eq!(code(frame), ErrorCode::InvalidMessage, "{frame:?}");
     }
 }
+
+#[test]
+fn a_reaction_is_one_of_the_fixed_emoji_and_nothing_else() {
+    use ruang_proto::Reaction;
+    for reaction in Reaction::ALL {
+        let frame = format!(r#"{{"type":"react","emoji":"{}","req":4}}"#, reaction.as_str());
+        assert_eq!(parse(&frame), Ok(ClientMessage::React { emoji: reaction, req: Some(4) }));
+    }
+    assert_eq!(parse(r#"{"type":"react","emoji":"\ud83d\udc4d"}"#).map(|m| m.type_name()), Ok("react"), "escaped");
+    for bad in ["hello", "", "\u{2764}", "\u{1F44D}\u{1F44D}", "<b>\u{1F44D}</b>", "\u{1F4A9}"] {
+        let frame = format!(r#"{{"type":"react","emoji":"{bad}","req":2}}"#);
+        let refused = parse(&frame).expect_err(&frame);
+        assert_eq!((refused.code, refused.req), (ErrorCode::InvalidMessage, Some(2)), "{bad:?}");
+        assert!(refused.message.starts_with("emoji is not a reaction"), "{}", refused.message);
+    }
+    for bad in [r#"{"type":"react"}"#, r#"{"type":"react","emoji":1}"#, r#"{"type":"react","emoji":"🎉","x":1}"#] {
+        assert_eq!(code(bad), ErrorCode::InvalidMessage, "{bad}");
+    }
+    assert_eq!(ruang_proto::ErrorCode::TooManyReactions.as_str(), "too_many_reactions");
+    assert!(!ruang_proto::ErrorCode::TooManyReactions.is_violation(), "an eager audience is never cut off");
+}
+
+#[test]
+fn recording_says_on_or_off_and_nothing_else() {
+    assert_eq!(
+        parse(r#"{"type":"recording","on":true,"req":1}"#),
+        Ok(ClientMessage::Recording { on: true, req: Some(1) })
+    );
+    assert_eq!(parse(r#"{"type":"recording","on":false}"#), Ok(ClientMessage::Recording { on: false, req: None }));
+    for bad in [
+        r#"{"type":"recording"}"#,
+        r#"{"type":"recording","on":"yes"}"#,
+        r#"{"type":"recording","on":null}"#,
+        r#"{"type":"recording","on":true,"id":"00000000000000ff"}"#,
+    ] {
+        assert_eq!(code(bad), ErrorCode::InvalidMessage, "{bad}");
+    }
+}

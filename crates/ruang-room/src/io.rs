@@ -11,7 +11,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use ruang_proto::{
-    ChatEntry, LeaveReason, MediaMode, MediaState, Moderation, PeerId, PeerInfo, Role, ServerMessage, SignalPayload,
+    ChatEntry, LeaveReason, MediaMode, MediaState, Moderation, PeerId, PeerInfo, Reaction, Role, ServerMessage,
+    SignalPayload,
 };
 use serde::{Deserialize, Serialize};
 
@@ -106,6 +107,25 @@ pub enum Input {
         id: PeerId,
         /// Raised.
         raised: bool,
+        /// The client's `req`, for an error reply.
+        req: Option<u32>,
+    },
+    /// Send a reaction to the room (at most [`REACTION_BURST`](crate::REACTION_BURST) at once, one more
+    /// every [`REACTION_REFILL`](crate::REACTION_REFILL)).
+    React {
+        /// Who (stamped by its session, never by the client).
+        id: PeerId,
+        /// Which reaction.
+        emoji: Reaction,
+        /// The client's `req`, for an error reply.
+        req: Option<u32>,
+    },
+    /// A member starts or stops recording the meeting.
+    Recording {
+        /// Who (stamped by its session).
+        id: PeerId,
+        /// Recording from now on.
+        on: bool,
         /// The client's `req`, for an error reply.
         req: Option<u32>,
     },
@@ -381,6 +401,9 @@ pub struct Joined {
     /// The media mode, for a member that speaks SFU (`None` for the others: their greeting is as before).
     #[serde(default)]
     pub media: Option<MediaView>,
+    /// Who is recording the meeting, if anyone.
+    #[serde(default)]
+    pub recording: Option<PeerId>,
 }
 
 /// The media mode as a member that speaks SFU is greeted with it.

@@ -12,7 +12,7 @@
 //! `room` (the state machine and the order of its outputs), `entry` (newcomers, bans, invitations, the
 //! lobby's arrivals), `resume` (reconnecting and resuming), `keeping` (role tokens and record saving),
 //! [`record`] (what a meeting keeps across restarts), `io` (the inputs and outputs), `relay` (the rules for
-//! relaying a signal, shared with the direct relay path), `media` (the media mode: mesh or SFU, the rule
+//! relaying a signal, shared with the direct relay path), `reactions` (each member's reaction budget), `recording` (who records the meeting), `media` (the media mode: mesh or SFU, the rule
 //! that switches it, the SFU's id, and what members ask of the SFU).
 
 #![deny(missing_docs)]
@@ -24,7 +24,9 @@ mod keeping;
 mod lobby;
 mod media;
 mod moderation;
+mod reactions;
 pub mod record;
+mod recording;
 mod relay;
 mod resume;
 mod room;
@@ -35,6 +37,7 @@ pub use io::{
     ResumeRefusal,
 };
 pub use media::{MediaPolicy, MediaSettings, SfuRequest};
+pub use reactions::{REACTION_BURST, REACTION_REFILL};
 pub use relay::check_signal;
 pub use room::{FIRST_JOIN_WAIT, Room, Settings};
 pub use roster::{Admission, Effect, RoomConfig, Roster};

@@ -14,10 +14,11 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ruang_proto::{LeaveReason, Moderation, PeerId, Rejection, RemovedReason, Role, RoomName, ServerMessage};
+use ruang_proto::{LeaveReason, Moderation, PeerId, Reaction, Rejection, RemovedReason, Role, RoomName, ServerMessage};
 
 use crate::io::{Disconnect, Entered, Greeting, Input, Now, Output, Refusal};
 use crate::media::{Media, MediaSettings, SfuRequest};
+use crate::reactions::Reactions;
 use crate::record::{BrowserKeyHash, MeetingRecord, Seat};
 use crate::roster::{Effect, RoomConfig, Roster};
 
@@ -89,6 +90,8 @@ pub struct Room {
     pub(crate) expecting_until: Option<Instant>,
     /// The media mode and the rule that changes it.
     pub(crate) media: Media,
+    /// Each member's reaction budget.
+    reactions: Reactions,
     /// Until when a new room waits for its first input before it closes empty.
     first_wait: Option<Instant>,
     closed: bool,
@@ -120,6 +123,7 @@ impl Room {
             // up waiting for it after the grace period and hands the meeting over.
             expecting_until: (!settings.resume_grace.is_zero()).then(|| now + settings.resume_grace),
             media: Media::new(settings.media.clone()),
+            reactions: Reactions::default(),
             settings,
             members: HashMap::new(),
             lobby: HashMap::new(),
@@ -222,6 +226,17 @@ impl Room {
                 let result = self.roster.hand(id, raised);
                 self.reply_error(id, result, req);
             }
+            Input::React { id, emoji, req } => {
+                let result = self.react(id, emoji, now.instant);
+                self.reply_error(id, result, req);
+            }
+            Input::Recording { id, on, req } => {
+                let result = self.roster.record(id, on);
+                if result.is_ok() {
+                    tracing::info!(room = %self.name(), peer = %id, on, "recording");
+                }
+                self.reply_error(id, result, req);
+            }
             Input::Moderate { by, action, req } => {
                 let result = self.roster.moderate(by, action);
                 if result.is_ok() {
@@ -294,6 +309,17 @@ impl Room {
         if self.roster.leave(id, reason) {
             tracing::info!(room = %self.name(), peer = %id, ?reason, size = self.roster.len(), "left");
         }
+    }
+
+    /// Relays a member's reaction to everyone, the sender included, if its budget allows.
+    fn react(&mut self, id: PeerId, emoji: Reaction, now: Instant) -> Result<(), Rejection> {
+        if !self.roster.contains(id) {
+            return Err(crate::roster::not_in_room());
+        }
+        let members = &self.members;
+        self.reactions.take(id, now, |known| members.contains_key(&known))?;
+        self.roster.broadcast(None, ServerMessage::Reaction { id, emoji });
+        Ok(())
     }
 
     /// Sends an error to `to` if `result` is one (unnumbered: errors are replies), and reports a violation

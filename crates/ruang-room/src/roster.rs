@@ -94,6 +94,8 @@ pub struct Roster {
     pub(crate) banned: std::collections::HashSet<PeerId>,
     /// Participants of the meeting before a server restart who have not resumed yet, with their roles.
     pub(crate) expected: Vec<(PeerId, Role)>,
+    /// The member recording the meeting, if any.
+    pub(crate) recording: Option<PeerId>,
     pub(crate) effects: Vec<Effect>,
 }
 
@@ -113,6 +115,7 @@ impl Roster {
             waiting: Vec::new(),
             banned: Default::default(),
             expected: Vec::new(),
+            recording: None,
             effects: Vec::new(),
         }
     }
@@ -247,8 +250,18 @@ impl Roster {
         let (id, role, name) = (newcomer.id, newcomer.role, newcomer.name.clone());
         let peers = self.members.clone();
         let (locked, lobby, spotlight) = (self.locked, self.lobby, self.spotlight);
-        let joined =
-            Joined { peers, chat_history: self.chat.history(), name, role, locked, lobby, spotlight, media: None };
+        let recording = self.recording;
+        let joined = Joined {
+            peers,
+            chat_history: self.chat.history(),
+            name,
+            role,
+            locked,
+            lobby,
+            spotlight,
+            media: None,
+            recording,
+        };
         self.members.push(newcomer.clone());
         self.broadcast(Some(id), ServerMessage::PeerJoined { peer: newcomer });
         self.tell_lobby_if_waiting(id, role);
@@ -267,6 +280,7 @@ impl Roster {
             self.spotlight = None;
             self.broadcast_state();
         }
+        self.stop_recording_of(id);
         if gone.role == Role::Host {
             self.hand_over_if_hostless();
         }
@@ -319,7 +333,8 @@ impl Roster {
         let (locked, lobby, spotlight) = (self.locked, self.lobby, self.spotlight);
         // A host or moderator coming back learns who is waiting, whatever it missed.
         self.tell_lobby_if_waiting(id, role);
-        Some(Joined { peers, chat_history: self.chat.history(), name, role, locked, lobby, spotlight, media: None })
+        let recording = self.recording;
+        Some(Joined { peers, chat_history: self.chat.history(), name, role, locked, lobby, spotlight, media: None, recording })
     }
 
     /// Relays negotiation data from `from` to `to`, stamping the sender. Only between members of this room.

@@ -17,12 +17,15 @@ import { toggleMic, toggleCamera, toggleScreen } from './call-local.js';
 import { setChat, setPeople, toggleHand, shareFiles } from './call-panels.js';
 import { moderate } from './call-host.js';
 import { setLayout, requestSpotlight } from './call-layout.js';
+import { ReactionPicker, reactionAnnouncer } from './reactions.js';
+import { RecordingControl } from './recording.js';
 
 /** @typedef {import('./call.js').Call} Call */
 /**
  * @typedef {{ el: HTMLElement, grid: HTMLElement, tiles: TileGrid, countEl: HTMLElement, banner: HTMLElement,
  *   connStatus: HTMLElement, chat: ChatPanel, peoplePanel: PeoplePanel, lobbyNotice: LobbyNotice,
- *   controls: ControlBar, help: HTMLDialogElement, settings: ReturnType<typeof settingsDialog> }} Screen
+ *   controls: ControlBar, help: HTMLDialogElement, settings: ReturnType<typeof settingsDialog>,
+ *   reactions: ReactionPicker, announcer: HTMLElement, recording: RecordingControl }} Screen
  */
 
 /**
@@ -71,17 +74,24 @@ export function buildScreen(call, w) {
     layout: (mode) => setLayout(call, mode),
     layoutMode: () => tiles.mode,
   });
+  // reactions sit beside the raised hand
+  const reactions = new ReactionPicker((emoji) => call.signaling.react(emoji));
+  controls.hand.after(reactions.el);
+  const announcer = reactionAnnouncer();
+  // recording: hosts and moderators get the button; everyone sees the indicator in the header
+  const recording = new RecordingControl(call);
+  controls.devices.before(recording.button);
   const copyBtn = h('button', {
     type: 'button', class: 'btn btn-ghost btn-small', id: 'call-copy-link', 'aria-label': 'Copy invite link',
     onclick: async () => { if (await copyInvite(call.room)) toast('Invite link copied'); },
   }, icon('link'), h('span', { class: 'hide-narrow', text: 'Invite' }));
   const header = h('header', { class: 'call-head' },
     h('div', { class: 'call-title' }, h('span', { class: 'brand-mark small', 'aria-hidden': 'true' }),
-      h('span', { class: 'room-name', text: call.room, title: call.room })),
+      h('span', { class: 'room-name', text: call.room, title: call.room }), recording.indicator),
     h('div', { class: 'call-meta' }, icon('users'), countEl, copyBtn));
   const el = h('div', { class: 'call', id: 'call' },
     header, connStatus, banner, lobbyNotice.el,
     h('div', { class: 'stage' }, grid, chat.el, peoplePanel.el),
-    controls.el);
-  return { el, grid, tiles, countEl, banner, connStatus, chat, peoplePanel, lobbyNotice, controls, help, settings };
+    controls.el, announcer);
+  return { el, grid, tiles, countEl, banner, connStatus, chat, peoplePanel, lobbyNotice, controls, help, settings, reactions, announcer, recording };
 }

@@ -19,6 +19,7 @@ import { onLocalMedia, applyBudget, sampleQuality, onKey, showAutoplayBanner, up
 import { onServerError, onMuted } from './call-host.js';
 import { showTransfer } from './call-panels.js';
 import { wireLayout } from './call-layout.js';
+import { showReaction } from './reactions.js';
 import { Signaling, ServerError, socketUrl } from '../signaling.js';
 import { RoomModel } from '../room.js';
 import { createTransport } from '../transport.js';
@@ -229,6 +230,7 @@ export class Call {
     this.building = false;
     applyBudget(this);
     this.root.replaceChildren(ui.el);
+    ui.recording.setRecorder(w.recording);
 
     // --- files
     this.files.addEventListener('incoming', (e) => showTransfer(this, /** @type {CustomEvent} */ (e).detail, true));
@@ -248,6 +250,11 @@ export class Call {
     for (const type of ['peer_joined', 'peer_left', 'peer_reconnecting', 'peer_reconnected', 'media', 'role', 'hand',
       'room_state', 'lobby', 'lobby_joined', 'lobby_left', 'chat', 'state', 'media_mode', 'speaker']) on(type, (d) => this.model.handle(type, d));
     on('signal', ({ from, data }) => transport.handleSignal(from, data));
+    on('recording', ({ id }) => this.ui?.recording.setRecorder(id));
+    on('reaction', ({ id, emoji }) => showReaction({
+      tile: this.ui?.tiles.get(id)?.el, emoji, announcer: this.ui?.announcer ?? null,
+      who: id === this.you ? 'You' : this.model.people.get(id)?.name ?? 'Someone',
+    }));
     on('ice_servers', ({ iceServers, policy }) => transport.updateIce(iceServers, policy));
     on('muted', ({ by }) => void onMuted(this, by));
     on('waiting', () => {
@@ -313,6 +320,8 @@ export class Call {
     // the server may not know our hand any more (a restart forgets it): tell it again
     if (replay === 'reset' && this.model.hand) this.signaling.hand(true);
     this.model.resumed(w, replay);
+    this.ui?.recording.setRecorder(w.recording);
+    if (replay === 'reset') this.ui?.recording.remind(); // (and that we record)
   }
 
   /**
@@ -324,6 +333,7 @@ export class Call {
     const before = this.you;
     this.transport?.renew(); // (the SFU knew our old participant only)
     this.model.rejoined(w); // (everyone we knew goes, quietly; new id, role, room state and media mode)
+    this.ui?.recording.setRecorder(w.recording); // (a recording of ours is saved: we are someone new)
     this.limits = w.limits;
     const ui = this.ui;
     if (ui) {
@@ -379,6 +389,8 @@ export class Call {
     this.warm?.close(); // (made ahead, never used: the join did not get through)
     this.warm = null;
     this.ui?.tiles.destroy();
+    this.ui?.reactions.destroy();
+    this.ui?.recording.destroy();
     this.ui?.help.remove();
     this.ui?.settings.el.remove();
     // a confirmation still open (ban, end) answers no and goes away with the call

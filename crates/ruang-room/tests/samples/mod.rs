@@ -86,6 +86,7 @@ pub fn welcome(req: Option<u32>) -> Welcome {
         resume_grace_ms: 30_000,
         media_mode: None,
         sfu: None,
+        recording: None,
     }
 }
 
@@ -97,6 +98,9 @@ pub fn server_messages() -> Vec<ServerMessage> {
         M::Welcome(welcome(None)),
         M::Welcome(Welcome { media_mode: Some(MediaMode::Sfu), sfu: Some(id(7)), ..welcome(Some(2)) }),
         M::Welcome(Welcome { media_mode: Some(MediaMode::Mesh), ..welcome(None) }),
+        M::Welcome(Welcome { recording: Some(id(1)), ..welcome(None) }),
+        M::Recording { id: Some(id(1)) },
+        M::Recording { id: None },
         M::MediaMode { mode: MediaMode::Sfu, sfu: Some(id(7)) },
         M::MediaMode { mode: MediaMode::Mesh, sfu: None },
         M::Speaker { id: id(2) },
@@ -107,6 +111,7 @@ pub fn server_messages() -> Vec<ServerMessage> {
         M::PeerReconnected { id: id(1) },
         M::Role { id: id(2), role: Role::Viewer },
         M::Hand { id: id(2), raised: true },
+        M::Reaction { id: id(2), emoji: ruang_proto::Reaction::Heart },
         M::RoomState { locked: false, lobby: true, spotlight: None },
         M::RoomState { locked: true, lobby: false, spotlight: Some(id(2)) },
         M::Lobby {
@@ -149,6 +154,8 @@ pub fn message_kind(message: &ServerMessage) -> &'static str {
         M::PeerReconnected { .. } => "peer_reconnected",
         M::Role { .. } => "role",
         M::Hand { .. } => "hand",
+        M::Reaction { .. } => "reaction",
+        M::Recording { .. } => "recording",
         M::RoomState { .. } => "room_state",
         M::Lobby { .. } => "lobby",
         M::LobbyJoined { .. } => "lobby_joined",
@@ -170,7 +177,9 @@ pub fn message_kind(message: &ServerMessage) -> &'static str {
     }
 }
 
-pub const MESSAGE_KINDS: [&str; 25] = [
+pub const MESSAGE_KINDS: [&str; 27] = [
+    "reaction",
+    "recording",
     "media_mode",
     "speaker",
     "welcome",
@@ -242,6 +251,9 @@ pub fn inputs() -> Vec<Input> {
         Input::Ack { id: id(1), conn: 100, n: u64::MAX },
         Input::Media { id: id(1), media: MIC },
         Input::Hand { id: id(1), raised: false, req: Some(5) },
+        Input::React { id: id(1), emoji: ruang_proto::Reaction::Party, req: Some(6) },
+        Input::Recording { id: id(1), on: true, req: Some(7) },
+        Input::Recording { id: id(1), on: false, req: None },
         Input::Chat { from: id(1), text: "hi \u{2603}".to_owned(), req: None },
         Input::Timeout,
         Input::Speaker { sfu: id(7), id: id(1) },
@@ -290,6 +302,8 @@ pub fn input_kind(input: &Input) -> &'static str {
         Input::Signal { .. } => "signal",
         Input::Media { .. } => "media",
         Input::Hand { .. } => "hand",
+        Input::React { .. } => "react",
+        Input::Recording { .. } => "recording",
         Input::Moderate { .. } => "moderate",
         Input::Chat { .. } => "chat",
         Input::Timeout => "timeout",
@@ -298,8 +312,22 @@ pub fn input_kind(input: &Input) -> &'static str {
     }
 }
 
-pub const INPUT_KINDS: [&str; 14] = [
-    "join", "resume", "leave", "lost", "slow", "ack", "signal", "media", "hand", "moderate", "chat", "timeout", "sfu",
+pub const INPUT_KINDS: [&str; 16] = [
+    "join",
+    "resume",
+    "leave",
+    "lost",
+    "slow",
+    "ack",
+    "signal",
+    "media",
+    "hand",
+    "react",
+    "recording",
+    "moderate",
+    "chat",
+    "timeout",
+    "sfu",
     "speaker",
 ];
 
@@ -331,6 +359,7 @@ pub fn greeting(entry: Entry) -> Output {
             sfu: Some(id(7)),
             max_participants: 100,
         }),
+        recording: (entry == Entry::Joined).then_some(id(1)),
     };
     Output::Attach(Box::new(Greeting { id: id(3), conn: 300, req: Some(1), generation: 2, entry, joined }))
 }

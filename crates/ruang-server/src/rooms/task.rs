@@ -313,6 +313,7 @@ impl RoomTask {
             resume_grace_ms: u64::try_from(self.settings.resume_grace.as_millis()).unwrap_or(u64::MAX),
             media_mode: joined.media.map(|media| media.mode),
             sfu: joined.media.and_then(|media| media.sfu),
+            recording: joined.recording,
         };
         let resume_after = match entry {
             Entry::Resumed { last_n } => Some(last_n),

@@ -299,6 +299,8 @@ impl Session {
             ClientMessage::Media { media, .. } => Input::Media { id, media },
             ClientMessage::Chat { text, req } => Input::Chat { from: id, text, req },
             ClientMessage::Hand { raised, req } => Input::Hand { id, raised, req },
+            ClientMessage::React { emoji, req } => Input::React { id, emoji, req },
+            ClientMessage::Recording { on, req } => Input::Recording { id, on, req },
             ClientMessage::Moderate { action, req } => Input::Moderate { by: id, action, req },
             ClientMessage::Layers { layers, req } => sfu_request(id, SfuRequest::Layers(layers), req),
             ClientMessage::Tiles { tiles, req } => sfu_request(id, SfuRequest::Tiles(tiles), req),
