@@ -28,6 +28,8 @@ pub const MAX_BROWSER_KEY_BYTES: usize = 128;
 pub struct Credentials {
     /// The room password (at most [`MAX_PASSWORD_BYTES`]).
     pub password: Option<String>,
+    /// The room's host password (at most [`MAX_PASSWORD_BYTES`]): enters as host where one is configured.
+    pub host_password: Option<String>,
     /// An invitation token (at most [`MAX_INVITE_BYTES`]).
     pub invite: Option<String>,
     /// A random key the browser keeps for this server (at most [`MAX_BROWSER_KEY_BYTES`]), so a ban can tell

@@ -49,6 +49,8 @@ enum RawClientMessage {
         #[serde(default)]
         password: Option<String>,
         #[serde(default)]
+        host_password: Option<String>,
+        #[serde(default)]
         invite: Option<String>,
         #[serde(default)]
         browser_key: Option<String>,
@@ -292,7 +294,7 @@ fn parse_signal(frame: &str, limits: &Limits) -> Option<Result<ClientMessage, Re
 
 fn validate(raw: RawClientMessage, frame: &str, limits: &Limits) -> Result<ClientMessage, Rejection> {
     Ok(match raw {
-        RawClientMessage::Join { v, room, name, media, password, invite, browser_key, modes, req } => {
+        RawClientMessage::Join { v, room, name, media, password, host_password, invite, browser_key, modes, req } => {
             check_version(v, req)?;
             let room = RoomName::parse(&room).ok_or_else(|| {
                 Rejection::new(ErrorCode::InvalidRoom, "a room name is 1 to 64 characters of A-Z a-z 0-9 - _")
@@ -301,12 +303,14 @@ fn validate(raw: RawClientMessage, frame: &str, limits: &Limits) -> Result<Clien
             let name = validate_display_name(&name, limits).map_err(|r| r.with_req(req))?;
             let password_len = password.as_deref().map_or(0, str::len);
             check_len("password", password_len, MAX_PASSWORD_BYTES).map_err(|r| r.with_req(req))?;
+            let host_password_len = host_password.as_deref().map_or(0, str::len);
+            check_len("host_password", host_password_len, MAX_PASSWORD_BYTES).map_err(|r| r.with_req(req))?;
             let invite_len = invite.as_deref().map_or(0, str::len);
             check_len("invite", invite_len, MAX_INVITE_BYTES).map_err(|r| r.with_req(req))?;
             let key_len = browser_key.as_deref().map_or(0, str::len);
             check_len("browser_key", key_len, MAX_BROWSER_KEY_BYTES).map_err(|r| r.with_req(req))?;
             let sfu = speaks_sfu(modes.as_deref()).map_err(|r| r.with_req(req))?;
-            let credentials = Credentials { password, invite, browser_key };
+            let credentials = Credentials { password, host_password, invite, browser_key };
             ClientMessage::Join { room, name, media, credentials, sfu, req }
         }
         RawClientMessage::Resume { v, token, last_n, media, req } => {

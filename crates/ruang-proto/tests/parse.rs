@@ -249,3 +249,16 @@ fn recording_says_on_or_off_and_nothing_else() {
         assert_eq!(code(bad), ErrorCode::InvalidMessage, "{bad}");
     }
 }
+
+#[test]
+fn a_join_may_carry_a_host_password_of_at_most_256_bytes() {
+    let Ok(ClientMessage::Join { credentials, .. }) =
+        parse(r#"{"type":"join","room":"r","name":"A","host_password":"x"}"#)
+    else {
+        panic!("not a join")
+    };
+    assert_eq!(credentials.host_password.as_deref(), Some("x"));
+    let long = format!(r#"{{"type":"join","room":"r","name":"A","host_password":"{}"}}"#, "x".repeat(257));
+    assert_eq!(code(&long), ErrorCode::FieldTooLarge);
+    assert_eq!(code(r#"{"type":"join","room":"r","name":"A","host_password":7}"#), ErrorCode::InvalidMessage);
+}

@@ -11,7 +11,13 @@ fn room_of(size: u64) -> Roster {
     let name = RoomName::parse("bench").unwrap_or_else(|| unreachable!());
     let mut room = Roster::new(
         name,
-        RoomConfig { max_participants: size as usize, chat_history: 100, lobby: false, max_waiting: 8 },
+        RoomConfig {
+            max_participants: size as usize,
+            chat_history: 100,
+            lobby: false,
+            max_waiting: 8,
+            first_is_host: true,
+        },
     );
     for n in 0..size {
         let _ = room.join(PeerId::from_bits(n + 1), format!("p{n}"), MediaState::default(), None);

@@ -144,14 +144,15 @@ impl Roster {
         Ok(())
     }
 
-    /// If nobody is host any more, the earliest moderator becomes host, or else the earliest participant.
+    /// If nobody is host any more, the earliest moderator becomes host, or else (in a room that makes hosts
+    /// by itself, [`RoomConfig::first_is_host`](crate::RoomConfig)) the earliest participant.
     pub(crate) fn hand_over_if_hostless(&mut self) {
         if self.has_host() {
             return;
         }
-        let heir = [Role::Moderator, Role::Participant]
-            .into_iter()
-            .find_map(|role| self.members.iter().position(|m| m.role == role));
+        let heirs: &[Role] =
+            if self.first_is_host() { &[Role::Moderator, Role::Participant] } else { &[Role::Moderator] };
+        let heir = heirs.iter().copied().find_map(|role| self.members.iter().position(|m| m.role == role));
         if let Some(index) = heir {
             let heir = &mut self.members[index];
             heir.role = Role::Host;

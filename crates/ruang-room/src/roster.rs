@@ -21,6 +21,11 @@ pub struct RoomConfig {
     pub lobby: bool,
     /// Most newcomers waiting in the lobby at once.
     pub max_waiting: usize,
+    /// Whether the room makes someone host by itself: the first one in when it has no host, and the
+    /// earliest participant when the last host leaves without a moderator to take over. Open rooms do;
+    /// a configured room with a password or invitations makes only host invitations and its host password
+    /// hosts (and its moderators, when the last host leaves), unless its configuration says otherwise.
+    pub first_is_host: bool,
 }
 
 /// Something the room's owner must deliver.
@@ -172,6 +177,11 @@ impl Roster {
         self.members.iter().any(|m| m.role == Role::Host) || self.expected.iter().any(|(_, role)| *role == Role::Host)
     }
 
+    /// Whether the room makes someone host by itself ([`RoomConfig::first_is_host`]).
+    pub(crate) fn first_is_host(&self) -> bool {
+        self.config.first_is_host
+    }
+
     /// The most participants at once.
     pub(crate) fn max_participants(&self) -> usize {
         self.config.max_participants
@@ -220,9 +230,9 @@ impl Roster {
             self.wait(newcomer);
             return Ok(Admission::Waiting);
         }
-        let has_host = self.has_host();
+        let becomes_host = !self.has_host() && self.config.first_is_host;
         let newcomer =
-            PeerInfo { role: role.unwrap_or(if has_host { Role::Participant } else { Role::Host }), ..newcomer };
+            PeerInfo { role: role.unwrap_or(if becomes_host { Role::Host } else { Role::Participant }), ..newcomer };
         Ok(Admission::In(self.add(newcomer)))
     }
 

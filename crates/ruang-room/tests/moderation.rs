@@ -21,7 +21,7 @@ fn muted(room: &mut Roster) -> Vec<PeerId> {
 
 #[test]
 fn a_moderators_mute_all_spares_hosts_and_moderators_as_mute_does() {
-    let config = RoomConfig { max_participants: 8, chat_history: 0, lobby: false, max_waiting: 8 };
+    let config = RoomConfig { max_participants: 8, chat_history: 0, lobby: false, max_waiting: 8, first_is_host: true };
     let mut room = Roster::new(RoomName::parse("r").unwrap(), config);
     room.join(id(1), "host".into(), MIC, None).unwrap().joined().unwrap();
     room.join(id(2), "moderator".into(), MIC, Some(Role::Moderator)).unwrap().joined().unwrap();

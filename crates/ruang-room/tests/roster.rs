@@ -8,7 +8,7 @@ use ruang_room::{Admission, Effect, Refusal, RoomConfig, Roster};
 fn room(max_participants: usize, chat_history: usize) -> Roster {
     Roster::new(
         RoomName::parse("r").unwrap(),
-        RoomConfig { max_participants, chat_history, lobby: false, max_waiting: 8 },
+        RoomConfig { max_participants, chat_history, lobby: false, max_waiting: 8, first_is_host: true },
     )
 }
 

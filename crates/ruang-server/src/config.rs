@@ -373,6 +373,10 @@ fn check_policy(name: &str, policy: &RoomPolicy) -> Result<(), ConfigError> {
         }
         (AccessKind::Password, Some(hash)) => password::check_hash(hash).or_else(|err| invalid(err.to_string())),
         _ => Ok(()),
+    }?;
+    match &policy.host_password_hash {
+        Some(hash) => password::check_hash(hash).or_else(|err| invalid(format!("host_password_hash: {err}"))),
+        None => Ok(()),
     }
 }
 

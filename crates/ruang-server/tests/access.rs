@@ -23,6 +23,8 @@ async fn server() -> TestServer {
             password_hash: password_hash.map(str::to_owned),
             lobby: false,
             media_mode: None,
+            host_password_hash: None,
+            first_is_host: None,
         };
         c.rooms.insert("vault".into(), locked(AccessKind::Password, Some(&hash)));
         c.rooms.insert("board".into(), locked(AccessKind::Invite, None));

@@ -36,6 +36,7 @@ pub struct Options {
     pub records_persist: bool,
     pub record: Option<MeetingRecord>,
     pub media: MediaSettings,
+    pub first_is_host: bool,
 }
 
 impl Default for Options {
@@ -48,6 +49,7 @@ impl Default for Options {
             records_persist: false,
             record: None,
             media: MediaSettings::default(),
+            first_is_host: true,
         }
     }
 }
@@ -63,6 +65,7 @@ impl Harness {
             chat_history: 10,
             lobby: options.lobby,
             max_waiting: options.max_waiting,
+            first_is_host: options.first_is_host,
         };
         let settings = Settings {
             roster,

@@ -43,6 +43,20 @@ pub struct RoomPolicy {
     pub lobby: bool,
     /// The room's media mode (`mesh`, `sfu`, `auto`), instead of the server's `media_mode`.
     pub media_mode: Option<ruang_room::MediaPolicy>,
+    /// The argon2id hash of the host password (`ruang hash-password`): a `join` with `host_password`
+    /// matching it enters as host, in any room (as a host invitation does).
+    pub host_password_hash: Option<String>,
+    /// Whether the room makes its first one in host (and the earliest participant when the last host
+    /// leaves). Default: yes for open rooms, no for rooms with a password or invitations, whose hosts come
+    /// with a host invitation or the host password.
+    pub first_is_host: Option<bool>,
+}
+
+impl RoomPolicy {
+    /// Whether the room makes someone host by itself (see [`RoomPolicy::first_is_host`]).
+    pub fn makes_first_host(&self) -> bool {
+        self.first_is_host.unwrap_or(self.access == AccessKind::Open)
+    }
 }
 
 /// The access a room enforces now.
@@ -76,7 +90,7 @@ impl Access {
     /// Whether `proof` lets a joiner in.
     pub fn admits(&self, proof: &Proof) -> bool {
         match (self, proof) {
-            (_, Proof::Invite(_)) | (Access::Open, _) => true,
+            (_, Proof::Invite(_) | Proof::Host) | (Access::Open, _) => true,
             (Access::Password { version, .. }, Proof::Password { version: proved }) => version == proved,
             _ => false,
         }
@@ -95,4 +109,6 @@ pub enum Proof {
     },
     /// It holds a valid invitation for this room.
     Invite(InviteClaims),
+    /// It knew the room's host password (configured, so it does not change while the room runs).
+    Host,
 }

@@ -4,6 +4,7 @@
 
 mod assets;
 mod client;
+mod entry;
 mod headers;
 mod health;
 mod host;
@@ -40,6 +41,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/ws", get(upgrade))
         .route("/healthz", get(health::healthz))
         .route("/api/invites", axum::routing::post(invites::mint))
+        .route("/api/rooms/{room}/entry", get(entry::entry))
         .fallback(get(assets::serve))
         .layer(axum::middleware::from_fn_with_state(state.clone(), deadline))
         .layer(axum::middleware::from_fn_with_state(state.clone(), host::check))

@@ -63,6 +63,7 @@ impl RoomTask {
             chat_history: settings.chat_history,
             lobby: policy.lobby,
             max_waiting: settings.max_waiting,
+            first_is_host: policy.makes_first_host(),
         };
         let room_settings = Settings {
             roster,

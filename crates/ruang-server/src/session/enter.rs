@@ -46,8 +46,13 @@ impl Session {
             let handle = self.room_to_join(&room)?;
             let (reply, answer) = oneshot::channel();
             let Some(access) = self.ask(&handle, RoomCommand::Access { reply }, answer).await else { continue };
+            let host = match &credentials.host_password {
+                Some(given) if invitation.is_none() => self.prove_host(&room, given).await?,
+                _ => false,
+            };
             let proof = match &invitation {
                 Some(claims) => Proof::Invite(claims.clone()),
+                None if host => Proof::Host,
                 None => self.prove(&room, access, &credentials).await?,
             };
             let bits = self.state.ids.next().ok_or_else(|| Rejection::new(ErrorCode::Internal, "no random source"))?;
@@ -59,7 +64,7 @@ impl Session {
                 name: name.clone(),
                 media,
                 req,
-                role: invitation.as_ref().map(|claims| claims.role),
+                role: invitation.as_ref().map(|claims| claims.role).or(host.then_some(ruang_proto::Role::Host)),
                 invitation: invitation.as_ref().map(|claims| claims.jti.clone()),
                 address: self.address,
                 browser_key: credentials.browser_key.as_deref().map(BrowserKeyHash::of),
@@ -122,6 +127,38 @@ impl Session {
             Err(err) => {
                 attempt.not_checked();
                 tracing::debug!(%room, %err, "a password was not checked");
+                let message = "too many password attempts at the moment; wait a little and try again";
+                Err(Rejection::new(ErrorCode::TooManyAttempts, message))
+            }
+        }
+    }
+
+    /// Whether `given` is the room's host password: `true` when it is, a `wrong_password` error when the
+    /// room has one and it is not, `invalid_message` when the room has none. Counted against the same
+    /// per-address and per-room attempt limits as room passwords, and checked on the same bounded pool.
+    async fn prove_host(&self, room: &RoomName, given: &str) -> Result<bool, Rejection> {
+        let hash = self.state.config.rooms.get(room.as_str()).and_then(|policy| policy.host_password_hash.clone());
+        let Some(hash) = hash else {
+            return Err(Rejection::new(ErrorCode::InvalidMessage, "this room has no host password"));
+        };
+        let Some(attempt) = self.state.throttle.attempt(self.address, room, Instant::now()) else {
+            let message = "too many password attempts; wait a minute before trying again";
+            return Err(Rejection::new(ErrorCode::TooManyAttempts, message));
+        };
+        match self.state.passwords.check(hash.into(), given.to_owned(), attempt.is_fresh()).await {
+            Ok(true) => {
+                attempt.succeeded();
+                Ok(true)
+            }
+            Ok(false) => {
+                attempt.failed(Instant::now());
+                let client = self.address.map_or_else(|| "unknown".to_owned(), |a| a.to_string());
+                tracing::warn!(%room, %client, "wrong host password");
+                Err(Rejection::new(ErrorCode::WrongPassword, "the host password is not right"))
+            }
+            Err(err) => {
+                attempt.not_checked();
+                tracing::debug!(%room, %err, "a host password was not checked");
                 let message = "too many password attempts at the moment; wait a little and try again";
                 Err(Rejection::new(ErrorCode::TooManyAttempts, message))
             }
