@@ -55,7 +55,7 @@ fn spotlights(room: &mut Roster) -> Vec<Option<PeerId>> {
 
 #[test]
 fn hosts_and_moderators_spotlight_anyone_and_a_participant_may_not() {
-    let config = RoomConfig { max_participants: 8, chat_history: 0, lobby: false, max_waiting: 8 };
+    let config = RoomConfig { max_participants: 8, chat_history: 0, lobby: false, max_waiting: 8, first_is_host: true };
     let mut room = Roster::new(RoomName::parse("r").unwrap(), config);
     room.join(id(1), "host".into(), MIC, None).unwrap().joined().unwrap();
     room.join(id(2), "moderator".into(), MIC, Some(Role::Moderator)).unwrap().joined().unwrap();
