@@ -16,10 +16,6 @@ use crate::{DatagramError, Output, Sfu, SfuEvent, Transport};
 
 /// Large enough for any datagram a WebRTC peer sends (they stay under the path MTU; 2 KB leaves margin).
 const RECV_BUFFER: usize = 2048;
-/// After a datagram wakes the task, up to this many more already queued on the socket are fed in before
-/// the core is polled: every participant touched by the batch is then polled once for all of it, not once
-/// per datagram (a subscriber receiving frames from many publishers is the common case in a big room).
-const RECV_BATCH: usize = 64;
 /// How often TCP connections are checked against their handshake and idle deadlines.
 const SWEEP_INTERVAL: Duration = Duration::from_secs(1);
 /// After a failed accept (out of file descriptors), accepting pauses this long instead of spinning.
@@ -154,19 +150,6 @@ impl Driver {
         }
     }
 
-    /// Feeds in up to `RECV_BATCH` datagrams already waiting on the socket, without waiting for more.
-    fn more_datagrams(&mut self, buffer: &mut [u8]) {
-        for _ in 0..RECV_BATCH {
-            match self.socket.try_recv_from(buffer) {
-                Ok((len, from)) => {
-                    self.packet(Transport::Udp, from, &buffer[..len]);
-                }
-                // Empty (WouldBlock), or an error the next `recv_from` reports.
-                Err(_) => break,
-            }
-        }
-    }
-
     /// Closes TCP connections past their deadlines, once per `SWEEP_INTERVAL`.
     fn sweep(&mut self) {
         let now = Instant::now();
@@ -203,10 +186,7 @@ pub(super) async fn run(mut driver: Driver) {
             () = tokio::time::sleep_until(deadline.into()) => Wake::Timer,
         };
         match wake {
-            Wake::Datagram(Ok((len, from))) => {
-                driver.packet(Transport::Udp, from, &buffer[..len]);
-                driver.more_datagrams(&mut buffer);
-            }
+            Wake::Datagram(Ok((len, from))) => drop(driver.packet(Transport::Udp, from, &buffer[..len])),
             // On Linux an unconnected UDP socket reports nothing per peer; anything else is logged and the
             // loop goes on (one bad read must not end every participant's media).
             Wake::Datagram(Err(e)) => tracing::debug!(error = %e, "sfu driver: receive failed"),
