@@ -221,12 +221,13 @@ test('a subscriber whose tile is small receives a smaller layer', async ({ join 
 });
 
 // Not yet reliable on a 2-core machine (issue #15 stays open on it): it passed in 8 of 13 runs after the
-// SFU fixes of 2026-12-06 evening (layers that arrive, one timeline per copy, no broken frames forwarded;
-// 6 of 8 with its smaller camera).
-// The failures are starvation, not lost media: eight Chromium pages keep the machine at load 25-30, the
-// 7th and 8th pages take 3 s to answer an SDP and their SFU connection sometimes fails to come up before
-// the SFU gives up on it (15 s), then again. `test.fixme` keeps it runnable by hand
-// (`tests/browser/run.sh specs/sfu.spec.js -g eight`); a failure prints what every page sends and decodes.
+// SFU fixes of 2026-12-06 evening (layers that arrive, one timeline per copy, no broken frames forwarded).
+// 2026-12-07: reset loops fixed (an SFU session is one client connection, by ICE ufrag; a first connection
+// gets 30 s). What is left, seen on a quiet machine in the lo-only namespace: one or two late joiners whose
+// SFU connection stays at ICE `checking` (or ICE up, DTLS not) until Chrome fails it, again on each new
+// connection; the other pages are fine. Cause not found. `test.fixme` keeps it runnable by hand
+// (`RUANG_SERVER_LOG=/tmp/s.log RUANG_LOG=warn,ruang_sfu=debug,ruang_server::sfu=debug tests/browser/run.sh
+// specs/sfu.spec.js -g eight`); a failure prints what every page sends and decodes.
 test.fixme('eight pages in an auto room all see and decode each other', async ({ join }) => {
   test.setTimeout(300_000);
   const room = roomName('auto8');
