@@ -344,7 +344,17 @@ impl Roster {
         // A host or moderator coming back learns who is waiting, whatever it missed.
         self.tell_lobby_if_waiting(id, role);
         let recording = self.recording;
-        Some(Joined { peers, chat_history: self.chat.history(), name, role, locked, lobby, spotlight, media: None, recording })
+        Some(Joined {
+            peers,
+            chat_history: self.chat.history(),
+            name,
+            role,
+            locked,
+            lobby,
+            spotlight,
+            media: None,
+            recording,
+        })
     }
 
     /// Relays negotiation data from `from` to `to`, stamping the sender. Only between members of this room.
