@@ -252,6 +252,11 @@ test('on a phone: touch targets of at least 44 px, one row of controls, the over
   await phone.page.keyboard.press('ArrowDown');
   await phone.page.keyboard.press('Enter');
   await expect(tile(a, phone.id)).toHaveAttribute('data-hand', 'true');
+  // the reaction button is not in a phone's bar: "More" offers the reactions
+  await expect(phone.page.locator('#btn-react')).toBeHidden();
+  await phone.page.locator('#btn-more').click();
+  await phone.page.locator('#menu-react-0').click();
+  await expect(tile(a, phone.id).locator('.tile-reaction')).toHaveCount(1);
   expect(await phone.page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
 });
 

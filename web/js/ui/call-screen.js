@@ -18,6 +18,7 @@ import { setChat, setPeople, toggleHand, shareFiles } from './call-panels.js';
 import { moderate } from './call-host.js';
 import { setLayout, requestSpotlight } from './call-layout.js';
 import { ReactionPicker, reactionAnnouncer } from './reactions.js';
+import { REACTIONS } from '../reactions.js';
 import { RecordingControl } from './recording.js';
 
 /** @typedef {import('./call.js').Call} Call */
@@ -73,6 +74,14 @@ export function buildScreen(call, w) {
     leave: () => call.leave(),
     layout: (mode) => setLayout(call, mode),
     layoutMode: () => tiles.mode,
+    // on a phone the reaction and record buttons do not fit in the bar: the More menu offers them
+    narrowItems: () => [
+      ...REACTIONS.map((r, i) => ({ text: `React: ${r.label} ${r.emoji}`, id: `menu-react-${i}`, onselect: () => reactions.choose(r.emoji) })),
+      ...(recording.button.hidden ? [] : [{
+        text: recording.button.getAttribute('aria-pressed') === 'true' ? 'Stop recording and save' : 'Record the meeting',
+        id: 'menu-record', onselect: () => recording.button.click(),
+      }]),
+    ],
   });
   // reactions sit beside the raised hand
   const reactions = new ReactionPicker((emoji) => call.signaling.react(emoji));

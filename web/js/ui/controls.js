@@ -13,7 +13,10 @@ import { themeChoice, setTheme, THEME_CHOICES, THEME_TEXT } from './theme.js';
 /**
  * @typedef {{ mic: () => void, camera: () => void, screen: () => void, hand: () => void, chat: () => void,
  *   people: () => void, devices: () => void, help: () => void, leave: () => void,
- *   layout: (mode: import('../layout.js').LayoutMode) => void, layoutMode: () => import('../layout.js').LayoutMode }} ControlActions
+ *   layout: (mode: import('../layout.js').LayoutMode) => void, layoutMode: () => import('../layout.js').LayoutMode,
+ *   narrowItems?: () => { text: string, id: string, onselect: () => void }[] }} ControlActions
+ *   narrowItems: what other modules put in the bar (reactions, recording) and the More menu offers instead on
+ *   narrow screens, where their buttons are hidden
  */
 
 /**
@@ -74,6 +77,7 @@ export class ControlBar {
     }
     menu.item({ text: s.hand ? 'Lower your hand' : 'Raise your hand', icon: icon('hand'), id: 'menu-hand', className: narrow, onselect: a.hand });
     if (!s.viewer) menu.item({ text: 'Camera and microphone', icon: icon('settings'), id: 'menu-devices', className: narrow, onselect: a.devices });
+    for (const extra of a.narrowItems?.() ?? []) menu.item({ ...extra, className: narrow });
     menu.separator();
     const mode = a.layoutMode();
     menu.item({ text: 'Grid view', icon: icon('grid'), id: 'menu-layout-grid', checked: mode === 'grid', onselect: () => a.layout('grid') });
