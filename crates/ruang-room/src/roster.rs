@@ -258,20 +258,7 @@ impl Roster {
             newcomer.media = MediaState::default();
         }
         let (id, role, name) = (newcomer.id, newcomer.role, newcomer.name.clone());
-        let peers = self.members.clone();
-        let (locked, lobby, spotlight) = (self.locked, self.lobby, self.spotlight);
-        let recording = self.recording;
-        let joined = Joined {
-            peers,
-            chat_history: self.chat.history(),
-            name,
-            role,
-            locked,
-            lobby,
-            spotlight,
-            media: None,
-            recording,
-        };
+        let joined = self.joined(self.members.clone(), name, role);
         self.members.push(newcomer.clone());
         self.broadcast(Some(id), ServerMessage::PeerJoined { peer: newcomer });
         self.tell_lobby_if_waiting(id, role);
@@ -340,21 +327,24 @@ impl Roster {
         let _ = self.set_media(id, media);
         let (role, name) = self.member(id).map(|m| (m.role, m.name.clone()))?;
         let peers = self.members.iter().filter(|m| m.id != id).cloned().collect();
-        let (locked, lobby, spotlight) = (self.locked, self.lobby, self.spotlight);
         // A host or moderator coming back learns who is waiting, whatever it missed.
         self.tell_lobby_if_waiting(id, role);
-        let recording = self.recording;
-        Some(Joined {
+        Some(self.joined(peers, name, role))
+    }
+
+    /// What a `welcome` (or a resume's) needs: the others, and the room's state as it stands.
+    fn joined(&self, peers: Vec<PeerInfo>, name: String, role: Role) -> Joined {
+        Joined {
             peers,
             chat_history: self.chat.history(),
             name,
             role,
-            locked,
-            lobby,
-            spotlight,
+            locked: self.locked,
+            lobby: self.lobby,
+            spotlight: self.spotlight,
             media: None,
-            recording,
-        })
+            recording: self.recording,
+        }
     }
 
     /// Relays negotiation data from `from` to `to`, stamping the sender. Only between members of this room.
