@@ -57,6 +57,16 @@ export function layersFor(height) {
 }
 
 /**
+ * Which of our connections an SFU answer answers: the ICE ufrag of the offer, from the answer's
+ * `a=ruang-answers:` line (protocol.md, "A session is one client connection"). '' if none.
+ * @param {string} sdp
+ */
+export function answeredUfrag(sdp) {
+  const m = /^a=ruang-answers:(\S+)/m.exec(sdp);
+  return m ? m[1] : '';
+}
+
+/**
  * The ICE username fragment of an SDP (its first `a=ice-ufrag`), which names one side's ICE session: the
  * SFU's offers on a connection carry the one of its answer to that connection's first offer. '' if none.
  * @param {string} sdp
@@ -310,6 +320,9 @@ export class SfuTransport extends EventTarget {
       await this.answer(pc, data.sdp);
     } else {
       if (pc.signalingState !== 'have-local-offer') return; // stale
+      // The SFU says which connection's offer it answers: one made before a `reset` crossed this one's.
+      const answers = answeredUfrag(data.sdp);
+      if (answers && answers !== iceUfrag(pc.localDescription?.sdp ?? '')) return;
       await pc.setRemoteDescription({ type: 'answer', sdp: data.sdp });
       if (!this.sfuUfrag) this.sfuUfrag = iceUfrag(data.sdp);
     }

@@ -376,6 +376,37 @@ async fn an_offer_of_a_new_client_connection_replaces_its_sfu_session() {
 }
 
 #[tokio::test]
+async fn an_answer_names_the_offer_it_answers_and_an_offer_of_an_ended_connection_is_ignored() {
+    let server = server(MediaPolicy::Sfu).await;
+    let ws = sfu_client(&server, "r", "a").await;
+    let mut first = Media::offer(ws, false).await;
+    let first_ufrag = ufrag_of(&first.last_offer);
+    let answer = first.ws.recv().await;
+    assert_eq!(answer["data"]["kind"], "answer", "{answer}");
+    let sdp = answer["data"]["sdp"].as_str().expect("an SDP");
+    assert!(
+        sdp.contains(&format!("\r\na=ruang-answers:{first_ufrag}\r\nm=")),
+        "names our offer, before the media: {sdp}"
+    );
+    // The client ends that connection; an offer of it that crossed the `reset` comes after.
+    let sfu = first.sfu.clone();
+    first.ws.signal(&sfu, json!({"kind": "reset"})).await;
+    first.ws.signal(&sfu, json!({"kind": "offer", "sdp": first.last_offer.clone()})).await;
+    let mut second = Media::offer(first.ws, false).await;
+    let next = second.ws.recv().await;
+    assert_eq!(next["data"]["kind"], "answer", "{next}");
+    let sdp = next["data"]["sdp"].as_str().expect("an SDP");
+    assert!(
+        sdp.contains(&format!("a=ruang-answers:{}", ufrag_of(&second.last_offer))),
+        "the ended connection's offer got no session and no answer: the next answer is the new one's: {sdp}"
+    );
+}
+
+fn ufrag_of(sdp: &str) -> String {
+    sdp.lines().find_map(|l| l.trim_end().strip_prefix("a=ice-ufrag:")).expect("an ICE ufrag").to_owned()
+}
+
+#[tokio::test]
 async fn after_a_restart_a_client_that_speaks_sfu_is_restored_into_the_sfu_room_as_one() {
     const SECRET: &str = "a test secret that is long enough";
     let start = || {

@@ -199,3 +199,11 @@ test('the ICE ufrag tells an SFU offer of the current connection from one of an 
   assert.equal(sdpHasMedia(sdp(1, 'm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n')), true);
   assert.deepEqual(layersFor(180).map((l) => [l.rid, l.height]), [['l', 45], ['m', 90], ['h', 180]]);
 });
+
+test('an SFU answer names the connection whose offer it answers', async () => {
+  const { answeredUfrag, iceUfrag } = await import('../../../web/js/sfu.js');
+  const answer = 'v=0\r\no=str0m-0.24 1 2 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\na=ruang-answers:Cl1e\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=ice-ufrag:Sfu9\r\n';
+  assert.equal(answeredUfrag(answer), 'Cl1e', 'the offer it answers');
+  assert.equal(iceUfrag(answer), 'Sfu9', 'not the SFU\'s own ufrag');
+  assert.equal(answeredUfrag(answer.replace('a=ruang-answers:Cl1e\r\n', '')), '', 'an SFU that does not say');
+});

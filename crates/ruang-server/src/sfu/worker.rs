@@ -7,7 +7,7 @@
 //! break: clients close their SFU connection once their mesh media flows, at most 10 s later), then removed;
 //! sooner if the member leaves, signals the SFU again, or a new period starts.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Weak};
 
 use ruang_member::MemberTable;
@@ -27,7 +27,7 @@ use crate::rooms::RoomCommand;
 
 /// A client's media connection to the SFU, named by the ICE username fragment of its SDP (`None`: the SDP
 /// has none, which str0m refuses anyway).
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct Connection(Option<String>);
 
 impl Connection {
@@ -35,7 +35,24 @@ impl Connection {
         let ufrag = sdp.lines().find_map(|line| line.trim_end().strip_prefix("a=ice-ufrag:"));
         Connection(ufrag.map(str::to_owned))
     }
+
+    /// The SFU's answer to an offer of this connection, saying so: a session-level
+    /// `a=ruang-answers:<ufrag>` line (protocol.md), so that a client that has meanwhile opened another
+    /// connection does not apply it there. Browsers ignore attributes they do not know.
+    fn mark_answer(&self, sdp: String) -> String {
+        let (Some(ufrag), Some(at)) = (&self.0, sdp.find("\r\nm=")) else { return sdp };
+        let mut marked = String::with_capacity(sdp.len() + ufrag.len() + 24);
+        marked.push_str(&sdp[..at + 2]);
+        marked.push_str("a=ruang-answers:");
+        marked.push_str(ufrag);
+        marked.push_str("\r\n");
+        marked.push_str(&sdp[at + 2..]);
+        marked
+    }
 }
+
+/// How many of a member's connections that ended are remembered, so that their late signals are ignored.
+const ENDED_CONNECTIONS: usize = 4;
 
 /// What a member last asked of the SFU.
 #[derive(Default)]
@@ -56,6 +73,10 @@ struct Worker {
     /// Members with a media session on the SFU in this period, each with the ICE username fragment of the
     /// client connection that session belongs to (see [`Worker::signal`]).
     joined: HashMap<PeerId, Connection>,
+    /// Each member's last few connections whose session ended (reset, replaced): an offer of one of them
+    /// crossed the end and would only open a session nobody uses (whose offers time out into a `reset`
+    /// that would then end the client's current connection).
+    ended: HashMap<PeerId, VecDeque<Connection>>,
     wishes: HashMap<PeerId, Wishes>,
     /// Media sessions of the period that ended, and when they are removed.
     lingering: HashSet<PeerId>,
@@ -76,6 +97,7 @@ pub(super) async fn run(
         queue,
         period: None,
         joined: HashMap::new(),
+        ended: HashMap::new(),
         wishes: HashMap::new(),
         lingering: HashSet::new(),
         linger_until: None,
@@ -146,7 +168,9 @@ impl Worker {
                 }
                 if data == SignalData::Reset {
                     // The SFU removed the participant itself.
-                    self.joined.remove(&to);
+                    if let Some(connection) = self.joined.remove(&to) {
+                        self.remember_ended(to, connection);
+                    }
                 }
                 if let Some(table) = self.table.upgrade() {
                     signal_member(&table, sfu, to, data);
@@ -155,6 +179,7 @@ impl Worker {
             SfuCommand::Left { id } => {
                 self.wishes.remove(&id);
                 self.remove(id).await;
+                self.ended.remove(&id);
             }
             SfuCommand::Role { id, role } => {
                 if self.joined.contains_key(&id) {
@@ -204,6 +229,10 @@ impl Worker {
         match data {
             SignalData::Offer { sdp } => {
                 let connection = Connection::of(&sdp);
+                if self.ended.get(&from).is_some_and(|ended| ended.contains(&connection)) {
+                    tracing::debug!(peer = %from, "an offer of a client connection whose session ended ignored");
+                    return;
+                }
                 let renegotiation = match self.joined.get(&from) {
                     Some(current) if *current == connection => true,
                     Some(_) => {
@@ -223,6 +252,7 @@ impl Worker {
                 };
                 match answer {
                     Ok(sdp) => {
+                        let sdp = connection.mark_answer(sdp);
                         let first = self.joined.insert(from, connection).is_none();
                         if let Some(table) = self.table.upgrade() {
                             signal_member(&table, sfu, from, SignalData::Answer { sdp });
@@ -271,10 +301,23 @@ impl Worker {
     /// Takes `id`'s media session off the SFU, if it has one.
     async fn remove(&mut self, id: PeerId) {
         self.service.leave(participant(id));
-        if self.joined.remove(&id).is_some() || self.lingering.remove(&id) {
+        let joined = self.joined.remove(&id);
+        let had_session = joined.is_some();
+        if let Some(connection) = joined {
+            self.remember_ended(id, connection);
+        }
+        if had_session || self.lingering.remove(&id) {
             let result = self.service.handle().remove_participant(participant(id)).await;
             log_failure("remove_participant", id, result);
         }
+    }
+
+    fn remember_ended(&mut self, id: PeerId, connection: Connection) {
+        let ended = self.ended.entry(id).or_default();
+        if ended.len() == ENDED_CONNECTIONS {
+            ended.pop_front();
+        }
+        ended.push_back(connection);
     }
 
     /// Gives the SFU what `id` last asked for.
