@@ -142,9 +142,34 @@ export function tile(p, id) {
   return p.page.locator(`.tile[data-peer-id="${id}"]`);
 }
 
-/** Remote tiles (everyone but me) in `p`'s page. @param {Participant} p */
+/** Remote participants' tiles (everyone but me; not their screen shares' tiles) in `p`'s page. @param {Participant} p */
 export function remoteTiles(p) {
-  return p.page.locator('.tile[data-local="false"]');
+  return p.page.locator('.tile[data-peer-id][data-local="false"]');
+}
+
+/**
+ * The tile of `id`'s screen share in `p`'s page.
+ * @param {Participant} p
+ * @param {string} id
+ */
+export function screenTile(p, id) {
+  return p.page.locator(`.tile[data-screen-of="${id}"]`);
+}
+
+/**
+ * `p` shows video in `id`'s screen share tile, and it keeps playing: frames painted by its <video> element
+ * (getVideoPlaybackQuality), whatever the transport.
+ * @param {Participant} p
+ * @param {string} id
+ */
+export async function expectScreenFrom(p, id) {
+  const frames = () => p.page.locator(`.tile[data-screen-of="${id}"] video`).evaluate((v) => {
+    const video = /** @type {HTMLVideoElement} */ (v);
+    return video.videoWidth > 0 ? video.getVideoPlaybackQuality().totalVideoFrames : 0;
+  });
+  let first = 0;
+  await expect.poll(async () => (first = await frames()), { message: `${p.name} shows ${id}'s screen`, timeout: 20_000 }).toBeGreaterThan(0);
+  await expect.poll(frames, { message: `${p.name}: ${id}'s screen keeps playing`, timeout: 10_000 }).toBeGreaterThan(first);
 }
 
 /**

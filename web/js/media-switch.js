@@ -234,7 +234,7 @@ export class MediaSwitch extends EventTarget {
     for (const t of [this.mesh, this.sfu, this.files]) t?.updateIce(iceServers, policy);
   }
 
-  /** @param {'audio' | 'video'} kind @param {MediaStreamTrack | null} track */
+  /** @param {'audio' | 'video' | 'screen'} kind @param {MediaStreamTrack | null} track */
   async setTrack(kind, track) {
     await Promise.all([this.mesh?.setTrack(kind, track), this.sfu?.setTrack(kind, track)]);
   }
@@ -365,7 +365,7 @@ export class MediaSwitch extends EventTarget {
     if (peer) {
       this.emit('peer_replaced', { peer });
       this.emit('state', { peer, state: peer.pc.connectionState ?? 'new' });
-      if (peer.stream.getTracks().length) this.emit('track', { peer });
+      if (peer.stream.getTracks().length || peer.screenStream.getTracks().length) this.emit('track', { peer });
     }
   }
 

@@ -1,12 +1,13 @@
 // media.js — local capture: microphone, camera and screen share tracks, device choice and its memory.
 //
-// Owns every local MediaStreamTrack. The rest of the client asks `videoTrack`/`audioTrack` for what to send
-// and listens for `change` ({kind: 'audio' | 'video'}) to re-attach tracks (RTCRtpSender.replaceTrack).
-// No DOM, no networking.
+// Owns every local MediaStreamTrack. The rest of the client asks `audioTrack`/`videoTrack`/`screenTrack` for
+// what to send and listens for `change` ({kind: 'audio' | 'video' | 'screen'}) to re-attach tracks
+// (RTCRtpSender.replaceTrack). No DOM, no networking.
 //
 // Rules: the microphone is muted by disabling its track (instant unmute); the camera is turned off by
-// stopping its track (the camera light goes off) and restarted on demand; a screen share replaces the camera
-// in the video sender and ends either from our button or from the browser's own "stop sharing" (`ended`).
+// stopping its track (the camera light goes off) and restarted on demand; a screen share is a track of its
+// own beside the camera (both are sent: people see the presenter and what it presents), and ends either from
+// our button or from the browser's own "stop sharing" (`ended`).
 
 const STORE_MIC = 'ruang.mic';
 const STORE_CAMERA = 'ruang.camera';
@@ -45,19 +46,21 @@ export class LocalMedia extends EventTarget {
     /** @type {MediaStreamTrack | null} */ this.screenTrack = null;
     this.micDeviceId = load(STORE_MIC);
     this.cameraDeviceId = load(STORE_CAMERA);
-    /** whether the camera should come back after a screen share */ this.cameraBeforeShare = false;
   }
 
   /** The microphone is sending. */
   get micOn() { return !!this.micTrack && this.micTrack.enabled && this.micTrack.readyState === 'live'; }
-  /** The camera is sending (not while the screen is shared instead). */
-  get cameraOn() { return !!this.cameraTrack && this.cameraTrack.readyState === 'live' && !this.screenTrack; }
-  get sharing() { return !!this.screenTrack; }
+  /** The camera is sending. */
+  get cameraOn() { return !!this.cameraTrack && this.cameraTrack.readyState === 'live'; }
+  /** A screen share is sending (beside the camera, if that is on). */
+  get sharing() { return !!this.screenTrack && this.screenTrack.readyState === 'live'; }
 
   /** @returns {MediaStreamTrack | null} what the audio sender should send */
   get audioTrack() { return this.micTrack; }
-  /** @returns {MediaStreamTrack | null} what the video sender should send */
-  get videoTrack() { return this.screenTrack ?? (this.cameraOn ? this.cameraTrack : null); }
+  /** @returns {MediaStreamTrack | null} what the camera's video sender should send */
+  get videoTrack() { return this.cameraOn ? this.cameraTrack : null; }
+  /** @returns {MediaStreamTrack | null} what the screen's video sender should send */
+  get sharedTrack() { return this.sharing ? this.screenTrack : null; }
 
   /** @returns {MediaState} */
   get state() { return { audio: this.micOn, video: this.cameraOn, screen: this.sharing }; }
@@ -147,39 +150,31 @@ export class LocalMedia extends EventTarget {
   /** @param {boolean} on */
   async setCameraEnabled(on) {
     if (on) {
-      if (this.sharing) { this.cameraBeforeShare = true; return; }
       if (!this.cameraOn) await this.startCamera();
     } else {
-      if (this.sharing) this.cameraBeforeShare = false;
       this.stopCamera();
     }
   }
 
-  /** Share a screen, window or tab; it replaces the camera until it stops. */
+  /** Share a screen, window or tab, beside the camera. */
   async startScreen() {
     if (this.screenTrack) return;
     if (!navigator.mediaDevices?.getDisplayMedia) throw new Error('Screen sharing is not supported by this browser.');
     const s = await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: { ideal: 15, max: 30 } }, audio: false });
     const track = s.getVideoTracks()[0];
     if ('contentHint' in track) track.contentHint = 'detail';
-    this.cameraBeforeShare = this.cameraOn;
     this.screenTrack = track;
-    track.addEventListener('ended', () => { if (this.screenTrack === track) this.stopScreen(); });
-    // the camera stays captured only if it was on; it is not sent while sharing
-    if (this.cameraTrack) { this.cameraTrack.stop(); this.cameraTrack = null; }
-    this.emit('video');
+    track.addEventListener('ended', () => { if (this.screenTrack === track) void this.stopScreen(); });
+    this.emit('screen');
   }
 
-  /** Stop sharing and return to the camera if it was on before. */
+  /** Stop sharing (the camera goes on as it was). */
   async stopScreen() {
     const track = this.screenTrack;
     if (!track) return;
     this.screenTrack = null;
     track.stop();
-    if (this.cameraBeforeShare) {
-      try { await this.startCamera(); return; } catch (e) { console.warn('ruang: camera did not come back', e); }
-    }
-    this.emit('video');
+    this.emit('screen');
   }
 
   /** @param {string} deviceId */
@@ -211,11 +206,11 @@ export class LocalMedia extends EventTarget {
    * the senders send nothing and the media state becomes all false.
    */
   release() {
-    const had = { audio: !!this.micTrack, video: !!(this.cameraTrack || this.screenTrack) };
+    const had = { audio: !!this.micTrack, video: !!this.cameraTrack, screen: !!this.screenTrack };
     this.stopAll();
-    this.cameraBeforeShare = false;
     if (had.audio) this.emit('audio');
     if (had.video) this.emit('video');
+    if (had.screen) this.emit('screen');
   }
 
   /** Release everything. */
@@ -249,6 +244,6 @@ export class LocalMedia extends EventTarget {
     this.emit(kind);
   }
 
-  /** @private @param {'audio' | 'video'} kind */
+  /** @private @param {'audio' | 'video' | 'screen'} kind */
   emit(kind) { this.dispatchEvent(new CustomEvent('change', { detail: { kind } })); }
 }

@@ -10,8 +10,10 @@
 // nothing about the DOM; talks to the server only through the signaling it is given (signal(), connected).
 //
 // Shape of every connection (so that mic/camera/screen toggles never need renegotiation):
-//   m=0 audio (sendrecv)  m=1 video (sendrecv)  m=2 application ('files' channel, negotiated, id 0)
-// The newcomer (impolite) creates all three up front and offers. The participant already in the room
+//   m=0 audio (sendrecv)  m=1 video: camera (sendrecv)  m=2 video: screen share (sendrecv)
+//   m=3 application ('files' channel, negotiated, id 0)
+// The screen's m-line carries nothing while nobody shares; a share is a track of its own beside the camera.
+// The newcomer (impolite) creates all four up front and offers. The participant already in the room
 // (polite) creates nothing until that offer arrives, then adopts the offered transceivers, attaches its
 // tracks with replaceTrack() and answers. Track changes later are replaceTrack() on the stable senders.
 //
@@ -101,6 +103,7 @@ export function warmConnection() {
   const pc = new RTCPeerConnection({ bundlePolicy: BUNDLE });
   pc.addTransceiver('audio', { direction: 'sendrecv' });
   pc.addTransceiver('video', { direction: 'sendrecv' });
+  pc.addTransceiver('video', { direction: 'sendrecv' }); // the screen share's
   return pc;
 }
 
@@ -119,9 +122,11 @@ export class Peer {
     this.polite = polite;
     this.pc = pc;
     /** @type {RTCRtpTransceiver | null} */ this.audio = null;
-    /** @type {RTCRtpTransceiver | null} */ this.video = null;
+    /** @type {RTCRtpTransceiver | null} the camera's */ this.video = null;
+    /** @type {RTCRtpTransceiver | null} the screen share's */ this.screen = null;
     /** @type {RTCDataChannel | null} the negotiated 'files' channel */ this.channel = null;
-    /** remote audio + video, built from the receivers */ this.stream = new MediaStream();
+    /** remote audio + camera video, built from the receivers */ this.stream = new MediaStream();
+    /** remote screen share video */ this.screenStream = new MediaStream();
     /** transceivers adopted and local tracks attached */ this.ready = false;
     this.makingOffer = false;
     this.ignoreOffer = false;
@@ -166,6 +171,8 @@ export class Mesh extends EventTarget {
     if (warm && !this.warm) warm.close();
     /** the video sender's bitrate ceiling (0: none), see setMaxBitrate() */
     this.maxBitrate = 0;
+    /** the screen share sender's bitrate ceiling, see setSendBudget() */
+    this.screenBitrate = videoBitrate(1, true);
     /** whether we send audio and video (false: a viewer) */
     this.sending = sending;
     this.signaling = signaling;
@@ -217,9 +224,10 @@ export class Mesh extends EventTarget {
       if (peer.heldCandidates) { peer.heldCandidates.push(init); peer.onCandidate?.(); return; } // after our description
       this.signaling.signal(id, { kind: 'candidate', candidate: init });
     });
-    pc.addEventListener('track', ({ track }) => {
+    pc.addEventListener('track', ({ track, transceiver }) => {
       if (peer.answering) return; // (adopted once the answer is out)
-      if (!peer.stream.getTracks().includes(track)) peer.stream.addTrack(track);
+      const stream = transceiver === peer.screen ? peer.screenStream : peer.stream;
+      if (!stream.getTracks().includes(track)) stream.addTrack(track);
       this.emit('track', { peer });
     });
     const onState = () => this.onConnectionState(peer);
@@ -233,24 +241,27 @@ export class Mesh extends EventTarget {
       void this.negotiate(peer);
     } else if (!passive) {
       // We offer: build the whole connection now (or finish the warm one) and offer at once.
-      const { audio, video } = this.sending ? this.localTracks() : { audio: null, video: null };
+      const { audio, video, screen } = this.sending ? this.localTracks() : { audio: null, video: null, screen: null };
       const direction = this.sending ? 'sendrecv' : 'recvonly';
       if (warm) {
-        const [ta, tv] = pc.getTransceivers();
+        const [ta, tv, ts] = pc.getTransceivers();
         peer.audio = ta;
         peer.video = tv;
+        peer.screen = ts ?? null;
         const attached = [];
-        for (const [t, track] of /** @type {const} */ ([[ta, audio], [tv, video]])) {
+        for (const [t, track] of /** @type {const} */ ([[ta, audio], [tv, video], [ts, screen]])) {
+          if (!t) continue;
           t.direction = direction;
           if (track) attached.push(t.sender.replaceTrack(track).catch((e) => console.warn('replaceTrack', e)));
         }
-        void Promise.all(attached).then(() => this.applyVideoParams(peer));
+        void Promise.all(attached).then(() => { this.applyVideoParams(peer); this.capScreen(peer); });
       } else {
         peer.audio = pc.addTransceiver(audio ?? 'audio', { direction });
         const scale = startScale(video);
         const maxBitrate = this.maxBitrate;
         peer.video = pc.addTransceiver(video ?? 'video', { direction, sendEncodings: [{ scaleResolutionDownBy: scale, ...(maxBitrate ? { maxBitrate } : {}) }] });
         peer.videoParams = { scale, maxBitrate };
+        peer.screen = pc.addTransceiver(screen ?? 'video', { direction, sendEncodings: [{ maxBitrate: this.screenBitrate }] });
       }
       this.adoptReceivers(peer);
       this.openChannel(peer);
@@ -346,20 +357,39 @@ export class Mesh extends EventTarget {
   }
 
   /**
-   * Send `track` (or nothing, when null) as our audio or video to every peer, without renegotiation.
-   * @param {'audio' | 'video'} kind
+   * Send `track` (or nothing, when null) as our audio, camera or screen share to every peer, without
+   * renegotiation.
+   * @param {'audio' | 'video' | 'screen'} kind
    * @param {MediaStreamTrack | null} track
    */
   async setTrack(kind, track) {
     if (!this.sending) track = null;
     const jobs = [];
     for (const peer of this.peers.values()) {
-      const t = kind === 'audio' ? peer.audio : peer.video;
+      const t = kind === 'audio' ? peer.audio : kind === 'video' ? peer.video : peer.screen;
       if (peer.ready && t && t.sender.track !== track) jobs.push(t.sender.replaceTrack(track).catch((e) => console.warn('replaceTrack', e)));
     }
     await Promise.all(jobs);
-    // a screen is sent sharp from the start; a camera may start smaller (startScale)
+    // a camera may start smaller (startScale); a screen is sent sharp, under its own ceiling
     if (kind === 'video') for (const peer of this.peers.values()) this.applyVideoParams(peer);
+    if (kind === 'screen') for (const peer of this.peers.values()) this.capScreen(peer);
+  }
+
+  /**
+   * The screen share's sender gets its bitrate ceiling (an adopted transceiver starts without one).
+   * @private @param {Peer} peer
+   */
+  capScreen(peer) {
+    const t = peer.screen;
+    if (!t || !peer.ready || peer.closed || !t.sender.track) return;
+    const bps = this.screenBitrate;
+    peer.params = peer.params.then(async () => {
+      const params = t.sender.getParameters();
+      const enc = params.encodings?.[0];
+      if (!enc || enc.maxBitrate === bps) return;
+      enc.maxBitrate = bps;
+      await t.sender.setParameters(params);
+    }).catch(() => { /* not negotiated yet, or closed meanwhile: capped again on the next change */ });
   }
 
   /**
@@ -375,8 +405,10 @@ export class Mesh extends EventTarget {
    * How many participants share our upload, and whether we send a screen: sets the bitrate ceiling.
    * @param {{ peers: number, screen: boolean }} budget
    */
-  setSendBudget({ peers, screen }) {
-    this.setMaxBitrate(videoBitrate(peers, screen));
+  setSendBudget({ peers }) {
+    this.screenBitrate = videoBitrate(peers, true);
+    this.setMaxBitrate(videoBitrate(peers, false));
+    for (const peer of this.peers.values()) this.capScreen(peer);
   }
 
   /**
@@ -387,11 +419,11 @@ export class Mesh extends EventTarget {
   async setSending(on) {
     if (this.sending === on) return;
     this.sending = on;
-    const { audio, video } = on ? this.localTracks() : { audio: null, video: null };
+    const { audio, video, screen } = on ? this.localTracks() : { audio: null, video: null, screen: null };
     const jobs = [];
     for (const peer of this.peers.values()) {
       if (!peer.ready || peer.closed) continue; // a passive one adopts the right direction with the first offer
-      for (const [t, track] of /** @type {const} */ ([[peer.audio, audio], [peer.video, video]])) {
+      for (const [t, track] of /** @type {const} */ ([[peer.audio, audio], [peer.video, video], [peer.screen, screen]])) {
         if (!t) continue;
         t.direction = on ? 'sendrecv' : 'recvonly';
         if (t.sender.track !== track) jobs.push(t.sender.replaceTrack(track).catch((e) => console.warn('replaceTrack', e)));
@@ -532,10 +564,12 @@ export class Mesh extends EventTarget {
   async adoptOffer(peer) {
     const ts = peer.pc.getTransceivers();
     peer.audio = ts.find((t) => t.receiver.track.kind === 'audio') ?? null;
-    peer.video = ts.find((t) => t.receiver.track.kind === 'video') ?? null;
-    const { audio, video } = this.sending ? this.localTracks() : { audio: null, video: null };
+    const videos = ts.filter((t) => t.receiver.track.kind === 'video');
+    peer.video = videos[0] ?? null;
+    peer.screen = videos[1] ?? null; // (the offer's second video m-line)
+    const { audio, video, screen } = this.sending ? this.localTracks() : { audio: null, video: null, screen: null };
     const attached = [];
-    for (const [t, track] of /** @type {const} */ ([[peer.audio, audio], [peer.video, video]])) {
+    for (const [t, track] of /** @type {const} */ ([[peer.audio, audio], [peer.video, video], [peer.screen, screen]])) {
       if (!t) continue;
       t.direction = this.sending ? 'sendrecv' : 'recvonly';
       attached.push(t.sender.replaceTrack(track).catch((e) => console.warn('replaceTrack', e)));
@@ -543,6 +577,7 @@ export class Mesh extends EventTarget {
     peer.ready = true;
     await Promise.all(attached);
     this.applyVideoParams(peer);
+    this.capScreen(peer);
   }
 
   /**
@@ -612,6 +647,8 @@ export class Mesh extends EventTarget {
     for (const t of [peer.audio, peer.video]) {
       if (t && !peer.stream.getTracks().includes(t.receiver.track)) peer.stream.addTrack(t.receiver.track);
     }
+    const screen = peer.screen?.receiver.track;
+    if (screen && !peer.screenStream.getTracks().includes(screen)) peer.screenStream.addTrack(screen);
     this.emit('track', { peer });
   }
 

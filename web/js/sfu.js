@@ -3,15 +3,16 @@
 // everyone's media down. It implements the MediaTransport interface of transport.js for the media; files
 // travel elsewhere (media-switch.js opens peer-to-peer data connections on demand).
 //
-// Negotiation: we offer first (audio + video transceivers, `recvonly` for a viewer); the SFU answers, then
+// Negotiation: we offer first (audio, camera video, and screen video transceivers; `recvonly` for a viewer;
+// the screen's `inactive` while we do not share); the SFU answers, then
 // offers whenever another participant's track comes or goes, and we answer. We are the impolite side: an SFU
 // offer that arrives while ours is out was made before the SFU took ours (the server sends the SFU's offers
 // to us only after its answer to us), so taking ours rolled it back and the SFU offers again afterwards: it
 // is dropped. So is an offer of an SFU session other than the current connection's (its ICE ufrag differs
 // from the SFU's answer's): one made before a `reset`. `reset` from the SFU, a failed connection, or a new
 // SFU id (a server restart) → a new connection, offered at once.
-// Whose track: a track's msid stream id is its sender's participant id (sfu-tracks.js keeps the mapping);
-// each participant is a RemotePeer whose stream we build from its tracks, so a participant may be added
+// Whose track: a track's msid stream id is its sender's participant id, `<id>-screen` for its screen share
+// (sfu-tracks.js keeps the mapping); each participant is a RemotePeer whose streams we build from its tracks, so a participant may be added
 // before or after its tracks. Its `pc` is a stats view of that participant's receivers only.
 // After the connection is set up we say which layers we send (`layers`), and the UI's tile heights go out
 // as `tiles` (tile-report.js). Events: as transport.js says (track, state, peer_added, peer_removed,
@@ -39,6 +40,13 @@ export const SIMULCAST = /** @type {const} */ ([
   { rid: 'm', scaleResolutionDownBy: 2, maxBitrate: 500_000 },
   { rid: 'h', scaleResolutionDownBy: 1, maxBitrate: 1_500_000 },
 ]);
+/** The SFU names a participant's screen share's stream `<id>-screen` (protocol.md, "Whose track is it"). */
+const SCREEN_SUFFIX = '-screen';
+/** @param {string} id */
+const screenStreamId = (id) => `${id}${SCREEN_SUFFIX}`;
+/** A screen share is sent in one layer, sharp (it is meant to be read), at most this fast (bit/s). */
+const SCREEN_BITRATE = 1_500_000;
+
 /**
  * A connection `disconnected` this long is taken as lost and made anew (the SFU is ICE-lite: nothing to
  * restart; it gives up on us after 15 s down, or 30 s not up, and says `reset`).
@@ -88,8 +96,10 @@ export class SfuPeer {
   constructor(id, transport) {
     this.id = id;
     this.polite = false;
-    /** their audio and video, from the tracks whose msid stream id is their id */
+    /** their audio and camera video, from the tracks whose msid stream id is their id */
     this.stream = new MediaStream();
+    /** their screen share, from the track whose msid stream id is `<their id>-screen` */
+    this.screenStream = new MediaStream();
     /** (nothing to wait for: the SFU connection answers for everyone) */
     this.answered = Promise.resolve();
     /** video or audio from them decodes */
@@ -127,7 +137,8 @@ export class SfuTransport extends EventTarget {
     /** @type {RTCPeerConnection | null} */ this.pc = null;
     /** @private @type {RTCRtpTransceiver | null} */ this.audio = null;
     /** @private @type {RTCRtpTransceiver | null} */ this.video = null;
-    /** @private @type {TrackOwners<MediaStreamTrack>} */ this.owners = new TrackOwners();
+    /** @private @type {RTCRtpTransceiver | null} our screen share's: sending only while we share */ this.screen = null;
+    /** @private @type {TrackOwners<MediaStreamTrack>} owners by msid stream id (`<id>`, `<id>-screen`) */ this.owners = new TrackOwners();
     /** @private */ this.makingOffer = false;
     /** @private the SFU's ICE ufrag on this connection, from its first answer ('' before) */ this.sfuUfrag = '';
     /** @private @type {Promise<void>} serialises negotiation on the current connection */ this.queue = Promise.resolve();
@@ -160,11 +171,15 @@ export class SfuTransport extends EventTarget {
     this.queue = Promise.resolve();
     this.makingOffer = false;
     this.sfuUfrag = '';
-    const { audio, video } = this.sending ? this.localTracks() : { audio: null, video: null };
+    const { audio, video, screen } = this.sending ? this.localTracks() : { audio: null, video: null, screen: null };
     const direction = this.sending ? 'sendrecv' : 'recvonly';
     this.audio = pc.addTransceiver(audio ?? 'audio', { direction });
     this.video = pc.addTransceiver(video ?? 'video', { direction, sendEncodings: SIMULCAST.map((l) => ({ ...l })) });
     preferVp8(this.video);
+    // The second video m-line is the screen share (protocol.md): one layer, offered sending only while we
+    // share, so that the SFU publishes it to the others only then.
+    this.screen = pc.addTransceiver(screen ?? 'video', { direction: screen ? 'sendonly' : 'inactive', sendEncodings: [{ maxBitrate: SCREEN_BITRATE }] });
+    preferVp8(this.screen);
     pc.addEventListener('track', (e) => this.onTrack(pc, e));
     pc.addEventListener('icecandidate', ({ candidate }) => {
       // the SFU takes no trickled candidates (they are ignored); ours ride in the offer's gathering anyway
@@ -186,8 +201,9 @@ export class SfuTransport extends EventTarget {
     const peer = new SfuPeer(id, this);
     this.peers.set(id, peer);
     for (const track of this.owners.join(id)) if (track.readyState !== 'ended') peer.stream.addTrack(track);
+    for (const track of this.owners.join(screenStreamId(id))) if (track.readyState !== 'ended') peer.screenStream.addTrack(track);
     this.emit('peer_added', { peer });
-    if (peer.stream.getTracks().length) this.emit('track', { peer });
+    if (peer.stream.getTracks().length || peer.screenStream.getTracks().length) this.emit('track', { peer });
     return peer;
   }
 
@@ -195,6 +211,7 @@ export class SfuTransport extends EventTarget {
   removePeer(id) {
     if (!this.peers.delete(id)) return;
     this.owners.leave(id);
+    this.owners.leave(screenStreamId(id));
     this.emit('peer_removed', { id });
   }
 
@@ -218,14 +235,17 @@ export class SfuTransport extends EventTarget {
   }
 
   /**
-   * Our microphone or camera/screen, without renegotiation; the layers we announce follow the video.
-   * @param {'audio' | 'video'} kind @param {MediaStreamTrack | null} track
+   * Our microphone, camera or screen share. The microphone and camera need no renegotiation (the layers we
+   * announce follow the camera); a screen share starting or stopping turns its m-line's sending on or off,
+   * which renegotiates (the SFU then offers it to the others, or takes it away).
+   * @param {'audio' | 'video' | 'screen'} kind @param {MediaStreamTrack | null} track
    */
   async setTrack(kind, track) {
     if (!this.sending) track = null;
-    const t = kind === 'audio' ? this.audio : this.video;
+    const t = kind === 'audio' ? this.audio : kind === 'video' ? this.video : this.screen;
     if (!t || t.sender.track === track) return;
     await t.sender.replaceTrack(track).catch((e) => console.warn('replaceTrack', e));
+    if (kind === 'screen' && t === this.screen) t.direction = track ? 'sendonly' : 'inactive';
     if (kind === 'video') this.sendLayers();
   }
 
@@ -233,12 +253,16 @@ export class SfuTransport extends EventTarget {
   async setSending(on) {
     if (this.sending === on) return;
     this.sending = on;
-    const { audio, video } = on ? this.localTracks() : { audio: null, video: null };
+    const { audio, video, screen } = on ? this.localTracks() : { audio: null, video: null, screen: null };
     const jobs = [];
     for (const [t, track] of /** @type {const} */ ([[this.audio, audio], [this.video, video]])) {
       if (!t) continue;
       t.direction = on ? 'sendrecv' : 'recvonly';
       if (t.sender.track !== track) jobs.push(t.sender.replaceTrack(track).catch((e) => console.warn('replaceTrack', e)));
+    }
+    if (this.screen) {
+      this.screen.direction = screen ? 'sendonly' : 'inactive';
+      if (this.screen.sender.track !== screen) jobs.push(this.screen.sender.replaceTrack(screen).catch((e) => console.warn('replaceTrack', e)));
     }
     await Promise.all(jobs);
     this.sendLayers();
@@ -279,12 +303,13 @@ export class SfuTransport extends EventTarget {
     this.lostTimer = undefined;
     const pc = this.pc;
     this.pc = null;
-    this.audio = this.video = null;
+    this.audio = this.video = this.screen = null;
     if (!pc) return;
     pc.close();
     // the tracks of the old connection go; the streams (and the tiles showing them) stay for the new one
     for (const peer of this.peers.values()) {
       for (const track of peer.stream.getTracks()) peer.stream.removeTrack(track);
+      for (const track of peer.screenStream.getTracks()) peer.screenStream.removeTrack(track);
       peer.flowing = false;
     }
     this.owners.clear();
@@ -344,29 +369,45 @@ export class SfuTransport extends EventTarget {
     const owner = e.streams[0]?.id;
     if (!owner) return;
     const { from, to } = this.owners.add(owner, track);
-    if (from) {
-      const old = this.peers.get(from);
-      if (old) { old.stream.removeTrack(track); this.emit('track', { peer: old }); }
-    }
-    const peer = to ? this.peers.get(to) : undefined;
-    if (peer) this.place(peer, track);
+    if (from) this.unplace(from, track);
+    if (to) this.place(to, track);
     // the SFU negotiated it away (its sender left, or turned it off): it leaves the stream
     e.streams[0].addEventListener('removetrack', (ev) => {
       if (pc !== this.pc || ev.track !== track) return;
       const who = this.owners.remove(track);
-      const p = who ? this.peers.get(who) : undefined;
-      if (p) { p.stream.removeTrack(track); this.emit('track', { peer: p }); }
+      if (who) this.unplace(who, track);
     });
   }
 
   /**
-   * Put a track into a participant's stream, replacing one of the same kind (a stream holds one audio and
-   * one video: a participant sends at most one of each). @private @param {SfuPeer} peer @param {MediaStreamTrack} track
+   * The participant and the stream a msid stream id names: `<id>` their microphone and camera, `<id>-screen`
+   * their screen share. @private @param {string} streamId
+   * @returns {{ peer: SfuPeer, stream: MediaStream } | null}
    */
-  place(peer, track) {
-    for (const t of peer.stream.getTracks()) if (t.kind === track.kind && t !== track) peer.stream.removeTrack(t);
-    if (!peer.stream.getTracks().includes(track)) peer.stream.addTrack(track);
-    this.emit('track', { peer });
+  streamOf(streamId) {
+    const screen = streamId.endsWith(SCREEN_SUFFIX);
+    const peer = this.peers.get(screen ? streamId.slice(0, -SCREEN_SUFFIX.length) : streamId);
+    return peer ? { peer, stream: screen ? peer.screenStream : peer.stream } : null;
+  }
+
+  /**
+   * Put a track into the stream its msid stream id names, replacing one of the same kind (a stream holds one
+   * audio and one video). @private @param {string} streamId @param {MediaStreamTrack} track
+   */
+  place(streamId, track) {
+    const to = this.streamOf(streamId);
+    if (!to) return;
+    for (const t of to.stream.getTracks()) if (t.kind === track.kind && t !== track) to.stream.removeTrack(t);
+    if (!to.stream.getTracks().includes(track)) to.stream.addTrack(track);
+    this.emit('track', { peer: to.peer });
+  }
+
+  /** Take a track out of the stream its msid stream id names. @private @param {string} streamId @param {MediaStreamTrack} track */
+  unplace(streamId, track) {
+    const from = this.streamOf(streamId);
+    if (!from || !from.stream.getTracks().includes(track)) return;
+    from.stream.removeTrack(track);
+    this.emit('track', { peer: from.peer });
   }
 
   /** Tracks of receivers the SFU stopped (m-line rejected) leave their streams. @private */
@@ -377,8 +418,7 @@ export class SfuTransport extends EventTarget {
       if (t.currentDirection !== 'stopped' && t.currentDirection !== 'inactive') continue;
       const track = t.receiver.track;
       const who = this.owners.remove(track);
-      const p = who ? this.peers.get(who) : undefined;
-      if (p && p.stream.getTracks().includes(track)) { p.stream.removeTrack(track); this.emit('track', { peer: p }); }
+      if (who) this.unplace(who, track);
     }
   }
 

@@ -11,19 +11,19 @@
 //     reachable right now (`connected`); the call passes the signaling session (which also sends the SFU
 //     messages `layers` and `tiles`);
 //   - iceServers / icePolicy: from `welcome` (renewed later with updateIce());
-//   - localTracks(): our current microphone and camera/screen tracks (read when a connection is made);
+//   - localTracks(): our current microphone, camera and screen tracks (read when a connection is made);
 //   - sending: false for a viewer (receives only, sends no track);
 //   - warm: a connection made ahead on the pre-join screen (see prepareTransport()), or null;
 //   - mode / sfu: the room's media mode and media server id from the welcome.
 // It is TOLD (methods): who is in the room (addPeer with `polite` = they came after us, removePeer),
 // the negotiation messages addressed to us (handleSignal), a connection to check after a reset resume
-// (heal), fresh ICE servers (updateIce), a new local track (setTrack), whether to send at all
+// (heal), fresh ICE servers (updateIce), a new local track (setTrack: microphone, camera or screen), whether to send at all
 // (setSending), how many participants share our upload (setSendBudget), the room's media mode (setMode),
 // how tall each participant's tile is (setTiles: SFU rooms ask for the layer that fits), that we want to
 // send files to someone (openFiles: SFU rooms open a files-only connection), that we are a new
 // participant after a refused resume (renew: a new SFU connection), and close().
-// It EMITS (CustomEvent detail): `track {peer}` (a remote participant's stream has a new track: show
-// peer.stream), `state {peer, state}` (the media connection state towards that participant: 'new',
+// It EMITS (CustomEvent detail): `track {peer}` (a remote participant's streams have a new track: show
+// peer.stream, their microphone and camera, and peer.screenStream, their screen share), `state {peer, state}` (the media connection state towards that participant: 'new',
 // 'connecting', 'connected', 'disconnected', 'failed', 'closed'), `peer_replaced {peer}` (the link to that
 // participant was rebuilt or moved between mesh and SFU: new stream, new stats source), `channel {peer,
 // channel}` (the `files` data channel to that participant is open), `peer_added {peer}`, `peer_removed {id}`.
@@ -36,7 +36,7 @@ import { MediaSwitch } from './media-switch.js';
 /** @typedef {import('./wire.js').SignalData} SignalData */
 /** @typedef {import('./wire.js').IceServer} IceServer */
 /** @typedef {import('./wire.js').IcePolicy} IcePolicy */
-/** @typedef {{ audio: MediaStreamTrack | null, video: MediaStreamTrack | null }} LocalTracks */
+/** @typedef {{ audio: MediaStreamTrack | null, video: MediaStreamTrack | null, screen: MediaStreamTrack | null }} LocalTracks */
 /**
  * @typedef {{ signal(to: string, data: SignalData): void, readonly connected: boolean }} SignalSender
  *   what a transport needs of the signaling
@@ -49,8 +49,9 @@ import { MediaSwitch } from './media-switch.js';
 /**
  * One remote participant as a transport links to it.
  * @typedef {{ readonly id: string, readonly polite: boolean, readonly stream: MediaStream,
- *   readonly answered: Promise<void>, readonly pc: RTCPeerConnection }} RemotePeer
- *   stream: their audio and video; answered: settles once our first offer to them is answered (or the
+ *   readonly screenStream: MediaStream, readonly answered: Promise<void>, readonly pc: RTCPeerConnection }} RemotePeer
+ *   stream: their audio and camera video; screenStream: their screen share's video (empty while they do
+ *   not share, or in a files-only link); answered: settles once our first offer to them is answered (or the
  *   link is closed); pc: the stats source (getStats) for their media
  */
 /**
@@ -62,7 +63,7 @@ import { MediaSwitch } from './media-switch.js';
  *   handleSignal(from: string, data: SignalData): void,
  *   heal(id: string): boolean,
  *   updateIce(iceServers: IceServer[], policy: IcePolicy): void,
- *   setTrack(kind: 'audio' | 'video', track: MediaStreamTrack | null): Promise<void>,
+ *   setTrack(kind: 'audio' | 'video' | 'screen', track: MediaStreamTrack | null): Promise<void>,
  *   setSending(on: boolean): Promise<void>,
  *   setSendBudget(budget: { peers: number, screen: boolean }): void,
  *   setMode(mode: MediaMode, sfu: string | null): void,

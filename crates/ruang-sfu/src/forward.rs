@@ -13,7 +13,7 @@ use str0m::{Event, IceConnectionState};
 use crate::participant::Participant;
 use crate::sfu::{Output, SfuConfig, SfuEvent};
 use crate::speaker::Speakers;
-use crate::track::{TrackId, TrackIn};
+use crate::track::{Content, TrackId, TrackIn};
 use crate::{ParticipantId, Publishing, RoomKey};
 
 /// Work passed from one participant to others, done between polls (a participant's `Rtc` cannot be
@@ -26,7 +26,7 @@ pub(crate) enum Forward {
         track: TrackId,
         rid: Option<Rid>,
     },
-    TrackPublished(TrackId, MediaKind, Option<Rid>),
+    TrackPublished(TrackId, MediaKind, Option<Rid>, Content),
     /// The publisher stopped sending the track: its copies are negotiated away.
     TrackUnpublished(TrackId),
     /// The subscriber's bandwidth estimate moved: choose its simulcast layers again.
@@ -49,6 +49,9 @@ pub(crate) fn on_event(
     speakers: &mut Speakers,
 ) {
     let id = participant.id;
+    if let Event::MediaAdded(added) = &event {
+        participant.note_media_added(added.mid, added.kind);
+    }
     match event {
         Event::Connected => ready.push_back(Output::Event(SfuEvent::Connected(id))),
         Event::IceConnectionStateChange(IceConnectionState::Disconnected) => {
@@ -61,7 +64,8 @@ pub(crate) fn on_event(
         Event::MediaAdded(added) if added.direction.is_receiving() && participant.publishing == Publishing::Allowed => {
             let rids: Vec<Rid> =
                 added.simulcast.map(|s| s.recv.into_iter().map(|layer| layer.rid).collect()).unwrap_or_default();
-            publish(participant, TrackIn::new(added.mid, added.kind, rids), ready, forwards);
+            let content = participant.content_of(added.mid);
+            publish(participant, TrackIn::new(added.mid, added.kind, rids, content), ready, forwards);
         }
         // A client's re-offer turned an m-line's sending off (a screen share stopped) or on again.
         Event::MediaChanged(changed) => {
@@ -79,7 +83,7 @@ pub(crate) fn on_event(
                             Rids::Specific(rids) => rids.clone(),
                             _ => Vec::new(),
                         };
-                        let track = TrackIn::new(changed.mid, media.kind(), rids);
+                        let track = TrackIn::new(changed.mid, media.kind(), rids, participant.content_of(changed.mid));
                         publish(participant, track, ready, forwards);
                     }
                 }
@@ -134,7 +138,7 @@ fn publish(
     forwards: &mut VecDeque<Forward>,
 ) {
     let track = TrackId { publisher: participant.id, mid: track_in.mid };
-    let (kind, rid) = (track_in.kind, default_layer(&track_in.rids));
+    let (kind, rid, content) = (track_in.kind, default_layer(&track_in.rids), track_in.content);
     let mut track_in = track_in;
     // Layers the publisher described before publishing this track apply when they are its rids.
     if kind == MediaKind::Video && track_in.matches(&participant.layers) {
@@ -142,7 +146,7 @@ fn publish(
     }
     participant.tracks_in.push(track_in);
     ready.push_back(Output::Event(SfuEvent::TrackPublished { track, kind }));
-    forwards.push_back(Forward::TrackPublished(track, kind, rid));
+    forwards.push_back(Forward::TrackPublished(track, kind, rid, content));
 }
 
 /// The layer a new copy starts on: the largest (ruang's client lists layers smallest first). The choice is

@@ -28,7 +28,7 @@ mod track;
 pub use error::{DatagramError, SfuError};
 pub use sfu::{Output, Sfu, SfuConfig, SfuEvent, Transmit, Transport};
 pub use str0m::media::MediaKind;
-pub use track::TrackId;
+pub use track::{Content, TrackId};
 
 use std::fmt;
 

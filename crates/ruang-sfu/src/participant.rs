@@ -8,10 +8,10 @@ use std::time::Instant;
 
 use str0m::Rtc;
 use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
-use str0m::media::{Direction, Rid};
+use str0m::media::{Direction, MediaKind, Mid, Rid};
 
 use crate::layer::{Layer, TileHeight};
-use crate::track::{OutState, TrackId, TrackIn, TrackOut};
+use crate::track::{Content, OutState, TrackId, TrackIn, TrackOut};
 use crate::{ParticipantId, Publishing, RoomKey, SfuError};
 
 /// At most this many tile heights are remembered per subscriber (the protocol allows one per participant of
@@ -46,6 +46,9 @@ pub(crate) struct Participant {
     /// This participant's own simulcast layers as it described them (smallest first), applied to its video
     /// tracks, including ones it publishes later.
     pub layers: Vec<(Rid, Layer)>,
+    /// The video m-lines of this participant's own offers, in the order it offered them: the first carries
+    /// its camera, the second its screen share (the SFU's copies toward it are not among them).
+    video_mids: Vec<Mid>,
 }
 
 impl Participant {
@@ -74,7 +77,22 @@ impl Participant {
             estimate: None,
             tiles: HashMap::new(),
             layers: Vec::new(),
+            video_mids: Vec::new(),
         }
+    }
+
+    /// An m-line was negotiated (str0m's `MediaAdded`): one of the participant's own video m-lines is
+    /// remembered in order, so that its second one is known as its screen share.
+    pub fn note_media_added(&mut self, mid: Mid, kind: MediaKind) {
+        let copy = self.tracks_out.iter().any(|t| t.mid() == Some(mid));
+        if kind == MediaKind::Video && !copy && !self.video_mids.contains(&mid) {
+            self.video_mids.push(mid);
+        }
+    }
+
+    /// What the participant's own m-line `mid` carries.
+    pub fn content_of(&self, mid: Mid) -> Content {
+        if self.video_mids.iter().position(|m| *m == mid) == Some(1) { Content::Screen } else { Content::Camera }
     }
 
     /// When the SFU's outstanding offer counts as unanswered, if one is out.
@@ -93,8 +111,9 @@ impl Participant {
     }
 
     /// A new copy of `source` for this participant, its tile as already said.
-    pub fn new_copy(&self, source: TrackId, kind: str0m::media::MediaKind, rid: Option<Rid>) -> TrackOut {
+    pub fn new_copy(&self, source: TrackId, kind: MediaKind, rid: Option<Rid>, content: Content) -> TrackOut {
         let mut copy = TrackOut::new(source, kind, rid);
+        copy.content = content;
         copy.tile = self.tile_of(source.publisher);
         copy
     }
@@ -167,8 +186,12 @@ impl Participant {
         for track in &mut self.tracks_out {
             match track.state {
                 OutState::ToOpen => {
-                    // The stream id names the publisher, so the client knows whose tile it is.
-                    let stream_id = track.source.publisher.to_string();
+                    // The stream id names the publisher, so the client knows whose tile it is (and
+                    // `<id>-screen` its screen share, beside its camera).
+                    let stream_id = match track.content {
+                        Content::Camera => track.source.publisher.to_string(),
+                        Content::Screen => format!("{}-screen", track.source.publisher),
+                    };
                     let track_id = track.source.to_string();
                     let mid = change.add_media(track.kind, Direction::SendOnly, Some(stream_id), Some(track_id), None);
                     track.state = OutState::Negotiating(mid);

@@ -28,11 +28,22 @@ impl fmt::Display for TrackId {
     }
 }
 
+/// What a published track carries. A client's first video m-line carries its camera, its second one its
+/// screen share (docs/protocol.md, "Whose track is it"); audio counts as `Camera` (the participant itself).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Content {
+    /// The participant itself: its microphone, its camera.
+    Camera,
+    /// A screen, window or tab it presents, beside its camera.
+    Screen,
+}
+
 /// A track the SFU receives from its publisher.
 #[derive(Debug)]
 pub(crate) struct TrackIn {
     pub mid: Mid,
     pub kind: MediaKind,
+    pub content: Content,
     /// Simulcast layers as the publisher listed them (smallest first by ruang's convention); empty without
     /// simulcast.
     pub rids: Vec<Rid>,
@@ -61,11 +72,12 @@ pub(crate) const LAYER_STOPPED_AFTER: Duration = Duration::from_millis(1500);
 pub(crate) const LAYER_STEADY_AFTER: Duration = Duration::from_secs(1);
 
 impl TrackIn {
-    pub fn new(mid: Mid, kind: MediaKind, rids: Vec<Rid>) -> Self {
+    pub fn new(mid: Mid, kind: MediaKind, rids: Vec<Rid>, content: Content) -> Self {
         let n = rids.len();
         TrackIn {
             mid,
             kind,
+            content,
             rids,
             described: Vec::new(),
             last_keyframe_requests: Vec::new(),
@@ -165,6 +177,8 @@ pub(crate) enum OutState {
 pub(crate) struct TrackOut {
     pub source: TrackId,
     pub kind: MediaKind,
+    /// The publisher's camera (and microphone) or its screen share: a screen is never paused by last-N.
+    pub content: Content,
     pub state: OutState,
     /// The simulcast layer forwarded (`None` without simulcast).
     pub rid: Option<Rid>,
@@ -186,6 +200,7 @@ impl TrackOut {
         TrackOut {
             source,
             kind,
+            content: Content::Camera,
             state: OutState::ToOpen,
             rid,
             target: None,
@@ -450,7 +465,7 @@ mod tests {
     fn a_layer_counts_as_arriving_from_its_first_frame_until_it_stops() {
         let start = Instant::now();
         let (l, h) = (Rid::from("l"), Rid::from("h"));
-        let mut track = TrackIn::new(Mid::from("0"), MediaKind::Video, vec![l, h]);
+        let mut track = TrackIn::new(Mid::from("0"), MediaKind::Video, vec![l, h], Content::Camera);
         assert!(!track.layer_arrives(l));
         assert!(track.frame_arrived(Some(l), start), "a first frame is a change");
         assert!(!track.frame_arrived(Some(l), start + Duration::from_millis(30)), "a second is not");
@@ -467,7 +482,7 @@ mod tests {
         let start = Instant::now();
         let at = |ms: u64| start + Duration::from_millis(ms);
         let (l, h) = (Rid::from("l"), Rid::from("h"));
-        let mut track = TrackIn::new(Mid::from("0"), MediaKind::Video, vec![l, h]);
+        let mut track = TrackIn::new(Mid::from("0"), MediaKind::Video, vec![l, h], Content::Camera);
         assert!(track.frame_arrived(Some(l), at(0)));
         // A burst of the large layer (a browser probing its uplink) does not count...
         for ms in (0..300).step_by(100) {
@@ -489,7 +504,7 @@ mod tests {
     fn keyframe_requests_are_throttled_per_layer() {
         let start = Instant::now();
         let interval = Duration::from_millis(500);
-        let mut track = TrackIn::new(Mid::from("0"), MediaKind::Video, vec![]);
+        let mut track = TrackIn::new(Mid::from("0"), MediaKind::Video, vec![], Content::Camera);
         let h = Some(Rid::from("h"));
         assert!(track.keyframe_request_due(h, start, interval));
         track.keyframe_requested(h, start);

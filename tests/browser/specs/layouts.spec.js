@@ -5,7 +5,7 @@
 // artifacts/screenshots/.
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { test, expect, roomName, tile, remoteTiles, expectMediaFrom, ARTIFACTS } from '../helpers.js';
+import { test, expect, roomName, tile, remoteTiles, expectMediaFrom, expectScreenFrom, ARTIFACTS } from '../helpers.js';
 
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
@@ -46,9 +46,12 @@ async function chooseLayout(p, mode) {
   await expect(p.page.locator('#grid')).toHaveAttribute('data-mode', mode);
 }
 
-/** Whose tile is on `p`'s stage (null: the grid). @param {Participant} p */
+/** Whose tile is on `p`'s stage (`<id>:screen` for a screen share's; null: the grid). @param {Participant} p */
 function staged(p) {
-  return p.page.evaluate(() => /** @type {HTMLElement | null} */ (document.querySelector('#grid.spotlight > .tile.spot'))?.dataset.peerId ?? null);
+  return p.page.evaluate(() => {
+    const d = /** @type {HTMLElement | null} */ (document.querySelector('#grid.spotlight > .tile.spot'))?.dataset;
+    return d?.peerId ?? (d?.screenOf ? `${d.screenOf}:screen` : null);
+  });
 }
 
 test('speaker view follows who speaks; pin; a host spotlights for everyone, a participant may not', async ({ join, baseUrl }) => {
@@ -174,19 +177,20 @@ test('a share takes the stage with a filmstrip beside it (desktop) and below it 
   await expect(b.page.locator('#btn-screen')).toHaveAttribute('aria-pressed', 'true', { timeout: 30_000 });
   for (const p of [a, phone]) {
     await expect(tile(p, b.id)).toHaveAttribute('data-screen', 'true', { timeout: 30_000 });
-    await expect.poll(() => staged(p)).toBe(b.id);
+    await expect.poll(() => staged(p)).toBe(`${b.id}:screen`); // the screen, in a tile of its own
   }
   await expectMediaFrom(a, [b], { audio: false });
+  await expectScreenFrom(a, b.id);
 
   // desktop: the stage fills most of the width, the strip is a column on the right with the others
   const box = async (/** @type {Participant} */ p, /** @type {string} */ sel) => /** @type {{ x: number, y: number, width: number, height: number }} */ (await p.page.locator(sel).boundingBox());
   const gridA = await box(a, '#grid');
-  const stageA = await box(a, `.tile[data-peer-id="${b.id}"]`);
+  const stageA = await box(a, `.tile[data-screen-of="${b.id}"]`);
   const stripA = await box(a, '.filmstrip');
   expect(stageA.width).toBeGreaterThan(gridA.width * 0.7);
   expect(stageA.height).toBeGreaterThan(gridA.height * 0.9);
   expect(stripA.x).toBeGreaterThan(stageA.x + stageA.width - 1);
-  await expect(a.page.locator('.filmstrip .tile')).toHaveCount(2);
+  await expect(a.page.locator('.filmstrip .tile')).toHaveCount(3); // us, Dewi, and Bima's camera beside the screen
   for (const t of await a.page.locator('.filmstrip .tile').all()) {
     const r = /** @type {{ x: number, width: number }} */ (await t.boundingBox());
     expect(r.width).toBeGreaterThan(150); // usable, not slivers
@@ -195,7 +199,7 @@ test('a share takes the stage with a filmstrip beside it (desktop) and below it 
 
   // phone: the stage on top across the width, the strip below in one row that scrolls sideways
   const gridP = await box(phone, '#grid');
-  const stageP = await box(phone, `.tile[data-peer-id="${b.id}"]`);
+  const stageP = await box(phone, `.tile[data-screen-of="${b.id}"]`);
   const stripP = await box(phone, '.filmstrip');
   expect(stageP.width).toBeGreaterThan(gridP.width * 0.95);
   expect(stageP.height + stripP.height).toBeGreaterThan(gridP.height * 0.95); // the screen is used
@@ -204,7 +208,7 @@ test('a share takes the stage with a filmstrip beside it (desktop) and below it 
     tops: [...el.children].map((t) => Math.round(t.getBoundingClientRect().top)), scrolls: el.scrollWidth > el.clientWidth,
     overflowX: getComputedStyle(el).overflowX,
   }));
-  expect(strip.tops).toHaveLength(2);
+  expect(strip.tops).toHaveLength(3);
   expect(new Set(strip.tops).size).toBe(1);
   expect(strip.overflowX).toBe('auto');
   expect(strip.scrolls).toBe(true);

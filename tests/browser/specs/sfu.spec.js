@@ -1,10 +1,10 @@
 // SFU rooms (issue #15): six pages each decode the five others over at most two peer connections; an
 // `auto` room moves to the SFU when the 4th person joins and video keeps decoding (the longest stall is
 // measured and printed); a small tile gets a smaller simulcast layer; eight pages in an `auto` room all
-// decode each other; a file goes peer to peer in an SFU room.
+// decode each other; a file goes peer to peer in an SFU room; a screen share goes beside the camera.
 // Cost: these are the heaviest browser tests (up to eight pages on a 2-core machine), so the fake camera
 // sends 320×180 at 15 fps (layers 45, 90 and 180 tall) and every check is on counters, not on time.
-import { test, expect, roomName, inboundStats, startFrameSampler, stopFrameSampler, tile } from '../helpers.js';
+import { test, expect, roomName, inboundStats, startFrameSampler, stopFrameSampler, tile, screenTile, expectScreenFrom } from '../helpers.js';
 import { CHROMIUM_ARGS } from '../playwright.config.js';
 import { startServer } from '../server.js';
 import { createHash, randomBytes } from 'node:crypto';
@@ -270,4 +270,31 @@ test('a file goes peer to peer between two pages of an SFU room', async ({ join 
   expect(got).toBe(expected);
   // it went over a files-only connection, beside the one to the SFU
   expect((await snapshot(ayu)).transport.links.files).toBe(1);
+});
+
+test('presenting in an SFU room: everyone sees the screen beside the presenter\'s camera, late joiners too', async ({ join }) => {
+  test.setTimeout(180_000);
+  const room = roomName('sfu-share');
+  const [ayu, bima, citra] = await joinAll(join, sfuServer, room, ['Ayu', 'Bima', 'Citra']);
+  await expectAllDecode([ayu, bima, citra]);
+  await bima.page.locator('#btn-screen').click();
+  await expect(bima.page.locator('#btn-screen')).toHaveAttribute('aria-pressed', 'true');
+  for (const p of [ayu, citra]) {
+    await expect(screenTile(p, bima.id)).toBeVisible();
+    await expect(tile(p, bima.id)).toHaveAttribute('data-camera-off', 'false');
+    await expectScreenFrom(p, bima.id);
+    await expect(screenTile(p, bima.id)).toHaveClass(/\bspot\b/); // the screen takes the stage
+  }
+  // the camera goes on beside it: everyone still decodes everyone's camera
+  await expectAllDecode([ayu, bima, citra]);
+  // a late joiner gets the screen offered with the rest
+  const [dewi] = await joinAll(join, sfuServer, room, ['Dewi']);
+  await expectScreenFrom(dewi, bima.id);
+  // the share ends: its tile goes, the camera stays
+  await bima.page.locator('#btn-screen').click();
+  for (const p of [ayu, citra, dewi]) {
+    await expect(screenTile(p, bima.id)).toHaveCount(0);
+    await expect(tile(p, bima.id)).toHaveAttribute('data-camera-off', 'false');
+  }
+  await expectAllDecode([ayu, bima, citra, dewi]);
 });

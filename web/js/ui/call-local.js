@@ -10,17 +10,18 @@ import { setChat, setPeople, toggleHand } from './call-panels.js';
 
 /** @typedef {import('./call.js').Call} Call */
 
-/** @param {Call} call @param {'audio' | 'video'} kind */
+/** @param {Call} call @param {'audio' | 'video' | 'screen'} kind */
 export async function onLocalMedia(call, kind) {
   const transport = call.transport;
   if (call.phase !== 'in-call' || !transport) return;
   if (kind === 'audio') await transport.setTrack('audio', call.media.audioTrack);
-  else await transport.setTrack('video', call.media.videoTrack);
+  else if (kind === 'video') await transport.setTrack('video', call.media.videoTrack);
+  else await transport.setTrack('screen', call.media.sharedTrack);
   updateLocal(call);
   publishMedia(call);
   updateControls(call);
   refreshPeople(call);
-  if (kind === 'video') applyBudget(call);
+  if (kind !== 'audio') applyBudget(call);
 }
 
 /** Tell the server (and so everyone) our true media state, when it changed. @param {Call} call */
@@ -39,8 +40,11 @@ export function updateLocal(call) {
   const current = /** @type {MediaStream | null} */ (tile.video.srcObject);
   if ((current?.getVideoTracks()[0] ?? null) !== track) tile.video.srcObject = track ? new MediaStream([track]) : null;
   if (track) tile.video.play().catch(() => {});
-  tile.setMedia(call.media.state);
+  call.ui?.tiles.setMedia(call.you, call.media.state); // (makes or removes our screen share's tile)
   tile.watchAudio(call.media.micTrack);
+  const screen = call.media.sharedTrack;
+  const shown = /** @type {MediaStream | null} */ (call.ui?.tiles.screenOf(call.you)?.video.srcObject ?? null);
+  if ((shown?.getVideoTracks()[0] ?? null) !== screen) call.ui?.tiles.setScreenStream(call.you, screen ? new MediaStream([screen]) : null);
 }
 
 /** @param {Call} call */
@@ -48,7 +52,7 @@ export function updateControls(call) {
   const media = call.media;
   call.ui?.controls.update({
     mic: media.micOn,
-    camera: media.cameraOn || (media.sharing && media.cameraBeforeShare),
+    camera: media.cameraOn,
     screen: media.sharing,
     chatOpen: call.chatOpen,
     peopleOpen: call.peopleOpen,
@@ -68,9 +72,7 @@ export async function toggleMic(call) {
 export async function toggleCamera(call) {
   if (call.model.role === 'viewer') return;
   const media = call.media;
-  const want = !(media.cameraOn || (media.sharing && media.cameraBeforeShare));
-  try { await media.setCameraEnabled(want); } catch (e) { toast(describeMediaError(e, 'camera'), { kind: 'error' }); }
-  if (media.sharing) toast(want ? 'Your camera comes back when you stop sharing' : 'Camera stays off after sharing');
+  try { await media.setCameraEnabled(!media.cameraOn); } catch (e) { toast(describeMediaError(e, 'camera'), { kind: 'error' }); }
   updateControls(call);
 }
 

@@ -92,6 +92,7 @@ function addPersonView(call, person) {
   const peer = linkTo(call, person.id, person.polite);
   person.connection = tile.el.dataset.connection = peer.pc.connectionState ?? 'new'; // (it may have moved already)
   tile.setStream(peer.stream);
+  tiles.setScreenStream(person.id, peer.screenStream);
   call.probes.set(person.id, new QualityProbe(peer.pc));
   updateCount(call);
   if (!call.building) applyBudget(call);

@@ -162,7 +162,7 @@ export class Call {
       signaling: this.signaling,
       iceServers: w.ice_servers,
       icePolicy: w.ice_transport_policy,
-      localTracks: () => ({ audio: this.media.audioTrack, video: this.media.videoTrack }),
+      localTracks: () => ({ audio: this.media.audioTrack, video: this.media.videoTrack, screen: this.media.sharedTrack }),
       sending: this.model.role !== 'viewer',
       warm: this.warm,
       mode: w.media_mode,
@@ -174,6 +174,7 @@ export class Call {
     transport.addEventListener('track', (e) => {
       const { peer } = /** @type {CustomEvent} */ (e).detail;
       this.ui?.tiles.get(peer.id)?.setStream(peer.stream);
+      this.ui?.tiles.setScreenStream(peer.id, peer.screenStream);
     });
     transport.addEventListener('channel', (e) => {
       const { peer, channel } = /** @type {CustomEvent} */ (e).detail;
@@ -188,6 +189,7 @@ export class Call {
     transport.addEventListener('peer_replaced', (e) => {
       const { peer } = /** @type {CustomEvent} */ (e).detail;
       this.ui?.tiles.get(peer.id)?.setStream(peer.stream);
+      this.ui?.tiles.setScreenStream(peer.id, peer.screenStream);
       this.probes.set(peer.id, new QualityProbe(peer.pc));
       this.setConnection(peer.id, 'new');
     });
@@ -308,6 +310,7 @@ export class Call {
     // devices may have finished starting while we joined: make senders, tile and server agree now
     void onLocalMedia(this, 'audio');
     void onLocalMedia(this, 'video');
+    void onLocalMedia(this, 'screen');
   }
 
   /**

@@ -29,7 +29,7 @@ export function tileMenu(tile, grid) {
     menu.list.replaceChildren();
     const pinned = grid.pinned === tile.id;
     menu.item({ text: pinned ? 'Unpin' : 'Pin for me', icon: icon('pin'), className: 'menu-pin', onselect: () => grid.pin(pinned ? null : tile.id) });
-    if (grid.canSpotlight()) {
+    if (grid.canSpotlight() && !tile.screenOf) { // (a spotlight names a participant)
       const lit = grid.spotlight === tile.id;
       menu.item({
         text: lit ? 'Remove spotlight' : 'Spotlight for everyone', icon: icon('spotlight'), className: 'menu-spotlight',

@@ -1,5 +1,7 @@
 // tiles.js — the video grid: one tile per participant (ours first), with name, mute / camera-off /
-// screen indicators, speaking ring, connection-quality hint and initials when no video is shown.
+// screen indicators, speaking ring, connection-quality hint and initials when no video is shown; and one
+// more tile per screen share, beside its presenter's camera tile (made and removed with the presenter's
+// media state; its stream comes through setScreenStream).
 // The grid picks the column count that gives the largest tiles for the space it has (layout.js gridFit;
 // a short last row is centred). When someone takes the stage (a local pin, a host's spotlight, someone
 // else's screen share, or in speaker view the active speaker: layout.js stageFor), that tile fills the
@@ -9,7 +11,8 @@
 // decisions are in layout.js, the menu in tile-menu.js.)
 //
 // Stable attributes for tests and styling, on every `.tile`:
-//   data-peer-id, data-local, data-muted, data-camera-off, data-screen, data-speaking, data-quality,
+//   data-peer-id (a participant's own tile) or data-screen-of (the tile of that participant's screen share),
+//   data-local, data-muted, data-camera-off, data-screen, data-speaking, data-quality,
 //   data-reconnecting (the participant's connection to the server is lost; it shows "Reconnecting…"),
 //   data-hand (a raised hand: the hand mark shows, and the tile's label says so),
 //   data-active-speaker (SFU rooms: the server's active speaker; a "Speaking" mark shows and the label says so),
@@ -30,16 +33,21 @@ import { tileMenu } from './tile-menu.js';
 
 const DEFAULT_GAP = 10;
 
+/** The id of the tile of participant `id`'s screen share. @param {string} id */
+export const screenTileId = (id) => `${id}:screen`;
+
 const QUALITY_TEXT = { good: 'good', fair: 'fair', poor: 'poor', unknown: 'measuring' };
 
 export class Tile {
   /**
-   * @param {{ id: string, name: string, local: boolean }} init
+   * @param {{ id: string, name: string, local: boolean, screenOf?: string }} init screenOf: this tile shows
+   *   that participant's screen share (its id is `<screenOf>:screen`)
    */
-  constructor({ id, name, local }) {
+  constructor({ id, name, local, screenOf }) {
     this.id = id;
     this.local = local;
     this.name = name;
+    /** @type {string | null} the presenter, for a screen share's tile */ this.screenOf = screenOf ?? null;
     /** @type {MediaState} */ this.media = { audio: false, video: false, screen: false };
     /** @type {(() => void) | null} */ this.stopLevel = null;
     /** @type {MediaStreamTrack | null} */ this.levelTrack = null;
@@ -48,7 +56,7 @@ export class Tile {
     this.video = h('video', { autoplay: true, playsinline: true, 'aria-hidden': 'true' });
     this.video.muted = true; // audio plays through this.audio (remote) or not at all (local)
     this.video.playsInline = true;
-    this.audio = local ? null : h('audio', { autoplay: true });
+    this.audio = local || screenOf ? null : h('audio', { autoplay: true });
     this.initialsEl = h('span', { class: 'avatar-text', text: initials(name) });
     this.avatar = h('div', { class: 'avatar', style: { '--hue': String(hueFor(id)) } }, this.initialsEl);
     this.nameEl = h('span', { class: 'tile-name' });
@@ -66,7 +74,7 @@ export class Tile {
     this.speakerEl = h('span', { class: 'tile-speaker', hidden: true }, icon('mic'), h('span', { text: 'Speaking' }));
     this.el = h('div', {
       class: 'tile', role: 'group',
-      dataset: { peerId: id, local: String(local), muted: 'true', cameraOff: 'true', screen: 'false', speaking: 'false', activeSpeaker: 'false', quality: 'unknown', reconnecting: 'false', hand: 'false' },
+      dataset: { ...(screenOf ? { screenOf } : { peerId: id }), local: String(local), muted: 'true', cameraOff: 'true', screen: 'false', speaking: 'false', activeSpeaker: 'false', quality: 'unknown', reconnecting: 'false', hand: 'false' },
     },
     this.video, this.avatar, this.audio, this.statusEl,
     h('div', { class: 'tile-top' }, h('div', { class: 'tile-badges' }, this.handEl, this.speakerEl, this.screenEl), local ? null : this.qualityEl),
@@ -84,13 +92,14 @@ export class Tile {
   /** @param {string} name */
   setName(name) {
     this.name = name;
-    this.nameEl.textContent = this.local ? `${name} (you)` : name;
+    this.nameEl.textContent = this.screenOf ? (this.local ? 'Your screen' : `${name}'s screen`) : this.local ? `${name} (you)` : name;
     this.initialsEl.textContent = initials(name);
     this.updateLabel();
   }
 
   /** @private */
   updateLabel() {
+    if (this.screenOf) { this.el.setAttribute('aria-label', this.nameEl.textContent ?? ''); return; }
     let label = this.local ? `${this.name} (you)` : this.name;
     if (this.activeSpeaker) label += ', speaking';
     if (this.hand) label += ', hand raised';
@@ -168,14 +177,16 @@ export class Tile {
     d.muted = String(!media.audio);
     d.cameraOff = String(!media.video);
     d.screen = String(media.screen);
-    d.showVideo = String(media.video || media.screen);
+    // (a screen share's tile shows its video whatever the presenter's camera does)
+    d.showVideo = String(this.screenOf ? true : media.video);
     if (!media.audio && d.speaking === 'true') {
       d.speaking = 'false';
       this.onSpeaking(false);
     }
-    this.video.classList.toggle('mirror', this.local && !media.screen);
-    this.micEl.hidden = media.audio;
-    this.camEl.hidden = media.video || media.screen;
+    this.video.classList.toggle('mirror', this.local && !this.screenOf);
+    this.micEl.hidden = media.audio || !!this.screenOf;
+    this.camEl.hidden = media.video || !!this.screenOf;
+    this.screenEl.hidden = !!this.screenOf;
   }
 
   /** @param {Quality} q @param {string} [detail] */
@@ -211,6 +222,8 @@ export class TileGrid {
     this.canSpotlight = canSpotlight;
     this.onSpotlight = onSpotlight;
     /** @type {Map<string, Tile>} */ this.tiles = new Map();
+    /** @type {Map<string, MediaStream | null>} each presenter's screen share stream, as last given */
+    this.screenStreams = new Map();
     /** @type {import('../layout.js').LayoutMode} */ this.mode = 'grid';
     /** @type {string | null} pinned by this user (local) */ this.pinned = null;
     /** @type {string | null} spotlighted by a host for everyone (room_state) */ this.spotlight = null;
@@ -254,8 +267,8 @@ export class TileGrid {
       /** @type {Map<string, number>} */
       const heights = new Map();
       for (const t of this.tiles.values()) {
-        if (t.local) continue;
-        const shown = (t.media.video || t.media.screen) && this.inView.has(t.el);
+        if (t.local || t.screenOf) continue; // (a screen share is sent in one layer: nothing to choose)
+        const shown = t.media.video && this.inView.has(t.el);
         heights.set(t.id, shown ? Math.round(t.el.clientHeight * dpr) : 0);
       }
       this.onSizes(heights);
@@ -305,12 +318,47 @@ export class TileGrid {
     this.tiles.set(init.id, tile);
     this.el.appendChild(tile.el);
     this.visibility.observe(tile.el);
+    this.syncScreen(tile);
     this.layout();
     return tile;
   }
 
   /** @param {string} id */
   get(id) { return this.tiles.get(id); }
+
+  /** The tile of a participant's screen share, while it shares. @param {string} id */
+  screenOf(id) { return this.tiles.get(screenTileId(id)); }
+
+  /**
+   * A participant's screen share stream (their transport's screenStream; ours: our screen track). Shown by
+   * their screen tile whenever their media state says they share. @param {string} id @param {MediaStream | null} stream
+   */
+  setScreenStream(id, stream) {
+    this.screenStreams.set(id, stream);
+    this.screenOf(id)?.setStream(stream);
+  }
+
+  /**
+   * A screen share's tile exists exactly while its presenter's media state says it shares.
+   * @private @param {Tile} owner a participant's own tile
+   */
+  syncScreen(owner) {
+    if (owner.screenOf) return;
+    const id = screenTileId(owner.id);
+    const has = this.tiles.get(id);
+    if (owner.media.screen && !has) {
+      const tile = new Tile({ id, name: owner.name, local: owner.local, screenOf: owner.id });
+      tile.setMedia({ audio: false, video: true, screen: true });
+      tile.addMenu(this);
+      tile.el.dataset.pinned = String(this.pinned === id);
+      this.tiles.set(id, tile);
+      owner.el.after(tile.el);
+      this.visibility.observe(tile.el);
+      tile.setStream(this.screenStreams.get(owner.id) ?? null);
+    } else if (!owner.media.screen && has) {
+      this.remove(id);
+    }
+  }
 
   /** @param {string} id */
   remove(id) {
@@ -323,6 +371,10 @@ export class TileGrid {
     this.tiles.delete(id);
     this.speakers.remove(id);
     if (this.pinned === id) this.pinned = null;
+    if (!t.screenOf) {
+      this.screenStreams.delete(id);
+      if (this.tiles.has(screenTileId(id))) { this.remove(screenTileId(id)); return; }
+    }
     this.layout();
   }
 
@@ -340,8 +392,10 @@ export class TileGrid {
     if (!t) return;
     const was = t.media.screen;
     t.setMedia(media);
-    if (was !== media.screen) this.layout();
-    else this.reportSizes();
+    if (was !== media.screen) {
+      this.syncScreen(t);
+      this.layout();
+    } else this.reportSizes();
   }
 
   /**
@@ -359,7 +413,7 @@ export class TileGrid {
     const local = all.find((t) => t.local)?.id ?? '';
     const stageId = stageFor({
       mode: this.mode, present: all.map((t) => t.id), local, pinned: this.pinned, spotlight: this.spotlight,
-      sharing: all.filter((t) => t.media.screen).map((t) => t.id), speaker: this.speakers.current,
+      sharing: all.filter((t) => t.screenOf && !t.local).map((t) => t.id), speaker: this.speakers.current,
     });
     const focus = stageId !== null && (stageId === this.pinned || stageId === this.spotlight) ? stageId : null;
     if (focus !== this.focusSent) {

@@ -28,7 +28,7 @@ impl Sfu {
                 self.forwards.push_back(Forward::Revisit(room));
             }
             Forward::Revisit(room) => self.revisit_room(room),
-            Forward::TrackPublished(track, kind, rid) => {
+            Forward::TrackPublished(track, kind, rid, content) => {
                 let Some(room) = self.room_of(track.publisher) else { return };
                 let mut rechoose = Vec::new();
                 for member in self.rooms.get(&room).map_or(&[][..], |r| &r.members) {
@@ -36,7 +36,7 @@ impl Sfu {
                     // A copy still being offered from before the track was turned off and on is reused.
                     let has_copy = subscriber.tracks_out.iter().any(|t| t.source == track && t.is_live());
                     if subscriber.id != track.publisher && !has_copy {
-                        let copy = subscriber.new_copy(track, kind, rid);
+                        let copy = subscriber.new_copy(track, kind, rid, content);
                         subscriber.tracks_out.push(copy);
                         rechoose.push(subscriber.id);
                     }

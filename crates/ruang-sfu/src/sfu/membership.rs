@@ -47,7 +47,7 @@ impl Sfu {
         for publisher in members.iter().filter_map(|member| self.participants.get(member)) {
             for track in &publisher.tracks_in {
                 let source = TrackId { publisher: publisher.id, mid: track.mid };
-                let copy = participant.new_copy(source, track.kind, default_layer(&track.rids));
+                let copy = participant.new_copy(source, track.kind, default_layer(&track.rids), track.content);
                 participant.tracks_out.push(copy);
             }
         }

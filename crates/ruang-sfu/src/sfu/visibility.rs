@@ -9,6 +9,7 @@ use str0m::media::MediaKind;
 use super::Sfu;
 use crate::forward::Forward;
 use crate::participant::MAX_TILES;
+use crate::track::Content;
 use crate::{ParticipantId, RoomKey, SfuError};
 
 impl Sfu {
@@ -79,7 +80,9 @@ impl Sfu {
             if copy.kind != MediaKind::Video || !copy.is_live() {
                 continue;
             }
-            let show = !hidden && visible.as_ref().is_none_or(|v| v.contains(&copy.source.publisher));
+            // A screen share is what everyone came to see: never held back by last-N or a hidden camera tile.
+            let show = copy.content == Content::Screen
+                || (!hidden && visible.as_ref().is_none_or(|v| v.contains(&copy.source.publisher)));
             let was_paused = copy.is_paused();
             if copy.set_paused(!show) {
                 self.forwards.push_back(Forward::KeyframeRequest { track: copy.source, rid: copy.wanted_rid() });
