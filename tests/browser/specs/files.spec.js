@@ -102,3 +102,36 @@ test('a declined file is not sent', async ({ join }) => {
   await expect(a.page.locator('.xfer')).toHaveAttribute('data-state', 'declined');
   await expect(a.page.locator('.xfer .xfer-status')).toHaveText('Declined');
 });
+
+test('a file sent from a participant\'s tile goes to that participant only', async ({ join }) => {
+  const room = roomName('tilefile');
+  const a = await join({ room, name: 'Ayu', camera: false, mic: false });
+  const b = await join({ room, name: 'Bima', camera: false, mic: false });
+  const c = await join({ room, name: 'Citra', camera: false, mic: false });
+  for (const p of [b, c]) await expect(a.page.locator(`.tile[data-peer-id="${p.id}"]`)).toHaveAttribute('data-connection', 'connected');
+  const bytes = randomBytes(300_000);
+  const expected = createHash('sha256').update(bytes).digest('hex');
+
+  // Ayu opens Citra's tile menu and sends her a file (the chat panel stays closed)
+  const tile = a.page.locator(`.tile[data-peer-id="${c.id}"]`);
+  await tile.hover();
+  await tile.locator('.tile-menu-btn').click();
+  const [chooser] = await Promise.all([a.page.waitForEvent('filechooser'), tile.locator('.menu .menu-send-file').click()]);
+  await chooser.setFiles({ name: 'for-citra.bin', mimeType: 'application/octet-stream', buffer: bytes });
+  await expect(a.page.locator('.toast', { hasText: 'Offered to Citra' })).toBeVisible();
+
+  // Citra is asked, Bima is not
+  await expect(c.page.locator('.toast', { hasText: 'Ayu wants to send you a file' })).toBeVisible();
+  await c.page.locator('#btn-chat').click();
+  const inCard = c.page.locator('.xfer[data-direction="in"]');
+  await inCard.locator('[data-action="accept"]').click();
+  await expect(inCard).toHaveAttribute('data-state', 'done', { timeout: 30_000 });
+  expect(await c.page.evaluate(() => /** @type {any} */ (window).ruang.state.transfers[0].sha256)).toBe(expected);
+  await expect(a.page.locator('.xfer[data-direction="out"] .xfer-sub')).toHaveText(/to Citra$/);
+  expect(await b.page.evaluate(() => /** @type {any} */ (window).ruang.state.transfers.length)).toBe(0);
+  // our own tile offers no such thing
+  const own = a.page.locator('.tile[data-peer-id][data-local="true"]');
+  await own.hover();
+  await own.locator('.tile-menu-btn').click();
+  await expect(own.locator('.menu .menu-send-file')).toHaveCount(0);
+});

@@ -2,6 +2,7 @@
 // (one open at a time), raising our hand, and files offered to everyone (transfer cards in the chat).
 
 import { toast } from './toast.js';
+import { h } from './dom.js';
 import { TransferCard } from './transfers.js';
 import { updateControls } from './call-local.js';
 
@@ -41,13 +42,34 @@ export function toggleHand(call) {
   call.model.setOwnHand(raised);
 }
 
-/** Offer files to everyone who can receive them. @param {Call} call @param {File[]} files */
-export function shareFiles(call, files) {
+/**
+ * Offer files to everyone who can receive them, or to `only` these participants (a tile's *Send a file…*).
+ * @param {Call} call @param {File[]} files @param {string[]} [only]
+ */
+export function shareFiles(call, files, only) {
+  const people = [...call.model.people.keys()].filter((id) => !only || only.includes(id));
   // in an SFU room, a files-only connection to each is opened now (its channel is usable at once)
-  for (const id of call.model.people.keys()) if (!call.files.canSendTo(id)) call.transport?.openFiles(id);
-  const targets = [...call.model.people.keys()].filter((id) => call.files.canSendTo(id));
-  if (!targets.length) { toast('Nobody is connected to receive the file yet.'); return; }
+  for (const id of people) if (!call.files.canSendTo(id)) call.transport?.openFiles(id);
+  const targets = people.filter((id) => call.files.canSendTo(id));
+  if (!targets.length) { toast(only ? `${call.model.nameOf(only[0])} cannot receive files yet.` : 'Nobody is connected to receive the file yet.'); return; }
   for (const f of files) call.files.offer(f, targets);
+  if (only && !call.chatOpen) toast(`Offered to ${call.model.nameOf(targets[0])}: follow it in the chat`);
+}
+
+/**
+ * Let the user pick files (the browser's file chooser; called from a click, which it needs).
+ * @param {(files: File[]) => void} then
+ */
+export function pickFiles(then) {
+  const input = /** @type {HTMLInputElement} */ (h('input', { type: 'file', multiple: true, class: 'visually-hidden', 'aria-hidden': 'true', tabindex: '-1' }));
+  input.addEventListener('change', () => {
+    const files = Array.from(input.files ?? []);
+    input.remove();
+    if (files.length) then(files);
+  }, { once: true });
+  input.addEventListener('cancel', () => input.remove(), { once: true });
+  document.body.append(input);
+  input.click();
 }
 
 /** A transfer's card in the chat. @param {Call} call @param {import('../files.js').Transfer} t @param {boolean} incoming */

@@ -14,7 +14,7 @@ import { copyInvite } from './prejoin.js';
 import { PeoplePanel } from './people.js';
 import { LobbyNotice } from './lobby.js';
 import { toggleMic, toggleCamera, toggleScreen } from './call-local.js';
-import { setChat, setPeople, toggleHand, shareFiles } from './call-panels.js';
+import { setChat, setPeople, toggleHand, shareFiles, pickFiles } from './call-panels.js';
 import { moderate } from './call-host.js';
 import { setLayout, requestSpotlight } from './call-layout.js';
 import { ReactionPicker, reactionAnnouncer } from './reactions.js';
@@ -35,7 +35,11 @@ import { RecordingControl } from './recording.js';
  */
 export function buildScreen(call, w) {
   const grid = h('section', { class: 'grid', id: 'grid', 'aria-label': 'Participants' });
-  const tiles = new TileGrid(grid, { canSpotlight: () => call.model.moderating, onSpotlight: (id) => requestSpotlight(call, id) });
+  const tiles = new TileGrid(grid, {
+    canSpotlight: () => call.model.moderating,
+    onSpotlight: (id) => requestSpotlight(call, id),
+    onSendFile: (id) => pickFiles((files) => shareFiles(call, files, [id])),
+  });
   const countEl = h('span', { class: 'count', 'aria-live': 'polite' });
   const banner = h('div', { class: 'banner', role: 'alert', hidden: true });
   // our own connection to the server (a live region that is always there; the banner inside comes and goes)

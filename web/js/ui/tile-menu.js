@@ -1,6 +1,7 @@
 // tile-menu.js — a tile's options menu: pin it for yourself (it takes the stage), spotlight it for
-// everyone (hosts and moderators: the server tells the room), show it full screen (the tile, with its name
-// and marks) and picture-in-picture (its video, in a floating window the browser keeps on top). The items
+// everyone (hosts and moderators: the server tells the room), send that participant a file, show it full
+// screen (the tile, with its name and marks) and picture-in-picture (its video, in a floating window the
+// browser keeps on top). The items
 // are rebuilt each time the menu opens, so they always say what a click will do.
 
 import { icon } from './icons.js';
@@ -35,6 +36,10 @@ export function tileMenu(tile, grid) {
         text: lit ? 'Remove spotlight' : 'Spotlight for everyone', icon: icon('spotlight'), className: 'menu-spotlight',
         onselect: () => grid.onSpotlight(lit ? null : tile.id),
       });
+    }
+    if (!tile.local && !tile.screenOf && grid.onSendFile) {
+      const send = grid.onSendFile;
+      menu.item({ text: 'Send a file…', icon: icon('attach'), className: 'menu-send-file', onselect: () => send(tile.id) });
     }
     if (document.fullscreenEnabled) {
       const full = document.fullscreenElement === tile.el;

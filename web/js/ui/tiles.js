@@ -214,13 +214,15 @@ export class Tile {
 export class TileGrid {
   /**
    * @param {HTMLElement} el the grid container
-   * @param {{ canSpotlight?: () => boolean, onSpotlight?: (id: string | null) => void }} [opts]
-   *   canSpotlight: whether we may spotlight for everyone (host or moderator); onSpotlight: ask the server
+   * @param {{ canSpotlight?: () => boolean, onSpotlight?: (id: string | null) => void, onSendFile?: (id: string) => void }} [opts]
+   *   canSpotlight: whether we may spotlight for everyone (host or moderator); onSpotlight: ask the server;
+   *   onSendFile: let the user pick files for that participant (a tile's menu offers it when given)
    */
-  constructor(el, { canSpotlight = () => false, onSpotlight = () => {} } = {}) {
+  constructor(el, { canSpotlight = () => false, onSpotlight = () => {}, onSendFile } = {}) {
     this.el = el;
     this.canSpotlight = canSpotlight;
     this.onSpotlight = onSpotlight;
+    this.onSendFile = onSendFile ?? null;
     /** @type {Map<string, Tile>} */ this.tiles = new Map();
     /** @type {Map<string, MediaStream | null>} each presenter's screen share stream, as last given */
     this.screenStreams = new Map();
