@@ -433,7 +433,7 @@ export class Call {
       transport: this.transport?.info() ?? null,
       transfers: [...this.files.transfers.values()].map((t) => ({
         id: t.id, peerId: t.peerId, direction: t.direction, name: t.name, size: t.size, state: t.state,
-        bytes: t.bytes, sha256: t.sha256, error: t.error, url: t.url,
+        bytes: t.bytes, sha256: t.sha256, error: t.error, url: t.url, startedAt: t.startedAt, finishedAt: t.finishedAt,
       })),
     };
   }
