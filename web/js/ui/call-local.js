@@ -4,6 +4,7 @@
 
 import { h } from './dom.js';
 import { toast } from './toast.js';
+import { L, t } from '../i18n.js';
 import { describeMediaError } from '../media.js';
 import { refreshPeople } from './call-room.js';
 import { setChat, setPeople, toggleHand } from './call-panels.js';
@@ -70,7 +71,7 @@ export async function toggleCamera(call) {
   const media = call.media;
   const want = !(media.cameraOn || (media.sharing && media.cameraBeforeShare));
   try { await media.setCameraEnabled(want); } catch (e) { toast(describeMediaError(e, 'camera'), { kind: 'error' }); }
-  if (media.sharing) toast(want ? 'Your camera comes back when you stop sharing' : 'Camera stays off after sharing');
+  if (media.sharing) toast(L(want ? 'toast.camera_after_share' : 'toast.camera_off_after_share'));
   updateControls(call);
 }
 
@@ -82,7 +83,7 @@ export async function toggleScreen(call) {
     else await call.media.startScreen();
   } catch (e) {
     const name = e instanceof Error || e instanceof DOMException ? e.name : '';
-    if (name !== 'NotAllowedError' && name !== 'AbortError') toast(describeMediaError(e, 'screen share'), { kind: 'error' });
+    if (name !== 'NotAllowedError' && name !== 'AbortError') toast(describeMediaError(e, 'screen'), { kind: 'error' });
   }
   updateControls(call);
 }
@@ -102,7 +103,7 @@ export async function sampleQuality(call) {
       person.quality = s.quality;
       const parts = [];
       if (s.rttMs !== null) parts.push(`${Math.round(s.rttMs)} ms`);
-      if (s.lossPct !== null) parts.push(`${s.lossPct.toFixed(1)}% loss`);
+      if (s.lossPct !== null) parts.push(t('quality.loss', { pct: s.lossPct.toFixed(1) }));
       call.ui?.tiles.get(id)?.setQuality(s.quality, parts.join(', '));
     } catch { /* connection closed meanwhile */ }
   }
@@ -140,9 +141,9 @@ export function showAutoplayBanner(call) {
   if (!ui || !ui.banner.hidden) return;
   const banner = ui.banner;
   banner.hidden = false;
-  banner.replaceChildren(h('span', { text: 'Your browser blocked the sound of the call.' }),
+  banner.replaceChildren(h('span', { text: L('autoplay.blocked') }),
     h('button', {
       type: 'button', class: 'btn btn-small btn-primary',
       onclick: () => { for (const t of ui.tiles.tiles.values()) t.resume(); banner.hidden = true; },
-    }, 'Turn on sound'));
+    }, L('autoplay.turn_on')));
 }

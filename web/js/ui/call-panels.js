@@ -2,6 +2,7 @@
 // (one open at a time), raising our hand, and files offered to everyone (transfer cards in the chat).
 
 import { toast } from './toast.js';
+import { L } from '../i18n.js';
 import { TransferCard } from './transfers.js';
 import { updateControls } from './call-local.js';
 
@@ -46,7 +47,7 @@ export function shareFiles(call, files) {
   // in an SFU room, a files-only connection to each is opened now (its channel is usable at once)
   for (const id of call.model.people.keys()) if (!call.files.canSendTo(id)) call.transport?.openFiles(id);
   const targets = [...call.model.people.keys()].filter((id) => call.files.canSendTo(id));
-  if (!targets.length) { toast('Nobody is connected to receive the file yet.'); return; }
+  if (!targets.length) { toast(L('files.nobody')); return; }
   for (const f of files) call.files.offer(f, targets);
 }
 
@@ -57,5 +58,5 @@ export function showTransfer(call, t, incoming) {
   const card = new TransferCard(t, call.files, (id) => call.model.nameOf(id));
   call.cards.set(t.id, card);
   chat.addItem(card.el, incoming);
-  if (incoming && !call.chatOpen) toast(`${call.model.nameOf(t.peerId)} wants to send you a file: open the chat to accept`);
+  if (incoming && !call.chatOpen) toast(L('files.incoming_toast', { name: call.model.nameOf(t.peerId) }));
 }
