@@ -109,7 +109,8 @@ function showPrejoin(room, error, again = {}) {
   }, WARM_PC_DELAY_MS);
   let cleanup = () => {};
   cleanup = renderPrejoin(root, {
-    room, media, error, onHome: home, invite: creds.invite, host: again.host, want: again.want,
+    room, media, error, onHome: home, invite: creds.invite, want: again.want,
+    host: again.host ?? (creds.hostPassword === undefined ? undefined : { password: creds.hostPassword }),
     onJoin: async ({ name, receiveOnly, hostPassword }) => {
       const want = { audio: media.micOn && !receiveOnly, video: media.cameraOn && !receiveOnly };
       if (hostPassword === undefined) delete creds.hostPassword;

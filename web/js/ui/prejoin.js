@@ -92,10 +92,11 @@ export async function roomEntry(room) {
 /**
  * @param {HTMLElement} root
  * @param {{ room: string, media: LocalMedia, error?: string | import('../i18n.js').Label, invite?: string,
- *   host?: { error?: import('../i18n.js').Label }, want?: { audio: boolean, video: boolean },
+ *   host?: { error?: import('../i18n.js').Label, password?: string }, want?: { audio: boolean, video: boolean },
  *   onJoin: (opts: { name: string, receiveOnly: boolean, hostPassword?: string }) => void, onHome: () => void }} opts
  *   invite: the invitation this page holds (shown as a note; the name it gives fills the name field);
- *   host: the host password was refused (the host part opens with this error); want: which devices to start
+ *   host: the host password was refused (the host part opens with this error), or the one that worked
+ *   (a rejoin: filled in); want: which devices to start
  * @returns {() => void} cleanup (stops preview watchers, keeps the tracks for the call)
  */
 export function renderPrejoin(root, { room, media, error, invite, host, want = { audio: true, video: true }, onJoin, onHome }) {
@@ -131,7 +132,7 @@ export function renderPrejoin(root, { room, media, error, invite, host, want = {
   if (!invite) {
     void roomEntry(room).then((entry) => {
       if (!entry?.host_password || !hostSlot.isConnected) return;
-      hostPart = hostFields(host?.error);
+      hostPart = hostFields(host?.error, host?.password);
       hostSlot.replaceChildren(hostPart.el);
       if (host?.error) hostPart.input.focus();
     });
@@ -263,15 +264,17 @@ export function renderPrejoin(root, { room, media, error, invite, host, want = {
 /**
  * "I am the host" (a checkbox, keyboard-usable) and, while it is ticked, the host password field.
  * @param {import('../i18n.js').Label} [error] the last host password was refused
+ * @param {string} [password] the one that worked (kept in memory for a rejoin)
  */
-function hostFields(error) {
-  const box = h('input', { type: 'checkbox', id: 'host-toggle', 'aria-controls': 'host-password-field', checked: !!error });
+function hostFields(error, password) {
+  const box = h('input', { type: 'checkbox', id: 'host-toggle', 'aria-controls': 'host-password-field', checked: !!error || password !== undefined });
   const input = h('input', {
     type: 'password', id: 'host-password', autocomplete: 'current-password', maxlength: '256',
     'aria-describedby': 'host-password-error', 'aria-invalid': error ? 'true' : false,
   });
   const err = h('p', { id: 'host-password-error', class: 'form-error', role: 'alert', text: error ?? '' });
-  const field = h('div', { class: 'field', id: 'host-password-field', hidden: !error },
+  if (password !== undefined) input.value = password;
+  const field = h('div', { class: 'field', id: 'host-password-field', hidden: !box.checked },
     h('label', { for: 'host-password', text: L('host.password') }), input, err);
   box.addEventListener('change', () => {
     field.hidden = !box.checked;
