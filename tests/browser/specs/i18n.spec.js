@@ -47,7 +47,9 @@ test('an Indonesian browser gets the Indonesian page; switching to English is li
   await expect(page.locator('.count')).toHaveAttribute('aria-label', '2 participants');
   await expect(tile(a, a.id)).toHaveAttribute('aria-label', 'Ayu (you)');
   await expect(tile(a, b.id)).toHaveAttribute('aria-label', 'Bima, hand raised');
-  await expect(page.getByRole('textbox', { name: 'Message' })).toHaveAttribute('placeholder', 'Message everyone');
+  // (the chat panel is closed: hidden, it changed too)
+  await expect(page.locator('#chat-input')).toHaveAttribute('aria-label', 'Message');
+  await expect(page.locator('#chat-input')).toHaveAttribute('placeholder', 'Message everyone');
   await expect(page.getByRole('button', { name: 'Mikrofon', exact: true })).toHaveCount(0);
   // and what is drawn afterwards
   await page.locator('#btn-mic').click();

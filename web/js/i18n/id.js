@@ -57,7 +57,7 @@ export default {
   'invite.copied': 'Tautan disalin',
   'invite.copy_prompt': 'Salin tautan undangan ini:',
   'invite.copied_toast': 'Tautan undangan disalin',
-  'invite.short': 'Undang',
+  'invite.short': 'Undangan',
   // the host password (pre-join)
   'host.i_am': 'Saya host rapat ini',
   'host.password': 'Kata sandi host',

@@ -86,15 +86,15 @@ export class ControlBar {
     menu.item({ text: L('layout.grid'), icon: icon('grid'), id: 'menu-layout-grid', checked: mode === 'grid', onselect: () => a.layout('grid') });
     menu.item({ text: L('layout.speaker'), icon: icon('speaker'), id: 'menu-layout-speaker', checked: mode === 'speaker', onselect: () => a.layout('speaker') });
     menu.separator();
-    const theme = themeChoice();
-    for (const choice of THEME_CHOICES) {
-      menu.item({ text: L('theme.item', { theme: THEME_TEXT[choice] }), icon: icon('theme'), id: `menu-theme-${choice}`, checked: theme === choice, onselect: () => setTheme(choice) });
-    }
-    menu.separator();
     const lang = language();
     for (const choice of LANGS) {
       const item = menu.item({ text: LANG_NAMES[choice], icon: icon('globe'), id: `menu-lang-${choice}`, checked: lang === choice, onselect: () => chooseLanguage(choice) });
       item.lang = choice;
+    }
+    menu.separator();
+    const theme = themeChoice();
+    for (const choice of THEME_CHOICES) {
+      menu.item({ text: L('theme.item', { theme: THEME_TEXT[choice] }), icon: icon('theme'), id: `menu-theme-${choice}`, checked: theme === choice, onselect: () => setTheme(choice) });
     }
   }
 
