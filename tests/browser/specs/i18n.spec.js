@@ -15,7 +15,7 @@ test('an Indonesian browser gets the Indonesian page; switching to English is li
       await expect(page.locator('html')).toHaveAttribute('lang', 'id');
       await expect(page.getByRole('heading', { name: 'Siap bergabung?' })).toBeVisible();
       await expect(page.getByLabel('Nama Anda')).toHaveValue('Ayu');
-      await expect(page.getByRole('button', { name: 'Matikan mikrofon' })).toBeVisible();
+      await expect(page.getByRole('button', { name: 'Bisukan mikrofon' })).toBeVisible();
       await expect(page.locator('#lang-switch')).toHaveValue('id');
       prejoin.push(await page.locator('#join-button').innerText());
       await expectNoViolations(page, 'pre-join in Indonesian');
