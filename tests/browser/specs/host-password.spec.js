@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { test, expect, expectNoViolations, openPeople, personRow } from '../helpers.js';
+import { test, expect, expectNoViolations, openPeople, personRow, ARTIFACTS } from '../helpers.js';
 import { startServer, RUANG_BIN } from '../server.js';
 
 const PASSWORD = 'everyone knows';
@@ -78,6 +78,7 @@ test('the host password makes its holder host; the participant password does not
   await expect(a.page.locator('#host-password')).toHaveValue('');
   await expect(a.page.locator('#name-input')).toHaveValue('Ayu');
   await expect(a.page.locator('#password-dialog')).toHaveCount(0); // (not the room password's prompt)
+  await a.page.screenshot({ path: path.join(ARTIFACTS, 'host-password-refused.png') });
   expect(joins).toEqual([expect.objectContaining({ host_password: 'a guess' })]);
   expect(joins[0]).not.toHaveProperty('password');
 

@@ -2,7 +2,8 @@
 // page (pre-join and call, <html lang="id">); the More menu switches the call to English live (labels the
 // page drew before, and what it draws after) and the choice outlives a reload; an English browser gets
 // English, and the start page's switch changes it live too.
-import { test, expect, expectNoViolations, roomName, tile } from '../helpers.js';
+import path from 'node:path';
+import { test, expect, expectNoViolations, roomName, tile, ARTIFACTS } from '../helpers.js';
 
 test('an Indonesian browser gets the Indonesian page; switching to English is live and remembered', async ({ join }) => {
   const room = roomName('bahasa');
@@ -18,6 +19,7 @@ test('an Indonesian browser gets the Indonesian page; switching to English is li
       await expect(page.getByRole('button', { name: 'Bisukan mikrofon' })).toBeVisible();
       await expect(page.locator('#lang-switch')).toHaveValue('id');
       prejoin.push(await page.locator('#join-button').innerText());
+      await page.screenshot({ path: path.join(ARTIFACTS, 'i18n-prejoin-id.png') });
       await expectNoViolations(page, 'pre-join in Indonesian');
     },
   });
@@ -37,6 +39,7 @@ test('an Indonesian browser gets the Indonesian page; switching to English is li
   await b.page.locator('#btn-hand').click();
   await expect(tile(a, b.id)).toHaveAttribute('aria-label', 'Bima, mengangkat tangan');
   await expectNoViolations(page, 'call in Indonesian');
+  await page.screenshot({ path: path.join(ARTIFACTS, 'i18n-call-id.png') });
 
   // More → English: everything already drawn changes at once
   await page.getByRole('button', { name: 'Opsi lainnya' }).click();
