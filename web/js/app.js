@@ -49,7 +49,7 @@ function credentialsFor(room) {
 /** Join refusals the pre-join screen explains (the tables' `join.<code>` texts). */
 const JOIN_ERRORS = new Set(['room_full', 'too_many_rooms', 'too_many_new_rooms', 'invalid_room', 'invalid_name',
   'shutting_down', 'room_locked', 'lobby_full', 'banned', 'password_required', 'wrong_password', 'too_many_attempts',
-  'unsupported_version', 'closed']);
+  'unsupported_version', 'sfu_required', 'internal', 'closed']);
 
 /** Refusals of a join with a host password that are about the host password. */
 const HOST_REFUSALS = new Set(['wrong_password', 'too_many_attempts']);

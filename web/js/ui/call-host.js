@@ -72,6 +72,8 @@ export function onServerError(call, code, message, req) {
       return;
     case 'rate_limited': toast(L('error.rate_limited'), { kind: 'error' }); return;
     case 'field_too_large': toast(L('error.field_too_large'), { kind: 'error' }); return;
+    case 'too_many_reactions': toast(L('reaction.too_many')); return;
+    case 'internal': toast(L('error.internal'), { kind: 'error' }); return;
     default:
       console.warn('ruang: server error', code, message);
       toast(L('error.other', { message }), { kind: 'error' });
