@@ -32,9 +32,11 @@ export const test = base.extend({
   },
 
   /**
-   * open({ room, name, receiveOnly, mic, camera, viewport, url, hash, until, onPage }) → a participant in the
-   * call. `hash`: a fragment for the room's address (e.g. '#invite=…'); `until`: what to wait for after
-   * clicking join — 'call' (default), 'waiting' (the lobby's waiting screen) or 'none'.
+   * open({ room, name, receiveOnly, mic, camera, viewport, url, hash, until, onPage, locale, beforeJoin }) → a
+   * participant in the call. `hash`: a fragment for the room's address (e.g. '#invite=…'); `until`: what to
+   * wait for after clicking join — 'call' (default), 'waiting' (the lobby's waiting screen) or 'none';
+   * `locale`: the browser's language (default en-US: specs find controls by their English names);
+   * `beforeJoin`: called on the filled pre-join screen, before Join is clicked.
    */
   join: async ({ browser, baseUrl }, use) => {
     /** @type {import('@playwright/test').BrowserContext[]} */
@@ -45,12 +47,13 @@ export const test = base.extend({
     /**
      * @param {{ room: string, name: string, receiveOnly?: boolean, mic?: boolean, camera?: boolean,
      *   viewport?: { width: number, height: number }, url?: string, hash?: string, until?: 'call' | 'waiting' | 'none',
-     *   onPage?: (page: import('@playwright/test').Page) => unknown }} o
+     *   onPage?: (page: import('@playwright/test').Page) => unknown, locale?: string,
+     *   beforeJoin?: (page: import('@playwright/test').Page) => Promise<unknown> }} o
      *   onPage: called before the page loads; a promise it returns (a route being set up) is awaited first
      * @returns {Promise<Participant>}
      */
-    const join = async ({ room, name, receiveOnly = false, mic = true, camera = true, viewport, url = baseUrl, hash = '', until = 'call', onPage }) => {
-      const context = await browser.newContext({ viewport: viewport ?? { width: 1000, height: 640 } });
+    const join = async ({ room, name, receiveOnly = false, mic = true, camera = true, viewport, url = baseUrl, hash = '', until = 'call', onPage, locale = 'en-US', beforeJoin }) => {
+      const context = await browser.newContext({ viewport: viewport ?? { width: 1000, height: 640 }, locale });
       contexts.push(context);
       const page = await context.newPage();
       page.on('pageerror', (err) => errors.push(`[${name}] page error: ${err.message}`));
@@ -71,8 +74,10 @@ export const test = base.extend({
         await expect(page.locator('#prejoin-mic')).toHaveAttribute('aria-pressed', 'true');
         if (!camera) await page.locator('#prejoin-camera').click();
         if (!mic) await page.locator('#prejoin-mic').click();
+        await beforeJoin?.(page);
         await page.locator('#join-button').click();
       } else {
+        await beforeJoin?.(page);
         await page.locator('#join-receive-only').click();
       }
       if (until === 'waiting') await expect(page.locator('#waiting')).toBeVisible();

@@ -43,6 +43,8 @@ export default defineConfig({
       args: CHROMIUM_ARGS,
     },
     viewport: { width: 1280, height: 720 },
+    // the page follows the browser's language: specs find controls by their English names
+    locale: 'en-US',
     screenshot: 'only-on-failure',
     trace: 'off',
     video: 'off',

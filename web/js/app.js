@@ -1,7 +1,7 @@
 // app.js — entry point: routes on location.pathname ("/" → landing, "/r/<room>" → pre-join → call (maybe
 // through the password prompt or the lobby's waiting screen) → left screen, "/check" → connection test)
-// and publishes the read-only test hook `window.ruang`. Keeps a room's password and invitation in memory
-// (never in storage, never in the visible address) so that rejoining needs neither again.
+// and publishes the read-only test hook `window.ruang`. Keeps a room's password, host password and
+// invitation in memory (never in storage, never in the visible address) so that rejoining needs none again.
 
 import { renderLanding } from './ui/landing.js';
 import { renderPrejoin } from './ui/prejoin.js';
@@ -15,12 +15,15 @@ import { prepareTransport } from './transport.js';
 import { Signaling, ServerError, RemovedError, ROOM_RE, socketUrl } from './signaling.js';
 import { roomFromPath, inviteFromHash } from './room-name.js';
 import { applyTheme } from './ui/theme.js';
+import { initLanguage } from './ui/lang.js';
+import { L } from './i18n.js';
 
 /** @typedef {import('./signaling.js').Credentials} Credentials */
 /** @typedef {import('./ui/left.js').Outcome} Outcome */
 
 const root = /** @type {HTMLElement} */ (document.getElementById('app'));
 applyTheme();
+initLanguage();
 /** The peer connection for the call is made this long after the pre-join screen shows (not while it starts). */
 const WARM_PC_DELAY_MS = 300;
 
@@ -43,28 +46,20 @@ function credentialsFor(room) {
   return c;
 }
 
-/** Human text for a refused join. @param {unknown} err */
+/** Join refusals the pre-join screen explains (the tables' `join.<code>` texts). */
+const JOIN_ERRORS = new Set(['room_full', 'too_many_rooms', 'too_many_new_rooms', 'invalid_room', 'invalid_name',
+  'shutting_down', 'room_locked', 'lobby_full', 'banned', 'password_required', 'wrong_password', 'too_many_attempts',
+  'unsupported_version', 'sfu_required', 'internal', 'closed']);
+
+/** Refusals of a join with a host password that are about the host password. */
+const HOST_REFUSALS = new Set(['wrong_password', 'too_many_attempts']);
+
+/** Human text for a refused join (a label: it follows a language switch). @param {unknown} err */
 function joinErrorText(err) {
   if (err instanceof ServerError) {
-    switch (err.code) {
-      case 'room_full': return 'This room is full. Try again when someone leaves.';
-      case 'too_many_rooms': return 'The server has reached its maximum number of rooms. Try again later.';
-      case 'too_many_new_rooms': return 'You started too many new meetings in the last minute. Wait a minute, then try again.';
-      case 'invalid_room': return 'That room name is not valid.';
-      case 'invalid_name': return 'That name cannot be used: 1 to 64 bytes, no control characters.';
-      case 'shutting_down': return 'The server is stopping. Try again in a moment.';
-      case 'room_locked': return 'This meeting is locked: nobody new can join.';
-      case 'lobby_full': return 'Too many people are already waiting to be let in. Try again later.';
-      case 'banned': return 'You were removed from this meeting and cannot rejoin it.';
-      case 'password_required': return 'This meeting needs a password.';
-      case 'wrong_password': return 'The password was not right.';
-      case 'too_many_attempts': return 'Too many password attempts. Wait a minute, then try again.';
-      case 'unsupported_version': return 'This page is out of date for the server. Reload the page.';
-      case 'closed': return 'The connection to the server closed while joining. Try again.';
-      default: return `The server refused to join: ${err.message}`;
-    }
+    return JOIN_ERRORS.has(err.code) ? L(`join.${err.code}`) : L('join.refused', { message: err.message });
   }
-  return 'Could not reach the server. Check your connection and try again.';
+  return L('join.unreachable');
 }
 
 /** @param {string} room @param {string | null} [invite] an invitation from a pasted link */
@@ -90,8 +85,12 @@ function takeInvite(room) {
   return true;
 }
 
-/** @param {string} room @param {string} [error] */
-function showPrejoin(room, error) {
+/**
+ * @param {string} room @param {string | import('./i18n.js').Label} [error]
+ * @param {{ host?: { error?: import('./i18n.js').Label }, want?: { audio: boolean, video: boolean } }} [again]
+ *   the host password was refused: the pre-join screen opens its host part with the error, devices as they were
+ */
+function showPrejoin(room, error, again = {}) {
   app.view = 'prejoin';
   app.room = room;
   const media = new LocalMedia();
@@ -110,8 +109,12 @@ function showPrejoin(room, error) {
   }, WARM_PC_DELAY_MS);
   let cleanup = () => {};
   cleanup = renderPrejoin(root, {
-    room, media, error, onHome: home, invite: creds.invite,
-    onJoin: async ({ name, receiveOnly }) => {
+    room, media, error, onHome: home, invite: creds.invite, want: again.want,
+    host: again.host ?? (creds.hostPassword === undefined ? undefined : { password: creds.hostPassword }),
+    onJoin: async ({ name, receiveOnly, hostPassword }) => {
+      const want = { audio: media.micOn && !receiveOnly, video: media.cameraOn && !receiveOnly };
+      if (hostPassword === undefined) delete creds.hostPassword;
+      else creds.hostPassword = hostPassword;
       if (receiveOnly) media.stopAll();
       cleanup();
       app.view = 'joining';
@@ -148,6 +151,11 @@ function showPrejoin(room, error) {
           return;
         }
         if (err instanceof ServerError && err.code === 'invalid_invite') delete creds.invite; // rejoining tries without it
+        if (err instanceof ServerError && creds.hostPassword !== undefined && HOST_REFUSALS.has(err.code)) {
+          delete creds.hostPassword; // (a wrong one is not kept)
+          showPrejoin(room, undefined, { host: { error: L(err.code === 'wrong_password' ? 'host.wrong' : 'host.too_many') }, want });
+          return;
+        }
         const out = err instanceof ServerError ? refusalOutcome(err.code) : null;
         if (out) showLeft(room, out);
         else showPrejoin(room, joinErrorText(err));
@@ -189,7 +197,7 @@ function route() {
     showPrejoin(room);
   } else {
     app.view = 'landing';
-    renderLanding(root, { go, error: room === null ? 'That link has an invalid room name.' : undefined });
+    renderLanding(root, { go, error: room === null ? L('landing.bad_link') : undefined });
   }
 }
 

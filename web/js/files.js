@@ -15,6 +15,7 @@
 // its HTML under our origin through a blob: URL.
 
 import { Sha256 } from './sha256.js';
+import { t as say } from './i18n.js';
 
 const READ_BYTES = 1 << 20; // read the File 1 MiB at a time
 const MAX_CHUNK = 16 * 1024;
@@ -102,7 +103,7 @@ export class FileTransfers extends EventTarget {
     if (!link) return;
     this.links.delete(peerId);
     for (const t of this.transfers.values()) {
-      if (t.peerId === peerId && t.active) this.finish(t, 'failed', 'The connection to this participant closed.');
+      if (t.peerId === peerId && t.active) this.finish(t, 'failed', say('files.error.peer_closed'));
     }
     link.parts = [];
     link.pending = [];
@@ -223,7 +224,7 @@ export class FileTransfers extends EventTarget {
       case 'bad':
         if (t?.direction === 'out' && t.state === 'verifying') {
           if (m.t === 'ok') this.finish(t, 'done');
-          else this.finish(t, 'failed', 'The receiver got different bytes (checksum mismatch).');
+          else this.finish(t, 'failed', say('files.error.receiver_mismatch'));
         }
         return;
       default:
@@ -246,7 +247,7 @@ export class FileTransfers extends EventTarget {
     if (t.bytes > t.size) {
       this.sendJson(link, { t: 'cancel', id: t.id });
       this.resetIncoming(link);
-      this.finish(t, 'failed', 'The sender sent more bytes than announced.');
+      this.finish(t, 'failed', say('files.error.too_many_bytes'));
       return;
     }
     this.progress(t);
@@ -267,7 +268,7 @@ export class FileTransfers extends EventTarget {
     t.sha256 = actual;
     if (t.bytes !== t.size || actual !== expected.toLowerCase()) {
       this.sendJson(link, { t: 'bad', id: t.id });
-      this.finish(t, 'failed', t.bytes !== t.size ? 'The file arrived incomplete.' : 'Checksum mismatch: the file was damaged on the way.');
+      this.finish(t, 'failed', say(t.bytes !== t.size ? 'files.error.incomplete' : 'files.error.damaged'));
       return;
     }
     const blob = new Blob(parts, { type: 'application/octet-stream' });
@@ -321,7 +322,7 @@ export class FileTransfers extends EventTarget {
       hasher.update(buf);
       for (let p = 0; p < buf.length; p += chunk) {
         if (t.state !== 'sending') return; // cancelled
-        if (ch.readyState !== 'open') throw new Error('The connection closed during the transfer.');
+        if (ch.readyState !== 'open') throw new Error(say('files.error.closed'));
         if (ch.bufferedAmount > BUFFER_HIGH) await drained(ch);
         if (t.state !== 'sending') return;
         const piece = buf.subarray(p, Math.min(p + chunk, buf.length));
@@ -368,7 +369,7 @@ export class FileTransfers extends EventTarget {
 function drained(ch) {
   return new Promise((resolve, reject) => {
     const done = () => { ch.removeEventListener('bufferedamountlow', done); ch.removeEventListener('close', fail); resolve(); };
-    const fail = () => { ch.removeEventListener('bufferedamountlow', done); ch.removeEventListener('close', fail); reject(new Error('The connection closed during the transfer.')); };
+    const fail = () => { ch.removeEventListener('bufferedamountlow', done); ch.removeEventListener('close', fail); reject(new Error(say('files.error.closed'))); };
     ch.addEventListener('bufferedamountlow', done);
     ch.addEventListener('close', fail);
   });

@@ -9,6 +9,8 @@
 // own beside the camera (both are sent: people see the presenter and what it presents), and ends either from
 // our button or from the browser's own "stop sharing" (`ended`).
 
+import { L, t } from './i18n.js';
+
 const STORE_MIC = 'ruang.mic';
 const STORE_CAMERA = 'ruang.camera';
 
@@ -24,17 +26,19 @@ function save(key, value) {
 }
 
 /**
- * A human message for a getUserMedia / getDisplayMedia failure.
+ * A human message for a getUserMedia / getDisplayMedia failure (a label: it follows the language).
  * @param {unknown} err
- * @param {string} what e.g. "camera"
+ * @param {'camera' | 'microphone' | 'screen'} what
+ * @returns {import('./i18n.js').Label}
  */
 export function describeMediaError(err, what) {
   const name = err instanceof Error || err instanceof DOMException ? err.name : '';
+  const device = t(`media.device.${what}`);
   switch (name) {
-    case 'NotAllowedError': case 'SecurityError': return `Permission to use the ${what} was denied.`;
-    case 'NotFoundError': case 'OverconstrainedError': return `No ${what} was found.`;
-    case 'NotReadableError': case 'AbortError': return `The ${what} is in use by another application.`;
-    default: return `The ${what} could not be started.`;
+    case 'NotAllowedError': case 'SecurityError': return L('media.denied', { device });
+    case 'NotFoundError': case 'OverconstrainedError': return L('media.not_found', { device });
+    case 'NotReadableError': case 'AbortError': return L('media.in_use', { device });
+    default: return L('media.failed', { device });
   }
 }
 
@@ -91,8 +95,8 @@ export class LocalMedia extends EventTarget {
     /** @type {{ audioError?: string, videoError?: string }} */
     const result = {};
     if (!navigator.mediaDevices?.getUserMedia) {
-      if (want.audio) result.audioError = 'This browser cannot capture audio here (a secure origin is needed).';
-      if (want.video) result.videoError = 'This browser cannot capture video here (a secure origin is needed).';
+      if (want.audio) result.audioError = t('media.no_audio_capture');
+      if (want.video) result.videoError = t('media.no_video_capture');
       return result;
     }
     if (want.audio && want.video && !this.micTrack && !this.cameraTrack) {
@@ -104,10 +108,10 @@ export class LocalMedia extends EventTarget {
       } catch { /* fall through: try each device alone to learn which one fails */ }
     }
     if (want.audio && !this.micTrack) {
-      try { await this.startMic(); } catch (e) { result.audioError = describeMediaError(e, 'microphone'); }
+      try { await this.startMic(); } catch (e) { result.audioError = String(describeMediaError(e, 'microphone')); }
     }
     if (want.video && !this.cameraTrack) {
-      try { await this.startCamera(); } catch (e) { result.videoError = describeMediaError(e, 'camera'); }
+      try { await this.startCamera(); } catch (e) { result.videoError = String(describeMediaError(e, 'camera')); }
     }
     return result;
   }
@@ -159,7 +163,7 @@ export class LocalMedia extends EventTarget {
   /** Share a screen, window or tab, beside the camera. */
   async startScreen() {
     if (this.screenTrack) return;
-    if (!navigator.mediaDevices?.getDisplayMedia) throw new Error('Screen sharing is not supported by this browser.');
+    if (!navigator.mediaDevices?.getDisplayMedia) throw new Error(t('media.no_screen_share'));
     const s = await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: { ideal: 15, max: 30 } }, audio: false });
     const track = s.getVideoTracks()[0];
     if ('contentHint' in track) track.contentHint = 'detail';

@@ -2,17 +2,19 @@
 // budget that mirrors the server's rate (5 at once, one back every 2 s) so the page does not send what the
 // server would drop. DOM-free; the picker and the marks over tiles are in ui/reactions.js.
 
-/** @typedef {{ emoji: string, label: string }} ReactionKind */
+import { t } from './i18n.js';
+
+/** @typedef {{ emoji: string, key: string, readonly label: string }} ReactionKind key: its name in the tables; label: that name now */
 
 /** The protocol's reactions, in the order the picker shows them (docs/protocol.md, `react`). */
-export const REACTIONS = /** @type {const} */ ([
-  { emoji: '\u{1F44D}', label: 'Thumbs up' },
-  { emoji: '\u{1F44F}', label: 'Applause' },
-  { emoji: '\u{1F602}', label: 'Laughing' },
-  { emoji: '\u{1F62E}', label: 'Surprised' },
-  { emoji: '\u{2764}\u{FE0F}', label: 'Heart' },
-  { emoji: '\u{1F389}', label: 'Celebrate' },
-]);
+export const REACTIONS = /** @type {readonly ReactionKind[]} */ ([
+  ['\u{1F44D}', 'reaction.thumbs_up'],
+  ['\u{1F44F}', 'reaction.applause'],
+  ['\u{1F602}', 'reaction.laughing'],
+  ['\u{1F62E}', 'reaction.surprised'],
+  ['\u{2764}\u{FE0F}', 'reaction.heart'],
+  ['\u{1F389}', 'reaction.celebrate'],
+].map(([emoji, key]) => Object.freeze({ emoji, key, get label() { return t(key); } })));
 
 /** Reactions the server takes at once, and how long one takes to come back (ms). */
 export const REACTION_BURST = 5;

@@ -4,6 +4,8 @@
 // canvas, the mixed audio and the MediaRecorder are in ui/recorder.js; the indicator and button in
 // ui/recording.js.
 
+import { t } from './i18n.js';
+
 /** @typedef {{ x: number, y: number, w: number, h: number }} Rect */
 
 /** The recording's size (16:9) and frame rate. */
@@ -87,6 +89,6 @@ export function recordingFileName(room, at) {
  */
 export function recordingText(recorder, you, nameOf) {
   if (!recorder) return null;
-  if (recorder === you) return 'You are recording this meeting';
-  return `${nameOf(recorder) ?? 'Someone'} is recording this meeting`;
+  if (recorder === you) return t('recording.you');
+  return t('recording.other', { name: nameOf(recorder) ?? t('someone') });
 }

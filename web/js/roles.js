@@ -1,10 +1,16 @@
 // roles.js — who may do what in a meeting (protocol.md, "Roles and host controls"), as the UI needs it to
 // decide which controls to show. The server enforces the same rules regardless. No DOM.
 
+import { L } from './i18n.js';
+
 /** @typedef {import('./signaling.js').Role} Role */
 
-/** @type {Record<Role, string>} */
-export const ROLE_LABEL = { host: 'Host', moderator: 'Moderator', participant: 'Participant', viewer: 'Viewer' };
+/**
+ * A role's name (a label: it follows the language).
+ * @param {Role} role @param {boolean} [inSentence] the form used inside a sentence ("as host")
+ * @returns {import('./i18n.js').Label}
+ */
+export const roleLabel = (role, inSentence = false) => L(inSentence ? `role.${role}.in_sentence` : `role.${role}`);
 
 /** Hosts and moderators keep order: remove, ban, mute, mute everyone, lock, the lobby. @param {Role} role */
 export const moderates = (role) => role === 'host' || role === 'moderator';
@@ -23,7 +29,7 @@ export function mayActOn(actor, target) {
 export const givesRoles = (actor) => actor === 'host';
 
 /**
- * @typedef {{ action: 'mute' | 'remove' | 'ban' | 'set_role', role?: Role, label: string, danger?: boolean }} PersonAction
+ * @typedef {{ action: 'mute' | 'remove' | 'ban' | 'set_role', role?: Role, label: import('./i18n.js').Label, danger?: boolean }} PersonAction
  */
 
 /**
@@ -36,13 +42,13 @@ export function actionsOn(actor, target) {
   /** @type {PersonAction[]} */
   const out = [];
   if (!mayActOn(actor, target.role)) return out;
-  if (target.audio) out.push({ action: 'mute', label: 'Mute' });
+  if (target.audio) out.push({ action: 'mute', label: L('people.mute') });
   if (givesRoles(actor)) {
-    /** @type {[Role, string][]} */
-    const roles = [['host', 'Make host'], ['moderator', 'Make moderator'], ['participant', 'Make participant'], ['viewer', 'Make viewer']];
-    for (const [role, label] of roles) if (role !== target.role) out.push({ action: 'set_role', role, label });
+    /** @type {Role[]} */
+    const roles = ['host', 'moderator', 'participant', 'viewer'];
+    for (const role of roles) if (role !== target.role) out.push({ action: 'set_role', role, label: L(`people.make.${role}`) });
   }
-  out.push({ action: 'remove', label: 'Remove', danger: true });
-  out.push({ action: 'ban', label: 'Ban…', danger: true });
+  out.push({ action: 'remove', label: L('people.remove'), danger: true });
+  out.push({ action: 'ban', label: L('people.ban'), danger: true });
   return out;
 }

@@ -22,6 +22,7 @@
 // speaker from `speaker` (SFU rooms; nobody in mesh).
 
 import { moderates } from './roles.js';
+import { t } from './i18n.js';
 
 /** @typedef {import('./wire.js').MediaState} MediaState */
 /** @typedef {import('./wire.js').PeerInfo} PeerInfo */
@@ -75,10 +76,10 @@ export class RoomModel extends EventTarget {
   /** Whether we may see the lobby and let people in. */
   get moderating() { return moderates(this.role); }
 
-  /** A name for an id ('you' for us). @param {string} id */
+  /** A name for an id ('you' for us), in the page's language. @param {string} id */
   nameOf(id) {
-    if (id === this.you) return 'you';
-    return this.people.get(id)?.name ?? 'someone who left';
+    if (id === this.you) return t('you.in_sentence');
+    return this.people.get(id)?.name ?? t('someone_who_left');
   }
 
   // ---------------------------------------------------------------- from the server

@@ -13,7 +13,7 @@ export const PROTOCOL_VERSION = 1;
 /** @typedef {'host' | 'moderator' | 'participant' | 'viewer'} Role */
 /** @typedef {{ id: string, name: string, media: MediaState, role: Role, hand: boolean, reconnecting?: boolean }} PeerInfo */
 /** @typedef {{ id: string, name: string }} Knock someone waiting in the lobby */
-/** @typedef {{ password?: string, invite?: string }} Credentials what opens a protected room (protocol: join) */
+/** @typedef {{ password?: string, hostPassword?: string, invite?: string }} Credentials what opens a protected room (protocol: join; hostPassword: `host_password`) */
 /** @typedef {{ seq: number, from: string, name: string, text: string, ts: number }} ChatMessage */
 /** @typedef {{ urls: string[], username?: string, credential?: string }} IceServer */
 /**
@@ -302,6 +302,7 @@ export function joinMessage({ room, name, media, credentials, browserKey, req })
   /** @type {Record<string, unknown>} */
   const msg = { type: 'join', v: PROTOCOL_VERSION, room, name, media: { ...media }, modes: [...MEDIA_MODES], req };
   if (credentials.password !== undefined) msg.password = credentials.password;
+  if (credentials.hostPassword !== undefined) msg.host_password = credentials.hostPassword;
   if (credentials.invite !== undefined) msg.invite = credentials.invite;
   if (browserKey !== undefined) msg.browser_key = browserKey;
   return msg;

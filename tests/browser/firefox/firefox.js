@@ -11,6 +11,8 @@ export const FIREFOX_PREFS = {
   // fake camera/microphone (a test pattern and a tone), granted without a permission prompt
   'media.navigator.streams.fake': true,
   'media.navigator.permission.disabled': true,
+  // the page follows the browser's languages: the specs read its English texts
+  'intl.accept_languages': 'en-US',
   // camera and microphone allowed for every site, as a persistent permission: Firefox gathers ICE candidates
   // on every local address (loopback included) only for a page that has one (or captures in a way it counts:
   // the fake capture above is not); otherwise only on the default route's address, and in the tests'

@@ -3,6 +3,7 @@
 // host. The rules of who may do what are in roles.js; the server checks them again.
 
 import { toast } from './toast.js';
+import { L } from '../i18n.js';
 import { confirmDialog } from './dialogs.js';
 import { updateControls } from './call-local.js';
 
@@ -18,21 +19,21 @@ export async function moderate(call, action, target, role) {
   const name = target ? model.people.get(target)?.name ?? model.waiting.find((w) => w.id === target)?.name : undefined;
   if (action === 'ban') {
     const ok = await confirmDialog({
-      title: `Ban ${name ?? 'this participant'}?`, id: 'ban-dialog', confirm: 'Ban',
-      text: `${name ?? 'They'} will be removed and cannot come back to this meeting, not even with their invitation.`,
+      title: name ? L('ban.title', { name }) : L('ban.title_anon'), id: 'ban-dialog', confirm: L('ban.confirm'),
+      text: name ? L('ban.text', { name }) : L('ban.text_anon'),
     });
     if (!ok) return;
   }
   if (action === 'end') {
     const ok = await confirmDialog({
-      title: 'End the meeting for everyone?', id: 'end-dialog', confirm: 'End meeting',
-      text: 'Everyone, you included, leaves the call, and the people waiting in the lobby are sent away.',
+      title: L('end.title'), id: 'end-dialog', confirm: L('end.confirm'),
+      text: L('end.text'),
     });
     if (!ok) return;
   }
   if (call.phase !== 'in-call') return;
   const req = call.signaling.moderate(action, target, role);
-  if (!req) { toast('Not connected to the server right now; try again in a moment.', { kind: 'error' }); return; }
+  if (!req) { toast(L('host.not_connected'), { kind: 'error' }); return; }
   call.requests.set(req, { action, target, name });
   while (call.requests.size > 64) call.requests.delete(call.requests.keys().next().value ?? 0);
 }
@@ -43,13 +44,13 @@ export async function moderate(call, action, target, role) {
  */
 function onRefused(call, asked, code, message) {
   const lobbyAction = asked.action === 'admit' || asked.action === 'deny';
-  if (code === 'forbidden') toast(`You are not allowed to do that: ${message}`, { kind: 'error' });
+  if (code === 'forbidden') toast(L('refused.forbidden', { message }), { kind: 'error' });
   else if (code === 'unknown_peer' && lobbyAction) {
     if (asked.target) call.model.dropKnock(asked.target);
-    toast(`${asked.name ?? 'They'} is no longer waiting.`);
-  } else if (code === 'unknown_peer') toast(`${asked.name ?? 'That participant'} is no longer in the meeting.`);
-  else if (code === 'room_full') toast('The meeting is full: nobody else can be let in.', { kind: 'error' });
-  else toast(`The server refused: ${message}`, { kind: 'error' });
+    toast(asked.name ? L('refused.not_waiting', { name: asked.name }) : L('refused.not_waiting_anon'));
+  } else if (code === 'unknown_peer') toast(asked.name ? L('refused.gone', { name: asked.name }) : L('refused.gone_anon'));
+  else if (code === 'room_full') toast(L('refused.room_full'), { kind: 'error' });
+  else toast(L('refused.other', { message }), { kind: 'error' });
 }
 
 /** An `error` from the server outside a request's answer, or the refusal of a host control. @param {Call} call
@@ -67,22 +68,24 @@ export function onServerError(call, code, message, req) {
     case 'forbidden':
       // a viewer's negotiation caught in the moment its role changed: the transport renegotiates recvonly
       if (call.model.role === 'viewer') { console.info('ruang: refused while becoming a viewer:', message); return; }
-      toast(`Not allowed: ${message}`, { kind: 'error' });
+      toast(L('error.forbidden', { message }), { kind: 'error' });
       return;
-    case 'rate_limited': toast('You are sending too fast; a message was dropped.', { kind: 'error' }); return;
-    case 'field_too_large': toast('That message was too long for the server.', { kind: 'error' }); return;
+    case 'rate_limited': toast(L('error.rate_limited'), { kind: 'error' }); return;
+    case 'field_too_large': toast(L('error.field_too_large'), { kind: 'error' }); return;
+    case 'too_many_reactions': toast(L('reaction.too_many')); return;
+    case 'internal': toast(L('error.internal'), { kind: 'error' }); return;
     default:
       console.warn('ruang: server error', code, message);
-      toast(`Server: ${message}`, { kind: 'error' });
+      toast(L('error.other', { message }), { kind: 'error' });
   }
 }
 
 /** A host or moderator muted us: the microphone goes off at once; only we can turn it on again. @param {Call} call @param {string | null} by */
 export async function onMuted(call, by) {
-  const who = by ? call.model.people.get(by)?.name ?? 'A host' : 'A host';
+  const who = by ? call.model.people.get(by)?.name : undefined;
   if (call.media.micOn) {
     try { await call.media.setMicEnabled(false); } catch { /* no microphone */ }
   }
   updateControls(call);
-  toast(`${who} muted you`, { ms: 6000 });
+  toast(who ? L('toast.muted_by', { name: who }) : L('toast.muted_by_host'), { ms: 6000 });
 }

@@ -4,6 +4,7 @@
 // pinned or spotlighted sent to the SFU as `pin`, so its video is forwarded whatever last-N decides.
 
 import { toast } from './toast.js';
+import { L } from '../i18n.js';
 import { moderate } from './call-host.js';
 
 /** @typedef {import('./call.js').Call} Call */
@@ -20,7 +21,7 @@ export function savedLayout() {
 export function setLayout(call, mode) {
   try { localStorage.setItem(KEY, mode); } catch { /* not remembered */ }
   call.ui?.tiles.setMode(mode);
-  toast(mode === 'speaker' ? 'Speaker view: whoever speaks takes the stage.' : 'Grid view: everyone the same size.');
+  toast(L(mode === 'speaker' ? 'layout.speaker_toast' : 'layout.grid_toast'));
 }
 
 /** Ask the server to spotlight `id` for everyone (null: remove it). @param {Call} call @param {string | null} id */
@@ -48,8 +49,8 @@ export function wireLayout(call) {
     tiles.setSpotlight(spotlight);
     sendPin();
     if (quiet) return;
-    if (spotlight) toast(spotlight === call.you ? 'You are in the spotlight for everyone.' : `${call.model.nameOf(spotlight)} is in the spotlight.`);
-    else toast('The spotlight was removed.');
+    if (spotlight) toast(spotlight === call.you ? L('spotlight.you') : L('spotlight.other', { name: call.model.nameOf(spotlight) }));
+    else toast(L('spotlight.removed'));
   };
   const onMode = () => { pinSent = null; sendPin(); };
   call.model.addEventListener('room_state', onState);

@@ -4,6 +4,7 @@
 
 import { h } from './dom.js';
 import { toast } from './toast.js';
+import { L, t } from '../i18n.js';
 import { describeMediaError } from '../media.js';
 import { refreshPeople } from './call-room.js';
 import { setChat, setPeople, toggleHand } from './call-panels.js';
@@ -84,7 +85,7 @@ export async function toggleScreen(call) {
     else await call.media.startScreen();
   } catch (e) {
     const name = e instanceof Error || e instanceof DOMException ? e.name : '';
-    if (name !== 'NotAllowedError' && name !== 'AbortError') toast(describeMediaError(e, 'screen share'), { kind: 'error' });
+    if (name !== 'NotAllowedError' && name !== 'AbortError') toast(describeMediaError(e, 'screen'), { kind: 'error' });
   }
   updateControls(call);
 }
@@ -104,7 +105,7 @@ export async function sampleQuality(call) {
       person.quality = s.quality;
       const parts = [];
       if (s.rttMs !== null) parts.push(`${Math.round(s.rttMs)} ms`);
-      if (s.lossPct !== null) parts.push(`${s.lossPct.toFixed(1)}% loss`);
+      if (s.lossPct !== null) parts.push(t('quality.loss', { pct: s.lossPct.toFixed(1) }));
       call.ui?.tiles.get(id)?.setQuality(s.quality, parts.join(', '));
     } catch { /* connection closed meanwhile */ }
   }
@@ -142,9 +143,9 @@ export function showAutoplayBanner(call) {
   if (!ui || !ui.banner.hidden) return;
   const banner = ui.banner;
   banner.hidden = false;
-  banner.replaceChildren(h('span', { text: 'Your browser blocked the sound of the call.' }),
+  banner.replaceChildren(h('span', { text: L('autoplay.blocked') }),
     h('button', {
       type: 'button', class: 'btn btn-small btn-primary',
       onclick: () => { for (const t of ui.tiles.tiles.values()) t.resume(); banner.hidden = true; },
-    }, 'Turn on sound'));
+    }, L('autoplay.turn_on')));
 }

@@ -3,6 +3,7 @@
 
 import { toast } from './toast.js';
 import { h } from './dom.js';
+import { L } from '../i18n.js';
 import { TransferCard } from './transfers.js';
 import { updateControls } from './call-local.js';
 
@@ -51,9 +52,9 @@ export function shareFiles(call, files, only) {
   // in an SFU room, a files-only connection to each is opened now (its channel is usable at once)
   for (const id of people) if (!call.files.canSendTo(id)) call.transport?.openFiles(id);
   const targets = people.filter((id) => call.files.canSendTo(id));
-  if (!targets.length) { toast(only ? `${call.model.nameOf(only[0])} cannot receive files yet.` : 'Nobody is connected to receive the file yet.'); return; }
+  if (!targets.length) { toast(only ? L('files.cannot_receive', { name: call.model.nameOf(only[0]) }) : L('files.nobody')); return; }
   for (const f of files) call.files.offer(f, targets);
-  if (only && !call.chatOpen) toast(`Offered to ${call.model.nameOf(targets[0])}: follow it in the chat`);
+  if (only && !call.chatOpen) toast(L('files.offered_to', { name: call.model.nameOf(targets[0]) }));
 }
 
 /**
@@ -79,5 +80,5 @@ export function showTransfer(call, t, incoming) {
   const card = new TransferCard(t, call.files, (id) => call.model.nameOf(id));
   call.cards.set(t.id, card);
   chat.addItem(card.el, incoming);
-  if (incoming && !call.chatOpen) toast(`${call.model.nameOf(t.peerId)} wants to send you a file: open the chat to accept`);
+  if (incoming && !call.chatOpen) toast(L('files.incoming_toast', { name: call.model.nameOf(t.peerId) }));
 }

@@ -5,7 +5,8 @@
 // (mesh or SFU) and the tiles' sizes go to the transport, the SFU's active speaker to the tiles.
 // Subscribes once (renderRoom) and renders; it never changes the model.
 
-import { h } from './dom.js';
+import { h, setText, setAttr } from './dom.js';
+import { L } from '../i18n.js';
 import { toast } from './toast.js';
 import { QualityProbe } from '../quality.js';
 import { applyBudget, updateControls } from './call-local.js';
@@ -13,11 +14,8 @@ import { applyBudget, updateControls } from './call-local.js';
 /** @typedef {import('./call.js').Call} Call */
 /** @typedef {import('../room.js').Person} Person */
 
-/** What a toast says when someone leaves, by `peer_left` reason. */
-const LEFT_TEXT = /** @type {Record<string, string>} */ ({
-  left: 'left', disconnected: 'disconnected', timeout: 'lost connection', slow: 'was disconnected (connection too slow)',
-  kicked: 'was removed', removed: 'was removed from the meeting', banned: 'was banned from the meeting', shutdown: 'left (server stopping)',
-});
+/** `peer_left` reasons a toast explains (the tables' `left.<reason>`; anything else says "left"). */
+const LEFT_REASONS = new Set(['left', 'disconnected', 'timeout', 'slow', 'kicked', 'removed', 'banned', 'shutdown']);
 
 /**
  * Follow the model from now on (the listeners go with the call's cleanups).
@@ -33,7 +31,7 @@ export function renderRoom(call) {
   };
   on('person_added', ({ person, announce }) => {
     addPersonView(call, person);
-    if (announce) toast(`${person.name} joined`);
+    if (announce) toast(L('toast.joined', { name: person.name }));
   });
   on('person_updated', ({ person, what }) => {
     const tile = call.ui?.tiles.get(person.id);
@@ -50,9 +48,9 @@ export function renderRoom(call) {
     call.ui?.tiles.remove(person.id);
     updateCount(call);
     applyBudget(call);
-    if (!quiet) toast(`${person.name} ${LEFT_TEXT[reason] ?? 'left'}`);
+    if (!quiet) toast(L(`left.${LEFT_REASONS.has(reason) ? reason : 'left'}`, { name: person.name }));
   });
-  on('hand_raised', ({ person }) => { if (model.moderating) toast(`${person.name} raised a hand`); });
+  on('hand_raised', ({ person }) => { if (model.moderating) toast(L('toast.hand', { name: person.name })); });
   on('hand', ({ raised }) => {
     call.ui?.tiles.get(call.you)?.setHand(raised);
     updateControls(call);
@@ -60,12 +58,12 @@ export function renderRoom(call) {
   on('role', ({ role, before, announce }) => onOwnRole(call, role, before, announce));
   on('room_state', ({ locked, lobby, was, quiet }) => {
     if (quiet) return;
-    if (locked !== was.locked) toast(locked ? 'The meeting is locked: nobody new can join.' : 'The meeting is unlocked.');
-    if (lobby !== was.lobby) toast(lobby ? 'The lobby is on: newcomers wait until a host lets them in.' : 'The lobby is off: newcomers come straight in.');
+    if (locked !== was.locked) toast(L(locked ? 'toast.locked' : 'toast.unlocked'));
+    if (lobby !== was.lobby) toast(L(lobby ? 'toast.lobby_on' : 'toast.lobby_off'));
   });
   on('lobby', ({ fresh }) => {
-    if (fresh.length === 1) toast(`${fresh[0].name} is waiting to join`, { ms: 6000 });
-    else if (fresh.length > 1) toast(`${fresh.length} people are waiting to join`, { ms: 6000 });
+    if (fresh.length === 1) toast(L('toast.waiting_one', { name: fresh[0].name }), { ms: 6000 });
+    else if (fresh.length > 1) toast(L('lobby.waiting', { n: fresh.length }), { ms: 6000 });
   });
   on('chat', ({ message, history }) => call.ui?.chat.addMessage(message, { history }));
   on('connection', ({ state }) => onServerState(call, state));
@@ -126,11 +124,11 @@ function onOwnRole(call, role, before, announce) {
   }
   updateControls(call);
   if (!announce) return;
-  if (role === 'host') toast('You are now the host', { ms: 6000 });
-  else if (role === 'moderator') toast('You are now a moderator: you can mute, remove and let people in.', { ms: 6000 });
-  else if (role === 'viewer') toast('You are now a viewer: your microphone and camera are off. You can still chat and raise your hand.', { ms: 8000 });
-  else if (before === 'viewer') toast('You can take part again: turn on your microphone or camera when you like.', { ms: 6000 });
-  else toast('You are now a participant.');
+  if (role === 'host') toast(L('role_now.host'), { ms: 6000 });
+  else if (role === 'moderator') toast(L('role_now.moderator'), { ms: 6000 });
+  else if (role === 'viewer') toast(L('role_now.viewer'), { ms: 8000 });
+  else if (before === 'viewer') toast(L('role_now.back'), { ms: 6000 });
+  else toast(L('role_now.participant'));
 }
 
 /**
@@ -145,13 +143,13 @@ function onServerState(call, state) {
     if (!connStatus.firstChild) {
       connStatus.replaceChildren(h('div', { class: 'banner banner-reconnecting' },
         h('span', { class: 'spinner', 'aria-hidden': 'true' }),
-        h('span', { text: 'Reconnecting to the server… The call continues; chat is sent when the connection is back.' })));
+        h('span', { text: L('conn.reconnecting') })));
     }
-    call.ui?.chat.setNotice('Reconnecting: messages are sent when the connection is back.');
+    call.ui?.chat.setNotice(L('chat.reconnecting'));
   } else {
     connStatus.replaceChildren();
     call.ui?.chat.setNotice('');
-    if (state === 'replaced') call.showBanner('This call continued on another connection of yours. Reload to rejoin here.');
+    if (state === 'replaced') call.showBanner(L('conn.replaced'));
   }
 }
 
@@ -177,7 +175,7 @@ export function updateCount(call) {
   const countEl = call.ui?.countEl;
   if (!countEl) return;
   const n = call.model.people.size + 1;
-  countEl.textContent = `${n}`;
-  countEl.setAttribute('aria-label', `${n} ${n === 1 ? 'participant' : 'participants'}`);
-  countEl.title = countEl.getAttribute('aria-label') ?? '';
+  setText(countEl, `${n}`);
+  setAttr(countEl, 'aria-label', L('count.participants', { n }));
+  setAttr(countEl, 'title', L('count.participants', { n }));
 }

@@ -4,6 +4,7 @@
 // they show is kept up to date by call-room.js (from the room model) and call-local.js (our media).
 
 import { h } from './dom.js';
+import { L } from '../i18n.js';
 import { icon } from './icons.js';
 import { toast } from './toast.js';
 import { TileGrid } from './tiles.js';
@@ -34,7 +35,7 @@ import { RecordingControl } from './recording.js';
  * @param {Call} call @param {import('../signaling.js').Session} w @returns {Screen}
  */
 export function buildScreen(call, w) {
-  const grid = h('section', { class: 'grid', id: 'grid', 'aria-label': 'Participants' });
+  const grid = h('section', { class: 'grid', id: 'grid', 'aria-label': L('grid.label') });
   const tiles = new TileGrid(grid, {
     canSpotlight: () => call.model.moderating,
     onSpotlight: (id) => requestSpotlight(call, id),
@@ -80,9 +81,9 @@ export function buildScreen(call, w) {
     layoutMode: () => tiles.mode,
     // on a phone the reaction and record buttons do not fit in the bar: the More menu offers them
     narrowItems: () => [
-      ...REACTIONS.map((r, i) => ({ text: `React: ${r.label} ${r.emoji}`, id: `menu-react-${i}`, onselect: () => reactions.choose(r.emoji) })),
+      ...REACTIONS.map((r, i) => ({ text: L('reaction.menu_item', { reaction: L(r.key), emoji: r.emoji }), id: `menu-react-${i}`, onselect: () => reactions.choose(r.emoji) })),
       ...(recording.button.hidden ? [] : [{
-        text: recording.button.getAttribute('aria-pressed') === 'true' ? 'Stop recording and save' : 'Record the meeting',
+        text: L(recording.button.getAttribute('aria-pressed') === 'true' ? 'recording.stop_save' : 'recording.start'),
         id: 'menu-record', onselect: () => recording.button.click(),
       }]),
     ],
@@ -95,9 +96,9 @@ export function buildScreen(call, w) {
   const recording = new RecordingControl(call);
   controls.devices.before(recording.button);
   const copyBtn = h('button', {
-    type: 'button', class: 'btn btn-ghost btn-small', id: 'call-copy-link', 'aria-label': 'Copy invite link',
-    onclick: async () => { if (await copyInvite(call.room)) toast('Invite link copied'); },
-  }, icon('link'), h('span', { class: 'hide-narrow', text: 'Invite' }));
+    type: 'button', class: 'btn btn-ghost btn-small', id: 'call-copy-link', 'aria-label': L('invite.copy'),
+    onclick: async () => { if (await copyInvite(call.room)) toast(L('invite.copied_toast')); },
+  }, icon('link'), h('span', { class: 'hide-narrow', text: L('invite.short') }));
   const header = h('header', { class: 'call-head' },
     h('div', { class: 'call-title' }, h('span', { class: 'brand-mark small', 'aria-hidden': 'true' }),
       h('span', { class: 'room-name', text: call.room, title: call.room }), recording.indicator),

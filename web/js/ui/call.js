@@ -10,7 +10,8 @@
 // after a resume the model is reconciled with the room (RoomModel.resumed/rejoined).
 // Exposes a read-only snapshot for the test hook (see app.js).
 
-import { h } from './dom.js';
+import { h, setTitle } from './dom.js';
+import { L } from '../i18n.js';
 import { toast } from './toast.js';
 import { leftOutcome, removedOutcome, refusalOutcome } from './left.js';
 import { buildScreen } from './call-screen.js';
@@ -120,6 +121,8 @@ export class Call {
           if (prompted && closed) { prompted = false; continue; }
           if (closed && !late && sig.lastCloseCode === 4001) { late = true; continue; } // (never joined: nothing left behind)
           if (!(err instanceof ServerError) || !PASSWORD_CODES.has(err.code) || !this.askPassword || this.cancelled) throw err;
+          // a refused host password is answered on the pre-join screen, not by the room password's prompt
+          if (this.credentials.hostPassword !== undefined && err.code !== 'password_required') throw err;
           if (err.code !== 'too_many_attempts') delete this.credentials.password;
           const password = await this.askPassword(err.code);
           if (password === null || this.cancelled) { this.cancelled = true; throw err; }
@@ -153,7 +156,7 @@ export class Call {
     this.limits = w.limits;
     this.model.welcome(w);
     this.model.setConnection(this.signaling.state);
-    document.title = `${this.room} · ruang`;
+    setTitle(`${this.room} · ruang`);
     // a viewer (by invitation) sends nothing: release the devices before any connection exists
     if (this.model.role === 'viewer') this.media.stopAll();
 
@@ -255,13 +258,13 @@ export class Call {
     on('recording', ({ id }) => this.ui?.recording.setRecorder(id));
     on('reaction', ({ id, emoji }) => showReaction({
       tile: this.ui?.tiles.get(id)?.el, emoji, announcer: this.ui?.announcer ?? null,
-      who: id === this.you ? 'You' : this.model.people.get(id)?.name ?? 'Someone',
+      who: id === this.you ? L('you') : this.model.people.get(id)?.name ?? L('someone'),
     }));
     on('ice_servers', ({ iceServers, policy }) => transport.updateIce(iceServers, policy));
     on('muted', ({ by }) => void onMuted(this, by));
     on('waiting', () => {
       // joining afresh after a lost session, into a room whose lobby is on
-      this.showBanner('The server lost your place in the meeting: waiting for a host to let you back in.', { reload: false });
+      this.showBanner(L('call.waiting_again'), { reload: false });
     });
     on('server_error', ({ code, message, req }) => onServerError(this, code, message, req));
     on('resumed', ({ welcome, replay }) => this.onResumed(welcome, replay));
@@ -269,7 +272,7 @@ export class Call {
     on('failed', ({ code, message }) => {
       const out = OUT_CODES.has(code) ? refusalOutcome(code) : null;
       if (out) { this.teardown(); this.onLeft(out); return; } // a way out: say why on the left screen
-      this.showBanner(`Could not get back into the call (${code}): ${message}`);
+      this.showBanner(L('call.failed', { code, message }));
     });
     on('removed', ({ reason, by }) => {
       // nothing to resume: close every connection and say why
@@ -305,8 +308,8 @@ export class Call {
     updateControls(this);
     refreshPeople(this);
     const role = this.model.role;
-    if (role === 'viewer') toast('You joined as a viewer: you can watch, listen, chat and raise your hand.', { ms: 6000 });
-    else if (role !== 'participant' && w.peers.length) toast(`You joined as ${role === 'host' ? 'a host' : 'a moderator'} of this meeting.`);
+    if (role === 'viewer') toast(L('call.joined_viewer'), { ms: 6000 });
+    else if (role !== 'participant' && w.peers.length) toast(L(role === 'host' ? 'call.joined_host' : 'call.joined_moderator'));
     // devices may have finished starting while we joined: make senders, tile and server agree now
     void onLocalMedia(this, 'audio');
     void onLocalMedia(this, 'video');
@@ -350,16 +353,16 @@ export class Call {
     for (const m of w.chat_history) this.model.addChat(m, { history: true });
     updateControls(this);
     refreshPeople(this);
-    toast('The server no longer knew your session, so you rejoined the call as a new participant.', { ms: 8000 });
+    toast(L('call.rejoined'), { ms: 8000 });
   }
 
-  /** @param {string} text @param {{ reload?: boolean }} [opts] */
+  /** @param {string | import('../i18n.js').Label} text @param {{ reload?: boolean }} [opts] */
   showBanner(text, { reload = true } = {}) {
     const banner = this.ui?.banner;
     if (!banner) return;
     banner.hidden = false;
     banner.replaceChildren(h('span', { text }),
-      ...(reload ? [h('button', { type: 'button', class: 'btn btn-small', onclick: () => location.reload() }, 'Reload')] : []));
+      ...(reload ? [h('button', { type: 'button', class: 'btn btn-small', onclick: () => location.reload() }, L('call.reload'))] : []));
   }
 
   /** @param {string} id @param {string} state the media connection state towards them */

@@ -3,7 +3,8 @@
 // A message already shown (same seq, sender, time and text: history sent again after a resume) is not
 // shown twice; seq alone does not identify a message, since a restarted server counts from 1 again.
 
-import { h, replaceChildren } from './dom.js';
+import { h, replaceChildren, setText } from './dom.js';
+import { L } from '../i18n.js';
 import { icon } from './icons.js';
 
 /** @typedef {import('../signaling.js').ChatMessage} ChatMessage */
@@ -23,29 +24,29 @@ export class ChatPanel {
     /** @private @type {Set<string>} messages shown, by seq, sender, time and text */ this.seen = new Set();
     /** @type {{ from: string, ts: number } | null} */ this.lastGroup = null;
 
-    this.list = h('ol', { class: 'chat-list', 'aria-label': 'Messages', 'aria-live': 'polite', 'aria-relevant': 'additions' });
-    this.empty = h('li', { class: 'chat-empty', text: 'No messages yet. Say hello, or share a file with the paperclip.' });
+    this.list = h('ol', { class: 'chat-list', 'aria-label': L('chat.messages'), 'aria-live': 'polite', 'aria-relevant': 'additions' });
+    this.empty = h('li', { class: 'chat-empty', text: L('chat.empty') });
     this.list.appendChild(this.empty);
     this.input = h('textarea', {
-      id: 'chat-input', class: 'chat-input', rows: 1, placeholder: 'Message everyone', 'aria-label': 'Message',
+      id: 'chat-input', class: 'chat-input', rows: 1, placeholder: L('chat.placeholder'), 'aria-label': L('chat.message'),
       maxlength: String(opts.maxBytes), enterkeyhint: 'send',
     });
     this.fileInput = h('input', { type: 'file', multiple: true, class: 'visually-hidden', id: 'file-input', tabindex: '-1', 'aria-hidden': 'true' });
     this.attachBtn = h('button', {
-      type: 'button', class: 'icon-btn', id: 'btn-attach', 'aria-label': 'Share a file', title: 'Share a file with everyone',
+      type: 'button', class: 'icon-btn', id: 'btn-attach', 'aria-label': L('chat.share_file'), title: L('chat.share_file_tip'),
       onclick: () => {
-        if (!this.opts.canShareFiles()) { this.flash('Nobody else is here to receive a file yet.'); return; }
+        if (!this.opts.canShareFiles()) { this.flash(L('chat.nobody')); return; }
         this.fileInput.click();
       },
     }, icon('attach'));
-    this.sendBtn = h('button', { type: 'submit', class: 'icon-btn send-btn', id: 'btn-send', 'aria-label': 'Send message' }, icon('send'));
+    this.sendBtn = h('button', { type: 'submit', class: 'icon-btn send-btn', id: 'btn-send', 'aria-label': L('chat.send') }, icon('send'));
     this.hint = h('p', { class: 'chat-hint', 'aria-live': 'polite' });
-    /** @private @type {string} a standing notice in the hint line (e.g. while reconnecting) */ this.notice = '';
+    /** @private @type {string | import('../i18n.js').Label} a standing notice in the hint line (e.g. while reconnecting) */ this.notice = '';
     this.form = h('form', { class: 'chat-form', onsubmit: (/** @type {Event} */ e) => { e.preventDefault(); this.send(); } },
       this.attachBtn, this.fileInput, this.input, this.sendBtn);
-    this.closeBtn = h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Close chat', onclick: () => this.opts.onClose() }, icon('close'));
-    this.el = h('aside', { class: 'chat', id: 'chat-panel', 'aria-label': 'Chat', hidden: true },
-      h('header', { class: 'panel-head' }, h('h2', { text: 'Chat' }), this.closeBtn),
+    this.closeBtn = h('button', { type: 'button', class: 'icon-btn', 'aria-label': L('chat.close'), onclick: () => this.opts.onClose() }, icon('close'));
+    this.el = h('aside', { class: 'chat', id: 'chat-panel', 'aria-label': L('chat.title'), hidden: true },
+      h('header', { class: 'panel-head' }, h('h2', { text: L('chat.title') }), this.closeBtn),
       this.list, this.hint, this.form);
 
     this.input.addEventListener('keydown', (e) => {
@@ -60,15 +61,16 @@ export class ChatPanel {
     });
   }
 
-  /** @param {string} text */
+  /** @param {string | import('../i18n.js').Label} text */
   flash(text) {
-    this.hint.textContent = text;
-    setTimeout(() => { if (this.hint.textContent === text) this.hint.textContent = this.notice; }, 4000);
+    setText(this.hint, text);
+    const shown = this.hint.firstChild;
+    setTimeout(() => { if (this.hint.firstChild === shown) setText(this.hint, this.notice); }, 4000);
   }
 
-  /** A standing notice under the messages ('' removes it). @param {string} text */
+  /** A standing notice under the messages ('' removes it). @param {string | import('../i18n.js').Label} text */
   setNotice(text) {
-    if (this.hint.textContent === this.notice) this.hint.textContent = text;
+    if (this.hint.textContent === String(this.notice)) setText(this.hint, text);
     this.notice = text;
   }
 
@@ -81,7 +83,7 @@ export class ChatPanel {
     const text = this.input.value;
     if (!text.trim()) return;
     if (new TextEncoder().encode(text).length > this.opts.maxBytes) {
-      this.flash(`That message is too long (at most ${this.opts.maxBytes} bytes).`);
+      this.flash(L('chat.too_long', { n: this.opts.maxBytes }));
       return;
     }
     this.opts.onSend(text);
@@ -105,7 +107,7 @@ export class ChatPanel {
     const time = new Date(m.ts);
     const li = h('li', { class: `msg${own ? ' own' : ''}${grouped ? ' grouped' : ''}`, dataset: { seq: m.seq, from: m.from } },
       grouped ? null : h('div', { class: 'msg-meta' },
-        h('span', { class: 'msg-name', text: own ? 'You' : m.name }),
+        h('span', { class: 'msg-name', text: own ? L('you') : m.name }),
         h('time', { class: 'msg-time', datetime: time.toISOString(), title: time.toLocaleString(), text: timeFmt.format(time) })),
       h('div', { class: 'msg-text', text: m.text }));
     this.appendItem(li, !history && !own);

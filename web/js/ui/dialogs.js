@@ -2,24 +2,25 @@
 // end the meeting) and the password prompt of protected rooms (<dialog> elements), plus the device
 // <select> builder shared with the pre-join screen.
 
-import { h, replaceChildren } from './dom.js';
+import { h, replaceChildren, setText } from './dom.js';
+import { L } from '../i18n.js';
 import { icon } from './icons.js';
 
 /** Keyboard shortcuts of the call screen (also documented in docs/web-client.md). */
 export const SHORTCUTS = [
-  ['M', 'Turn the microphone on or off'],
-  ['V', 'Turn the camera on or off'],
-  ['S', 'Start or stop sharing your screen'],
-  ['H', 'Raise or lower your hand'],
-  ['C', 'Open or close the chat'],
-  ['P', 'Open or close the list of participants'],
-  ['D', 'Choose camera and microphone'],
-  ['?', 'Show this help'],
-  ['Esc', 'Close the chat, the participant list or a dialog'],
+  ['M', L('shortcut.mic')],
+  ['V', L('shortcut.camera')],
+  ['S', L('shortcut.screen')],
+  ['H', L('shortcut.hand')],
+  ['C', L('shortcut.chat')],
+  ['P', L('shortcut.people')],
+  ['D', L('shortcut.devices')],
+  ['?', L('shortcut.help')],
+  ['Esc', L('shortcut.escape')],
 ];
 
 /**
- * @param {string} title
+ * @param {string | import('../i18n.js').Label} title
  * @param {string} id
  * @param {...Node} body
  * @returns {HTMLDialogElement}
@@ -29,7 +30,7 @@ function dialog(title, id, ...body) {
   const d = h('dialog', { class: 'dialog', id, 'aria-labelledby': titleId },
     h('header', { class: 'panel-head' },
       h('h2', { id: titleId, text: title }),
-      h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Close', onclick: () => d.close() }, icon('close'))),
+      h('button', { type: 'button', class: 'icon-btn', 'aria-label': L('dialog.close'), onclick: () => d.close() }, icon('close'))),
     ...body);
   // a click on the backdrop closes it, unless it holds something typed (data-strict)
   d.addEventListener('click', (e) => { if (e.target === d && !d.hasAttribute('data-strict')) d.close(); });
@@ -39,9 +40,9 @@ function dialog(title, id, ...body) {
 
 /** @returns {HTMLDialogElement} */
 export function helpDialog() {
-  return dialog('Keyboard shortcuts', 'help-dialog',
+  return dialog(L('help.title'), 'help-dialog',
     h('dl', { class: 'shortcuts' }, SHORTCUTS.flatMap(([k, what]) => [h('dt', {}, h('kbd', { text: k })), h('dd', { text: what })])),
-    h('p', { class: 'muted', text: 'Shortcuts work whenever you are not typing in a text field.' }));
+    h('p', { class: 'muted', text: L('help.note') }));
 }
 
 /**
@@ -49,12 +50,12 @@ export function helpDialog() {
  * @param {HTMLSelectElement} select
  * @param {MediaDeviceInfo[]} devices
  * @param {string} current deviceId
- * @param {string} noun e.g. "Camera"
+ * @param {'camera' | 'microphone'} kind
  */
-export function fillDeviceSelect(select, devices, current, noun) {
+export function fillDeviceSelect(select, devices, current, kind) {
   replaceChildren(select, devices.length
-    ? devices.map((d, i) => h('option', { value: d.deviceId, text: d.label || `${noun} ${i + 1}` }))
-    : [h('option', { value: '', text: `No ${noun.toLowerCase()} found` })]);
+    ? devices.map((d, i) => h('option', { value: d.deviceId, text: d.label || L(`device.numbered.${kind}`, { n: i + 1 }) }))
+    : [h('option', { value: '', text: L(`device.none.${kind}`) })]);
   select.disabled = devices.length === 0;
   if (devices.some((d) => d.deviceId === current)) select.value = current;
 }
@@ -70,17 +71,17 @@ export function settingsDialog(media, actions) {
   const note = h('p', { class: 'muted', 'aria-live': 'polite' });
   camSel.addEventListener('change', () => { void actions.onCamera(camSel.value).catch((e) => { note.textContent = String(e.message || e); }); });
   micSel.addEventListener('change', () => { void actions.onMic(micSel.value).catch((e) => { note.textContent = String(e.message || e); }); });
-  const el = dialog('Devices', 'settings-dialog',
-    h('div', { class: 'field' }, h('label', { for: 'settings-camera', text: 'Camera' }), camSel),
-    h('div', { class: 'field' }, h('label', { for: 'settings-mic', text: 'Microphone' }), micSel),
+  const el = dialog(L('devices.title'), 'settings-dialog',
+    h('div', { class: 'field' }, h('label', { for: 'settings-camera', text: L('device.camera') }), camSel),
+    h('div', { class: 'field' }, h('label', { for: 'settings-mic', text: L('device.microphone') }), micSel),
     note);
   return {
     el,
     async open() {
-      note.textContent = 'Switching devices keeps the call running; nobody has to reconnect.';
+      setText(note, L('devices.note'));
       const { mics, cameras } = await media.devices();
-      fillDeviceSelect(camSel, cameras, media.cameraDeviceId, 'Camera');
-      fillDeviceSelect(micSel, mics, media.micDeviceId, 'Microphone');
+      fillDeviceSelect(camSel, cameras, media.cameraDeviceId, 'camera');
+      fillDeviceSelect(micSel, mics, media.micDeviceId, 'microphone');
       el.showModal();
     },
   };
@@ -89,13 +90,13 @@ export function settingsDialog(media, actions) {
 /**
  * Ask before something that cannot be undone (ban, end the meeting). Resolves true when confirmed; Esc,
  * Cancel, the close button or a click on the backdrop say no. Cancel has the focus first.
- * @param {{ title: string, text: string, confirm: string, id?: string }} opts
+ * @param {{ title: import('../i18n.js').Label, text: import('../i18n.js').Label, confirm: import('../i18n.js').Label, id?: string }} opts
  * @returns {Promise<boolean>}
  */
 export function confirmDialog({ title, text, confirm, id = 'confirm-dialog' }) {
   return new Promise((resolve) => {
     let answer = false;
-    const cancelBtn = h('button', { type: 'button', class: 'btn', id: `${id}-cancel`, onclick: () => d.close() }, 'Cancel');
+    const cancelBtn = h('button', { type: 'button', class: 'btn', id: `${id}-cancel`, onclick: () => d.close() }, L('dialog.cancel'));
     const okBtn = h('button', {
       type: 'button', class: 'btn btn-danger', id: `${id}-ok`,
       onclick: () => { answer = true; d.close(); },
@@ -111,11 +112,7 @@ export function confirmDialog({ title, text, confirm, id = 'confirm-dialog' }) {
 }
 
 /** What the password prompt says for each refusal of the server. */
-const PASSWORD_TEXT = /** @type {Record<string, string>} */ ({
-  password_required: 'This meeting is protected by a password.',
-  wrong_password: 'That password is not right. Try again.',
-  too_many_attempts: 'Too many password attempts. Wait a minute, then try again.',
-});
+const PASSWORD_CODES = new Set(['password_required', 'wrong_password', 'too_many_attempts']);
 
 /**
  * The password prompt of a password room, shown over the pre-join (joining) screen. Resolves with the
@@ -132,14 +129,14 @@ export function passwordDialog({ code, room }) {
       type: 'password', id: 'password-input', autocomplete: 'current-password', required: true,
       'aria-describedby': 'password-error', 'aria-invalid': problem ? 'true' : false,
     });
-    const err = h('p', { id: 'password-error', class: problem ? 'form-error' : 'muted', role: 'alert', text: PASSWORD_TEXT[code] ?? 'Enter the password.' });
+    const err = h('p', { id: 'password-error', class: problem ? 'form-error' : 'muted', role: 'alert', text: L(PASSWORD_CODES.has(code) ? `password.${code}` : 'password.enter') });
     const form = h('form', {
       class: 'password-form',
       onsubmit: (/** @type {Event} */ e) => {
         e.preventDefault();
         if (!input.value) {
           err.className = 'form-error';
-          err.textContent = 'Please enter the password.';
+          setText(err, L('password.missing'));
           input.setAttribute('aria-invalid', 'true');
           input.focus();
           return;
@@ -148,13 +145,13 @@ export function passwordDialog({ code, room }) {
         d.close();
       },
     },
-    h('p', {}, 'Room ', h('code', { class: 'room-name', text: room })),
-    h('div', { class: 'field' }, h('label', { for: 'password-input', text: 'Meeting password' }), input),
+    h('p', {}, L('room.label'), ' ', h('code', { class: 'room-name', text: room })),
+    h('div', { class: 'field' }, h('label', { for: 'password-input', text: L('password.label') }), input),
     err,
     h('div', { class: 'dialog-actions' },
-      h('button', { type: 'button', class: 'btn', id: 'password-cancel', onclick: () => d.close() }, 'Cancel'),
-      h('button', { type: 'submit', class: 'btn btn-primary', id: 'password-submit' }, 'Join')));
-    const d = dialog('Enter the meeting password', 'password-dialog', form);
+      h('button', { type: 'button', class: 'btn', id: 'password-cancel', onclick: () => d.close() }, L('dialog.cancel')),
+      h('button', { type: 'submit', class: 'btn btn-primary', id: 'password-submit' }, L('landing.join'))));
+    const d = dialog(L('password.title'), 'password-dialog', form);
     d.setAttribute('data-strict', '');
     input.addEventListener('input', () => { if (input.getAttribute('aria-invalid') === 'true' && input.value) input.removeAttribute('aria-invalid'); });
     d.addEventListener('close', () => { d.remove(); resolve(answer); });

@@ -3,9 +3,15 @@
 // Rule for the whole client: text that comes from outside (display names, chat, file names, server messages)
 // is only ever put into the page as text nodes or `textContent`. Nothing in web/ assigns `innerHTML`,
 // `outerHTML` or calls `insertAdjacentHTML`/`document.write`; build elements with `h()` instead.
+//
+// The page's own words come from the translation tables (../i18n.js): a `Label` (`L(key, params)`) given to
+// h() as text, child or attribute, or to setText()/setAttr(), is remembered with its node and shown again
+// in the new language when the user switches (relabel()), so the page changes language live.
+
+import { Label, onLanguage } from '../i18n.js';
 
 /**
- * @typedef {string | number | Node | null | undefined | false} Child
+ * @typedef {string | number | Node | Label | null | undefined | false} Child
  */
 
 /**
@@ -35,7 +41,8 @@ function applyAttrs(el, attrs) {
   for (const [key, value] of Object.entries(attrs)) {
     if (value === undefined || value === null) continue;
     if (key === 'class') el.setAttribute('class', String(value));
-    else if (key === 'text') el.textContent = String(value);
+    else if (key === 'text') setText(el, value);
+    else if (value instanceof Label) setAttr(el, key, value);
     else if (key === 'dataset') for (const [k, v] of Object.entries(value)) /** @type {HTMLElement} */ (el).dataset[k] = String(v);
     else if (key === 'style') {
       const style = /** @type {HTMLElement} */ (el).style;
@@ -59,9 +66,80 @@ function applyAttrs(el, attrs) {
 export function append(parent, children) {
   for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined || child === false) continue;
-    parent.appendChild(child instanceof Node ? child : document.createTextNode(String(child)));
+    const node = child instanceof Node ? child : document.createTextNode(String(child));
+    if (child instanceof Label) bind(node, '', child);
+    parent.appendChild(node);
   }
 }
+
+// ---------------------------------------------------------------- labels that follow the language
+
+/** @type {Set<WeakRef<Node>>} nodes with a bound label (dropped once collected) */
+const boundNodes = new Set();
+/** @type {WeakMap<Node, Map<string, Label>>} node → attribute ('' for a text node's value) → label */
+const bindings = new WeakMap();
+let bindsSincePrune = 0;
+/** @type {Label | null} */
+let titleLabel = null;
+
+/** @param {Node} node @param {string} attr @param {Label | null} label null: forget */
+function bind(node, attr, label) {
+  let map = bindings.get(node);
+  if (!label) { map?.delete(attr); return; }
+  if (!map) {
+    map = new Map();
+    bindings.set(node, map);
+    boundNodes.add(new WeakRef(node));
+    if (++bindsSincePrune > 2000) prune();
+  }
+  map.set(attr, label);
+}
+
+function prune() {
+  bindsSincePrune = 0;
+  for (const ref of boundNodes) if (!ref.deref()) boundNodes.delete(ref);
+}
+
+/**
+ * Set an element's text (plain text, never HTML); a Label is shown again in a new language.
+ * @param {Node} el @param {string | Label} value
+ */
+export function setText(el, value) {
+  el.textContent = String(value);
+  if (value instanceof Label && el.firstChild) bind(el.firstChild, '', value);
+}
+
+/**
+ * Set an attribute (aria-label, title, placeholder, …); a Label is set again in a new language.
+ * @param {Element} el @param {string} name @param {string | Label} value
+ */
+export function setAttr(el, name, value) {
+  el.setAttribute(name, String(value));
+  bind(el, name, value instanceof Label ? value : null);
+}
+
+/** The document's title. @param {string | Label} value */
+export function setTitle(value) {
+  document.title = String(value);
+  titleLabel = value instanceof Label ? value : null;
+}
+
+/** Show every bound label in the current language. */
+export function relabel() {
+  prune();
+  if (titleLabel) document.title = String(titleLabel);
+  for (const ref of boundNodes) {
+    const node = ref.deref();
+    const map = node && bindings.get(node);
+    if (!node || !map) continue;
+    for (const [attr, label] of map) {
+      if (attr === '') node.nodeValue = String(label);
+      else /** @type {Element} */ (node).setAttribute(attr, String(label));
+    }
+  }
+}
+
+onLanguage(() => relabel());
 
 /**
  * Replace all children of `parent`.

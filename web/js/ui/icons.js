@@ -35,6 +35,7 @@ const SHAPES = {
   grid: [['rect', { x: 3.5, y: 4.5, width: 7.5, height: 6.5, rx: 1.2 }], ['rect', { x: 13, y: 4.5, width: 7.5, height: 6.5, rx: 1.2 }], ['rect', { x: 3.5, y: 13, width: 7.5, height: 6.5, rx: 1.2 }], ['rect', { x: 13, y: 13, width: 7.5, height: 6.5, rx: 1.2 }]],
   speaker: [['rect', { x: 2.5, y: 4.5, width: 13, height: 15, rx: 1.5 }], ['rect', { x: 17.5, y: 4.5, width: 4, height: 4, rx: 1 }], ['rect', { x: 17.5, y: 10, width: 4, height: 4, rx: 1 }], ['rect', { x: 17.5, y: 15.5, width: 4, height: 4, rx: 1 }]],
   theme: [['circle', { cx: 12, cy: 12, r: 8.5 }], ['path', { d: 'M12 3.5v17a8.5 8.5 0 0 0 0-17z', fill: 'currentColor' }]],
+  globe: [['circle', { cx: 12, cy: 12, r: 8.5 }], ['path', { d: 'M3.5 12h17M12 3.5c2.4 2.4 3.5 5.3 3.5 8.5s-1.1 6.1-3.5 8.5c-2.4-2.4-3.5-5.3-3.5-8.5s1.1-6.1 3.5-8.5z' }]],
   spotlight: [['circle', { cx: 12, cy: 12, r: 3.5 }], ['path', { d: 'M12 2.5v3M12 18.5v3M2.5 12h3M18.5 12h3M5.3 5.3l2.1 2.1M16.6 16.6l2.1 2.1M5.3 18.7l2.1-2.1M16.6 7.4l2.1-2.1' }]],
 };
 

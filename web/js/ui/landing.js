@@ -1,20 +1,22 @@
 // landing.js — the start page: create a new room (random, unguessable name) or join one by name or link.
 
-import { h } from './dom.js';
+import { h, setText, setTitle } from './dom.js';
+import { L } from '../i18n.js';
+import { languageSwitch } from './lang.js';
 import { icon } from './icons.js';
 import { randomRoomName, parseRoomInput, inviteFromInput } from '../room-name.js';
 import { themeButton } from './theme.js';
 
 /**
  * @param {HTMLElement} root
- * @param {{ go: (room: string, invite?: string | null) => void, error?: string }} opts
+ * @param {{ go: (room: string, invite?: string | null) => void, error?: string | import('../i18n.js').Label }} opts
  *   go: open a room, with the invitation of a pasted invitation link
  */
 export function renderLanding(root, { go, error }) {
-  document.title = 'ruang';
+  setTitle('ruang');
   const input = h('input', {
     id: 'room-input', type: 'text', autocomplete: 'off', spellcheck: 'false', autocapitalize: 'off',
-    placeholder: 'Room name or invite link', 'aria-describedby': 'join-error',
+    placeholder: L('landing.room_placeholder'), 'aria-describedby': 'join-error',
   });
   const err = h('p', { id: 'join-error', class: 'form-error', role: 'alert', text: error ?? '' });
   const form = h('form', {
@@ -23,7 +25,7 @@ export function renderLanding(root, { go, error }) {
       e.preventDefault();
       const room = parseRoomInput(input.value);
       if (!room) {
-        err.textContent = 'Room names are 1 to 64 letters, digits, "-" or "_" (or paste an invite link).';
+        setText(err, L('landing.bad_room'));
         input.setAttribute('aria-invalid', 'true');
         input.focus();
         return;
@@ -31,23 +33,23 @@ export function renderLanding(root, { go, error }) {
       go(room, inviteFromInput(input.value));
     },
   },
-  h('label', { for: 'room-input', class: 'visually-hidden', text: 'Room name or invite link' }),
+  h('label', { for: 'room-input', class: 'visually-hidden', text: L('landing.room_placeholder') }),
   input,
-  h('button', { type: 'submit', class: 'btn', id: 'join-room' }, 'Join', icon('arrow')));
+  h('button', { type: 'submit', class: 'btn', id: 'join-room' }, L('landing.join'), icon('arrow')));
 
   root.replaceChildren(h('main', { class: 'landing', id: 'landing' },
     h('section', { class: 'landing-card' },
       h('div', { class: 'brand' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }), h('h1', { text: 'ruang' })),
-      h('p', { class: 'tagline', text: 'Video meetings on your own server. Media goes straight between the participants; no accounts, nothing to install.' }),
+      h('p', { class: 'tagline', text: L('landing.tagline') }),
       h('button', { type: 'button', class: 'btn btn-primary btn-large', id: 'new-meeting', onclick: () => go(randomRoomName()) },
-        icon('plus'), 'New meeting'),
-      h('div', { class: 'divider', role: 'presentation' }, h('span', { text: 'or join a room' })),
+        icon('plus'), L('landing.new_meeting')),
+      h('div', { class: 'divider', role: 'presentation' }, h('span', { text: L('landing.or_join') })),
       form,
       err),
     h('footer', { class: 'landing-foot' },
-      h('p', { text: 'Tip: share the link of a room to invite people. Up to 8 people per room work best.' }),
-      h('p', {}, h('a', { href: '/check', id: 'check-link', text: 'Test my connection' }),
-        ' — can your network reach this server’s relay?'),
-      h('p', {}, themeButton()))));
+      h('p', { text: L('landing.tip') }),
+      h('p', {}, h('a', { href: '/check', id: 'check-link', text: L('check.link') }),
+        L('landing.check_why')),
+      h('p', { class: 'landing-switches' }, themeButton(), ' ', languageSwitch()))));
   if (!error) document.getElementById('new-meeting')?.focus();
 }

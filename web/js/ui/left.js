@@ -2,22 +2,23 @@
 // meeting ended, the lobby turned us away, or the room would not take us (locked, banned, by invitation
 // only, a bad invitation). The heading says what happened and who did it; names are text nodes.
 
-import { h } from './dom.js';
+import { h, setTitle } from './dom.js';
+import { L } from '../i18n.js';
 
 /**
- * @typedef {{ reason: string, title: string, detail?: string, rejoin?: boolean }} Outcome
+ * @typedef {{ reason: string, title: import('../i18n.js').Label, detail?: import('../i18n.js').Label, rejoin?: boolean }} Outcome
  * reason: left, cancelled, removed, banned, ended, denied, room_locked, invite_required, invalid_invite, …
  * (also `data-reason` on the screen); rejoin: offer the Rejoin button (default true).
  */
 
 /** @returns {Outcome} */
 export function leftOutcome() {
-  return { reason: 'left', title: 'You left the meeting' };
+  return { reason: 'left', title: L('out.left') };
 }
 
 /** @returns {Outcome} */
 export function cancelledOutcome() {
-  return { reason: 'cancelled', title: 'You stopped waiting to join', detail: 'Nobody let you in, and nobody was told you left.' };
+  return { reason: 'cancelled', title: L('out.cancelled'), detail: L('out.cancelled_detail') };
 }
 
 /**
@@ -30,14 +31,14 @@ export function cancelledOutcome() {
 export function removedOutcome(reason, by, byYou) {
   switch (reason) {
     case 'ended':
-      if (byYou) return { reason, title: 'You ended the meeting for everyone.' };
-      return { reason, title: `${by ?? 'The host'} ended the meeting.` };
+      if (byYou) return { reason, title: L('out.ended_by_you') };
+      return { reason, title: by ? L('out.ended', { name: by }) : L('out.ended_anon') };
     case 'banned':
-      return { reason, title: `${by ?? 'A host'} banned you from the meeting.`, detail: 'You cannot rejoin this meeting.', rejoin: false };
+      return { reason, title: by ? L('out.banned', { name: by }) : L('out.banned_anon'), detail: L('out.banned_detail'), rejoin: false };
     case 'denied':
-      return { reason, title: 'You were not let in.', detail: `${by ?? 'A host or moderator'} turned down your request to join.` };
+      return { reason, title: L('out.denied'), detail: by ? L('out.denied_detail', { name: by }) : L('out.denied_detail_anon') };
     default:
-      return { reason: 'removed', title: `${by ?? 'A host'} removed you from the meeting.` };
+      return { reason: 'removed', title: by ? L('out.removed', { name: by }) : L('out.removed_anon') };
   }
 }
 
@@ -50,16 +51,16 @@ export function removedOutcome(reason, by, byYou) {
 export function refusalOutcome(code) {
   switch (code) {
     case 'room_locked':
-      return { reason: code, title: 'This meeting is locked.', detail: 'Nobody new can join right now. Ask a host to unlock it, then try again.' };
+      return { reason: code, title: L('out.room_locked'), detail: L('out.room_locked_detail') };
     case 'banned':
-      return { reason: code, title: 'You were banned from this meeting.', detail: 'You cannot rejoin it.', rejoin: false };
+      return { reason: code, title: L('out.banned_room'), detail: L('out.banned_room_detail'), rejoin: false };
     case 'invite_required':
-      return { reason: code, title: 'This meeting is by invitation only.', detail: 'Open the invitation link you were sent, or ask the organiser for one.', rejoin: false };
+      return { reason: code, title: L('out.invite_required'), detail: L('out.invite_required_detail'), rejoin: false };
     case 'password_required':
     case 'wrong_password': // (joining afresh after a lost session, with the password that worked before)
-      return { reason: 'password', title: 'The meeting asks for a different password now.', detail: 'Rejoin and enter the current password.' };
+      return { reason: 'password', title: L('out.password'), detail: L('out.password_detail') };
     case 'invalid_invite':
-      return { reason: code, title: 'This invitation link does not work.', detail: 'It may have expired, been changed, or be for another meeting. Ask the organiser for a new one.' };
+      return { reason: code, title: L('out.invalid_invite'), detail: L('out.invalid_invite_detail') };
     default:
       return null;
   }
@@ -73,16 +74,16 @@ export function refusalOutcome(code) {
  */
 export function renderLeft(root, room, outcome, { onRejoin, onHome }) {
   const left = outcome.reason === 'left';
-  document.title = `${left ? 'You left' : 'Out of the meeting'} · ruang`;
+  setTitle(L(left ? 'out.doc_left' : 'out.doc_out'));
   const rejoin = outcome.rejoin === false
     ? null
-    : h('button', { type: 'button', class: 'btn btn-primary', id: 'rejoin', onclick: onRejoin }, 'Rejoin');
-  const home = h('button', { type: 'button', class: rejoin ? 'btn' : 'btn btn-primary', id: 'go-home', onclick: onHome }, 'Start page');
+    : h('button', { type: 'button', class: 'btn btn-primary', id: 'rejoin', onclick: onRejoin }, L('out.rejoin'));
+  const home = h('button', { type: 'button', class: rejoin ? 'btn' : 'btn btn-primary', id: 'go-home', onclick: onHome }, L('out.home'));
   root.replaceChildren(h('main', { class: 'landing', id: 'left', dataset: { reason: outcome.reason } },
     h('section', { class: 'landing-card' },
       h('div', { class: 'brand' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }), h('h1', { text: outcome.title })),
       outcome.detail ? h('p', { class: 'left-detail', id: 'left-detail', text: outcome.detail }) : null,
-      h('p', { class: 'tagline' }, 'Room ', h('code', { class: 'room-name', text: room })),
+      h('p', { class: 'tagline' }, L('room.label'), ' ', h('code', { class: 'room-name', text: room })),
       h('div', { class: 'prejoin-actions' }, rejoin, home))));
   (rejoin ?? home).focus();
 }

@@ -2,7 +2,8 @@
 // grid listing who waits to be let in, with Admit and Deny (the same list is in the participant list).
 // Newcomers: the waiting screen ("Waiting for the host to let you in") with a way to give up.
 
-import { h, keepFocus } from './dom.js';
+import { h, keepFocus, setText, setTitle } from './dom.js';
+import { L } from '../i18n.js';
 
 /** @typedef {import('../signaling.js').Knock} Knock */
 /** @typedef {import('../media.js').LocalMedia} LocalMedia */
@@ -26,12 +27,12 @@ export class LobbyNotice {
     const show = mayAdmit && waiting.length > 0;
     this.el.hidden = !show;
     if (!show) return;
-    this.title.textContent = waiting.length === 1 ? '1 person is waiting to join' : `${waiting.length} people are waiting to join`;
+    setText(this.title, L('lobby.waiting', { n: waiting.length }));
     keepFocus(this.el, () => this.list.replaceChildren(...waiting.map((w) => h('li', { class: 'lobby-item', dataset: { waitingId: w.id } },
       h('span', { class: 'lobby-name', text: w.name }),
       h('span', { class: 'lobby-buttons' },
-        h('button', { type: 'button', class: 'btn btn-small btn-primary', 'aria-label': `Admit ${w.name}`, dataset: { key: `admit:${w.id}`, action: 'admit' }, onclick: () => this.actions.admit(w.id) }, 'Admit'),
-        h('button', { type: 'button', class: 'btn btn-small', 'aria-label': `Deny ${w.name}`, dataset: { key: `deny:${w.id}`, action: 'deny' }, onclick: () => this.actions.deny(w.id) }, 'Deny'))))), this.el);
+        h('button', { type: 'button', class: 'btn btn-small btn-primary', 'aria-label': L('lobby.admit_name', { name: w.name }), dataset: { key: `admit:${w.id}`, action: 'admit' }, onclick: () => this.actions.admit(w.id) }, L('lobby.admit')),
+        h('button', { type: 'button', class: 'btn btn-small', 'aria-label': L('lobby.deny_name', { name: w.name }), dataset: { key: `deny:${w.id}`, action: 'deny' }, onclick: () => this.actions.deny(w.id) }, L('lobby.deny')))))), this.el);
   }
 }
 
@@ -42,9 +43,9 @@ export class LobbyNotice {
  * @returns {() => void} cleanup
  */
 export function renderWaiting(root, { room, name, media, onLeave }) {
-  document.title = `Waiting to join · ${room} · ruang`;
-  const heading = h('h1', { tabindex: '-1', text: 'Waiting for the host to let you in' });
-  const video = h('video', { autoplay: true, playsinline: true, class: 'mirror', 'aria-label': 'Your camera preview' });
+  setTitle(L('lobby.doc_title', { room }));
+  const heading = h('h1', { tabindex: '-1', text: L('lobby.heading') });
+  const video = h('video', { autoplay: true, playsinline: true, class: 'mirror', 'aria-label': L('prejoin.preview') });
   video.muted = true;
   video.playsInline = true;
   const track = media.cameraOn ? media.cameraTrack : null;
@@ -55,13 +56,13 @@ export function renderWaiting(root, { room, name, media, onLeave }) {
   root.replaceChildren(h('main', { class: 'landing', id: 'waiting' },
     h('section', { class: 'landing-card waiting-card' },
       h('div', { class: 'brand' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }), heading),
-      h('p', { class: 'tagline' }, 'Room ', h('code', { class: 'room-name', text: room })),
+      h('p', { class: 'tagline' }, L('room.label'), ' ', h('code', { class: 'room-name', text: room })),
       track ? h('div', { class: 'waiting-preview' }, video) : null,
       h('p', { class: 'waiting-status', role: 'status' },
         h('span', { class: 'spinner', 'aria-hidden': 'true' }),
-        h('span', { text: `You asked to join as ${name}. A host or moderator will let you in.` })),
+        h('span', { text: L('lobby.asked', { name }) })),
       h('div', { class: 'prejoin-actions' },
-        h('button', { type: 'button', class: 'btn', id: 'leave-lobby', onclick: onLeave }, 'Leave')))));
+        h('button', { type: 'button', class: 'btn', id: 'leave-lobby', onclick: onLeave }, L('controls.leave'))))));
   heading.focus();
   return () => { video.srcObject = null; };
 }

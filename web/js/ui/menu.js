@@ -11,7 +11,7 @@ let menus = 0;
 
 export class MenuButton {
   /**
-   * @param {{ button: HTMLButtonElement, label: string, onOpen?: () => void, className?: string }} opts
+   * @param {{ button: HTMLButtonElement, label: string | import('../i18n.js').Label, onOpen?: () => void, className?: string }} opts
    *   button: the trigger (made by the caller: its look and label); onOpen: refresh the items before showing
    */
   constructor({ button, label, onOpen, className = '' }) {
@@ -45,7 +45,7 @@ export class MenuButton {
 
   /**
    * An item. `checked` makes it a menuitemradio. The menu closes after `onselect` runs.
-   * @param {{ text: string, icon?: Node, onselect: () => void, checked?: boolean, id?: string, className?: string }} item
+   * @param {{ text: string | import('../i18n.js').Label, icon?: Node, onselect: () => void, checked?: boolean, id?: string, className?: string }} item
    * @returns {HTMLButtonElement}
    */
   item({ text, icon, onselect, checked, id, className }) {

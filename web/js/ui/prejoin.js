@@ -1,13 +1,16 @@
 // prejoin.js — the screen before entering a room: display name (remembered), camera and microphone
-// preview with level meter, device choice, join with devices on or off, join receive-only, invite link.
+// preview with level meter, device choice, join with devices on or off, join receive-only, invite link;
+// in a room with a host password (GET /api/rooms/<room>/entry), "I am the host" and its password field.
 
-import { h, initials, hueFor } from './dom.js';
+import { h, initials, hueFor, setText, setAttr, setTitle } from './dom.js';
+import { L, t } from '../i18n.js';
+import { languageSwitch } from './lang.js';
 import { icon } from './icons.js';
 import { fillDeviceSelect } from './dialogs.js';
 import { watchLevel, audioContext } from '../audio-level.js';
 import { describeMediaError as describe } from '../media.js';
 import { inviteClaims } from '../room-name.js';
-import { ROLE_LABEL } from '../roles.js';
+import { roleLabel } from '../roles.js';
 
 /** @typedef {import('../media.js').LocalMedia} LocalMedia */
 
@@ -21,14 +24,14 @@ export function savedName() {
 /**
  * Validate a display name as the server will (protocol: 1..max_name_bytes bytes after trim, no controls).
  * @param {string} raw
- * @returns {{ name: string } | { error: string }}
+ * @returns {{ name: string } | { error: import('../i18n.js').Label }}
  */
 export function checkName(raw) {
   const name = raw.trim();
-  if (!name) return { error: 'Please enter your name.' };
+  if (!name) return { error: L('prejoin.name_missing') };
   // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f-\u009f]/u.test(name)) return { error: 'The name contains invalid characters.' };
-  if (new TextEncoder().encode(name).length > MAX_NAME_BYTES) return { error: 'That name is too long.' };
+  if (/[\u0000-\u001f\u007f-\u009f]/u.test(name)) return { error: L('prejoin.name_invalid') };
+  if (new TextEncoder().encode(name).length > MAX_NAME_BYTES) return { error: L('prejoin.name_long') };
   return { name };
 }
 
@@ -51,7 +54,7 @@ export async function copyInvite(room) {
     await navigator.clipboard.writeText(link);
     return true;
   } catch {
-    window.prompt('Copy this invite link:', link);
+    window.prompt(t('invite.copy_prompt'), link);
     return false;
   }
 }
@@ -59,50 +62,81 @@ export async function copyInvite(room) {
 /**
  * What the pre-join screen says about an invitation (read from the token, not verified).
  * @param {string | undefined} invite
- * @returns {{ text: string, name: string | null } | null}
+ * @returns {{ text: import('../i18n.js').Label[], name: string | null } | null}
  */
 function inviteNote(invite) {
   if (!invite) return null;
   const claims = inviteClaims(invite);
   const role = claims?.role ?? 'participant';
-  const as = role === 'participant' ? '' : ` as ${ROLE_LABEL[role].toLowerCase()}`;
-  const text = `You are joining with an invitation${as}.${claims?.name ? ' Your name comes from the invitation.' : ''}${role === 'viewer' ? ' Viewers watch and listen without camera or microphone.' : ''}`;
+  const text = [role === 'participant' ? L('prejoin.invite') : L('prejoin.invite_as', { role: roleLabel(role, true) })];
+  if (claims?.name) text.push(L('prejoin.invite_name'));
+  if (role === 'viewer') text.push(L('prejoin.invite_viewer'));
   return { text, name: claims?.name ?? null };
 }
 
 /**
+ * What the room takes (its access, whether it has a host password): from the server's configuration.
+ * @param {string} room @returns {Promise<{ access: string, host_password: boolean } | null>} null: unknown
+ */
+export async function roomEntry(room) {
+  try {
+    const res = await fetch(`/api/rooms/${encodeURIComponent(room)}/entry`, { cache: 'no-store' });
+    if (!res.ok) return null;
+    const body = await res.json();
+    return typeof body?.host_password === 'boolean' ? body : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
  * @param {HTMLElement} root
- * @param {{ room: string, media: LocalMedia, error?: string, invite?: string,
- *   onJoin: (opts: { name: string, receiveOnly: boolean }) => void, onHome: () => void }} opts
- *   invite: the invitation this page holds (shown as a note; the name it gives fills the name field)
+ * @param {{ room: string, media: LocalMedia, error?: string | import('../i18n.js').Label, invite?: string,
+ *   host?: { error?: import('../i18n.js').Label, password?: string }, want?: { audio: boolean, video: boolean },
+ *   onJoin: (opts: { name: string, receiveOnly: boolean, hostPassword?: string }) => void, onHome: () => void }} opts
+ *   invite: the invitation this page holds (shown as a note; the name it gives fills the name field);
+ *   host: the host password was refused (the host part opens with this error), or the one that worked
+ *   (a rejoin: filled in); want: which devices to start
  * @returns {() => void} cleanup (stops preview watchers, keeps the tracks for the call)
  */
-export function renderPrejoin(root, { room, media, error, invite, onJoin, onHome }) {
-  document.title = `${room} · ruang`;
+export function renderPrejoin(root, { room, media, error, invite, host, want = { audio: true, video: true }, onJoin, onHome }) {
+  setTitle(`${room} · ruang`);
   let stopMeter = () => {};
   let busy = false;
 
-  const video = h('video', { autoplay: true, playsinline: true, class: 'mirror', 'aria-label': 'Your camera preview' });
+  const video = h('video', { autoplay: true, playsinline: true, class: 'mirror', 'aria-label': L('prejoin.preview') });
   video.muted = true;
   video.playsInline = true;
   const note = inviteNote(invite);
   const nameInput = h('input', {
     id: 'name-input', type: 'text', autocomplete: 'name', maxlength: '64', required: true,
-    placeholder: 'Your name', value: note?.name ?? savedName(), 'aria-describedby': 'prejoin-error',
+    placeholder: L('prejoin.your_name'), value: note?.name ?? savedName(), 'aria-describedby': 'prejoin-error',
     readonly: !!note?.name, // the server gives the invitation's name anyway
   });
   const avatarText = h('span', { class: 'avatar-text', text: initials(nameInput.value || '?') });
   const avatar = h('div', { class: 'avatar', style: { '--hue': String(hueFor(nameInput.value || room)) } }, avatarText);
   const meter = h('div', { class: 'meter', 'aria-hidden': 'true' }, h('span', { class: 'meter-fill' }));
-  const micBtn = h('button', { type: 'button', class: 'round-btn', id: 'prejoin-mic', 'aria-label': 'Microphone', 'aria-pressed': 'true' });
-  const camBtn = h('button', { type: 'button', class: 'round-btn', id: 'prejoin-camera', 'aria-label': 'Camera', 'aria-pressed': 'true' });
+  const micBtn = h('button', { type: 'button', class: 'round-btn', id: 'prejoin-mic', 'aria-label': L('device.microphone'), 'aria-pressed': 'true' });
+  const camBtn = h('button', { type: 'button', class: 'round-btn', id: 'prejoin-camera', 'aria-label': L('device.camera'), 'aria-pressed': 'true' });
   const camSel = h('select', { id: 'camera-select' });
   const micSel = h('select', { id: 'mic-select' });
   const err = h('p', { id: 'prejoin-error', class: 'form-error', role: 'alert', text: error ?? '' });
   const deviceNote = h('p', { class: 'muted device-note', 'aria-live': 'polite' });
-  const joinBtn = h('button', { type: 'submit', class: 'btn btn-primary btn-large', id: 'join-button' }, 'Join now');
-  const recvBtn = h('button', { type: 'button', class: 'btn btn-ghost', id: 'join-receive-only' }, 'Join without camera or microphone');
-  const copyBtn = h('button', { type: 'button', class: 'btn btn-ghost', id: 'copy-link', 'aria-label': 'Copy invite link' }, icon('link'), 'Copy invite link');
+  const joinBtn = h('button', { type: 'submit', class: 'btn btn-primary btn-large', id: 'join-button' }, L('prejoin.join'));
+  const recvBtn = h('button', { type: 'button', class: 'btn btn-ghost', id: 'join-receive-only' }, L('prejoin.join_receive_only'));
+  const copyBtn = h('button', { type: 'button', class: 'btn btn-ghost', id: 'copy-link', 'aria-label': L('invite.copy') }, icon('link'), L('invite.copy'));
+  // the host password: offered once the server says the room has one (an invitation decides by itself)
+  const hostSlot = h('div', { class: 'host-slot' });
+  /** @type {ReturnType<typeof hostFields> | null} */
+  let hostPart = null;
+  if (!invite) {
+    void roomEntry(room).then((entry) => {
+      if (!entry?.host_password || !hostSlot.isConnected) return;
+      hostPart = hostFields(host?.error, host?.password);
+      hostSlot.replaceChildren(hostPart.el);
+      if (host?.error) hostPart.input.focus();
+    });
+  }
   const stage = h('div', { class: 'preview', dataset: { cameraOff: 'true' } }, video, avatar,
     h('div', { class: 'preview-controls' }, micBtn, camBtn), meter);
 
@@ -110,11 +144,11 @@ export function renderPrejoin(root, { room, media, error, invite, onJoin, onHome
     const micOn = media.micOn;
     const camOn = media.cameraOn;
     micBtn.setAttribute('aria-pressed', String(micOn));
-    micBtn.setAttribute('aria-label', micOn ? 'Turn off microphone' : 'Turn on microphone');
+    setAttr(micBtn, 'aria-label', L(micOn ? 'prejoin.mic_off' : 'prejoin.mic_on'));
     micBtn.replaceChildren(icon(micOn ? 'mic' : 'mic-off'));
     micBtn.classList.toggle('off', !micOn);
     camBtn.setAttribute('aria-pressed', String(camOn));
-    camBtn.setAttribute('aria-label', camOn ? 'Turn off camera' : 'Turn on camera');
+    setAttr(camBtn, 'aria-label', L(camOn ? 'prejoin.camera_off' : 'prejoin.camera_on'));
     camBtn.replaceChildren(icon(camOn ? 'camera' : 'camera-off'));
     camBtn.classList.toggle('off', !camOn);
     stage.dataset.cameraOff = String(!camOn);
@@ -136,8 +170,8 @@ export function renderPrejoin(root, { room, media, error, invite, onJoin, onHome
 
   const loadDevices = async () => {
     const { mics, cameras } = await media.devices();
-    fillDeviceSelect(camSel, cameras, media.cameraDeviceId, 'Camera');
-    fillDeviceSelect(micSel, mics, media.micDeviceId, 'Microphone');
+    fillDeviceSelect(camSel, cameras, media.cameraDeviceId, 'camera');
+    fillDeviceSelect(micSel, mics, media.micDeviceId, 'microphone');
   };
 
   const onMediaChange = () => refresh();
@@ -145,13 +179,13 @@ export function renderPrejoin(root, { room, media, error, invite, onJoin, onHome
 
   micBtn.addEventListener('click', async () => {
     audioContext();
-    try { await media.setMicEnabled(!media.micOn); deviceNote.textContent = ''; } catch (e) { deviceNote.textContent = describe(e, 'microphone'); }
+    try { await media.setMicEnabled(!media.micOn); deviceNote.textContent = ''; } catch (e) { setText(deviceNote, describe(e, 'microphone')); }
   });
   camBtn.addEventListener('click', async () => {
-    try { await media.setCameraEnabled(!media.cameraOn); deviceNote.textContent = ''; } catch (e) { deviceNote.textContent = describe(e, 'camera'); }
+    try { await media.setCameraEnabled(!media.cameraOn); deviceNote.textContent = ''; } catch (e) { setText(deviceNote, describe(e, 'camera')); }
   });
-  camSel.addEventListener('change', () => { void media.switchCamera(camSel.value).catch((e) => { deviceNote.textContent = describe(e, 'camera'); }); });
-  micSel.addEventListener('change', () => { void media.switchMic(micSel.value).catch((e) => { deviceNote.textContent = describe(e, 'microphone'); }); });
+  camSel.addEventListener('change', () => { void media.switchCamera(camSel.value).catch((e) => { setText(deviceNote, describe(e, 'camera')); }); });
+  micSel.addEventListener('change', () => { void media.switchMic(micSel.value).catch((e) => { setText(deviceNote, describe(e, 'microphone')); }); });
   nameInput.addEventListener('input', () => {
     avatarText.textContent = initials(nameInput.value || '?');
     nameInput.removeAttribute('aria-invalid');
@@ -160,8 +194,8 @@ export function renderPrejoin(root, { room, media, error, invite, onJoin, onHome
   copyBtn.addEventListener('click', async () => {
     const ok = await copyInvite(room);
     if (ok) {
-      copyBtn.replaceChildren(icon('check'), 'Link copied');
-      setTimeout(() => copyBtn.replaceChildren(icon('link'), 'Copy invite link'), 2000);
+      copyBtn.replaceChildren(icon('check'), h('span', { text: L('invite.copied') }));
+      setTimeout(() => copyBtn.replaceChildren(icon('link'), h('span', { text: L('invite.copy') })), 2000);
     }
   });
 
@@ -170,31 +204,35 @@ export function renderPrejoin(root, { room, media, error, invite, onJoin, onHome
     if (busy) return;
     const checked = checkName(nameInput.value);
     if ('error' in checked) {
-      err.textContent = checked.error;
+      setText(err, checked.error);
       nameInput.setAttribute('aria-invalid', 'true');
       nameInput.focus();
       return;
     }
+    const hostPassword = hostPart?.value();
+    if (hostPassword === '') { hostPart?.fail(L('host.missing')); return; }
     try { localStorage.setItem(STORE_NAME, checked.name); } catch { /* private mode */ }
     audioContext(); // inside the click: lets audio start
     busy = true;
     joinBtn.disabled = recvBtn.disabled = true;
-    joinBtn.textContent = 'Joining…';
-    onJoin({ name: checked.name, receiveOnly });
+    setText(joinBtn, L('prejoin.joining'));
+    onJoin({ name: checked.name, receiveOnly, ...(hostPassword === undefined ? {} : { hostPassword }) });
   };
   const form = h('form', { class: 'prejoin-form', onsubmit: (/** @type {Event} */ e) => { e.preventDefault(); submit(false); } },
-    h('h1', { text: 'Ready to join?' }),
-    h('p', { class: 'room-line' }, 'Room ', h('code', { class: 'room-name', text: room })),
-    note ? h('p', { class: 'invite-note', id: 'invite-note', text: note.text }) : null,
-    h('div', { class: 'field' }, h('label', { for: 'name-input', text: 'Your name' }), nameInput),
+    h('h1', { text: L('prejoin.ready') }),
+    h('p', { class: 'room-line' }, L('room.label'), ' ', h('code', { class: 'room-name', text: room })),
+    note ? h('p', { class: 'invite-note', id: 'invite-note' }, note.text.flatMap((x, i) => (i ? [' ', x] : [x]))) : null,
+    h('div', { class: 'field' }, h('label', { for: 'name-input', text: L('prejoin.your_name') }), nameInput),
+    hostSlot,
     h('div', { class: 'field-row' },
-      h('div', { class: 'field' }, h('label', { for: 'camera-select', text: 'Camera' }), camSel),
-      h('div', { class: 'field' }, h('label', { for: 'mic-select', text: 'Microphone' }), micSel)),
+      h('div', { class: 'field' }, h('label', { for: 'camera-select', text: L('device.camera') }), camSel),
+      h('div', { class: 'field' }, h('label', { for: 'mic-select', text: L('device.microphone') }), micSel)),
     deviceNote, err,
     h('div', { class: 'prejoin-actions' }, joinBtn, recvBtn),
     h('div', { class: 'prejoin-links' }, copyBtn,
-      h('a', { class: 'btn btn-ghost', id: 'check-link', href: `/check?room=${encodeURIComponent(room)}` }, 'Test my connection'),
-      h('button', { type: 'button', class: 'btn btn-ghost', onclick: onHome }, 'Back to start')));
+      h('a', { class: 'btn btn-ghost', id: 'check-link', href: `/check?room=${encodeURIComponent(room)}` }, L('check.link')),
+      h('button', { type: 'button', class: 'btn btn-ghost', onclick: onHome }, L('prejoin.back'))),
+    h('p', { class: 'prejoin-lang' }, languageSwitch()));
   recvBtn.addEventListener('click', () => submit(true));
 
   root.replaceChildren(h('main', { class: 'prejoin', id: 'prejoin' }, stage, form));
@@ -204,10 +242,11 @@ export function renderPrejoin(root, { room, media, error, invite, onJoin, onHome
 
   // Ask for camera + microphone once, then list devices (labels need the permission).
   if (!media.micTrack && !media.cameraTrack) {
-    deviceNote.textContent = 'Starting camera and microphone…';
-    void media.start({ audio: true, video: true }).then(async (r) => {
+    setText(deviceNote, L('prejoin.starting'));
+    void media.start(want.audio || want.video ? want : { audio: true, video: true }).then(async (r) => {
       const problems = [r.videoError, r.audioError].filter(Boolean);
-      deviceNote.textContent = problems.length ? `${problems.join(' ')} You can still join and see and hear the others.` : '';
+      setText(deviceNote, problems.length ? `${problems.join(' ')} ${t('prejoin.still_join')}` : '');
+      if (!want.audio && !want.video) media.stopAll(); // (both were off: the permission gave the devices' names)
       await loadDevices();
       refresh();
     });
@@ -219,5 +258,40 @@ export function renderPrejoin(root, { room, media, error, invite, onJoin, onHome
     stopMeter();
     media.removeEventListener('change', onMediaChange);
     video.srcObject = null;
+  };
+}
+
+/**
+ * "I am the host" (a checkbox, keyboard-usable) and, while it is ticked, the host password field.
+ * @param {import('../i18n.js').Label} [error] the last host password was refused
+ * @param {string} [password] the one that worked (kept in memory for a rejoin)
+ */
+function hostFields(error, password) {
+  const box = h('input', { type: 'checkbox', id: 'host-toggle', 'aria-controls': 'host-password-field', checked: !!error || password !== undefined });
+  const input = h('input', {
+    type: 'password', id: 'host-password', autocomplete: 'current-password', maxlength: '256',
+    'aria-describedby': 'host-password-error', 'aria-invalid': error ? 'true' : false,
+  });
+  const err = h('p', { id: 'host-password-error', class: 'form-error', role: 'alert', text: error ?? '' });
+  if (password !== undefined) input.value = password;
+  const field = h('div', { class: 'field', id: 'host-password-field', hidden: !box.checked },
+    h('label', { for: 'host-password', text: L('host.password') }), input, err);
+  box.addEventListener('change', () => {
+    field.hidden = !box.checked;
+    if (box.checked) input.focus();
+  });
+  input.addEventListener('input', () => { input.removeAttribute('aria-invalid'); err.textContent = ''; });
+  return {
+    el: h('div', { class: 'host-part' },
+      h('div', { class: 'check-field' }, box, ' ', h('label', { for: 'host-toggle', text: L('host.i_am') })), field),
+    input,
+    /** the host password to send: undefined when not the host */
+    value: () => (box.checked ? input.value : undefined),
+    /** @param {import('../i18n.js').Label} text */
+    fail(text) {
+      setText(err, text);
+      input.setAttribute('aria-invalid', 'true');
+      input.focus();
+    },
   };
 }

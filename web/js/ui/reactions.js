@@ -6,7 +6,8 @@
 // Stable for tests: #btn-react (aria-expanded), #reaction-menu with one button per emoji (data-emoji), and
 // on a tile `.tile-reaction[data-emoji]` while the reaction shows; #reaction-announcer is the live region.
 
-import { h } from './dom.js';
+import { h, setText } from './dom.js';
+import { L } from '../i18n.js';
 import { toast } from './toast.js';
 import { REACTIONS, REACTION_SHOW_MS, ReactionBudget, reactionLabel } from '../reactions.js';
 
@@ -19,15 +20,15 @@ export class ReactionPicker {
     /** @private */ this.send = send;
     /** @private */ this.budget = new ReactionBudget(performance.now());
     this.button = h('button', {
-      type: 'button', id: 'btn-react', class: 'ctl ctl-react', 'aria-label': 'Send a reaction',
-      title: 'Send a reaction', 'aria-haspopup': 'true', 'aria-expanded': 'false', 'aria-controls': 'reaction-menu',
+      type: 'button', id: 'btn-react', class: 'ctl ctl-react', 'aria-label': L('reaction.send'),
+      title: L('reaction.send'), 'aria-haspopup': 'true', 'aria-expanded': 'false', 'aria-controls': 'reaction-menu',
       onclick: () => this.toggle(),
     }, h('span', { class: 'ctl-emoji', 'aria-hidden': 'true', text: '\u{1F44D}' }));
     this.items = REACTIONS.map((r) => h('button', {
-      type: 'button', class: 'reaction-choice', dataset: { emoji: r.emoji }, 'aria-label': r.label, title: r.label,
+      type: 'button', class: 'reaction-choice', dataset: { emoji: r.emoji }, 'aria-label': L(r.key), title: L(r.key),
       onclick: () => this.choose(r.emoji),
     }, h('span', { 'aria-hidden': 'true', text: r.emoji })));
-    this.menu = h('div', { id: 'reaction-menu', class: 'reaction-menu', role: 'group', 'aria-label': 'Reactions', hidden: true }, ...this.items);
+    this.menu = h('div', { id: 'reaction-menu', class: 'reaction-menu', role: 'group', 'aria-label': L('reaction.group'), hidden: true }, ...this.items);
     this.menu.addEventListener('keydown', (e) => this.onKey(e));
     this.el = h('div', { class: 'reaction-picker' }, this.button, this.menu);
     /** @private */ this.onOutside = (/** @type {PointerEvent} */ e) => {
@@ -57,7 +58,7 @@ export class ReactionPicker {
   /** @param {string} emoji */
   choose(emoji) {
     if (!this.budget.take(performance.now())) {
-      toast('Too many reactions at once: wait a moment.');
+      toast(L('reaction.too_many'));
       return;
     }
     this.send(emoji);
@@ -90,11 +91,11 @@ export function reactionAnnouncer() {
 
 /**
  * Show a reaction over a tile for a few seconds and announce it.
- * @param {{ tile: HTMLElement | undefined, emoji: string, who: string, announcer: HTMLElement | null }} a
+ * @param {{ tile: HTMLElement | undefined, emoji: string, who: string | import('../i18n.js').Label, announcer: HTMLElement | null }} a
  *   who: the sender's display name as text ("You" for us)
  */
 export function showReaction({ tile, emoji, who, announcer }) {
-  if (announcer) announcer.textContent = `${who} reacted: ${reactionLabel(emoji)}`;
+  if (announcer) setText(announcer, L('reaction.announce', { name: who, reaction: reactionLabel(emoji) }));
   if (!tile) return;
   const shown = tile.querySelectorAll('.tile-reaction');
   if (shown.length >= MAX_PER_TILE) shown[0].remove();

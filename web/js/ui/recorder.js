@@ -5,6 +5,7 @@
 
 import { RECORDING_WIDTH, RECORDING_HEIGHT, RECORDING_FPS, gridCells, fitInto, pickWebmType } from '../recording-state.js';
 import { hueFor, initials } from './dom.js';
+import { t } from '../i18n.js';
 
 /**
  * One tile as the recorder sees it.
@@ -16,7 +17,7 @@ export class MeetingRecorder {
   constructor(sources) {
     /** @private */ this.sources = sources;
     const type = typeof MediaRecorder === 'undefined' ? null : pickWebmType((t) => MediaRecorder.isTypeSupported(t));
-    if (!type) throw new Error('This browser cannot record video.');
+    if (!type) throw new Error(t('recording.unsupported'));
     /** @private */ this.type = type;
     /** @private */ this.canvas = document.createElement('canvas');
     this.canvas.width = RECORDING_WIDTH;

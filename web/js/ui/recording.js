@@ -7,7 +7,8 @@
 // Stable for tests: #btn-record (aria-pressed), #recording-indicator (hidden when nobody records,
 // data-recorder = the recorder's id).
 
-import { h } from './dom.js';
+import { h, setAttr } from './dom.js';
+import { L, onLanguage } from '../i18n.js';
 import { toast } from './toast.js';
 import { MeetingRecorder } from './recorder.js';
 import { recordingFileName, recordingText } from '../recording-state.js';
@@ -21,8 +22,8 @@ export class RecordingControl {
     /** @type {string | null} who records, as the server says */ this.recorder = null;
     /** @private @type {MeetingRecorder | null} our own recording */ this.local = null;
     this.button = h('button', {
-      type: 'button', id: 'btn-record', class: 'ctl ctl-secondary ctl-record', 'aria-label': 'Record the meeting',
-      title: 'Record the meeting to a file on this computer', 'aria-pressed': 'false', hidden: true,
+      type: 'button', id: 'btn-record', class: 'ctl ctl-secondary ctl-record', 'aria-label': L('recording.start'),
+      title: L('recording.start_tip'), 'aria-pressed': 'false', hidden: true,
       onclick: () => void this.toggle(),
     }, h('span', { class: 'record-dot', 'aria-hidden': 'true' }));
     this.text = h('span', { class: 'recording-text' });
@@ -36,6 +37,8 @@ export class RecordingControl {
       if (this.req && /** @type {CustomEvent} */ (e).detail.req === this.req) this.refused();
     };
     call.signaling.addEventListener('server_error', this.onError);
+    /** @private the indicator's sentence follows the page's language */
+    this.offLanguage = onLanguage(() => this.update());
   }
 
   /** The server says who records now (null: nobody). @param {string | null} id */
@@ -64,9 +67,9 @@ export class RecordingControl {
     this.button.disabled = !ours && !!this.recorder;
     this.button.setAttribute('aria-pressed', String(ours));
     this.button.classList.toggle('active', ours);
-    const label = ours ? 'Stop recording and save the file' : this.recorder ? 'Someone else is recording' : 'Record the meeting';
-    this.button.setAttribute('aria-label', ours ? 'Stop recording' : 'Record the meeting');
-    this.button.title = label;
+    const label = ours ? L('recording.stop_tip') : this.recorder ? L('recording.busy') : L('recording.start');
+    setAttr(this.button, 'aria-label', L(ours ? 'recording.stop' : 'recording.start'));
+    setAttr(this.button, 'title', label);
   }
 
   /** Start recording (the server is told first), or stop and save. @private */
@@ -75,14 +78,14 @@ export class RecordingControl {
     try {
       this.local = new MeetingRecorder(() => this.sources());
     } catch (err) {
-      toast(err instanceof Error ? err.message : 'This browser cannot record.', { kind: 'error' });
+      toast(err instanceof Error ? err.message : L('recording.unsupported'), { kind: 'error' });
       return;
     }
     this.req = this.call.signaling.recording(true);
     if (!this.req) {
       void this.local.stop();
       this.local = null;
-      toast('Not connected to the server: try again in a moment.', { kind: 'error' });
+      toast(L('host.not_connected'), { kind: 'error' });
     }
     this.update();
   }
@@ -109,7 +112,7 @@ export class RecordingControl {
     a.click();
     a.remove();
     setTimeout(() => URL.revokeObjectURL(url), 60_000);
-    toast('Recording saved to your downloads.');
+    toast(L('recording.saved'));
   }
 
   /** The tiles in the grid's order, as the recorder draws and mixes them. @private */
@@ -126,6 +129,7 @@ export class RecordingControl {
   destroy() {
     this.call.model.removeEventListener('role', this.onRole);
     this.call.signaling.removeEventListener('server_error', this.onError);
+    this.offLanguage();
     if (this.local) void this.save();
   }
 }

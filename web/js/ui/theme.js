@@ -3,7 +3,8 @@
 // <html data-theme="light|dark"> (the CSS custom properties of css/theme.css follow it) and
 // data-theme-choice says what was chosen. themeButton() is the switch for pages without a menu.
 
-import { h } from './dom.js';
+import { h, setText, setAttr } from './dom.js';
+import { L } from '../i18n.js';
 import { icon } from './icons.js';
 
 /** @typedef {'system' | 'light' | 'dark'} ThemeChoice */
@@ -11,7 +12,7 @@ import { icon } from './icons.js';
 const KEY = 'ruang.theme';
 /** @type {ThemeChoice[]} */
 export const THEME_CHOICES = ['system', 'light', 'dark'];
-export const THEME_TEXT = { system: 'Same as the device', light: 'Light', dark: 'Dark' };
+export const THEME_TEXT = { system: L('theme.system'), light: L('theme.light'), dark: L('theme.dark') };
 
 const scheme = typeof matchMedia === 'function' ? matchMedia('(prefers-color-scheme: light)') : null;
 /** @type {Set<() => void>} */
@@ -61,9 +62,9 @@ export function themeButton() {
   const text = /** @type {HTMLElement} */ (btn.querySelector('.theme-text'));
   const render = () => {
     const choice = themeChoice();
-    text.textContent = `Theme: ${THEME_TEXT[choice]}`;
+    setText(text, L('theme.item', { theme: THEME_TEXT[choice] }));
     const next = THEME_CHOICES[(THEME_CHOICES.indexOf(choice) + 1) % THEME_CHOICES.length];
-    btn.title = `Switch to: ${THEME_TEXT[next]}`;
+    setAttr(btn, 'title', L('theme.switch_to', { theme: THEME_TEXT[next] }));
   };
   btn.addEventListener('click', () => {
     const choice = themeChoice();

@@ -7,7 +7,8 @@
 import { icon } from './icons.js';
 import { toast } from './toast.js';
 import { MenuButton } from './menu.js';
-import { h } from './dom.js';
+import { h, setAttr } from './dom.js';
+import { L } from '../i18n.js';
 
 /** @typedef {import('./tiles.js').Tile} Tile */
 /** @typedef {import('./tiles.js').TileGrid} TileGrid */
@@ -18,36 +19,36 @@ import { h } from './dom.js';
  */
 export function tileMenu(tile, grid) {
   const button = h('button', { type: 'button', class: 'tile-menu-btn' }, icon('more'));
-  const menu = new MenuButton({ button, label: 'Tile options', className: 'tile-menu', onOpen: () => fill() });
+  const menu = new MenuButton({ button, label: L('tile.options'), className: 'tile-menu', onOpen: () => fill() });
   const label = () => {
-    const text = `Options for ${tile.local ? 'your tile' : tile.name}`;
-    button.setAttribute('aria-label', text);
-    button.title = text;
+    const text = tile.local ? L('tile.options_you') : L('tile.options_for', { name: tile.name });
+    setAttr(button, 'aria-label', text);
+    setAttr(button, 'title', text);
   };
   label();
   const fill = () => {
     label();
     menu.list.replaceChildren();
     const pinned = grid.pinned === tile.id;
-    menu.item({ text: pinned ? 'Unpin' : 'Pin for me', icon: icon('pin'), className: 'menu-pin', onselect: () => grid.pin(pinned ? null : tile.id) });
+    menu.item({ text: L(pinned ? 'tile.unpin' : 'tile.pin'), icon: icon('pin'), className: 'menu-pin', onselect: () => grid.pin(pinned ? null : tile.id) });
     if (grid.canSpotlight() && !tile.screenOf) { // (a spotlight names a participant)
       const lit = grid.spotlight === tile.id;
       menu.item({
-        text: lit ? 'Remove spotlight' : 'Spotlight for everyone', icon: icon('spotlight'), className: 'menu-spotlight',
+        text: L(lit ? 'tile.spotlight_off' : 'tile.spotlight'), icon: icon('spotlight'), className: 'menu-spotlight',
         onselect: () => grid.onSpotlight(lit ? null : tile.id),
       });
     }
     if (!tile.local && !tile.screenOf && grid.onSendFile) {
       const send = grid.onSendFile;
-      menu.item({ text: 'Send a file…', icon: icon('attach'), className: 'menu-send-file', onselect: () => send(tile.id) });
+      menu.item({ text: L('tile.send_file'), icon: icon('attach'), className: 'menu-send-file', onselect: () => send(tile.id) });
     }
     if (document.fullscreenEnabled) {
       const full = document.fullscreenElement === tile.el;
-      menu.item({ text: full ? 'Exit full screen' : 'Full screen', icon: icon('fullscreen'), className: 'menu-fullscreen', onselect: () => void fullscreen(tile, full) });
+      menu.item({ text: L(full ? 'tile.fullscreen_exit' : 'tile.fullscreen'), icon: icon('fullscreen'), className: 'menu-fullscreen', onselect: () => void fullscreen(tile, full) });
     }
     if (document.pictureInPictureEnabled && !tile.local) {
       const pip = document.pictureInPictureElement === tile.video;
-      menu.item({ text: pip ? 'Exit picture-in-picture' : 'Picture-in-picture', icon: icon('pip'), className: 'menu-pip', onselect: () => void pictureInPicture(tile, pip) });
+      menu.item({ text: L(pip ? 'tile.pip_exit' : 'tile.pip'), icon: icon('pip'), className: 'menu-pip', onselect: () => void pictureInPicture(tile, pip) });
     }
   };
   return menu;
@@ -59,7 +60,7 @@ async function fullscreen(tile, leave) {
     if (leave) await document.exitFullscreen();
     else await tile.el.requestFullscreen({ navigationUI: 'hide' });
   } catch {
-    toast('Full screen is not available here.', { kind: 'error' });
+    toast(L('tile.fullscreen_unavailable'), { kind: 'error' });
   }
 }
 
@@ -69,6 +70,6 @@ async function pictureInPicture(tile, leave) {
     if (leave) await document.exitPictureInPicture();
     else await tile.video.requestPictureInPicture();
   } catch {
-    toast(tile.media.video || tile.media.screen ? 'Picture-in-picture is not available here.' : 'Their camera is off: nothing to show picture-in-picture.', { kind: 'error' });
+    toast(L(tile.media.video || tile.media.screen ? 'tile.pip_unavailable' : 'tile.pip_no_video'), { kind: 'error' });
   }
 }

@@ -22,7 +22,8 @@
 // The grid also reports how tall each remote tile's video is shown (device pixels, 0 when it is not: off
 // screen in a scrolled grid, or no video), through onSizes (SFU rooms ask for the layer that fits).
 
-import { h, initials, hueFor } from './dom.js';
+import { h, initials, hueFor, setText, setAttr } from './dom.js';
+import { L } from '../i18n.js';
 import { icon } from './icons.js';
 import { watchLevel } from '../audio-level.js';
 import { gridFit, stageFor, SpeakerFocus } from '../layout.js';
@@ -36,7 +37,7 @@ const DEFAULT_GAP = 10;
 /** The id of the tile of participant `id`'s screen share. @param {string} id */
 export const screenTileId = (id) => `${id}:screen`;
 
-const QUALITY_TEXT = { good: 'good', fair: 'fair', poor: 'poor', unknown: 'measuring' };
+const QUALITY_TEXT = { good: L('quality.good'), fair: L('quality.fair'), poor: L('quality.poor'), unknown: L('quality.unknown') };
 
 export class Tile {
   /**
@@ -60,18 +61,18 @@ export class Tile {
     this.initialsEl = h('span', { class: 'avatar-text', text: initials(name) });
     this.avatar = h('div', { class: 'avatar', style: { '--hue': String(hueFor(id)) } }, this.initialsEl);
     this.nameEl = h('span', { class: 'tile-name' });
-    this.micEl = h('span', { class: 'tile-mic', title: 'Microphone off', role: 'img', 'aria-label': 'Microphone off' }, icon('mic-off'));
-    this.camEl = h('span', { class: 'tile-cam', title: 'Camera off', role: 'img', 'aria-label': 'Camera off' }, icon('camera-off'));
+    this.micEl = h('span', { class: 'tile-mic', title: L('status.mic_off'), role: 'img', 'aria-label': L('status.mic_off') }, icon('mic-off'));
+    this.camEl = h('span', { class: 'tile-cam', title: L('status.camera_off'), role: 'img', 'aria-label': L('status.camera_off') }, icon('camera-off'));
     this.qualityEl = h('span', { class: 'tile-quality', role: 'img' },
       h('span', { class: 'bar b1' }), h('span', { class: 'bar b2' }), h('span', { class: 'bar b3' }));
-    this.screenEl = h('span', { class: 'tile-screen' }, icon('screen'), h('span', { text: local ? 'You are presenting' : 'Presenting' }));
+    this.screenEl = h('span', { class: 'tile-screen' }, icon('screen'), h('span', { text: L(local ? 'tile.you_present' : 'tile.presenting') }));
     this.reconnecting = false;
     this.hand = false;
-    this.handEl = h('span', { class: 'tile-hand', hidden: true, role: 'img', 'aria-label': 'Hand raised', title: 'Hand raised' },
-      icon('hand'), h('span', { class: 'tile-hand-text', 'aria-hidden': 'true', text: 'Hand raised' }));
-    this.statusEl = h('span', { class: 'tile-status', hidden: true, text: 'Reconnecting…' });
+    this.handEl = h('span', { class: 'tile-hand', hidden: true, role: 'img', 'aria-label': L('status.hand'), title: L('status.hand') },
+      icon('hand'), h('span', { class: 'tile-hand-text', 'aria-hidden': 'true', text: L('status.hand') }));
+    this.statusEl = h('span', { class: 'tile-status', hidden: true, text: L('status.reconnecting') });
     this.activeSpeaker = false;
-    this.speakerEl = h('span', { class: 'tile-speaker', hidden: true }, icon('mic'), h('span', { text: 'Speaking' }));
+    this.speakerEl = h('span', { class: 'tile-speaker', hidden: true }, icon('mic'), h('span', { text: L('tile.speaking') }));
     this.el = h('div', {
       class: 'tile', role: 'group',
       dataset: { ...(screenOf ? { screenOf } : { peerId: id }), local: String(local), muted: 'true', cameraOff: 'true', screen: 'false', speaking: 'false', activeSpeaker: 'false', quality: 'unknown', reconnecting: 'false', hand: 'false' },
@@ -92,19 +93,20 @@ export class Tile {
   /** @param {string} name */
   setName(name) {
     this.name = name;
-    this.nameEl.textContent = this.screenOf ? (this.local ? 'Your screen' : `${name}'s screen`) : this.local ? `${name} (you)` : name;
+    const own = this.local ? L('name.you', { name }) : name;
+    setText(this.nameEl, this.screenOf ? (this.local ? L('tile.screen_yours') : L('tile.screen_of', { name })) : own);
     this.initialsEl.textContent = initials(name);
     this.updateLabel();
   }
 
   /** @private */
   updateLabel() {
-    if (this.screenOf) { this.el.setAttribute('aria-label', this.nameEl.textContent ?? ''); return; }
-    let label = this.local ? `${this.name} (you)` : this.name;
-    if (this.activeSpeaker) label += ', speaking';
-    if (this.hand) label += ', hand raised';
-    if (this.reconnecting) label += ', reconnecting';
-    this.el.setAttribute('aria-label', label);
+    if (this.screenOf) { setAttr(this.el, 'aria-label', this.local ? L('tile.screen_yours') : L('tile.screen_of', { name: this.name })); return; }
+    const parts = [this.local ? L('name.you', { name: this.name }) : this.name];
+    if (this.activeSpeaker) parts.push(L('tile.state.speaking'));
+    if (this.hand) parts.push(L('tile.state.hand'));
+    if (this.reconnecting) parts.push(L('tile.state.reconnecting'));
+    setAttr(this.el, 'aria-label', L('tile.label', { parts }));
   }
 
   /** A raised hand shows on the tile. @param {boolean} raised */
@@ -192,9 +194,9 @@ export class Tile {
   /** @param {Quality} q @param {string} [detail] */
   setQuality(q, detail = '') {
     this.el.dataset.quality = q;
-    const label = `Connection ${QUALITY_TEXT[q]}${detail ? ` (${detail})` : ''}`;
-    this.qualityEl.setAttribute('aria-label', label);
-    this.qualityEl.title = label;
+    const label = L(detail ? 'quality.label_detail' : 'quality.label', { quality: QUALITY_TEXT[q], detail });
+    setAttr(this.qualityEl, 'aria-label', label);
+    setAttr(this.qualityEl, 'title', label);
   }
 
   /** Retry playback after a user gesture (autoplay policy). */
@@ -236,7 +238,7 @@ export class TileGrid {
     /** the active speaker for speaker view (held against flicker) */
     this.speakers = new SpeakerFocus({ onChange: () => { if (this.mode === 'speaker') this.layout(); } });
     /** the filmstrip: the others while a tile has the stage */
-    this.strip = h('div', { class: 'filmstrip', role: 'group', 'aria-label': 'Other participants' });
+    this.strip = h('div', { class: 'filmstrip', role: 'group', 'aria-label': L('tile.others') });
     el.dataset.layout = 'grid';
     el.dataset.mode = this.mode;
     this.observer = new ResizeObserver(() => this.layout());

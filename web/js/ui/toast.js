@@ -15,7 +15,7 @@ function ensureRegion() {
 
 /**
  * Show a toast for a few seconds.
- * @param {string} text plain text (never HTML)
+ * @param {string | import('../i18n.js').Label} text plain text (never HTML); a label follows the language
  * @param {{ kind?: 'info' | 'error', ms?: number }} [opts]
  */
 export function toast(text, { kind = 'info', ms = 4000 } = {}) {
