@@ -2,7 +2,8 @@
 // offered from one page's chat and accepted on the other, RUNS times (default 3). Time is the receiver's own:
 // from its first chunk (state `receiving`) until the file is verified (its SHA-256 matched) — what the
 // progress bar shows. Also the sender's view, from `begin` until the receiver's `ok` arrived. MEDIA=1 keeps
-// camera and microphone on (the media shares the connection with the data channel).
+// camera and microphone on (the media shares the connection with the data channel); CHUNK_KB=n changes the
+// chunk size.
 //
 // Run: cd tests/browser && RUANG_BIN=../../target/release/ruang ./netns.sh npx playwright test -c bench/file-transfer.config.js
 import { test, expect } from '@playwright/test';
@@ -14,11 +15,20 @@ const RUNS = Number(process.env.RUNS || 3);
 const SIZE_MB = Number(process.env.SIZE_MB || 50);
 /** MEDIA=1: both pages keep camera and microphone on during the transfer (media shares the connection). */
 const MEDIA = process.env.MEDIA === '1';
+/** CHUNK_KB=n: the pages' files.js sends chunks of n KiB instead of its own size (an experiment knob). */
+const CHUNK_KB = Number(process.env.CHUNK_KB || 0);
 
 /** @param {import('@playwright/test').Browser} browser @param {string} url @param {string} name */
 async function joinPage(browser, url, name) {
   const context = await browser.newContext();
   const page = await context.newPage();
+  if (CHUNK_KB) {
+    await page.route('**/js/files.js', async (route) => {
+      const response = await route.fetch();
+      const body = (await response.text()).replace(/^const MAX_CHUNK = .*$/m, `const MAX_CHUNK = ${CHUNK_KB} * 1024;`);
+      await route.fulfill({ response, body });
+    });
+  }
   await page.goto(url);
   await page.locator('#name-input').fill(name);
   await expect(page.locator('#prejoin-camera')).toHaveAttribute('aria-pressed', 'true');
