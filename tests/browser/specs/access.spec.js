@@ -137,7 +137,7 @@ test('invitations: a host link, a plain visitor refused, a bad link, and a room 
   await expect(d.page.locator('.toast', { hasText: 'You joined as a viewer' })).toBeVisible();
   await expectMediaFrom(d, [a], { video: false });
   expect(await d.page.evaluate(() => [.../** @type {any} */ (window).ruang.peers.values()].flatMap((pc) => pc.getTransceivers()
-    .map((/** @type {RTCRtpTransceiver} */ t) => `${t.currentDirection}/${t.sender.track ? 'track' : 'none'}`)))).toEqual(Array(4).fill('recvonly/none'));
+    .map((/** @type {RTCRtpTransceiver} */ t) => `${t.currentDirection}/${t.sender.track ? 'track' : 'none'}`)))).toEqual(Array(6).fill('recvonly/none')); // (audio, camera and screen with each of two)
   await expect(personRow(a, d.id).locator('.role-badge')).toHaveText('Viewer');
 
   // Ayu locks the meeting: another invited participant is refused, with a clear message
