@@ -12,7 +12,7 @@ pub struct Numbering {
 
 impl Numbering {
     /// The next message's number (the first is 1).
-    pub fn next(&mut self) -> u64 {
+    pub fn take(&mut self) -> u64 {
         self.last += 1;
         self.last
     }
@@ -55,10 +55,10 @@ mod tests {
     fn numbers_in_order_pass_a_gap_is_found_and_repeats_are_dropped() {
         let mut numbering = Numbering::default();
         let mut expecting = Expecting::default();
-        assert_eq!(expecting.arrive(numbering.next()), Arrival::InOrder);
-        assert_eq!(expecting.arrive(numbering.next()), Arrival::InOrder);
-        let _lost = numbering.next();
-        assert_eq!(expecting.arrive(numbering.next()), Arrival::Gap);
+        assert_eq!(expecting.arrive(numbering.take()), Arrival::InOrder);
+        assert_eq!(expecting.arrive(numbering.take()), Arrival::InOrder);
+        let _lost = numbering.take();
+        assert_eq!(expecting.arrive(numbering.take()), Arrival::Gap);
         assert_eq!(expecting.arrive(4), Arrival::Stale);
         assert_eq!(expecting.arrive(5), Arrival::InOrder);
     }
