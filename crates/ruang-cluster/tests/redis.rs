@@ -22,9 +22,11 @@ impl RedisServer {
             .stdout(std::process::Stdio::null())
             .spawn()
             .expect("redis-server is installed (apt-get install redis-server)");
+        // Dropped (killed and waited for) if it does not come up.
+        let server = RedisServer { child, url: format!("redis://127.0.0.1:{port}/") };
         for _ in 0..100 {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return RedisServer { child, url: format!("redis://127.0.0.1:{port}/") };
+                return server;
             }
             std::thread::sleep(Duration::from_millis(50));
         }
