@@ -19,6 +19,7 @@ pub mod lease;
 pub mod registry;
 pub mod sequence;
 
+pub use redis::Client;
 pub use redis::aio::ConnectionManager;
 
 /// A node's identity in the cluster: random, drawn at each start.
