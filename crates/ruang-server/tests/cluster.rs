@@ -183,3 +183,39 @@ fn redis_cli(redis: &RedisServer, args: &[&str]) -> String {
         std::process::Command::new("redis-cli").args(["-u", &redis.url]).args(args).output().expect("redis-cli");
     String::from_utf8(output.stdout).expect("utf-8").trim().to_owned()
 }
+
+#[tokio::test]
+async fn a_member_resumes_on_another_node_and_gets_what_it_missed_replayed() {
+    let redis = RedisServer::start();
+    let nodes = three_nodes(&redis).await;
+    let mut a = Client::connect(&nodes[0].ws_url()).await;
+    a.join("resume", "Ayu").await;
+    let mut b = Client::connect(&nodes[1].ws_url()).await;
+    b.join("resume", "Bima").await;
+    a.recv_type("peer_joined").await;
+    let token = b.token();
+    let b_id = b.id.clone();
+    // B's network goes away (node 2 sees its socket close); A chats meanwhile.
+    let b_last = b.last_n;
+    b.drop_connection().await;
+    a.recv_type("peer_reconnecting").await;
+    a.send(json!({"type": "chat", "text": "while you were away"})).await;
+    a.recv_type("chat").await;
+    // B comes back through node 3, with the last message number it read.
+    let mut next = Client::connect(&nodes[2].ws_url()).await;
+    next.send(json!({"type": "resume", "token": token, "last_n": b_last, "req": 9})).await;
+    let resumed = next.recv().await;
+    assert_eq!(resumed["type"], "resumed", "{resumed}");
+    assert_eq!(resumed["you"], b_id.as_str(), "the same id");
+    assert_ne!(resumed["replay"], "reset", "nothing was forgotten: {resumed}");
+    let chat = next.recv_type("chat").await;
+    assert_eq!((chat["from"].as_str(), chat["text"].as_str()), (Some(a.id.as_str()), Some("while you were away")));
+    a.recv_type("peer_reconnected").await;
+    // And the link through node 3 works both ways.
+    next.signal(&a.id, offer("v=0\r\nback\r\n")).await;
+    let signal = a.recv_type("signal").await;
+    assert_eq!(signal["from"], b_id.as_str());
+    for node in &nodes {
+        node.shutdown.cancel();
+    }
+}

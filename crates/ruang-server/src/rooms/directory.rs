@@ -1,6 +1,6 @@
-//! The seam where a session finds the room it joins or resumes in. Today every room lives in this process
-//! ([`LocalDirectory`]); a directory shared by several nodes (over Redis, say) can take its place without
-//! touching session code.
+//! The seam where a session finds the room it joins or resumes in: every room in this process
+//! ([`LocalDirectory`]), or, with `--redis`, rooms shared by the nodes of a cluster
+//! (`crate::cluster::ClusterDirectory`), without touching session code.
 
 use std::pin::Pin;
 use std::sync::Arc;
