@@ -31,3 +31,8 @@ pub const NODES: &str = "ruang:nodes";
 pub fn bus(node: NodeId) -> String {
     format!("ruang:bus:{node}")
 }
+
+/// The cluster's instance id (no TTL): the instance every node's resume tokens name, so a token minted by one
+/// node is this cluster's on every other (a different one means a previous cluster, whose participants are
+/// restored).
+pub const INSTANCE: &str = "ruang:instance";

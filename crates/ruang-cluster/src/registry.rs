@@ -84,3 +84,18 @@ pub async fn live_nodes(redis: &mut ConnectionManager, now_ms: u64) -> Result<Ve
     nodes.sort_by_key(|info| info.id);
     Ok(nodes)
 }
+
+/// The cluster's instance id: `candidate` if no node set one before, else the one set.
+pub async fn cluster_instance(redis: &mut ConnectionManager, candidate: u64) -> Result<u64, ClusterError> {
+    let previous: Option<String> = redis::cmd("SET")
+        .arg(crate::keys::INSTANCE)
+        .arg(candidate.to_string())
+        .arg("NX")
+        .arg("GET")
+        .query_async(redis)
+        .await?;
+    match previous {
+        None => Ok(candidate),
+        Some(text) => text.parse().map_err(|_| ClusterError::Unexpected { key: crate::keys::INSTANCE.into() }),
+    }
+}

@@ -88,7 +88,7 @@ pub async fn serve(
         Some(secret) => secret.clone(),
         None => random()?,
     };
-    let instance = ids.next().ok_or(ServerError::Random)?;
+    let mut instance = ids.next().ok_or(ServerError::Random)?;
     let store = Arc::new(open_store(&config)?);
     let certificate_names = tls.as_ref().map(|tls| tls.names.clone()).unwrap_or_default();
     let names = http::ServerNames::new(&config.public_hosts, &config.allowed_origins, &certificate_names);
@@ -98,7 +98,9 @@ pub async fn serve(
                 listen: listener.local_addr()?.to_string(),
                 public_hosts: config.public_hosts.clone(),
             };
-            Some(crate::cluster::connect(url, address, shutdown.clone()).await?)
+            let mut joining = crate::cluster::connect(url, address, shutdown.clone()).await?;
+            instance = joining.instance(instance).await?;
+            Some(joining)
         }
         None => None,
     };

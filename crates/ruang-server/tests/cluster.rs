@@ -215,6 +215,21 @@ async fn a_member_resumes_on_another_node_and_gets_what_it_missed_replayed() {
     next.signal(&a.id, offer("v=0\r\nback\r\n")).await;
     let signal = a.recv_type("signal").await;
     assert_eq!(signal["from"], b_id.as_str());
+    // A second drop and resume through the same node works too (tokens are the cluster's, not a node's).
+    let token = resumed["resume_token"].as_str().expect("resume_token").to_owned();
+    let (mut again, resumed) = {
+        let last = next.last_n;
+        next.drop_connection().await;
+        a.recv_type("peer_reconnecting").await;
+        let mut again = Client::connect(&nodes[2].ws_url()).await;
+        again.send(json!({"type": "resume", "token": token, "last_n": last, "req": 9})).await;
+        let resumed = again.recv().await;
+        (again, resumed)
+    };
+    assert_eq!(resumed["type"], "resumed", "{resumed}");
+    assert_eq!(resumed["you"], b_id.as_str());
+    a.recv_type("peer_reconnected").await;
+    again.assert_alive().await;
     for node in &nodes {
         node.shutdown.cancel();
     }

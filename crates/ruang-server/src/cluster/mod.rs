@@ -78,6 +78,12 @@ pub async fn connect(url: &str, address: NodeAddress, shutdown: CancellationToke
 }
 
 impl Joining {
+    /// The instance id resume tokens name: the cluster's, shared by every node (`candidate` if this node is
+    /// the first), so a participant resumes through any node as it would on one server.
+    pub async fn instance(&mut self, candidate: u64) -> Result<u64, ClusterError> {
+        registry::cluster_instance(&mut self.redis, candidate).await
+    }
+
     /// Connection numbers unique in the cluster: the node's id in the high 24 bits, a counter below.
     pub fn connection_numbers(&self) -> Arc<dyn ConnectionNumbers> {
         Arc::new(ClusterConnectionNumbers { high: (self.node.0 >> 40).max(1) << 40, next: AtomicU64::new(1) })
