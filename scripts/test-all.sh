@@ -7,12 +7,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the tests use: coturn (an independent TURN client, and a real coturn to check credentials
-# against). The browser tests install chromium, firefox-esr, util-linux and iproute2 themselves (run.sh).
+# against) and redis-server (the cluster tests start their own on a free loopback port; no system service is
+# used). The browser tests install chromium, firefox-esr, util-linux and iproute2 themselves (run.sh).
 if ! command -v turnutils_uclient >/dev/null || ! command -v turnserver >/dev/null; then
   echo "== installing coturn"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq coturn >/dev/null
+fi
+if ! command -v redis-server >/dev/null; then
+  echo "== installing redis-server"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
 fi
 
 echo "== cargo fmt"

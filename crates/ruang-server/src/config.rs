@@ -114,6 +114,23 @@ pub struct ServerConfig {
     /// Where meetings keep their roles, bans, lock and lobby across restarts (an embedded database in this
     /// directory). Unset: they are kept in memory and last as long as the process.
     pub data_dir: Option<std::path::PathBuf>,
+    /// Clustering over Redis (`[redis]`, `docs/design/cluster.md`); without a URL this server runs alone.
+    pub redis: RedisConfig,
+}
+
+/// Clustering: the Redis several nodes share rooms through.
+#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RedisConfig {
+    /// `redis://[user:password@]host:port[/db]`; unset: no cluster.
+    pub url: Option<String>,
+}
+
+impl std::fmt::Debug for RedisConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL may carry a password.
+        f.debug_struct("RedisConfig").field("url", &self.url.as_ref().map(|_| "<set>")).finish()
+    }
 }
 
 /// A secret from the configuration; never printed.
@@ -180,6 +197,7 @@ impl Default for ServerConfig {
             rooms_per_address_per_minute: 30,
             max_invite_ttl_secs: crate::access::invite::DEFAULT_MAX_LIFETIME_SECS,
             data_dir: None,
+            redis: RedisConfig::default(),
         }
     }
 }

@@ -22,6 +22,7 @@ pub mod access;
 pub mod address;
 pub mod claims;
 mod clock;
+pub mod cluster;
 pub mod config;
 pub mod conn;
 pub mod http;

@@ -39,6 +39,9 @@ pub enum ServerError {
     /// The SFU could not start (its UDP port is taken, say).
     #[error(transparent)]
     Sfu(#[from] ruang_sfu::driver::StartError),
+    /// The cluster's Redis (`--redis`) could not be reached.
+    #[error("cannot join the cluster: {0}")]
+    Cluster(#[from] ruang_cluster::ClusterError),
 }
 
 /// Serves on `listener` until `shutdown` is cancelled, then closes every session (each client is told with a
@@ -85,12 +88,25 @@ pub async fn serve(
         Some(secret) => secret.clone(),
         None => random()?,
     };
-    let instance = ids.next().ok_or(ServerError::Random)?;
+    let mut instance = ids.next().ok_or(ServerError::Random)?;
     let store = Arc::new(open_store(&config)?);
     let certificate_names = tls.as_ref().map(|tls| tls.names.clone()).unwrap_or_default();
     let names = http::ServerNames::new(&config.public_hosts, &config.allowed_origins, &certificate_names);
+    let cluster = match &config.redis.url {
+        Some(url) => {
+            let address = crate::cluster::NodeAddress {
+                listen: listener.local_addr()?.to_string(),
+                public_hosts: config.public_hosts.clone(),
+            };
+            let mut joining = crate::cluster::connect(url, address, shutdown.clone()).await?;
+            instance = joining.instance(instance).await?;
+            Some(joining)
+        }
+        None => None,
+    };
     let media = MediaServers { turn: turn.as_ref(), sfu: sfu.clone() };
-    let state = AppState::new(config, media, shutdown.clone(), &secret, instance, names, Arc::clone(&store));
+    let store_ = Arc::clone(&store);
+    let state = AppState::in_cluster(config, media, shutdown.clone(), &secret, instance, names, store_, cluster);
     let app = http::router(state.clone());
     let connections = TaskTracker::new();
     let acceptor = tls.map(|tls| tls.acceptor);

@@ -104,6 +104,22 @@ impl AppState {
         names: ServerNames,
         store: Arc<MeetingStore>,
     ) -> Arc<Self> {
+        Self::in_cluster(config, media, shutdown, secret, instance, names, store, None)
+    }
+
+    /// [`AppState::new`] for a node of a cluster when `cluster` is given: its rooms are found through the
+    /// cluster's directory and its connection numbers are unique in the cluster.
+    #[allow(clippy::too_many_arguments)]
+    pub fn in_cluster(
+        config: ServerConfig,
+        media: MediaServers<'_>,
+        shutdown: CancellationToken,
+        secret: &Secret,
+        instance: u64,
+        names: ServerNames,
+        store: Arc<MeetingStore>,
+        cluster: Option<crate::cluster::Joining>,
+    ) -> Arc<Self> {
         let MediaServers { turn, sfu } = media;
         let room_tasks = TaskTracker::new();
         let invites = InviteKey::new(secret.expose()).with_max_lifetime_secs(config.max_invite_ttl_secs);
@@ -145,10 +161,21 @@ impl AppState {
         let rooms = Rooms::new(settings, config.max_rooms, room_tasks.clone());
         let connections = Arc::new(Semaphore::new(config.max_connections));
         let per_address = AddressCounts::new(config.max_connections_per_address);
+        let read_limits = config.limits.for_reading();
+        let (directory, connection_numbers): (Arc<dyn RoomDirectory>, Arc<dyn ConnectionNumbers>) = match cluster {
+            None => (Arc::new(LocalDirectory::new(Arc::clone(&rooms))), Arc::new(LocalConnectionNumbers::default())),
+            Some(joining) => {
+                let numbers = joining.connection_numbers();
+                let (open, max) = (Arc::clone(&connections), config.max_connections);
+                let count = Arc::new(move || max.saturating_sub(open.available_permits()));
+                let cluster = joining.start(Arc::clone(&rooms), config.limits.clone(), read_limits.clone(), count);
+                (Arc::new(crate::cluster::ClusterDirectory::new(cluster)), numbers)
+            }
+        };
         Arc::new(AppState {
-            read_limits: config.limits.for_reading(),
+            read_limits,
             config,
-            directory: Arc::new(LocalDirectory::new(Arc::clone(&rooms))),
+            directory,
             rooms,
             shutdown,
             sessions: TaskTracker::new(),
@@ -165,7 +192,7 @@ impl AppState {
             passwords: PasswordChecker::new(PASSWORD_POOL),
             wrong_api_keys: PerAddress::new(WRONG_API_KEYS_PER_ADDRESS, MINUTE),
             rooms_created: PerAddress::new(rooms_per_address, MINUTE),
-            connection_numbers: Arc::new(LocalConnectionNumbers::default()),
+            connection_numbers,
         })
     }
 

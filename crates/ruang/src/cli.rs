@@ -177,6 +177,10 @@ pub struct Args {
     /// [default: none: they last as long as the process].
     #[arg(long, env = "RUANG_DATA_DIR", value_name = "DIR")]
     data_dir: Option<std::path::PathBuf>,
+    /// Redis shared by the nodes of a cluster (`redis://[user:password@]host:port[/db]`) [default: none: this
+    /// server runs alone]. All nodes need the same --secret.
+    #[arg(long, env = "RUANG_REDIS_URL", value_name = "URL", hide_env_values = true)]
+    redis: Option<String>,
 }
 
 /// What `ruang` can do besides serving.
@@ -257,6 +261,7 @@ impl Args {
         set(&mut config.resume_grace_ms, &self.resume_grace_ms);
         set(&mut config.secret, &self.secret.clone().map(|secret| Some(Secret::new(secret))));
         set(&mut config.data_dir, &self.data_dir.clone().map(Some));
+        set(&mut config.redis.url, &self.redis.clone().map(Some));
         set(&mut config.turn_credential_ttl_secs, &self.turn_credential_ttl_secs);
         set(&mut config.max_invite_ttl_secs, &self.max_invite_ttl_secs);
         config.allowed_origins.extend(self.allowed_origins.iter().cloned());
@@ -384,6 +389,20 @@ mod tests {
         let config = args.config().unwrap();
         assert_eq!((config.max_rooms, config.limits.max_participants, config.limits.max_chat_bytes), (3, 6, 100));
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn the_redis_url_comes_from_the_flag_or_the_file() {
+        let args = Args::try_parse_from(["ruang", "--redis", "redis://127.0.0.1:7000/"]).unwrap();
+        assert_eq!(args.config().unwrap().redis.url.as_deref(), Some("redis://127.0.0.1:7000/"));
+        let dir = std::env::temp_dir().join(format!("ruang-cli-test-redis-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("ruang.toml");
+        std::fs::write(&path, "[redis]\nurl = \"redis://10.0.0.1:6379/\"\n").unwrap();
+        let args = Args::try_parse_from(["ruang", "--config", path.to_str().unwrap()]).unwrap();
+        assert_eq!(args.config().unwrap().redis.url.as_deref(), Some("redis://10.0.0.1:6379/"));
+        std::fs::remove_dir_all(dir).unwrap();
+        assert_eq!(ServerConfig::default().redis.url, None, "alone unless asked");
     }
 
     #[test]

@@ -97,8 +97,8 @@ impl Access {
     }
 }
 
-/// What a joiner proved before the room decides.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// What a joiner proved before the room decides (carried to a room's owner node in a cluster).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Proof {
     /// Nothing.
     Nothing,

@@ -20,12 +20,12 @@ mod task;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use ruang_proto::{Limits, RoomName};
+use ruang_proto::{Limits, PeerId, Rejection, RoomName, SignalPayload};
 use tokio::sync::mpsc;
 use tokio_util::task::TaskTracker;
 
 pub use command::{Answer, Entering, RoomCommand};
-pub use directory::{LocalDirectory, RoomDirectory};
+pub use directory::{DirectoryFuture, LocalDirectory, RoomDirectory};
 pub use ruang_member::{DeliveryError, Disconnect, Frame, Link, Member, MemberTable, ReplayLimits};
 
 /// What every room of a server shares: the limits for `welcome`, its chat memory, how long it keeps a
@@ -60,14 +60,47 @@ pub struct RoomSettings {
     pub sfu: Option<Arc<crate::sfu::SfuService>>,
 }
 
-/// A way to reach one room task.
+/// A way to reach one room: its task's mailbox in this process, or a room owned by another node of a
+/// cluster ([`RemoteRoom`]).
 #[derive(Clone, Debug)]
 pub struct RoomHandle {
-    mailbox: mpsc::Sender<RoomCommand>,
+    mailbox: Route,
     members: Arc<MemberTable>,
 }
 
+#[derive(Clone, Debug)]
+enum Route {
+    Local(mpsc::Sender<RoomCommand>),
+    Remote(Arc<dyn RemoteRoom>),
+}
+
+/// A room owned by another node, as a session on this one reaches it (`crate::cluster`): commands and
+/// signals are carried to the owner, which relays and answers as it does for its own sessions.
+pub trait RemoteRoom: Send + Sync + std::fmt::Debug + 'static {
+    /// Carries a command to the owner without waiting; `Err` gives it back when it cannot (the room is
+    /// unreachable now).
+    fn send(&self, command: RoomCommand) -> Result<(), RoomCommand>;
+
+    /// Carries a signal from `from` (on connection `conn`) to `to`; a refusal comes back later, as an error
+    /// on the connection, from the owner (where the room's member table is).
+    fn signal(&self, from: PeerId, conn: u64, to: PeerId, data: &SignalPayload) -> Result<(), Rejection>;
+}
+
 impl RoomHandle {
+    /// A handle to a room owned by another node: its member table here is empty, as its members are
+    /// known only on the owner.
+    pub fn remote(room: Arc<dyn RemoteRoom>) -> Self {
+        RoomHandle { mailbox: Route::Remote(room), members: Arc::new(MemberTable::new()) }
+    }
+
+    /// The room on another node this handle reaches, if it does.
+    pub fn as_remote(&self) -> Option<&Arc<dyn RemoteRoom>> {
+        match &self.mailbox {
+            Route::Remote(room) => Some(room),
+            Route::Local(_) => None,
+        }
+    }
+
     /// The room's members as it publishes them, for relaying to a member without a hop through the room
     /// task (hold its read lock across the lookup and the push).
     pub fn members(&self) -> &Arc<MemberTable> {
@@ -76,20 +109,26 @@ impl RoomHandle {
 
     /// Sends a command, waiting while the mailbox is full. `Err` means the room has closed.
     pub async fn send(&self, command: RoomCommand) -> Result<(), RoomCommand> {
+        let mailbox = match &self.mailbox {
+            Route::Local(mailbox) => mailbox,
+            Route::Remote(room) => return room.send(command),
+        };
         // Without waiting when there is room, the usual case; the waiting path is boxed so that every
         // connection's task does not carry its state.
-        match self.mailbox.try_send(command) {
+        match mailbox.try_send(command) {
             Ok(()) => Ok(()),
             Err(mpsc::error::TrySendError::Closed(command)) => Err(command),
-            Err(mpsc::error::TrySendError::Full(command)) => {
-                Box::pin(self.mailbox.send(command)).await.map_err(|err| err.0)
-            }
+            Err(mpsc::error::TrySendError::Full(command)) => Box::pin(mailbox.send(command)).await.map_err(|err| err.0),
         }
     }
 
     /// Sends a command if the mailbox has room at once, without waiting.
     pub fn try_send(&self, command: RoomCommand) -> Result<(), Busy> {
-        self.mailbox.try_send(command).map_err(|err| match err {
+        let mailbox = match &self.mailbox {
+            Route::Local(mailbox) => mailbox,
+            Route::Remote(room) => return room.send(command).map_err(|_| Busy::Closed),
+        };
+        mailbox.try_send(command).map_err(|err| match err {
             mpsc::error::TrySendError::Full(command) => Busy::Full(command),
             mpsc::error::TrySendError::Closed(_) => Busy::Closed,
         })
@@ -98,7 +137,10 @@ impl RoomHandle {
     /// Queues a command only if the mailbox has room at once: for hints the room may miss (another
     /// acknowledgement follows), so a busy room never holds up a reader for them.
     pub fn offer(&self, command: RoomCommand) {
-        let _ = self.mailbox.try_send(command);
+        let _ = match &self.mailbox {
+            Route::Local(mailbox) => mailbox.try_send(command).is_ok(),
+            Route::Remote(room) => room.send(command).is_ok(),
+        };
     }
 }
 
@@ -165,21 +207,26 @@ impl Rooms {
         }
         let (mailbox, inbox) = mpsc::channel(self.settings.mailbox);
         let members = Arc::new(MemberTable::new());
-        let handle = RoomHandle { mailbox, members: Arc::clone(&members) };
+        let weak = mailbox.downgrade();
+        let handle = RoomHandle { mailbox: Route::Local(mailbox), members: Arc::clone(&members) };
         let generation = registry.next_generation;
         registry.next_generation += 1;
         registry.rooms.insert(name.clone(), Entry { handle: handle.clone(), generation });
         drop(registry);
-        let room = task::RoomTask::new(
-            name.clone(),
-            generation,
-            Arc::clone(&self.settings),
-            Arc::clone(self),
-            members,
-            handle.mailbox.downgrade(),
-        );
+        let room =
+            task::RoomTask::new(name.clone(), generation, Arc::clone(&self.settings), Arc::clone(self), members, weak);
         self.tasks.spawn(room.run(inbox));
         Ok(handle)
+    }
+
+    /// The room called `name` if it is open in this process.
+    pub fn get(&self, name: &RoomName) -> Option<RoomHandle> {
+        self.lock().rooms.get(name).map(|entry| entry.handle.clone())
+    }
+
+    /// The names of the rooms open in this process.
+    pub fn names(&self) -> Vec<RoomName> {
+        self.lock().rooms.keys().cloned().collect()
     }
 
     /// How many rooms exist.

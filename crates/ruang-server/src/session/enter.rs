@@ -43,7 +43,7 @@ impl Session {
             None => name,
         };
         for _ in 0..ATTEMPTS {
-            let handle = self.room_to_join(&room)?;
+            let handle = self.room_to_join(&room).await?;
             let (reply, answer) = oneshot::channel();
             let Some(access) = self.ask(&handle, RoomCommand::Access { reply }, answer).await else { continue };
             let host = match &credentials.host_password {
@@ -190,7 +190,7 @@ impl Session {
             sfu: claims.sfu,
         };
         for _ in 0..ATTEMPTS {
-            let handle = self.room_handle(&who.room)?;
+            let handle = self.room_handle(&who.room).await?;
             let resume = Resume {
                 id: who.id,
                 conn: self.conn,
@@ -223,14 +223,15 @@ impl Session {
 
     /// The room to resume in, created if it is gone (after a restart): not counted against the address, as
     /// only a signed token gets here.
-    fn room_handle(&self, room: &RoomName) -> Result<RoomHandle, Rejection> {
-        self.state.directory.find_or_open(room, &mut || true).map_err(|_| too_many_rooms())
+    async fn room_handle(&self, room: &RoomName) -> Result<RoomHandle, Rejection> {
+        self.state.directory.find_or_open(room, &mut || true).await.map_err(|_| too_many_rooms())
     }
 
     /// The room to join, created if new and the client's address may create one more this minute.
-    fn room_to_join(&self, room: &RoomName) -> Result<RoomHandle, Rejection> {
-        let mut may_create = || self.state.rooms_created.take(self.address, Instant::now());
-        self.state.directory.find_or_open(room, &mut may_create).map_err(|err| match err {
+    async fn room_to_join(&self, room: &RoomName) -> Result<RoomHandle, Rejection> {
+        let (rooms_created, address) = (&self.state.rooms_created, self.address);
+        let mut may_create = || rooms_created.take(address, Instant::now());
+        self.state.directory.find_or_open(room, &mut may_create).await.map_err(|err| match err {
             CreateError::TooManyRooms => too_many_rooms(),
             CreateError::NotNow => {
                 let message = "you created too many rooms in the last minute; wait a little and try again";

@@ -12,7 +12,7 @@
 mod enter;
 mod guard;
 pub mod outbox;
-mod relay;
+pub(crate) mod relay;
 mod writer;
 
 use std::net::IpAddr;
@@ -293,7 +293,13 @@ impl Session {
             ClientMessage::Leave => return Ok(Handled::Done(Some(Exit::Left))),
             ClientMessage::Signal { to, data, req } => {
                 let limits = &self.state.config.limits;
-                relay::signal(membership.handle.members(), limits, id, to, data).map_err(|r| r.with_req(req))?;
+                match membership.handle.as_remote() {
+                    // The room's members are known on its owner node, which relays it.
+                    Some(remote) => remote.signal(id, self.conn, to, &data).map_err(|r| r.with_req(req))?,
+                    None => {
+                        relay::signal(membership.handle.members(), limits, id, to, data).map_err(|r| r.with_req(req))?
+                    }
+                }
                 return Ok(Handled::Done(None));
             }
             ClientMessage::Media { media, .. } => Input::Media { id, media },

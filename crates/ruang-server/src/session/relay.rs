@@ -15,7 +15,7 @@ use ruang_proto::{Limits, PeerId, Rejection, ServerMessage, SignalPayload};
 /// target that cannot keep up is told to go ([`ruang_member::Disconnect::Slow`]) and its session detaches
 /// it; what it missed is kept for its resume. The frame was read with the SFU's SDP limit
 /// ([`Limits::for_reading`]); an SDP to any other target is held here to `limits.max_sdp_bytes`.
-pub(super) fn signal(
+pub(crate) fn signal(
     table: &MemberTable,
     limits: &Limits,
     from: PeerId,

@@ -1,0 +1,38 @@
+//! Every Redis key and pub/sub channel a ruang node uses, and how long each lives. All keys start with
+//! `ruang:`, so one Redis can serve other applications beside.
+
+use std::time::Duration;
+
+use crate::NodeId;
+
+/// How long a node's registry entry lives without renewal.
+pub const NODE_TTL: Duration = Duration::from_secs(10);
+/// How often a node renews its entry.
+pub const NODE_RENEW: Duration = Duration::from_secs(3);
+/// How long a room's lease lives without renewal: a dead owner's rooms are free after this.
+pub const LEASE_TTL: Duration = Duration::from_secs(10);
+/// How often an owner renews its leases (three tries before one expires).
+pub const LEASE_RENEW: Duration = Duration::from_secs(3);
+
+/// The owner lease of room `room`: the owner's node id, with a TTL of [`LEASE_TTL`].
+pub fn room_owner(room: &str) -> String {
+    format!("ruang:room:{room}:owner")
+}
+
+/// Node `node`'s registry entry (JSON, [`crate::registry::NodeInfo`]), with a TTL of [`NODE_TTL`].
+pub fn node(node: NodeId) -> String {
+    format!("ruang:node:{node}")
+}
+
+/// The sorted set of nodes by the time (Unix ms) their entry expires, so live nodes are listed without `SCAN`.
+pub const NODES: &str = "ruang:nodes";
+
+/// The pub/sub channel node `node` reads its messages from.
+pub fn bus(node: NodeId) -> String {
+    format!("ruang:bus:{node}")
+}
+
+/// The cluster's instance id (no TTL): the instance every node's resume tokens name, so a token minted by one
+/// node is this cluster's on every other (a different one means a previous cluster, whose participants are
+/// restored).
+pub const INSTANCE: &str = "ruang:instance";

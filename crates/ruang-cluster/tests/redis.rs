@@ -1,0 +1,110 @@
+//! The Redis operations against a real `redis-server` on a free loopback port, started and killed here.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use ruang_cluster::lease::{self, Owner};
+use ruang_cluster::registry::{self, NodeInfo};
+use ruang_cluster::{NodeId, bus, connect};
+use tokio_util::sync::CancellationToken;
+
+/// A `redis-server` of this test only, killed when dropped.
+struct RedisServer {
+    child: std::process::Child,
+    url: String,
+}
+
+impl RedisServer {
+    fn start() -> RedisServer {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server is installed (apt-get install redis-server)");
+        // Dropped (killed and waited for) if it does not come up.
+        let server = RedisServer { child, url: format!("redis://127.0.0.1:{port}/") };
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return server;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("redis-server did not start");
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn a_lease_has_one_holder_until_released() {
+    let redis = RedisServer::start();
+    let (_, mut conn) = connect(&redis.url).await.unwrap();
+    let (a, b) = (NodeId(1), NodeId(2));
+    assert_eq!(lease::take(&mut conn, "room", a).await.unwrap(), Owner::Me);
+    assert_eq!(lease::take(&mut conn, "room", b).await.unwrap(), Owner::Other(a));
+    assert_eq!(lease::take(&mut conn, "room", a).await.unwrap(), Owner::Me, "taking it again is holding it");
+    assert!(lease::renew(&mut conn, "room", a).await.unwrap());
+    assert!(!lease::renew(&mut conn, "room", b).await.unwrap(), "only the holder renews");
+    lease::release(&mut conn, "room", b).await.unwrap();
+    assert_eq!(lease::take(&mut conn, "room", b).await.unwrap(), Owner::Other(a), "only the holder releases");
+    lease::release(&mut conn, "room", a).await.unwrap();
+    assert_eq!(lease::take(&mut conn, "room", b).await.unwrap(), Owner::Me);
+    let ttl: i64 = redis::cmd("PTTL").arg("ruang:room:room:owner").query_async(&mut conn).await.unwrap();
+    assert!(ttl > 0 && ttl <= 10_000, "the lease has a short TTL: {ttl}");
+}
+
+#[tokio::test]
+async fn a_renewal_takes_back_a_lease_that_expired_while_nobody_held_it() {
+    let redis = RedisServer::start();
+    let (_, mut conn) = connect(&redis.url).await.unwrap();
+    assert_eq!(lease::take(&mut conn, "room", NodeId(1)).await.unwrap(), Owner::Me);
+    let _: () = redis::cmd("DEL").arg("ruang:room:room:owner").query_async(&mut conn).await.unwrap();
+    assert!(lease::renew(&mut conn, "room", NodeId(1)).await.unwrap());
+    assert_eq!(lease::take(&mut conn, "room", NodeId(2)).await.unwrap(), Owner::Other(NodeId(1)));
+}
+
+#[tokio::test]
+async fn live_nodes_are_listed_and_a_node_that_left_is_not() {
+    let redis = RedisServer::start();
+    let (_, mut conn) = connect(&redis.url).await.unwrap();
+    let info = |id| NodeInfo {
+        id: NodeId(id),
+        listen: "127.0.0.1:1".into(),
+        public_hosts: vec![],
+        rooms: id as usize,
+        connections: 0,
+    };
+    for id in [3, 1, 2] {
+        registry::register(&mut conn, &info(id), 1_000).await.unwrap();
+    }
+    let nodes = registry::live_nodes(&mut conn, 1_000).await.unwrap();
+    assert_eq!(nodes, vec![info(1), info(2), info(3)]);
+    registry::unregister(&mut conn, NodeId(2)).await.unwrap();
+    let ids: Vec<NodeId> = registry::live_nodes(&mut conn, 1_000).await.unwrap().iter().map(|n| n.id).collect();
+    assert_eq!(ids, vec![NodeId(1), NodeId(3)]);
+    assert!(registry::live_nodes(&mut conn, 1_000 + 10_001).await.unwrap().is_empty(), "entries expire");
+}
+
+#[tokio::test]
+async fn the_bus_delivers_one_publishers_messages_in_order() {
+    let redis = RedisServer::start();
+    let (client, conn) = connect(&redis.url).await.unwrap();
+    let shutdown = CancellationToken::new();
+    let mut inbox = bus::subscribe(client, NodeId(7), 4096, shutdown.clone()).await.unwrap();
+    let publisher = bus::Publisher::start(conn, 4096, shutdown.clone());
+    for i in 0..2000u32 {
+        publisher.send(NodeId(7), Bytes::from(i.to_string())).unwrap();
+        publisher.send(NodeId(8), Bytes::from_static(b"elsewhere")).unwrap();
+    }
+    for i in 0..2000u32 {
+        let message = tokio::time::timeout(Duration::from_secs(10), inbox.recv()).await.unwrap().unwrap();
+        assert_eq!(message, Bytes::from(i.to_string()));
+    }
+    shutdown.cancel();
+}

@@ -1,0 +1,236 @@
+//! Clustering (`--redis`): several nodes serve the same rooms through one Redis (`docs/design/cluster.md`).
+//!
+//! A room lives on one node at a time, the holder of its lease ([`ruang_cluster::lease`]); a session on
+//! any node reaches it through [`ClusterDirectory`], which hands out the local room when this node owns it
+//! and an [`edge::EdgeRoom`] otherwise. The edge carries the session's commands and signals to the owner
+//! over the bus ([`ruang_cluster::bus`], [`wire`]); the owner feeds them to the room as its own sessions'
+//! ([`owner`]), and its room reaches the remote member through an [`owner::RemoteMember`] link, whose
+//! deliveries come back over the bus to the connection. Session and room logic are the same as alone.
+//!
+//! One task per node reads the bus in order; one keeps the node's registry entry and its leases
+//! (renewing the held ones, releasing those of rooms that closed).
+
+mod directory;
+mod edge;
+mod owner;
+mod wire;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use ruang_cluster::bus::{self, Publisher};
+use ruang_cluster::lease::{self, LeaseBook};
+use ruang_cluster::registry::{self, NodeInfo};
+use ruang_cluster::{ClusterError, ConnectionManager, NodeId};
+use ruang_proto::{Limits, RoomName};
+use tokio_util::sync::CancellationToken;
+
+pub use directory::ClusterDirectory;
+
+use crate::numbers::ConnectionNumbers;
+use crate::rooms::{RoomHandle, Rooms};
+
+/// Messages queued for Redis (and received from it) per node before the bus pushes back.
+const BUS_QUEUE: usize = 65_536;
+/// How often the keeper looks at leases and the registry entry.
+const KEEPER_TICK: Duration = Duration::from_secs(1);
+
+/// This node's part in the cluster.
+pub struct Cluster {
+    node: NodeId,
+    redis: ConnectionManager,
+    bus: Publisher,
+    rooms: Arc<Rooms>,
+    /// The leases this node holds; an async lock, as taking and releasing a lease is one step with the
+    /// local room's opening or closing.
+    leases: tokio::sync::Mutex<LeaseBook>,
+    edges: Mutex<edge::Edges>,
+    limits: Limits,
+    read_limits: Limits,
+}
+
+/// What a node tells the registry about itself besides its load.
+pub struct NodeAddress {
+    /// Where its HTTP listener is bound.
+    pub listen: String,
+    /// Its public host names.
+    pub public_hosts: Vec<String>,
+}
+
+/// A node connected to the cluster's Redis, before its rooms exist: its id, its Redis connection, and its
+/// bus channel, already subscribed.
+pub struct Joining {
+    node: NodeId,
+    redis: ConnectionManager,
+    inbox: tokio::sync::mpsc::Receiver<bytes::Bytes>,
+    address: NodeAddress,
+    shutdown: CancellationToken,
+}
+
+/// Connects to the cluster's Redis at `url` as a node with a fresh random id, and subscribes to its bus
+/// channel, until `shutdown`.
+pub async fn connect(url: &str, address: NodeAddress, shutdown: CancellationToken) -> Result<Joining, ClusterError> {
+    let (client, redis) = ruang_cluster::connect(url).await?;
+    let node = NodeId(getrandom::u64().map_err(|_| ClusterError::Unexpected { key: "node id".into() })?);
+    let inbox = bus::subscribe(client, node, BUS_QUEUE, shutdown.clone()).await?;
+    Ok(Joining { node, redis, inbox, address, shutdown })
+}
+
+impl Joining {
+    /// The instance id resume tokens name: the cluster's, shared by every node (`candidate` if this node is
+    /// the first), so a participant resumes through any node as it would on one server.
+    pub async fn instance(&mut self, candidate: u64) -> Result<u64, ClusterError> {
+        registry::cluster_instance(&mut self.redis, candidate).await
+    }
+
+    /// Connection numbers unique in the cluster: the node's id in the high 24 bits, a counter below.
+    pub fn connection_numbers(&self) -> Arc<dyn ConnectionNumbers> {
+        Arc::new(ClusterConnectionNumbers { high: (self.node.0 >> 40).max(1) << 40, next: AtomicU64::new(1) })
+    }
+
+    /// Starts this node's part: reads its bus channel, registers, and keeps its leases until shutdown.
+    /// `connections` counts its open WebSocket connections for the registry.
+    pub fn start(
+        self,
+        rooms: Arc<Rooms>,
+        limits: Limits,
+        read_limits: Limits,
+        connections: Arc<dyn Fn() -> usize + Send + Sync>,
+    ) -> Arc<Cluster> {
+        let Joining { node, redis, mut inbox, address, shutdown } = self;
+        let cluster = Arc::new(Cluster {
+            node,
+            bus: Publisher::start(redis.clone(), BUS_QUEUE, shutdown.clone()),
+            redis,
+            rooms,
+            leases: tokio::sync::Mutex::new(LeaseBook::default()),
+            edges: Mutex::default(),
+            limits,
+            read_limits,
+        });
+        tracing::info!(node = %node, "joined the cluster");
+        let reader = Arc::clone(&cluster);
+        let stop = shutdown.clone();
+        tokio::spawn(async move {
+            loop {
+                let message = tokio::select! {
+                    () = stop.cancelled() => return,
+                    message = inbox.recv() => message,
+                };
+                let Some(message) = message else { return };
+                match wire::decode(&message) {
+                    Some((wire::Envelope::Owner(message), body)) => reader.to_owner(message, body).await,
+                    Some((wire::Envelope::Edge(message), body)) => reader.to_edge(message, &body),
+                    None => tracing::warn!("cluster bus: a message did not decode"),
+                }
+            }
+        });
+        let keeper = Arc::clone(&cluster);
+        tokio::spawn(async move { keeper.keep(address, connections, shutdown).await });
+        cluster
+    }
+}
+
+impl Cluster {
+    /// This node's id.
+    pub fn node(&self) -> NodeId {
+        self.node
+    }
+
+    async fn register(
+        &self,
+        address: &NodeAddress,
+        connections: &(dyn Fn() -> usize + Send + Sync),
+    ) -> Result<(), ClusterError> {
+        let info = NodeInfo {
+            id: self.node,
+            listen: address.listen.clone(),
+            public_hosts: address.public_hosts.clone(),
+            rooms: self.rooms.count(),
+            connections: connections(),
+        };
+        registry::register(&mut self.redis.clone(), &info, crate::clock::wall_clock_ms()).await
+    }
+
+    /// Every [`KEEPER_TICK`]: renews the registry entry and the leases due, gives up the leases of rooms
+    /// that closed here, and warns about leases it could not renew. On shutdown the entry is taken out;
+    /// the leases are left to expire, as the rooms' participants resume elsewhere.
+    async fn keep(
+        self: Arc<Self>,
+        address: NodeAddress,
+        connections: Arc<dyn Fn() -> usize + Send + Sync>,
+        shutdown: CancellationToken,
+    ) {
+        let mut tick = tokio::time::interval(KEEPER_TICK);
+        let mut registered: Option<tokio::time::Instant> = None;
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => break,
+                _ = tick.tick() => {}
+            }
+            let now = tokio::time::Instant::now();
+            if registered.is_none_or(|at| now >= at + ruang_cluster::keys::NODE_RENEW) {
+                match self.register(&address, connections.as_ref()).await {
+                    Ok(()) => registered = Some(now),
+                    Err(err) => tracing::warn!(%err, "cluster: cannot renew this node's entry"),
+                }
+            }
+            self.keep_leases().await;
+        }
+        let _ = registry::unregister(&mut self.redis.clone(), self.node).await;
+    }
+
+    async fn keep_leases(&self) {
+        let mut leases = self.leases.lock().await;
+        let mut redis = self.redis.clone();
+        let open: std::collections::HashSet<String> =
+            self.rooms.names().iter().map(|name| name.as_str().to_owned()).collect();
+        for room in leases.rooms() {
+            if !open.contains(&room) {
+                if let Err(err) = lease::release(&mut redis, &room, self.node).await {
+                    tracing::warn!(%err, %room, "cluster: cannot release a lease; it will expire");
+                }
+                leases.forget(&room);
+            }
+        }
+        let now = std::time::Instant::now();
+        for room in leases.due(now) {
+            match lease::renew(&mut redis, &room, self.node).await {
+                Ok(true) => leases.confirm(&room, now),
+                Ok(false) => {
+                    tracing::error!(%room, "cluster: another node holds the lease of a room open here");
+                    leases.forget(&room);
+                }
+                Err(err) => tracing::warn!(%err, %room, "cluster: cannot renew a lease"),
+            }
+        }
+        for room in leases.doubtful(now) {
+            tracing::warn!(%room, "cluster: a lease was not renewed within its TTL");
+        }
+    }
+
+    /// The room `name` if this node owns it: open here, or leased by this node (and opened now).
+    async fn owned_room(&self, name: &RoomName) -> Option<RoomHandle> {
+        if let Some(handle) = self.rooms.get(name) {
+            return Some(handle);
+        }
+        let leases = self.leases.lock().await;
+        match leases.holds(name.as_str()) {
+            true => self.rooms.get_or_create_if(name, || true).ok(),
+            false => None,
+        }
+    }
+}
+
+/// Connection numbers of one node of a cluster: its id's high bits, then a counter.
+struct ClusterConnectionNumbers {
+    high: u64,
+    next: AtomicU64,
+}
+
+impl ConnectionNumbers for ClusterConnectionNumbers {
+    fn next(&self) -> u64 {
+        self.high | (self.next.fetch_add(1, Ordering::Relaxed) & ((1 << 40) - 1))
+    }
+}
