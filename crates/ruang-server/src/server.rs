@@ -90,7 +90,6 @@ pub async fn serve_with_admin(
         Some(admin) => Some(admin.local_addr()?),
         None => None,
     };
-    let mut config = config;
     for raised in config.fit_to_room_size() {
         tracing::warn!("raised {raised}, so that a newcomer can introduce itself to a full room");
     }

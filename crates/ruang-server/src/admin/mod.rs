@@ -1,6 +1,6 @@
 //! The operator's HTTP surface: `GET /metrics` and the admin API under `/api/admin/`, on the main listener
 //! or on their own (`admin.listen`). Every admin endpoint is behind the API key (the one `POST /api/invites`
-//! takes, checked by [`crate::http::invites::authenticate`]); `/metrics` is behind it too on the main
+//! takes, checked by [`crate::http::invites::refusal`]); `/metrics` is behind it too on the main
 //! listener and open on the admin listener, which the operator keeps private.
 //!
 //! Rooms are reached through their mailboxes like everything else: a summary is asked of the room task
@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Serialize;
 
-use crate::http::invites::authenticate;
+use crate::http::invites::refusal;
 use crate::metrics::Held;
 use crate::state::AppState;
 
@@ -53,9 +53,9 @@ async fn metrics_open(State(state): State<Arc<AppState>>) -> Response {
 }
 
 async fn metrics_with_key(State(state): State<Arc<AppState>>, extensions: Extensions, headers: HeaderMap) -> Response {
-    match authenticate(&state, &extensions, &headers) {
-        Ok(()) => render_metrics(&state),
-        Err(refused) => refused,
+    match refusal(&state, &extensions, &headers) {
+        None => render_metrics(&state),
+        Some(refused) => refused,
     }
 }
 
@@ -82,15 +82,17 @@ fn node_status(state: &AppState) -> Status {
     Status { draining: state.rooms.is_draining(), rooms: state.rooms.count(), connections: state.connection_count() }
 }
 
-/// Checks the API key and counts the request; the refusal to send back otherwise.
-fn admitted(state: &AppState, extensions: &Extensions, headers: &HeaderMap) -> Result<(), Response> {
-    authenticate(state, extensions, headers)?;
-    state.metrics.admin_requests.increment(1);
-    Ok(())
+/// Checks the API key and counts the request: `None` if it may go on, else the refusal to send back.
+fn refused(state: &AppState, extensions: &Extensions, headers: &HeaderMap) -> Option<Response> {
+    let refused = refusal(state, extensions, headers);
+    if refused.is_none() {
+        state.metrics.admin_requests.increment(1);
+    }
+    refused
 }
 
 async fn status(State(state): State<Arc<AppState>>, extensions: Extensions, headers: HeaderMap) -> Response {
-    if let Err(refused) = admitted(&state, &extensions, &headers) {
+    if let Some(refused) = refused(&state, &extensions, &headers) {
         return refused;
     }
     axum::Json(node_status(&state)).into_response()
@@ -99,7 +101,7 @@ async fn status(State(state): State<Arc<AppState>>, extensions: Extensions, head
 /// Stops taking new rooms; the meetings under way go on (joins and resumes into them included), and
 /// `/healthz` answers 503 `draining` so a load balancer sends new meetings elsewhere.
 async fn drain(State(state): State<Arc<AppState>>, extensions: Extensions, headers: HeaderMap) -> Response {
-    if let Err(refused) = admitted(&state, &extensions, &headers) {
+    if let Some(refused) = refused(&state, &extensions, &headers) {
         return refused;
     }
     state.rooms.set_draining(true);
@@ -108,7 +110,7 @@ async fn drain(State(state): State<Arc<AppState>>, extensions: Extensions, heade
 }
 
 async fn undrain(State(state): State<Arc<AppState>>, extensions: Extensions, headers: HeaderMap) -> Response {
-    if let Err(refused) = admitted(&state, &extensions, &headers) {
+    if let Some(refused) = refused(&state, &extensions, &headers) {
         return refused;
     }
     state.rooms.set_draining(false);

@@ -52,7 +52,7 @@ pub async fn mint(
     headers: HeaderMap,
     request: Result<Json<MintRequest>, JsonRejection>,
 ) -> Response {
-    if let Err(refused) = authenticate(&state, &extensions, &headers) {
+    if let Some(refused) = refusal(&state, &extensions, &headers) {
         return refused;
     }
     let Json(request) = match request {
@@ -75,27 +75,30 @@ pub async fn mint(
     Json(Minted { token, path, expires: now + ttl }).into_response()
 }
 
-/// Lets a request through if it carries the API key (`Authorization: Bearer <key>`): 404 without
+/// `None` (let through) if the request carries the API key (`Authorization: Bearer <key>`), else the
+/// refusal to answer: 404 without
 /// `api_key_sha256`, 429 beyond 5 wrong keys a minute from its address (every request is counted before its
 /// key is checked, and a right key gives its count back), 401 for a wrong key (logged at `warn` with the
 /// address). The one check of every endpoint behind the API key (`/api/invites`, the admin API).
-pub(crate) fn authenticate(state: &AppState, extensions: &Extensions, headers: &HeaderMap) -> Result<(), Response> {
+pub(crate) fn refusal(state: &AppState, extensions: &Extensions, headers: &HeaderMap) -> Option<Response> {
     let Some(expected) = &state.config.api_key_sha256 else {
-        return Err(StatusCode::NOT_FOUND.into_response());
+        return Some(StatusCode::NOT_FOUND.into_response());
     };
     let address = client::address(client::peer(extensions), headers, &state.config.trusted_proxies);
     if !state.wrong_api_keys.take(address, Instant::now()) {
         let headers = [(RETRY_AFTER, "60")];
-        return Err((StatusCode::TOO_MANY_REQUESTS, headers, "too many wrong API keys; wait a minute").into_response());
+        return Some(
+            (StatusCode::TOO_MANY_REQUESTS, headers, "too many wrong API keys; wait a minute").into_response(),
+        );
     }
     if !authorized(headers, expected) {
         let client = address.map_or_else(|| "unknown".to_owned(), |a| a.to_string());
         tracing::warn!(%client, "refused a request with a wrong API key");
         let refusal = (StatusCode::UNAUTHORIZED, "a valid API key is needed (Authorization: Bearer <key>)");
-        return Err(refusal.into_response());
+        return Some(refusal.into_response());
     }
     state.wrong_api_keys.give_back(address, Instant::now());
-    Ok(())
+    None
 }
 
 /// Whether the request carries the API key whose SHA-256 is `expected` (hex), compared in constant time.
