@@ -138,6 +138,12 @@ pub enum Input {
         /// The client's `req`, for an error reply.
         req: Option<u32>,
     },
+    /// Use a host control on behalf of the server's operator (the admin API), as a host would; the one who
+    /// acts is [`OPERATOR`](crate::OPERATOR). The driver checks the target is in the room first.
+    Administer {
+        /// What to do.
+        action: Moderation,
+    },
     /// Post a chat message.
     Chat {
         /// The sender.

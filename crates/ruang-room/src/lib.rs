@@ -37,6 +37,7 @@ pub use io::{
     ResumeRefusal,
 };
 pub use media::{MediaPolicy, MediaSettings, SfuRequest};
+pub use moderation::OPERATOR;
 pub use reactions::{REACTION_BURST, REACTION_REFILL};
 pub use relay::check_signal;
 pub use room::{FIRST_JOIN_WAIT, Room, Settings};

@@ -6,6 +6,10 @@ use ruang_proto::{
 
 use crate::roster::{Effect, Roster, not_in_room, unknown_peer};
 
+/// Who acts when the server's operator uses a host control through the admin API: the id `removed.by` and
+/// `muted.by` name then. No participant has it (ids are drawn at random from the non-zero ones).
+pub const OPERATOR: PeerId = PeerId::from_bits(0);
+
 impl Roster {
     /// Applies a host control asked for by `by`, if its role allows it on that target.
     pub fn moderate(&mut self, by: PeerId, action: Moderation) -> Result<(), Rejection> {
@@ -17,6 +21,17 @@ impl Roster {
         if !(actor == Role::Host || (actor == needed && actor.moderates())) {
             return Err(forbidden(needed));
         }
+        self.apply(by, actor, action)
+    }
+
+    /// Applies a host control asked for by the server's operator (the admin API): as a host would, on
+    /// behalf of [`OPERATOR`], who is nobody in the room.
+    pub fn administer(&mut self, action: Moderation) -> Result<(), Rejection> {
+        self.apply(OPERATOR, Role::Host, action)
+    }
+
+    /// Applies a host control whose asker `by` (with role `actor`) was found allowed to use it.
+    fn apply(&mut self, by: PeerId, actor: Role, action: Moderation) -> Result<(), Rejection> {
         match action {
             Moderation::Remove(target) => self.take_out(by, actor, target, RemovedReason::Removed),
             Moderation::Ban(target) => self.take_out(by, actor, target, RemovedReason::Banned),

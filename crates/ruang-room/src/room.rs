@@ -178,6 +178,7 @@ impl Room {
                 | Input::Lost { .. }
                 | Input::Slow { .. }
                 | Input::Moderate { .. }
+                | Input::Administer { .. }
                 | Input::Timeout
         );
         match input {
@@ -247,6 +248,18 @@ impl Room {
                     self.restoring.clear();
                 }
                 self.reply_error(by, result, req);
+            }
+            Input::Administer { action } => {
+                // The driver checked the target is here; a refusal (the last host's role) is only logged.
+                match self.roster.administer(action) {
+                    Ok(()) => tracing::info!(room = %self.name(), ?action, "host control by the operator"),
+                    Err(refused) => {
+                        tracing::info!(room = %self.name(), ?action, %refused, "operator's control refused")
+                    }
+                }
+                if action == Moderation::End {
+                    self.restoring.clear();
+                }
             }
             Input::Chat { from, text, req } => {
                 let result = self.roster.chat(from, text, now.unix_ms);

@@ -102,3 +102,34 @@ fn chat_is_stamped_with_the_wall_clock_passed_in() {
     let [Output::Broadcast { message, .. }] = &posted[..] else { panic!("{posted:?}") };
     assert!(matches!(&**message, ServerMessage::Chat(entry) if entry.ts == room.now().unix_ms && entry.seq == 1));
 }
+
+#[test]
+fn the_operator_removes_even_the_host_in_the_operators_name() {
+    let mut room = Harness::new();
+    room.join(1);
+    room.join(2);
+    let removed = room.input(Input::Administer { action: Moderation::Remove(id(1)) });
+    assert_eq!(kinds(&removed)[..3], ["unpublish 1", "reply removed on 100", "disconnect 100 Removed"], "{removed:?}");
+    let told = removed.iter().find_map(|o| match o {
+        Output::Reply { message, .. } => Some(ServerMessage::clone(message)),
+        _ => None,
+    });
+    assert_eq!(
+        told,
+        Some(ServerMessage::Removed { reason: ruang_proto::RemovedReason::Removed, by: ruang_room::OPERATOR })
+    );
+    // The one left takes the host role over, as when a host leaves.
+    assert!(messages_to(&removed, id(2)).contains(&ServerMessage::Role { id: id(2), role: Role::Host }));
+}
+
+#[test]
+fn the_operator_locks_and_ends_like_a_host() {
+    let mut room = Harness::new();
+    room.join(1);
+    let locked = room.input(Input::Administer { action: Moderation::Lock });
+    assert!(messages_to(&locked, id(1)).iter().any(|m| matches!(m, ServerMessage::RoomState { locked: true, .. })));
+    let ended = room.input(Input::Administer { action: Moderation::End });
+    let order = kinds(&ended);
+    assert!(order.contains(&"disconnect 100 Removed".to_owned()), "{order:?}");
+    assert_eq!(order[order.len() - 2..], ["save", "closed"]);
+}

@@ -114,6 +114,10 @@ pub struct ServerConfig {
     /// Where meetings keep their roles, bans, lock and lobby across restarts (an embedded database in this
     /// directory). Unset: they are kept in memory and last as long as the process.
     pub data_dir: Option<std::path::PathBuf>,
+    /// The admin API and metrics listener (`[admin]`).
+    pub admin: crate::admin::AdminConfig,
+    /// Where webhook events go (`[webhooks]`).
+    pub webhooks: crate::webhooks::WebhookConfig,
     /// Clustering over Redis (`[redis]`, `docs/design/cluster.md`); without a URL this server runs alone.
     pub redis: RedisConfig,
 }
@@ -198,6 +202,8 @@ impl Default for ServerConfig {
             max_invite_ttl_secs: crate::access::invite::DEFAULT_MAX_LIFETIME_SECS,
             data_dir: None,
             redis: RedisConfig::default(),
+            admin: crate::admin::AdminConfig::default(),
+            webhooks: crate::webhooks::WebhookConfig::default(),
         }
     }
 }
@@ -285,6 +291,7 @@ impl ServerConfig {
         if self.api_key_sha256.as_ref().is_some_and(|key| !hex64(key)) {
             return Err(ConfigError::Invalid("api_key_sha256 must be 64 hexadecimal characters".into()));
         }
+        self.webhooks.check().map_err(ConfigError::Invalid)?;
         self.rooms.iter().try_for_each(|(name, policy)| check_policy(name, policy))
     }
 

@@ -14,19 +14,24 @@
 //! - [`numbers`] hands out connection numbers.
 //! - [`conn`] accepts connections and bounds what each may hold before a request is read.
 //! - [`tls`] sets up HTTPS/WSS with rustls.
+//! - [`metrics`] counts for `/metrics`; [`webhooks`] tells the operator's URLs what happens to rooms;
+//!   [`client`] is the small HTTP client they (and `ruang ctl`) send with.
 //! - [`sfu`] makes the SFU a member of the rooms in SFU mode: its driver, signals and events.
 
 #![deny(missing_docs)]
 
 pub mod access;
 pub mod address;
+pub mod admin;
 pub mod claims;
+pub mod client;
 mod clock;
 pub mod cluster;
 pub mod config;
 pub mod conn;
 pub mod http;
 pub mod ice;
+pub mod metrics;
 pub mod numbers;
 pub mod resume;
 pub mod rooms;
@@ -37,7 +42,8 @@ pub mod state;
 pub mod store;
 mod tally;
 pub mod tls;
+pub mod webhooks;
 
 pub use config::{ConfigError, ServerConfig};
 pub use ruang_proto as proto;
-pub use server::{ServerError, run, serve};
+pub use server::{ServerError, run, serve, serve_with_admin};

@@ -42,6 +42,14 @@ pub enum ServerError {
     /// The cluster's Redis (`--redis`) could not be reached.
     #[error("cannot join the cluster: {0}")]
     Cluster(#[from] ruang_cluster::ClusterError),
+    /// The admin listener could not be bound.
+    #[error("cannot listen on {address} for the admin API and metrics (--admin-listen): {source}")]
+    AdminListen {
+        /// Where.
+        address: std::net::SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
 }
 
 /// Serves on `listener` until `shutdown` is cancelled, then closes every session (each client is told with a
@@ -52,15 +60,39 @@ pub async fn run(listener: TcpListener, config: ServerConfig, shutdown: Cancella
     serve(listener, config, tls, shutdown).await
 }
 
-/// [`run`] with TLS already prepared (`None` for plain HTTP).
+/// [`run`] with TLS already prepared (`None` for plain HTTP). The admin listener (`admin.listen`), if set,
+/// is bound here; [`serve_with_admin`] takes one bound already.
 pub async fn serve(
     listener: TcpListener,
     config: ServerConfig,
     tls: Option<Tls>,
     shutdown: CancellationToken,
 ) -> Result<(), ServerError> {
+    let admin = match config.admin.listen {
+        Some(address) => {
+            let bound = TcpListener::bind(address).await;
+            Some(bound.map_err(|source| ServerError::AdminListen { address, source })?)
+        }
+        None => None,
+    };
+    serve_with_admin(listener, admin, config, tls, shutdown).await
+}
+
+/// [`serve`] with the admin listener bound by the caller (`None`: `/metrics` and the admin API are on
+/// `listener`, whatever `admin.listen` says).
+pub async fn serve_with_admin(
+    listener: TcpListener,
+    admin: Option<TcpListener>,
+    config: ServerConfig,
+    tls: Option<Tls>,
+    shutdown: CancellationToken,
+) -> Result<(), ServerError> {
     config.validate()?;
     let mut config = config;
+    config.admin.listen = match &admin {
+        Some(admin) => Some(admin.local_addr()?),
+        None => None,
+    };
     for raised in config.fit_to_room_size() {
         tracing::warn!("raised {raised}, so that a newcomer can introduce itself to a full room");
     }
@@ -109,6 +141,12 @@ pub async fn serve(
     let state = AppState::in_cluster(config, media, shutdown.clone(), &secret, instance, names, store_, cluster);
     let app = http::router(state.clone());
     let connections = TaskTracker::new();
+    if let Some(admin) = admin {
+        tracing::info!(address = %admin.local_addr()?, "admin API and metrics listening");
+        let admin_app = http::admin_router(state.clone());
+        connections.spawn(conn::serve(admin, state.clone(), admin_app, None, connections.clone()));
+    }
+    connections.spawn(upkeep(state.clone()));
     let acceptor = tls.map(|tls| tls.acceptor);
     conn::serve(listener, state.clone(), app, acceptor, connections.clone()).await;
     connections.close();
@@ -132,6 +170,17 @@ pub async fn serve(
     // Writes out the meetings' last changes and closes the database, so the next instance can open it.
     let _ = tokio::task::spawn_blocking(move || store.close()).await;
     Ok(())
+}
+
+/// Folds the metrics' histogram samples into their buckets now and then, until shutdown.
+async fn upkeep(state: Arc<AppState>) {
+    let mut every = tokio::time::interval(Duration::from_secs(5));
+    loop {
+        tokio::select! {
+            () = state.shutdown.cancelled() => return,
+            _ = every.tick() => state.metrics.upkeep(),
+        }
+    }
 }
 
 /// The server's one SFU, on `sfu_listen` (UDP), advertised at `sfu_public_ip` or the detected address.

@@ -89,6 +89,12 @@ pub struct AppState {
     pub rooms_created: PerAddress,
     /// Hands out connection numbers.
     connection_numbers: Arc<dyn ConnectionNumbers>,
+    /// What `/metrics` shows.
+    pub metrics: Arc<crate::metrics::Metrics>,
+    /// Where room and participant events go.
+    pub webhooks: crate::webhooks::Webhooks,
+    /// The built-in TURN server's numbers, if it runs.
+    pub turn_stats: Option<ruang_turn::TurnStatsSource>,
 }
 
 impl AppState {
@@ -136,6 +142,8 @@ impl AppState {
             ice = ice.with_builtin(turn.stun_url(), turn.turn_urls(), turn.secret.clone());
         }
         let ice = Arc::new(ice);
+        let metrics = Arc::new(crate::metrics::Metrics::new());
+        let webhooks = start_webhooks(&config, &metrics, &shutdown, &room_tasks);
         let settings = RoomSettings {
             limits: config.limits.clone(),
             chat_history: config.chat_history,
@@ -155,6 +163,8 @@ impl AppState {
                 ..ruang_room::MediaSettings::default()
             },
             sfu,
+            metrics: Arc::clone(&metrics),
+            webhooks: webhooks.clone(),
         };
         let ids = IdSource;
         let rooms_per_address = config.rooms_per_address_per_minute;
@@ -193,6 +203,9 @@ impl AppState {
             wrong_api_keys: PerAddress::new(WRONG_API_KEYS_PER_ADDRESS, MINUTE),
             rooms_created: PerAddress::new(rooms_per_address, MINUTE),
             connection_numbers,
+            metrics,
+            webhooks,
+            turn_stats: turn.map(RunningTurn::stats),
         })
     }
 
@@ -204,6 +217,19 @@ impl AppState {
     /// Open WebSocket connections.
     pub fn connection_count(&self) -> usize {
         self.config.max_connections.saturating_sub(self.connections.available_permits())
+    }
+}
+
+/// The webhook delivery tasks, one per configured receiver (none without `webhook_urls`).
+fn start_webhooks(
+    config: &ServerConfig,
+    metrics: &Arc<crate::metrics::Metrics>,
+    shutdown: &CancellationToken,
+    tasks: &TaskTracker,
+) -> crate::webhooks::Webhooks {
+    match config.webhooks.settings() {
+        Some(settings) => crate::webhooks::Webhooks::start(settings, Arc::clone(metrics), shutdown.clone(), tasks),
+        None => crate::webhooks::Webhooks::disabled(Arc::clone(metrics)),
     }
 }
 

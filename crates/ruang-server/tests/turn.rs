@@ -481,3 +481,31 @@ async fn the_sfus_own_address_is_the_one_place_on_the_host_turn_relays_to() {
         assert_eq!(alice.permit(other).await, Some(403), "{other} is not the SFU");
     }
 }
+
+#[tokio::test]
+async fn metrics_count_turn_allocations_and_relayed_bytes() {
+    use ruang_server::client::{HttpUrl, Method, call};
+    use sha2::Digest;
+    let key: String = sha2::Sha256::digest(b"metrics key").iter().map(|b| format!("{b:02x}")).collect();
+    let server = TestServer::with(|c| {
+        c.turn.enabled = true;
+        c.turn.listen = Some("127.0.0.1:0".parse().unwrap());
+        c.turn.secret = Some(SECRET.to_owned());
+        c.api_key_sha256 = Some(key);
+    })
+    .await;
+    let turn = turn_from_welcome(&server).await;
+    let (ok, output) = uclient(&turn, &["-y"]).await;
+    assert!(ok && received(&output) > 0, "{output}");
+    let url = HttpUrl::parse(&format!("http://{}/metrics", server.addr)).unwrap();
+    let (status, body) = call(Method::GET, &url, Some("metrics key"), None, common::WAIT).await.unwrap();
+    assert_eq!(status.as_u16(), 200);
+    let text = String::from_utf8_lossy(&body);
+    let value = |series: &str| -> f64 {
+        let line = text.lines().find(|l| l.starts_with(series) && l[series.len()..].starts_with(' '));
+        line.and_then(|l| l.rsplit(' ').next()?.parse().ok()).unwrap_or_else(|| panic!("no {series} in\n{text}"))
+    };
+    assert!(value("ruang_turn_allocations_created_total") >= 2.0, "uclient -y allocates twice:\n{text}");
+    assert!(value(r#"ruang_turn_relayed_bytes_total{direction="up"}"#) > 0.0, "{text}");
+    assert!(value(r#"ruang_turn_relayed_bytes_total{direction="down"}"#) > 0.0, "{text}");
+}

@@ -103,6 +103,21 @@ struct State {
     allocations: Allocations,
     total_up: Bucket,
     total_down: Bucket,
+    /// What was counted for the server's metrics.
+    stats: TurnStats,
+}
+
+/// What a TURN server has done, for metrics: counters since it started, and its live allocations.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TurnStats {
+    /// Allocations live now (as counted against the quota).
+    pub allocations: usize,
+    /// Allocations granted since the start.
+    pub allocations_created: u64,
+    /// Bytes relayed from clients to their peers (payloads admitted).
+    pub relayed_up_bytes: u64,
+    /// Bytes relayed from peers to clients (frames admitted).
+    pub relayed_down_bytes: u64,
 }
 
 impl Gate {
@@ -112,6 +127,7 @@ impl Gate {
             allocations: Allocations::new(config.limits),
             total_up: Bucket::new(config.total_bps),
             total_down: Bucket::new(config.total_bps),
+            stats: TurnStats::default(),
         };
         Gate {
             policy: config.policy,
@@ -162,6 +178,12 @@ impl Gate {
             }
             _ => Outbound::Send,
         }
+    }
+
+    /// What the server has done so far.
+    pub fn stats(&self) -> TurnStats {
+        let allocations = self.quota.live();
+        TurnStats { allocations, ..self.lock().stats }
     }
 
     /// `client`'s TCP connection closed: its allocation can no longer be used.
@@ -338,6 +360,7 @@ impl Gate {
                 if let Some(relay) = message.get_attribute::<XorRelayAddress>() {
                     state.allocations.created(client, relay.address(), lifetime, now);
                 }
+                state.stats.allocations_created += 1;
             }
             (MessageClass::ErrorResponse, ALLOCATE) => self.quota.answered(id, None, now),
             (MessageClass::SuccessResponse, CHANNEL_BIND) => state.allocations.bind_granted(id, now),
@@ -363,11 +386,19 @@ impl Gate {
 
 impl State {
     fn admit_up(&mut self, client: ClientKey, bytes: usize, now: Instant) -> bool {
-        self.allocations.admit_up(client, bytes, now) && self.total_up.admit(bytes, now)
+        let admitted = self.allocations.admit_up(client, bytes, now) && self.total_up.admit(bytes, now);
+        if admitted {
+            self.stats.relayed_up_bytes += bytes as u64;
+        }
+        admitted
     }
 
     fn admit_down(&mut self, client: ClientKey, bytes: usize, now: Instant) -> bool {
-        self.allocations.admit_down(client, bytes, now) && self.total_down.admit(bytes, now)
+        let admitted = self.allocations.admit_down(client, bytes, now) && self.total_down.admit(bytes, now);
+        if admitted {
+            self.stats.relayed_down_bytes += bytes as u64;
+        }
+        admitted
     }
 }
 

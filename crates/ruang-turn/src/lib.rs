@@ -23,4 +23,5 @@ pub use peers::{PeerPolicy, is_public};
 
 #[doc(hidden)]
 pub mod fuzzing;
-pub use server::{RunningTurn, TurnConfig, TurnError, detect_public_ip, start};
+pub use gate::TurnStats;
+pub use server::{RunningTurn, TurnConfig, TurnError, TurnStatsSource, detect_public_ip, start};

@@ -38,6 +38,11 @@ struct State {
 }
 
 impl Quota {
+    /// Allocations live now (expired ones still counted until they are noticed).
+    pub fn live(&self) -> usize {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner).live.values().map(HashMap::len).sum()
+    }
+
     /// At most `max` allocations per participant and `max_total` in all.
     pub fn new(max: usize, max_total: usize) -> Self {
         Quota { max: max.max(1), max_total: max_total.max(1), state: Mutex::default() }

@@ -14,7 +14,7 @@ use tokio_rustls::TlsAcceptor;
 
 use crate::TurnSecret;
 use crate::allocations::AllocationLimits;
-use crate::gate::{Gate, GateConfig};
+use crate::gate::{Gate, GateConfig, TurnStats};
 use crate::peers::PeerPolicy;
 use crate::tcp::GatedTcp;
 use crate::udp::GatedUdp;
@@ -139,6 +139,18 @@ pub struct RunningTurn {
     /// Where TURN over TLS listens, and the host name for its URL.
     pub tls: Option<(SocketAddr, String)>,
     tls_task: Option<tokio::task::JoinHandle<()>>,
+    stats: TurnStatsSource,
+}
+
+/// Where a running TURN server's [`TurnStats`] are read, for metrics (cheap to clone).
+#[derive(Clone)]
+pub struct TurnStatsSource(Arc<Gate>);
+
+impl TurnStatsSource {
+    /// The numbers now.
+    pub fn read(&self) -> TurnStats {
+        self.0.stats()
+    }
 }
 
 impl Drop for RunningTurn {
@@ -150,6 +162,11 @@ impl Drop for RunningTurn {
 }
 
 impl RunningTurn {
+    /// Where its numbers are read, for metrics.
+    pub fn stats(&self) -> TurnStatsSource {
+        self.stats.clone()
+    }
+
     /// The STUN URL for clients.
     pub fn stun_url(&self) -> String {
         format!("stun:{}:{}", self.host(), self.udp.port())
@@ -237,7 +254,7 @@ pub async fn start(
         max_retries: 20,
     };
     let (closed, closures) = mpsc::channel(256);
-    tokio::spawn(forget_closed(closures, gate));
+    tokio::spawn(forget_closed(closures, Arc::clone(&gate)));
     let server = medea_turn::Server::new(medea_turn::ServerConfig {
         connections: vec![Arc::new(udp), Arc::new(tcp)],
         turn: Some(medea_turn::TurnConfig {
@@ -262,7 +279,8 @@ pub async fn start(
         (Some(_), None) => return Err(TurnError::TlsWithoutCertificate),
         (None, _) => (None, None),
     };
-    Ok(RunningTurn { _server: server, udp: udp_addr, tcp: tcp_addr, public_ip, secret, tls, tls_task })
+    let stats = TurnStatsSource(gate);
+    Ok(RunningTurn { _server: server, udp: udp_addr, tcp: tcp_addr, public_ip, secret, tls, tls_task, stats })
 }
 
 /// The gate's settings from the server's.

@@ -181,6 +181,9 @@ pub struct Args {
     /// server runs alone]. All nodes need the same --secret.
     #[arg(long, env = "RUANG_REDIS_URL", value_name = "URL", hide_env_values = true)]
     redis: Option<String>,
+    /// The admin listener, webhooks (issue 18's operations block).
+    #[command(flatten)]
+    operations: crate::operations::OperationFlags,
 }
 
 /// What `ruang` can do besides serving.
@@ -190,6 +193,8 @@ pub enum Command {
     Token(TokenArgs),
     /// Read a room password from standard input and print its argon2id hash for `password_hash`.
     HashPassword,
+    /// Call a running server's admin API (list rooms and participants, remove, ban, lock, end, invite, drain).
+    Ctl(crate::ctl::CtlArgs),
 }
 
 /// `ruang token`.
@@ -281,6 +286,7 @@ impl Args {
         set(&mut config.max_sfu_participants, &self.max_sfu_participants);
         set(&mut config.sfu_last_n, &self.sfu_last_n);
         set(&mut config.sfu_audio_last_n, &self.sfu_audio_last_n.map(Some));
+        self.operations.apply(config);
         let tls = &mut config.tls;
         set(&mut tls.cert, &self.tls_cert.clone().map(Some));
         set(&mut tls.key, &self.tls_key.clone().map(Some));

@@ -2,7 +2,9 @@
 //! SIGINT or SIGTERM, then drains. Everything else lives in the `ruang-server` library.
 
 mod cli;
+mod ctl;
 mod descriptors;
+mod operations;
 mod tools;
 
 use anyhow::Context;
@@ -17,6 +19,7 @@ async fn main() -> anyhow::Result<()> {
     match &args.command {
         Some(cli::Command::Token(token)) => return tools::token(token),
         Some(cli::Command::HashPassword) => return tools::hash_password(),
+        Some(cli::Command::Ctl(args)) => return ctl::run(args).await,
         None => {}
     }
     let filter = EnvFilter::try_from_env("RUANG_LOG").unwrap_or_else(|_| EnvFilter::new("info"));

@@ -288,6 +288,7 @@ pub fn inputs() -> Vec<Input> {
         Mo::SpotlightOff,
     ];
     all.extend(actions.into_iter().map(|action| Input::Moderate { by: id(1), action, req: Some(8) }));
+    all.push(Input::Administer { action: Mo::Remove(id(2)) });
     all
 }
 
@@ -305,6 +306,7 @@ pub fn input_kind(input: &Input) -> &'static str {
         Input::React { .. } => "react",
         Input::Recording { .. } => "recording",
         Input::Moderate { .. } => "moderate",
+        Input::Administer { .. } => "administer",
         Input::Chat { .. } => "chat",
         Input::Timeout => "timeout",
         Input::Sfu { .. } => "sfu",
@@ -312,7 +314,7 @@ pub fn input_kind(input: &Input) -> &'static str {
     }
 }
 
-pub const INPUT_KINDS: [&str; 16] = [
+pub const INPUT_KINDS: [&str; 17] = [
     "join",
     "resume",
     "leave",
@@ -325,6 +327,7 @@ pub const INPUT_KINDS: [&str; 16] = [
     "react",
     "recording",
     "moderate",
+    "administer",
     "chat",
     "timeout",
     "sfu",

@@ -122,6 +122,9 @@ impl RemoteRoom for EdgeRoom {
                     false => Err(RoomCommand::Input(input)),
                 }
             }
+            // The admin API acts on the rooms this node owns (it lists only those); a room owned by another
+            // node is administered through that node.
+            command @ (RoomCommand::Inspect { .. } | RoomCommand::Administer { .. }) => Err(command),
         }
     }
 

@@ -19,9 +19,10 @@ pub struct Health {
     sessions: usize,
 }
 
-/// 200 with `"status": "ok"` while serving; 503 with `"draining"` once shutdown has begun.
+/// 200 with `"status": "ok"` while serving; 503 with `"draining"` once shutdown has begun or while the node
+/// drains (opens no new rooms: a load balancer sends new meetings elsewhere).
 pub async fn healthz(State(state): State<Arc<AppState>>) -> (StatusCode, Json<Health>) {
-    let draining = state.shutdown.is_cancelled();
+    let draining = state.shutdown.is_cancelled() || state.rooms.is_draining();
     let health = Health {
         status: if draining { "draining" } else { "ok" },
         rooms: state.rooms.count(),

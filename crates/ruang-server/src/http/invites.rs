@@ -52,20 +52,9 @@ pub async fn mint(
     headers: HeaderMap,
     request: Result<Json<MintRequest>, JsonRejection>,
 ) -> Response {
-    let Some(expected) = &state.config.api_key_sha256 else {
-        return StatusCode::NOT_FOUND.into_response();
-    };
-    let address = client::address(client::peer(&extensions), &headers, &state.config.trusted_proxies);
-    if !state.wrong_api_keys.take(address, Instant::now()) {
-        let headers = [(RETRY_AFTER, "60")];
-        return (StatusCode::TOO_MANY_REQUESTS, headers, "too many wrong API keys; wait a minute").into_response();
+    if let Some(refused) = refusal(&state, &extensions, &headers) {
+        return refused;
     }
-    if !authorized(&headers, expected) {
-        let client = address.map_or_else(|| "unknown".to_owned(), |a| a.to_string());
-        tracing::warn!(%client, "refused an invitation request with a wrong API key");
-        return (StatusCode::UNAUTHORIZED, "a valid API key is needed (Authorization: Bearer <key>)").into_response();
-    }
-    state.wrong_api_keys.give_back(address, Instant::now());
     let Json(request) = match request {
         Ok(request) => request,
         Err(rejection) => return (StatusCode::BAD_REQUEST, rejection.body_text()).into_response(),
@@ -84,6 +73,32 @@ pub async fn mint(
     tracing::info!(%room, role = ?request.role, ttl, "minted an invitation");
     let path = format!("/r/{room}#invite={token}");
     Json(Minted { token, path, expires: now + ttl }).into_response()
+}
+
+/// `None` (let through) if the request carries the API key (`Authorization: Bearer <key>`), else the
+/// refusal to answer: 404 without
+/// `api_key_sha256`, 429 beyond 5 wrong keys a minute from its address (every request is counted before its
+/// key is checked, and a right key gives its count back), 401 for a wrong key (logged at `warn` with the
+/// address). The one check of every endpoint behind the API key (`/api/invites`, the admin API).
+pub(crate) fn refusal(state: &AppState, extensions: &Extensions, headers: &HeaderMap) -> Option<Response> {
+    let Some(expected) = &state.config.api_key_sha256 else {
+        return Some(StatusCode::NOT_FOUND.into_response());
+    };
+    let address = client::address(client::peer(extensions), headers, &state.config.trusted_proxies);
+    if !state.wrong_api_keys.take(address, Instant::now()) {
+        let headers = [(RETRY_AFTER, "60")];
+        return Some(
+            (StatusCode::TOO_MANY_REQUESTS, headers, "too many wrong API keys; wait a minute").into_response(),
+        );
+    }
+    if !authorized(headers, expected) {
+        let client = address.map_or_else(|| "unknown".to_owned(), |a| a.to_string());
+        tracing::warn!(%client, "refused a request with a wrong API key");
+        let refusal = (StatusCode::UNAUTHORIZED, "a valid API key is needed (Authorization: Bearer <key>)");
+        return Some(refusal.into_response());
+    }
+    state.wrong_api_keys.give_back(address, Instant::now());
+    None
 }
 
 /// Whether the request carries the API key whose SHA-256 is `expected` (hex), compared in constant time.

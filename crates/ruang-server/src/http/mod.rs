@@ -8,7 +8,7 @@ mod entry;
 mod headers;
 mod health;
 mod host;
-mod invites;
+pub(crate) mod invites;
 mod origin;
 
 use std::sync::Arc;
@@ -35,14 +35,31 @@ const READ_BUFFER_BYTES: usize = 1024;
 /// Frames queued for writing are flushed once this many bytes are buffered (not allocated up front).
 const WRITE_BUFFER_BYTES: usize = 4 * 1024;
 
-/// The server's routes.
+/// The server's routes; `/metrics` and the admin API too unless they have their own listener
+/// (`admin.listen`, [`admin_router`]).
 pub fn router(state: Arc<AppState>) -> Router {
-    Router::new()
+    let routes = Router::new()
         .route("/ws", get(upgrade))
         .route("/healthz", get(health::healthz))
         .route("/api/invites", axum::routing::post(invites::mint))
-        .route("/api/rooms/{room}/entry", get(entry::entry))
-        .fallback(get(assets::serve))
+        .route("/api/rooms/{room}/entry", get(entry::entry));
+    let routes = match state.config.admin.listen {
+        Some(_) => routes,
+        None => routes.merge(crate::admin::routes(false)),
+    };
+    with_edge(routes.fallback(get(assets::serve)), state)
+}
+
+/// The routes of the admin listener: `/metrics` (open: the listener is the operator's), the admin API
+/// (API key) and `/healthz`.
+pub fn admin_router(state: Arc<AppState>) -> Router {
+    let routes = crate::admin::routes(true).route("/healthz", get(health::healthz));
+    with_edge(routes, state)
+}
+
+/// Every request's deadline and `Host` check, and every response's security headers.
+fn with_edge(routes: Router<Arc<AppState>>, state: Arc<AppState>) -> Router {
+    routes
         .layer(axum::middleware::from_fn_with_state(state.clone(), deadline))
         .layer(axum::middleware::from_fn_with_state(state.clone(), host::check))
         .layer(axum::middleware::map_response(headers::add))

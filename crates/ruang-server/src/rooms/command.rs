@@ -36,6 +36,18 @@ pub enum RoomCommand {
     Enter(Box<Entering>),
     /// Anything else that happens to the room.
     Input(Input),
+    /// Describe the room for the admin API.
+    Inspect {
+        /// The answer.
+        reply: oneshot::Sender<super::admin::RoomSummary>,
+    },
+    /// Apply the operator's host control ([`Input::Administer`]) if its target is in the room.
+    Administer {
+        /// What to do.
+        action: ruang_proto::Moderation,
+        /// Whether it was applied.
+        reply: oneshot::Sender<Result<(), super::admin::AdminRefusal>>,
+    },
 }
 
 #[cfg(test)]

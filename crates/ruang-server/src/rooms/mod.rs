@@ -13,8 +13,10 @@
 //! answers any join still in it with [`ruang_room::Refusal::Closed`], so that joiner looks the room up again and
 //! creates a fresh one. That makes creation and removal race-free without holding a lock while sending.
 
+mod admin;
 mod command;
 mod directory;
+mod observe;
 mod task;
 
 use std::collections::HashMap;
@@ -24,6 +26,7 @@ use ruang_proto::{Limits, PeerId, Rejection, RoomName, SignalPayload};
 use tokio::sync::mpsc;
 use tokio_util::task::TaskTracker;
 
+pub use admin::{AdminRefusal, RoomSummary};
 pub use command::{Answer, Entering, RoomCommand};
 pub use directory::{DirectoryFuture, LocalDirectory, RoomDirectory};
 pub use ruang_member::{DeliveryError, Disconnect, Frame, Link, Member, MemberTable, ReplayLimits};
@@ -58,6 +61,10 @@ pub struct RoomSettings {
     pub media: ruang_room::MediaSettings,
     /// The server's SFU; `None` when every room is mesh.
     pub sfu: Option<Arc<crate::sfu::SfuService>>,
+    /// What rooms count for `/metrics`.
+    pub metrics: Arc<crate::metrics::Metrics>,
+    /// Where rooms send their events.
+    pub webhooks: crate::webhooks::Webhooks,
 }
 
 /// A way to reach one room: its task's mailbox in this process, or a room owned by another node of a
@@ -161,6 +168,9 @@ pub enum CreateError {
     /// The caller may not create a room now.
     #[error("no new room now")]
     NotNow,
+    /// The node is draining: it keeps its meetings and opens no new ones.
+    #[error("the server is draining and opens no new rooms")]
+    Draining,
 }
 
 struct Entry {
@@ -180,12 +190,15 @@ pub struct Rooms {
     settings: Arc<RoomSettings>,
     max_rooms: usize,
     tasks: TaskTracker,
+    /// Set while the node drains (see [`Rooms::set_draining`]).
+    draining: std::sync::atomic::AtomicBool,
 }
 
 impl Rooms {
     /// An empty set of rooms; room tasks are spawned on `tasks`.
     pub fn new(settings: RoomSettings, max_rooms: usize, tasks: TaskTracker) -> Arc<Self> {
-        Arc::new(Rooms { registry: Mutex::default(), settings: Arc::new(settings), max_rooms, tasks })
+        let draining = std::sync::atomic::AtomicBool::new(false);
+        Arc::new(Rooms { registry: Mutex::default(), settings: Arc::new(settings), max_rooms, tasks, draining })
     }
 
     /// The room called `name`, created if it does not exist and `may_create` agrees (asked only then, under
@@ -198,6 +211,9 @@ impl Rooms {
         let mut registry = self.lock();
         if let Some(entry) = registry.rooms.get(name) {
             return Ok(entry.handle.clone());
+        }
+        if self.is_draining() {
+            return Err(CreateError::Draining);
         }
         if registry.rooms.len() >= self.max_rooms {
             return Err(CreateError::TooManyRooms);
@@ -219,7 +235,26 @@ impl Rooms {
         Ok(handle)
     }
 
-    /// The room called `name` if it is open in this process.
+    /// Starts or stops draining: while draining, rooms that exist go on (joins and resumes included) and no
+    /// new room is opened.
+    pub fn set_draining(&self, draining: bool) {
+        self.draining.store(draining, std::sync::atomic::Ordering::Release);
+    }
+
+    /// Whether the node is draining.
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Every room open now, by name (sorted), with the way to reach it.
+    pub fn list(&self) -> Vec<(RoomName, RoomHandle)> {
+        let mut rooms: Vec<_> =
+            self.lock().rooms.iter().map(|(name, entry)| (name.clone(), entry.handle.clone())).collect();
+        rooms.sort_by(|a, b| a.0.cmp(&b.0));
+        rooms
+    }
+
+    /// The room called `name`, if it is open.
     pub fn get(&self, name: &RoomName) -> Option<RoomHandle> {
         self.lock().rooms.get(name).map(|entry| entry.handle.clone())
     }

@@ -46,6 +46,8 @@ pub(super) struct RoomTask {
     sfu: Option<SfuRoom>,
     /// The members whose clients speak SFU (greeted with the media mode), for their resume tokens.
     speaks_sfu: HashSet<PeerId>,
+    /// Tells metrics and webhooks who comes and goes.
+    observer: super::observe::Observer,
 }
 
 impl RoomTask {
@@ -80,6 +82,8 @@ impl RoomTask {
             },
         };
         let record = settings.store.load(&name, wall_clock_secs());
+        settings.metrics.rooms_opened.increment(1);
+        let observer = super::observe::Observer::new(Arc::clone(&settings.metrics), settings.webhooks.clone());
         let room = Room::new(name, room_settings, record, Instant::now().into_std());
         RoomTask {
             room,
@@ -94,6 +98,7 @@ impl RoomTask {
             mailbox,
             sfu: None,
             speaks_sfu: HashSet::new(),
+            observer,
         }
     }
 
@@ -117,7 +122,8 @@ impl RoomTask {
     }
 
     /// Leaves the registry, then refuses whatever is still in the mailbox so joiners retry elsewhere.
-    async fn close(self, mut inbox: mpsc::Receiver<RoomCommand>) {
+    async fn close(mut self, mut inbox: mpsc::Receiver<RoomCommand>) {
+        self.observer.closed(self.room.name(), self.room.is_closed());
         self.rooms.remove(self.room.name(), self.generation);
         inbox.close();
         while let Some(command) = inbox.recv().await {
@@ -144,6 +150,16 @@ impl RoomTask {
                 self.input(input);
             }
             RoomCommand::Input(input) => self.input(input),
+            RoomCommand::Inspect { reply } => {
+                let _ = reply.send(super::admin::summary(&self.room));
+            }
+            RoomCommand::Administer { action, reply } => {
+                let checked = super::admin::check(&self.room, action);
+                if checked.is_ok() {
+                    self.input(Input::Administer { action });
+                }
+                let _ = reply.send(checked);
+            }
         }
     }
 
@@ -166,9 +182,11 @@ impl RoomTask {
                         let post = Arc::new(Post::new(self.settings.replay));
                         self.posts.insert(*id, Arc::clone(&post));
                         held.get_or_insert_with(|| table.write()).insert(*id, post, *role);
+                        self.observer.published(&self.room, *id, *role);
                     }
                     Output::Unpublish { id } => {
                         held.get_or_insert_with(|| table.write()).remove(*id);
+                        self.observer.unpublished(self.room.name(), *id);
                     }
                     Output::RoleChanged { id, role, .. } => {
                         held.get_or_insert_with(|| table.write()).set_role(*id, *role);
@@ -210,6 +228,9 @@ impl RoomTask {
                 everyone.into_iter().for_each(|id| self.deliver(id, &frame, too_slow));
             }
             Output::Reply { to, conn, message } => {
+                if let ServerMessage::Error { code, .. } = &*message {
+                    self.settings.metrics.error(*code);
+                }
                 let link = self.link(to, conn);
                 let frame = Frame::single(ServerMessage::clone(&message));
                 if link.is_some_and(|link| link.member.deliver(&frame, None) == Err(DeliveryError::Full)) {
@@ -267,6 +288,7 @@ impl RoomTask {
     /// its session will tell the room, so nothing is done.
     fn deliver(&mut self, to: PeerId, frame: &Frame, too_slow: &mut Vec<(PeerId, u64)>) {
         let Some(post) = self.posts.get(&to) else { return };
+        self.settings.metrics.room_messages.increment(1);
         if post.push(frame, Instant::now().into_std()) == Err(DeliveryError::Full)
             && let Some(link) = post.link()
         {

@@ -37,6 +37,7 @@ impl Session {
         req: Option<u32>,
     ) -> Result<(), Rejection> {
         self.refuse_if_stopping()?;
+        let started = Instant::now();
         let invitation = self.invitation(&room, &credentials)?;
         let name = match invitation.as_ref().and_then(|claims| claims.name.as_deref()) {
             Some(given) => validate_display_name(given, &self.state.config.limits)?,
@@ -73,6 +74,8 @@ impl Session {
             let (command, answer) = self.entering(Input::Join(Box::new(join)), Some(proof));
             match step(self.ask(&handle, command, answer).await) {
                 Step::In => {
+                    self.state.metrics.joins.increment(1);
+                    self.state.metrics.join_seconds.record(started.elapsed().as_secs_f64());
                     self.enter(who, handle);
                     return Ok(());
                 }
@@ -204,6 +207,7 @@ impl Session {
             let (command, answer) = self.entering(Input::Resume(Box::new(resume)), None);
             match step(self.ask(&handle, command, answer).await) {
                 Step::In => {
+                    self.state.metrics.resumes.increment(1);
                     self.enter(who, handle);
                     return Ok(());
                 }
@@ -233,6 +237,9 @@ impl Session {
         let mut may_create = || rooms_created.take(address, Instant::now());
         self.state.directory.find_or_open(room, &mut may_create).await.map_err(|err| match err {
             CreateError::TooManyRooms => too_many_rooms(),
+            CreateError::Draining => {
+                Rejection::new(ErrorCode::TooManyRooms, "this server is draining and opens no new rooms; try again")
+            }
             CreateError::NotNow => {
                 let message = "you created too many rooms in the last minute; wait a little and try again";
                 Rejection::new(ErrorCode::TooManyNewRooms, message)

@@ -151,6 +151,7 @@ pub fn run(
     let mut writer = tokio::spawn(writer::write(sink, inbox));
     let guard = Guard::new(&state.config, Instant::now());
     let conn = state.connection_number();
+    state.metrics.connections_opened.increment(1);
     let mut session = Session { state, address, conn, outbox, guard, membership: None };
     async move {
         let exit = session.read(&mut stream).await;
@@ -196,7 +197,11 @@ impl Session {
                 () = self.outbox.ended() => return match self.outbox.ended_because() {
                     Some(Disconnect::Replaced) => Exit::Replaced,
                     Some(Disconnect::Removed) => Exit::Removed,
-                    Some(Disconnect::Slow) | None => Exit::Dropped,
+                    Some(Disconnect::Slow) => {
+                        self.state.metrics.slow_consumer_drops.increment(1);
+                        Exit::Dropped
+                    }
+                    None => Exit::Dropped,
                 },
                 () = &mut timer => {
                     if let Some(exit) = self.on_timer(Instant::now()) {
@@ -293,13 +298,19 @@ impl Session {
             ClientMessage::Leave => return Ok(Handled::Done(Some(Exit::Left))),
             ClientMessage::Signal { to, data, req } => {
                 let limits = &self.state.config.limits;
-                match membership.handle.as_remote() {
+                let bytes = match membership.handle.as_remote() {
                     // The room's members are known on its owner node, which relays it.
-                    Some(remote) => remote.signal(id, self.conn, to, &data).map_err(|r| r.with_req(req))?,
+                    Some(remote) => {
+                        let bytes = data.json().len() as u64;
+                        remote.signal(id, self.conn, to, &data).map_err(|r| r.with_req(req))?;
+                        bytes
+                    }
                     None => {
                         relay::signal(membership.handle.members(), limits, id, to, data).map_err(|r| r.with_req(req))?
                     }
-                }
+                };
+                self.state.metrics.signals_relayed.increment(1);
+                self.state.metrics.signal_bytes_relayed.increment(bytes);
                 return Ok(Handled::Done(None));
             }
             ClientMessage::Media { media, .. } => Input::Media { id, media },
@@ -398,6 +409,7 @@ impl Session {
     /// Only errors that are the client's fault count ([`ErrorCode::is_violation`]).
     fn reject(&mut self, rejection: Rejection, now: Instant) -> Option<Exit> {
         tracing::debug!(code = rejection.code.as_str(), "rejected a message");
+        self.state.metrics.error(rejection.code);
         let violation = rejection.code.is_violation();
         if self.reply(&ServerMessage::error(rejection)) != Ok(None) {
             return Some(Exit::Dropped);

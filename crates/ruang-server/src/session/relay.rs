@@ -14,19 +14,20 @@ use ruang_proto::{Limits, PeerId, Rejection, ServerMessage, SignalPayload};
 /// rejection is the sender's answer (not in the room, itself, unknown target, viewer sending media). A
 /// target that cannot keep up is told to go ([`ruang_member::Disconnect::Slow`]) and its session detaches
 /// it; what it missed is kept for its resume. The frame was read with the SFU's SDP limit
-/// ([`Limits::for_reading`]); an SDP to any other target is held here to `limits.max_sdp_bytes`.
+/// ([`Limits::for_reading`]); an SDP to any other target is held here to `limits.max_sdp_bytes`. Returns
+/// the bytes relayed (the frame's JSON), for the metrics.
 pub(crate) fn signal(
     table: &MemberTable,
     limits: &Limits,
     from: PeerId,
     to: PeerId,
     data: SignalPayload,
-) -> Result<(), Rejection> {
+) -> Result<u64, Rejection> {
     let members = table.read();
     let target = members.get(to);
     let sender = members.get(from).map(|entry| entry.role);
     ruang_room::check_signal(from, sender, to, target.is_some(), &data)?;
-    let Some(target) = target else { return Ok(()) };
+    let Some(target) = target else { return Ok(0) };
     if !target.sfu {
         ruang_proto::check_peer_sdp(&data, limits)?;
     }
@@ -34,5 +35,5 @@ pub(crate) fn signal(
     if target.post.push(&frame, tokio::time::Instant::now().into_std()) == Err(DeliveryError::Full) {
         tracing::info!(peer = %to, "connection dropped: send queue full");
     }
-    Ok(())
+    Ok(u64::try_from(frame.json_len()).unwrap_or(u64::MAX))
 }
