@@ -39,4 +39,4 @@ pub mod tls;
 
 pub use config::{ConfigError, ServerConfig};
 pub use ruang_proto as proto;
-pub use server::{ServerError, run, serve};
+pub use server::{ServerError, Started, run, serve, start};

@@ -1,6 +1,9 @@
-//! Serving until shutdown: accept connections, then on shutdown tell every client, wait for sessions and
-//! rooms to finish (bounded by the grace period), and return.
+//! Starting and serving: [`start`] binds every listener (the SFU's UDP and TCP, STUN/TURN) and opens the
+//! meeting store, so a taken port fails before anything is announced; [`Started::run`] accepts connections
+//! until shutdown, then tells every client, waits for sessions and rooms to finish (bounded by the grace
+//! period), and returns.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -37,7 +40,7 @@ pub enum ServerError {
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
     /// The SFU could not start (its UDP port is taken, say).
-    #[error(transparent)]
+    #[error("{0} (choose another address with --sfu-listen, or run without the SFU with --media-mode mesh)")]
     Sfu(#[from] ruang_sfu::driver::StartError),
 }
 
@@ -56,6 +59,29 @@ pub async fn serve(
     tls: Option<Tls>,
     shutdown: CancellationToken,
 ) -> Result<(), ServerError> {
+    start(listener, config, tls, shutdown).await?.run().await
+}
+
+/// A server with every listener bound and its meeting store open, not yet accepting: made by [`start`],
+/// served by [`Started::run`].
+pub struct Started {
+    listener: TcpListener,
+    state: Arc<AppState>,
+    acceptor: Option<tokio_rustls::TlsAcceptor>,
+    turn: Option<ruang_turn::RunningTurn>,
+    sfu: Option<Arc<crate::sfu::SfuService>>,
+    store: Arc<MeetingStore>,
+    grace: Duration,
+}
+
+/// Binds the STUN/TURN server and the SFU and opens the meeting store for a server on `listener`, checking
+/// the configuration first. Any failure (a taken port, say) is returned before anything is served.
+pub async fn start(
+    listener: TcpListener,
+    config: ServerConfig,
+    tls: Option<Tls>,
+    shutdown: CancellationToken,
+) -> Result<Started, ServerError> {
     config.validate()?;
     let mut config = config;
     for raised in config.fit_to_room_size() {
@@ -75,7 +101,9 @@ pub async fn serve(
     let turn = match config.turn.enabled {
         true => {
             let acceptor = tls.as_ref().map(|tls| tls.acceptor.clone());
-            Some(ruang_turn::start(&config.turn, listener.local_addr()?.ip(), acceptor).await?)
+            let mut turn_config = config.turn.clone();
+            turn_config.listen = Some(config.turn_listen_addr());
+            Some(ruang_turn::start(&turn_config, listener.local_addr()?.ip(), acceptor).await?)
         }
         false => None,
     };
@@ -90,32 +118,55 @@ pub async fn serve(
     let certificate_names = tls.as_ref().map(|tls| tls.names.clone()).unwrap_or_default();
     let names = http::ServerNames::new(&config.public_hosts, &config.allowed_origins, &certificate_names);
     let media = MediaServers { turn: turn.as_ref(), sfu: sfu.clone() };
-    let state = AppState::new(config, media, shutdown.clone(), &secret, instance, names, Arc::clone(&store));
-    let app = http::router(state.clone());
-    let connections = TaskTracker::new();
+    let state = AppState::new(config, media, shutdown, &secret, instance, names, Arc::clone(&store));
     let acceptor = tls.map(|tls| tls.acceptor);
-    conn::serve(listener, state.clone(), app, acceptor, connections.clone()).await;
-    connections.close();
-    state.sessions.close();
-    state.room_tasks.close();
-    let drained = tokio::time::timeout(grace, async {
-        connections.wait().await;
-        state.sessions.wait().await;
-        state.room_tasks.wait().await;
-    })
-    .await;
-    match drained {
-        Ok(()) => tracing::info!("all sessions closed"),
-        Err(_) => tracing::warn!(open = state.connection_count(), "shutdown grace period over; dropping the rest"),
+    Ok(Started { listener, state, acceptor, turn, sfu, store, grace })
+}
+
+impl Started {
+    /// Where the web server and WebSocket listen.
+    pub fn http_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
     }
-    drop(turn);
-    if let Some(sfu) = sfu {
-        sfu.shutdown().await;
+
+    /// Where STUN/TURN listens (UDP and TCP), when it runs.
+    pub fn turn_addr(&self) -> Option<SocketAddr> {
+        self.turn.as_ref().map(|turn| turn.udp)
     }
-    drop(state);
-    // Writes out the meetings' last changes and closes the database, so the next instance can open it.
-    let _ = tokio::task::spawn_blocking(move || store.close()).await;
-    Ok(())
+
+    /// Where the SFU's media port is bound (UDP and TCP), when it runs.
+    pub fn sfu_addr(&self) -> Option<SocketAddr> {
+        self.sfu.as_ref().map(|sfu| sfu.addresses().local)
+    }
+
+    /// Serves until the shutdown token given to [`start`] is cancelled, then drains and returns.
+    pub async fn run(self) -> Result<(), ServerError> {
+        let Started { listener, state, acceptor, turn, sfu, store, grace } = self;
+        let app = http::router(state.clone());
+        let connections = TaskTracker::new();
+        conn::serve(listener, state.clone(), app, acceptor, connections.clone()).await;
+        connections.close();
+        state.sessions.close();
+        state.room_tasks.close();
+        let drained = tokio::time::timeout(grace, async {
+            connections.wait().await;
+            state.sessions.wait().await;
+            state.room_tasks.wait().await;
+        })
+        .await;
+        match drained {
+            Ok(()) => tracing::info!("all sessions closed"),
+            Err(_) => tracing::warn!(open = state.connection_count(), "shutdown grace period over; dropping the rest"),
+        }
+        drop(turn);
+        if let Some(sfu) = sfu {
+            sfu.shutdown().await;
+        }
+        drop(state);
+        // Writes out the meetings' last changes and closes the database, so the next instance can open it.
+        let _ = tokio::task::spawn_blocking(move || store.close()).await;
+        Ok(())
+    }
 }
 
 /// The server's one SFU, on `sfu_listen` (UDP), advertised at `sfu_public_ip` or the detected address.

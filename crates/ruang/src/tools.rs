@@ -1,4 +1,5 @@
-//! The subcommands that do not serve: minting an invitation and hashing a room password.
+//! The subcommands that do not serve: minting an invitation, hashing a room password, printing the
+//! configuration.
 
 use std::io::BufRead;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -48,16 +49,24 @@ pub fn hash_password() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `ruang config print`: the effective configuration as TOML, secrets redacted.
+pub fn print_config(config: &ruang_server::ServerConfig) -> String {
+    format!(
+        "# ruang's effective configuration: defaults, then the --config file, then environment and flags.\n\
+         # Secrets are shown as {:?}.\n{}",
+        ruang_server::config::REDACTED,
+        config.to_redacted_toml()
+    )
+}
+
 #[cfg(test)]
 mod tests {
-    use clap::Parser;
-
-    use crate::cli::{Args, Command};
+    use crate::cli::{Cli, Command};
 
     fn token_with(extra: &[&str]) -> anyhow::Result<()> {
         let base = ["ruang", "token", "--secret", "sixteen bytes at least", "--room", "board"];
-        let args = Args::parse_from(base.iter().chain(extra));
-        let Some(Command::Token(token)) = &args.command else { unreachable!("a token command") };
+        let cli = Cli::try_parse_from(base.iter().chain(extra))?;
+        let Some(Command::Token(token)) = &cli.args.command else { unreachable!("a token command") };
         super::token(token)
     }
 
