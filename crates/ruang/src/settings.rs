@@ -70,6 +70,11 @@ impl Flag {
         Flag { env: Some(name), ..self }
     }
 
+    /// What the setting does when unset, for settings whose default is `None`.
+    pub fn unset_means(&self) -> Option<&'static str> {
+        self.unset
+    }
+
     /// Its environment variable.
     pub fn env_name(&self) -> String {
         self.env.map(str::to_owned).unwrap_or_else(|| format!("RUANG_{}", self.long.to_uppercase().replace('-', "_")))

@@ -49,11 +49,18 @@ pub fn hash_password() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `ruang config print`: the effective configuration as TOML, secrets redacted.
+/// `ruang config print`: the effective configuration as TOML, secrets redacted, and as comments the settings
+/// left unset with what unset means (TOML has no "unset" value).
 pub fn print_config(config: &ruang_server::ServerConfig) -> String {
+    let table = config.to_table();
+    let unset: String = crate::settings::flags()
+        .iter()
+        .filter(|flag| ruang_server::config::lookup(&table, flag.key).is_none())
+        .filter_map(|flag| Some(format!("#   {} (--{}): {}\n", flag.key, flag.long, flag.unset_means()?)))
+        .collect();
     format!(
         "# ruang's effective configuration: defaults, then the --config file, then environment and flags.\n\
-         # Secrets are shown as {:?}.\n{}",
+         # Secrets are shown as {:?}. Unset:\n{unset}\n{}",
         ruang_server::config::REDACTED,
         config.to_redacted_toml()
     )

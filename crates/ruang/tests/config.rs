@@ -98,6 +98,11 @@ fn config_print_shows_the_defaults_in_code() {
     let table = printed(&[], &[]);
     assert_eq!(table, defaults.to_table());
     assert_eq!(ServerConfig::from_table(table, "printed").expect("it reads back"), defaults);
+    // What TOML cannot show (a setting left unset) is said in a comment, and goes once it is set.
+    let text = stdout(&ruang(&["config", "print"], &[]));
+    assert!(text.contains("#   sfu_listen (--sfu-listen): the --listen IP, port 3479"), "{text}");
+    let text = stdout(&ruang(&["--sfu-listen", "127.0.0.1:4000", "config", "print"], &[]));
+    assert!(!text.contains("#   sfu_listen") && text.contains("sfu_listen = \"127.0.0.1:4000\""), "{text}");
 }
 
 #[test]
