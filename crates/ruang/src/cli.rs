@@ -145,6 +145,7 @@ impl Cli {
 pub fn check_file(path: &Path) -> anyhow::Result<ServerConfig> {
     let config = ServerConfig::from_file(path)?;
     config.validate().with_context(|| format!("in {}", path.display()))?;
+    crate::logging::filter(&config.log).with_context(|| format!("in {}", path.display()))?;
     Ok(config)
 }
 

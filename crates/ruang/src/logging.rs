@@ -6,10 +6,15 @@ use anyhow::Context;
 use ruang_server::config::{LogConfig, LogFormat};
 use tracing_subscriber::EnvFilter;
 
+/// The filter `config` names, or an error naming the setting.
+pub fn filter(config: &LogConfig) -> anyhow::Result<EnvFilter> {
+    EnvFilter::try_new(&config.filter)
+        .with_context(|| format!("invalid log filter {:?} (--log, RUANG_LOG, log.filter)", config.filter))
+}
+
 /// Installs the subscriber for the whole process.
 pub fn init(config: &LogConfig) -> anyhow::Result<()> {
-    let filter = EnvFilter::try_new(&config.filter)
-        .with_context(|| format!("invalid log filter {:?} (--log, RUANG_LOG, log.filter)", config.filter))?;
+    let filter = filter(config)?;
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     let installed = match config.format {
         LogFormat::Text => builder.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())).try_init(),

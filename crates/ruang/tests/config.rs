@@ -225,6 +225,7 @@ fn config_check_names_a_bad_key_by_its_path_and_fails() {
         ("type.toml", "[limits]\nmax_participants = \"eight\"\n", "limits.max_participants"),
         ("range.toml", "sfu_threshold = 1\n", "sfu_threshold must be at least 2"),
         ("syntax.toml", "max_rooms = \n", "line 1"),
+        ("log.toml", "[log]\nfilter = \"info,[[\"\n", "log.filter"),
     ] {
         let file = scratch(name, text);
         let output = ruang(&["config", "check", file.to_str().unwrap()], &[]);
