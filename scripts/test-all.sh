@@ -22,6 +22,14 @@ if ! command -v redis-server >/dev/null; then
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
 fi
 
+# systemd-analyze checks the systemd unit in deploy/ (crates/ruang/tests/packaging.rs).
+if ! command -v systemd-analyze >/dev/null; then
+  echo "== installing systemd (for systemd-analyze)"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd >/dev/null
+fi
+
 echo "== cargo fmt"
 cargo fmt --all -- --check
 echo "== cargo clippy"

@@ -47,7 +47,7 @@ impl Room {
             Ok(Admission::Waiting) => {
                 let message = Arc::new(ServerMessage::Waiting { room: self.name().clone() });
                 self.push(crate::Output::Reply { to: id, conn, message });
-                tracing::info!(room = %self.name(), peer = %id, "waiting in the lobby");
+                tracing::info!(room = %crate::LogName::of(self.name()), peer = %id, "waiting in the lobby");
                 self.lobby.insert(id, arrival);
                 Ok(Entered::Waiting)
             }
@@ -70,7 +70,7 @@ impl Room {
             Member { conn: Some(conn), generation: 0, away: None, role, address, browser_key, invitation, sfu };
         let greeting = Greeting { id, conn, req, generation: 0, entry: Entry::Joined, joined };
         self.admit(member, greeting);
-        tracing::info!(room = %self.name(), peer = %id, size = self.roster.len(), "joined");
+        tracing::info!(room = %crate::LogName::of(self.name()), peer = %id, size = self.roster.len(), "joined");
     }
 
     /// A newcomer waiting in the lobby gave up: its connection `conn` ended.

@@ -13,7 +13,8 @@
 //! lobby's arrivals), `resume` (reconnecting and resuming), `keeping` (role tokens and record saving),
 //! [`record`] (what a meeting keeps across restarts), `io` (the inputs and outputs), `relay` (the rules for
 //! relaying a signal, shared with the direct relay path), `reactions` (each member's reaction budget), `recording` (who records the meeting), `media` (the media mode: mesh or SFU, the rule
-//! that switches it, the SFU's id, and what members ask of the SFU).
+//! that switches it, the SFU's id, and what members ask of the SFU), `log_name` (a room as logs name it: a
+//! short hash).
 
 #![deny(missing_docs)]
 
@@ -22,6 +23,7 @@ mod entry;
 mod io;
 mod keeping;
 mod lobby;
+mod log_name;
 mod media;
 mod moderation;
 mod reactions;
@@ -36,6 +38,7 @@ pub use io::{
     Disconnect, Entered, Entry, Greeting, Input, Join, Joined, MediaView, Now, Output, Refusal, Restore, Resume,
     ResumeRefusal,
 };
+pub use log_name::LogName;
 pub use media::{MediaPolicy, MediaSettings, SfuRequest};
 pub use moderation::OPERATOR;
 pub use reactions::{REACTION_BURST, REACTION_REFILL};

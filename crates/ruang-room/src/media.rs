@@ -190,7 +190,7 @@ impl Room {
         };
         self.media.sfu = Some(sfu);
         self.media.shrunk_since = None;
-        tracing::info!(room = %self.name(), size = self.roster.len(), "media mode: sfu");
+        tracing::info!(room = %crate::LogName::of(self.name()), size = self.roster.len(), "media mode: sfu");
         self.push(Output::StartSfu { sfu });
         self.tell_mode(ServerMessage::MediaMode { mode: MediaMode::Sfu, sfu: Some(sfu) });
     }
@@ -199,7 +199,7 @@ impl Room {
     pub(crate) fn stop_sfu(&mut self) {
         let Some(sfu) = self.media.sfu.take() else { return };
         self.media.shrunk_since = None;
-        tracing::info!(room = %self.name(), size = self.roster.len(), "media mode: mesh");
+        tracing::info!(room = %crate::LogName::of(self.name()), size = self.roster.len(), "media mode: mesh");
         self.tell_mode(ServerMessage::MediaMode { mode: MediaMode::Mesh, sfu: None });
         self.push(Output::StopSfu { sfu });
     }

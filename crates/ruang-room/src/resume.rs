@@ -41,7 +41,7 @@ impl Room {
         joined.media = self.media_view(id);
         let greeting = Greeting { id, conn, req, generation, entry: Entry::Resumed { last_n }, joined };
         self.push(Output::Attach(Box::new(greeting)));
-        tracing::info!(room = %self.name(), peer = %id, "resumed");
+        tracing::info!(room = %crate::LogName::of(self.name()), peer = %id, "resumed");
         Ok(Entered::In)
     }
 
@@ -81,7 +81,7 @@ impl Room {
         };
         let greeting = Greeting { id, conn, req, generation, entry: Entry::Restored, joined };
         self.admit(member, greeting);
-        tracing::info!(room = %self.name(), peer = %id, size = self.roster.len(), "restored after a restart");
+        tracing::info!(room = %crate::LogName::of(self.name()), peer = %id, size = self.roster.len(), "restored after a restart");
         Ok(Entered::In)
     }
 
@@ -97,7 +97,7 @@ impl Room {
         }
         member.away = Some((now.instant + grace, reason));
         self.roster.detach(id);
-        tracing::info!(room = %self.name(), peer = %id, ?reason, "reconnecting");
+        tracing::info!(room = %crate::LogName::of(self.name()), peer = %id, ?reason, "reconnecting");
     }
 
     /// A delivery found the member's connection `conn` unable to keep up: it is dropped, the member kept.
@@ -105,7 +105,7 @@ impl Room {
         if !self.is_current(id, conn) {
             return;
         }
-        tracing::info!(room = %self.name(), peer = %id, "connection dropped: send queue full");
+        tracing::info!(room = %crate::LogName::of(self.name()), peer = %id, "connection dropped: send queue full");
         self.push(Output::Disconnect { id, conn, why: Disconnect::Slow });
         self.detach(id, LeaveReason::Slow, now);
     }

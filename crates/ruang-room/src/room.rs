@@ -111,7 +111,7 @@ impl Room {
             let expected = record.roster.iter().map(|seat| (seat.id, seat.role)).collect();
             roster.carry_over(record.locked, record.lobby, &record.banned_ids, expected);
             restoring = record.roster.clone();
-            tracing::info!(room = %roster.name(), expected = restoring.len(), "meeting carried over from a restart");
+            tracing::info!(room = %crate::LogName::of(roster.name()), expected = restoring.len(), "meeting carried over from a restart");
         } else {
             // A meeting that ended: only its bans still hold, for the rest of the grace period.
             roster.carry_over(false, lobby, &record.banned_ids, Vec::new());
@@ -234,14 +234,14 @@ impl Room {
             Input::Recording { id, on, req } => {
                 let result = self.roster.record(id, on);
                 if result.is_ok() {
-                    tracing::info!(room = %self.name(), peer = %id, on, "recording");
+                    tracing::info!(room = %crate::LogName::of(self.name()), peer = %id, on, "recording");
                 }
                 self.reply_error(id, result, req);
             }
             Input::Moderate { by, action, req } => {
                 let result = self.roster.moderate(by, action);
                 if result.is_ok() {
-                    tracing::info!(room = %self.name(), peer = %by, ?action, "host control");
+                    tracing::info!(room = %crate::LogName::of(self.name()), peer = %by, ?action, "host control");
                 }
                 if result.is_ok() && action == Moderation::End {
                     // Nobody expected back after a restart may come back to a meeting that ended.
@@ -320,7 +320,7 @@ impl Room {
             self.outputs.push_back(Output::Unpublish { id });
         }
         if self.roster.leave(id, reason) {
-            tracing::info!(room = %self.name(), peer = %id, ?reason, size = self.roster.len(), "left");
+            tracing::info!(room = %crate::LogName::of(self.name()), peer = %id, ?reason, size = self.roster.len(), "left");
         }
     }
 
@@ -399,7 +399,7 @@ impl Room {
             self.record.ban(id, address, browser_key);
             self.outputs.push_back(Output::SaveRecord(self.record.clone()));
         }
-        tracing::info!(room = %self.name(), peer = %id, ?reason, "removed by a host");
+        tracing::info!(room = %crate::LogName::of(self.name()), peer = %id, ?reason, "removed by a host");
         if let Some(conn) = conn {
             let message = Arc::new(ServerMessage::Removed { reason, by });
             self.outputs.push_back(Output::Reply { to: id, conn, message });

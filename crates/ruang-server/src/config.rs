@@ -1,4 +1,12 @@
-//! The server's configuration: every limit and setting, with defaults, readable from TOML.
+//! The server's configuration: every limit and setting, with its default (written once, in `Default`: the
+//! command line's help and `ruang config print` read it from there), readable from and printable as TOML
+//! ([`toml_io`]).
+
+mod log;
+mod toml_io;
+
+pub use log::{LogConfig, LogFormat};
+pub use toml_io::{REDACTED, insert, is_secret_key, lookup, merge};
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -10,7 +18,7 @@ use ruang_proto::{Limits, RoomName};
 
 use crate::access::{AccessKind, RoomPolicy, password};
 pub use ruang_room::MediaPolicy;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::ice::{IceServerConfig, RelayOnlyConfig};
 use crate::tls::TlsConfig;
@@ -24,8 +32,11 @@ pub const INTRODUCTION_MESSAGES: u32 = 24;
 /// The SFU's UDP port when `sfu_listen` is not set (next to TURN's 3478).
 pub const SFU_DEFAULT_PORT: u16 = 3479;
 
+/// The STUN/TURN port when `turn.listen` is not set.
+pub const TURN_DEFAULT_PORT: u16 = 3478;
+
 /// Everything the server can be told. Every field has a default; a TOML file sets any subset of them.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ServerConfig {
     /// Address to listen on.
@@ -114,6 +125,8 @@ pub struct ServerConfig {
     /// Where meetings keep their roles, bans, lock and lobby across restarts (an embedded database in this
     /// directory). Unset: they are kept in memory and last as long as the process.
     pub data_dir: Option<std::path::PathBuf>,
+    /// Logging: what is logged and in which format (read by the binary before it serves).
+    pub log: LogConfig,
     /// The admin API and metrics listener (`[admin]`).
     pub admin: crate::admin::AdminConfig,
     /// Where webhook events go (`[webhooks]`).
@@ -128,6 +141,16 @@ pub struct ServerConfig {
 pub struct RedisConfig {
     /// `redis://[user:password@]host:port[/db]`; unset: no cluster.
     pub url: Option<String>,
+}
+
+/// Serialized with the URL redacted: it may carry a password.
+impl Serialize for RedisConfig {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut out = serializer.serialize_struct("RedisConfig", 1)?;
+        out.serialize_field("url", &self.url.as_ref().map(|_| REDACTED))?;
+        out.end()
+    }
 }
 
 impl std::fmt::Debug for RedisConfig {
@@ -151,6 +174,13 @@ impl Secret {
     /// The secret's bytes.
     pub fn expose(&self) -> &[u8] {
         self.0.as_bytes()
+    }
+}
+
+/// Serialized as [`REDACTED`]: a printed configuration never shows it.
+impl Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(REDACTED)
     }
 }
 
@@ -204,6 +234,7 @@ impl Default for ServerConfig {
             redis: RedisConfig::default(),
             admin: crate::admin::AdminConfig::default(),
             webhooks: crate::webhooks::WebhookConfig::default(),
+            log: LogConfig::default(),
         }
     }
 }
@@ -227,6 +258,16 @@ pub enum ConfigError {
         /// Why.
         source: Box<toml::de::Error>,
     },
+    /// A key is unknown, or its value has the wrong type.
+    #[error("invalid configuration in {origin}: {key}: {message}")]
+    Key {
+        /// Where the configuration came from (the file, or flags and environment).
+        origin: String,
+        /// The key's full path, e.g. `rooms.board.media_mode`.
+        key: String,
+        /// What is wrong with it.
+        message: String,
+    },
     /// A value is out of range.
     #[error("invalid configuration: {0}")]
     Invalid(String),
@@ -235,9 +276,7 @@ pub enum ConfigError {
 impl ServerConfig {
     /// Reads a TOML file; fields it leaves out keep their defaults.
     pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
-        let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: shown.clone(), source })?;
-        toml::from_str(&text).map_err(|source| ConfigError::Parse { path: shown, source: Box::new(source) })
+        Self::from_table(Self::read_table(path)?, &path.display().to_string())
     }
 
     /// Checks values that would make the server unusable.
@@ -357,9 +396,21 @@ impl ServerConfig {
         policy.media_mode.unwrap_or(self.media_mode)
     }
 
-    /// The SFU's UDP address: `sfu_listen`, or the listen IP with [`SFU_DEFAULT_PORT`].
+    /// The SFU's UDP address: `sfu_listen`, or the listen IP with [`SFU_DEFAULT_PORT`] (port 0, a free
+    /// one, when the listen port is 0: a server started on port 0 takes no fixed port at all).
     pub fn sfu_listen_addr(&self) -> SocketAddr {
-        self.sfu_listen.unwrap_or(SocketAddr::new(self.listen.ip(), SFU_DEFAULT_PORT))
+        self.sfu_listen.unwrap_or(self.beside_listen(SFU_DEFAULT_PORT))
+    }
+
+    /// The STUN/TURN address: `turn.listen`, or the listen IP with [`TURN_DEFAULT_PORT`] (port 0 when the
+    /// listen port is 0, as for the SFU).
+    pub fn turn_listen_addr(&self) -> SocketAddr {
+        self.turn.listen.unwrap_or(self.beside_listen(TURN_DEFAULT_PORT))
+    }
+
+    fn beside_listen(&self, port: u16) -> SocketAddr {
+        let port = if self.listen.port() == 0 { 0 } else { port };
+        SocketAddr::new(self.listen.ip(), port)
     }
 
     /// The IP clients are given for the SFU: `sfu_public_ip`, or detected from the SFU listen address as

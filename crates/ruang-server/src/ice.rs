@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use ruang_proto::{IcePolicy, IceServer, PeerId, RoomName};
 use ruang_turn::TurnSecret;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// One configured STUN/TURN server, as in the TOML `[[ice_servers]]` tables.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct IceServerConfig {
     /// `stun:`, `turn:` or `turns:` URLs.
@@ -24,7 +24,7 @@ pub struct IceServerConfig {
 }
 
 /// Relay-only privacy: participants connect only through TURN and never learn each other's addresses.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RelayOnlyConfig {
     /// For every room of the server.

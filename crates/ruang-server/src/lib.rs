@@ -46,4 +46,4 @@ pub mod webhooks;
 
 pub use config::{ConfigError, ServerConfig};
 pub use ruang_proto as proto;
-pub use server::{ServerError, run, serve, serve_with_admin};
+pub use server::{ServerError, Started, run, serve, serve_with_admin, start, start_with_admin};

@@ -1,6 +1,9 @@
-//! Serving until shutdown: accept connections, then on shutdown tell every client, wait for sessions and
-//! rooms to finish (bounded by the grace period), and return.
+//! Starting and serving: [`start`] binds every listener (the SFU's UDP and TCP, STUN/TURN) and opens the
+//! meeting store, so a taken port fails before anything is announced; [`Started::run`] accepts connections
+//! until shutdown, then tells every client, waits for sessions and rooms to finish (bounded by the grace
+//! period), and returns.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -37,13 +40,15 @@ pub enum ServerError {
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
     /// The SFU could not start (its UDP port is taken, say).
-    #[error(transparent)]
+    #[error("{0} (choose another address with --sfu-listen, or run without the SFU with --media-mode mesh)")]
     Sfu(#[from] ruang_sfu::driver::StartError),
     /// The cluster's Redis (`--redis`) could not be reached.
     #[error("cannot join the cluster: {0}")]
     Cluster(#[from] ruang_cluster::ClusterError),
     /// The admin listener could not be bound.
-    #[error("cannot listen on {address} for the admin API and metrics (--admin-listen): {source}")]
+    #[error(
+        "cannot listen on {address} for the admin API and metrics (choose another address with --admin-listen): {source}"
+    )]
     AdminListen {
         /// Where.
         address: std::net::SocketAddr,
@@ -60,22 +65,14 @@ pub async fn run(listener: TcpListener, config: ServerConfig, shutdown: Cancella
     serve(listener, config, tls, shutdown).await
 }
 
-/// [`run`] with TLS already prepared (`None` for plain HTTP). The admin listener (`admin.listen`), if set,
-/// is bound here; [`serve_with_admin`] takes one bound already.
+/// [`run`] with TLS already prepared (`None` for plain HTTP).
 pub async fn serve(
     listener: TcpListener,
     config: ServerConfig,
     tls: Option<Tls>,
     shutdown: CancellationToken,
 ) -> Result<(), ServerError> {
-    let admin = match config.admin.listen {
-        Some(address) => {
-            let bound = TcpListener::bind(address).await;
-            Some(bound.map_err(|source| ServerError::AdminListen { address, source })?)
-        }
-        None => None,
-    };
-    serve_with_admin(listener, admin, config, tls, shutdown).await
+    start(listener, config, tls, shutdown).await?.run().await
 }
 
 /// [`serve`] with the admin listener bound by the caller (`None`: `/metrics` and the admin API are on
@@ -87,6 +84,49 @@ pub async fn serve_with_admin(
     tls: Option<Tls>,
     shutdown: CancellationToken,
 ) -> Result<(), ServerError> {
+    start_with_admin(listener, admin, config, tls, shutdown).await?.run().await
+}
+
+/// A server with every listener bound and its meeting store open, not yet accepting: made by [`start`],
+/// served by [`Started::run`].
+pub struct Started {
+    listener: TcpListener,
+    admin: Option<TcpListener>,
+    state: Arc<AppState>,
+    acceptor: Option<tokio_rustls::TlsAcceptor>,
+    turn: Option<ruang_turn::RunningTurn>,
+    sfu: Option<Arc<crate::sfu::SfuService>>,
+    store: Arc<MeetingStore>,
+    grace: Duration,
+}
+
+/// Binds the STUN/TURN server and the SFU and opens the meeting store for a server on `listener`, checking
+/// the configuration first. Any failure (a taken port, say) is returned before anything is served.
+pub async fn start(
+    listener: TcpListener,
+    config: ServerConfig,
+    tls: Option<Tls>,
+    shutdown: CancellationToken,
+) -> Result<Started, ServerError> {
+    let admin = match config.admin.listen {
+        Some(address) => {
+            let bound = TcpListener::bind(address).await;
+            Some(bound.map_err(|source| ServerError::AdminListen { address, source })?)
+        }
+        None => None,
+    };
+    start_with_admin(listener, admin, config, tls, shutdown).await
+}
+
+/// [`start`] with the admin listener bound by the caller (`None`: `/metrics` and the admin API are on
+/// `listener`, whatever `admin.listen` says).
+pub async fn start_with_admin(
+    listener: TcpListener,
+    admin: Option<TcpListener>,
+    config: ServerConfig,
+    tls: Option<Tls>,
+    shutdown: CancellationToken,
+) -> Result<Started, ServerError> {
     config.validate()?;
     let mut config = config;
     config.admin.listen = match &admin {
@@ -110,7 +150,9 @@ pub async fn serve_with_admin(
     let turn = match config.turn.enabled {
         true => {
             let acceptor = tls.as_ref().map(|tls| tls.acceptor.clone());
-            Some(ruang_turn::start(&config.turn, listener.local_addr()?.ip(), acceptor).await?)
+            let mut turn_config = config.turn.clone();
+            turn_config.listen = Some(config.turn_listen_addr());
+            Some(ruang_turn::start(&turn_config, listener.local_addr()?.ip(), acceptor).await?)
         }
         false => None,
     };
@@ -138,38 +180,66 @@ pub async fn serve_with_admin(
     };
     let media = MediaServers { turn: turn.as_ref(), sfu: sfu.clone() };
     let store_ = Arc::clone(&store);
-    let state = AppState::in_cluster(config, media, shutdown.clone(), &secret, instance, names, store_, cluster);
-    let app = http::router(state.clone());
-    let connections = TaskTracker::new();
-    if let Some(admin) = admin {
-        tracing::info!(address = %admin.local_addr()?, "admin API and metrics listening");
-        let admin_app = http::admin_router(state.clone());
-        connections.spawn(conn::serve(admin, state.clone(), admin_app, None, connections.clone()));
-    }
-    connections.spawn(upkeep(state.clone()));
+    let state = AppState::in_cluster(config, media, shutdown, &secret, instance, names, store_, cluster);
     let acceptor = tls.map(|tls| tls.acceptor);
-    conn::serve(listener, state.clone(), app, acceptor, connections.clone()).await;
-    connections.close();
-    state.sessions.close();
-    state.room_tasks.close();
-    let drained = tokio::time::timeout(grace, async {
-        connections.wait().await;
-        state.sessions.wait().await;
-        state.room_tasks.wait().await;
-    })
-    .await;
-    match drained {
-        Ok(()) => tracing::info!("all sessions closed"),
-        Err(_) => tracing::warn!(open = state.connection_count(), "shutdown grace period over; dropping the rest"),
+    Ok(Started { listener, admin, state, acceptor, turn, sfu, store, grace })
+}
+
+impl Started {
+    /// Where the web server and WebSocket listen.
+    pub fn http_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
     }
-    drop(turn);
-    if let Some(sfu) = sfu {
-        sfu.shutdown().await;
+
+    /// Where the admin API and `/metrics` listen, when they have a listener of their own.
+    pub fn admin_addr(&self) -> Option<SocketAddr> {
+        self.admin.as_ref().and_then(|admin| admin.local_addr().ok())
     }
-    drop(state);
-    // Writes out the meetings' last changes and closes the database, so the next instance can open it.
-    let _ = tokio::task::spawn_blocking(move || store.close()).await;
-    Ok(())
+
+    /// Where STUN/TURN listens (UDP and TCP), when it runs.
+    pub fn turn_addr(&self) -> Option<SocketAddr> {
+        self.turn.as_ref().map(|turn| turn.udp)
+    }
+
+    /// Where the SFU's media port is bound (UDP and TCP), when it runs.
+    pub fn sfu_addr(&self) -> Option<SocketAddr> {
+        self.sfu.as_ref().map(|sfu| sfu.addresses().local)
+    }
+
+    /// Serves until the shutdown token given to [`start`] is cancelled, then drains and returns.
+    pub async fn run(self) -> Result<(), ServerError> {
+        let Started { listener, admin, state, acceptor, turn, sfu, store, grace } = self;
+        let app = http::router(state.clone());
+        let connections = TaskTracker::new();
+        if let Some(admin) = admin {
+            tracing::info!(address = %admin.local_addr()?, "admin API and metrics listening");
+            let admin_app = http::admin_router(state.clone());
+            connections.spawn(conn::serve(admin, state.clone(), admin_app, None, connections.clone()));
+        }
+        connections.spawn(upkeep(state.clone()));
+        conn::serve(listener, state.clone(), app, acceptor, connections.clone()).await;
+        connections.close();
+        state.sessions.close();
+        state.room_tasks.close();
+        let drained = tokio::time::timeout(grace, async {
+            connections.wait().await;
+            state.sessions.wait().await;
+            state.room_tasks.wait().await;
+        })
+        .await;
+        match drained {
+            Ok(()) => tracing::info!("all sessions closed"),
+            Err(_) => tracing::warn!(open = state.connection_count(), "shutdown grace period over; dropping the rest"),
+        }
+        drop(turn);
+        if let Some(sfu) = sfu {
+            sfu.shutdown().await;
+        }
+        drop(state);
+        // Writes out the meetings' last changes and closes the database, so the next instance can open it.
+        let _ = tokio::task::spawn_blocking(move || store.close()).await;
+        Ok(())
+    }
 }
 
 /// Folds the metrics' histogram samples into their buckets now and then, until shutdown.

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use medea_turn::{AuthHandler, relay::Allocator};
 use secrecy::SecretString;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::mpsc;
 use tokio_rustls::TlsAcceptor;
@@ -29,7 +29,7 @@ const PERMISSIONS_PER_ALLOCATION: usize = 64;
 const CHANNELS_PER_ALLOCATION: usize = 64;
 
 /// Settings of the built-in STUN/TURN server (`[turn]` in the TOML file).
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TurnConfig {
     /// Run it.

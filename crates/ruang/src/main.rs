@@ -1,49 +1,88 @@
-//! The `ruang` binary: reads configuration (file, environment, flags), sets up logging, serves until
-//! SIGINT or SIGTERM, then drains. Everything else lives in the `ruang-server` library.
+//! The `ruang` binary: reads configuration (file, environment, flags), sets up logging, binds every
+//! listener, announces itself, serves until SIGINT or SIGTERM, then drains. A failure at any step before
+//! serving is one line on stderr and exit status 1, and nothing is announced first. Everything else lives
+//! in the `ruang-server` library.
 
 mod cli;
 mod ctl;
 mod descriptors;
-mod operations;
+mod logging;
+mod settings;
 mod tools;
 
+use std::process::ExitCode;
+
 use anyhow::Context;
-use clap::Parser;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-use tracing_subscriber::EnvFilter;
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let args = cli::Args::parse();
-    match &args.command {
-        Some(cli::Command::Token(token)) => return tools::token(token),
-        Some(cli::Command::HashPassword) => return tools::hash_password(),
-        Some(cli::Command::Ctl(args)) => return ctl::run(args).await,
-        None => {}
+use crate::cli::{Cli, Command, ConfigCommand};
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            // One line: the error and its causes, without a backtrace.
+            eprintln!("ruang: {err:#}");
+            ExitCode::FAILURE
+        }
     }
-    let filter = EnvFilter::try_from_env("RUANG_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).init();
-    let mut config = args.config()?;
+}
+
+fn run() -> anyhow::Result<()> {
+    let cli = Cli::parse()?;
+    match &cli.args.command {
+        Some(Command::Token(token)) => tools::token(token),
+        Some(Command::HashPassword) => tools::hash_password(),
+        Some(Command::Config(ConfigCommand::Print)) => {
+            print!("{}", tools::print_config(&cli.config()?));
+            Ok(())
+        }
+        Some(Command::Ctl(args)) => {
+            let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+            runtime.block_on(ctl::run(args))
+        }
+        Some(Command::Config(ConfigCommand::Check { file })) => {
+            cli::check_file(file)?;
+            println!("{}: ok", file.display());
+            Ok(())
+        }
+        None => {
+            let config = cli.config()?;
+            logging::init(&config.log)?;
+            let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+            runtime.block_on(serve(config))
+        }
+    }
+}
+
+/// Binds everything, says where it listens, and serves until a signal.
+async fn serve(mut config: ruang_server::ServerConfig) -> anyhow::Result<()> {
     descriptors::raise_and_fit(&mut config);
-    let listener =
-        TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
-    let address = listener.local_addr()?;
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {} (choose another address with --listen)", config.listen))?;
     let tls = ruang_server::tls::prepare(&config.tls)?;
+    let shutdown = CancellationToken::new();
+    let started = ruang_server::start(listener, config, tls.clone(), shutdown.clone()).await?;
+    let address = started.http_addr()?;
     let scheme = if tls.is_some() { "https" } else { "http" };
     println!("ruang is running: open {scheme}://{address}/");
-    if config.turn.enabled {
-        let turn = config.turn.listen.unwrap_or(std::net::SocketAddr::new(address.ip(), 3478));
+    if let Some(turn) = started.turn_addr() {
         println!("built-in STUN/TURN on {turn} (UDP and TCP)");
+    }
+    if let Some(admin) = started.admin_addr() {
+        println!("admin API and metrics on http://{admin}/ (/metrics, /api/admin/…)");
+    }
+    if let Some(sfu) = started.sfu_addr() {
+        println!("SFU media on {sfu} (UDP and TCP)");
     }
     if let Some(tls) = tls.as_ref().filter(|tls| tls.self_signed) {
         println!("self-signed certificate, SHA-256 fingerprint {}", tls.fingerprint);
     }
     tracing::info!(%address, scheme, "listening");
-    let shutdown = CancellationToken::new();
-    tokio::spawn(stop_on_signal(shutdown.clone()));
-    ruang_server::serve(listener, config, tls, shutdown).await?;
+    tokio::spawn(stop_on_signal(shutdown));
+    started.run().await?;
     tracing::info!("stopped");
     Ok(())
 }

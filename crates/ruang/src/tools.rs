@@ -1,4 +1,5 @@
-//! The subcommands that do not serve: minting an invitation and hashing a room password.
+//! The subcommands that do not serve: minting an invitation, hashing a room password, printing the
+//! configuration.
 
 use std::io::BufRead;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -48,16 +49,31 @@ pub fn hash_password() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `ruang config print`: the effective configuration as TOML, secrets redacted, and as comments the settings
+/// left unset with what unset means (TOML has no "unset" value).
+pub fn print_config(config: &ruang_server::ServerConfig) -> String {
+    let table = config.to_table();
+    let unset: String = crate::settings::flags()
+        .iter()
+        .filter(|flag| ruang_server::config::lookup(&table, flag.key).is_none())
+        .filter_map(|flag| Some(format!("#   {} (--{}): {}\n", flag.key, flag.long, flag.unset_means()?)))
+        .collect();
+    format!(
+        "# ruang's effective configuration: defaults, then the --config file, then environment and flags.\n\
+         # Secrets are shown as {:?}. Unset:\n{unset}\n{}",
+        ruang_server::config::REDACTED,
+        config.to_redacted_toml()
+    )
+}
+
 #[cfg(test)]
 mod tests {
-    use clap::Parser;
-
-    use crate::cli::{Args, Command};
+    use crate::cli::{Cli, Command};
 
     fn token_with(extra: &[&str]) -> anyhow::Result<()> {
         let base = ["ruang", "token", "--secret", "sixteen bytes at least", "--room", "board"];
-        let args = Args::parse_from(base.iter().chain(extra));
-        let Some(Command::Token(token)) = &args.command else { unreachable!("a token command") };
+        let cli = Cli::try_parse_from(base.iter().chain(extra))?;
+        let Some(Command::Token(token)) = &cli.args.command else { unreachable!("a token command") };
         super::token(token)
     }
 

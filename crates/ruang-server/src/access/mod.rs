@@ -12,14 +12,14 @@ pub mod throttle;
 
 use std::sync::Arc;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 pub use checker::{CheckError, PasswordChecker, PoolSize};
 pub use invite::{InviteClaims, InviteKey};
 pub use throttle::{Attempt, AttemptLimits, LocalThrottle, PasswordThrottle, Reservation};
 
 /// How a room is entered, as configured.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AccessKind {
     /// Anyone who knows the room's name.
@@ -32,7 +32,7 @@ pub enum AccessKind {
 }
 
 /// One room's policy in the configuration (`[rooms.<name>]`).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RoomPolicy {
     /// How the room is entered.

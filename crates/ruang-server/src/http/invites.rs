@@ -70,7 +70,7 @@ pub async fn mint(
     let Some(token) = state.invites.invite(room.clone(), request.role, name, ttl, now) else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
-    tracing::info!(%room, role = ?request.role, ttl, "minted an invitation");
+    tracing::info!(room = %ruang_room::LogName::of(&room), role = ?request.role, ttl, "minted an invitation");
     let path = format!("/r/{room}#invite={token}");
     Json(Minted { token, path, expires: now + ttl }).into_response()
 }

@@ -103,7 +103,7 @@ impl RoomTask {
     }
 
     pub(super) async fn run(mut self, mut inbox: mpsc::Receiver<RoomCommand>) {
-        tracing::debug!(room = %self.room.name(), "room opened");
+        tracing::debug!(room = %ruang_room::LogName::of(self.room.name()), "room opened");
         let shutdown = self.settings.shutdown.clone();
         while !self.room.is_closed() {
             let deadline = self.room.poll_timeout().map(Instant::from_std);
@@ -131,7 +131,7 @@ impl RoomTask {
                 let _ = entering.reply.send(Err(Refusal::Closed));
             }
         }
-        tracing::debug!(room = %self.room.name(), "room closed");
+        tracing::debug!(room = %ruang_room::LogName::of(self.room.name()), "room closed");
     }
 
     fn handle(&mut self, command: RoomCommand) {
@@ -352,7 +352,7 @@ impl RoomTask {
             })
         });
         if connected.replayed > 0 {
-            tracing::debug!(%room, peer = %id, replayed = connected.replayed, "replayed");
+            tracing::debug!(room = %ruang_room::LogName::of(&room), peer = %id, replayed = connected.replayed, "replayed");
         }
         if let Some(replaced) = connected.replaced {
             replaced.member.disconnect(ruang_member::Disconnect::Replaced);

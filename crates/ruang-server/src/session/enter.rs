@@ -112,7 +112,7 @@ impl Session {
             return Err(Rejection::new(ErrorCode::PasswordRequired, "this room needs a password"));
         };
         let Some(attempt) = self.state.throttle.attempt(self.address, room, Instant::now()) else {
-            tracing::debug!(%room, "refused a password attempt: too many");
+            tracing::debug!(room = %ruang_room::LogName::of(room), "refused a password attempt: too many");
             let message = "too many password attempts; wait a minute before trying again";
             return Err(Rejection::new(ErrorCode::TooManyAttempts, message));
         };
@@ -124,12 +124,12 @@ impl Session {
             Ok(false) => {
                 attempt.failed(Instant::now());
                 let client = self.address.map_or_else(|| "unknown".to_owned(), |a| a.to_string());
-                tracing::warn!(%room, %client, "wrong room password");
+                tracing::warn!(room = %ruang_room::LogName::of(room), %client, "wrong room password");
                 Err(Rejection::new(ErrorCode::WrongPassword, "the password is not right"))
             }
             Err(err) => {
                 attempt.not_checked();
-                tracing::debug!(%room, %err, "a password was not checked");
+                tracing::debug!(room = %ruang_room::LogName::of(room), %err, "a password was not checked");
                 let message = "too many password attempts at the moment; wait a little and try again";
                 Err(Rejection::new(ErrorCode::TooManyAttempts, message))
             }
@@ -156,12 +156,12 @@ impl Session {
             Ok(false) => {
                 attempt.failed(Instant::now());
                 let client = self.address.map_or_else(|| "unknown".to_owned(), |a| a.to_string());
-                tracing::warn!(%room, %client, "wrong host password");
+                tracing::warn!(room = %ruang_room::LogName::of(room), %client, "wrong host password");
                 Err(Rejection::new(ErrorCode::WrongPassword, "the host password is not right"))
             }
             Err(err) => {
                 attempt.not_checked();
-                tracing::debug!(%room, %err, "a host password was not checked");
+                tracing::debug!(room = %ruang_room::LogName::of(room), %err, "a host password was not checked");
                 let message = "too many password attempts at the moment; wait a little and try again";
                 Err(Rejection::new(ErrorCode::TooManyAttempts, message))
             }

@@ -426,7 +426,7 @@ impl Session {
 
     async fn finish(&mut self, exit: Exit) {
         if let Some(Membership { id, room, handle, .. }) = self.membership.take() {
-            tracing::debug!(%room, peer = %id, ?exit, "connection ended");
+            tracing::debug!(room = %ruang_room::LogName::of(&room), peer = %id, ?exit, "connection ended");
             if let Some(command) = exit.room_command(id, self.conn) {
                 let _ = handle.send(command).await;
             }

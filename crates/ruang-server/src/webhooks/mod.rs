@@ -73,7 +73,7 @@ impl Event {
 }
 
 /// The `[webhooks]` settings.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct WebhookConfig {
     /// `http://` URLs that receive webhook events (room started/ended, participant joined/left).
