@@ -30,13 +30,19 @@ if ! command -v systemd-analyze >/dev/null; then
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd >/dev/null
 fi
 
+# A full run is a clean build: incremental state would only take disk (CI's is limited; see Cargo.toml).
+export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
+disk() { echo "   disk: target $(du -sh target 2>/dev/null | cut -f1), free $(df -h --output=avail . | tail -1 | tr -d ' ')"; }
+
 echo "== cargo fmt"
 cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test"
 cargo test --workspace --locked
+disk
 echo "== fuzzing"
 scripts/fuzz.sh 60
+disk
 echo "== browser tests"
 tests/browser/run.sh
