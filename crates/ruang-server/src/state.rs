@@ -95,6 +95,8 @@ pub struct AppState {
     pub webhooks: crate::webhooks::Webhooks,
     /// The built-in TURN server's numbers, if it runs.
     pub turn_stats: Option<ruang_turn::TurnStatsSource>,
+    /// The SFU, if it runs (its rooms reach it through `rooms`; this is for its numbers).
+    pub sfu: Option<Arc<crate::sfu::SfuService>>,
 }
 
 impl AppState {
@@ -162,7 +164,7 @@ impl AppState {
                 max_sfu_participants: config.max_sfu_participants,
                 ..ruang_room::MediaSettings::default()
             },
-            sfu,
+            sfu: sfu.clone(),
             metrics: Arc::clone(&metrics),
             webhooks: webhooks.clone(),
         };
@@ -206,6 +208,7 @@ impl AppState {
             metrics,
             webhooks,
             turn_stats: turn.map(RunningTurn::stats),
+            sfu,
         })
     }
 

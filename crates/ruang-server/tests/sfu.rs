@@ -9,7 +9,9 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::prometheus::{parse_prometheus, sample};
 use common::{Client, TestServer};
+use ruang_server::client::{HttpUrl, Method, call};
 use ruang_server::config::MediaPolicy;
 use serde_json::{Value, json};
 use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
@@ -256,7 +258,11 @@ enum Wake {
 
 #[tokio::test]
 async fn media_from_one_client_reaches_another_through_the_sfu_over_the_real_signaling() {
-    let server = server(MediaPolicy::Sfu).await;
+    let server = TestServer::with(|c| {
+        c.media_mode = MediaPolicy::Sfu;
+        c.api_key_sha256 = Some(sha256_hex(METRICS_KEY));
+    })
+    .await;
     let publisher = sfu_client(&server, "r", "pub").await;
     let subscriber = sfu_client(&server, "r", "sub").await;
     let mut clients = [Media::offer(publisher, true).await, Media::offer(subscriber, false).await];
@@ -306,6 +312,33 @@ async fn media_from_one_client_reaches_another_through_the_sfu_over_the_real_sig
     assert!(publisher.connected && subscriber.connected, "both clients reached the SFU's UDP port");
     assert!(subscriber.frames[0].is_keyframe(), "the subscriber starts on a key frame");
     assert!(subscriber.frames.iter().all(|f| f.data.len() >= 5), "whole frames arrive");
+
+    // What the operator sees of it: the SFU's series at /metrics.
+    let url = HttpUrl::parse(&format!("http://{}/metrics", server.addr)).expect("url");
+    let (status, body) = call(Method::GET, &url, Some(METRICS_KEY), None, common::WAIT).await.expect("/metrics");
+    assert_eq!(status.as_u16(), 200, "{body:?}");
+    let samples = parse_prometheus(&String::from_utf8_lossy(&body));
+    assert_eq!(sample(&samples, "ruang_sfu_participants"), 2.0);
+    assert_eq!(sample(&samples, "ruang_sfu_rooms"), 1.0);
+    assert!(sample(&samples, r#"ruang_sfu_streams{direction="in"}"#) >= 1.0, "the publisher's video is a stream in");
+    assert!(sample(&samples, r#"ruang_sfu_streams{direction="out"}"#) >= 1.0, "the subscriber's copy is a stream out");
+    let forwarded = sample(&samples, r#"ruang_sfu_frames_total{direction="out"}"#);
+    let received = sample(&samples, r#"ruang_sfu_frames_total{direction="in"}"#);
+    assert!(forwarded >= 10.0 && received >= forwarded, "received {received}, forwarded {forwarded}");
+    assert!(sample(&samples, r#"ruang_sfu_frame_bytes_total{direction="out"}"#) >= 50.0);
+    for direction in ["in", "out"] {
+        let bytes = sample(&samples, &format!(r#"ruang_sfu_bytes_total{{direction="{direction}"}}"#));
+        let frame_bytes = sample(&samples, &format!(r#"ruang_sfu_frame_bytes_total{{direction="{direction}"}}"#));
+        assert!(bytes > frame_bytes, "{direction}: the wire carries more than the payload ({bytes} vs {frame_bytes})");
+        assert!(sample(&samples, &format!(r#"ruang_sfu_packets_total{{direction="{direction}"}}"#)) > 0.0);
+    }
+}
+
+const METRICS_KEY: &str = "sfu-metrics-key";
+
+fn sha256_hex(text: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[tokio::test]

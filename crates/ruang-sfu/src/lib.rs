@@ -11,6 +11,7 @@
 //! - participant.rs: one participant's `Rtc` and its SDP negotiation.
 //! - track.rs: published tracks, subscribed copies, the key-frame gate.
 //! - [`layer`]: which simulcast layer a subscriber gets (pure logic).
+//! - stats.rs: [`SfuStats`], what the SFU has done and holds, for metrics.
 //! - [`speaker`]: the active speaker from audio levels, and the last-N order of video (pure logic).
 //! - [`driver`] (feature `tokio`): the async edge that owns the UDP socket, the TCP listener on the same
 //!   port (ICE over TCP) and the clock.
@@ -23,10 +24,12 @@ pub mod layer;
 mod participant;
 mod sfu;
 pub mod speaker;
+mod stats;
 mod track;
 
 pub use error::{DatagramError, SfuError};
 pub use sfu::{Output, Sfu, SfuConfig, SfuEvent, Transmit, Transport};
+pub use stats::SfuStats;
 pub use str0m::media::MediaKind;
 pub use track::{Content, TrackId};
 

@@ -179,3 +179,29 @@ fn datagrams_from_strangers_are_refused_without_harm() {
     let unclaimed = net.sfu.handle_datagram(Transport::Udp, stranger, sfu, &rtp, net.now);
     assert_eq!(unclaimed, Err(DatagramError::Unclaimed));
 }
+
+#[test]
+fn the_sfus_stats_count_what_it_holds_and_every_frame_it_forwards() {
+    let mut net = Net::new();
+    let publisher = net.join(1, Publish::Video);
+    let alice = net.join(2, Publish::Nothing);
+    let bob = net.join(3, Publish::Nothing);
+    connect_all(&mut net);
+    let mut source = MediaSource::video();
+    publish_for(&mut net, &mut source, publisher, Duration::from_secs(2));
+
+    let stats = net.sfu.stats();
+    assert_eq!((stats.participants, stats.rooms), (3, 1));
+    assert_eq!((stats.streams_in, stats.streams_out, stats.streams_paused), (1, 2, 0), "one video, a copy each");
+    // In memory nothing is lost: every frame written to a subscriber is one it received.
+    let delivered: Vec<usize> = [alice, bob].iter().map(|id| net.client(*id).frames.len()).collect();
+    assert_eq!(stats.frames_forwarded, delivered.iter().sum::<usize>() as u64, "{stats:?}");
+    let delivered_bytes: usize =
+        [alice, bob].iter().flat_map(|id| net.client(*id).frames.iter()).map(|f| f.data.len()).sum();
+    assert_eq!(stats.frame_bytes_forwarded, delivered_bytes as u64);
+    assert!(
+        stats.frames_received <= source.frames_sent() as u64 && stats.frames_received >= stats.frames_forwarded / 2
+    );
+    assert!(stats.keyframe_requests >= 1, "the subscribers' key-frame gates asked for one");
+    assert_eq!(stats.packets_received, 0, "the wire is the driver's to count");
+}

@@ -49,18 +49,23 @@ pub fn routes(open_metrics: bool) -> Router<Arc<AppState>> {
 }
 
 async fn metrics_open(State(state): State<Arc<AppState>>) -> Response {
-    render_metrics(&state)
+    render_metrics(&state).await
 }
 
 async fn metrics_with_key(State(state): State<Arc<AppState>>, extensions: Extensions, headers: HeaderMap) -> Response {
     match refusal(&state, &extensions, &headers) {
-        None => render_metrics(&state),
+        None => render_metrics(&state).await,
         Some(refused) => refused,
     }
 }
 
-fn render_metrics(state: &AppState) -> Response {
+async fn render_metrics(state: &AppState) -> Response {
+    let sfu = match &state.sfu {
+        Some(sfu) => sfu.stats().await,
+        None => None,
+    };
     let held = Held {
+        sfu,
         rooms: state.rooms.count(),
         connections: state.connection_count(),
         draining: state.rooms.is_draining(),

@@ -11,13 +11,15 @@
 //! Gauges of what the server holds (rooms, connections, sessions) are read from its state at scrape time
 //! ([`Metrics::render`]) rather than kept in step by hand. Names and meanings: `docs/admin-api.md`.
 
+mod sfu;
+
 use metrics::{Counter, Gauge, Histogram, Key, Label, Level, Metadata, Recorder, Unit};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
 
 /// Seconds from `join` to the room's answer: the buckets of `ruang_join_duration_seconds`.
 const JOIN_BUCKETS: &[f64] = &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
 
-const METADATA: Metadata<'static> = Metadata::new("ruang", Level::INFO, Some(module_path!()));
+pub(crate) const METADATA: Metadata<'static> = Metadata::new("ruang", Level::INFO, Some(module_path!()));
 
 /// What the server holds right now, read at scrape time.
 #[derive(Clone, Copy, Debug, Default)]
@@ -30,6 +32,8 @@ pub struct Held {
     pub draining: bool,
     /// The built-in TURN server's numbers, if it runs.
     pub turn: Option<ruang_turn::TurnStats>,
+    /// The SFU's numbers, if it runs (and answered in time).
+    pub sfu: Option<ruang_sfu::SfuStats>,
 }
 
 /// Every metric of one server.
@@ -71,6 +75,7 @@ pub struct Metrics {
     turn_allocations_created: Counter,
     turn_relayed_up: Counter,
     turn_relayed_down: Counter,
+    sfu: sfu::SfuMetrics,
 }
 
 impl Metrics {
@@ -126,6 +131,7 @@ impl Metrics {
                 let key = Key::from_parts("ruang_turn_relayed_bytes_total", vec![Label::new("direction", "down")]);
                 recorder.register_counter(&key, &METADATA)
             },
+            sfu: sfu::SfuMetrics::new(&recorder),
             recorder,
             handle,
         };
@@ -155,6 +161,9 @@ impl Metrics {
             self.turn_relayed_up.absolute(turn.relayed_up_bytes);
             self.turn_relayed_down.absolute(turn.relayed_down_bytes);
         }
+        if let Some(sfu) = &held.sfu {
+            self.sfu.set(sfu);
+        }
         self.handle.render()
     }
 
@@ -180,11 +189,14 @@ mod tests {
         a.joins.increment(2);
         a.error(ruang_proto::ErrorCode::RoomFull);
         a.join_seconds.record(0.003);
-        let text = a.render(Held { rooms: 3, connections: 4, draining: false, turn: None });
+        let sfu = ruang_sfu::SfuStats { streams_out: 5, frame_bytes_forwarded: 1200, ..Default::default() };
+        let text = a.render(Held { rooms: 3, connections: 4, draining: false, turn: None, sfu: Some(sfu) });
         assert!(text.contains("ruang_joins_total 2"), "{text}");
         assert!(text.contains("ruang_rooms 3"), "{text}");
         assert!(text.contains(r#"ruang_errors_total{code="room_full"} 1"#), "{text}");
         assert!(text.contains(r#"ruang_join_duration_seconds_bucket{le="0.005"} 1"#), "{text}");
+        assert!(text.contains(r#"ruang_sfu_streams{direction="out"} 5"#), "{text}");
+        assert!(text.contains(r#"ruang_sfu_frame_bytes_total{direction="out"} 1200"#), "{text}");
         let other = b.render(Held::default());
         assert!(other.contains("ruang_joins_total 0"), "{other}");
     }

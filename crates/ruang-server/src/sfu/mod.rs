@@ -78,6 +78,17 @@ impl SfuService {
         Ok(service)
     }
 
+    /// What the SFU holds and has forwarded, for `/metrics`; `None` if its driver has stopped or is too
+    /// busy to answer.
+    pub async fn stats(&self) -> Option<ruang_sfu::SfuStats> {
+        // A driver too busy to answer within this leaves the SFU's series as they were at the last scrape.
+        const STATS_WITHIN: std::time::Duration = std::time::Duration::from_secs(2);
+        match tokio::time::timeout(STATS_WITHIN, self.handle.stats()).await {
+            Ok(Ok(stats)) => Some(stats),
+            Ok(Err(_)) | Err(_) => None,
+        }
+    }
+
     /// Where the SFU listens and is reached.
     pub fn addresses(&self) -> ruang_sfu::driver::SfuAddresses {
         self.handle.addresses()

@@ -21,7 +21,7 @@ use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::layer::Layer;
-use crate::{ParticipantId, Publishing, RoomKey, Sfu, SfuConfig, SfuError, SfuEvent};
+use crate::{ParticipantId, Publishing, RoomKey, Sfu, SfuConfig, SfuError, SfuEvent, SfuStats};
 
 mod task;
 mod tcp;
@@ -70,6 +70,7 @@ enum Command {
     SetTile { subscriber: ParticipantId, publisher: ParticipantId, height: u32, reply: Reply<()> },
     SetTiles { subscriber: ParticipantId, tiles: Vec<(ParticipantId, u32)>, reply: Reply<()> },
     Pin { subscriber: ParticipantId, pinned: Option<ParticipantId>, reply: Reply<()> },
+    Stats { reply: oneshot::Sender<SfuStats> },
     Shutdown,
 }
 
@@ -251,6 +252,14 @@ impl SfuHandle {
     /// `subscriber` pins `pinned`'s video, or unpins with `None` ([`Sfu::pin`]).
     pub async fn pin(&self, subscriber: ParticipantId, pinned: Option<ParticipantId>) -> Result<(), DriverError> {
         self.call(|reply| Command::Pin { subscriber, pinned, reply }).await
+    }
+
+    /// What the SFU holds and has done ([`Sfu::stats`], with the driver's counts of packets and bytes on
+    /// the wire). Waits behind the commands already queued.
+    pub async fn stats(&self) -> Result<SfuStats, DriverError> {
+        let (reply, answer) = oneshot::channel();
+        self.commands.send(Command::Stats { reply }).await.map_err(|_| DriverError::Stopped)?;
+        answer.await.map_err(|_| DriverError::Stopped)
     }
 
     /// Stops the driver task even while other handles remain; later calls fail with `Stopped`.

@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 use super::Command;
 use super::tcp::{Connections, INBOUND_QUEUE, TcpEvent, TcpLimits};
 use crate::layer::Layer;
-use crate::{DatagramError, Output, Sfu, SfuEvent, Transport};
+use crate::{DatagramError, Output, Sfu, SfuEvent, SfuStats, Transport};
 
 /// Large enough for any datagram a WebRTC peer sends (they stay under the path MTU; 2 KB leaves margin).
 const RECV_BUFFER: usize = 2048;
@@ -36,8 +36,19 @@ pub(super) struct Driver {
     public: SocketAddr,
     commands: mpsc::Receiver<Command>,
     events: mpsc::UnboundedSender<SfuEvent>,
-    /// Packets dropped because no participant claimed them or they were not WebRTC, for the debug log.
-    dropped: u64,
+    /// Packets and bytes on the wire, for [`SfuStats`].
+    wire: Wire,
+}
+
+/// What the driver counts on the wire; the core never sees bytes it did not claim, or what it sends.
+#[derive(Default)]
+struct Wire {
+    packets_received: u64,
+    bytes_received: u64,
+    /// Packets dropped because no participant claimed them or they were not WebRTC.
+    packets_unclaimed: u64,
+    packets_sent: u64,
+    bytes_sent: u64,
 }
 
 /// What woke the task.
@@ -47,6 +58,13 @@ enum Wake {
     Tcp(Option<TcpEvent>),
     Command(Option<Command>),
     Timer,
+}
+
+impl Wire {
+    fn sent(&mut self, len: usize) {
+        self.packets_sent += 1;
+        self.bytes_sent += len as u64;
+    }
 }
 
 impl Driver {
@@ -73,7 +91,7 @@ impl Driver {
             public,
             commands,
             events,
-            dropped: 0,
+            wire: Wire::default(),
         }
     }
 
@@ -82,14 +100,18 @@ impl Driver {
         loop {
             match self.sfu.poll_output() {
                 Output::Transmit(transmit) if transmit.transport == Transport::Tcp => {
-                    if !self.connections.send(transmit.to, transmit.bytes) {
+                    let len = transmit.bytes.len();
+                    if self.connections.send(transmit.to, transmit.bytes) {
+                        self.wire.sent(len);
+                    } else {
                         tracing::trace!("sfu driver: a TCP frame was dropped (no connection, or it is full)");
                     }
                 }
                 Output::Transmit(transmit) => {
                     // A failed send is a lost datagram, which WebRTC recovers from (or ICE notices).
-                    if let Err(e) = self.socket.send_to(&transmit.bytes, transmit.to).await {
-                        tracing::debug!(error = %e, "sfu driver: a datagram could not be sent");
+                    match self.socket.send_to(&transmit.bytes, transmit.to).await {
+                        Ok(len) => self.wire.sent(len),
+                        Err(e) => tracing::debug!(error = %e, "sfu driver: a datagram could not be sent"),
                     }
                 }
                 // Nobody listening (the events were dropped) is not the driver's concern.
@@ -122,18 +144,34 @@ impl Driver {
             }
             Command::SetTiles { subscriber, tiles, reply } => drop(reply.send(self.sfu.set_tiles(subscriber, &tiles))),
             Command::Pin { subscriber, pinned, reply } => drop(reply.send(self.sfu.pin(subscriber, pinned))),
+            Command::Stats { reply } => drop(reply.send(self.stats())),
             Command::Shutdown => return false,
         }
         true
     }
 
+    /// The core's snapshot with the wire counted here.
+    fn stats(&self) -> SfuStats {
+        let wire = &self.wire;
+        SfuStats {
+            packets_received: wire.packets_received,
+            bytes_received: wire.bytes_received,
+            packets_unclaimed: wire.packets_unclaimed,
+            packets_sent: wire.packets_sent,
+            bytes_sent: wire.bytes_sent,
+            ..self.sfu.stats()
+        }
+    }
+
     /// A packet for the core; true when a participant claimed it.
     fn packet(&mut self, transport: Transport, from: SocketAddr, bytes: &[u8]) -> bool {
+        self.wire.packets_received += 1;
+        self.wire.bytes_received += bytes.len() as u64;
         match self.sfu.handle_datagram(transport, from, self.public, bytes, Instant::now()) {
             Ok(()) => true,
             Err(DatagramError::NotWebRtc | DatagramError::Unclaimed) => {
-                self.dropped += 1;
-                tracing::trace!(dropped = self.dropped, "sfu driver: packet dropped");
+                self.wire.packets_unclaimed += 1;
+                tracing::trace!(dropped = self.wire.packets_unclaimed, "sfu driver: packet dropped");
                 false
             }
         }
@@ -212,5 +250,5 @@ pub(super) async fn run(mut driver: Driver) {
         }
         driver.sweep();
     }
-    tracing::debug!(participants = driver.sfu.len(), dropped = driver.dropped, "sfu driver stopped");
+    tracing::debug!(participants = driver.sfu.len(), dropped = driver.wire.packets_unclaimed, "sfu driver stopped");
 }

@@ -55,6 +55,7 @@ impl Sfu {
         let is_keyframe = data.is_keyframe();
         let Some(room) = self.participants.get(&origin).map(|p| p.room) else { return };
         let Some(room) = self.rooms.get(&room) else { return };
+        self.counters.received(data.data.len());
         // Audio loudest-N: only the loudest others are heard (per subscriber: it is not one of its own N).
         let audio_n = self.config.audio_last_n.filter(|_| data.params.spec().codec.is_audio());
         for member in &room.members {
@@ -93,9 +94,12 @@ impl Sfu {
                 continue;
             };
             subscriber.dirty = true;
-            if let Err(e) = writer.write(pt, data.network_time, time, data.data.clone()) {
-                tracing::debug!(subscriber = %subscriber.id, error = %e, "sfu: write failed; closing");
-                subscriber.rtc.disconnect();
+            match writer.write(pt, data.network_time, time, data.data.clone()) {
+                Ok(()) => self.counters.forwarded(data.data.len()),
+                Err(e) => {
+                    tracing::debug!(subscriber = %subscriber.id, error = %e, "sfu: write failed; closing");
+                    subscriber.rtc.disconnect();
+                }
             }
         }
     }
@@ -114,6 +118,7 @@ impl Sfu {
                 tracing::debug!(%track, ?rid, "sfu: key frame asked of the publisher");
                 track_in.keyframe_requested(rid, now);
                 publisher.dirty = true;
+                self.counters.keyframe_requests += 1;
             }
             // No packet of that layer received yet: the gated subscriber asks again on its first frame.
             Err(e) => tracing::trace!(track = %track, error = %e, "sfu: key frame request not possible yet"),

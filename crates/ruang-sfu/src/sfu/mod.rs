@@ -31,6 +31,7 @@ mod visibility;
 use crate::forward::{Forward, on_event};
 use crate::participant::Participant;
 use crate::speaker::Speakers;
+use crate::stats::{Counters, SfuStats};
 use crate::track::TrackId;
 use crate::{DatagramError, ParticipantId, RoomKey, SfuError};
 use room::Room;
@@ -168,6 +169,8 @@ pub struct Sfu {
     now: Instant,
     /// When the simulcast layers that stopped arriving are next looked for.
     layers_checked_at: Instant,
+    /// What has been forwarded, for [`Sfu::stats`].
+    counters: Counters,
 }
 
 /// How often stopped simulcast layers are looked for (a layer counts as stopped after
@@ -193,6 +196,7 @@ impl Sfu {
             forwards: VecDeque::new(),
             now,
             layers_checked_at: now,
+            counters: Counters::default(),
         })
     }
 
@@ -233,6 +237,25 @@ impl Sfu {
             })
             .collect();
         room.speakers.last_n(&publishers, pinned, n)
+    }
+
+    /// What the SFU holds now and has forwarded since it started; the wire counters are the driver's and
+    /// stay zero here.
+    pub fn stats(&self) -> SfuStats {
+        let outs = || self.participants.values().flat_map(|p| p.tracks_out.iter().filter(|t| t.is_live()));
+        SfuStats {
+            participants: self.participants.len(),
+            rooms: self.rooms.len(),
+            streams_in: self.participants.values().map(|p| p.tracks_in.len()).sum(),
+            streams_out: outs().count(),
+            streams_paused: outs().filter(|t| t.is_paused()).count(),
+            frames_received: self.counters.frames_received,
+            frame_bytes_received: self.counters.frame_bytes_received,
+            frames_forwarded: self.counters.frames_forwarded,
+            frame_bytes_forwarded: self.counters.frame_bytes_forwarded,
+            keyframe_requests: self.counters.keyframe_requests,
+            ..SfuStats::default()
+        }
     }
 
     /// How many participants the SFU holds.
