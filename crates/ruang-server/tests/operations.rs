@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 
 use common::prometheus::{parse_prometheus, sample};
 use common::{Client, TestServer, WAIT, offer};
-use ruang_server::client::{HttpUrl, Method, call};
+use ruang_server::client::{HttpUrl, Method, Trust, call};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -30,7 +30,7 @@ async fn server() -> TestServer {
 async fn http(addr: SocketAddr, method: Method, path: &str, key: Option<&str>, body: Option<Value>) -> (u16, String) {
     let url = HttpUrl::parse(&format!("http://{addr}{path}")).expect("url");
     let body = body.map(|body| body.to_string().into_bytes());
-    let (status, answer) = call(method, &url, key, body, WAIT).await.expect("an answer");
+    let (status, answer) = call(&Trust::default(), method, &url, key, body, WAIT).await.expect("an answer");
     (status.as_u16(), String::from_utf8_lossy(&answer).into_owned())
 }
 

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use common::prometheus::{parse_prometheus, sample};
 use common::{Client, TestServer};
-use ruang_server::client::{HttpUrl, Method, call};
+use ruang_server::client::{HttpUrl, Method, Trust, call};
 use ruang_server::config::MediaPolicy;
 use serde_json::{Value, json};
 use str0m::change::{SdpAnswer, SdpOffer, SdpPendingOffer};
@@ -315,7 +315,8 @@ async fn media_from_one_client_reaches_another_through_the_sfu_over_the_real_sig
 
     // What the operator sees of it: the SFU's series at /metrics.
     let url = HttpUrl::parse(&format!("http://{}/metrics", server.addr)).expect("url");
-    let (status, body) = call(Method::GET, &url, Some(METRICS_KEY), None, common::WAIT).await.expect("/metrics");
+    let (status, body) =
+        call(&Trust::default(), Method::GET, &url, Some(METRICS_KEY), None, common::WAIT).await.expect("/metrics");
     assert_eq!(status.as_u16(), 200, "{body:?}");
     let samples = parse_prometheus(&String::from_utf8_lossy(&body));
     assert_eq!(sample(&samples, "ruang_sfu_participants"), 2.0);

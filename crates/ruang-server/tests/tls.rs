@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use common::TestServer;
 use futures_util::{SinkExt, StreamExt};
+use ruang_server::client::{HttpUrl, Method, Trust, call};
 use ruang_server::tls::TlsConfig;
 use rustls_pki_types::{CertificateDer, ServerName};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -81,55 +82,6 @@ async fn a_plain_client_cannot_talk_to_a_tls_port() {
     std::fs::remove_dir_all(files.dir).unwrap();
 }
 
-/// Accepts exactly the certificate with the given SHA-256 fingerprint, as a person comparing the printed
-/// fingerprint with the browser's warning would.
-#[derive(Debug)]
-struct PinnedFingerprint(String);
-
-impl rustls::client::danger::ServerCertVerifier for PinnedFingerprint {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp: &[u8],
-        _now: rustls_pki_types::UnixTime,
-    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
-        use sha2::Digest;
-        let digest = sha2::Sha256::digest(end_entity.as_ref());
-        let seen = digest.iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(":");
-        if seen == self.0 {
-            Ok(rustls::client::danger::ServerCertVerified::assertion())
-        } else {
-            Err(rustls::Error::General(format!("fingerprint {seen} is not the pinned one")))
-        }
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        let algorithms = rustls::crypto::ring::default_provider().signature_verification_algorithms;
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &algorithms)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        let algorithms = rustls::crypto::ring::default_provider().signature_verification_algorithms;
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &algorithms)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        rustls::crypto::ring::default_provider().signature_verification_algorithms.supported_schemes()
-    }
-}
-
 #[tokio::test]
 async fn a_self_signed_server_serves_the_app_and_wss_under_its_printed_fingerprint() {
     let tls = ruang_server::tls::prepare(&TlsConfig { self_signed: true, ..TlsConfig::default() }).unwrap().unwrap();
@@ -142,14 +94,9 @@ async fn a_self_signed_server_serves_the_app_and_wss_under_its_printed_fingerpri
     let shutdown = tokio_util::sync::CancellationToken::new();
     let server = tokio::spawn(ruang_server::serve(listener, config, Some(tls), shutdown.clone()));
 
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let client = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(PinnedFingerprint(fingerprint)))
-        .with_no_client_auth();
-    let connector = TlsConnector::from(Arc::new(client));
+    // Believed by its printed fingerprint alone, as a person comparing it with the browser's warning would.
+    let client = Trust::pinned(&fingerprint).unwrap().client_config().unwrap();
+    let connector = TlsConnector::from(client);
     let name = ServerName::try_from("localhost").unwrap();
 
     let mut https = connector.connect(name.clone(), TcpStream::connect(addr).await.unwrap()).await.unwrap();
@@ -269,4 +216,36 @@ async fn a_plain_http_page_cannot_open_a_session_over_tls() {
     );
     assert!(upgrade("https://localhost").await.is_ok(), "the https page of the same host may");
     std::fs::remove_dir_all(&files.dir).unwrap();
+}
+
+#[tokio::test]
+async fn the_client_believes_an_https_server_by_a_ca_file_or_a_pinned_fingerprint_and_nothing_else() {
+    let files = write_cert("client");
+    let server = TestServer::with({
+        let config = tls_files_config(&files);
+        move |c| c.tls = config
+    })
+    .await;
+    let by_name = HttpUrl::parse(&format!("https://localhost:{}/healthz", server.addr.port())).unwrap();
+    let by_ip = HttpUrl::parse(&format!("https://{}/healthz", server.addr)).unwrap();
+    let get =
+        |trust: Trust, url: HttpUrl| async move { call(&trust, Method::GET, &url, None, None, common::WAIT).await };
+
+    let ca_file = files.dir.join("cert.pem");
+    let (status, body) =
+        get(Trust::system(Some(&ca_file)).unwrap(), by_name.clone()).await.expect("trusted by the CA file");
+    assert_eq!(status.as_u16(), 200, "{body:?}");
+    use sha2::Digest;
+    let fingerprint: String = sha2::Sha256::digest(files.der.as_ref()).iter().map(|b| format!("{b:02X}")).collect();
+    let (status, _) = get(Trust::pinned(&fingerprint).unwrap(), by_ip.clone()).await.expect("pinned");
+    assert_eq!(status.as_u16(), 200);
+
+    let unknown = get(Trust::system(None).unwrap(), by_name.clone()).await;
+    assert!(matches!(&unknown, Err(ruang_server::client::ClientError::Tls(_))), "{unknown:?}");
+    let wrong = get(Trust::pinned(&"AB".repeat(32)).unwrap(), by_ip.clone()).await;
+    assert!(matches!(&wrong, Err(ruang_server::client::ClientError::Tls(why)) if why.contains("pinned")), "{wrong:?}");
+    let plain_only = get(Trust::default(), by_ip).await;
+    assert!(matches!(&plain_only, Err(ruang_server::client::ClientError::Tls(_))), "{plain_only:?}");
+    assert!(Trust::system(Some(&files.dir.join("key.pem"))).is_err(), "a key file is not a CA file");
+    std::fs::remove_dir_all(files.dir).unwrap();
 }

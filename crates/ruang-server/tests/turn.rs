@@ -484,7 +484,7 @@ async fn the_sfus_own_address_is_the_one_place_on_the_host_turn_relays_to() {
 
 #[tokio::test]
 async fn metrics_count_turn_allocations_and_relayed_bytes() {
-    use ruang_server::client::{HttpUrl, Method, call};
+    use ruang_server::client::{HttpUrl, Method, Trust, call};
     use sha2::Digest;
     let key: String = sha2::Sha256::digest(b"metrics key").iter().map(|b| format!("{b:02x}")).collect();
     let server = TestServer::with(|c| {
@@ -498,7 +498,8 @@ async fn metrics_count_turn_allocations_and_relayed_bytes() {
     let (ok, output) = uclient(&turn, &["-y"]).await;
     assert!(ok && received(&output) > 0, "{output}");
     let url = HttpUrl::parse(&format!("http://{}/metrics", server.addr)).unwrap();
-    let (status, body) = call(Method::GET, &url, Some("metrics key"), None, common::WAIT).await.unwrap();
+    let (status, body) =
+        call(&Trust::default(), Method::GET, &url, Some("metrics key"), None, common::WAIT).await.unwrap();
     assert_eq!(status.as_u16(), 200);
     let text = String::from_utf8_lossy(&body);
     let value = |series: &str| -> f64 {

@@ -7,11 +7,11 @@ mod common;
 use std::collections::HashMap;
 
 use common::{TestServer, WAIT};
-use ruang_server::client::{HttpUrl, Method, call};
+use ruang_server::client::{HttpUrl, Method, Trust, call};
 use ruang_server::config::Secret;
 use ruang_server::webhooks::signature;
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 
@@ -45,7 +45,7 @@ async fn receiver() -> (String, mpsc::Receiver<Received>) {
 }
 
 /// Reads one HTTP/1.1 request with a `content-length` body (bounded, as the test's own input).
-async fn read_request(mut stream: TcpStream) -> Option<(Received, TcpStream)> {
+async fn read_request<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S) -> Option<(Received, S)> {
     let mut buffer = Vec::new();
     let mut chunk = [0u8; 4096];
     let head_end = loop {
@@ -175,7 +175,7 @@ async fn a_stuck_receiver_never_holds_up_a_room_and_its_overflow_is_counted() {
     a.assert_alive().await;
     // 1 room_started + 5 joins + 4 leaves: one is being delivered, two wait, the rest were dropped.
     let url = HttpUrl::parse(&format!("http://{}/metrics", server.addr)).expect("url");
-    let (_, body) = call(Method::GET, &url, Some("key"), None, WAIT).await.expect("metrics");
+    let (_, body) = call(&Trust::default(), Method::GET, &url, Some("key"), None, WAIT).await.expect("metrics");
     let text = String::from_utf8_lossy(&body);
     let dropped = text
         .lines()
@@ -183,4 +183,74 @@ async fn a_stuck_receiver_never_holds_up_a_room_and_its_overflow_is_counted() {
         .and_then(|value| value.parse::<f64>().ok())
         .expect("the dropped counter");
     assert!(dropped >= 7.0, "dropped {dropped}:\n{text}");
+}
+
+/// A webhook receiver over TLS on `localhost`, with a certificate of its own; returns its URL, the
+/// certificate as PEM (the CA file to trust it by), and what it receives.
+async fn tls_receiver() -> (String, String, mpsc::Receiver<Received>) {
+    use tokio_rustls::rustls;
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).expect("certificate");
+    let key = rustls_pki_types::PrivateKeyDer::Pkcs8(certified.signing_key.serialize_der().into());
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_no_client_auth()
+        .with_single_cert(vec![certified.cert.der().clone()], key)
+        .expect("server config");
+    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("https://localhost:{}/hooks/ruang", listener.local_addr().expect("addr").port());
+    let (sender, received) = mpsc::channel(64);
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let (sender, acceptor) = (sender.clone(), acceptor.clone());
+            tokio::spawn(async move {
+                let Ok(stream) = acceptor.accept(stream).await else { return };
+                if let Some((request, mut stream)) = read_request(stream).await {
+                    let _ =
+                        stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").await;
+                    let _ = stream.shutdown().await;
+                    let _ = sender.send(request).await;
+                }
+            });
+        }
+    });
+    (url, certified.cert.pem(), received)
+}
+
+#[tokio::test]
+async fn an_https_receiver_trusted_by_the_configured_ca_gets_signed_events() {
+    let (url, pem, mut received) = tls_receiver().await;
+    let ca = std::env::temp_dir().join(format!("ruang-webhook-ca-{}.pem", std::process::id()));
+    std::fs::write(&ca, pem).expect("write the CA file");
+    let server = TestServer::with({
+        let ca = ca.clone();
+        move |config| {
+            webhooks_to(&url, 64)(config);
+            config.webhooks.ca = Some(ca);
+        }
+    })
+    .await;
+    let _a = server.joined("over-tls", "Ayu").await;
+    let started = next_event(&mut received).await;
+    assert_eq!((started["event"].as_str(), started["room"].as_str()), (Some("room_started"), Some("over-tls")));
+    assert_eq!(next_event(&mut received).await["event"], "participant_joined");
+    let _ = std::fs::remove_file(ca);
+}
+
+#[test]
+fn a_webhook_ca_file_that_holds_no_certificate_is_a_configuration_error() {
+    let not_pem = std::env::temp_dir().join(format!("ruang-webhook-not-ca-{}.pem", std::process::id()));
+    std::fs::write(&not_pem, "not a certificate").expect("write");
+    let mut config = ruang_server::webhooks::WebhookConfig {
+        urls: vec!["https://hooks.example.test/ruang".into()],
+        secret: Some(Secret::new(SECRET)),
+        ..Default::default()
+    };
+    assert_eq!(config.check(), Ok(()));
+    config.ca = Some(not_pem.clone());
+    let error = config.check().expect_err("refused");
+    assert!(error.starts_with("webhooks.ca:") && error.contains("no certificate"), "{error}");
+    let _ = std::fs::remove_file(not_pem);
 }

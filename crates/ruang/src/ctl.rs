@@ -1,12 +1,13 @@
 //! `ruang ctl …`: the admin API from the command line. Each subcommand is one request to a running server
 //! (`--server`, the admin listener if it has one), authenticated with the API key (`--api-key` or
 //! `RUANG_API_KEY`, whose SHA-256 is the server's `api_key_sha256`); the answer is printed as a table, or
-//! as the server's JSON with `--json`. A refused request exits with status 1 and the server's reason.
+//! as the server's JSON with `--json`. An `https://` server is checked against the system's certificate
+//! authorities (plus `--ca`), or pinned by `--fingerprint` when it has a self-signed certificate. A refused request exits with status 1 and the server's reason.
 
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use ruang_server::client::{HttpUrl, Method, call};
+use ruang_server::client::{HttpUrl, Method, Trust, call};
 use serde_json::{Value, json};
 
 /// How long a request may take.
@@ -18,6 +19,13 @@ pub struct CtlArgs {
     /// The server's admin API: its `--admin-listen` address, or its main one without it.
     #[arg(long, env = "RUANG_SERVER", default_value = "http://127.0.0.1:8080", value_name = "URL")]
     server: String,
+    /// For an https:// server with a self-signed certificate: its SHA-256 fingerprint, as ruang prints it
+    /// at start (the certificate is then believed by this alone).
+    #[arg(long, env = "RUANG_SERVER_FINGERPRINT", value_name = "SHA256", conflicts_with = "ca")]
+    fingerprint: Option<String>,
+    /// For an https:// server: a PEM file of certificate authorities to trust beside the system's.
+    #[arg(long, env = "RUANG_SERVER_CA", value_name = "PATH")]
+    ca: Option<std::path::PathBuf>,
     /// The API key (its SHA-256 is the server's api_key_sha256).
     #[arg(long, env = "RUANG_API_KEY", hide_env_values = true)]
     api_key: String,
@@ -99,7 +107,12 @@ enum CtlCommand {
 
 /// Runs one `ruang ctl` subcommand.
 pub async fn run(args: &CtlArgs) -> anyhow::Result<()> {
-    let server = HttpUrl::parse(&args.server).context("--server must be an http:// URL")?;
+    let server = HttpUrl::parse(&args.server).context("--server must be an http:// or https:// URL")?;
+    let trust = match (server.is_https(), &args.fingerprint) {
+        (false, _) => Trust::default(),
+        (true, Some(fingerprint)) => Trust::pinned(fingerprint).context("--fingerprint")?,
+        (true, None) => Trust::system(args.ca.as_deref()).context("--ca")?,
+    };
     let room_path = |room: &str, action: &str| format!("/api/admin/rooms/{}/{action}", segment(room));
     let who = |room: &str, id: &str, action: &str| {
         format!("/api/admin/rooms/{}/participants/{}/{action}", segment(room), segment(id))
@@ -123,7 +136,7 @@ pub async fn run(args: &CtlArgs) -> anyhow::Result<()> {
     };
     let url = server.join(&path)?;
     let body = body.map(|body| body.to_string().into_bytes());
-    let (status, answer) = call(method, &url, Some(&args.api_key), body, TIMEOUT)
+    let (status, answer) = call(&trust, method, &url, Some(&args.api_key), body, TIMEOUT)
         .await
         .with_context(|| format!("no answer from {}", args.server))?;
     let text = String::from_utf8_lossy(&answer);

@@ -149,3 +149,38 @@ fn tempfile_dir() -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).expect("temp dir");
     dir
 }
+
+#[tokio::test]
+async fn ctl_reaches_an_https_server_by_its_printed_fingerprint_and_refuses_an_unknown_certificate() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ruang"))
+        .args(["--listen", "127.0.0.1:0", "--sfu-listen", "127.0.0.1:0", "--no-turn", "--tls-self-signed"])
+        .env("RUANG_API_KEY_SHA256", KEY_SHA256)
+        .env("RUANG_LOG", "warn")
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start ruang");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let (mut server, mut fingerprint) = (None, None);
+    while fingerprint.is_none() {
+        let line = tokio::time::timeout(WAIT, stdout.next_line()).await.expect("in time").expect("read");
+        let line = line.expect("the fingerprint line before the output ends");
+        if let Some(url) = line.split_whitespace().find(|w| w.starts_with("https://")) {
+            server = Some(url.trim_end_matches('/').to_owned());
+        }
+        fingerprint = line.strip_prefix("self-signed certificate, SHA-256 fingerprint ").map(str::to_owned);
+    }
+    let (server, fingerprint) = (server.expect("an https:// URL"), fingerprint.expect("fingerprint"));
+
+    let status = ok(&server, &["--fingerprint", &fingerprint, "status"]).await;
+    assert_eq!(status.lines().next(), Some("DRAINING  ROOMS  CONNECTIONS"), "{status}");
+
+    let (success, _, stderr) = ctl(&server, &["status"]).await;
+    assert!(!success && stderr.contains("TLS"), "the system's authorities do not vouch for it: {stderr}");
+    let wrong = "00".repeat(32);
+    let (success, _, stderr) = ctl(&server, &["--fingerprint", &wrong, "status"]).await;
+    assert!(!success && stderr.contains("not the pinned one"), "{stderr}");
+    let (success, _, stderr) = ctl(&server, &["--fingerprint", "12:34", "status"]).await;
+    assert!(!success && stderr.contains("SHA-256 fingerprint"), "{stderr}");
+    let _ = child.kill().await;
+}

@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::signature;
-use crate::client::{HttpUrl, request};
+use crate::client::{HttpUrl, Trust, request};
 use crate::config::Secret;
 use crate::metrics::Metrics;
 
@@ -25,6 +25,8 @@ const RETRY_DELAYS: [Duration; 4] =
 
 pub(super) struct Worker {
     pub url: HttpUrl,
+    /// Whom to believe when `url` is `https://`.
+    pub trust: Trust,
     pub secret: Secret,
     pub metrics: Arc<Metrics>,
     pub shutdown: CancellationToken,
@@ -80,8 +82,9 @@ impl Worker {
         if let Ok(value) = HeaderValue::from_str(&signed) {
             headers.insert(signature::HEADER, value);
         }
-        let (status, _) =
-            request(Method::POST, &self.url, headers, body, ATTEMPT_TIMEOUT).await.map_err(|err| err.to_string())?;
+        let (status, _) = request(&self.trust, Method::POST, &self.url, headers, body, ATTEMPT_TIMEOUT)
+            .await
+            .map_err(|err| err.to_string())?;
         match status.is_success() {
             true => Ok(()),
             false => Err(format!("answered {status}")),

@@ -19,7 +19,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::client::HttpUrl;
+use crate::client::{HttpUrl, Trust};
 use crate::config::Secret;
 use crate::metrics::Metrics;
 
@@ -76,8 +76,11 @@ impl Event {
 #[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct WebhookConfig {
-    /// `http://` URLs that receive webhook events (room started/ended, participant joined/left).
+    /// `http://` or `https://` URLs that receive webhook events (room started/ended, participant
+    /// joined/left).
     pub urls: Vec<String>,
+    /// A PEM file of certificate authorities trusted for `https://` receivers beside the system's.
+    pub ca: Option<std::path::PathBuf>,
     /// The secret webhook POSTs are signed with (HMAC-SHA256, at least 16 bytes); needed with `urls`.
     pub secret: Option<Secret>,
     /// Events queued per receiver before new ones are dropped (and counted).
@@ -86,7 +89,7 @@ pub struct WebhookConfig {
 
 impl Default for WebhookConfig {
     fn default() -> Self {
-        WebhookConfig { urls: Vec::new(), secret: None, queue: 1024 }
+        WebhookConfig { urls: Vec::new(), ca: None, secret: None, queue: 1024 }
     }
 }
 
@@ -94,7 +97,10 @@ impl WebhookConfig {
     /// Whether the settings are usable: URLs that parse, and a secret to sign with.
     pub fn check(&self) -> Result<(), String> {
         if let Some(bad) = self.urls.iter().find(|url| HttpUrl::parse(url).is_err()) {
-            return Err(format!("webhooks.urls: {bad:?} is not an http:// URL"));
+            return Err(format!("webhooks.urls: {bad:?} is not an http:// or https:// URL"));
+        }
+        if let Some(path) = &self.ca {
+            crate::client::read_pem(path).map_err(|e| format!("webhooks.ca: {e}"))?;
         }
         let secret_len = self.secret.as_ref().map_or(0, |secret| secret.expose().len());
         if !self.urls.is_empty() && secret_len < 16 {
@@ -106,11 +112,20 @@ impl WebhookConfig {
         Ok(())
     }
 
-    /// What the delivery tasks need, if any URL is set.
+    /// What the delivery tasks need, if any URL is set. The system's certificate authorities are read only
+    /// if a receiver is `https://`; a CA file that cannot be read (after `check` passed) is logged and left
+    /// out, so those receivers fail visibly (`ruang_webhooks_failed_total`) rather than the server.
     pub fn settings(&self) -> Option<WebhookSettings> {
         let urls: Vec<HttpUrl> = self.urls.iter().filter_map(|url| HttpUrl::parse(url).ok()).collect();
         let secret = self.secret.clone()?;
-        (!urls.is_empty()).then_some(WebhookSettings { urls, secret, queue: self.queue })
+        let trust = match urls.iter().any(HttpUrl::is_https) {
+            false => Trust::default(),
+            true => Trust::system(self.ca.as_deref()).unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "webhooks: TLS trust incomplete; https receivers will fail");
+                Trust::system(None).unwrap_or_default()
+            }),
+        };
+        (!urls.is_empty()).then_some(WebhookSettings { urls, trust, secret, queue: self.queue })
     }
 }
 
@@ -119,6 +134,8 @@ impl WebhookConfig {
 pub struct WebhookSettings {
     /// The receivers.
     pub urls: Vec<HttpUrl>,
+    /// Whom to believe on `https://` receivers.
+    pub trust: Trust,
     /// The signing secret.
     pub secret: Secret,
     /// Events queued per receiver before new ones are dropped.
@@ -150,6 +167,7 @@ impl Webhooks {
             let (sender, receiver) = mpsc::channel(settings.queue.max(1));
             let worker = deliver::Worker {
                 url,
+                trust: settings.trust.clone(),
                 secret: settings.secret.clone(),
                 metrics: Arc::clone(&metrics),
                 shutdown: shutdown.clone(),
