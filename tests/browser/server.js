@@ -9,7 +9,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export const RUANG_BIN = process.env.RUANG_BIN || path.resolve(here, '../../target/debug/ruang');
 
 /**
- * @typedef {{ listen?: string, turnListen?: string, sfuListen?: string }} Where
+ * @typedef {{ listen?: string, turnListen?: string, sfuListen?: string, bin?: string }} Where (bin: another ruang binary than RUANG_BIN)
  * @typedef {{ url: string, listen: string, output: () => string, stop: () => Promise<void>,
  *   kill: (signal?: NodeJS.Signals) => Promise<void>, restart: () => Promise<Server> }} Server
  */
@@ -39,8 +39,8 @@ export async function startServer(extraArgs = [], where = {}) {
  * @returns {Promise<Server>}
  */
 async function startOnce(extraArgs, where) {
-  const { listen = '127.0.0.1:0', turnListen = '127.0.0.1:0', sfuListen = '127.0.0.1:0' } = where;
-  if (!existsSync(RUANG_BIN)) throw new Error(`ruang binary not found at ${RUANG_BIN}: run "cargo build -p ruang" (run.sh does)`);
+  const { listen = '127.0.0.1:0', turnListen = '127.0.0.1:0', sfuListen = '127.0.0.1:0', bin = RUANG_BIN } = where;
+  if (!existsSync(bin)) throw new Error(`ruang binary not found at ${bin}: run "cargo build -p ruang" (run.sh does)`);
   // the built-in STUN/TURN server gets a free port too, so several servers (and a developer's own) coexist
   // every test's rooms come from 127.0.0.1: the per-address room-creation limit is not what these tests test
   // and the SFU's media port too (its default, port 3479, would be shared by every server a run starts)
@@ -48,7 +48,7 @@ async function startOnce(extraArgs, where) {
   // The specs test the mesh unless they ask for a media mode (sfu.spec.js does): the server's default,
   // `auto`, would move any room of four onto the SFU and change what they look at.
   if (!extraArgs.includes('--media-mode')) args.push('--media-mode', 'mesh');
-  const child = spawn(RUANG_BIN, [...args, ...extraArgs], {
+  const child = spawn(bin, [...args, ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn' },
   });

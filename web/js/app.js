@@ -9,9 +9,7 @@ import { renderCheck } from './ui/check.js';
 import { renderWaiting } from './ui/lobby.js';
 import { renderLeft, removedOutcome, refusalOutcome, cancelledOutcome } from './ui/left.js';
 import { passwordDialog } from './ui/dialogs.js';
-import { Call } from './ui/call.js';
 import { LocalMedia } from './media.js';
-import { prepareTransport } from './transport.js';
 import { Signaling, ServerError, RemovedError, ROOM_RE, socketUrl } from './signaling.js';
 import { roomFromPath, inviteFromHash } from './room-name.js';
 import { applyTheme } from './ui/theme.js';
@@ -19,6 +17,7 @@ import { initLanguage } from './ui/lang.js';
 import { L } from './i18n.js';
 
 /** @typedef {import('./signaling.js').Credentials} Credentials */
+/** @typedef {import('./ui/call.js').Call} Call */
 /** @typedef {import('./ui/left.js').Outcome} Outcome */
 
 const root = /** @type {HTMLElement} */ (document.getElementById('app'));
@@ -26,6 +25,20 @@ applyTheme();
 initLanguage();
 /** The peer connection for the call is made this long after the pre-join screen shows (not while it starts). */
 const WARM_PC_DELAY_MS = 300;
+
+/**
+ * The call's modules (the call screen, the mesh, the SFU, files, recording: more than half of the client)
+ * are not needed to draw the pre-join screen and start the camera, so they are not imported before it: they
+ * load while the user looks at the preview, and Join waits for them only if it comes first.
+ * @type {Promise<{ Call: typeof import('./ui/call.js').Call, prepareTransport: typeof import('./transport.js').prepareTransport }> | null}
+ */
+let callModules = null;
+function loadCall() {
+  callModules ??= Promise.all([import('./ui/call.js'), import('./transport.js')])
+    .then(([call, transport]) => ({ Call: call.Call, prepareTransport: transport.prepareTransport }))
+    .catch((err) => { callModules = null; throw err; });
+  return callModules;
+}
 
 /**
  * `early`: what the pre-join screen prepares for joining — the signaling socket (opened, so that Join only
@@ -103,15 +116,26 @@ function showPrejoin(room, error, again = {}) {
   early.signaling.warm();
   early.timer = setTimeout(() => {
     early.timer = undefined;
-    if (app.early === early && typeof RTCPeerConnection === 'function') {
-      try { early.warm = prepareTransport(); } catch (err) { console.warn('ruang: no peer connection made ahead', err); }
-    }
+    if (app.early !== early || typeof RTCPeerConnection !== 'function') return;
+    loadCall().then(({ prepareTransport }) => {
+      if (app.early === early && !early.warm) early.warm = prepareTransport();
+    }).catch((err) => console.warn('ruang: no peer connection made ahead', err));
   }, WARM_PC_DELAY_MS);
   let cleanup = () => {};
+  void loadCall().catch(() => { /* Join tries again and says so */ });
   cleanup = renderPrejoin(root, {
     room, media, error, onHome: home, invite: creds.invite, want: again.want,
     host: again.host ?? (creds.hostPassword === undefined ? undefined : { password: creds.hostPassword }),
     onJoin: async ({ name, receiveOnly, hostPassword }) => {
+      /** @type {typeof import('./ui/call.js').Call} */
+      let Call;
+      try {
+        ({ Call } = await loadCall());
+      } catch {
+        if (app.early === early) { cleanup(); showPrejoin(room, L('join.unreachable')); }
+        return;
+      }
+      if (app.early !== early) return; // the pre-join screen was left meanwhile
       const want = { audio: media.micOn && !receiveOnly, video: media.cameraOn && !receiveOnly };
       if (hostPassword === undefined) delete creds.hostPassword;
       else creds.hostPassword = hostPassword;

@@ -5,7 +5,7 @@ import { CHROMIUM_ARGS } from '../playwright.config.js';
 
 export default defineConfig({
   testDir: '.',
-  testMatch: 'call-setup.bench.js',
+  testMatch: 'call-setup*.bench.js',
   workers: 1,
   retries: 0,
   timeout: 600_000,
