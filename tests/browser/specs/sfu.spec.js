@@ -106,6 +106,7 @@ async function expectAllDecode(all) {
           const tracks = await q.page.evaluate(() => /** @type {RTCPeerConnection[]} */ (/** @type {any} */ (window).__pcs)
             .filter((pc) => pc.connectionState !== 'closed').map((pc) => `${pc.signalingState} ${pc.getTransceivers().length}`));
           console.log(`  ${q.name} (${q.id}): no video from [${missing.join(', ')}]; connections ${tracks.join(' | ')}; sending ${await sending(q)}`);
+          console.log(`    ${(pageLog.get(q.page) ?? []).slice(-8).join('\n    ')}`);
         }
         dumpServers();
         throw err;
