@@ -59,6 +59,11 @@ pub struct Net {
     ports: u16,
     /// Real time spent inside the SFU's calls (for the forwarding-cost example; tests ignore it).
     pub sfu_busy: Duration,
+    /// Loss: when set to n, every n-th datagram a connected client sends (media, retransmissions, RTCP
+    /// alike) and every n-th the SFU sends to one is dropped, deterministically.
+    pub drop_every: Option<u32>,
+    /// Datagrams counted toward `drop_every`.
+    sent_since_drop: u32,
 }
 
 fn rtc(now: Instant) -> Rtc {
@@ -83,6 +88,8 @@ impl Net {
             sfu_timeout: now,
             ports: 0,
             sfu_busy: Duration::ZERO,
+            drop_every: None,
+            sent_since_drop: 0,
         }
     }
 
@@ -203,6 +210,9 @@ impl Net {
                 Output::Transmit(t) => {
                     moved = true;
                     let Some(client) = self.clients.values_mut().find(|c| c.addr == t.to) else { continue };
+                    if client.connected && lose(self.drop_every, &mut self.sent_since_drop) {
+                        continue;
+                    }
                     let contents = t.bytes.as_slice().try_into().expect("the SFU sends WebRTC datagrams");
                     let receive = Receive { proto: Protocol::Udp, source: t.from, destination: t.to, contents };
                     client.rtc.handle_input(Input::Receive(self.now, receive)).expect("the client takes it");
@@ -241,6 +251,9 @@ impl Net {
                 }
                 RtcOutput::Transmit(t) => {
                     moved = true;
+                    if client.connected && lose(self.drop_every, &mut self.sent_since_drop) {
+                        continue;
+                    }
                     // Datagrams nobody claims are the SFU's to drop; the tests look at what arrives.
                     let started = Instant::now();
                     let _ = self.sfu.handle_datagram(Transport::Udp, t.source, t.destination, &t.contents, self.now);
@@ -291,6 +304,17 @@ impl Net {
     pub fn client(&self, id: ParticipantId) -> &Client {
         &self.clients[&id]
     }
+}
+
+/// Whether the next datagram is the n-th since the last one dropped (and so is dropped).
+fn lose(every: Option<u32>, count: &mut u32) -> bool {
+    let Some(n) = every else { return false };
+    *count += 1;
+    if *count >= n {
+        *count = 0;
+        return true;
+    }
+    false
 }
 
 /// A synthetic VP8 video source, one or more simulcast layers: frame `n` of layer `l` is the VP8 frame tag,
