@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod prometheus;
+pub mod sfu_media;
 
 use std::net::SocketAddr;
 use std::time::Duration;
