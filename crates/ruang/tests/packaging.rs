@@ -49,3 +49,51 @@ fn the_container_image_runs_as_a_user_that_is_not_root() {
     assert!(last_stage.contains("ENTRYPOINT [\"/usr/local/bin/ruang\"]"), "{last_stage}");
     assert!(dockerfile.contains("--locked"), "the image builds what Cargo.lock says");
 }
+
+/// The three-node kit: every node shares Redis and the secrets, no two nodes share a port or relay range,
+/// the proxy sends to exactly the nodes' listeners, and every port the README tells operators to open or
+/// scrape is the compose file's.
+#[test]
+fn the_cluster_kit_gives_each_node_its_own_ports_and_the_proxy_all_of_them() {
+    let compose = deploy("cluster/compose.yaml");
+    let caddy = deploy("cluster/Caddyfile.cluster");
+    let readme = deploy("cluster/README.md");
+    let commands: Vec<&str> =
+        compose.lines().filter(|l| l.trim_start().starts_with("command: [\"--listen\"")).collect();
+    assert_eq!(commands.len(), 3, "three nodes");
+    let mut seen = std::collections::HashSet::new();
+    let mut listeners = Vec::new();
+    for node in 1..=3 {
+        let start = compose.find(&format!("  ruang{node}:")).expect("the node's service");
+        let service: String =
+            compose[start..].lines().skip(1).take_while(|l| !l.trim().is_empty()).collect::<Vec<_>>().join(" ");
+        assert!(service.contains("<<: *ruang"), "ruang{node} takes the shared settings");
+        let values: Vec<String> =
+            service.split('"').enumerate().filter(|(i, _)| i % 2 == 1).map(|(_, v)| v.to_owned()).collect();
+        let value =
+            |flag: &str| values.iter().position(|v| v == flag).and_then(|i| values.get(i + 1)).cloned().expect(flag);
+        for flag in ["--listen", "--admin-listen", "--turn-listen", "--sfu-listen"] {
+            let port = value(flag).rsplit(':').next().expect("a port").to_owned();
+            assert!(seen.insert(port.clone()), "ruang{node}: {flag} port {port} is another's");
+            assert!(readme.contains(&port), "the README's table names port {port}");
+        }
+        let (min, max) = (value("--turn-relay-port-min"), value("--turn-relay-port-max"));
+        assert!(seen.insert(min.clone()) && readme.contains(&format!("{min}–{max}")), "ruang{node}'s relay range");
+        listeners.push(value("--listen"));
+    }
+    let upstreams = caddy.lines().find(|l| l.trim_start().starts_with("reverse_proxy")).expect("reverse_proxy");
+    for listener in &listeners {
+        assert!(upstreams.contains(listener.as_str()), "Caddy sends to {listener}");
+    }
+    for shared in [
+        "RUANG_REDIS_URL",
+        "RUANG_SECRET",
+        "RUANG_TURN_SECRET",
+        "RUANG_TURN_PUBLIC_IP",
+        "RUANG_SFU_PUBLIC_IP",
+        "RUANG_TRUSTED_PROXIES",
+    ] {
+        assert!(compose.contains(&format!("    {shared}: ")), "every node gets {shared}");
+    }
+    assert!(caddy.contains("health_uri /healthz"), "a lost or draining node gets no new connections");
+}
