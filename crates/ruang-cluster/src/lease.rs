@@ -165,6 +165,16 @@ pub async fn release(redis: &mut ConnectionManager, room: &str, node: NodeId) ->
     Ok(())
 }
 
+/// Who holds each of `rooms`' leases now (`None`: nobody), in the order given; one round trip.
+pub async fn holders(redis: &mut ConnectionManager, rooms: &[String]) -> Result<Vec<Option<NodeId>>, ClusterError> {
+    if rooms.is_empty() {
+        return Ok(Vec::new());
+    }
+    let keys: Vec<String> = rooms.iter().map(|room| room_owner(room)).collect();
+    let owners: Vec<Option<String>> = redis::cmd("MGET").arg(&keys).query_async(redis).await?;
+    Ok(owners.into_iter().map(|owner| owner.and_then(|owner| owner.parse().ok())).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,7 +3,7 @@
 
 use std::net::IpAddr;
 
-use ruang_proto::{PeerId, Role};
+use ruang_proto::{ChatEntry, PeerId, Role};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -57,6 +57,17 @@ pub struct MeetingRecord {
     /// When the meeting ended (its last participant left), in seconds since the Unix epoch; `None` while it
     /// goes on.
     pub ended_at: Option<u64>,
+    /// The chat's last sequence number, so a room rebuilt from this record (after a restart, or on another
+    /// node after its owner was lost) numbers on from there.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub chat_seq: u64,
+    /// The chat the room remembers (at most its chat history), oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub chat: Vec<ChatEntry>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl MeetingRecord {

@@ -136,7 +136,7 @@ fn restoring(n: u64, conn: u64, role: Role) -> Input {
         generation: 4,
         last_n: 9,
         address: None,
-        restore: Some(Restore { name: format!("p{n}"), role, sfu: false }),
+        restore: Some(Restore { name: format!("p{n}"), role, sfu: false, carried_only: false }),
     }))
 }
 

@@ -146,6 +146,11 @@ impl AppState {
         let ice = Arc::new(ice);
         let metrics = Arc::new(crate::metrics::Metrics::new());
         let webhooks = start_webhooks(&config, &metrics, &shutdown, &room_tasks);
+        // In a cluster, records are also written to Redis, for the node that takes a room over.
+        let records: Arc<dyn MeetingRecords> = match &cluster {
+            Some(joining) => Arc::new(joining.records(Arc::clone(&store), grace)),
+            None => Arc::clone(&store) as Arc<dyn MeetingRecords>,
+        };
         let settings = RoomSettings {
             limits: config.limits.clone(),
             chat_history: config.chat_history,
@@ -157,7 +162,7 @@ impl AppState {
             policies: config.room_policies(),
             resume: Arc::clone(&resume),
             ice: Arc::clone(&ice),
-            store: Arc::clone(&store) as Arc<dyn MeetingRecords>,
+            store: records,
             media: ruang_room::MediaSettings {
                 policy: config.media_mode,
                 threshold: config.sfu_threshold,
@@ -180,7 +185,8 @@ impl AppState {
                 let numbers = joining.connection_numbers();
                 let (open, max) = (Arc::clone(&connections), config.max_connections);
                 let count = Arc::new(move || max.saturating_sub(open.available_permits()));
-                let cluster = joining.start(Arc::clone(&rooms), config.limits.clone(), read_limits.clone(), count);
+                let (limits, rooms) = (config.limits.clone(), Arc::clone(&rooms));
+                let cluster = joining.start(rooms, Arc::clone(&store), grace, limits, read_limits.clone(), count);
                 (Arc::new(crate::cluster::ClusterDirectory::new(cluster)), numbers)
             }
         };

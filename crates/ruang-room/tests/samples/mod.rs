@@ -237,7 +237,7 @@ pub fn inputs() -> Vec<Input> {
         generation: 3,
         last_n: 41,
         address: Some(ip("2001:db8::1")),
-        restore: Some(Restore { name: "p2".to_owned(), role: Role::Host, sfu: true }),
+        restore: Some(Restore { name: "p2".to_owned(), role: Role::Host, sfu: true, carried_only: false }),
     };
     let bare_resume = Resume { req: None, address: None, restore: None, ..resume.clone() };
     let mut all = vec![

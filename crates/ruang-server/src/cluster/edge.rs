@@ -35,6 +35,9 @@ pub(super) struct Edges {
 struct EdgeLink {
     link: Link,
     expecting: Expecting,
+    /// The room, and the node that owns it, as this connection entered it.
+    room: RoomName,
+    owner: NodeId,
 }
 
 /// A room owned by another node, as a session here reaches it.
@@ -86,7 +89,8 @@ impl RemoteRoom for EdgeRoom {
                 let conn = link.conn;
                 let (sender, answer) = oneshot::channel();
                 self.cluster.edges(|edges| {
-                    edges.links.insert(conn, EdgeLink { link, expecting: Expecting::default() });
+                    let (room, owner) = (self.room.clone(), self.owner);
+                    edges.links.insert(conn, EdgeLink { link, expecting: Expecting::default(), room, owner });
                     edges.answers.insert(conn, sender);
                 });
                 if !self.publish(ToOwner::Enter { room, from, conn, input, proof }, &[]) {
@@ -137,7 +141,46 @@ impl RemoteRoom for EdgeRoom {
     }
 }
 
+impl Edges {
+    /// The rooms owned elsewhere that this node's connections are in, each with its owner, once.
+    pub(super) fn remote_rooms(&self) -> Vec<(RoomName, NodeId)> {
+        let mut rooms: Vec<(RoomName, NodeId)> =
+            self.links.values().map(|edge| (edge.room.clone(), edge.owner)).collect();
+        rooms.sort_by(|a, b| (a.0.as_str(), a.1).cmp(&(b.0.as_str(), b.1)));
+        rooms.dedup();
+        rooms
+    }
+}
+
 impl Cluster {
+    /// `owner` no longer runs `room`: this node's connections in it are ended with close 4003 (resume to
+    /// continue), and a join or resume still waiting for that owner's answer is answered `Closed` now (the
+    /// session looks the room up again). Returns how many connections were ended.
+    pub(super) fn owner_lost(&self, room: &RoomName, owner: NodeId) -> usize {
+        let ended: Vec<Link> = self.edges(|edges| {
+            let conns: Vec<u64> = edges
+                .links
+                .iter()
+                .filter(|(_, edge)| edge.owner == owner && edge.room == *room)
+                .map(|(conn, _)| *conn)
+                .collect();
+            let mut ended = Vec::new();
+            for conn in conns {
+                let edge = edges.links.remove(&conn);
+                // Dropping the answer's sender answers the waiting session `Closed`.
+                let waiting = edges.answers.remove(&conn).is_some();
+                if let Some(edge) = edge.filter(|_| !waiting) {
+                    ended.push(edge.link);
+                }
+            }
+            ended
+        });
+        for link in &ended {
+            link.member.disconnect(Disconnect::Slow);
+        }
+        ended.len()
+    }
+
     pub(super) fn edges<T>(&self, f: impl FnOnce(&mut Edges) -> T) -> T {
         f(&mut self.edges.lock().unwrap_or_else(PoisonError::into_inner))
     }

@@ -12,7 +12,9 @@
 
 mod directory;
 mod edge;
+mod failover;
 mod owner;
+mod records;
 mod wire;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -27,9 +29,11 @@ use ruang_proto::{Limits, RoomName};
 use tokio_util::sync::CancellationToken;
 
 pub use directory::ClusterDirectory;
+pub use records::ClusterRecords;
 
 use crate::numbers::ConnectionNumbers;
 use crate::rooms::{RoomHandle, Rooms};
+use crate::store::MeetingStore;
 
 /// Messages queued for Redis (and received from it) per node before the bus pushes back.
 const BUS_QUEUE: usize = 65_536;
@@ -48,6 +52,10 @@ pub struct Cluster {
     edges: Mutex<edge::Edges>,
     limits: Limits,
     read_limits: Limits,
+    /// This node's own store, where a room's record read from Redis is put before the room opens here.
+    store: Arc<MeetingStore>,
+    /// How long a meeting record lives in Redis unless renewed.
+    record_ttl: Duration,
 }
 
 /// What a node tells the registry about itself besides its load.
@@ -89,11 +97,21 @@ impl Joining {
         Arc::new(ClusterConnectionNumbers { high: (self.node.0 >> 40).max(1) << 40, next: AtomicU64::new(1) })
     }
 
+    /// The meeting records of this node: kept in `store` and written to Redis, so another node rebuilds a
+    /// room from them if this one is lost; `grace` is the resume grace period.
+    pub fn records(&self, store: Arc<MeetingStore>, grace: Duration) -> ClusterRecords {
+        ClusterRecords::start(store, self.redis.clone(), self.node, failover::record_ttl(grace), self.shutdown.clone())
+    }
+
     /// Starts this node's part: reads its bus channel, registers, and keeps its leases until shutdown.
-    /// `connections` counts its open WebSocket connections for the registry.
+    /// `connections` counts its open WebSocket connections for the registry; `store` is where the records
+    /// of rooms taken over are put ([`Joining::records`], with the same `grace`).
+    #[allow(clippy::too_many_arguments)]
     pub fn start(
         self,
         rooms: Arc<Rooms>,
+        store: Arc<MeetingStore>,
+        grace: Duration,
         limits: Limits,
         read_limits: Limits,
         connections: Arc<dyn Fn() -> usize + Send + Sync>,
@@ -108,6 +126,8 @@ impl Joining {
             edges: Mutex::default(),
             limits,
             read_limits,
+            store,
+            record_ttl: failover::record_ttl(grace),
         });
         tracing::info!(node = %node, "joined the cluster");
         let reader = Arc::clone(&cluster);
@@ -164,6 +184,7 @@ impl Cluster {
     ) {
         let mut tick = tokio::time::interval(KEEPER_TICK);
         let mut registered: Option<tokio::time::Instant> = None;
+        let mut owners_away = failover::OwnersAway::default();
         loop {
             tokio::select! {
                 () = shutdown.cancelled() => break,
@@ -177,6 +198,7 @@ impl Cluster {
                 }
             }
             self.keep_leases().await;
+            self.watch_owners(&mut owners_away).await;
         }
         let _ = registry::unregister(&mut self.redis.clone(), self.node).await;
     }
@@ -195,15 +217,22 @@ impl Cluster {
             }
         }
         let now = std::time::Instant::now();
+        let mut renewed = Vec::new();
         for room in leases.due(now) {
             match lease::renew(&mut redis, &room, self.node).await {
-                Ok(true) => leases.confirm(&room, now),
+                Ok(true) => {
+                    leases.confirm(&room, now);
+                    renewed.push(room);
+                }
                 Ok(false) => {
                     tracing::error!(%room, "cluster: another node holds the lease of a room open here");
                     leases.forget(&room);
                 }
                 Err(err) => tracing::warn!(%err, %room, "cluster: cannot renew a lease"),
             }
+        }
+        if let Err(err) = ruang_cluster::records::touch(&mut redis, &renewed, self.record_ttl).await {
+            tracing::warn!(%err, "cluster: cannot renew meeting records");
         }
         for room in leases.doubtful(now) {
             tracing::warn!(%room, "cluster: a lease was not renewed within its TTL");
@@ -216,10 +245,11 @@ impl Cluster {
             return Some(handle);
         }
         let leases = self.leases.lock().await;
-        match leases.holds(name.as_str()) {
-            true => self.rooms.get_or_create_if(name, || true).ok(),
-            false => None,
+        if !leases.holds(name.as_str()) {
+            return None;
         }
+        self.adopt_record(name).await;
+        self.rooms.get_or_create_if(name, || true).ok()
     }
 }
 
