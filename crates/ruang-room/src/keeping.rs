@@ -27,6 +27,7 @@ impl Room {
             id: info.id,
             role: info.role,
             key: self.members.get(&info.id).and_then(|m| m.browser_key),
+            generation: self.members.get(&info.id).map_or(0, |m| m.generation),
         });
         let roster: Vec<Seat> = present.chain(self.restoring.iter().cloned()).collect();
         let (locked, lobby) = (self.roster.is_locked(), self.roster.has_lobby());

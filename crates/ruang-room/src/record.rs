@@ -20,6 +20,14 @@ pub struct Seat {
     pub role: Role,
     /// The hash of the browser key it joined with, so a ban after a restart covers the browser too.
     pub key: Option<BrowserKeyHash>,
+    /// Its resume generation when the record was saved: a room rebuilt from the record on another node
+    /// refuses its tokens of an earlier generation (used ones).
+    #[serde(default, skip_serializing_if = "is_zero_u32")]
+    pub generation: u32,
+}
+
+fn is_zero_u32(n: &u32) -> bool {
+    *n == 0
 }
 
 /// The hash of a browser key: the key itself is never kept.

@@ -50,6 +50,10 @@ impl Room {
     /// has there; or, when this server keeps no record of the meeting, with the role its token says.
     fn restore(&mut self, resume: Resume, restore: Restore) -> Result<Entered, Refusal> {
         let Resume { id, conn, media, req, generation, address, .. } = resume;
+        let used = |seat: &crate::record::Seat| seat.id == id && generation < seat.generation;
+        if restore.carried_only && self.restoring.iter().any(used) {
+            return Err(Refusal::Resume(ResumeRefusal::TokenUsed));
+        }
         let seat = self.restoring.iter().position(|seat| seat.id == id).map(|at| self.restoring.remove(at));
         let (role, browser_key) = match seat {
             Some(seat) => (seat.role, seat.key),

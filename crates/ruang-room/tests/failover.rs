@@ -27,7 +27,7 @@ fn coming_back(n: u64, conn: u64) -> Input {
 
 fn carried_over() -> MeetingRecord {
     let roster =
-        vec![Seat { id: id(1), role: Role::Host, key: None }, Seat { id: id(2), role: Role::Viewer, key: None }];
+        vec![Seat { id: id(1), role: Role::Host, key: None, generation: 0 }, Seat { id: id(2), role: Role::Viewer, key: None, generation: 0 }];
     MeetingRecord { roster, chat_seq: 12, chat: vec![said(11, "eleven"), said(12, "twelve")], ..Default::default() }
 }
 
@@ -94,4 +94,27 @@ fn a_meeting_that_ended_starts_its_chat_afresh() {
         _ => None,
     });
     assert_eq!(seq, Some(1));
+}
+
+#[test]
+fn a_rebuilt_room_refuses_a_used_token_and_takes_one_the_lost_node_had_not_recorded() {
+    let at = |generation| Seat { id: id(1), role: Role::Host, key: None, generation };
+    let resume_at = |generation, conn| {
+        Input::Resume(Box::new(Resume {
+            id: id(1),
+            conn,
+            media: MIC,
+            req: None,
+            generation,
+            last_n: 0,
+            address: None,
+            restore: Some(Restore { name: "p1".into(), role: Role::Host, sfu: false, carried_only: true }),
+        }))
+    };
+    let record = MeetingRecord { roster: vec![at(7)], ..Default::default() };
+    let mut room = Harness::with(Options { record: Some(record.clone()), ..Options::default() });
+    assert_eq!(answer(&room.input(resume_at(6, 101)), 101), Some(Err(Refusal::Resume(ResumeRefusal::TokenUsed))));
+    assert!(greeting_of(&room.input(resume_at(7, 102))), "the generation the record has");
+    let mut room = Harness::with(Options { record: Some(record), ..Options::default() });
+    assert!(greeting_of(&room.input(resume_at(9, 103))), "a later one: resumes the lost node did not record");
 }

@@ -370,8 +370,8 @@ pub fn greeting(entry: Entry) -> Output {
 pub fn outputs() -> Vec<Output> {
     let mut record = MeetingRecord {
         roster: vec![
-            Seat { id: id(1), role: Role::Host, key: Some(BrowserKeyHash::of("k1")) },
-            Seat { id: id(2), role: Role::Participant, key: None },
+            Seat { id: id(1), role: Role::Host, key: Some(BrowserKeyHash::of("k1")), generation: 0 },
+            Seat { id: id(2), role: Role::Participant, key: None, generation: 0 },
         ],
         locked: true,
         lobby: true,
