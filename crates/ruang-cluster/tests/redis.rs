@@ -98,4 +98,8 @@ async fn a_record_is_written_only_while_the_lease_is_the_writers_or_free() {
     assert!(records::write(&mut conn, "room", a, None, ttl).await.unwrap());
     assert_eq!(records::read(&mut conn, "room").await.unwrap(), None, "deleted");
     assert_eq!(lease::holders(&mut conn, &["room".to_owned(), "other".to_owned()]).await.unwrap(), [Some(a), None]);
+    lease::release(&mut conn, "room", a).await.unwrap();
+    assert_eq!(lease::renewal(&mut conn, "room", a).await.unwrap(), lease::Renewal::Retaken, "nobody held it");
+    assert_eq!(lease::renewal(&mut conn, "room", a).await.unwrap(), lease::Renewal::Renewed);
+    assert_eq!(lease::renewal(&mut conn, "room", b).await.unwrap(), lease::Renewal::Lost);
 }

@@ -4,6 +4,10 @@
 //! is still up (the dead node's members reconnect elsewhere), with the same id, role and chat, sees the others
 //! again, and the room's new chat reaches everyone in one order, numbered on from before.
 //!
+//! A Redis restart (killed, started again empty on the same port) is survived too: the nodes keep their
+//! connections and rooms, the owner takes its lease back and writes the room's record again, and the room
+//! goes on across nodes.
+//!
 //! Waits are bounded (`WAIT` per step): they say how long the test gives the cluster, not how fast it is.
 
 use std::collections::BTreeSet;
@@ -341,6 +345,68 @@ after
     assert_eq!(logs[1], logs[2]);
     let seqs: Vec<u64> = logs[0].iter().map(|(seq, _, _)| *seq).collect();
     assert_eq!(seqs, [4, 5, 6], "the chat numbers on");
+    for node in nodes {
+        node.kill().await;
+    }
+}
+
+/// Waits (bounded) until `check` holds, saying `what` if it does not.
+async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !check() {
+        assert!(tokio::time::Instant::now() < deadline, "{what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_restart_keeps_connections_and_rooms_and_the_owner_takes_its_lease_back() {
+    let mut redis = RedisServer::start();
+    let mut nodes = Vec::new();
+    for _ in 0..3 {
+        nodes.push(Node::start(&redis).await);
+    }
+    let urls: Vec<String> = nodes.iter().map(Node::ws_url).collect();
+    let mut a = Member::join(&urls[0], "outage", "Ayu").await;
+    let mut b = Member::join(&urls[1], "outage", "Bima").await;
+    let mut c = Member::join(&urls[2], "outage", "Citra").await;
+    a.read_until("peer_joined").await;
+    a.read_until("peer_joined").await;
+    b.read_until("peer_joined").await;
+    let owner = redis.cli(&["GET", "ruang:room:outage:owner"]);
+    let instance = redis.cli(&["GET", "ruang:instance"]);
+    let ids = redis.cli(&["ZRANGE", "ruang:nodes", "0", "-1"]);
+    let ids: Vec<String> = ids.lines().map(str::to_owned).collect();
+    assert_eq!(ids.len(), 3);
+    eventually("the record reached Redis", || record(&redis, "outage")["roster"].as_array().is_some_and(|r| r.len() == 3)).await;
+
+    redis.restart();
+    assert_eq!(redis.cli(&["DBSIZE"]), "0", "Redis came back empty");
+    // The owner takes its lease back and writes the room's record again; every node registers again, sets
+    // the cluster's instance again, and listens on its bus channel again.
+    eventually("the owner took its lease back", || redis.cli(&["GET", "ruang:room:outage:owner"]) == owner).await;
+    eventually("the record is back", || record(&redis, "outage")["roster"].as_array().is_some_and(|r| r.len() == 3))
+        .await;
+    eventually("the instance is back", || redis.cli(&["GET", "ruang:instance"]) == instance).await;
+    eventually("every node registered again", || redis.cli(&["ZCARD", "ruang:nodes"]) == "3").await;
+    for id in &ids {
+        let channel = format!("ruang:bus:{id}");
+        eventually("every node listens again", || redis.cli(&["PUBSUB", "NUMSUB", &channel]).ends_with('1')).await;
+    }
+    // The same connections go on: chat from each reaches everyone, in one order.
+    for member in [&mut a, &mut b, &mut c] {
+        member.conn.send(json!({"type": "chat", "text": format!("still here, {}", member.name)})).await;
+    }
+    let mut logs = Vec::new();
+    for member in [&mut a, &mut b, &mut c] {
+        let mut log = Vec::new();
+        for _ in 0..3 {
+            log.push(entry(&member.read_until("chat").await));
+        }
+        logs.push(log);
+    }
+    assert_eq!(logs[0], logs[1]);
+    assert_eq!(logs[1], logs[2]);
     for node in nodes {
         node.kill().await;
     }

@@ -27,9 +27,10 @@ pub(super) fn record_ttl(grace: Duration) -> Duration {
     grace + 2 * LEASE_TTL
 }
 
-/// For how many keeper ticks in a row a room's lease may be free before its owner counts as lost: longer
-/// than an owner takes to take its lease back after Redis lost it (a Redis restart).
-const FREE_FOR_TICKS: u32 = (LEASE_RENEW.as_millis() / KEEPER_TICK.as_millis()) as u32 + 2;
+/// For how many keeper ticks in a row a room's lease may be free before its owner counts as lost: well
+/// over what a live owner takes to take its lease back after Redis lost it (a restart: the owner's next
+/// renewal, at most [`LEASE_RENEW`] later, after its connection to Redis is made again).
+const FREE_FOR_TICKS: u32 = (2 * LEASE_RENEW.as_millis() / KEEPER_TICK.as_millis()) as u32 + 2;
 
 /// For how many ticks in a row each remote room's lease was found free.
 #[derive(Default)]
@@ -45,12 +46,23 @@ impl Cluster {
             Ok(Some(json)) => match super::records::decode(&json) {
                 Some(record) => {
                     tracing::info!(room = %name, "cluster: rebuilding a room from its record");
-                    self.store.save(name, record, wall_clock_secs());
+                    self.records.local().save(name, record, wall_clock_secs());
                 }
                 None => tracing::warn!(room = %name, "cluster: a meeting record in Redis did not decode"),
             },
             Ok(None) => {}
             Err(err) => tracing::warn!(%err, room = %name, "cluster: cannot read a meeting record"),
+        }
+    }
+
+    /// Sets the cluster's instance id in Redis again if Redis lost it (a restart without persistence), so
+    /// nodes that start later share it; warns if another one was set meanwhile.
+    pub(super) async fn keep_instance(&self) {
+        let Some(instance) = self.instance else { return };
+        match ruang_cluster::registry::cluster_instance(&mut self.redis.clone(), instance).await {
+            Ok(kept) if kept == instance => {}
+            Ok(_) => tracing::error!("cluster: Redis names another instance than this node's tokens do"),
+            Err(err) => tracing::debug!(%err, "cluster: cannot check the cluster's instance"),
         }
     }
 

@@ -52,10 +52,13 @@ pub struct Cluster {
     edges: Mutex<edge::Edges>,
     limits: Limits,
     read_limits: Limits,
-    /// This node's own store, where a room's record read from Redis is put before the room opens here.
-    store: Arc<MeetingStore>,
+    /// This node's meeting records: its own store (where a room's record read from Redis is put before the
+    /// room opens here), mirrored to Redis.
+    records: Arc<ClusterRecords>,
     /// How long a meeting record lives in Redis unless renewed.
     record_ttl: Duration,
+    /// The cluster's instance id, set again in Redis if Redis lost it.
+    instance: Option<u64>,
 }
 
 /// What a node tells the registry about itself besides its load.
@@ -74,6 +77,7 @@ pub struct Joining {
     inbox: tokio::sync::mpsc::Receiver<bytes::Bytes>,
     address: NodeAddress,
     shutdown: CancellationToken,
+    instance: Option<u64>,
 }
 
 /// Connects to the cluster's Redis at `url` as a node with a fresh random id, and subscribes to its bus
@@ -82,14 +86,16 @@ pub async fn connect(url: &str, address: NodeAddress, shutdown: CancellationToke
     let (client, redis) = ruang_cluster::connect(url).await?;
     let node = NodeId(getrandom::u64().map_err(|_| ClusterError::Unexpected { key: "node id".into() })?);
     let inbox = bus::subscribe(client, node, BUS_QUEUE, shutdown.clone()).await?;
-    Ok(Joining { node, redis, inbox, address, shutdown })
+    Ok(Joining { node, redis, inbox, address, shutdown, instance: None })
 }
 
 impl Joining {
     /// The instance id resume tokens name: the cluster's, shared by every node (`candidate` if this node is
     /// the first), so a participant resumes through any node as it would on one server.
     pub async fn instance(&mut self, candidate: u64) -> Result<u64, ClusterError> {
-        registry::cluster_instance(&mut self.redis, candidate).await
+        let instance = registry::cluster_instance(&mut self.redis, candidate).await?;
+        self.instance = Some(instance);
+        Ok(instance)
     }
 
     /// Connection numbers unique in the cluster: the node's id in the high 24 bits, a counter below.
@@ -99,24 +105,25 @@ impl Joining {
 
     /// The meeting records of this node: kept in `store` and written to Redis, so another node rebuilds a
     /// room from them if this one is lost; `grace` is the resume grace period.
-    pub fn records(&self, store: Arc<MeetingStore>, grace: Duration) -> ClusterRecords {
-        ClusterRecords::start(store, self.redis.clone(), self.node, failover::record_ttl(grace), self.shutdown.clone())
+    pub fn records(&self, store: Arc<MeetingStore>, grace: Duration) -> Arc<ClusterRecords> {
+        let (redis, ttl, shutdown) = (self.redis.clone(), failover::record_ttl(grace), self.shutdown.clone());
+        Arc::new(ClusterRecords::start(store, redis, self.node, ttl, shutdown))
     }
 
     /// Starts this node's part: reads its bus channel, registers, and keeps its leases until shutdown.
-    /// `connections` counts its open WebSocket connections for the registry; `store` is where the records
-    /// of rooms taken over are put ([`Joining::records`], with the same `grace`).
+    /// `connections` counts its open WebSocket connections for the registry; `records` are this node's
+    /// ([`Joining::records`], with the resume grace period `grace`).
     #[allow(clippy::too_many_arguments)]
     pub fn start(
         self,
         rooms: Arc<Rooms>,
-        store: Arc<MeetingStore>,
+        records: Arc<ClusterRecords>,
         grace: Duration,
         limits: Limits,
         read_limits: Limits,
         connections: Arc<dyn Fn() -> usize + Send + Sync>,
     ) -> Arc<Cluster> {
-        let Joining { node, redis, mut inbox, address, shutdown } = self;
+        let Joining { node, redis, mut inbox, address, shutdown, instance } = self;
         let cluster = Arc::new(Cluster {
             node,
             bus: Publisher::start(redis.clone(), BUS_QUEUE, shutdown.clone()),
@@ -126,8 +133,9 @@ impl Joining {
             edges: Mutex::default(),
             limits,
             read_limits,
-            store,
+            records,
             record_ttl: failover::record_ttl(grace),
+            instance,
         });
         tracing::info!(node = %node, "joined the cluster");
         let reader = Arc::clone(&cluster);
@@ -196,6 +204,7 @@ impl Cluster {
                     Ok(()) => registered = Some(now),
                     Err(err) => tracing::warn!(%err, "cluster: cannot renew this node's entry"),
                 }
+                self.keep_instance().await;
             }
             self.keep_leases().await;
             self.watch_owners(&mut owners_away).await;
@@ -219,12 +228,20 @@ impl Cluster {
         let now = std::time::Instant::now();
         let mut renewed = Vec::new();
         for room in leases.due(now) {
-            match lease::renew(&mut redis, &room, self.node).await {
-                Ok(true) => {
+            match lease::renewal(&mut redis, &room, self.node).await {
+                Ok(lease::Renewal::Renewed) => {
                     leases.confirm(&room, now);
                     renewed.push(room);
                 }
-                Ok(false) => {
+                Ok(lease::Renewal::Retaken) => {
+                    // Redis lost it (a restart, or an outage past the TTL): its record may be gone too.
+                    tracing::warn!(%room, "cluster: took a lease back; writing the room's record again");
+                    leases.confirm(&room, now);
+                    if let Some(name) = RoomName::parse(&room) {
+                        self.records.rewrite(&name, crate::clock::wall_clock_secs());
+                    }
+                }
+                Ok(lease::Renewal::Lost) => {
                     tracing::error!(%room, "cluster: another node holds the lease of a room open here");
                     leases.forget(&room);
                 }

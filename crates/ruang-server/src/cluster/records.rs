@@ -51,6 +51,23 @@ impl ClusterRecords {
         tokio::spawn(write_behind(redis, node, ttl, Arc::clone(&pending), Arc::clone(&wake), shutdown));
         ClusterRecords { local, pending, wake }
     }
+
+    /// This node's own store.
+    pub(super) fn local(&self) -> &MeetingStore {
+        &self.local
+    }
+
+    /// Writes `room`'s record to Redis again, as this node's store holds it (Redis may have lost it).
+    pub(super) fn rewrite(&self, room: &RoomName, now_secs: u64) {
+        if let Some(record) = self.local.load(room, now_secs) {
+            self.queue(room, (!record.is_blank()).then(|| encode(&record)));
+        }
+    }
+
+    fn queue(&self, room: &RoomName, json: Option<Vec<u8>>) {
+        self.pending.lock().unwrap_or_else(PoisonError::into_inner).insert(room.clone(), json);
+        self.wake.notify_one();
+    }
 }
 
 impl MeetingRecords for ClusterRecords {
@@ -61,8 +78,7 @@ impl MeetingRecords for ClusterRecords {
     fn save(&self, room: &RoomName, record: MeetingRecord, now_secs: u64) {
         let json = (!record.is_blank()).then(|| encode(&record));
         self.local.save(room, record, now_secs);
-        self.pending.lock().unwrap_or_else(PoisonError::into_inner).insert(room.clone(), json);
-        self.wake.notify_one();
+        self.queue(room, json);
     }
 
     fn is_persistent(&self) -> bool {
