@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use ruang_proto::{
-    ChatEntry, ErrorCode, LeaveReason, MediaState, PeerId, PeerInfo, Rejection, RemovedReason, Role, RoomName, ServerMessage,
-    SignalPayload,
+    ChatEntry, ErrorCode, LeaveReason, MediaState, PeerId, PeerInfo, Rejection, RemovedReason, Role, RoomName,
+    ServerMessage, SignalPayload,
 };
 
 use crate::chat::Chat;

@@ -26,8 +26,10 @@ fn coming_back(n: u64, conn: u64) -> Input {
 }
 
 fn carried_over() -> MeetingRecord {
-    let roster =
-        vec![Seat { id: id(1), role: Role::Host, key: None, generation: 0 }, Seat { id: id(2), role: Role::Viewer, key: None, generation: 0 }];
+    let roster = vec![
+        Seat { id: id(1), role: Role::Host, key: None, generation: 0 },
+        Seat { id: id(2), role: Role::Viewer, key: None, generation: 0 },
+    ];
     MeetingRecord { roster, chat_seq: 12, chat: vec![said(11, "eleven"), said(12, "twelve")], ..Default::default() }
 }
 

@@ -279,16 +279,20 @@ async fn killing_the_owner_node_loses_no_meeting() {
     }
 
     // A signaling exchange: Bima offers to Citra, Citra gets it; the owner dies before Citra answers.
-    b.conn.send(json!({"type": "signal", "to": c.id, "data": {"kind": "offer", "sdp": "v=0
+    b.conn
+        .send(json!({"type": "signal", "to": c.id, "data": {"kind": "offer", "sdp": "v=0
 before
-"}})).await;
+"}}))
+        .await;
     let offer = c.read_until("signal").await;
     assert_eq!(offer["from"], b.id.as_str());
     let dead = nodes.remove(0);
     dead.kill().await;
-    c.conn.send(json!({"type": "signal", "to": b.id, "data": {"kind": "answer", "sdp": "v=0
+    c.conn
+        .send(json!({"type": "signal", "to": b.id, "data": {"kind": "answer", "sdp": "v=0
 lost
-"}})).await;
+"}}))
+        .await;
     let survivors: Vec<String> = nodes.iter().map(Node::ws_url).collect();
 
     // Ayu's node is gone: it reconnects through the others. Bima's and Citra's nodes end their
@@ -322,13 +326,23 @@ lost
         }
     }
     // Signals flow again, between members now on the two surviving nodes.
-    b.conn.send(json!({"type": "signal", "to": c.id, "data": {"kind": "offer", "sdp": "v=0
+    b.conn
+        .send(json!({"type": "signal", "to": c.id, "data": {"kind": "offer", "sdp": "v=0
 after
-"}})).await;
+"}}))
+        .await;
     let offer = c.read_until("signal").await;
-    assert_eq!((offer["from"].as_str(), offer["data"]["sdp"].as_str()), (Some(b.id.as_str()), Some("v=0
+    assert_eq!(
+        (offer["from"].as_str(), offer["data"]["sdp"].as_str()),
+        (
+            Some(b.id.as_str()),
+            Some(
+                "v=0
 after
-")));
+"
+            )
+        )
+    );
     // New chat from all three reaches everyone in one order, numbered on from before.
     for member in [&mut a, &mut b, &mut c] {
         member.conn.send(json!({"type": "chat", "text": format!("back from {}", member.name)})).await;
@@ -378,7 +392,10 @@ async fn a_redis_restart_keeps_connections_and_rooms_and_the_owner_takes_its_lea
     let ids = redis.cli(&["ZRANGE", "ruang:nodes", "0", "-1"]);
     let ids: Vec<String> = ids.lines().map(str::to_owned).collect();
     assert_eq!(ids.len(), 3);
-    eventually("the record reached Redis", || record(&redis, "outage")["roster"].as_array().is_some_and(|r| r.len() == 3)).await;
+    eventually("the record reached Redis", || {
+        record(&redis, "outage")["roster"].as_array().is_some_and(|r| r.len() == 3)
+    })
+    .await;
 
     redis.restart();
     assert_eq!(redis.cli(&["DBSIZE"]), "0", "Redis came back empty");

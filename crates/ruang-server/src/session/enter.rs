@@ -184,12 +184,9 @@ impl Session {
             }
             // This instance's token: restored only into a meeting rebuilt on another node of the cluster (its
             // room's owner was lost) whose roster expects it.
-            previous => Some(Restore {
-                name: claims.name.clone(),
-                role: claims.role,
-                sfu: claims.sfu,
-                carried_only: !previous,
-            }),
+            previous => {
+                Some(Restore { name: claims.name.clone(), role: claims.role, sfu: claims.sfu, carried_only: !previous })
+            }
         };
         let who = Identity {
             id: claims.id,
