@@ -8,6 +8,9 @@
 //! connections and rooms, the owner takes its lease back and writes the room's record again, and the room
 //! goes on across nodes.
 //!
+//! And an owner that finds another node holding its room's lease (it was cut off from Redis past the TTL
+//! and the room was taken over meanwhile) steps back: its members are sent to the new owner.
+//!
 //! Waits are bounded (`WAIT` per step): they say how long the test gives the cluster, not how fast it is.
 
 use std::collections::BTreeSet;
@@ -424,6 +427,70 @@ async fn a_redis_restart_keeps_connections_and_rooms_and_the_owner_takes_its_lea
     }
     assert_eq!(logs[0], logs[1]);
     assert_eq!(logs[1], logs[2]);
+    for node in nodes {
+        node.kill().await;
+    }
+}
+
+/// The node id registered for the node listening at `addr`.
+fn node_id(redis: &RedisServer, addr: &str) -> String {
+    let ids = redis.cli(&["ZRANGE", "ruang:nodes", "0", "-1"]);
+    let id = ids.lines().find(|id| {
+        let info: Value =
+            serde_json::from_str(&redis.cli(&["GET", &format!("ruang:node:{id}")])).unwrap_or(Value::Null);
+        info["listen"] == addr
+    });
+    id.expect("the node is registered").to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_owner_that_lost_its_lease_to_another_node_steps_back_and_its_members_follow() {
+    let redis = RedisServer::start();
+    let mut nodes = Vec::new();
+    for _ in 0..3 {
+        nodes.push(Node::start(&redis).await);
+    }
+    let urls: Vec<String> = nodes.iter().map(Node::ws_url).collect();
+    let mut a = Member::join(&urls[0], "split", "Ayu").await;
+    let mut b = Member::join(&urls[1], "split", "Bima").await;
+    let mut c = Member::join(&urls[2], "split", "Citra").await;
+    a.read_until("peer_joined").await;
+    a.read_until("peer_joined").await;
+    b.read_until("peer_joined").await;
+    a.conn.send(json!({"type": "chat", "text": "before the split"})).await;
+    let first = entry(&a.read_until("chat").await);
+    eventually("the record reached Redis", || record(&redis, "split")["chat_seq"] == 1).await;
+    let old_owner = redis.cli(&["GET", "ruang:room:split:owner"]);
+    let new_owner = node_id(&redis, &nodes[1].addr);
+    assert_ne!(old_owner, new_owner);
+
+    // As if node 1 had been cut off past the TTL: the lease is node 2's, and node 2 opens the room from its
+    // record when someone joins through it.
+    redis.cli(&["SET", "ruang:room:split:owner", &new_owner, "PX", "10000"]);
+    let mut d = Member::join(&urls[1], "split", "Dewi").await;
+    assert_eq!(d.role, "participant", "the host is expected back");
+    // Node 1 finds out at its next renewal and sends everyone to node 2.
+    for member in [&mut a, &mut b, &mut c] {
+        assert_eq!(member.conn.closed().await, Some(4003), "{} is sent to resume", member.name);
+    }
+    let resumed_a = a.resume(&urls[..1]).await;
+    let resumed_b = b.resume(&urls[1..2]).await;
+    let resumed_c = c.resume(&urls[2..]).await;
+    for (member, resumed, role) in
+        [(&a, &resumed_a, "host"), (&b, &resumed_b, "participant"), (&c, &resumed_c, "participant")]
+    {
+        assert_eq!(resumed["you"], member.id.as_str(), "{}: the same id", member.name);
+        assert_eq!(resumed["role"], role, "{}: {resumed}", member.name);
+        assert_eq!(chat_log(resumed), std::slice::from_ref(&first), "{}: the same chat", member.name);
+    }
+    assert_eq!(redis.cli(&["GET", "ruang:room:split:owner"]), new_owner, "node 2 keeps the room");
+    // One room again: Dewi's chat reaches the three, numbered on.
+    d.conn.send(json!({"type": "chat", "text": "one room"})).await;
+    let d_id = d.id.clone();
+    for member in [&mut a, &mut b, &mut c, &mut d] {
+        let chat = entry(&member.read_until("chat").await);
+        assert_eq!((chat.0, chat.1.as_str()), (2, d_id.as_str()), "{}", member.name);
+    }
     for node in nodes {
         node.kill().await;
     }

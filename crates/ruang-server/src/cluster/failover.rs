@@ -66,6 +66,25 @@ impl Cluster {
         }
     }
 
+    /// Another node holds the lease of `name`, open here (Redis was unreachable past the TTL and the room
+    /// was taken over meanwhile): the room is no longer found here, and every member's connection, here or
+    /// on another node, is ended with close 4003, so the clients resume with the new owner. The room's task
+    /// goes on until its members' grace ends, then closes; its record writes are refused (not the owner).
+    pub(super) fn step_back(&self, name: &RoomName) {
+        let Some(handle) = self.rooms.forget(name) else { return };
+        let links: Vec<_> = handle
+            .members()
+            .read()
+            .entries()
+            .filter(|entry| !entry.sfu)
+            .filter_map(|entry| entry.post.link())
+            .collect();
+        for link in &links {
+            link.member.disconnect(ruang_member::Disconnect::Slow);
+        }
+        tracing::warn!(room = %name, connections = links.len(), "cluster: stepped back from a room another node took over");
+    }
+
     /// Ends this node's connections in rooms whose owner was lost, so their clients resume with the new one.
     pub(super) async fn watch_owners(&self, away: &mut OwnersAway) {
         let rooms = self.edges(|edges| edges.remote_rooms());

@@ -242,8 +242,11 @@ impl Cluster {
                     }
                 }
                 Ok(lease::Renewal::Lost) => {
-                    tracing::error!(%room, "cluster: another node holds the lease of a room open here");
+                    tracing::error!(%room, "cluster: another node holds the lease of a room open here; stepping back");
                     leases.forget(&room);
+                    if let Some(name) = RoomName::parse(&room) {
+                        self.step_back(&name);
+                    }
                 }
                 Err(err) => tracing::warn!(%err, %room, "cluster: cannot renew a lease"),
             }
