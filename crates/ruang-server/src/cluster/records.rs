@@ -27,8 +27,8 @@ const MAX_RECORD_BYTES: usize = 512 * 1024;
 /// How long the writer waits before trying again when Redis did not answer.
 const RETRY: Duration = Duration::from_millis(500);
 
-/// Per room: the record's JSON to write, or `None` to delete it.
-type Pending = HashMap<RoomName, Option<Vec<u8>>>;
+/// Per room: the record to write, or `None` to delete it (encoded by the writer, off the room's task).
+type Pending = HashMap<RoomName, Option<MeetingRecord>>;
 
 /// A node's meeting records: its own store, mirrored to Redis.
 pub struct ClusterRecords {
@@ -60,12 +60,12 @@ impl ClusterRecords {
     /// Writes `room`'s record to Redis again, as this node's store holds it (Redis may have lost it).
     pub(super) fn rewrite(&self, room: &RoomName, now_secs: u64) {
         if let Some(record) = self.local.load(room, now_secs) {
-            self.queue(room, (!record.is_blank()).then(|| encode(&record)));
+            self.queue(room, (!record.is_blank()).then_some(record));
         }
     }
 
-    fn queue(&self, room: &RoomName, json: Option<Vec<u8>>) {
-        self.pending.lock().unwrap_or_else(PoisonError::into_inner).insert(room.clone(), json);
+    fn queue(&self, room: &RoomName, record: Option<MeetingRecord>) {
+        self.pending.lock().unwrap_or_else(PoisonError::into_inner).insert(room.clone(), record);
         self.wake.notify_one();
     }
 }
@@ -76,9 +76,9 @@ impl MeetingRecords for ClusterRecords {
     }
 
     fn save(&self, room: &RoomName, record: MeetingRecord, now_secs: u64) {
-        let json = (!record.is_blank()).then(|| encode(&record));
+        let mirrored = (!record.is_blank()).then(|| record.clone());
         self.local.save(room, record, now_secs);
-        self.queue(room, json);
+        self.queue(room, mirrored);
     }
 
     fn is_persistent(&self) -> bool {
@@ -123,21 +123,22 @@ async fn write_behind(
                 break;
             }
             let mut failed = Pending::new();
-            for (room, json) in batch {
+            for (room, record) in batch {
+                let json = record.as_ref().map(encode);
                 match records::write(&mut redis, room.as_str(), node, json.as_deref(), ttl).await {
                     Ok(true) => {}
                     Ok(false) => tracing::warn!(%room, "cluster: another node owns the room; its record is theirs"),
                     Err(err) => {
                         tracing::warn!(%err, %room, "cluster: cannot write a meeting record; trying again");
-                        failed.insert(room, json);
+                        failed.insert(room, record);
                     }
                 }
             }
             if !failed.is_empty() {
                 {
                     let mut pending = pending.lock().unwrap_or_else(PoisonError::into_inner);
-                    for (room, json) in failed {
-                        pending.entry(room).or_insert(json);
+                    for (room, record) in failed {
+                        pending.entry(room).or_insert(record);
                     }
                 }
                 tokio::select! {
