@@ -149,3 +149,29 @@ async fn write_behind(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use ruang_proto::{ChatEntry, PeerId};
+
+    use super::*;
+
+    #[test]
+    fn a_record_too_large_for_redis_goes_without_its_chat_but_numbers_on() {
+        let said = |seq| ChatEntry { seq, from: PeerId::from_bits(1), name: "p".into(), text: "x".repeat(4096), ts: 1 };
+        let small = MeetingRecord { chat_seq: 2, chat: vec![said(1), said(2)], ..MeetingRecord::default() };
+        assert_eq!(decode(&encode(&small)), Some(small));
+        let chat: Vec<ChatEntry> = (1..=200).map(said).collect();
+        let large = MeetingRecord { chat_seq: 200, chat, ..MeetingRecord::default() };
+        let written = encode(&large);
+        assert!(written.len() <= MAX_RECORD_BYTES);
+        let read = decode(&written).unwrap_or_else(|| panic!("decodes"));
+        assert_eq!((read.chat_seq, read.chat.len()), (200, 0));
+    }
+
+    #[test]
+    fn what_is_not_a_record_is_not_used() {
+        assert_eq!(decode(b"not json"), None);
+        assert_eq!(decode(br#"{"roster": 7}"#), None);
+    }
+}
