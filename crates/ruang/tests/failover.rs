@@ -2,7 +2,8 @@
 //! loopback port by the test), members of one room are connected to all three, and the room's owner is
 //! killed with SIGKILL in the middle of a signaling exchange. Every member then resumes, through a node that
 //! is still up (the dead node's members reconnect elsewhere), with the same id, role and chat, sees the others
-//! again, and the room's new chat reaches everyone in one order, numbered on from before.
+//! again, and the room's new chat reaches everyone in one order, numbered on from before; a newcomer who
+//! joins while the dead node still holds the lease gets into the rebuilt room.
 //!
 //! A Redis restart (killed, started again empty on the same port) is survived too: the nodes keep their
 //! connections and rooms, the owner takes its lease back and writes the room's record again, and the room
@@ -150,6 +151,8 @@ impl Conn {
 /// A participant across connections: who it is and what it holds to come back.
 struct Member {
     name: &'static str,
+    /// The `welcome` it joined with.
+    welcome: Value,
     id: String,
     role: String,
     token: String,
@@ -164,7 +167,7 @@ impl Member {
         let id = welcome["you"].as_str().expect("you").to_owned();
         let role = welcome["role"].as_str().expect("role").to_owned();
         let token = welcome["resume_token"].as_str().expect("resume_token").to_owned();
-        Member { name, id, role, token, conn }
+        Member { name, welcome, id, role, token, conn }
     }
 
     /// Reads until a message of type `kind`, keeping fresh tokens and role changes.
@@ -297,6 +300,11 @@ lost
 "}}))
         .await;
     let survivors: Vec<String> = nodes.iter().map(Node::ws_url).collect();
+    // Meanwhile a newcomer joins through node 3, which still knows the room as the dead node's.
+    let newcomer = {
+        let url = survivors[1].clone();
+        tokio::spawn(async move { Member::join(&url, "failover", "Eka").await })
+    };
 
     // Ayu's node is gone: it reconnects through the others. Bima's and Citra's nodes end their
     // connections when they notice, with 4003 (resume to continue), and they resume where they are.
@@ -307,6 +315,9 @@ lost
     let resumed_c = c.resume(&survivors[1..]).await;
     let new_owner = redis.cli(&["GET", "ruang:room:failover:owner"]);
     assert!(new_owner.len() == 16 && new_owner != owner, "another node took the lease: {new_owner}");
+    let mut e = newcomer.await.expect("the newcomer's task");
+    assert_eq!(e.role, "participant", "the host is expected back");
+    assert_eq!(chat_log(&e.welcome), before, "the newcomer gets the meeting's chat");
 
     for (member, resumed, role) in
         [(&a, &resumed_a, "host"), (&b, &resumed_b, "participant"), (&c, &resumed_c, "viewer")]
@@ -351,15 +362,14 @@ after
         member.conn.send(json!({"type": "chat", "text": format!("back from {}", member.name)})).await;
     }
     let mut logs = Vec::new();
-    for member in [&mut a, &mut b, &mut c] {
+    for member in [&mut a, &mut b, &mut c, &mut e] {
         let mut log = Vec::new();
         for _ in 0..3 {
             log.push(entry(&member.read_until("chat").await));
         }
         logs.push(log);
     }
-    assert_eq!(logs[0], logs[1]);
-    assert_eq!(logs[1], logs[2]);
+    assert!(logs.iter().all(|log| *log == logs[0]), "one order for everyone: {logs:?}");
     let seqs: Vec<u64> = logs[0].iter().map(|(seq, _, _)| *seq).collect();
     assert_eq!(seqs, [4, 5, 6], "the chat numbers on");
     for node in nodes {
