@@ -19,6 +19,12 @@ pub fn room_owner(room: &str) -> String {
     format!("ruang:room:{room}:owner")
 }
 
+/// The record of room `room`'s meeting (JSON, the server's `MeetingRecord`), written by its owner, with a
+/// TTL the owner renews with its lease: what another node rebuilds the room from when the owner is lost.
+pub fn room_record(room: &str) -> String {
+    format!("ruang:room:{room}:record")
+}
+
 /// Node `node`'s registry entry (JSON, [`crate::registry::NodeInfo`]), with a TTL of [`NODE_TTL`].
 pub fn node(node: NodeId) -> String {
     format!("ruang:node:{node}")

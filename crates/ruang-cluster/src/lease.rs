@@ -101,8 +101,8 @@ impl LeaseBook {
     }
 }
 
-/// Renews the lease if it is still `ARGV[1]`'s, or takes it if nobody holds it (it expired while Redis was
-/// unreachable): 1 if held afterwards, 0 if another node has it.
+/// Renews the lease if it is still `ARGV[1]`'s (1), or takes it if nobody holds it (2: it expired while
+/// Redis was unreachable, or Redis lost its data); 0 if another node has it.
 const RENEW: &str = r"
 local owner = redis.call('GET', KEYS[1])
 if owner == ARGV[1] then
@@ -110,10 +110,22 @@ if owner == ARGV[1] then
   return 1
 elseif owner == false then
   redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-  return 1
+  return 2
 end
 return 0
 ";
+
+/// What renewing a lease found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Renewal {
+    /// The lease was still the node's, and runs on.
+    Renewed,
+    /// Nobody held it any more (it expired, or Redis lost its data), and the node took it back: what else
+    /// it keeps in Redis for the room may be gone too.
+    Retaken,
+    /// Another node holds it.
+    Lost,
+}
 
 /// Deletes the lease only if it is still `ARGV[1]`'s.
 const RELEASE: &str = r"
@@ -150,19 +162,38 @@ pub async fn take(redis: &mut ConnectionManager, room: &str, node: NodeId) -> Re
 
 /// Renews `room`'s lease for `node` (or takes it again if it expired meanwhile): `true` if `node` holds it.
 pub async fn renew(redis: &mut ConnectionManager, room: &str, node: NodeId) -> Result<bool, ClusterError> {
+    Ok(renewal(redis, room, node).await? != Renewal::Lost)
+}
+
+/// Renews `room`'s lease for `node`, or takes it again if nobody holds it, and says which.
+pub async fn renewal(redis: &mut ConnectionManager, room: &str, node: NodeId) -> Result<Renewal, ClusterError> {
     let held: i64 = redis::Script::new(RENEW)
         .key(room_owner(room))
         .arg(node.to_string())
         .arg(millis(LEASE_TTL))
         .invoke_async(redis)
         .await?;
-    Ok(held == 1)
+    Ok(match held {
+        1 => Renewal::Renewed,
+        2 => Renewal::Retaken,
+        _ => Renewal::Lost,
+    })
 }
 
 /// Gives `room`'s lease up if `node` still holds it.
 pub async fn release(redis: &mut ConnectionManager, room: &str, node: NodeId) -> Result<(), ClusterError> {
     let _: i64 = redis::Script::new(RELEASE).key(room_owner(room)).arg(node.to_string()).invoke_async(redis).await?;
     Ok(())
+}
+
+/// Who holds each of `rooms`' leases now (`None`: nobody), in the order given; one round trip.
+pub async fn holders(redis: &mut ConnectionManager, rooms: &[String]) -> Result<Vec<Option<NodeId>>, ClusterError> {
+    if rooms.is_empty() {
+        return Ok(Vec::new());
+    }
+    let keys: Vec<String> = rooms.iter().map(|room| room_owner(room)).collect();
+    let owners: Vec<Option<String>> = redis::cmd("MGET").arg(&keys).query_async(redis).await?;
+    Ok(owners.into_iter().map(|owner| owner.and_then(|owner| owner.parse().ok())).collect())
 }
 
 #[cfg(test)]

@@ -3,6 +3,8 @@
 //! - [`keys`]: every Redis key and channel name, and their time-to-live.
 //! - [`lease`]: who owns a room: the lease rules without I/O ([`lease::LeaseBook`], time passed in) and the
 //!   three atomic Redis operations behind them (take, renew, release).
+//! - [`records`]: each room's meeting record, written by its owner only, read by the node that takes the
+//!   room over when its owner is lost.
 //! - [`registry`]: each node's entry (id, addresses, load) with a short TTL, and the list of live nodes.
 //! - [`bus`]: node-to-node messages over Redis pub/sub, one channel per node, published in order by one
 //!   task per node ([`bus::Publisher`]) and read by one subscriber ([`bus::subscribe`]).
@@ -16,8 +18,11 @@
 pub mod bus;
 pub mod keys;
 pub mod lease;
+pub mod records;
 pub mod registry;
 pub mod sequence;
+#[cfg(feature = "test-support")]
+pub mod test_support;
 
 pub use redis::Client;
 pub use redis::aio::ConnectionManager;

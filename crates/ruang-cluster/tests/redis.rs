@@ -5,41 +5,9 @@ use std::time::Duration;
 use bytes::Bytes;
 use ruang_cluster::lease::{self, Owner};
 use ruang_cluster::registry::{self, NodeInfo};
+use ruang_cluster::test_support::RedisServer;
 use ruang_cluster::{NodeId, bus, connect};
 use tokio_util::sync::CancellationToken;
-
-/// A `redis-server` of this test only, killed when dropped.
-struct RedisServer {
-    child: std::process::Child,
-    url: String,
-}
-
-impl RedisServer {
-    fn start() -> RedisServer {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = std::process::Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .expect("redis-server is installed (apt-get install redis-server)");
-        // Dropped (killed and waited for) if it does not come up.
-        let server = RedisServer { child, url: format!("redis://127.0.0.1:{port}/") };
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return server;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("redis-server did not start");
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 #[tokio::test]
 async fn a_lease_has_one_holder_until_released() {
@@ -107,4 +75,31 @@ async fn the_bus_delivers_one_publishers_messages_in_order() {
         assert_eq!(message, Bytes::from(i.to_string()));
     }
     shutdown.cancel();
+}
+
+#[tokio::test]
+async fn a_record_is_written_only_while_the_lease_is_the_writers_or_free() {
+    use ruang_cluster::records;
+    let redis = RedisServer::start();
+    let (_, mut conn) = connect(&redis.url).await.unwrap();
+    let (a, b) = (NodeId(1), NodeId(2));
+    let ttl = Duration::from_secs(30);
+    assert!(records::write(&mut conn, "room", a, Some(b"free"), ttl).await.unwrap(), "nobody holds the lease");
+    assert_eq!(lease::take(&mut conn, "room", a).await.unwrap(), Owner::Me);
+    assert!(records::write(&mut conn, "room", a, Some(b"mine"), ttl).await.unwrap());
+    assert!(!records::write(&mut conn, "room", b, Some(b"not yours"), ttl).await.unwrap());
+    assert_eq!(records::read(&mut conn, "room").await.unwrap().as_deref(), Some(&b"mine"[..]));
+    let pttl = redis.cli(&["PTTL", "ruang:room:room:record"]).parse::<i64>().unwrap();
+    assert!(pttl > 0 && pttl <= 30_000, "{pttl}");
+    records::touch(&mut conn, &["room".to_owned(), "nothing".to_owned()], Duration::from_secs(90)).await.unwrap();
+    let pttl = redis.cli(&["PTTL", "ruang:room:room:record"]).parse::<i64>().unwrap();
+    assert!(pttl > 30_000, "renewed: {pttl}");
+    assert_eq!(redis.cli(&["EXISTS", "ruang:room:nothing:record"]), "0", "touching creates nothing");
+    assert!(records::write(&mut conn, "room", a, None, ttl).await.unwrap());
+    assert_eq!(records::read(&mut conn, "room").await.unwrap(), None, "deleted");
+    assert_eq!(lease::holders(&mut conn, &["room".to_owned(), "other".to_owned()]).await.unwrap(), [Some(a), None]);
+    lease::release(&mut conn, "room", a).await.unwrap();
+    assert_eq!(lease::renewal(&mut conn, "room", a).await.unwrap(), lease::Renewal::Retaken, "nobody held it");
+    assert_eq!(lease::renewal(&mut conn, "room", a).await.unwrap(), lease::Renewal::Renewed);
+    assert_eq!(lease::renewal(&mut conn, "room", b).await.unwrap(), lease::Renewal::Lost);
 }

@@ -60,6 +60,11 @@ impl TableRead<'_> {
     pub fn get(&self, id: PeerId) -> Option<&Entry> {
         self.0.get(&id)
     }
+
+    /// Every member, in no particular order.
+    pub fn entries(&self) -> impl Iterator<Item = &Entry> {
+        self.0.values()
+    }
 }
 
 impl TableWrite<'_> {

@@ -30,6 +30,18 @@ impl Chat {
         entry
     }
 
+    /// Goes on from a previous room's chat: numbering after `last_seq`, remembering the last of `history`.
+    pub(crate) fn carry_over(&mut self, last_seq: u64, history: Vec<ChatEntry>) {
+        self.last_seq = last_seq;
+        let skip = history.len().saturating_sub(self.capacity);
+        self.history = history.into_iter().skip(skip).filter(|entry| entry.seq <= last_seq).collect();
+    }
+
+    /// The last message's number (0 before the first).
+    pub(crate) fn last_seq(&self) -> u64 {
+        self.last_seq
+    }
+
     /// The remembered messages, oldest first.
     pub(crate) fn history(&self) -> Vec<ChatEntry> {
         self.history.iter().cloned().collect()

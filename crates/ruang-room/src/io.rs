@@ -217,8 +217,11 @@ pub struct Resume {
     pub last_n: u64,
     /// Where it connects from now, if known.
     pub address: Option<IpAddr>,
-    /// `Some` when the token comes from a previous server instance, so the participant may be restored into
-    /// the room if the meeting's record (or, without one, the token) says it is in the meeting.
+    /// `Some` when the participant may be restored into the room if it is not there: with a token of a
+    /// previous server instance, if the meeting's record (or, without one, the token) says it is in the
+    /// meeting; with one of this instance ([`Restore::carried_only`]), only if the meeting was carried over
+    /// (its room rebuilt from the record on another node, after the node that ran it was lost) with the
+    /// participant on its roster.
     pub restore: Option<Restore>,
 }
 
@@ -232,6 +235,10 @@ pub struct Restore {
     /// Whether it speaks SFU, as its token says.
     #[serde(default)]
     pub sfu: bool,
+    /// The token is this instance's: the participant is restored only if the carried-over meeting's roster
+    /// expects it (never from the token alone, which a room that knew the participant already checked).
+    #[serde(default)]
+    pub carried_only: bool,
 }
 
 /// Something the room's driver must do, in the order the room gives them.

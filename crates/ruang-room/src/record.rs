@@ -3,7 +3,7 @@
 
 use std::net::IpAddr;
 
-use ruang_proto::{PeerId, Role};
+use ruang_proto::{ChatEntry, PeerId, Role};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -20,6 +20,14 @@ pub struct Seat {
     pub role: Role,
     /// The hash of the browser key it joined with, so a ban after a restart covers the browser too.
     pub key: Option<BrowserKeyHash>,
+    /// Its resume generation when the record was saved: a room rebuilt from the record on another node
+    /// refuses its tokens of an earlier generation (used ones).
+    #[serde(default, skip_serializing_if = "is_zero_u32")]
+    pub generation: u32,
+}
+
+fn is_zero_u32(n: &u32) -> bool {
+    *n == 0
 }
 
 /// The hash of a browser key: the key itself is never kept.
@@ -57,6 +65,17 @@ pub struct MeetingRecord {
     /// When the meeting ended (its last participant left), in seconds since the Unix epoch; `None` while it
     /// goes on.
     pub ended_at: Option<u64>,
+    /// The chat's last sequence number, so a room rebuilt from this record (after a restart, or on another
+    /// node after its owner was lost) numbers on from there.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub chat_seq: u64,
+    /// The chat the room remembers (at most its chat history), oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub chat: Vec<ChatEntry>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl MeetingRecord {

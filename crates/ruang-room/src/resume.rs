@@ -1,7 +1,8 @@
 //! Connections coming and going: a member whose connection is lost stays in the room, *reconnecting*, for
 //! the grace period, then leaves for real; it comes back with a resume token whose generation must be its
 //! current one (each resume moves it on, so a token works once). After a server restart, a participant on
-//! the carried-over meeting's roster (or, without a record, one whose token says so) is restored.
+//! the carried-over meeting's roster (or, without a record, one whose token says so) is restored; so is
+//! one on the roster of a meeting rebuilt on another node of a cluster after its node was lost.
 
 use std::time::Instant;
 
@@ -49,9 +50,14 @@ impl Room {
     /// has there; or, when this server keeps no record of the meeting, with the role its token says.
     fn restore(&mut self, resume: Resume, restore: Restore) -> Result<Entered, Refusal> {
         let Resume { id, conn, media, req, generation, address, .. } = resume;
+        let used = |seat: &crate::record::Seat| seat.id == id && generation < seat.generation;
+        if restore.carried_only && self.restoring.iter().any(used) {
+            return Err(Refusal::Resume(ResumeRefusal::TokenUsed));
+        }
         let seat = self.restoring.iter().position(|seat| seat.id == id).map(|at| self.restoring.remove(at));
         let (role, browser_key) = match seat {
             Some(seat) => (seat.role, seat.key),
+            None if restore.carried_only => return Err(Refusal::Resume(ResumeRefusal::LeftRoom)),
             None if self.carried_over => return Err(Refusal::Resume(ResumeRefusal::LeftMeeting)),
             None if self.settings.records_persist => return Err(Refusal::Resume(ResumeRefusal::MeetingEnded)),
             None => (restore.role, None),

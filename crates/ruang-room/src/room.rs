@@ -111,11 +111,13 @@ impl Room {
             let expected = record.roster.iter().map(|seat| (seat.id, seat.role)).collect();
             roster.carry_over(record.locked, record.lobby, &record.banned_ids, expected);
             restoring = record.roster.clone();
+            roster.carry_over_chat(record.chat_seq, record.chat.clone());
             tracing::info!(room = %crate::LogName::of(roster.name()), expected = restoring.len(), "meeting carried over from a restart");
         } else {
             // A meeting that ended: only its bans still hold, for the rest of the grace period.
             roster.carry_over(false, lobby, &record.banned_ids, Vec::new());
-            record = MeetingRecord { lobby, locked: false, roster: Vec::new(), ended_at: None, ..record };
+            let (roster, chat) = (Vec::new(), Vec::new());
+            record = MeetingRecord { lobby, locked: false, roster, ended_at: None, chat_seq: 0, chat, ..record };
         }
         Room {
             roster,
@@ -264,6 +266,7 @@ impl Room {
             Input::Chat { from, text, req } => {
                 let result = self.roster.chat(from, text, now.unix_ms);
                 self.reply_error(from, result, req);
+                self.keep_chat();
             }
             Input::Timeout => self.expire(now.instant),
         }
@@ -417,6 +420,7 @@ impl Room {
         self.closed = true;
         self.stop_sfu();
         self.record.roster.clear();
+        self.record.chat.clear();
         self.record.ended_at = Some(now.unix_secs());
         self.outputs.push_back(Output::SaveRecord(self.record.clone()));
         self.outputs.push_back(Output::Closed);

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use ruang_proto::{
-    ErrorCode, LeaveReason, MediaState, PeerId, PeerInfo, Rejection, RemovedReason, Role, RoomName, ServerMessage,
-    SignalPayload,
+    ChatEntry, ErrorCode, LeaveReason, MediaState, PeerId, PeerInfo, Rejection, RemovedReason, Role, RoomName,
+    ServerMessage, SignalPayload,
 };
 
 use crate::chat::Chat;
@@ -375,6 +375,16 @@ impl Roster {
         let entry = self.chat.post(from, name, text, now_ms);
         self.broadcast(None, ServerMessage::Chat(entry));
         Ok(())
+    }
+
+    /// Goes on from a previous room's chat (its last number and what it remembered).
+    pub fn carry_over_chat(&mut self, last_seq: u64, history: Vec<ChatEntry>) {
+        self.chat.carry_over(last_seq, history);
+    }
+
+    /// The chat's last sequence number and what it remembers, oldest first.
+    pub fn chat_log(&self) -> (u64, Vec<ChatEntry>) {
+        (self.chat.last_seq(), self.chat.history())
     }
 
     /// Everyone in the room, in join order.

@@ -99,8 +99,10 @@ fn chat_is_stamped_with_the_wall_clock_passed_in() {
     let mut room = Harness::new();
     room.join(1);
     let posted = room.input(Input::Chat { from: id(1), text: "hi".into(), req: None });
-    let [Output::Broadcast { message, .. }] = &posted[..] else { panic!("{posted:?}") };
+    // The record that keeps the message (for a room rebuilt elsewhere), then the message.
+    let [Output::SaveRecord(record), Output::Broadcast { message, .. }] = &posted[..] else { panic!("{posted:?}") };
     assert!(matches!(&**message, ServerMessage::Chat(entry) if entry.ts == room.now().unix_ms && entry.seq == 1));
+    assert_eq!(record.chat_seq, 1);
 }
 
 #[test]

@@ -136,14 +136,16 @@ fn restoring(n: u64, conn: u64, role: Role) -> Input {
         generation: 4,
         last_n: 9,
         address: None,
-        restore: Some(Restore { name: format!("p{n}"), role, sfu: false }),
+        restore: Some(Restore { name: format!("p{n}"), role, sfu: false, carried_only: false }),
     }))
 }
 
 #[test]
 fn a_carried_over_meeting_takes_back_only_its_roster_with_their_roles() {
-    let roster =
-        vec![Seat { id: id(1), role: Role::Participant, key: None }, Seat { id: id(2), role: Role::Host, key: None }];
+    let roster = vec![
+        Seat { id: id(1), role: Role::Participant, key: None, generation: 0 },
+        Seat { id: id(2), role: Role::Host, key: None, generation: 0 },
+    ];
     let mut room = Harness::with(Options { record: Some(carried_over(roster)), ..Options::default() });
     let first = room.input(restoring(1, 101, Role::Host));
     let greeting = greeting(&first);
@@ -164,8 +166,10 @@ fn greeting_role(outputs: &[Output]) -> Role {
 
 #[test]
 fn a_carried_over_meeting_hands_over_when_its_host_does_not_come_back() {
-    let roster =
-        vec![Seat { id: id(1), role: Role::Host, key: None }, Seat { id: id(2), role: Role::Participant, key: None }];
+    let roster = vec![
+        Seat { id: id(1), role: Role::Host, key: None, generation: 0 },
+        Seat { id: id(2), role: Role::Participant, key: None, generation: 0 },
+    ];
     let mut room = Harness::with(Options { record: Some(carried_over(roster)), ..Options::default() });
     room.input(restoring(2, 201, Role::Participant));
     let given_up = room.advance(GRACE);
@@ -199,7 +203,10 @@ fn the_record_follows_the_roster_and_roles() {
             _ => None,
         })
         .collect();
-    assert_eq!(saved.last().map(|r| r.roster.clone()), Some(vec![Seat { id: id(1), role: Role::Host, key: None }]));
+    assert_eq!(
+        saved.last().map(|r| r.roster.clone()),
+        Some(vec![Seat { id: id(1), role: Role::Host, key: None, generation: 0 }])
+    );
     assert!(
         room.input(Input::Media { id: id(1), media: Default::default() })
             .iter()

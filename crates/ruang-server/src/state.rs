@@ -146,6 +146,15 @@ impl AppState {
         let ice = Arc::new(ice);
         let metrics = Arc::new(crate::metrics::Metrics::new());
         let webhooks = start_webhooks(&config, &metrics, &shutdown, &room_tasks);
+        // In a cluster, records are also written to Redis, for the node that takes a room over.
+        let cluster = cluster.map(|joining| {
+            let records = joining.records(Arc::clone(&store), grace);
+            (joining, records)
+        });
+        let records: Arc<dyn MeetingRecords> = match &cluster {
+            Some((_, records)) => Arc::clone(records) as Arc<dyn MeetingRecords>,
+            None => Arc::clone(&store) as Arc<dyn MeetingRecords>,
+        };
         let settings = RoomSettings {
             limits: config.limits.clone(),
             chat_history: config.chat_history,
@@ -157,7 +166,7 @@ impl AppState {
             policies: config.room_policies(),
             resume: Arc::clone(&resume),
             ice: Arc::clone(&ice),
-            store: Arc::clone(&store) as Arc<dyn MeetingRecords>,
+            store: records,
             media: ruang_room::MediaSettings {
                 policy: config.media_mode,
                 threshold: config.sfu_threshold,
@@ -176,11 +185,12 @@ impl AppState {
         let read_limits = config.limits.for_reading();
         let (directory, connection_numbers): (Arc<dyn RoomDirectory>, Arc<dyn ConnectionNumbers>) = match cluster {
             None => (Arc::new(LocalDirectory::new(Arc::clone(&rooms))), Arc::new(LocalConnectionNumbers::default())),
-            Some(joining) => {
+            Some((joining, records)) => {
                 let numbers = joining.connection_numbers();
                 let (open, max) = (Arc::clone(&connections), config.max_connections);
                 let count = Arc::new(move || max.saturating_sub(open.available_permits()));
-                let cluster = joining.start(Arc::clone(&rooms), config.limits.clone(), read_limits.clone(), count);
+                let (limits, rooms) = (config.limits.clone(), Arc::clone(&rooms));
+                let cluster = joining.start(rooms, records, grace, limits, read_limits.clone(), count);
                 (Arc::new(crate::cluster::ClusterDirectory::new(cluster)), numbers)
             }
         };

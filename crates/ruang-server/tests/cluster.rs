@@ -7,40 +7,8 @@ mod common;
 use std::time::Duration;
 
 use common::{Client, TestServer, offer};
+use ruang_cluster::test_support::RedisServer;
 use serde_json::{Value, json};
-
-/// A `redis-server` of this test only, killed when dropped.
-struct RedisServer {
-    child: std::process::Child,
-    url: String,
-}
-
-impl RedisServer {
-    fn start() -> RedisServer {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = std::process::Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .expect("redis-server is installed (apt-get install redis-server)");
-        // Dropped (killed and waited for) if it does not come up.
-        let server = RedisServer { child, url: format!("redis://127.0.0.1:{port}/") };
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return server;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("redis-server did not start");
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// Three nodes sharing `redis`, with one secret (resume tokens are checked on any node).
 async fn three_nodes(redis: &RedisServer) -> Vec<TestServer> {
@@ -179,9 +147,7 @@ async fn the_room_lives_on_one_node_and_its_lease_is_in_redis() {
 
 /// Runs `redis-cli` against the test's Redis and returns its answer, trimmed.
 fn redis_cli(redis: &RedisServer, args: &[&str]) -> String {
-    let output =
-        std::process::Command::new("redis-cli").args(["-u", &redis.url]).args(args).output().expect("redis-cli");
-    String::from_utf8(output.stdout).expect("utf-8").trim().to_owned()
+    redis.cli(args)
 }
 
 #[tokio::test]

@@ -237,7 +237,7 @@ pub fn inputs() -> Vec<Input> {
         generation: 3,
         last_n: 41,
         address: Some(ip("2001:db8::1")),
-        restore: Some(Restore { name: "p2".to_owned(), role: Role::Host, sfu: true }),
+        restore: Some(Restore { name: "p2".to_owned(), role: Role::Host, sfu: true, carried_only: false }),
     };
     let bare_resume = Resume { req: None, address: None, restore: None, ..resume.clone() };
     let mut all = vec![
@@ -370,8 +370,8 @@ pub fn greeting(entry: Entry) -> Output {
 pub fn outputs() -> Vec<Output> {
     let mut record = MeetingRecord {
         roster: vec![
-            Seat { id: id(1), role: Role::Host, key: Some(BrowserKeyHash::of("k1")) },
-            Seat { id: id(2), role: Role::Participant, key: None },
+            Seat { id: id(1), role: Role::Host, key: Some(BrowserKeyHash::of("k1")), generation: 0 },
+            Seat { id: id(2), role: Role::Participant, key: None, generation: 0 },
         ],
         locked: true,
         lobby: true,

@@ -35,6 +35,10 @@ impl ClusterDirectory {
         match taken {
             Ok(Owner::Me) => {
                 leases.confirm(name.as_str(), std::time::Instant::now());
+                if cluster.rooms.get(name).is_none() {
+                    // Taken over (or new): the meeting goes on from its record, if its last owner left one.
+                    cluster.adopt_record(name).await;
+                }
                 let opened = cluster.rooms.get_or_create_if(name, may_open);
                 if opened.is_err() {
                     // Not opened here after all: let another node have it.

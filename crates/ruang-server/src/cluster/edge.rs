@@ -28,13 +28,23 @@ const ANSWER_WITHIN: Duration = Duration::from_secs(10);
 pub(super) struct Edges {
     links: HashMap<u64, EdgeLink>,
     answers: HashMap<u64, oneshot::Sender<Answer>>,
-    access: HashMap<u64, oneshot::Sender<Access>>,
+    access: HashMap<u64, AccessQuestion>,
     next_req: u64,
+}
+
+/// A session's question about a room's access, waiting for its owner's answer.
+struct AccessQuestion {
+    room: RoomName,
+    owner: NodeId,
+    reply: oneshot::Sender<Access>,
 }
 
 struct EdgeLink {
     link: Link,
     expecting: Expecting,
+    /// The room, and the node that owns it, as this connection entered it.
+    room: RoomName,
+    owner: NodeId,
 }
 
 /// A room owned by another node, as a session here reaches it.
@@ -65,7 +75,8 @@ impl RemoteRoom for EdgeRoom {
                 let (sender, answer) = oneshot::channel();
                 let req = self.cluster.edges(|edges| {
                     edges.next_req += 1;
-                    edges.access.insert(edges.next_req, sender);
+                    let (room, owner) = (self.room.clone(), self.owner);
+                    edges.access.insert(edges.next_req, AccessQuestion { room, owner, reply: sender });
                     edges.next_req
                 });
                 if !self.publish(ToOwner::Access { room, from, req }, &[]) {
@@ -86,7 +97,8 @@ impl RemoteRoom for EdgeRoom {
                 let conn = link.conn;
                 let (sender, answer) = oneshot::channel();
                 self.cluster.edges(|edges| {
-                    edges.links.insert(conn, EdgeLink { link, expecting: Expecting::default() });
+                    let (room, owner) = (self.room.clone(), self.owner);
+                    edges.links.insert(conn, EdgeLink { link, expecting: Expecting::default(), room, owner });
                     edges.answers.insert(conn, sender);
                 });
                 if !self.publish(ToOwner::Enter { room, from, conn, input, proof }, &[]) {
@@ -137,7 +149,50 @@ impl RemoteRoom for EdgeRoom {
     }
 }
 
+impl Edges {
+    /// The rooms owned elsewhere that this node's connections are in, each with its owner, once.
+    pub(super) fn remote_rooms(&self) -> Vec<(RoomName, NodeId)> {
+        let links = self.links.values().map(|edge| (edge.room.clone(), edge.owner));
+        let questions = self.access.values().map(|question| (question.room.clone(), question.owner));
+        let mut rooms: Vec<(RoomName, NodeId)> = links.chain(questions).collect();
+        rooms.sort_by(|a, b| (a.0.as_str(), a.1).cmp(&(b.0.as_str(), b.1)));
+        rooms.dedup();
+        rooms
+    }
+}
+
 impl Cluster {
+    /// `owner` no longer runs `room`: this node's connections in it are ended with close 4003 (resume to
+    /// continue), and a join or resume still waiting for that owner's answer (to its access question or its
+    /// entry) is answered now as by a room that closed: the session looks the room up again. Returns how many
+    /// connections were ended.
+    pub(super) fn owner_lost(&self, room: &RoomName, owner: NodeId) -> usize {
+        let ended: Vec<Link> = self.edges(|edges| {
+            let conns: Vec<u64> = edges
+                .links
+                .iter()
+                .filter(|(_, edge)| edge.owner == owner && edge.room == *room)
+                .map(|(conn, _)| *conn)
+                .collect();
+            // Dropping a question's sender answers it: the session asks the room's new owner.
+            edges.access.retain(|_, question| question.owner != owner || question.room != *room);
+            let mut ended = Vec::new();
+            for conn in conns {
+                let edge = edges.links.remove(&conn);
+                // Dropping the answer's sender answers the waiting session `Closed`.
+                let waiting = edges.answers.remove(&conn).is_some();
+                if let Some(edge) = edge.filter(|_| !waiting) {
+                    ended.push(edge.link);
+                }
+            }
+            ended
+        });
+        for link in &ended {
+            link.member.disconnect(Disconnect::Slow);
+        }
+        ended.len()
+    }
+
     pub(super) fn edges<T>(&self, f: impl FnOnce(&mut Edges) -> T) -> T {
         f(&mut self.edges.lock().unwrap_or_else(PoisonError::into_inner))
     }
@@ -147,10 +202,10 @@ impl Cluster {
     pub(super) fn to_edge(&self, message: ToEdge, body: &Bytes) {
         let (conn, seq) = match &message {
             ToEdge::Access { req, access } => {
-                if let Some(reply) = self.edges(|edges| edges.access.remove(req))
+                if let Some(question) = self.edges(|edges| edges.access.remove(req))
                     && let Some(access) = access
                 {
-                    let _ = reply.send(Access::from(access.clone()));
+                    let _ = question.reply.send(Access::from(access.clone()));
                 }
                 return;
             }

@@ -12,7 +12,9 @@
 
 mod directory;
 mod edge;
+mod failover;
 mod owner;
+mod records;
 mod wire;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -27,9 +29,11 @@ use ruang_proto::{Limits, RoomName};
 use tokio_util::sync::CancellationToken;
 
 pub use directory::ClusterDirectory;
+pub use records::ClusterRecords;
 
 use crate::numbers::ConnectionNumbers;
 use crate::rooms::{RoomHandle, Rooms};
+use crate::store::MeetingStore;
 
 /// Messages queued for Redis (and received from it) per node before the bus pushes back.
 const BUS_QUEUE: usize = 65_536;
@@ -48,6 +52,13 @@ pub struct Cluster {
     edges: Mutex<edge::Edges>,
     limits: Limits,
     read_limits: Limits,
+    /// This node's meeting records: its own store (where a room's record read from Redis is put before the
+    /// room opens here), mirrored to Redis.
+    records: Arc<ClusterRecords>,
+    /// How long a meeting record lives in Redis unless renewed.
+    record_ttl: Duration,
+    /// The cluster's instance id, set again in Redis if Redis lost it.
+    instance: Option<u64>,
 }
 
 /// What a node tells the registry about itself besides its load.
@@ -66,6 +77,7 @@ pub struct Joining {
     inbox: tokio::sync::mpsc::Receiver<bytes::Bytes>,
     address: NodeAddress,
     shutdown: CancellationToken,
+    instance: Option<u64>,
 }
 
 /// Connects to the cluster's Redis at `url` as a node with a fresh random id, and subscribes to its bus
@@ -74,14 +86,16 @@ pub async fn connect(url: &str, address: NodeAddress, shutdown: CancellationToke
     let (client, redis) = ruang_cluster::connect(url).await?;
     let node = NodeId(getrandom::u64().map_err(|_| ClusterError::Unexpected { key: "node id".into() })?);
     let inbox = bus::subscribe(client, node, BUS_QUEUE, shutdown.clone()).await?;
-    Ok(Joining { node, redis, inbox, address, shutdown })
+    Ok(Joining { node, redis, inbox, address, shutdown, instance: None })
 }
 
 impl Joining {
     /// The instance id resume tokens name: the cluster's, shared by every node (`candidate` if this node is
     /// the first), so a participant resumes through any node as it would on one server.
     pub async fn instance(&mut self, candidate: u64) -> Result<u64, ClusterError> {
-        registry::cluster_instance(&mut self.redis, candidate).await
+        let instance = registry::cluster_instance(&mut self.redis, candidate).await?;
+        self.instance = Some(instance);
+        Ok(instance)
     }
 
     /// Connection numbers unique in the cluster: the node's id in the high 24 bits, a counter below.
@@ -89,16 +103,27 @@ impl Joining {
         Arc::new(ClusterConnectionNumbers { high: (self.node.0 >> 40).max(1) << 40, next: AtomicU64::new(1) })
     }
 
+    /// The meeting records of this node: kept in `store` and written to Redis, so another node rebuilds a
+    /// room from them if this one is lost; `grace` is the resume grace period.
+    pub fn records(&self, store: Arc<MeetingStore>, grace: Duration) -> Arc<ClusterRecords> {
+        let (redis, ttl, shutdown) = (self.redis.clone(), failover::record_ttl(grace), self.shutdown.clone());
+        Arc::new(ClusterRecords::start(store, redis, self.node, ttl, shutdown))
+    }
+
     /// Starts this node's part: reads its bus channel, registers, and keeps its leases until shutdown.
-    /// `connections` counts its open WebSocket connections for the registry.
+    /// `connections` counts its open WebSocket connections for the registry; `records` are this node's
+    /// ([`Joining::records`], with the resume grace period `grace`).
+    #[allow(clippy::too_many_arguments)]
     pub fn start(
         self,
         rooms: Arc<Rooms>,
+        records: Arc<ClusterRecords>,
+        grace: Duration,
         limits: Limits,
         read_limits: Limits,
         connections: Arc<dyn Fn() -> usize + Send + Sync>,
     ) -> Arc<Cluster> {
-        let Joining { node, redis, mut inbox, address, shutdown } = self;
+        let Joining { node, redis, mut inbox, address, shutdown, instance } = self;
         let cluster = Arc::new(Cluster {
             node,
             bus: Publisher::start(redis.clone(), BUS_QUEUE, shutdown.clone()),
@@ -108,6 +133,9 @@ impl Joining {
             edges: Mutex::default(),
             limits,
             read_limits,
+            records,
+            record_ttl: failover::record_ttl(grace),
+            instance,
         });
         tracing::info!(node = %node, "joined the cluster");
         let reader = Arc::clone(&cluster);
@@ -164,6 +192,7 @@ impl Cluster {
     ) {
         let mut tick = tokio::time::interval(KEEPER_TICK);
         let mut registered: Option<tokio::time::Instant> = None;
+        let mut owners_away = failover::OwnersAway::default();
         loop {
             tokio::select! {
                 () = shutdown.cancelled() => break,
@@ -175,8 +204,10 @@ impl Cluster {
                     Ok(()) => registered = Some(now),
                     Err(err) => tracing::warn!(%err, "cluster: cannot renew this node's entry"),
                 }
+                self.keep_instance().await;
             }
             self.keep_leases().await;
+            self.watch_owners(&mut owners_away).await;
         }
         let _ = registry::unregister(&mut self.redis.clone(), self.node).await;
     }
@@ -195,15 +226,33 @@ impl Cluster {
             }
         }
         let now = std::time::Instant::now();
+        let mut renewed = Vec::new();
         for room in leases.due(now) {
-            match lease::renew(&mut redis, &room, self.node).await {
-                Ok(true) => leases.confirm(&room, now),
-                Ok(false) => {
-                    tracing::error!(%room, "cluster: another node holds the lease of a room open here");
+            match lease::renewal(&mut redis, &room, self.node).await {
+                Ok(lease::Renewal::Renewed) => {
+                    leases.confirm(&room, now);
+                    renewed.push(room);
+                }
+                Ok(lease::Renewal::Retaken) => {
+                    // Redis lost it (a restart, or an outage past the TTL): its record may be gone too.
+                    tracing::warn!(%room, "cluster: took a lease back; writing the room's record again");
+                    leases.confirm(&room, now);
+                    if let Some(name) = RoomName::parse(&room) {
+                        self.records.rewrite(&name, crate::clock::wall_clock_secs());
+                    }
+                }
+                Ok(lease::Renewal::Lost) => {
+                    tracing::error!(%room, "cluster: another node holds the lease of a room open here; stepping back");
                     leases.forget(&room);
+                    if let Some(name) = RoomName::parse(&room) {
+                        self.step_back(&name);
+                    }
                 }
                 Err(err) => tracing::warn!(%err, %room, "cluster: cannot renew a lease"),
             }
+        }
+        if let Err(err) = ruang_cluster::records::touch(&mut redis, &renewed, self.record_ttl).await {
+            tracing::warn!(%err, "cluster: cannot renew meeting records");
         }
         for room in leases.doubtful(now) {
             tracing::warn!(%room, "cluster: a lease was not renewed within its TTL");
@@ -216,10 +265,11 @@ impl Cluster {
             return Some(handle);
         }
         let leases = self.leases.lock().await;
-        match leases.holds(name.as_str()) {
-            true => self.rooms.get_or_create_if(name, || true).ok(),
-            false => None,
+        if !leases.holds(name.as_str()) {
+            return None;
         }
+        self.adopt_record(name).await;
+        self.rooms.get_or_create_if(name, || true).ok()
     }
 }
 

@@ -270,6 +270,12 @@ impl Rooms {
     }
 
     /// Forgets room `name` if it is still the instance `generation` (a newer one may have replaced it).
+    /// Takes the room `name` out of the registry while its task goes on (its members are leaving): lookups
+    /// no longer find it, and the task's own removal when it closes leaves a newer room of that name alone.
+    pub fn forget(&self, name: &RoomName) -> Option<RoomHandle> {
+        self.lock().rooms.remove(name).map(|entry| entry.handle)
+    }
+
     fn remove(&self, name: &RoomName, generation: u64) {
         let mut registry = self.lock();
         if registry.rooms.get(name).is_some_and(|entry| entry.generation == generation) {

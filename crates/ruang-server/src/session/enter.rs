@@ -182,8 +182,11 @@ impl Session {
             true if !self.state.resume.claim_restore(claims.id) => {
                 return Err(refused("this resume token was already used"));
             }
-            true => Some(Restore { name: claims.name.clone(), role: claims.role, sfu: claims.sfu }),
-            false => None,
+            // This instance's token: restored only into a meeting rebuilt on another node of the cluster (its
+            // room's owner was lost) whose roster expects it.
+            previous => {
+                Some(Restore { name: claims.name.clone(), role: claims.role, sfu: claims.sfu, carried_only: !previous })
+            }
         };
         let who = Identity {
             id: claims.id,

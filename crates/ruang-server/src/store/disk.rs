@@ -40,8 +40,9 @@ struct Shared {
 
 #[derive(Default)]
 struct Pending {
-    /// Per room: the record to write as JSON, or `None` to delete it.
-    writes: HashMap<String, Option<Vec<u8>>>,
+    /// Per room: the record to write (serialized by the writer thread, off the room's task), or `None` to
+    /// delete it.
+    writes: HashMap<String, Option<MeetingRecord>>,
     closing: bool,
 }
 
@@ -71,9 +72,7 @@ impl Disk {
     pub(super) fn write(&self, changes: impl IntoIterator<Item = (RoomName, Option<MeetingRecord>)>) {
         let mut pending = self.shared.lock();
         for (room, record) in changes {
-            // A record is plain data: serializing it cannot fail.
-            let json = record.map(|record| serde_json::to_vec(&record).unwrap_or_default());
-            pending.writes.insert(room.as_str().to_owned(), json);
+            pending.writes.insert(room.as_str().to_owned(), record);
         }
         drop(pending);
         self.shared.wake.notify_one();
@@ -139,13 +138,17 @@ fn write_behind(db: &Database, shared: &Shared) {
     }
 }
 
-fn commit(db: &Database, batch: HashMap<String, Option<Vec<u8>>>) -> Result<(), redb::Error> {
+fn commit(db: &Database, batch: HashMap<String, Option<MeetingRecord>>) -> Result<(), redb::Error> {
     let txn = db.begin_write()?;
     {
         let mut table = txn.open_table(MEETINGS)?;
-        for (room, json) in batch {
-            match json {
-                Some(json) => table.insert(room.as_str(), json.as_slice())?,
+        for (room, record) in batch {
+            match record {
+                Some(record) => {
+                    // A record is plain data: serializing it cannot fail.
+                    let json = serde_json::to_vec(&record).unwrap_or_default();
+                    table.insert(room.as_str(), json.as_slice())?
+                }
                 None => table.remove(room.as_str())?,
             };
         }

@@ -182,7 +182,7 @@ mod tests {
     }
 
     fn meeting(ended_at: Option<u64>) -> MeetingRecord {
-        let seat = Seat { id: PeerId::from_bits(1), role: Role::Host, key: None };
+        let seat = Seat { id: PeerId::from_bits(1), role: Role::Host, key: None, generation: 0 };
         MeetingRecord { roster: vec![seat], banned_ids: vec![PeerId::from_bits(2)], ended_at, ..Default::default() }
     }
 
