@@ -1,0 +1,147 @@
+//! The signaling client: a room's address as people share it (`http(s)://host/r/ROOM`), the WebSocket to
+//! the server's `/ws`, and the few client messages a terminal participant sends (`join`, `signal`, `ping`,
+//! `leave`), written to docs/protocol.md. Server messages are read with ruang-proto's own types.
+
+use std::net::IpAddr;
+
+use futures_util::{SinkExt, StreamExt};
+use ruang_proto::{Credentials, PeerId, ServerMessage, SignalData};
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use crate::PeerError;
+
+/// Where a room is: the signaling WebSocket's URL and the room's name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoomUrl {
+    /// `ws://host[:port]/ws` or `wss://…`.
+    pub ws: String,
+    /// The room.
+    pub room: String,
+}
+
+impl RoomUrl {
+    /// Reads a room link: `http://host[:port]/r/ROOM` (or https, ws, wss), as the web client shows it.
+    pub fn parse(url: &str) -> Result<RoomUrl, PeerError> {
+        let bad = |why: &str| PeerError::Url(format!("{url}: {why} (expected http(s)://host/r/ROOM)"));
+        let (scheme, rest) = url.split_once("://").ok_or_else(|| bad("no scheme"))?;
+        let ws_scheme = match scheme.to_ascii_lowercase().as_str() {
+            "http" | "ws" => "ws",
+            "https" | "wss" => "wss",
+            _ => return Err(bad("unknown scheme")),
+        };
+        let (host, path) = rest.split_once('/').ok_or_else(|| bad("no room"))?;
+        if host.is_empty() || host.contains('@') {
+            return Err(bad("no host"));
+        }
+        let path = path.split(['?', '#']).next().unwrap_or_default();
+        let room = path.strip_prefix("r/").ok_or_else(|| bad("no /r/ in the path"))?.trim_end_matches('/');
+        if ruang_proto::RoomName::parse(room).is_none() {
+            return Err(bad("not a room name (1 to 64 of A-Z a-z 0-9 - _)"));
+        }
+        Ok(RoomUrl { ws: format!("{ws_scheme}://{host}/ws"), room: room.to_owned() })
+    }
+}
+
+type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// A connected signaling WebSocket.
+pub struct Signaling {
+    socket: Socket,
+    /// The address this machine reaches the server from: where peers in the same network reach us too.
+    pub local_ip: IpAddr,
+}
+
+impl Signaling {
+    /// Opens the WebSocket.
+    pub async fn connect(url: &RoomUrl) -> Result<Signaling, PeerError> {
+        if url.ws.starts_with("wss:") {
+            return Err(PeerError::Url("wss:// (HTTPS) rooms are not supported by this build yet".into()));
+        }
+        let (socket, _) = tokio_tungstenite::connect_async(url.ws.as_str())
+            .await
+            .map_err(|e| PeerError::Signaling(format!("cannot connect to {}: {e}", url.ws)))?;
+        let local_ip = match socket.get_ref() {
+            MaybeTlsStream::Plain(tcp) => tcp.local_addr().map_err(|e| PeerError::Signaling(e.to_string()))?.ip(),
+            _ => return Err(PeerError::Signaling("unexpected TLS stream".into())),
+        };
+        Ok(Signaling { socket, local_ip })
+    }
+
+    /// Sends `join` (no camera, no microphone; speaks mesh and SFU rooms).
+    pub async fn join(&mut self, room: &str, name: &str, credentials: &Credentials) -> Result<(), PeerError> {
+        let mut join = json!({
+            "type": "join", "v": 1, "room": room, "name": name, "req": 1,
+            "media": { "audio": false, "video": false, "screen": false },
+            "modes": ["mesh", "sfu"],
+        });
+        if let Some(p) = &credentials.password {
+            join["password"] = json!(p);
+        }
+        if let Some(i) = &credentials.invite {
+            join["invite"] = json!(i);
+        }
+        self.send(join).await
+    }
+
+    /// Relays a negotiation message to a participant.
+    pub async fn signal(&mut self, to: PeerId, data: &SignalData) -> Result<(), PeerError> {
+        self.send(json!({ "type": "signal", "to": to, "data": data })).await
+    }
+
+    /// Keeps the connection known to be alive.
+    pub async fn ping(&mut self) -> Result<(), PeerError> {
+        self.send(json!({ "type": "ping" })).await
+    }
+
+    /// Leaves the room for good.
+    pub async fn leave(&mut self) {
+        let _ = self.send(json!({ "type": "leave" })).await;
+        let _ = self.socket.close(None).await;
+    }
+
+    async fn send(&mut self, message: Value) -> Result<(), PeerError> {
+        self.socket
+            .send(Message::Text(message.to_string().into()))
+            .await
+            .map_err(|e| PeerError::Signaling(format!("the signaling connection broke: {e}")))
+    }
+
+    /// The next server message; `None` when the server closed the connection. Frames that are not server
+    /// messages are skipped.
+    pub async fn next(&mut self) -> Result<Option<ServerMessage>, PeerError> {
+        loop {
+            let frame = match self.socket.next().await {
+                None => return Ok(None),
+                Some(Err(e)) => return Err(PeerError::Signaling(format!("the signaling connection broke: {e}"))),
+                Some(Ok(frame)) => frame,
+            };
+            match frame {
+                Message::Text(text) => match serde_json::from_str::<ServerMessage>(&text) {
+                    Ok(message) => return Ok(Some(message)),
+                    Err(err) => tracing::debug!("signaling: skipped a message: {err}"),
+                },
+                Message::Close(_) => return Ok(None),
+                _ => {}
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn room_links() {
+        let u = RoomUrl::parse("http://127.0.0.1:8080/r/standup").unwrap();
+        assert_eq!(u, RoomUrl { ws: "ws://127.0.0.1:8080/ws".into(), room: "standup".into() });
+        let u = RoomUrl::parse("https://meet.example.org/r/a-b_c/?x=1").unwrap();
+        assert_eq!(u, RoomUrl { ws: "wss://meet.example.org/ws".into(), room: "a-b_c".into() });
+        for bad in ["meet.example.org/r/x", "ftp://h/r/x", "http://h/x", "http://h/r/", "http://h/r/a b", "http:///r/x"] {
+            assert!(RoomUrl::parse(bad).is_err(), "{bad}");
+        }
+    }
+}
