@@ -1,4 +1,6 @@
 //! The file transfers over one peer's `files` data channel: the web client's protocol (web/js/files.js,
+//! (Over 400 lines with its tests in transfer_tests.rs: sending and receiving share the per-link state — one
+//! outbox, one event queue, one `finish` that cleans up either direction — and split they would reach into it.)
 //! docs/protocol.md) as a state machine with time passed in. No network and no async: the driver feeds
 //! it the channel's messages ([`Transfers::handle_text`], [`Transfers::handle_binary`]) and writes what
 //! [`Transfers::poll_outbound`] gives while the channel's buffer has room (that is the flow control); what
@@ -480,3 +482,7 @@ fn new_id() -> String {
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+#[cfg(test)]
+#[path = "transfer_tests.rs"]
+mod tests;

@@ -1,0 +1,196 @@
+//! Two `ruang-peer` participants in one room of a real in-process server, over real sockets on loopback:
+//! a sender and a receiver, with str0m connections between them and the web client's file protocol on the
+//! data channel. Every wait is bounded.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use ruang_peer::{Credentials, Direction, Event, Job, Outcome, PeerConfig, ReceivePolicy, Record, TransferEvent};
+use sha2::{Digest, Sha256};
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+const WAIT: Duration = Duration::from_secs(30);
+
+async fn server() -> (String, CancellationToken) {
+    let mut config = ruang_server::ServerConfig::default();
+    config.turn.enabled = false;
+    config.sfu_listen = Some("127.0.0.1:0".parse().unwrap());
+    config.max_connections_per_address = 100_000;
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let shutdown = CancellationToken::new();
+    tokio::spawn(ruang_server::run(listener, config, shutdown.clone()));
+    (format!("http://{addr}"), shutdown)
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ruang-peer-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// `size` bytes that are not all the same, written to `dir/name`.
+fn data_file(dir: &Path, name: &str, size: usize) -> (PathBuf, String) {
+    let mut x: u32 = 0x1234_5678;
+    let bytes: Vec<u8> = (0..size)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect();
+    let path = dir.join(name);
+    std::fs::write(&path, &bytes).unwrap();
+    (path, hex(&Sha256::digest(&bytes)))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+struct Running {
+    events: mpsc::Receiver<Event>,
+    cancel: CancellationToken,
+    task: JoinHandle<Result<Vec<Record>, ruang_peer::PeerError>>,
+}
+
+fn start(url: &str, name: &str, job: Job, capacity: usize) -> Running {
+    let (tx, events) = mpsc::channel(capacity);
+    let cancel = CancellationToken::new();
+    let config = PeerConfig { url: url.to_owned(), name: name.to_owned(), credentials: Credentials::default() };
+    let task = tokio::spawn(ruang_peer::run(config, job, tx, cancel.clone()));
+    Running { events, cancel, task }
+}
+
+impl Running {
+    /// Waits for an event that `wanted` picks.
+    async fn until(&mut self, what: &str, wanted: impl Fn(&Event) -> bool) {
+        let found = tokio::time::timeout(WAIT, async {
+            while let Some(event) = self.events.recv().await {
+                if wanted(&event) {
+                    return true;
+                }
+            }
+            false
+        })
+        .await;
+        assert_eq!(found, Ok(true), "waiting for {what}");
+    }
+
+    /// Reads events until the job ends; its records.
+    async fn finish(mut self) -> Vec<Record> {
+        let drain = tokio::spawn(async move { while self.events.recv().await.is_some() {} });
+        let records = tokio::time::timeout(WAIT, self.task).await.expect("the job ends").unwrap().expect("the job ran");
+        let _ = drain.await;
+        records
+    }
+}
+
+fn receive(url: &str, dir: &Path, max_size: u64, count: Option<usize>, capacity: usize) -> Running {
+    let policy = ReceivePolicy { dir: dir.to_owned(), max_size, max_pending: 16 };
+    start(url, "Receiver", Job::Receive { policy, count }, capacity)
+}
+
+fn send(url: &str, files: Vec<PathBuf>, capacity: usize) -> Running {
+    start(url, "Sender", Job::Send { files, to: None }, capacity)
+}
+
+/// Names in `dir`, sorted.
+fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> =
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    names
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_arrives_whole_and_verified() {
+    let (url, _server) = server().await;
+    let url = format!("{url}/r/peer-ok");
+    let out = temp_dir("ok-out");
+    let dir = temp_dir("ok-in");
+    std::fs::write(dir.join("report.bin"), b"already here").unwrap();
+    let (path, expected) = data_file(&out, "report.bin", 3 * 1024 * 1024 + 17);
+
+    let mut receiver = receive(&url, &dir, u64::MAX, Some(1), 64);
+    receiver.until("the receiver joined", |e| matches!(e, Event::Joined { .. })).await;
+    let sender = send(&url, vec![path], 64);
+    let sent = sender.finish().await;
+    let received = receiver.finish().await;
+
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].outcome, Some(Outcome::Done(None)), "{sent:?}");
+    assert_eq!(sent[0].sha256.as_deref(), Some(expected.as_str()));
+    assert_eq!(sent[0].peer, "Receiver");
+    assert_eq!(received.len(), 1);
+    let landed = dir.join("report (1).bin"); // the name was taken: a new one, nothing replaced
+    assert_eq!(received[0].outcome, Some(Outcome::Done(Some(landed.clone()))), "{received:?}");
+    assert_eq!(received[0].direction, Direction::In);
+    assert_eq!(received[0].sha256.as_deref(), Some(expected.as_str()));
+    assert_eq!(hex(&Sha256::digest(std::fs::read(&landed).unwrap())), expected);
+    assert_eq!(std::fs::read(dir.join("report.bin")).unwrap(), b"already here");
+    // no temporary file is left behind
+    assert_eq!(listing(&dir), ["report (1).bin", "report.bin"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_over_the_limit_is_declined() {
+    let (url, _server) = server().await;
+    let url = format!("{url}/r/peer-decline");
+    let out = temp_dir("decline-out");
+    let dir = temp_dir("decline-in");
+    let (path, _) = data_file(&out, "big.bin", 200_000);
+
+    let mut receiver = receive(&url, &dir, 100_000, Some(1), 64);
+    receiver.until("the receiver joined", |e| matches!(e, Event::Joined { .. })).await;
+    let sent = send(&url, vec![path], 64).finish().await;
+    assert_eq!(sent[0].outcome, Some(Outcome::Declined), "{sent:?}");
+    receiver.cancel.cancel();
+    let received = receiver.finish().await;
+    assert_eq!(received[0].outcome, Some(Outcome::Declined), "{received:?}");
+    assert!(listing(&dir).is_empty());
+}
+
+/// Waits until `side` has seen part of the file, then cancels it: `side` sees `Cancelled`, the other
+/// `CancelledByPeer`, and nothing stays in the receiver's directory. The cancelling side's events channel
+/// holds one event, so it stops (and the transfer with it) while the test has not read on: the transfer
+/// cannot finish before the cancel.
+async fn cancel_mid_transfer(room: &str, receiver_cancels: bool) {
+    let (url, _server) = server().await;
+    let url = format!("{url}/r/{room}");
+    let out = temp_dir(&format!("{room}-out"));
+    let dir = temp_dir(&format!("{room}-in"));
+    let (path, _) = data_file(&out, "long.bin", 8 * 1024 * 1024);
+
+    let mut receiver = receive(&url, &dir, u64::MAX, Some(1), if receiver_cancels { 1 } else { 64 });
+    receiver.until("the receiver joined", |e| matches!(e, Event::Joined { .. })).await;
+    let mut sender = send(&url, vec![path], if receiver_cancels { 64 } else { 1 });
+    let partial = |e: &Event| {
+        matches!(e, Event::Transfer { event: TransferEvent::Progress { bytes, .. }, .. } if *bytes > 0 && *bytes < 8 * 1024 * 1024)
+    };
+    let (canceller, other) = if receiver_cancels { (&mut receiver, &mut sender) } else { (&mut sender, &mut receiver) };
+    canceller.until("part of the file", partial).await;
+    canceller.cancel.cancel();
+    let _ = other;
+    let (sent, received) = (sender.finish(), receiver.finish());
+    let (sent, received) = tokio::join!(sent, received);
+    let (mine, theirs) = if receiver_cancels { (&received, &sent) } else { (&sent, &received) };
+    assert_eq!(mine[0].outcome, Some(Outcome::Cancelled), "{mine:?}");
+    assert_eq!(theirs[0].outcome, Some(Outcome::CancelledByPeer), "{theirs:?}");
+    assert!(listing(&dir).is_empty(), "{:?}", listing(&dir));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_receiver_cancels() {
+    cancel_mid_transfer("peer-rcancel", true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sender_cancels() {
+    cancel_mid_transfer("peer-scancel", false).await;
+}
