@@ -1,6 +1,4 @@
 //! The file transfers over one peer's `files` data channel: the web client's protocol (web/js/files.js,
-//! (Over 400 lines with its tests in transfer_tests.rs: sending and receiving share the per-link state — one
-//! outbox, one event queue, one `finish` that cleans up either direction — and split they would reach into it.)
 //! docs/protocol.md) as a state machine with time passed in. No network and no async: the driver feeds
 //! it the channel's messages ([`Transfers::handle_text`], [`Transfers::handle_binary`]) and writes what
 //! [`Transfers::poll_outbound`] gives while the channel's buffer has room (that is the flow control); what
@@ -12,6 +10,9 @@
 //! SHA-256 match; anything else removes it. What a peer can make us spend is bounded: the announced size
 //! ([`ReceivePolicy::max_size`]), the bytes actually written (never more than announced), and the number of
 //! offers we hold at once ([`ReceivePolicy::max_pending`]).
+//!
+//! (Over 400 lines with its tests in transfer_tests.rs: sending and receiving share the per-link state — one
+//! outbox, one event queue, one `finish` that cleans up either direction — and split they would reach into it.)
 
 use std::collections::{HashMap, VecDeque};
 use std::fs::File;
