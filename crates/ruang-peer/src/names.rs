@@ -15,11 +15,8 @@ const FALLBACK: &str = "file";
 pub fn safe_name(announced: &str) -> String {
     // Only the last path component counts ("../../etc/passwd" → "passwd", "C:\x\y.txt" → "y.txt").
     let last = announced.rsplit(['/', '\\']).next().unwrap_or_default();
-    let cleaned: String = last
-        .chars()
-        .map(|c| if c.is_control() || c == ':' { '_' } else { c })
-        .take(MAX_NAME_CHARS)
-        .collect();
+    let cleaned: String =
+        last.chars().map(|c| if c.is_control() || c == ':' { '_' } else { c }).take(MAX_NAME_CHARS).collect();
     // No hidden files and no "." or "..": leading dots and surrounding spaces go.
     let trimmed = cleaned.trim().trim_start_matches('.').trim();
     if trimmed.is_empty() { FALLBACK.to_owned() } else { trimmed.to_owned() }

@@ -33,6 +33,8 @@ struct Session {
     local: SocketAddr,
     links: HashMap<PeerId, Link>,
     names: HashMap<PeerId, String>,
+    /// Our role towards each participant: polite towards those who joined after us.
+    polite: HashMap<PeerId, bool>,
     mode: MediaMode,
     records: Vec<Record>,
     started: HashMap<String, usize>,
@@ -81,6 +83,7 @@ pub async fn run(
         local,
         links: HashMap::new(),
         names: welcome.peers.iter().map(|p| (p.id, p.name.clone())).collect(),
+        polite: welcome.peers.iter().map(|p| (p.id, false)).collect(),
         mode: welcome.media_mode.unwrap_or_default(),
         records: Vec::new(),
         started: HashMap::new(),
@@ -274,6 +277,7 @@ impl Session {
         match message {
             ServerMessage::PeerJoined { peer } => {
                 self.names.insert(peer.id, peer.name);
+                self.polite.insert(peer.id, true);
                 // mesh: the newcomer offers to us; SFU: we open a files-only connection if we send to them
                 if self.mode == MediaMode::Sfu && self.wants(peer.id) {
                     self.open(peer.id, true, now);
@@ -313,7 +317,7 @@ impl Session {
                     }
                 }
                 // a new connection (or glare on our side as the polite one: ours is dropped)
-                let polite = self.links.get(&from).map_or(true, |l| l.polite);
+                let polite = self.polite.get(&from).copied().unwrap_or(true);
                 self.retire(from, "the peer opened a new connection");
                 if self.links.len() >= MAX_LINKS {
                     return;

@@ -140,7 +140,8 @@ mod tests {
         assert_eq!(u, RoomUrl { ws: "ws://127.0.0.1:8080/ws".into(), room: "standup".into() });
         let u = RoomUrl::parse("https://meet.example.org/r/a-b_c/?x=1").unwrap();
         assert_eq!(u, RoomUrl { ws: "wss://meet.example.org/ws".into(), room: "a-b_c".into() });
-        for bad in ["meet.example.org/r/x", "ftp://h/r/x", "http://h/x", "http://h/r/", "http://h/r/a b", "http:///r/x"] {
+        for bad in ["meet.example.org/r/x", "ftp://h/r/x", "http://h/x", "http://h/r/", "http://h/r/a b", "http:///r/x"]
+        {
             assert!(RoomUrl::parse(bad).is_err(), "{bad}");
         }
     }

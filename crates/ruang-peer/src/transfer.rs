@@ -332,7 +332,12 @@ impl Transfers {
             return;
         }
         let name = safe_name(announced);
-        self.events.push_back(TransferEvent::Started { id: id.clone(), direction: Direction::In, name: name.clone(), size });
+        self.events.push_back(TransferEvent::Started {
+            id: id.clone(),
+            direction: Direction::In,
+            name: name.clone(),
+            size,
+        });
         let refusal = match &self.policy {
             None => Some("not receiving files".to_owned()),
             Some(p) if size > p.max_size => Some(format!("larger than the limit of {} bytes", p.max_size)),
@@ -360,8 +365,7 @@ impl Transfers {
         let temp = dir.join(format!(".ruang-{}.part", new_id()));
         match File::options().write(true).create_new(true).open(&temp) {
             Ok(file) => {
-                self.receiving =
-                    Some(Receiving { id, file, temp, hasher: Sha256::new(), received: 0, reported: now });
+                self.receiving = Some(Receiving { id, file, temp, hasher: Sha256::new(), received: 0, reported: now });
             }
             Err(err) => {
                 self.send(FileMessage::Cancel { id: id.clone() });
@@ -411,7 +415,8 @@ impl Transfers {
     fn place(&self, temp: &Path, name: &str) -> std::io::Result<PathBuf> {
         let dir = temp.parent().unwrap_or(Path::new("."));
         for _ in 0..NAME_TRIES {
-            let target = free_path(dir, name, NAME_TRIES).ok_or_else(|| std::io::Error::other("every name is taken"))?;
+            let target =
+                free_path(dir, name, NAME_TRIES).ok_or_else(|| std::io::Error::other("every name is taken"))?;
             // hard_link fails if the target appeared meanwhile (rename would replace it)
             match std::fs::hard_link(temp, &target) {
                 Ok(()) => {
@@ -446,11 +451,12 @@ impl Transfers {
             }
             self.queue.retain(|q| q != id);
         }
-        if self.incoming.remove(id).is_some() && self.receiving.as_ref().is_some_and(|r| r.id == id) {
-            if let Some(rx) = self.receiving.take() {
-                drop(rx.file);
-                let _ = std::fs::remove_file(&rx.temp);
-            }
+        if self.incoming.remove(id).is_some()
+            && self.receiving.as_ref().is_some_and(|r| r.id == id)
+            && let Some(rx) = self.receiving.take()
+        {
+            drop(rx.file);
+            let _ = std::fs::remove_file(&rx.temp);
         }
         self.events.push_back(TransferEvent::Finished { id: id.to_owned(), outcome, sha256 });
     }

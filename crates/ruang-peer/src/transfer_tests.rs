@@ -76,7 +76,10 @@ fn what_a_peer_can_make_us_spend_is_bounded() {
     for id in ["p1", "p2", "p3"] {
         t.handle_text(&format!(r#"{{"t":"offer","id":"{id}","name":"x","size":10}}"#), now);
     }
-    assert_eq!(texts(&mut t), [r#"{"t":"accept","id":"p1"}"#, r#"{"t":"accept","id":"p2"}"#, r#"{"t":"decline","id":"p3"}"#]);
+    assert_eq!(
+        texts(&mut t),
+        [r#"{"t":"accept","id":"p1"}"#, r#"{"t":"accept","id":"p2"}"#, r#"{"t":"decline","id":"p3"}"#]
+    );
     // more bytes than announced: cancelled, nothing kept
     t.handle_text(r#"{"t":"begin","id":"p1"}"#, now);
     t.handle_binary(&[0; 11], now);

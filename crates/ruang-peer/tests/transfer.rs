@@ -170,9 +170,7 @@ async fn cancel_mid_transfer(room: &str, receiver_cancels: bool) {
     let mut receiver = receive(&url, &dir, u64::MAX, Some(1), if receiver_cancels { 1 } else { 64 });
     receiver.until("the receiver joined", |e| matches!(e, Event::Joined { .. })).await;
     let mut sender = send(&url, vec![path], if receiver_cancels { 64 } else { 1 });
-    let partial = |e: &Event| {
-        matches!(e, Event::Transfer { event: TransferEvent::Progress { bytes, .. }, .. } if *bytes > 0 && *bytes < 8 * 1024 * 1024)
-    };
+    let partial = |e: &Event| matches!(e, Event::Transfer { event: TransferEvent::Progress { bytes, .. }, .. } if *bytes > 0 && *bytes < 8 * 1024 * 1024);
     let (canceller, other) = if receiver_cancels { (&mut receiver, &mut sender) } else { (&mut sender, &mut receiver) };
     canceller.until("part of the file", partial).await;
     canceller.cancel.cancel();
