@@ -23,8 +23,9 @@ use crate::{Event, Job, PeerConfig, PeerError, Record};
 const JOIN_TIMEOUT: Duration = Duration::from_secs(15);
 /// How often we ping the server.
 const PING_EVERY: Duration = Duration::from_secs(2);
-/// After the job is done or cancelled, how long we wait for the last messages to leave.
-const LINGER: Duration = Duration::from_secs(2);
+/// After the job is done or cancelled, how long we wait at most for the peers to acknowledge what we wrote
+/// (a `cancel` or `ok` queued behind a megabyte of chunks): leaving first would tell them "left" instead.
+const LINGER: Duration = Duration::from_secs(10);
 /// At most this many links (a room's participants are bounded by the server anyway).
 const MAX_LINKS: usize = 256;
 
