@@ -19,7 +19,7 @@ mod wire;
 use std::path::PathBuf;
 
 pub use names::{free_path, safe_name};
-pub use ruang_proto::Credentials;
+pub use ruang_proto::{Credentials, MediaMode};
 pub use signaling::RoomUrl;
 pub use transfer::{Direction, Outcome, ReceivePolicy, TransferEvent};
 pub use wire::FileMessage;
@@ -87,6 +87,8 @@ pub enum Event {
         room: String,
         /// How many others were there.
         peers: usize,
+        /// The room's media mode (in an SFU room, files go over files-only peer connections).
+        mode: MediaMode,
     },
     /// A data channel to a participant is open.
     Connected {

@@ -93,7 +93,7 @@ pub async fn run(
         offers_made: 0,
         finished_in: 0,
     };
-    let _ = events.send(Event::Joined { room: url.room.clone(), peers: welcome.peers.len() }).await;
+    let _ = events.send(Event::Joined { room: url.room.clone(), peers: welcome.peers.len(), mode: session.mode }).await;
     let now = Instant::now();
     for peer in &welcome.peers {
         // mesh: the newcomer offers to everyone; SFU: a sender opens files-only connections

@@ -5,7 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use ruang_peer::{Credentials, Direction, Event, Job, Outcome, PeerConfig, ReceivePolicy, Record, TransferEvent};
+use ruang_peer::{
+    Credentials, Direction, Event, Job, MediaMode, Outcome, PeerConfig, ReceivePolicy, Record, TransferEvent,
+};
 use sha2::{Digest, Sha256};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
@@ -15,7 +17,12 @@ use tokio_util::sync::CancellationToken;
 const WAIT: Duration = Duration::from_secs(90);
 
 async fn server() -> (String, CancellationToken) {
+    server_in(ruang_server::config::MediaPolicy::Mesh).await
+}
+
+async fn server_in(media_mode: ruang_server::config::MediaPolicy) -> (String, CancellationToken) {
     let mut config = ruang_server::ServerConfig::default();
+    config.media_mode = media_mode;
     config.turn.enabled = false;
     config.sfu_listen = Some("127.0.0.1:0".parse().unwrap());
     config.max_connections_per_address = 100_000;
@@ -136,6 +143,25 @@ async fn a_file_arrives_whole_and_verified() {
     assert_eq!(std::fs::read(dir.join("report.bin")).unwrap(), b"already here");
     // no temporary file is left behind
     assert_eq!(listing(&dir), ["report (1).bin", "report.bin"]);
+}
+
+/// In an SFU room nobody offers a mesh connection: the sender opens a files-only one to the receiver (as
+/// the web client does), here to someone who joined after it (the sender is the polite side).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_goes_peer_to_peer_in_an_sfu_room_too() {
+    let (url, _server) = server_in(ruang_server::config::MediaPolicy::Sfu).await;
+    let url = format!("{url}/r/peer-sfu");
+    let out = temp_dir("sfu-out");
+    let dir = temp_dir("sfu-in");
+    let (path, expected) = data_file(&out, "via-p2p.bin", 1024 * 1024);
+
+    let mut sender = send(&url, vec![path], 64);
+    sender.until("the sender joined an SFU room", |e| matches!(e, Event::Joined { mode: MediaMode::Sfu, .. })).await;
+    let receiver = receive(&url, &dir, u64::MAX, Some(1), 64);
+    let (sent, received) = tokio::join!(sender.finish(), receiver.finish());
+    assert_eq!(sent[0].outcome, Some(Outcome::Done(None)), "{sent:?}");
+    assert_eq!(received[0].outcome, Some(Outcome::Done(Some(dir.join("via-p2p.bin")))), "{received:?}");
+    assert_eq!(hex(&Sha256::digest(std::fs::read(dir.join("via-p2p.bin")).unwrap())), expected);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -123,7 +123,9 @@ fn show(bars: &MultiProgress, shown: &mut HashMap<String, ProgressBar>, event: E
     };
     match event {
         Event::Waiting => say("waiting in the lobby for a host to let you in…".into()),
-        Event::Joined { room, peers } => say(format!("joined {room} ({peers} other participants)")),
+        Event::Joined { room, peers, mode } => {
+            say(format!("joined {room} ({peers} other participants, {} room)", mode.as_str()));
+        }
         Event::Connected { name } => say(format!("connected to {name}")),
         Event::Transfer { peer, event } => match event {
             TransferEvent::Started { id, direction, name, size } => {

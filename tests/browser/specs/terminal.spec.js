@@ -8,7 +8,7 @@ import { createReadStream } from 'node:fs';
 import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { RUANG_BIN } from '../server.js';
+import { RUANG_BIN, startServer } from '../server.js';
 import { test, expect, roomName } from '../helpers.js';
 
 const MB = 1024 * 1024;
@@ -127,4 +127,54 @@ test('a page declines what ruang send offers: the terminal says so and fails', a
   } finally {
     send.kill();
   }
+});
+
+test.describe('in an SFU room', () => {
+  /** @type {import('../server.js').Server} */ let sfu;
+  test.beforeAll(async () => { sfu = await startServer(['--media-mode', 'sfu']); });
+  test.afterAll(async () => { await sfu?.stop(); });
+
+  test('files go both ways over files-only peer connections', async ({ join }) => {
+    const room = roomName('term-sfu');
+    const dir = await mkdtemp(path.join(tmpdir(), 'ruang-sfu-'));
+    const toPage = await bigFile(dir, 'to-page.bin', 5 * MB);
+    const toPageHash = await sha256(toPage);
+    const fromPage = await bigFile(dir, 'from-page.bin', 3 * MB + 5);
+    const fromPageHash = await sha256(fromPage);
+    const into = await mkdtemp(path.join(tmpdir(), 'ruang-sfu-in-'));
+    const roomUrl = `${sfu.url}r/${room}`;
+    const a = await join({ room, name: 'Ayu', camera: false, mic: false, url: sfu.url });
+
+    // the terminal sends: it opens a files-only connection to the page, which answers it
+    const send = ruang(['send', toPage, '--to', roomUrl, '--name', 'Sender']);
+    try {
+      await send.waitFor(/sfu room/);
+      await expect(a.page.locator('.toast', { hasText: 'Sender wants to send you a file' })).toBeVisible({ timeout: 20_000 });
+      await a.page.locator('#btn-chat').click();
+      const inCard = a.page.locator('.xfer[data-direction="in"]');
+      await inCard.locator('[data-action="accept"]').click();
+      await expect(inCard).toHaveAttribute('data-state', 'done', { timeout: 60_000 });
+      expect(await a.page.evaluate(() => /** @type {any} */ (window).ruang.state.transfers[0].sha256)).toBe(toPageHash);
+      expect(await send.exited, send.output()).toBe(0);
+    } finally {
+      send.kill();
+    }
+
+    // the page sends: it opens a files-only connection to the terminal (from the terminal's tile menu)
+    const receive = ruang(['receive', '--from', roomUrl, '--dir', into, '--count', '1', '--name', 'Receiver']);
+    try {
+      await receive.waitFor(/sfu room/);
+      const tile = a.page.locator('.tile[data-peer-id]', { hasText: 'Receiver' });
+      await tile.hover();
+      await tile.locator('.tile-menu-btn').click();
+      const [chooser] = await Promise.all([a.page.waitForEvent('filechooser'), tile.locator('.menu .menu-send-file').click()]);
+      await chooser.setFiles(fromPage);
+      const outCard = a.page.locator('.xfer[data-direction="out"]');
+      await expect(outCard).toHaveAttribute('data-state', 'done', { timeout: 60_000 });
+      expect(await receive.exited, receive.output()).toBe(0);
+      expect(await sha256(path.join(into, 'from-page.bin'))).toBe(fromPageHash);
+    } finally {
+      receive.kill();
+    }
+  });
 });
