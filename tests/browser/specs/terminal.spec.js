@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { RUANG_BIN, startServer } from '../server.js';
@@ -47,6 +47,7 @@ function ruang(args) {
   const exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
   return {
     output: () => out,
+    interrupt: () => child.kill('SIGINT'),
     /** @param {RegExp} re */
     waitFor: (re) => expect.poll(() => out, { timeout: 20_000, message: `ruang ${args[0]} printed ${re}` }).toMatch(re),
     exited,
@@ -126,6 +127,59 @@ test('a page declines what ruang send offers: the terminal says so and fails', a
     expect(send.output()).toContain('unwanted.txt (9 bytes) to Ayu: declined');
   } finally {
     send.kill();
+  }
+});
+
+/** A sparse file of `size` zero bytes: long enough to be cancelled mid-way whatever the machine's speed. */
+async function longFile(/** @type {string} */ dir, /** @type {string} */ name, /** @type {number} */ size) {
+  const file = path.join(dir, name);
+  await writeFile(file, '');
+  await truncate(file, size);
+  return file;
+}
+
+test('the page cancels what ruang send is sending: the terminal says so and fails', async ({ join, baseUrl }) => {
+  const room = roomName('term-pcancel');
+  const dir = await mkdtemp(path.join(tmpdir(), 'ruang-pcancel-'));
+  const file = await longFile(dir, 'long.bin', 2000 * MB);
+  const a = await join({ room, name: 'Ayu', camera: false, mic: false });
+  const send = ruang(['send', file, '--to', `${baseUrl}r/${room}`]);
+  try {
+    await expect(a.page.locator('.toast', { hasText: 'wants to send you a file' })).toBeVisible({ timeout: 20_000 });
+    await a.page.locator('#btn-chat').click();
+    const inCard = a.page.locator('.xfer[data-direction="in"]');
+    await inCard.locator('[data-action="accept"]').click();
+    await expect(inCard).toHaveAttribute('data-state', 'receiving');
+    await inCard.locator('[data-action="cancel"]').click();
+    await expect(inCard).toHaveAttribute('data-state', 'cancelled');
+    expect(await send.exited, send.output()).toBe(1);
+    expect(send.output()).toContain('long.bin (2097152000 bytes) to Ayu: cancelled by the other side');
+  } finally {
+    send.kill();
+  }
+});
+
+test('Ctrl-C in ruang receive cancels the page\'s transfer and leaves nothing behind', async ({ join, baseUrl }) => {
+  const room = roomName('term-rcancel');
+  const dir = await mkdtemp(path.join(tmpdir(), 'ruang-rcancel-'));
+  const file = await longFile(dir, 'long.bin', 2000 * MB);
+  const into = await mkdtemp(path.join(tmpdir(), 'ruang-rcancel-in-'));
+  const receive = ruang(['receive', '--from', `${baseUrl}r/${room}`, '--dir', into, '--name', 'Terminal']);
+  try {
+    await receive.waitFor(/joined /);
+    const a = await join({ room, name: 'Ayu', camera: false, mic: false });
+    await receive.waitFor(/connected to Ayu/);
+    await a.page.locator('#btn-chat').click();
+    await a.page.locator('#file-input').setInputFiles(file);
+    const outCard = a.page.locator('.xfer[data-direction="out"]');
+    await expect(outCard).toHaveAttribute('data-state', 'sending');
+    receive.interrupt();
+    await expect(outCard).toHaveAttribute('data-state', 'cancelled');
+    expect(await receive.exited, receive.output()).toBe(1);
+    expect(receive.output()).toContain('long.bin (2097152000 bytes) from Ayu: cancelled');
+    expect(await readdir(into)).toEqual([]);
+  } finally {
+    receive.kill();
   }
 });
 
