@@ -11,6 +11,7 @@
 
 mod link;
 mod names;
+mod resume;
 mod session;
 mod signaling;
 mod transfer;
@@ -90,6 +91,8 @@ pub enum Event {
         /// The room's media mode (in an SFU room, files go over files-only peer connections).
         mode: MediaMode,
     },
+    /// The signaling connection was lost and is back (the transfers went on meanwhile).
+    Resumed,
     /// A data channel to a participant is open.
     Connected {
         /// Their display name.

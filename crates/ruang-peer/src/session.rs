@@ -9,12 +9,13 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use ruang_proto::{MediaMode, PeerId, ServerMessage, SignalData};
+use ruang_proto::{MediaMode, PeerId, Replay, ServerMessage, SignalData, Welcome};
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::link::Link;
+use crate::resume::{Connection, Incoming};
 use crate::signaling::{RoomUrl, Signaling};
 use crate::transfer::{Direction, Outcome, TransferEvent};
 use crate::{Event, Job, PeerConfig, PeerError, Record};
@@ -63,7 +64,7 @@ pub async fn run(
     signaling.join(&url.room, &config.name, &config.credentials).await?;
     let welcome = tokio::time::timeout(JOIN_TIMEOUT, async {
         loop {
-            match signaling.next().await? {
+            match signaling.next().await?.map(|(message, _)| message) {
                 Some(ServerMessage::Welcome(w)) => return Ok(w),
                 Some(ServerMessage::Error { code, message, .. }) => {
                     return Err(PeerError::Refused(format!("{}: {message}", code.as_str())));
@@ -102,6 +103,7 @@ pub async fn run(
         }
     }
 
+    let mut signaling = Connection::new(url, signaling, &welcome);
     let mut buf = vec![0u8; 2048];
     let mut ping = tokio::time::interval(PING_EVERY);
     let mut closing: Option<Instant> = None;
@@ -155,13 +157,7 @@ pub async fn run(
             }
         }
         for (to, data) in std::mem::take(&mut session.outbox) {
-            if let Err(err) = signaling.signal(to, &data).await {
-                result = Err(err);
-                break;
-            }
-        }
-        if result.is_err() {
-            break;
+            signaling.signal(to, data).await;
         }
 
         // done, or lingering until the last messages left
@@ -191,27 +187,22 @@ pub async fn run(
                 }
             }
             message = signaling.next() => match message {
-                Ok(Some(message)) => {
+                Ok(Incoming::Message(message)) => {
                     if let Err(err) = session.on_server(message, Instant::now()) {
                         result = Err(err);
                         break;
                     }
                 }
-                Ok(None) => {
-                    result = Err(PeerError::Signaling("the server closed the connection".into()));
-                    break;
+                Ok(Incoming::Resumed(welcome, replay)) => {
+                    let _ = events.send(Event::Resumed).await;
+                    session.on_resumed(&welcome, replay);
                 }
                 Err(err) => {
                     result = Err(err);
                     break;
                 }
             },
-            _ = ping.tick() => {
-                if let Err(err) = signaling.ping().await {
-                    result = Err(err);
-                    break;
-                }
-            }
+            _ = ping.tick() => signaling.ping().await,
             _ = tokio::time::sleep_until(next.into()) => {
                 let now = Instant::now();
                 for link in session.links.values_mut() {
@@ -292,7 +283,8 @@ impl Session {
             ServerMessage::Removed { reason, .. } => {
                 return Err(PeerError::Refused(format!("removed from the room ({reason:?})")));
             }
-            ServerMessage::Shutdown { .. } => return Err(PeerError::Signaling("the server is shutting down".into())),
+            // (the connection resumes once the server is back)
+            ServerMessage::Shutdown { .. } => {}
             ServerMessage::Error { code, message, .. } => tracing::warn!("server: {}: {message}", code.as_str()),
             _ => {}
         }
@@ -345,6 +337,23 @@ impl Session {
             }
             SignalData::Reset => {
                 self.retire(from, "the peer rebuilt its connection");
+            }
+        }
+    }
+
+    /// Back after a lost signaling connection. With a replay the missed messages follow; without one,
+    /// `peers` is the room now: connections to anyone gone are closed.
+    fn on_resumed(&mut self, welcome: &Welcome, replay: Replay) {
+        for peer in &welcome.peers {
+            self.names.insert(peer.id, peer.name.clone());
+            self.polite.entry(peer.id).or_insert(false);
+        }
+        self.mode = welcome.media_mode.unwrap_or_default();
+        if replay == Replay::Reset {
+            let gone: Vec<PeerId> =
+                self.links.keys().filter(|id| !welcome.peers.iter().any(|p| p.id == **id)).copied().collect();
+            for id in gone {
+                self.retire(id, "the peer left");
             }
         }
     }

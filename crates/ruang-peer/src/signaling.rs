@@ -91,9 +91,15 @@ impl Signaling {
         self.send(json!({ "type": "signal", "to": to, "data": data })).await
     }
 
-    /// Keeps the connection known to be alive.
-    pub async fn ping(&mut self) -> Result<(), PeerError> {
-        self.send(json!({ "type": "ping" })).await
+    /// Takes our place in the room back after a lost connection (instead of `join`).
+    pub async fn resume(&mut self, token: &str, last_n: u64) -> Result<(), PeerError> {
+        let media = json!({ "audio": false, "video": false, "screen": false });
+        self.send(json!({ "type": "resume", "v": 1, "token": token, "last_n": last_n, "media": media, "req": 1 })).await
+    }
+
+    /// Keeps the connection known to be alive, and acknowledges the numbered messages up to `ack`.
+    pub async fn ping(&mut self, ack: u64) -> Result<(), PeerError> {
+        self.send(json!({ "type": "ping", "ack": ack })).await
     }
 
     /// Leaves the room for good.
@@ -109,9 +115,9 @@ impl Signaling {
             .map_err(|e| PeerError::Signaling(format!("the signaling connection broke: {e}")))
     }
 
-    /// The next server message; `None` when the server closed the connection. Frames that are not server
-    /// messages are skipped.
-    pub async fn next(&mut self) -> Result<Option<ServerMessage>, PeerError> {
+    /// The next server message and its number `n` if it has one; `None` when the server closed the
+    /// connection. Frames that are not server messages are skipped.
+    pub async fn next(&mut self) -> Result<Option<(ServerMessage, Option<u64>)>, PeerError> {
         loop {
             let frame = match self.socket.next().await {
                 None => return Ok(None),
@@ -119,10 +125,20 @@ impl Signaling {
                 Some(Ok(frame)) => frame,
             };
             match frame {
-                Message::Text(text) => match serde_json::from_str::<ServerMessage>(&text) {
-                    Ok(message) => return Ok(Some(message)),
-                    Err(err) => tracing::debug!("signaling: skipped a message: {err}"),
-                },
+                Message::Text(text) => {
+                    let value: Value = match serde_json::from_str(&text) {
+                        Ok(value) => value,
+                        Err(err) => {
+                            tracing::debug!("signaling: skipped a frame: {err}");
+                            continue;
+                        }
+                    };
+                    let n = value.get("n").and_then(Value::as_u64);
+                    match serde_json::from_value::<ServerMessage>(value) {
+                        Ok(message) => return Ok(Some((message, n))),
+                        Err(err) => tracing::debug!("signaling: skipped a message: {err}"),
+                    }
+                }
                 Message::Close(_) => return Ok(None),
                 _ => {}
             }

@@ -21,8 +21,7 @@ async fn server() -> (String, CancellationToken) {
 }
 
 async fn server_in(media_mode: ruang_server::config::MediaPolicy) -> (String, CancellationToken) {
-    let mut config = ruang_server::ServerConfig::default();
-    config.media_mode = media_mode;
+    let mut config = ruang_server::ServerConfig { media_mode, ..Default::default() };
     config.turn.enabled = false;
     config.sfu_listen = Some("127.0.0.1:0".parse().unwrap());
     config.max_connections_per_address = 100_000;
@@ -217,4 +216,56 @@ async fn the_receiver_cancels() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_sender_cancels() {
     cancel_mid_transfer("peer-scancel", false).await;
+}
+
+/// A TCP proxy in front of the server whose connections can all be cut at once (`cut.send(..)`).
+async fn cutting_proxy(server_url: &str) -> (String, tokio::sync::watch::Sender<u64>) {
+    let upstream: std::net::SocketAddr = server_url.trim_start_matches("http://").parse().unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (cut, watch) = tokio::sync::watch::channel(0u64);
+    tokio::spawn(async move {
+        while let Ok((mut client, _)) = listener.accept().await {
+            let mut watch = watch.clone();
+            watch.borrow_and_update();
+            tokio::spawn(async move {
+                let Ok(mut server) = tokio::net::TcpStream::connect(upstream).await else { return };
+                tokio::select! {
+                    _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                    _ = watch.changed() => {}
+                }
+            });
+        }
+    });
+    (format!("http://{addr}"), cut)
+}
+
+/// The signaling sockets are cut mid-transfer: the peers resume (as the web client does) and the file
+/// arrives whole. The receiver's events channel holds one event: it stands still (and the transfer with
+/// it) from its first progress until the sender has resumed, so the cut is mid-transfer and the sender
+/// cannot finish before it resumed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transfer_survives_a_cut_of_the_signaling_sockets() {
+    let (server_url, _server) = server().await;
+    let (proxy_url, cut) = cutting_proxy(&server_url).await;
+    let url = format!("{proxy_url}/r/peer-cut");
+    let out = temp_dir("cut-out");
+    let dir = temp_dir("cut-in");
+    let (path, expected) = data_file(&out, "survivor.bin", 8 * 1024 * 1024);
+
+    let mut receiver = receive(&url, &dir, u64::MAX, Some(1), 1);
+    receiver.until("the receiver joined", |e| matches!(e, Event::Joined { .. })).await;
+    let mut sender = send(&url, vec![path], 64);
+    receiver
+        .until(
+            "part of the file",
+            |e| matches!(e, Event::Transfer { event: TransferEvent::Progress { bytes, .. }, .. } if *bytes > 0),
+        )
+        .await;
+    cut.send(1).unwrap();
+    sender.until("the sender resumed", |e| *e == Event::Resumed).await;
+    let (sent, received) = tokio::join!(sender.finish(), receiver.finish());
+    assert_eq!(sent[0].outcome, Some(Outcome::Done(None)), "{sent:?}");
+    assert_eq!(received[0].outcome, Some(Outcome::Done(Some(dir.join("survivor.bin")))), "{received:?}");
+    assert_eq!(hex(&Sha256::digest(std::fs::read(dir.join("survivor.bin")).unwrap())), expected);
 }

@@ -126,6 +126,7 @@ fn show(bars: &MultiProgress, shown: &mut HashMap<String, ProgressBar>, event: E
         Event::Joined { room, peers, mode } => {
             say(format!("joined {room} ({peers} other participants, {} room)", mode.as_str()));
         }
+        Event::Resumed => say("the connection to the server was lost and is back".into()),
         Event::Connected { name } => say(format!("connected to {name}")),
         Event::Transfer { peer, event } => match event {
             TransferEvent::Started { id, direction, name, size } => {
