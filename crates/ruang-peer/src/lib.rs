@@ -14,6 +14,7 @@ mod names;
 mod resume;
 mod session;
 mod signaling;
+mod tls;
 mod transfer;
 mod wire;
 
@@ -22,6 +23,7 @@ use std::path::PathBuf;
 pub use names::{free_path, safe_name};
 pub use ruang_proto::{Credentials, MediaMode};
 pub use signaling::RoomUrl;
+pub use tls::Trust;
 pub use transfer::{Direction, Outcome, ReceivePolicy, TransferEvent};
 pub use wire::FileMessage;
 
@@ -54,6 +56,8 @@ pub struct PeerConfig {
     pub name: String,
     /// A password or invitation for a protected room.
     pub credentials: Credentials,
+    /// Which certificates a `wss://` server may show.
+    pub trust: Trust,
 }
 
 /// What to do in the room.

@@ -12,6 +12,7 @@ use ruang_proto::{ErrorCode, PeerId, Replay, ServerMessage, SignalData, Welcome}
 
 use crate::PeerError;
 use crate::signaling::{RoomUrl, Signaling};
+use crate::tls::Trust;
 
 /// A socket from which nothing arrived for this long is dead.
 const SILENCE: Duration = Duration::from_secs(6);
@@ -36,6 +37,7 @@ pub enum Incoming {
 /// The signaling connection, replaced when it is lost.
 pub struct Connection {
     url: RoomUrl,
+    trust: Trust,
     live: Option<Signaling>,
     reconnecting: Option<Reconnecting>,
     token: String,
@@ -47,9 +49,10 @@ pub struct Connection {
 
 impl Connection {
     /// A joined connection, with what `welcome` said.
-    pub fn new(url: RoomUrl, signaling: Signaling, welcome: &Welcome) -> Self {
+    pub fn new(url: RoomUrl, trust: Trust, signaling: Signaling, welcome: &Welcome) -> Self {
         Connection {
             url,
+            trust,
             live: Some(signaling),
             reconnecting: None,
             token: welcome.resume_token.clone(),
@@ -148,20 +151,22 @@ impl Connection {
         }
         tracing::warn!("signaling: connection lost ({why}); resuming");
         let until = Instant::now() + self.grace;
-        self.reconnecting = Some(Box::pin(reconnect(self.url.clone(), self.token.clone(), self.last_n, until)));
+        self.reconnecting =
+            Some(Box::pin(reconnect(self.url.clone(), self.trust.clone(), self.token.clone(), self.last_n, until)));
     }
 }
 
 /// Tries to resume until it works, is refused, or the grace period is over.
 async fn reconnect(
     url: RoomUrl,
+    trust: Trust,
     token: String,
     last_n: u64,
     until: Instant,
 ) -> Result<(Signaling, Welcome, Replay), PeerError> {
     let mut backoff = BACKOFF;
     loop {
-        match tokio::time::timeout(ATTEMPT, attempt(&url, &token, last_n)).await {
+        match tokio::time::timeout(ATTEMPT, attempt(&url, &trust, &token, last_n)).await {
             Ok(Ok(resumed)) => return Ok(resumed),
             Ok(Err(refused @ PeerError::Refused(_))) => return Err(refused),
             Ok(Err(err)) if Instant::now() + backoff >= until => return Err(err),
@@ -175,8 +180,13 @@ async fn reconnect(
     }
 }
 
-async fn attempt(url: &RoomUrl, token: &str, last_n: u64) -> Result<(Signaling, Welcome, Replay), PeerError> {
-    let mut signaling = Signaling::connect(url).await?;
+async fn attempt(
+    url: &RoomUrl,
+    trust: &Trust,
+    token: &str,
+    last_n: u64,
+) -> Result<(Signaling, Welcome, Replay), PeerError> {
+    let mut signaling = Signaling::connect(url, trust).await?;
     signaling.resume(token, last_n).await?;
     loop {
         match signaling.next().await? {

@@ -54,7 +54,7 @@ pub async fn run(
     cancel: CancellationToken,
 ) -> Result<Vec<Record>, PeerError> {
     let url = RoomUrl::parse(&config.url)?;
-    let mut signaling = tokio::time::timeout(JOIN_TIMEOUT, Signaling::connect(&url))
+    let mut signaling = tokio::time::timeout(JOIN_TIMEOUT, Signaling::connect(&url, &config.trust))
         .await
         .map_err(|_| PeerError::Signaling(format!("{}: no answer", url.ws)))??;
     let socket = UdpSocket::bind(SocketAddr::new(signaling.local_ip, 0))
@@ -103,7 +103,7 @@ pub async fn run(
         }
     }
 
-    let mut signaling = Connection::new(url, signaling, &welcome);
+    let mut signaling = Connection::new(url, config.trust.clone(), signaling, &welcome);
     let mut buf = vec![0u8; 2048];
     let mut ping = tokio::time::interval(PING_EVERY);
     let mut closing: Option<Instant> = None;

@@ -7,11 +7,13 @@ use std::net::IpAddr;
 use futures_util::{SinkExt, StreamExt};
 use ruang_proto::{Credentials, PeerId, ServerMessage, SignalData};
 use serde_json::{Value, json};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
+use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::PeerError;
+use crate::tls::{self, Trust};
 
 /// Where a room is: the signaling WebSocket's URL and the room's name.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -20,6 +22,12 @@ pub struct RoomUrl {
     pub ws: String,
     /// The room.
     pub room: String,
+    /// The server's host (a name, an IPv4 address, or an IPv6 one in brackets).
+    pub host: String,
+    /// Its port (80 or 443 unless the link names one).
+    pub port: u16,
+    /// Over TLS.
+    pub tls: bool,
 }
 
 impl RoomUrl {
@@ -41,11 +49,21 @@ impl RoomUrl {
         if ruang_proto::RoomName::parse(room).is_none() {
             return Err(bad("not a room name (1 to 64 of A-Z a-z 0-9 - _)"));
         }
-        Ok(RoomUrl { ws: format!("{ws_scheme}://{host}/ws"), room: room.to_owned() })
+        let tls = ws_scheme == "wss";
+        let (name, port) = match host.rsplit_once(':') {
+            // (an IPv6 address without a port ends with ']')
+            Some((name, port)) if !port.ends_with(']') => (name, port.parse::<u16>().map_err(|_| bad("not a port"))?),
+            _ => (host, if tls { 443 } else { 80 }),
+        };
+        Ok(RoomUrl { ws: format!("{ws_scheme}://{host}/ws"), room: room.to_owned(), host: name.to_owned(), port, tls })
     }
 }
 
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+/// The byte stream under the WebSocket: TCP, or TLS over TCP.
+trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+
+type Socket = WebSocketStream<Box<dyn Io>>;
 
 /// A connected signaling WebSocket.
 pub struct Signaling {
@@ -55,18 +73,18 @@ pub struct Signaling {
 }
 
 impl Signaling {
-    /// Opens the WebSocket.
-    pub async fn connect(url: &RoomUrl) -> Result<Signaling, PeerError> {
-        if url.ws.starts_with("wss:") {
-            return Err(PeerError::Url("wss:// (HTTPS) rooms are not supported by this build yet".into()));
-        }
-        let (socket, _) = tokio_tungstenite::connect_async(url.ws.as_str())
+    /// Opens the WebSocket (over TLS for `wss://`, trusting what `trust` says).
+    pub async fn connect(url: &RoomUrl, trust: &Trust) -> Result<Signaling, PeerError> {
+        let host = url.host.trim_start_matches('[').trim_end_matches(']');
+        let tcp = TcpStream::connect((host, url.port))
             .await
-            .map_err(|e| PeerError::Signaling(format!("cannot connect to {}: {e}", url.ws)))?;
-        let local_ip = match socket.get_ref() {
-            MaybeTlsStream::Plain(tcp) => tcp.local_addr().map_err(|e| PeerError::Signaling(e.to_string()))?.ip(),
-            _ => return Err(PeerError::Signaling("unexpected TLS stream".into())),
-        };
+            .map_err(|e| PeerError::Signaling(format!("cannot connect to {}:{}: {e}", url.host, url.port)))?;
+        let local_ip = tcp.local_addr().map_err(|e| PeerError::Signaling(e.to_string()))?.ip();
+        let stream: Box<dyn Io> =
+            if url.tls { Box::new(tls::connect(tcp, &url.host, trust).await?) } else { Box::new(tcp) };
+        let (socket, _) = tokio_tungstenite::client_async(url.ws.as_str(), stream)
+            .await
+            .map_err(|e| PeerError::Signaling(format!("cannot open {}: {e}", url.ws)))?;
         Ok(Signaling { socket, local_ip })
     }
 
@@ -152,12 +170,30 @@ mod tests {
 
     #[test]
     fn room_links() {
+        let want = |ws: &str, room: &str, host: &str, port, tls| RoomUrl {
+            ws: ws.into(),
+            room: room.into(),
+            host: host.into(),
+            port,
+            tls,
+        };
         let u = RoomUrl::parse("http://127.0.0.1:8080/r/standup").unwrap();
-        assert_eq!(u, RoomUrl { ws: "ws://127.0.0.1:8080/ws".into(), room: "standup".into() });
+        assert_eq!(u, want("ws://127.0.0.1:8080/ws", "standup", "127.0.0.1", 8080, false));
         let u = RoomUrl::parse("https://meet.example.org/r/a-b_c/?x=1").unwrap();
-        assert_eq!(u, RoomUrl { ws: "wss://meet.example.org/ws".into(), room: "a-b_c".into() });
-        for bad in ["meet.example.org/r/x", "ftp://h/r/x", "http://h/x", "http://h/r/", "http://h/r/a b", "http:///r/x"]
-        {
+        assert_eq!(u, want("wss://meet.example.org/ws", "a-b_c", "meet.example.org", 443, true));
+        let u = RoomUrl::parse("http://[::1]:9000/r/x").unwrap();
+        assert_eq!(u, want("ws://[::1]:9000/ws", "x", "[::1]", 9000, false));
+        let u = RoomUrl::parse("https://[::1]/r/x").unwrap();
+        assert_eq!(u, want("wss://[::1]/ws", "x", "[::1]", 443, true));
+        for bad in [
+            "meet.example.org/r/x",
+            "ftp://h/r/x",
+            "http://h/x",
+            "http://h/r/",
+            "http://h/r/a b",
+            "http:///r/x",
+            "http://h:99999/r/x",
+        ] {
             assert!(RoomUrl::parse(bad).is_err(), "{bad}");
         }
     }

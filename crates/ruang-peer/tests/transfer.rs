@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use ruang_peer::{
-    Credentials, Direction, Event, Job, MediaMode, Outcome, PeerConfig, ReceivePolicy, Record, TransferEvent,
+    Credentials, Direction, Event, Job, MediaMode, Outcome, PeerConfig, ReceivePolicy, Record, TransferEvent, Trust,
 };
 use sha2::{Digest, Sha256};
 use tokio::net::TcpListener;
@@ -66,9 +66,13 @@ struct Running {
 }
 
 fn start(url: &str, name: &str, job: Job, capacity: usize) -> Running {
+    start_trusting(url, name, job, capacity, Trust::System)
+}
+
+fn start_trusting(url: &str, name: &str, job: Job, capacity: usize, trust: Trust) -> Running {
     let (tx, events) = mpsc::channel(capacity);
     let cancel = CancellationToken::new();
-    let config = PeerConfig { url: url.to_owned(), name: name.to_owned(), credentials: Credentials::default() };
+    let config = PeerConfig { url: url.to_owned(), name: name.to_owned(), credentials: Credentials::default(), trust };
     let task = tokio::spawn(ruang_peer::run(config, job, tx, cancel.clone()));
     Running { events, cancel, task }
 }
@@ -268,4 +272,42 @@ async fn a_transfer_survives_a_cut_of_the_signaling_sockets() {
     assert_eq!(sent[0].outcome, Some(Outcome::Done(None)), "{sent:?}");
     assert_eq!(received[0].outcome, Some(Outcome::Done(Some(dir.join("survivor.bin")))), "{received:?}");
     assert_eq!(hex(&Sha256::digest(std::fs::read(dir.join("survivor.bin")).unwrap())), expected);
+}
+
+/// An HTTPS server with a self-signed certificate: with its fingerprint pinned both peers join over
+/// `wss://` and the file goes through; with another fingerprint the job fails with a TLS error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_wss_with_a_pinned_self_signed_certificate() {
+    let mut config =
+        ruang_server::ServerConfig { media_mode: ruang_server::config::MediaPolicy::Mesh, ..Default::default() };
+    config.turn.enabled = false;
+    config.sfu_listen = Some("127.0.0.1:0".parse().unwrap());
+    config.max_connections_per_address = 100_000;
+    config.tls.self_signed = true;
+    let tls = ruang_server::tls::prepare(&config.tls).unwrap().expect("TLS is on");
+    let pinned = Trust::fingerprint(&tls.fingerprint).unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let shutdown = CancellationToken::new();
+    let started = ruang_server::start(listener, config, Some(tls), shutdown.clone()).await.unwrap();
+    tokio::spawn(started.run());
+    let url = format!("https://{addr}/r/peer-wss");
+    let out = temp_dir("wss-out");
+    let dir = temp_dir("wss-in");
+    let (path, expected) = data_file(&out, "secure.bin", 500_000);
+
+    // a wrong pin: refused before anything is sent
+    let wrong = Trust::fingerprint(&"00".repeat(32)).unwrap();
+    let refused = start_trusting(&url, "Mallory", Job::Send { files: vec![path.clone()], to: None }, 8, wrong);
+    let error = tokio::time::timeout(WAIT, refused.task).await.unwrap().unwrap().expect_err("a wrong pin fails");
+    assert!(error.to_string().contains("not the pinned"), "{error}");
+
+    let policy = ReceivePolicy { dir: dir.clone(), max_size: u64::MAX, max_pending: 4 };
+    let mut receiver = start_trusting(&url, "Receiver", Job::Receive { policy, count: Some(1) }, 64, pinned.clone());
+    receiver.until("the receiver joined", |e| matches!(e, Event::Joined { .. })).await;
+    let sender = start_trusting(&url, "Sender", Job::Send { files: vec![path], to: None }, 64, pinned);
+    let (sent, received) = tokio::join!(sender.finish(), receiver.finish());
+    assert_eq!(sent[0].outcome, Some(Outcome::Done(None)), "{sent:?}");
+    assert_eq!(received[0].sha256.as_deref(), Some(expected.as_str()), "{received:?}");
+    shutdown.cancel();
 }

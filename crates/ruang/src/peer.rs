@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
-use ruang_peer::{Credentials, Direction, Event, Job, Outcome, PeerConfig, ReceivePolicy, Record, TransferEvent};
+use ruang_peer::{
+    Credentials, Direction, Event, Job, Outcome, PeerConfig, ReceivePolicy, Record, TransferEvent, Trust,
+};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -25,6 +27,10 @@ pub struct RoomArgs {
     /// An invitation token (`ruang token`), for an invitation-only room.
     #[arg(long, env = "RUANG_INVITE", hide_env_values = true)]
     invite: Option<String>,
+    /// For an https:// server with a self-signed certificate: trust exactly the certificate with this
+    /// SHA-256 fingerprint (the one the server printed at start; colons optional).
+    #[arg(long, value_name = "SHA256")]
+    insecure_fingerprint: Option<String>,
 }
 
 /// `ruang send`.
@@ -63,10 +69,14 @@ pub struct ReceiveArgs {
 }
 
 impl RoomArgs {
-    fn config(&self, url: &str) -> PeerConfig {
+    fn config(&self, url: &str) -> anyhow::Result<PeerConfig> {
         let credentials =
             Credentials { password: self.password.clone(), invite: self.invite.clone(), ..Credentials::default() };
-        PeerConfig { url: url.to_owned(), name: self.name.clone(), credentials }
+        let trust = match &self.insecure_fingerprint {
+            Some(pin) => Trust::fingerprint(pin)?,
+            None => Trust::System,
+        };
+        Ok(PeerConfig { url: url.to_owned(), name: self.name.clone(), credentials, trust })
     }
 }
 
@@ -79,7 +89,7 @@ pub async fn send(args: &SendArgs) -> anyhow::Result<()> {
         }
     }
     let job = Job::Send { files: args.files.clone(), to: args.peer.clone() };
-    let records = run(args.room.config(&args.to), job).await?;
+    let records = run(args.room.config(&args.to)?, job).await?;
     summarize(&records)
 }
 
@@ -90,7 +100,7 @@ pub async fn receive(args: &ReceiveArgs) -> anyhow::Result<()> {
         bail!("{} is not a directory", dir.display());
     }
     let policy = ReceivePolicy { dir, max_size: args.max_size, max_pending: 64 };
-    let records = run(args.room.config(&args.from), Job::Receive { policy, count: args.count }).await?;
+    let records = run(args.room.config(&args.from)?, Job::Receive { policy, count: args.count }).await?;
     summarize(&records)
 }
 
