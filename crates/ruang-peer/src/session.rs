@@ -246,7 +246,11 @@ impl Session {
     /// Whether the job is over.
     fn done(&self) -> bool {
         match &self.job {
-            Job::Send { .. } => self.offers_made > 0 && self.links.values().all(|l| !l.transfers.active()),
+            // (and nobody we send to is still connecting: they get the files too)
+            Job::Send { .. } => {
+                self.offers_made > 0
+                    && self.links.values().all(|l| !l.transfers.active() && (l.offered_files || !self.wants(l.peer)))
+            }
             Job::Receive { count, .. } => count.is_some_and(|c| self.finished_in >= c),
         }
     }
@@ -383,7 +387,7 @@ impl Session {
                     });
                 }
                 TransferEvent::Finished { id, outcome, sha256 } => {
-                    if let Some(record) = self.started.get(id).and_then(|i| self.records.get_mut(*i)) {
+                    if let Some(record) = self.started.remove(id).and_then(|i| self.records.get_mut(i)) {
                         record.outcome = Some(outcome.clone());
                         record.sha256.clone_from(sha256);
                         if record.direction == Direction::In && !matches!(outcome, Outcome::Declined) {

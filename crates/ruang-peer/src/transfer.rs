@@ -31,6 +31,10 @@ pub const CHUNK: usize = 16 * 1024;
 /// How often a transfer's progress is reported.
 const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 
+/// At most this many offers are looked at per connection; later ones are ignored (a peer that floods us
+/// with offers to decline does not grow our records without end).
+const MAX_OFFERS: usize = 1000;
+
 /// How many `name (n)` variants are tried when the name is taken.
 const NAME_TRIES: u32 = 1000;
 
@@ -160,6 +164,7 @@ pub struct Transfers {
     receiving: Option<Receiving>,
     outbox: VecDeque<Outbound>,
     events: VecDeque<TransferEvent>,
+    offers_seen: usize,
 }
 
 impl Transfers {
@@ -174,6 +179,7 @@ impl Transfers {
             receiving: None,
             outbox: VecDeque::new(),
             events: VecDeque::new(),
+            offers_seen: 0,
         }
     }
 
@@ -328,9 +334,10 @@ impl Transfers {
     }
 
     fn on_offer(&mut self, id: String, announced: &str, size: u64) {
-        if self.incoming.contains_key(&id) || self.outgoing.contains_key(&id) {
+        if self.incoming.contains_key(&id) || self.outgoing.contains_key(&id) || self.offers_seen >= MAX_OFFERS {
             return;
         }
+        self.offers_seen += 1;
         let name = safe_name(announced);
         self.events.push_back(TransferEvent::Started {
             id: id.clone(),

@@ -90,3 +90,16 @@ fn what_a_peer_can_make_us_spend_is_bounded() {
     assert!(listing(&dir).is_empty());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_flood_of_offers_is_bounded() {
+    let (mut t, dir) = receiver("flood");
+    let now = Instant::now();
+    for i in 0..MAX_OFFERS + 50 {
+        t.handle_text(&format!(r#"{{"t":"offer","id":"f{i}","name":"x","size":5000}}"#), now);
+    }
+    // every offer looked at is declined (too large); the ones beyond the bound are not even looked at
+    assert_eq!(texts(&mut t).len(), MAX_OFFERS);
+    assert_eq!(std::iter::from_fn(|| t.poll_event()).count(), 2 * MAX_OFFERS);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
