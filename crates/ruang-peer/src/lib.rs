@@ -16,6 +16,7 @@ mod session;
 mod signaling;
 mod tls;
 mod transfer;
+mod turn;
 mod wire;
 
 use std::path::PathBuf;
@@ -94,6 +95,8 @@ pub enum Event {
         peers: usize,
         /// The room's media mode (in an SFU room, files go over files-only peer connections).
         mode: MediaMode,
+        /// A relay-only room: our connections go through the room's TURN server only.
+        relay_only: bool,
     },
     /// The signaling connection was lost and is back (the transfers went on meanwhile).
     Resumed,

@@ -39,11 +39,33 @@ pub enum LinkError {
     NoOffer,
 }
 
+/// Our ICE candidates: the host address (none in a relay-only room) and a relayed one once allocated.
+#[derive(Clone, Copy, Debug)]
+pub struct Candidates {
+    /// The UDP socket's own address.
+    pub local: SocketAddr,
+    /// Offer the socket's address as a host candidate.
+    pub host: bool,
+    /// The TURN allocation's relayed address, if there is one yet.
+    pub relay: Option<SocketAddr>,
+}
+
+/// A datagram str0m wants sent.
+#[derive(Debug)]
+pub struct Datagram {
+    /// From which of our addresses (the relayed one goes through TURN).
+    pub source: SocketAddr,
+    /// To whom.
+    pub destination: SocketAddr,
+    /// What.
+    pub contents: Vec<u8>,
+}
+
 /// What the driver must do after polling a link.
 #[derive(Debug, Default)]
 pub struct Polled {
     /// Datagrams to send.
-    pub transmit: Vec<(SocketAddr, Vec<u8>)>,
+    pub transmit: Vec<Datagram>,
     /// When to poll again at the latest.
     pub timeout: Option<Instant>,
     /// The files channel just opened.
@@ -63,6 +85,8 @@ pub struct Link {
     channel: Option<ChannelId>,
     remote_fingerprint: Option<String>,
     stalled: Option<Outbound>,
+    /// The `a=mid` of the first m-line (a trickled candidate names it).
+    first_mid: Option<String>,
     /// The file transfers on its channel.
     pub transfers: Transfers,
     /// A sender has offered its files on this link.
@@ -79,18 +103,34 @@ fn files_channel() -> ChannelConfig {
     }
 }
 
-fn new_rtc(local: SocketAddr, now: Instant) -> Rtc {
+fn new_rtc(candidates: Candidates, now: Instant) -> Rtc {
     let mut rtc = Rtc::builder()
         .set_crypto_provider(Arc::new(str0m::crypto::from_feature_flags()))
         .set_sctp_max_buffered_amount(SCTP_MAX_BUFFERED)
         .build(now);
-    match Candidate::host(local, "udp") {
-        Ok(candidate) => {
-            rtc.add_local_candidate(candidate);
+    let local = candidates.local;
+    if candidates.host {
+        match Candidate::host(local, "udp") {
+            Ok(candidate) => {
+                rtc.add_local_candidate(candidate);
+            }
+            Err(err) => tracing::warn!(%local, "peer: no host candidate: {err}"),
         }
-        Err(err) => tracing::warn!(%local, "peer: no host candidate: {err}"),
+    }
+    if let Some(relay) = candidates.relay {
+        match Candidate::relayed(relay, local, "udp") {
+            Ok(candidate) => {
+                rtc.add_local_candidate(candidate);
+            }
+            Err(err) => tracing::warn!(%relay, "peer: no relayed candidate: {err}"),
+        }
     }
     rtc
+}
+
+/// The first `a=mid` of an SDP.
+fn first_mid(sdp: &str) -> Option<String> {
+    sdp.lines().find_map(|l| l.trim().strip_prefix("a=mid:")).map(str::to_owned)
 }
 
 /// The `a=fingerprint` of an SDP: a new value means a new connection (a new `RTCPeerConnection`), not a
@@ -105,15 +145,17 @@ impl Link {
         peer: PeerId,
         polite: bool,
         policy: Option<ReceivePolicy>,
-        local: SocketAddr,
+        candidates: Candidates,
         now: Instant,
     ) -> Result<(Link, String), LinkError> {
-        let mut rtc = new_rtc(local, now);
+        let mut rtc = new_rtc(candidates, now);
         let mut api = rtc.sdp_api();
         api.add_channel_with_config(files_channel());
         let (offer, pending) = api.apply().ok_or(LinkError::NoOffer)?;
-        let link = Link::with(peer, polite, rtc, Some(pending), None, policy);
-        Ok((link, offer.to_sdp_string()))
+        let sdp = offer.to_sdp_string();
+        let mut link = Link::with(peer, polite, rtc, Some(pending), None, policy);
+        link.first_mid = first_mid(&sdp);
+        Ok((link, sdp))
     }
 
     /// A connection the peer offers: the answer's SDP goes back.
@@ -121,15 +163,16 @@ impl Link {
         peer: PeerId,
         polite: bool,
         policy: Option<ReceivePolicy>,
-        local: SocketAddr,
+        candidates: Candidates,
         now: Instant,
         offer: &str,
     ) -> Result<(Link, String), LinkError> {
-        let mut rtc = new_rtc(local, now);
+        let mut rtc = new_rtc(candidates, now);
         let parsed = SdpOffer::from_sdp_string(offer).map_err(|e| LinkError::Sdp(e.to_string()))?;
         let answer = rtc.sdp_api().accept_offer(parsed)?;
         rtc.direct_api().create_data_channel(files_channel());
-        let link = Link::with(peer, polite, rtc, None, fingerprint(offer), policy);
+        let mut link = Link::with(peer, polite, rtc, None, fingerprint(offer), policy);
+        link.first_mid = first_mid(offer);
         Ok((link, answer.to_sdp_string()))
     }
 
@@ -149,6 +192,7 @@ impl Link {
             channel: None,
             remote_fingerprint,
             stalled: None,
+            first_mid: None,
             transfers: Transfers::new(policy),
             offered_files: false,
         }
@@ -192,6 +236,18 @@ impl Link {
         }
     }
 
+    /// A relayed address became ours after the connection was made: the candidate to trickle to the peer.
+    pub fn add_relay(&mut self, relay: SocketAddr, local: SocketAddr) -> Option<IceCandidate> {
+        let candidate = Candidate::relayed(relay, local, "udp").ok()?;
+        let line = self.rtc.add_local_candidate(candidate)?.to_sdp_string();
+        Some(IceCandidate {
+            candidate: line,
+            sdp_mid: self.first_mid.clone(),
+            sdp_m_line_index: Some(0),
+            username_fragment: None,
+        })
+    }
+
     /// Whether a datagram is for this connection.
     pub fn accepts(&self, now: Instant, from: SocketAddr, to: SocketAddr, data: &[u8]) -> bool {
         Receive::new(Protocol::Udp, from, to, data).is_ok_and(|r| self.rtc.accepts(&Input::Receive(now, r)))
@@ -225,7 +281,11 @@ impl Link {
                         polled.timeout = Some(at);
                         break;
                     }
-                    Ok(Output::Transmit(t)) => polled.transmit.push((t.destination, t.contents.to_vec())),
+                    Ok(Output::Transmit(t)) => polled.transmit.push(Datagram {
+                        source: t.source,
+                        destination: t.destination,
+                        contents: t.contents.to_vec(),
+                    }),
                     Ok(Output::Event(event)) => self.on_event(event, now, &mut polled),
                     Err(err) => {
                         tracing::warn!(peer = %self.peer, "peer: connection failed: {err}");

@@ -9,15 +9,16 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use ruang_proto::{MediaMode, PeerId, Replay, ServerMessage, SignalData, Welcome};
+use ruang_proto::{IcePolicy, IceServer, MediaMode, PeerId, Replay, ServerMessage, SignalData, Welcome};
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::link::Link;
+use crate::link::{Candidates, Link};
 use crate::resume::{Connection, Incoming};
 use crate::signaling::{RoomUrl, Signaling};
 use crate::transfer::{Direction, Outcome, TransferEvent};
+use crate::turn::{TurnClient, TurnState};
 use crate::{Event, Job, PeerConfig, PeerError, Record};
 
 /// How long joining may take.
@@ -32,7 +33,8 @@ const MAX_LINKS: usize = 256;
 
 struct Session {
     job: Job,
-    local: SocketAddr,
+    candidates: Candidates,
+    turn: Option<TurnClient>,
     links: HashMap<PeerId, Link>,
     names: HashMap<PeerId, String>,
     /// Our role towards each participant: polite towards those who joined after us.
@@ -80,9 +82,15 @@ pub async fn run(
     .await
     .map_err(|_| PeerError::Signaling("no welcome from the server".into()))??;
 
+    let relay_only = welcome.ice_transport_policy == IcePolicy::Relay;
+    let turn = turn_client(&welcome.ice_servers, local, Instant::now()).await;
+    if relay_only && turn.is_none() {
+        return Err(PeerError::Network("a relay-only room, but no TURN server over UDP we can use".into()));
+    }
     let mut session = Session {
         job,
-        local,
+        candidates: Candidates { local, host: !relay_only, relay: None },
+        turn,
         links: HashMap::new(),
         names: welcome.peers.iter().map(|p| (p.id, p.name.clone())).collect(),
         polite: welcome.peers.iter().map(|p| (p.id, false)).collect(),
@@ -94,7 +102,9 @@ pub async fn run(
         offers_made: 0,
         finished_in: 0,
     };
-    let _ = events.send(Event::Joined { room: url.room.clone(), peers: welcome.peers.len(), mode: session.mode }).await;
+    let _ = events
+        .send(Event::Joined { room: url.room.clone(), peers: welcome.peers.len(), mode: session.mode, relay_only })
+        .await;
     let now = Instant::now();
     for peer in &welcome.peers {
         // mesh: the newcomer offers to everyone; SFU: a sender opens files-only connections
@@ -115,8 +125,15 @@ pub async fn run(
         let mut dead = Vec::new();
         for (id, link) in session.links.iter_mut() {
             let polled = link.poll(now);
-            for (to, data) in polled.transmit {
-                let _ = socket.send_to(&data, to).await;
+            for datagram in polled.transmit {
+                match (&mut session.turn, session.candidates.relay) {
+                    (Some(turn), Some(relay)) if datagram.source == relay => {
+                        turn.send_to(datagram.destination, &datagram.contents, now);
+                    }
+                    _ => {
+                        let _ = socket.send_to(&datagram.contents, datagram.destination).await;
+                    }
+                }
             }
             if let Some(at) = polled.timeout {
                 next = next.min(at);
@@ -156,6 +173,13 @@ pub async fn run(
                 session.links.insert(id, link);
             }
         }
+        session.use_relay();
+        if let Some(turn) = session.turn.as_mut() {
+            let server = turn.server();
+            while let Some(datagram) = turn.poll_transmit() {
+                let _ = socket.send_to(&datagram, server).await;
+            }
+        }
         for (to, data) in std::mem::take(&mut session.outbox) {
             signaling.signal(to, data).await;
         }
@@ -181,8 +205,26 @@ pub async fn run(
                 if let Ok((n, from)) = received {
                     let now = Instant::now();
                     let data = &buf[..n];
-                    if let Some(link) = session.links.values_mut().find(|l| l.accepts(now, from, local, data)) {
-                        link.receive(now, from, local, data);
+                    // through the relay: from the peer, to our relayed address
+                    let relayed = match (&mut session.turn, session.candidates.relay) {
+                        (Some(turn), _) if from == turn.server() => match (turn.handle(data, now), session.candidates.relay) {
+                            (Some((peer, payload)), Some(relay)) => Some((peer, relay, payload)),
+                            _ => None,
+                        },
+                        _ => None,
+                    };
+                    match relayed {
+                        Some((peer, relay, payload)) => {
+                            if let Some(link) = session.links.values_mut().find(|l| l.accepts(now, peer, relay, &payload)) {
+                                link.receive(now, peer, relay, &payload);
+                            }
+                        }
+                        None if session.turn.as_ref().is_some_and(|t| t.server() == from) => {}
+                        None => {
+                            if let Some(link) = session.links.values_mut().find(|l| l.accepts(now, from, local, data)) {
+                                link.receive(now, from, local, data);
+                            }
+                        }
                     }
                 }
             }
@@ -208,6 +250,9 @@ pub async fn run(
                 for link in session.links.values_mut() {
                     link.tick(now);
                 }
+                if let Some(turn) = session.turn.as_mut() {
+                    turn.tick(now);
+                }
             }
         }
     }
@@ -221,6 +266,32 @@ pub async fn run(
         session.collect(link, &events, &cancel).await;
     }
     result.map(|()| session.records)
+}
+
+/// The first TURN server over UDP in the room's list, with its credentials: `(url, username, password)`.
+fn turn_server(servers: &[IceServer]) -> Option<(String, String, String)> {
+    servers.iter().find_map(|server| {
+        let url = server
+            .urls
+            .iter()
+            .find(|u| u.starts_with("turn:") && (!u.contains("?transport=") || u.ends_with("?transport=udp")))?;
+        Some((url.clone(), server.username.clone()?, server.credential.clone()?))
+    })
+}
+
+/// A TURN client for the room's first usable TURN server (the address family of our socket).
+async fn turn_client(servers: &[IceServer], local: SocketAddr, now: Instant) -> Option<TurnClient> {
+    let (url, username, password) = turn_server(servers)?;
+    let host_port = url.trim_start_matches("turn:").split('?').next().unwrap_or_default().to_owned();
+    let host_port = if host_port.rsplit_once(':').is_some_and(|(_, p)| !p.ends_with(']')) {
+        host_port
+    } else {
+        format!("{host_port}:3478")
+    };
+    let addresses = tokio::net::lookup_host(host_port.as_str()).await.ok()?;
+    let server = addresses.into_iter().find(|a| a.is_ipv4() == local.is_ipv4())?;
+    tracing::debug!(%server, "turn: allocating");
+    Some(TurnClient::new(server, username, password, now))
 }
 
 fn name_of(names: &HashMap<PeerId, String>, id: PeerId) -> String {
@@ -260,7 +331,7 @@ impl Session {
         if self.links.len() >= MAX_LINKS {
             return;
         }
-        match Link::offer(id, polite, self.policy(), self.local, now) {
+        match Link::offer(id, polite, self.policy(), self.candidates, now) {
             Ok((link, sdp)) => {
                 self.links.insert(id, link);
                 self.outbox.push((id, SignalData::Offer { sdp }));
@@ -283,6 +354,11 @@ impl Session {
                 self.retire(id, "the peer left");
             }
             ServerMessage::MediaMode { mode, .. } => self.mode = mode,
+            ServerMessage::IceServers { ice_servers, .. } => {
+                if let (Some(turn), Some((_, username, password))) = (self.turn.as_mut(), turn_server(&ice_servers)) {
+                    turn.set_credentials(username, password);
+                }
+            }
             ServerMessage::Signal { from, data } => self.on_signal(from, data.data().clone(), now),
             ServerMessage::Removed { reason, .. } => {
                 return Err(PeerError::Refused(format!("removed from the room ({reason:?})")));
@@ -319,7 +395,7 @@ impl Session {
                 if self.links.len() >= MAX_LINKS {
                     return;
                 }
-                match Link::answer(from, polite, self.policy(), self.local, now, &sdp) {
+                match Link::answer(from, polite, self.policy(), self.candidates, now, &sdp) {
                     Ok((link, answer)) => {
                         self.links.insert(from, link);
                         self.outbox.push((from, SignalData::Answer { sdp: answer }));
@@ -358,6 +434,20 @@ impl Session {
                 self.links.keys().filter(|id| !welcome.peers.iter().any(|p| p.id == **id)).copied().collect();
             for id in gone {
                 self.retire(id, "the peer left");
+            }
+        }
+    }
+
+    /// Once the TURN allocation is there: every connection gets the relayed candidate (trickled to the peer).
+    fn use_relay(&mut self) {
+        let Some(TurnState::Allocated(relay)) = self.turn.as_ref().map(TurnClient::state) else { return };
+        if self.candidates.relay.is_some() {
+            return;
+        }
+        self.candidates.relay = Some(relay);
+        for link in self.links.values_mut() {
+            if let Some(candidate) = link.add_relay(relay, self.candidates.local) {
+                self.outbox.push((link.peer, SignalData::Candidate { candidate }));
             }
         }
     }

@@ -311,3 +311,35 @@ async fn over_wss_with_a_pinned_self_signed_certificate() {
     assert_eq!(received[0].sha256.as_deref(), Some(expected.as_str()), "{received:?}");
     shutdown.cancel();
 }
+
+/// A relay-only room with the built-in TURN server: neither peer offers its own address; both allocate a
+/// relay (str0m gathers none: ruang-peer's TURN client does) and the file goes relay to relay.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_only_room_goes_through_turn() {
+    let mut config =
+        ruang_server::ServerConfig { media_mode: ruang_server::config::MediaPolicy::Mesh, ..Default::default() };
+    config.turn.enabled = true;
+    config.turn.listen = Some("127.0.0.1:0".parse().unwrap());
+    config.relay_only.all_rooms = true;
+    config.sfu_listen = Some("127.0.0.1:0".parse().unwrap());
+    config.max_connections_per_address = 100_000;
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let shutdown = CancellationToken::new();
+    let started = ruang_server::start(listener, config, None, shutdown.clone()).await.unwrap();
+    tokio::spawn(started.run());
+    let url = format!("http://{addr}/r/peer-relay");
+    let out = temp_dir("relay-out");
+    let dir = temp_dir("relay-in");
+    let (path, expected) = data_file(&out, "relayed.bin", 1024 * 1024);
+
+    let mut receiver = receive(&url, &dir, u64::MAX, Some(1), 64);
+    receiver
+        .until("the receiver joined a relay-only room", |e| matches!(e, Event::Joined { relay_only: true, .. }))
+        .await;
+    let sender = send(&url, vec![path], 64);
+    let (sent, received) = tokio::join!(sender.finish(), receiver.finish());
+    assert_eq!(sent[0].outcome, Some(Outcome::Done(None)), "{sent:?}");
+    assert_eq!(received[0].sha256.as_deref(), Some(expected.as_str()), "{received:?}");
+    shutdown.cancel();
+}

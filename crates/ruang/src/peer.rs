@@ -133,8 +133,9 @@ fn show(bars: &MultiProgress, shown: &mut HashMap<String, ProgressBar>, event: E
     };
     match event {
         Event::Waiting => say("waiting in the lobby for a host to let you in…".into()),
-        Event::Joined { room, peers, mode } => {
-            say(format!("joined {room} ({peers} other participants, {} room)", mode.as_str()));
+        Event::Joined { room, peers, mode, relay_only } => {
+            let relay = if relay_only { ", relay-only" } else { "" };
+            say(format!("joined {room} ({peers} other participants, {} room{relay})", mode.as_str()));
         }
         Event::Resumed => say("the connection to the server was lost and is back".into()),
         Event::Connected { name } => say(format!("connected to {name}")),
