@@ -232,3 +232,46 @@ test.describe('in an SFU room', () => {
     }
   });
 });
+
+test.describe('in a relay-only room', () => {
+  /** @type {import('../server.js').Server} */ let relay;
+  test.beforeAll(async () => { relay = await startServer(['--relay-only']); });
+  test.afterAll(async () => { await relay?.stop(); });
+
+  test('ruang send → a page and back, through the built-in TURN server only', async ({ join }) => {
+    const room = roomName('term-relay');
+    const dir = await mkdtemp(path.join(tmpdir(), 'ruang-relay-'));
+    const toPage = await bigFile(dir, 'to-page.bin', 4 * MB);
+    const toPageHash = await sha256(toPage);
+    const fromPage = await bigFile(dir, 'from-page.bin', 2 * MB + 3);
+    const fromPageHash = await sha256(fromPage);
+    const into = await mkdtemp(path.join(tmpdir(), 'ruang-relay-in-'));
+    const roomUrl = `${relay.url}r/${room}`;
+    const a = await join({ room, name: 'Ayu', camera: false, mic: false, url: relay.url });
+
+    const send = ruang(['send', toPage, '--to', roomUrl, '--name', 'Sender']);
+    try {
+      await send.waitFor(/relay-only/);
+      await expect(a.page.locator('.toast', { hasText: 'Sender wants to send you a file' })).toBeVisible({ timeout: 20_000 });
+      await a.page.locator('#btn-chat').click();
+      const inCard = a.page.locator('.xfer[data-direction="in"]');
+      await inCard.locator('[data-action="accept"]').click();
+      await expect(inCard).toHaveAttribute('data-state', 'done', { timeout: 60_000 });
+      expect(await a.page.evaluate(() => /** @type {any} */ (window).ruang.state.transfers[0].sha256)).toBe(toPageHash);
+      expect(await send.exited, send.output()).toBe(0);
+    } finally {
+      send.kill();
+    }
+
+    const receive = ruang(['receive', '--from', roomUrl, '--dir', into, '--count', '1', '--name', 'Receiver']);
+    try {
+      await receive.waitFor(/connected to Ayu/);
+      await a.page.locator('#file-input').setInputFiles(fromPage);
+      await expect(a.page.locator('.xfer[data-direction="out"]')).toHaveAttribute('data-state', 'done', { timeout: 60_000 });
+      expect(await receive.exited, receive.output()).toBe(0);
+      expect(await sha256(path.join(into, 'from-page.bin'))).toBe(fromPageHash);
+    } finally {
+      receive.kill();
+    }
+  });
+});
