@@ -3,23 +3,29 @@
 //! `receive` job until it is done or cancelled. Who offers follows docs/protocol.md: in a mesh room the
 //! newcomer offers to everyone already there and answers the offers of later ones; in an SFU room
 //! connections are opened on demand (a sender offers a files-only connection to its recipients; a receiver
-//! answers the offers of the people who send it something).
+//! answers the offers of the people who send it something). `negotiation` holds those rules, `relay` the
+//! room's TURN server; this file the loop, the server's messages and the job's end.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use ruang_proto::{IcePolicy, IceServer, MediaMode, PeerId, Replay, ServerMessage, SignalData, Welcome};
+use ruang_proto::{IcePolicy, MediaMode, PeerId, Replay, ServerMessage, SignalData, Welcome};
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::link::{Candidates, Link};
+
+mod negotiation;
+mod relay;
+
 use crate::resume::{Connection, Incoming};
 use crate::signaling::{RoomUrl, Signaling};
 use crate::transfer::{Direction, Outcome, TransferEvent};
-use crate::turn::{TurnClient, TurnState};
+use crate::turn::TurnClient;
 use crate::{Event, Job, PeerConfig, PeerError, Record};
+use relay::{turn_client, turn_server};
 
 /// How long joining may take.
 const JOIN_TIMEOUT: Duration = Duration::from_secs(15);
@@ -268,32 +274,6 @@ pub async fn run(
     result.map(|()| session.records)
 }
 
-/// The first TURN server over UDP in the room's list, with its credentials: `(url, username, password)`.
-fn turn_server(servers: &[IceServer]) -> Option<(String, String, String)> {
-    servers.iter().find_map(|server| {
-        let url = server
-            .urls
-            .iter()
-            .find(|u| u.starts_with("turn:") && (!u.contains("?transport=") || u.ends_with("?transport=udp")))?;
-        Some((url.clone(), server.username.clone()?, server.credential.clone()?))
-    })
-}
-
-/// A TURN client for the room's first usable TURN server (the address family of our socket).
-async fn turn_client(servers: &[IceServer], local: SocketAddr, now: Instant) -> Option<TurnClient> {
-    let (url, username, password) = turn_server(servers)?;
-    let host_port = url.trim_start_matches("turn:").split('?').next().unwrap_or_default().to_owned();
-    let host_port = if host_port.rsplit_once(':').is_some_and(|(_, p)| !p.ends_with(']')) {
-        host_port
-    } else {
-        format!("{host_port}:3478")
-    };
-    let addresses = tokio::net::lookup_host(host_port.as_str()).await.ok()?;
-    let server = addresses.into_iter().find(|a| a.is_ipv4() == local.is_ipv4())?;
-    tracing::debug!(%server, "turn: allocating");
-    Some(TurnClient::new(server, username, password, now))
-}
-
 fn name_of(names: &HashMap<PeerId, String>, id: PeerId) -> String {
     names.get(&id).cloned().unwrap_or_else(|| id.to_string())
 }
@@ -323,20 +303,6 @@ impl Session {
                     && self.links.values().all(|l| !l.transfers.active() && (l.offered_files || !self.wants(l.peer)))
             }
             Job::Receive { count, .. } => count.is_some_and(|c| self.finished_in >= c),
-        }
-    }
-
-    /// Opens a connection and offers.
-    fn open(&mut self, id: PeerId, polite: bool, now: Instant) {
-        if self.links.len() >= MAX_LINKS {
-            return;
-        }
-        match Link::offer(id, polite, self.policy(), self.candidates, now) {
-            Ok((link, sdp)) => {
-                self.links.insert(id, link);
-                self.outbox.push((id, SignalData::Offer { sdp }));
-            }
-            Err(err) => tracing::warn!(peer = %id, "cannot offer: {err}"),
         }
     }
 
@@ -371,56 +337,6 @@ impl Session {
         Ok(())
     }
 
-    fn on_signal(&mut self, from: PeerId, data: SignalData, now: Instant) {
-        if !self.names.contains_key(&from) {
-            return; // the SFU, or someone we do not know
-        }
-        match data {
-            SignalData::Offer { sdp } => {
-                if let Some(link) = self.links.get_mut(&from) {
-                    if link.offering() && !link.polite {
-                        return; // glare: the impolite side ignores the offer
-                    }
-                    if !link.offering() && link.same_connection(&sdp) {
-                        match link.renegotiate(&sdp) {
-                            Ok(answer) => self.outbox.push((from, SignalData::Answer { sdp: answer })),
-                            Err(err) => tracing::warn!(peer = %from, "cannot answer: {err}"),
-                        }
-                        return;
-                    }
-                }
-                // a new connection (or glare on our side as the polite one: ours is dropped)
-                let polite = self.polite.get(&from).copied().unwrap_or(true);
-                self.retire(from, "the peer opened a new connection");
-                if self.links.len() >= MAX_LINKS {
-                    return;
-                }
-                match Link::answer(from, polite, self.policy(), self.candidates, now, &sdp) {
-                    Ok((link, answer)) => {
-                        self.links.insert(from, link);
-                        self.outbox.push((from, SignalData::Answer { sdp: answer }));
-                    }
-                    Err(err) => tracing::warn!(peer = %from, "cannot answer: {err}"),
-                }
-            }
-            SignalData::Answer { sdp } => {
-                if let Some(link) = self.links.get_mut(&from)
-                    && let Err(err) = link.accept_answer(&sdp)
-                {
-                    tracing::warn!(peer = %from, "cannot take the answer: {err}");
-                }
-            }
-            SignalData::Candidate { candidate } => {
-                if let Some(link) = self.links.get_mut(&from) {
-                    link.add_candidate(&candidate);
-                }
-            }
-            SignalData::Reset => {
-                self.retire(from, "the peer rebuilt its connection");
-            }
-        }
-    }
-
     /// Back after a lost signaling connection. With a replay the missed messages follow; without one,
     /// `peers` is the room now: connections to anyone gone are closed.
     fn on_resumed(&mut self, welcome: &Welcome, replay: Replay) {
@@ -435,28 +351,6 @@ impl Session {
             for id in gone {
                 self.retire(id, "the peer left");
             }
-        }
-    }
-
-    /// Once the TURN allocation is there: every connection gets the relayed candidate (trickled to the peer).
-    fn use_relay(&mut self) {
-        let Some(TurnState::Allocated(relay)) = self.turn.as_ref().map(TurnClient::state) else { return };
-        if self.candidates.relay.is_some() {
-            return;
-        }
-        self.candidates.relay = Some(relay);
-        for link in self.links.values_mut() {
-            if let Some(candidate) = link.add_relay(relay, self.candidates.local) {
-                self.outbox.push((link.peer, SignalData::Candidate { candidate }));
-            }
-        }
-    }
-
-    /// Closes a connection; its unfinished transfers fail (reported on the next turn).
-    fn retire(&mut self, id: PeerId, why: &str) {
-        if let Some(mut link) = self.links.remove(&id) {
-            link.transfers.detach(why);
-            self.retired.push(link);
         }
     }
 
