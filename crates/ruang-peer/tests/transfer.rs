@@ -343,3 +343,53 @@ async fn a_relay_only_room_goes_through_turn() {
     assert_eq!(received[0].sha256.as_deref(), Some(expected.as_str()), "{received:?}");
     shutdown.cancel();
 }
+
+/// A password-protected room: without the password the job is refused with the server's reason; with it,
+/// the file goes through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_password_room_needs_its_password() {
+    use ruang_server::access::{AccessKind, RoomPolicy, password};
+    let mut config =
+        ruang_server::ServerConfig { media_mode: ruang_server::config::MediaPolicy::Mesh, ..Default::default() };
+    config.turn.enabled = false;
+    config.sfu_listen = Some("127.0.0.1:0".parse().unwrap());
+    config.max_connections_per_address = 100_000;
+    let policy = RoomPolicy {
+        access: AccessKind::Password,
+        password_hash: Some(password::hash("open sesame").unwrap()),
+        lobby: false,
+        media_mode: None,
+        host_password_hash: None,
+        first_is_host: None,
+    };
+    config.rooms.insert("vault".into(), policy);
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let shutdown = CancellationToken::new();
+    tokio::spawn(ruang_server::run(listener, config, shutdown.clone()));
+    let url = format!("http://{addr}/r/vault");
+    let out = temp_dir("vault-out");
+    let dir = temp_dir("vault-in");
+    let (path, expected) = data_file(&out, "secret.bin", 100_000);
+
+    let stranger = send(&url, vec![path.clone()], 8);
+    let error = tokio::time::timeout(WAIT, stranger.task).await.unwrap().unwrap().expect_err("refused");
+    assert!(error.to_string().contains("password_required"), "{error}");
+
+    let with_password = |name: &str, job: Job| {
+        let (tx, events) = mpsc::channel(64);
+        let cancel = CancellationToken::new();
+        let credentials = Credentials { password: Some("open sesame".into()), ..Credentials::default() };
+        let config = PeerConfig { url: url.clone(), name: name.into(), credentials, trust: Trust::System };
+        let task = tokio::spawn(ruang_peer::run(config, job, tx, cancel.clone()));
+        Running { events, cancel, task }
+    };
+    let policy = ReceivePolicy { dir: dir.clone(), max_size: u64::MAX, max_pending: 4 };
+    let mut receiver = with_password("Receiver", Job::Receive { policy, count: Some(1) });
+    receiver.until("the receiver joined", |e| matches!(e, Event::Joined { .. })).await;
+    let sender = with_password("Sender", Job::Send { files: vec![path], to: None });
+    let (sent, received) = tokio::join!(sender.finish(), receiver.finish());
+    assert_eq!(sent[0].outcome, Some(Outcome::Done(None)), "{sent:?}");
+    assert_eq!(received[0].sha256.as_deref(), Some(expected.as_str()), "{received:?}");
+    shutdown.cancel();
+}
