@@ -130,6 +130,31 @@ test('a page declines what ruang send offers: the terminal says so and fails', a
   }
 });
 
+test('ruang receive declines a file over its --max-size: the page is told', async ({ join, baseUrl }) => {
+  const room = roomName('term-refuse');
+  const dir = await mkdtemp(path.join(tmpdir(), 'ruang-refuse-'));
+  const file = path.join(dir, 'too-big.txt');
+  await writeFile(file, 'x'.repeat(5000));
+  const into = await mkdtemp(path.join(tmpdir(), 'ruang-refuse-in-'));
+  const receive = ruang(['receive', '--from', `${baseUrl}r/${room}`, '--dir', into, '--max-size', '1000', '--name', 'Terminal']);
+  try {
+    await receive.waitFor(/joined /);
+    const a = await join({ room, name: 'Ayu', camera: false, mic: false });
+    await receive.waitFor(/connected to Ayu/);
+    await a.page.locator('#btn-chat').click();
+    await a.page.locator('#file-input').setInputFiles(file);
+    const outCard = a.page.locator('.xfer[data-direction="out"]');
+    await expect(outCard).toHaveAttribute('data-state', 'declined');
+    await expect(outCard.locator('.xfer-status')).toHaveText('Declined');
+    receive.interrupt();
+    expect(await receive.exited, receive.output()).toBe(1);
+    expect(receive.output()).toContain('too-big.txt (5000 bytes) from Ayu: declined');
+    expect(await readdir(into)).toEqual([]);
+  } finally {
+    receive.kill();
+  }
+});
+
 /** A sparse file of `size` zero bytes: long enough to be cancelled mid-way whatever the machine's speed. */
 async function longFile(/** @type {string} */ dir, /** @type {string} */ name, /** @type {number} */ size) {
   const file = path.join(dir, name);
