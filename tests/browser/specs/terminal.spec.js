@@ -208,6 +208,37 @@ test('Ctrl-C in ruang receive cancels the page\'s transfer and leaves nothing be
   }
 });
 
+test('a server restart mid-transfer: both sides resume and the file arrives whole', async ({ join }) => {
+  let server = await startServer(['--secret', 'terminal-restart-secret-0123456789abcdef']);
+  try {
+    const room = roomName('term-restart');
+    const dir = await mkdtemp(path.join(tmpdir(), 'ruang-restart-'));
+    const size = 150 * MB;
+    const file = await longFile(dir, 'zeros.bin', size);
+    const expected = await sha256(file);
+    const a = await join({ room, name: 'Ayu', camera: false, mic: false, url: server.url });
+    const send = ruang(['send', file, '--to', `${server.url}r/${room}`, '--name', 'Terminal']);
+    try {
+      await expect(a.page.locator('.toast', { hasText: 'Terminal wants to send you a file' })).toBeVisible({ timeout: 20_000 });
+      await a.page.locator('#btn-chat').click();
+      const inCard = a.page.locator('.xfer[data-direction="in"]');
+      await inCard.locator('[data-action="accept"]').click();
+      await expect(inCard).toHaveAttribute('data-state', 'receiving');
+      // the signaling goes away and comes back; the data channel is peer to peer and goes on
+      await server.stop();
+      server = await server.restart();
+      await send.waitFor(/the connection to the server was lost and is back/);
+      await expect(inCard).toHaveAttribute('data-state', 'done', { timeout: 150_000 });
+      expect(await a.page.evaluate(() => /** @type {any} */ (window).ruang.state.transfers[0].sha256)).toBe(expected);
+      expect(await send.exited, send.output()).toBe(0);
+    } finally {
+      send.kill();
+    }
+  } finally {
+    await server.stop();
+  }
+});
+
 test.describe('in an SFU room', () => {
   /** @type {import('../server.js').Server} */ let sfu;
   test.beforeAll(async () => { sfu = await startServer(['--media-mode', 'sfu']); });
