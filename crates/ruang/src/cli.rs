@@ -51,6 +51,10 @@ pub enum Command {
     Config(ConfigCommand),
     /// Steer a running server through its admin API (rooms, participants, invitations, draining).
     Ctl(crate::ctl::CtlArgs),
+    /// Send files to people in a meeting, peer-to-peer: ruang send FILE… --to https://host/r/ROOM
+    Send(crate::peer::SendArgs),
+    /// Receive files people in a meeting offer, peer-to-peer: ruang receive --from https://host/r/ROOM
+    Receive(crate::peer::ReceiveArgs),
 }
 
 /// `ruang config …`.

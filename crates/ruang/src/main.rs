@@ -7,6 +7,7 @@ mod cli;
 mod ctl;
 mod descriptors;
 mod logging;
+mod peer;
 mod settings;
 mod tools;
 
@@ -42,6 +43,16 @@ fn run() -> anyhow::Result<()> {
             let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
             runtime.block_on(ctl::run(args))
         }
+        Some(Command::Send(args)) => {
+            peer_logging();
+            let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+            runtime.block_on(peer::send(args))
+        }
+        Some(Command::Receive(args)) => {
+            peer_logging();
+            let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+            runtime.block_on(peer::receive(args))
+        }
         Some(Command::Config(ConfigCommand::Check { file })) => {
             cli::check_file(file)?;
             println!("{}: ok", file.display());
@@ -54,6 +65,13 @@ fn run() -> anyhow::Result<()> {
             runtime.block_on(serve(config))
         }
     }
+}
+
+/// `send` and `receive` log warnings only, unless RUANG_LOG says otherwise (the progress bars speak).
+fn peer_logging() {
+    let filter = std::env::var("RUANG_LOG").ok().and_then(|f| tracing_subscriber::EnvFilter::try_new(f).ok());
+    let filter = filter.unwrap_or_else(|| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }
 
 /// Binds everything, says where it listens, and serves until a signal.

@@ -1,0 +1,333 @@
+// ruang from a terminal (issue 19): the real `ruang send` and `ruang receive` processes and a Chromium page
+// in one meeting, files both ways over the peer-to-peer data channel, each checked with SHA-256 on both
+// sides. The terminal speaks the web client's own file protocol (docs/protocol.md), so the page needs no
+// help: it accepts through its UI.
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, readdir, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { RUANG_BIN, startServer } from '../server.js';
+import { test, expect, roomName } from '../helpers.js';
+
+const MB = 1024 * 1024;
+const SIZE = 50 * MB;
+
+/** @param {string} file */
+function sha256(file) {
+  return new Promise((resolve, reject) => {
+    const h = createHash('sha256');
+    createReadStream(file).on('data', (d) => h.update(d)).on('end', () => resolve(h.digest('hex'))).on('error', reject);
+  });
+}
+
+/** A file of `size` random-looking bytes (written in pieces: no 50 MB buffer in memory at once). */
+async function bigFile(/** @type {string} */ dir, /** @type {string} */ name, /** @type {number} */ size) {
+  const file = path.join(dir, name);
+  const piece = Buffer.alloc(MB);
+  let x = 0x2545f491;
+  for (let i = 0; i < MB; i += 4) { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; piece.writeUInt32LE(x >>> 0, i); }
+  const parts = [];
+  for (let off = 0; off < size; off += MB) parts.push(Buffer.from(piece.map((b, i) => b ^ ((off / MB + i) & 0xff))).subarray(0, Math.min(MB, size - off)));
+  await writeFile(file, Buffer.concat(parts));
+  return file;
+}
+
+/**
+ * The `ruang` binary with these arguments: its output so far, a way to wait for a line, and its exit.
+ * @param {string[]} args
+ */
+function ruang(args) {
+  const child = spawn(RUANG_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => { out += d.toString(); });
+  child.stderr.on('data', (d) => { out += d.toString(); });
+  /** @type {Promise<number | null>} */
+  const exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+  return {
+    output: () => out,
+    interrupt: () => child.kill('SIGINT'),
+    /** @param {RegExp} re */
+    waitFor: (re) => expect.poll(() => out, { timeout: 20_000, message: `ruang ${args[0]} printed ${re}` }).toMatch(re),
+    exited,
+    kill: () => { if (child.exitCode === null) child.kill('SIGKILL'); },
+  };
+}
+
+test.describe.configure({ timeout: 180_000 });
+
+test('ruang send → a page: a 50 MB file, accepted in the page, hashes equal', async ({ join, baseUrl }) => {
+  const room = roomName('term-send');
+  const dir = await mkdtemp(path.join(tmpdir(), 'ruang-send-'));
+  const file = await bigFile(dir, 'from-terminal.bin', SIZE);
+  const expected = await sha256(file);
+  const a = await join({ room, name: 'Ayu', camera: false, mic: false });
+
+  // the terminal joins after the page: it offers (a connection with only the data channel)
+  const send = ruang(['send', file, '--to', `${baseUrl}r/${room}`, '--name', 'Terminal']);
+  try {
+    await expect(a.page.locator('.toast', { hasText: 'Terminal wants to send you a file' })).toBeVisible({ timeout: 20_000 });
+    await a.page.locator('#btn-chat').click();
+    const inCard = a.page.locator('.xfer[data-direction="in"]');
+    await expect(inCard.locator('.xfer-name')).toHaveText('from-terminal.bin');
+    await expect(inCard.locator('.xfer-sub')).toHaveText('50 MB · from Terminal');
+    await inCard.locator('[data-action="accept"]').click();
+    await expect(inCard).toHaveAttribute('data-state', 'done', { timeout: 150_000 });
+    await expect(inCard.locator('.xfer-status')).toHaveText('Received, checksum verified');
+    expect(await a.page.evaluate(() => /** @type {any} */ (window).ruang.state.transfers[0].sha256)).toBe(expected);
+    expect(await send.exited, send.output()).toBe(0);
+    expect(send.output()).toContain(`from-terminal.bin (${SIZE} bytes) to Ayu: delivered, checksum verified sha256 ${expected}`);
+  } finally {
+    send.kill();
+  }
+});
+
+test('a page → ruang receive: a 50 MB file written under its name, hashes equal', async ({ join, baseUrl }) => {
+  const room = roomName('term-recv');
+  const src = await mkdtemp(path.join(tmpdir(), 'ruang-page-'));
+  const file = await bigFile(src, 'from-page.bin', SIZE);
+  const expected = await sha256(file);
+  const into = await mkdtemp(path.join(tmpdir(), 'ruang-recv-'));
+
+  // the terminal is there first: the page offers to it, with its audio and video m-lines (camera and mic on)
+  const receive = ruang(['receive', '--from', `${baseUrl}r/${room}`, '--dir', into, '--count', '1', '--name', 'Terminal']);
+  try {
+    await receive.waitFor(/joined /);
+    const a = await join({ room, name: 'Ayu' });
+    await receive.waitFor(/connected to Ayu/);
+    await a.page.locator('#btn-chat').click();
+    // (a path, not a buffer: Playwright passes a page at most 50 MB of buffer)
+    await a.page.locator('#file-input').setInputFiles(file);
+    const outCard = a.page.locator('.xfer[data-direction="out"]');
+    await expect(outCard.locator('.xfer-sub')).toHaveText('50 MB · to Terminal');
+    await expect(outCard).toHaveAttribute('data-state', 'done', { timeout: 150_000 });
+    await expect(outCard.locator('.xfer-status')).toHaveText('Delivered, checksum verified');
+    expect(await receive.exited, receive.output()).toBe(0);
+    expect(await readdir(into)).toEqual(['from-page.bin']);
+    expect(await sha256(path.join(into, 'from-page.bin'))).toBe(expected);
+    expect(receive.output()).toContain(`from Ayu: received, checksum verified: ${path.join(into, 'from-page.bin')} sha256 ${expected}`);
+  } finally {
+    receive.kill();
+  }
+});
+
+test('a page declines what ruang send offers: the terminal says so and fails', async ({ join, baseUrl }) => {
+  const room = roomName('term-decline');
+  const dir = await mkdtemp(path.join(tmpdir(), 'ruang-decline-'));
+  const file = path.join(dir, 'unwanted.txt');
+  await writeFile(file, 'no thanks');
+  const a = await join({ room, name: 'Ayu', camera: false, mic: false });
+  const send = ruang(['send', file, '--to', `${baseUrl}r/${room}`]);
+  try {
+    await expect(a.page.locator('.toast', { hasText: 'wants to send you a file' })).toBeVisible({ timeout: 20_000 });
+    await a.page.locator('#btn-chat').click();
+    await a.page.locator('.xfer [data-action="decline"]').click();
+    expect(await send.exited, send.output()).toBe(1);
+    expect(send.output()).toContain('unwanted.txt (9 bytes) to Ayu: declined');
+  } finally {
+    send.kill();
+  }
+});
+
+test('ruang receive declines a file over its --max-size: the page is told', async ({ join, baseUrl }) => {
+  const room = roomName('term-refuse');
+  const dir = await mkdtemp(path.join(tmpdir(), 'ruang-refuse-'));
+  const file = path.join(dir, 'too-big.txt');
+  await writeFile(file, 'x'.repeat(5000));
+  const into = await mkdtemp(path.join(tmpdir(), 'ruang-refuse-in-'));
+  const receive = ruang(['receive', '--from', `${baseUrl}r/${room}`, '--dir', into, '--max-size', '1000', '--name', 'Terminal']);
+  try {
+    await receive.waitFor(/joined /);
+    const a = await join({ room, name: 'Ayu', camera: false, mic: false });
+    await receive.waitFor(/connected to Ayu/);
+    await a.page.locator('#btn-chat').click();
+    await a.page.locator('#file-input').setInputFiles(file);
+    const outCard = a.page.locator('.xfer[data-direction="out"]');
+    await expect(outCard).toHaveAttribute('data-state', 'declined');
+    await expect(outCard.locator('.xfer-status')).toHaveText('Declined');
+    receive.interrupt();
+    expect(await receive.exited, receive.output()).toBe(1);
+    expect(receive.output()).toContain('too-big.txt (5000 bytes) from Ayu: declined');
+    expect(await readdir(into)).toEqual([]);
+  } finally {
+    receive.kill();
+  }
+});
+
+/** A sparse file of `size` zero bytes: long enough to be cancelled mid-way whatever the machine's speed. */
+async function longFile(/** @type {string} */ dir, /** @type {string} */ name, /** @type {number} */ size) {
+  const file = path.join(dir, name);
+  await writeFile(file, '');
+  await truncate(file, size);
+  return file;
+}
+
+test('the page cancels what ruang send is sending: the terminal says so and fails', async ({ join, baseUrl }) => {
+  const room = roomName('term-pcancel');
+  const dir = await mkdtemp(path.join(tmpdir(), 'ruang-pcancel-'));
+  const file = await longFile(dir, 'long.bin', 2000 * MB);
+  const a = await join({ room, name: 'Ayu', camera: false, mic: false });
+  const send = ruang(['send', file, '--to', `${baseUrl}r/${room}`]);
+  try {
+    await expect(a.page.locator('.toast', { hasText: 'wants to send you a file' })).toBeVisible({ timeout: 20_000 });
+    await a.page.locator('#btn-chat').click();
+    const inCard = a.page.locator('.xfer[data-direction="in"]');
+    await inCard.locator('[data-action="accept"]').click();
+    await expect(inCard).toHaveAttribute('data-state', 'receiving');
+    await inCard.locator('[data-action="cancel"]').click();
+    await expect(inCard).toHaveAttribute('data-state', 'cancelled');
+    expect(await send.exited, send.output()).toBe(1);
+    expect(send.output()).toContain('long.bin (2097152000 bytes) to Ayu: cancelled by the other side');
+  } finally {
+    send.kill();
+  }
+});
+
+test('Ctrl-C in ruang receive cancels the page\'s transfer and leaves nothing behind', async ({ join, baseUrl }) => {
+  const room = roomName('term-rcancel');
+  const dir = await mkdtemp(path.join(tmpdir(), 'ruang-rcancel-'));
+  const file = await longFile(dir, 'long.bin', 2000 * MB);
+  const into = await mkdtemp(path.join(tmpdir(), 'ruang-rcancel-in-'));
+  const receive = ruang(['receive', '--from', `${baseUrl}r/${room}`, '--dir', into, '--name', 'Terminal']);
+  try {
+    await receive.waitFor(/joined /);
+    const a = await join({ room, name: 'Ayu', camera: false, mic: false });
+    await receive.waitFor(/connected to Ayu/);
+    await a.page.locator('#btn-chat').click();
+    await a.page.locator('#file-input').setInputFiles(file);
+    const outCard = a.page.locator('.xfer[data-direction="out"]');
+    await expect(outCard).toHaveAttribute('data-state', 'sending');
+    receive.interrupt();
+    await expect(outCard).toHaveAttribute('data-state', 'cancelled');
+    expect(await receive.exited, receive.output()).toBe(1);
+    expect(receive.output()).toContain('long.bin (2097152000 bytes) from Ayu: cancelled');
+    expect(await readdir(into)).toEqual([]);
+  } finally {
+    receive.kill();
+  }
+});
+
+test('a server restart mid-transfer: both sides resume and the file arrives whole', async ({ join }) => {
+  let server = await startServer(['--secret', 'terminal-restart-secret-0123456789abcdef']);
+  try {
+    const room = roomName('term-restart');
+    const dir = await mkdtemp(path.join(tmpdir(), 'ruang-restart-'));
+    const size = 150 * MB;
+    const file = await longFile(dir, 'zeros.bin', size);
+    const expected = await sha256(file);
+    const a = await join({ room, name: 'Ayu', camera: false, mic: false, url: server.url });
+    const send = ruang(['send', file, '--to', `${server.url}r/${room}`, '--name', 'Terminal']);
+    try {
+      await expect(a.page.locator('.toast', { hasText: 'Terminal wants to send you a file' })).toBeVisible({ timeout: 20_000 });
+      await a.page.locator('#btn-chat').click();
+      const inCard = a.page.locator('.xfer[data-direction="in"]');
+      await inCard.locator('[data-action="accept"]').click();
+      await expect(inCard).toHaveAttribute('data-state', 'receiving');
+      // the signaling goes away and comes back; the data channel is peer to peer and goes on
+      await server.stop();
+      server = await server.restart();
+      await send.waitFor(/the connection to the server was lost and is back/);
+      await expect(inCard).toHaveAttribute('data-state', 'done', { timeout: 150_000 });
+      expect(await a.page.evaluate(() => /** @type {any} */ (window).ruang.state.transfers[0].sha256)).toBe(expected);
+      expect(await send.exited, send.output()).toBe(0);
+    } finally {
+      send.kill();
+    }
+  } finally {
+    await server.stop();
+  }
+});
+
+test.describe('in an SFU room', () => {
+  /** @type {import('../server.js').Server} */ let sfu;
+  test.beforeAll(async () => { sfu = await startServer(['--media-mode', 'sfu']); });
+  test.afterAll(async () => { await sfu?.stop(); });
+
+  test('files go both ways over files-only peer connections', async ({ join }) => {
+    const room = roomName('term-sfu');
+    const dir = await mkdtemp(path.join(tmpdir(), 'ruang-sfu-'));
+    const toPage = await bigFile(dir, 'to-page.bin', 5 * MB);
+    const toPageHash = await sha256(toPage);
+    const fromPage = await bigFile(dir, 'from-page.bin', 3 * MB + 5);
+    const fromPageHash = await sha256(fromPage);
+    const into = await mkdtemp(path.join(tmpdir(), 'ruang-sfu-in-'));
+    const roomUrl = `${sfu.url}r/${room}`;
+    const a = await join({ room, name: 'Ayu', camera: false, mic: false, url: sfu.url });
+
+    // the terminal sends: it opens a files-only connection to the page, which answers it
+    const send = ruang(['send', toPage, '--to', roomUrl, '--name', 'Sender']);
+    try {
+      await send.waitFor(/sfu room/);
+      await expect(a.page.locator('.toast', { hasText: 'Sender wants to send you a file' })).toBeVisible({ timeout: 20_000 });
+      await a.page.locator('#btn-chat').click();
+      const inCard = a.page.locator('.xfer[data-direction="in"]');
+      await inCard.locator('[data-action="accept"]').click();
+      await expect(inCard).toHaveAttribute('data-state', 'done', { timeout: 60_000 });
+      expect(await a.page.evaluate(() => /** @type {any} */ (window).ruang.state.transfers[0].sha256)).toBe(toPageHash);
+      expect(await send.exited, send.output()).toBe(0);
+    } finally {
+      send.kill();
+    }
+
+    // the page sends: it opens a files-only connection to the terminal (from the terminal's tile menu)
+    const receive = ruang(['receive', '--from', roomUrl, '--dir', into, '--count', '1', '--name', 'Receiver']);
+    try {
+      await receive.waitFor(/sfu room/);
+      const tile = a.page.locator('.tile[data-peer-id]', { hasText: 'Receiver' });
+      await tile.hover();
+      await tile.locator('.tile-menu-btn').click();
+      const [chooser] = await Promise.all([a.page.waitForEvent('filechooser'), tile.locator('.menu .menu-send-file').click()]);
+      await chooser.setFiles(fromPage);
+      const outCard = a.page.locator('.xfer[data-direction="out"]');
+      await expect(outCard).toHaveAttribute('data-state', 'done', { timeout: 60_000 });
+      expect(await receive.exited, receive.output()).toBe(0);
+      expect(await sha256(path.join(into, 'from-page.bin'))).toBe(fromPageHash);
+    } finally {
+      receive.kill();
+    }
+  });
+});
+
+test.describe('in a relay-only room', () => {
+  /** @type {import('../server.js').Server} */ let relay;
+  test.beforeAll(async () => { relay = await startServer(['--relay-only']); });
+  test.afterAll(async () => { await relay?.stop(); });
+
+  test('ruang send → a page and back, through the built-in TURN server only', async ({ join }) => {
+    const room = roomName('term-relay');
+    const dir = await mkdtemp(path.join(tmpdir(), 'ruang-relay-'));
+    const toPage = await bigFile(dir, 'to-page.bin', 4 * MB);
+    const toPageHash = await sha256(toPage);
+    const fromPage = await bigFile(dir, 'from-page.bin', 2 * MB + 3);
+    const fromPageHash = await sha256(fromPage);
+    const into = await mkdtemp(path.join(tmpdir(), 'ruang-relay-in-'));
+    const roomUrl = `${relay.url}r/${room}`;
+    const a = await join({ room, name: 'Ayu', camera: false, mic: false, url: relay.url });
+
+    const send = ruang(['send', toPage, '--to', roomUrl, '--name', 'Sender']);
+    try {
+      await send.waitFor(/relay-only/);
+      await expect(a.page.locator('.toast', { hasText: 'Sender wants to send you a file' })).toBeVisible({ timeout: 20_000 });
+      await a.page.locator('#btn-chat').click();
+      const inCard = a.page.locator('.xfer[data-direction="in"]');
+      await inCard.locator('[data-action="accept"]').click();
+      await expect(inCard).toHaveAttribute('data-state', 'done', { timeout: 60_000 });
+      expect(await a.page.evaluate(() => /** @type {any} */ (window).ruang.state.transfers[0].sha256)).toBe(toPageHash);
+      expect(await send.exited, send.output()).toBe(0);
+    } finally {
+      send.kill();
+    }
+
+    const receive = ruang(['receive', '--from', roomUrl, '--dir', into, '--count', '1', '--name', 'Receiver']);
+    try {
+      await receive.waitFor(/connected to Ayu/);
+      await a.page.locator('#file-input').setInputFiles(fromPage);
+      await expect(a.page.locator('.xfer[data-direction="out"]')).toHaveAttribute('data-state', 'done', { timeout: 60_000 });
+      expect(await receive.exited, receive.output()).toBe(0);
+      expect(await sha256(path.join(into, 'from-page.bin'))).toBe(fromPageHash);
+    } finally {
+      receive.kill();
+    }
+  });
+});
