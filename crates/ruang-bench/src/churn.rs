@@ -46,6 +46,8 @@ pub async fn run(args: ChurnArgs) -> anyhow::Result<()> {
         server: args.server,
         protocol: Protocol::Ruang,
         pid: args.pid,
+        receiver_server: None,
+        also_pid: Vec::new(),
         pairs: 20,
         rate: args.relay_rate,
         window: 16,

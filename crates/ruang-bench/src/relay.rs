@@ -23,9 +23,17 @@ pub struct RelayArgs {
     /// The server's protocol: ruang (also the minimal relay) or peerjs.
     #[arg(long, value_enum, default_value = "ruang")]
     pub protocol: Protocol,
+    /// Where the receiving member of each pair joins, if not `--server`: another node of a cluster, so
+    /// every signal crosses from one node to the other (through Redis).
+    #[arg(long)]
+    pub receiver_server: Option<SocketAddr>,
     /// The server's process id, for CPU and memory figures.
     #[arg(long)]
     pub pid: Option<u32>,
+    /// More server processes whose CPU counts with `--pid`'s (the other nodes, `redis-server`); memory
+    /// is `--pid`'s alone.
+    #[arg(long)]
+    pub also_pid: Vec<u32>,
     /// Pairs of participants, each pair in its own room.
     #[arg(long, default_value_t = 50)]
     pub pairs: usize,
@@ -89,12 +97,15 @@ pub async fn measure(args: &RelayArgs) -> anyhow::Result<RelayReport> {
     for n in 0..args.pairs {
         let room = format!("{}-{n}", args.prefix);
         let a = join(args.protocol, args.server, None, &room, "a").await?;
-        let b = join(args.protocol, args.server, None, &room, "b").await?;
+        let b = join(args.protocol, args.receiver_server.unwrap_or(args.server), None, &room, "b").await?;
         pairs.push((a, b));
     }
     // Let the peer_joined messages settle before measuring.
     tokio::time::sleep(Duration::from_millis(200)).await;
     let pid = args.pid.map(|p| p.to_string());
+    let others: Vec<String> = args.also_pid.iter().map(u32::to_string).collect();
+    let others_cpu = || -> anyhow::Result<Duration> { others.iter().map(|p| Ok(sample(p)?.cpu)).sum() };
+    let others_before = others_cpu()?;
     let server_before = pid.as_deref().map(sample).transpose()?;
     let own_before = sample("self")?;
     let base = Instant::now();
@@ -166,9 +177,10 @@ pub async fn measure(args: &RelayArgs) -> anyhow::Result<RelayReport> {
     let elapsed = base.elapsed().min(Duration::from_secs(args.seconds));
     let own_after = sample("self")?;
     let server_after = pid.as_deref().map(sample).transpose()?;
+    let others_spent = others_cpu()?.saturating_sub(others_before);
     let delivered = latencies.len() as u64;
     let server_cpu_per_msg_us = server_before.zip(server_after).map(|(before, after): (ProcSample, ProcSample)| {
-        (after.cpu - before.cpu).as_secs_f64() * 1e6 / delivered.max(1) as f64
+        (after.cpu - before.cpu + others_spent).as_secs_f64() * 1e6 / delivered.max(1) as f64
     });
     let own_cpu_percent = (own_after.cpu - own_before.cpu).as_secs_f64() * 100.0 / base.elapsed().as_secs_f64();
     Ok(RelayReport {

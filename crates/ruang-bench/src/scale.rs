@@ -87,6 +87,8 @@ pub async fn run(args: ScaleArgs) -> anyhow::Result<()> {
         server: args.server,
         protocol: args.protocol,
         pid: Some(args.pid),
+        receiver_server: None,
+        also_pid: Vec::new(),
         pairs: 1,
         rate: 1000,
         window: 16,
