@@ -226,7 +226,7 @@ export function startFrameSampler(page, everyMs = 250) {
     /** @type {Record<string, [number, number][]>} peer id → [time ms, framesDecoded] */
     const samples = {};
     let busy = false;
-    const timer = setInterval(async () => {
+    const sample = async () => {
       if (busy) return; // a slow getStats(): skip a beat rather than pile up
       busy = true;
       try {
@@ -241,8 +241,9 @@ export function startFrameSampler(page, everyMs = 250) {
       } finally {
         busy = false;
       }
-    }, ms);
-    w.__frameSampler = { samples, timer };
+    };
+    const timer = setInterval(sample, ms);
+    w.__frameSampler = { samples, timer, sample, busy: () => busy };
   }, everyMs);
 }
 
@@ -253,9 +254,12 @@ export function startFrameSampler(page, everyMs = 250) {
  * @returns {Promise<Record<string, { samples: [number, number][], stallMs: number, stallAt: number, maxGapMs: number }>>}
  */
 export async function stopFrameSampler(page) {
-  const samples = await page.evaluate(() => {
+  const samples = await page.evaluate(async () => {
     const s = /** @type {any} */ (window).__frameSampler;
     clearInterval(s.timer);
+    // one last sample, so that the samples reach the moment of stopping (a short test may stop between beats)
+    for (let i = 0; i < 200 && s.busy(); i++) await new Promise((r) => setTimeout(r, 10));
+    await s.sample();
     return /** @type {Record<string, [number, number][]>} */ (s.samples);
   });
   /** @type {Record<string, { samples: [number, number][], stallMs: number, stallAt: number, maxGapMs: number }>} */
