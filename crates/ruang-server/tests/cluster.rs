@@ -10,22 +10,6 @@ use common::{Client, TestServer, offer};
 use ruang_cluster::test_support::RedisServer;
 use serde_json::{Value, json};
 
-/// Three nodes sharing `redis`, with one secret (resume tokens are checked on any node).
-async fn three_nodes(redis: &RedisServer) -> Vec<TestServer> {
-    let mut nodes = Vec::new();
-    for _ in 0..3 {
-        let url = redis.url.clone();
-        nodes.push(
-            TestServer::with(move |c| {
-                c.redis.url = Some(url);
-                c.secret = Some(ruang_server::config::Secret::new("a secret the three nodes share"));
-            })
-            .await,
-        );
-    }
-    nodes
-}
-
 /// The ids in a `welcome`'s `peers`.
 fn peer_ids(welcome: &Value) -> Vec<String> {
     welcome["peers"].as_array().expect("peers").iter().map(|p| p["id"].as_str().expect("id").to_owned()).collect()
@@ -34,7 +18,7 @@ fn peer_ids(welcome: &Value) -> Vec<String> {
 #[tokio::test]
 async fn members_on_three_nodes_meet_once_and_relay_signals_and_chat_in_one_order() {
     let redis = RedisServer::start();
-    let nodes = three_nodes(&redis).await;
+    let nodes = TestServer::cluster(&redis.url, 3, |_| {}).await;
     let mut a = Client::connect(&nodes[0].ws_url()).await;
     let welcome_a = a.join("standup", "Ayu").await;
     assert!(peer_ids(&welcome_a).is_empty());
@@ -113,7 +97,7 @@ async fn members_on_three_nodes_meet_once_and_relay_signals_and_chat_in_one_orde
 #[tokio::test]
 async fn the_room_lives_on_one_node_and_its_lease_is_in_redis() {
     let redis = RedisServer::start();
-    let nodes = three_nodes(&redis).await;
+    let nodes = TestServer::cluster(&redis.url, 3, |_| {}).await;
     let mut a = Client::connect(&nodes[1].ws_url()).await;
     a.join("lease", "Ayu").await;
     let mut b = Client::connect(&nodes[2].ws_url()).await;
@@ -153,7 +137,7 @@ fn redis_cli(redis: &RedisServer, args: &[&str]) -> String {
 #[tokio::test]
 async fn a_member_resumes_on_another_node_and_gets_what_it_missed_replayed() {
     let redis = RedisServer::start();
-    let nodes = three_nodes(&redis).await;
+    let nodes = TestServer::cluster(&redis.url, 3, |_| {}).await;
     let mut a = Client::connect(&nodes[0].ws_url()).await;
     a.join("resume", "Ayu").await;
     let mut b = Client::connect(&nodes[1].ws_url()).await;

@@ -5,48 +5,18 @@
 
 mod common;
 
+use common::TestServer;
 use common::prometheus::{parse_prometheus, sample};
-use common::sfu_media::{Media, exchange, sfu_id};
-use common::{Client, TestServer};
+use common::sfu_media::{Media, exchange, join_sfu, sfu_id};
 use ruang_cluster::test_support::RedisServer;
 use ruang_server::client::{HttpUrl, Method, Trust, call};
 use ruang_server::config::MediaPolicy;
-use serde_json::json;
 
 const KEY: &str = "cluster-sfu-metrics-key";
 
 fn key_sha256() -> String {
     use sha2::Digest;
     sha2::Sha256::digest(KEY.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Three nodes sharing `redis`, every room on the SFU.
-async fn three_sfu_nodes(redis: &RedisServer) -> Vec<TestServer> {
-    let mut nodes = Vec::new();
-    for _ in 0..3 {
-        let url = redis.url.clone();
-        nodes.push(
-            TestServer::with(move |c| {
-                c.redis.url = Some(url);
-                c.secret = Some(ruang_server::config::Secret::new("a secret the three nodes share"));
-                c.media_mode = MediaPolicy::Sfu;
-                c.api_key_sha256 = Some(key_sha256());
-            })
-            .await,
-        );
-    }
-    nodes
-}
-
-/// A client that speaks SFU, joined to `room` on `node`.
-async fn sfu_client(node: &TestServer, room: &str, name: &str) -> Client {
-    let mut client = node.client().await;
-    client.send(json!({"type": "join", "room": room, "name": name, "modes": ["mesh", "sfu"]})).await;
-    let welcome = client.recv().await;
-    assert_eq!(welcome["type"], "welcome", "{welcome}");
-    client.id = welcome["you"].as_str().expect("you").to_owned();
-    client.welcome = welcome;
-    client
 }
 
 /// `ruang_sfu_participants` of `node`.
@@ -61,11 +31,15 @@ async fn sfu_participants(node: &TestServer) -> f64 {
 #[tokio::test]
 async fn members_on_other_nodes_send_and_receive_through_the_owners_sfu() {
     let redis = RedisServer::start();
-    let nodes = three_sfu_nodes(&redis).await;
+    let nodes = TestServer::cluster(&redis.url, 3, |c| {
+        c.media_mode = MediaPolicy::Sfu;
+        c.api_key_sha256 = Some(key_sha256());
+    })
+    .await;
     // The first join makes node 0 the room's owner; the others join through nodes 1 and 2.
-    let host = sfu_client(&nodes[0], "town-hall", "Ayu").await;
-    let publisher = sfu_client(&nodes[1], "town-hall", "Bima").await;
-    let subscriber = sfu_client(&nodes[2], "town-hall", "Citra").await;
+    let host = join_sfu(&nodes[0], "town-hall", "Ayu").await;
+    let publisher = join_sfu(&nodes[1], "town-hall", "Bima").await;
+    let subscriber = join_sfu(&nodes[2], "town-hall", "Citra").await;
     let sfu = sfu_id(&host.welcome);
     assert_eq!(sfu_id(&publisher.welcome), sfu, "one SFU for the room, whichever node one is connected to");
     assert_eq!(sfu_id(&subscriber.welcome), sfu);

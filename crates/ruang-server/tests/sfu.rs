@@ -7,9 +7,9 @@ mod common;
 
 use std::time::Duration;
 
+use common::TestServer;
 use common::prometheus::{parse_prometheus, sample};
-use common::sfu_media::{Media, exchange, sfu_id};
-use common::{Client, TestServer};
+use common::sfu_media::{Media, exchange, join_sfu, sfu_id};
 use ruang_server::client::{HttpUrl, Method, Trust, call};
 use ruang_server::config::MediaPolicy;
 use serde_json::json;
@@ -19,28 +19,17 @@ async fn server(policy: MediaPolicy) -> TestServer {
     TestServer::with(|c| c.media_mode = policy).await
 }
 
-/// A client that speaks SFU, joined to `room`.
-async fn sfu_client(server: &TestServer, room: &str, name: &str) -> Client {
-    let mut client = server.client().await;
-    client.send(json!({"type": "join", "room": room, "name": name, "modes": ["mesh", "sfu"]})).await;
-    let welcome = client.recv().await;
-    assert_eq!(welcome["type"], "welcome", "{welcome}");
-    client.id = welcome["you"].as_str().expect("you").to_owned();
-    client.welcome = welcome;
-    client
-}
-
 #[tokio::test]
 async fn the_fourth_join_moves_an_auto_room_to_sfu_and_everyone_learns_its_id() {
     let server = server(MediaPolicy::Auto).await;
     let mut early = Vec::new();
     for name in ["a", "b", "c"] {
-        let client = sfu_client(&server, "r", name).await;
+        let client = join_sfu(&server, "r", name).await;
         assert_eq!(client.welcome["media_mode"], "mesh", "{}", client.welcome);
         assert!(client.welcome.get("sfu").is_none());
         early.push(client);
     }
-    let fourth = sfu_client(&server, "r", "d").await;
+    let fourth = join_sfu(&server, "r", "d").await;
     assert_eq!(fourth.welcome["media_mode"], "sfu", "{}", fourth.welcome);
     assert_eq!(fourth.welcome["limits"]["max_participants"], 100);
     let sfu = sfu_id(&fourth.welcome);
@@ -59,7 +48,7 @@ async fn a_client_that_does_not_speak_sfu_sees_todays_welcome_and_keeps_the_room
     assert_eq!(mesh_only.welcome["limits"]["max_participants"], 8);
     let mut others = Vec::new();
     for name in ["a", "b", "c", "d"] {
-        let client = sfu_client(&server, "r", name).await;
+        let client = join_sfu(&server, "r", name).await;
         assert_eq!(client.welcome["media_mode"], "mesh", "a mesh-only member keeps the room mesh");
         others.push(client);
     }
@@ -68,7 +57,7 @@ async fn a_client_that_does_not_speak_sfu_sees_todays_welcome_and_keeps_the_room
 #[tokio::test]
 async fn a_mesh_only_joiner_of_an_sfu_room_gets_sfu_required() {
     let server = server(MediaPolicy::Sfu).await;
-    let first = sfu_client(&server, "r", "a").await;
+    let first = join_sfu(&server, "r", "a").await;
     assert_eq!(first.welcome["media_mode"], "sfu");
     let mut mesh_only = server.client().await;
     mesh_only.send(json!({"type": "join", "room": "r", "name": "old", "req": 3})).await;
@@ -80,8 +69,8 @@ async fn a_mesh_only_joiner_of_an_sfu_room_gets_sfu_required() {
 #[tokio::test]
 async fn a_viewers_sending_offer_to_the_sfu_is_forbidden() {
     let server = server(MediaPolicy::Sfu).await;
-    let mut host = sfu_client(&server, "r", "host").await;
-    let mut viewer = sfu_client(&server, "r", "viewer").await;
+    let mut host = join_sfu(&server, "r", "host").await;
+    let mut viewer = join_sfu(&server, "r", "viewer").await;
     let sfu = sfu_id(&viewer.welcome);
     let action = json!({"type": "moderate", "action": "set_role", "target": viewer.id, "role": "viewer"});
     host.send(action).await;
@@ -96,18 +85,18 @@ async fn a_viewers_sending_offer_to_the_sfu_is_forbidden() {
 #[tokio::test]
 async fn a_signal_to_a_stale_sfu_id_is_an_unknown_peer_and_layers_in_mesh_are_sfu_unavailable() {
     let server = server(MediaPolicy::Sfu).await;
-    let mut gone = sfu_client(&server, "r", "a").await;
+    let mut gone = join_sfu(&server, "r", "a").await;
     let stale = sfu_id(&gone.welcome);
     gone.send(json!({"type": "leave"})).await;
     gone.expect_close().await;
     // The room closed with its last member: the next one opens a new room, with a new SFU period.
-    let mut next = sfu_client(&server, "r", "b").await;
+    let mut next = join_sfu(&server, "r", "b").await;
     assert_ne!(sfu_id(&next.welcome), stale);
     next.send(json!({"type": "signal", "to": stale, "data": {"kind": "reset"}, "req": 2})).await;
     next.expect_error("unknown_peer").await;
 
     let mesh = self::server(MediaPolicy::Mesh).await;
-    let mut client = sfu_client(&mesh, "r", "a").await;
+    let mut client = join_sfu(&mesh, "r", "a").await;
     client.send(json!({"type": "layers", "layers": [{"rid": "l", "height": 180, "bitrate": 150000}], "req": 4})).await;
     assert_eq!(client.expect_error("sfu_unavailable").await["req"], 4);
     client.assert_alive().await;
@@ -120,8 +109,8 @@ async fn media_from_one_client_reaches_another_through_the_sfu_over_the_real_sig
         c.api_key_sha256 = Some(sha256_hex(METRICS_KEY));
     })
     .await;
-    let publisher = sfu_client(&server, "r", "pub").await;
-    let subscriber = sfu_client(&server, "r", "sub").await;
+    let publisher = join_sfu(&server, "r", "pub").await;
+    let subscriber = join_sfu(&server, "r", "sub").await;
     let mut clients = [Media::offer(publisher, true).await, Media::offer(subscriber, false).await];
     exchange(&mut clients, 10).await;
     let [publisher, subscriber] = &clients;
@@ -161,7 +150,7 @@ fn sha256_hex(text: &str) -> String {
 #[tokio::test]
 async fn an_answer_the_sfu_cannot_take_makes_it_tell_the_client_to_start_anew() {
     let server = server(MediaPolicy::Sfu).await;
-    let ws = sfu_client(&server, "r", "a").await;
+    let ws = join_sfu(&server, "r", "a").await;
     let mut media = Media::offer(ws, false).await;
     let answer = media.ws.recv().await;
     assert_eq!(answer["data"]["kind"], "answer", "the SFU answers the first offer: {answer}");
@@ -177,7 +166,7 @@ async fn an_answer_the_sfu_cannot_take_makes_it_tell_the_client_to_start_anew() 
 #[tokio::test]
 async fn an_answer_of_another_client_connection_is_ignored() {
     let server = server(MediaPolicy::Sfu).await;
-    let ws = sfu_client(&server, "r", "a").await;
+    let ws = join_sfu(&server, "r", "a").await;
     let mut media = Media::offer(ws, false).await;
     let answer = media.ws.recv().await;
     assert_eq!(answer["data"]["kind"], "answer", "{answer}");
@@ -194,7 +183,7 @@ async fn an_answer_of_another_client_connection_is_ignored() {
 #[tokio::test]
 async fn an_offer_of_a_new_client_connection_replaces_its_sfu_session() {
     let server = server(MediaPolicy::Sfu).await;
-    let ws = sfu_client(&server, "r", "a").await;
+    let ws = join_sfu(&server, "r", "a").await;
     let mut first = Media::offer(ws, false).await;
     let answer = first.ws.recv().await;
     assert_eq!(answer["data"]["kind"], "answer", "{answer}");
@@ -228,7 +217,7 @@ async fn an_offer_of_a_new_client_connection_replaces_its_sfu_session() {
 #[tokio::test]
 async fn an_answer_names_the_offer_it_answers_and_an_offer_of_an_ended_connection_is_ignored() {
     let server = server(MediaPolicy::Sfu).await;
-    let ws = sfu_client(&server, "r", "a").await;
+    let ws = join_sfu(&server, "r", "a").await;
     let mut first = Media::offer(ws, false).await;
     let first_ufrag = ufrag_of(&first.last_offer);
     let answer = first.ws.recv().await;
@@ -266,7 +255,7 @@ async fn after_a_restart_a_client_that_speaks_sfu_is_restored_into_the_sfu_room_
         })
     };
     let first = start().await;
-    let mut client = sfu_client(&first, "r", "a").await;
+    let mut client = join_sfu(&first, "r", "a").await;
     let before = sfu_id(&client.welcome);
     first.shutdown.cancel();
     assert_eq!(client.expect_close().await, 1001);
@@ -293,8 +282,8 @@ fn large_answer(bytes: usize) -> String {
 #[tokio::test]
 async fn an_sdp_over_max_sdp_bytes_reaches_the_sfu_but_not_a_peer() {
     let server = server(MediaPolicy::Sfu).await;
-    let mut a = sfu_client(&server, "r", "a").await;
-    let b = sfu_client(&server, "r", "b").await;
+    let mut a = join_sfu(&server, "r", "a").await;
+    let b = join_sfu(&server, "r", "b").await;
     let sfu = sfu_id(&a.welcome);
     let limits = &a.welcome["limits"];
     assert_eq!((limits["max_sdp_bytes"].as_u64(), limits["max_sfu_sdp_bytes"].as_u64()), (Some(32_768), Some(262_144)));

@@ -4,7 +4,7 @@ mod support;
 
 use std::time::Duration;
 
-use ruang_sfu::{DatagramError, MediaKind, SfuEvent, TrackId, Transport};
+use ruang_sfu::{DatagramError, MediaKind, ParticipantId, SfuEvent, TrackId, Transport};
 use support::{MediaSource, Net, Publish, publish_for};
 
 fn connect_all(net: &mut Net) {
@@ -22,16 +22,21 @@ fn published_track(net: &Net) -> TrackId {
         .expect("the SFU reported the published track")
 }
 
-#[test]
-fn a_published_video_reaches_every_subscriber_intact() {
+/// A publisher (1) and two subscribers (2, 3), connected; the publisher's video sent for two seconds.
+fn one_video_for_two_seconds() -> (Net, MediaSource, [ParticipantId; 3]) {
     let mut net = Net::new();
     let publisher = net.join(1, Publish::Video);
     let alice = net.join(2, Publish::Nothing);
     let bob = net.join(3, Publish::Nothing);
     connect_all(&mut net);
-
     let mut source = MediaSource::video();
     publish_for(&mut net, &mut source, publisher, Duration::from_secs(2));
+    (net, source, [publisher, alice, bob])
+}
+
+#[test]
+fn a_published_video_reaches_every_subscriber_intact() {
+    let (net, source, [publisher, alice, bob]) = one_video_for_two_seconds();
 
     assert!(source.frames_sent() >= 50, "the publisher sent {} frames", source.frames_sent());
     for subscriber in [alice, bob] {
@@ -182,13 +187,7 @@ fn datagrams_from_strangers_are_refused_without_harm() {
 
 #[test]
 fn the_sfus_stats_count_what_it_holds_and_every_frame_it_forwards() {
-    let mut net = Net::new();
-    let publisher = net.join(1, Publish::Video);
-    let alice = net.join(2, Publish::Nothing);
-    let bob = net.join(3, Publish::Nothing);
-    connect_all(&mut net);
-    let mut source = MediaSource::video();
-    publish_for(&mut net, &mut source, publisher, Duration::from_secs(2));
+    let (net, source, [_, alice, bob]) = one_video_for_two_seconds();
 
     let stats = net.sfu.stats();
     assert_eq!((stats.participants, stats.rooms), (3, 1));

@@ -34,6 +34,23 @@ impl TestServer {
         Self::with(|_| {}).await
     }
 
+    /// `n` nodes of one cluster sharing the Redis at `redis_url`, with one secret (resume tokens are checked
+    /// on any node), each configured further by `adjust`.
+    pub async fn cluster(redis_url: &str, n: usize, adjust: impl Fn(&mut ServerConfig)) -> Vec<Self> {
+        let mut nodes = Vec::new();
+        for _ in 0..n {
+            nodes.push(
+                Self::with(|c| {
+                    c.redis.url = Some(redis_url.to_owned());
+                    c.secret = Some(ruang_server::config::Secret::new("a secret the nodes share"));
+                    adjust(c);
+                })
+                .await,
+            );
+        }
+        nodes
+    }
+
     pub async fn with(adjust: impl FnOnce(&mut ServerConfig)) -> Self {
         let mut config = ServerConfig::default();
         // Tests run in parallel: the built-in TURN server is off unless a test turns it on (on port 0).

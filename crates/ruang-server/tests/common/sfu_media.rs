@@ -15,9 +15,20 @@ use str0m::net::{Protocol, Receive};
 use str0m::{Candidate, Event, Input, Output, Rtc};
 use tokio::net::UdpSocket;
 
-use super::Client;
+use super::{Client, TestServer};
 
 const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+
+/// A client that speaks SFU (`"modes": ["mesh", "sfu"]`), joined to `room` on `server`.
+pub async fn join_sfu(server: &TestServer, room: &str, name: &str) -> Client {
+    let mut client = server.client().await;
+    client.send(json!({"type": "join", "room": room, "name": name, "modes": ["mesh", "sfu"]})).await;
+    let welcome = client.recv().await;
+    assert_eq!(welcome["type"], "welcome", "{welcome}");
+    client.id = welcome["you"].as_str().expect("you").to_owned();
+    client.welcome = welcome;
+    client
+}
 
 /// The SFU's id in a `welcome` or `media_mode` message.
 pub fn sfu_id(message: &Value) -> String {
