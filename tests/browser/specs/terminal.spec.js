@@ -245,6 +245,28 @@ test('a server restart mid-transfer: both sides resume and the file arrives whol
   }
 });
 
+/**
+ * `ruang send` of `file` into `roomUrl`, once its output matches `ready`; the page `a` accepts it from the
+ * chat panel and verifies it (`hash`), and the terminal exits with success.
+ * @param {{ page: import('@playwright/test').Page }} a @param {string} file @param {string} hash
+ * @param {string} roomUrl @param {RegExp} ready
+ */
+async function sendToPage(a, file, hash, roomUrl, ready) {
+  const send = ruang(['send', file, '--to', roomUrl, '--name', 'Sender']);
+  try {
+    await send.waitFor(ready);
+    await expect(a.page.locator('.toast', { hasText: 'Sender wants to send you a file' })).toBeVisible({ timeout: 20_000 });
+    await a.page.locator('#btn-chat').click();
+    const inCard = a.page.locator('.xfer[data-direction="in"]');
+    await inCard.locator('[data-action="accept"]').click();
+    await expect(inCard).toHaveAttribute('data-state', 'done', { timeout: 60_000 });
+    expect(await a.page.evaluate(() => /** @type {any} */ (window).ruang.state.transfers[0].sha256)).toBe(hash);
+    expect(await send.exited, send.output()).toBe(0);
+  } finally {
+    send.kill();
+  }
+}
+
 test.describe('in an SFU room', () => {
   /** @type {import('../server.js').Server} */ let sfu;
   test.beforeAll(async () => { sfu = await startServer(['--media-mode', 'sfu']); });
@@ -262,19 +284,7 @@ test.describe('in an SFU room', () => {
     const a = await join({ room, name: 'Ayu', camera: false, mic: false, url: sfu.url });
 
     // the terminal sends: it opens a files-only connection to the page, which answers it
-    const send = ruang(['send', toPage, '--to', roomUrl, '--name', 'Sender']);
-    try {
-      await send.waitFor(/sfu room/);
-      await expect(a.page.locator('.toast', { hasText: 'Sender wants to send you a file' })).toBeVisible({ timeout: 20_000 });
-      await a.page.locator('#btn-chat').click();
-      const inCard = a.page.locator('.xfer[data-direction="in"]');
-      await inCard.locator('[data-action="accept"]').click();
-      await expect(inCard).toHaveAttribute('data-state', 'done', { timeout: 60_000 });
-      expect(await a.page.evaluate(() => /** @type {any} */ (window).ruang.state.transfers[0].sha256)).toBe(toPageHash);
-      expect(await send.exited, send.output()).toBe(0);
-    } finally {
-      send.kill();
-    }
+    await sendToPage(a, toPage, toPageHash, roomUrl, /sfu room/);
 
     // the page sends: it opens a files-only connection to the terminal (from the terminal's tile menu)
     const receive = ruang(['receive', '--from', roomUrl, '--dir', into, '--count', '1', '--name', 'Receiver']);
@@ -311,19 +321,7 @@ test.describe('in a relay-only room', () => {
     const roomUrl = `${relay.url}r/${room}`;
     const a = await join({ room, name: 'Ayu', camera: false, mic: false, url: relay.url });
 
-    const send = ruang(['send', toPage, '--to', roomUrl, '--name', 'Sender']);
-    try {
-      await send.waitFor(/relay-only/);
-      await expect(a.page.locator('.toast', { hasText: 'Sender wants to send you a file' })).toBeVisible({ timeout: 20_000 });
-      await a.page.locator('#btn-chat').click();
-      const inCard = a.page.locator('.xfer[data-direction="in"]');
-      await inCard.locator('[data-action="accept"]').click();
-      await expect(inCard).toHaveAttribute('data-state', 'done', { timeout: 60_000 });
-      expect(await a.page.evaluate(() => /** @type {any} */ (window).ruang.state.transfers[0].sha256)).toBe(toPageHash);
-      expect(await send.exited, send.output()).toBe(0);
-    } finally {
-      send.kill();
-    }
+    await sendToPage(a, toPage, toPageHash, roomUrl, /relay-only/);
 
     const receive = ruang(['receive', '--from', roomUrl, '--dir', into, '--count', '1', '--name', 'Receiver']);
     try {
