@@ -152,7 +152,12 @@ impl TurnClient {
                     self.realm = message.get_attribute::<Realm>().map(|r| r.text().to_owned()).or(self.realm.take());
                     self.resend(pending, now);
                 } else {
-                    tracing::warn!(?code, method = ?pending.method, "turn: refused");
+                    if let (Some(403), Some(ip)) = (code, pending.peer) {
+                        // a host or internal address the relay will not reach: expected, another pair is used
+                        tracing::debug!(%ip, "turn: the relay does not relay to this address");
+                    } else {
+                        tracing::warn!(?code, method = ?pending.method, "turn: refused");
+                    }
                     if pending.method == ALLOCATE {
                         self.state = TurnState::Failed;
                     }

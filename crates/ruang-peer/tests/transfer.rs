@@ -393,3 +393,55 @@ async fn a_password_room_needs_its_password() {
     assert_eq!(received[0].sha256.as_deref(), Some(expected.as_str()), "{received:?}");
     shutdown.cancel();
 }
+
+/// A server of `secret` on `addr` (port 0: any), so that a second one on the same address resumes the
+/// first one's participants; its address and its task (ends when `shutdown` is cancelled).
+async fn server_with_secret(addr: &str, secret: &str, shutdown: CancellationToken) -> (String, JoinHandle<()>) {
+    let mut config = ruang_server::ServerConfig {
+        secret: Some(ruang_server::config::Secret::new(secret)),
+        shutdown_grace_ms: 200,
+        ..Default::default()
+    };
+    config.turn.enabled = false;
+    config.max_connections_per_address = 100_000;
+    let listener = TcpListener::bind(addr).await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        let _ = ruang_server::run(listener, config, shutdown).await;
+    });
+    (format!("http://{addr}"), task)
+}
+
+/// The server restarts mid-transfer and the sender resumes first: the receiver is not in the room yet (a
+/// restarted server knows only who is back), so the sender keeps the connection for the grace period rather
+/// than taking the receiver for gone; the receiver comes back and the file arrives whole. The receiver
+/// stands still on its one-event channel until the sender has resumed, which makes that order certain.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transfer_survives_a_server_restart_when_the_other_side_resumes_late() {
+    let secret = "peer-restart-secret-0123456789abcdef";
+    let first = CancellationToken::new();
+    let (server_url, task) = server_with_secret("127.0.0.1:0", secret, first.clone()).await;
+    let url = format!("{server_url}/r/peer-restart");
+    let out = temp_dir("restart-out");
+    let dir = temp_dir("restart-in");
+    let (path, expected) = data_file(&out, "restarted.bin", 8 * 1024 * 1024);
+
+    let mut receiver = receive(&url, &dir, u64::MAX, Some(1), 1);
+    receiver.until("the receiver joined", |e| matches!(e, Event::Joined { .. })).await;
+    let mut sender = send(&url, vec![path], 64);
+    receiver
+        .until(
+            "part of the file",
+            |e| matches!(e, Event::Transfer { event: TransferEvent::Progress { bytes, .. }, .. } if *bytes > 0),
+        )
+        .await;
+    first.cancel();
+    tokio::time::timeout(WAIT, task).await.expect("the first server stops").unwrap();
+    let (_, _second_task) =
+        server_with_secret(server_url.trim_start_matches("http://"), secret, CancellationToken::new()).await;
+    sender.until("the sender resumed", |e| *e == Event::Resumed).await;
+    let (sent, received) = tokio::join!(sender.finish(), receiver.finish());
+    assert_eq!(sent[0].outcome, Some(Outcome::Done(None)), "{sent:?}");
+    assert_eq!(received[0].outcome, Some(Outcome::Done(Some(dir.join("restarted.bin")))), "{received:?}");
+    assert_eq!(hex(&Sha256::digest(std::fs::read(dir.join("restarted.bin")).unwrap())), expected);
+}

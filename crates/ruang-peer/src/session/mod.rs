@@ -52,6 +52,10 @@ struct Session {
     retired: Vec<Link>,
     offers_made: usize,
     finished_in: usize,
+    /// After a resume without replay (a restarted server): participants we still have a connection to but
+    /// the server did not list, each with the time we stop waiting for them to resume (the welcome's
+    /// `resume_grace_ms`, as the web client does). The data channel is peer to peer and goes on meanwhile.
+    awaiting: HashMap<PeerId, Instant>,
 }
 
 /// Runs the job; the records of every transfer.
@@ -107,6 +111,7 @@ pub async fn run(
         retired: Vec::new(),
         offers_made: 0,
         finished_in: 0,
+        awaiting: HashMap::new(),
     };
     let _ = events
         .send(Event::Joined { room: url.room.clone(), peers: welcome.peers.len(), mode: session.mode, relay_only })
@@ -128,6 +133,7 @@ pub async fn run(
         let now = Instant::now();
         // drive every link, send what they produced
         let mut next = now + Duration::from_millis(100);
+        session.give_up_waiting(now);
         let mut dead = Vec::new();
         for (id, link) in session.links.iter_mut() {
             let polled = link.poll(now);
@@ -243,7 +249,7 @@ pub async fn run(
                 }
                 Ok(Incoming::Resumed(welcome, replay)) => {
                     let _ = events.send(Event::Resumed).await;
-                    session.on_resumed(&welcome, replay);
+                    session.on_resumed(&welcome, replay, Instant::now());
                 }
                 Err(err) => {
                     result = Err(err);
@@ -310,6 +316,10 @@ impl Session {
         match message {
             ServerMessage::PeerJoined { peer } => {
                 self.names.insert(peer.id, peer.name);
+                // someone we are still connected to, back after a server restart: the connection goes on
+                if self.awaiting.remove(&peer.id).is_some() || self.links.contains_key(&peer.id) {
+                    return Ok(());
+                }
                 self.polite.insert(peer.id, true);
                 // mesh: the newcomer offers to us; SFU: we open a files-only connection if we send to them
                 if self.mode == MediaMode::Sfu && self.wants(peer.id) {
@@ -317,6 +327,7 @@ impl Session {
                 }
             }
             ServerMessage::PeerLeft { id, .. } => {
+                self.awaiting.remove(&id);
                 self.retire(id, "the peer left");
             }
             ServerMessage::MediaMode { mode, .. } => self.mode = mode,
@@ -338,19 +349,33 @@ impl Session {
     }
 
     /// Back after a lost signaling connection. With a replay the missed messages follow; without one,
-    /// `peers` is the room now: connections to anyone gone are closed.
-    fn on_resumed(&mut self, welcome: &Welcome, replay: Replay) {
+    /// `peers` is the room now: anyone not listed may not have resumed yet (after a server restart everyone
+    /// comes back on their own), so their connection is kept for the grace period and closed only if they
+    /// are not back by then.
+    fn on_resumed(&mut self, welcome: &Welcome, replay: Replay, now: Instant) {
         for peer in &welcome.peers {
             self.names.insert(peer.id, peer.name.clone());
             self.polite.entry(peer.id).or_insert(false);
         }
         self.mode = welcome.media_mode.unwrap_or_default();
         if replay == Replay::Reset {
-            let gone: Vec<PeerId> =
-                self.links.keys().filter(|id| !welcome.peers.iter().any(|p| p.id == **id)).copied().collect();
-            for id in gone {
-                self.retire(id, "the peer left");
+            let deadline = now + Duration::from_millis(welcome.resume_grace_ms);
+            for id in self.links.keys() {
+                if welcome.peers.iter().any(|p| p.id == *id) {
+                    self.awaiting.remove(id);
+                } else {
+                    self.awaiting.entry(*id).or_insert(deadline);
+                }
             }
+        }
+    }
+
+    /// Closes the connections of participants who did not resume within the grace period.
+    fn give_up_waiting(&mut self, now: Instant) {
+        let gone: Vec<PeerId> = self.awaiting.iter().filter(|(_, at)| **at <= now).map(|(id, _)| *id).collect();
+        for id in gone {
+            self.awaiting.remove(&id);
+            self.retire(id, "the peer left");
         }
     }
 
