@@ -249,10 +249,10 @@ test('a server restart mid-transfer: both sides resume and the file arrives whol
  * `ruang send` of `file` into `roomUrl`, once its output matches `ready`; the page `a` accepts it from the
  * chat panel and verifies it (`hash`), and the terminal exits with success.
  * @param {{ page: import('@playwright/test').Page }} a @param {string} file @param {string} hash
- * @param {string} roomUrl @param {RegExp} ready
+ * @param {string} roomUrl @param {RegExp} ready @param {string[]} [extra] more arguments for `ruang send`
  */
-async function sendToPage(a, file, hash, roomUrl, ready) {
-  const send = ruang(['send', file, '--to', roomUrl, '--name', 'Sender']);
+async function sendToPage(a, file, hash, roomUrl, ready, extra = []) {
+  const send = ruang(['send', file, '--to', roomUrl, '--name', 'Sender', ...extra]);
   try {
     await send.waitFor(ready);
     await expect(a.page.locator('.toast', { hasText: 'Sender wants to send you a file' })).toBeVisible({ timeout: 20_000 });
@@ -333,5 +333,80 @@ test.describe('in a relay-only room', () => {
     } finally {
       receive.kill();
     }
+  });
+});
+
+test.describe('over HTTPS with a self-signed certificate', () => {
+  /** @type {import('../server.js').Server} */ let secure;
+  test.beforeAll(async () => { secure = await startServer(['--tls-self-signed']); });
+  test.afterAll(async () => { await secure?.stop(); });
+
+  test('ruang send and receive pinned with --insecure-fingerprint, as the server printed it, with a page on https://', async ({ join }) => {
+    expect(secure.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/$/);
+    // what the server printed at start (startServer reads it from its output and checked that it is the
+    // certificate it serves): what a person copies into the terminal
+    const pin = /** @type {string} */ (secure.fingerprint);
+    expect(pin).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+    const room = roomName('term-tls');
+    const dir = await mkdtemp(path.join(tmpdir(), 'ruang-tls-'));
+    const toPage = await bigFile(dir, 'to-page.bin', 5 * MB);
+    const toPageHash = await sha256(toPage);
+    const fromPage = await bigFile(dir, 'from-page.bin', 3 * MB + 7);
+    const fromPageHash = await sha256(fromPage);
+    const into = await mkdtemp(path.join(tmpdir(), 'ruang-tls-in-'));
+    const roomUrl = `${secure.url}r/${room}`;
+    const a = await join({ room, name: 'Ayu', camera: false, mic: false, url: secure.url, ignoreHTTPSErrors: true });
+    expect(await a.page.evaluate(() => location.protocol)).toBe('https:');
+
+    await sendToPage(a, toPage, toPageHash, roomUrl, /joined /, ['--insecure-fingerprint', pin]);
+
+    // and back, the fingerprint typed as people do: lower case, no colons
+    const typed = pin.replaceAll(':', '').toLowerCase();
+    const receive = ruang(['receive', '--from', roomUrl, '--dir', into, '--count', '1', '--name', 'Receiver', '--insecure-fingerprint', typed]);
+    try {
+      await receive.waitFor(/connected to Ayu/);
+      await a.page.locator('#file-input').setInputFiles(fromPage);
+      await expect(a.page.locator('.xfer[data-direction="out"]')).toHaveAttribute('data-state', 'done', { timeout: 60_000 });
+      expect(await receive.exited, receive.output()).toBe(0);
+      expect(await sha256(path.join(into, 'from-page.bin'))).toBe(fromPageHash);
+    } finally {
+      receive.kill();
+    }
+  });
+
+  test('a wrong fingerprint, or none: ruang send refuses the server with a TLS error and exits 1', async ({ join }) => {
+    const pin = /** @type {string} */ (secure.fingerprint);
+    const room = roomName('term-tls-bad');
+    const dir = await mkdtemp(path.join(tmpdir(), 'ruang-tls-bad-'));
+    const file = path.join(dir, 'secret.txt');
+    await writeFile(file, 'for the right server only');
+    // someone is in the room: a terminal that got in would offer them the file
+    const a = await join({ room, name: 'Ayu', camera: false, mic: false, url: secure.url, ignoreHTTPSErrors: true });
+    const roomUrl = `${secure.url}r/${room}`;
+
+    // the right fingerprint with its last byte changed: another certificate
+    const last = pin.slice(-2) === '00' ? '01' : '00';
+    const wrong = `${pin.slice(0, -2)}${last}`;
+    const pinned = ruang(['send', file, '--to', roomUrl, '--insecure-fingerprint', wrong]);
+    try {
+      expect(await pinned.exited, pinned.output()).toBe(1);
+      expect(pinned.output()).toContain(`ruang: TLS with 127.0.0.1: the server's certificate is ${pin}, not the pinned ${wrong}`);
+      expect(pinned.output()).not.toContain('joined');
+    } finally {
+      pinned.kill();
+    }
+
+    // without a pin: the system's roots do not know a self-signed certificate; the message says what to do
+    const unpinned = ruang(['send', file, '--to', roomUrl]);
+    try {
+      expect(await unpinned.exited, unpinned.output()).toBe(1);
+      expect(unpinned.output()).toContain('ruang: TLS with 127.0.0.1: ');
+      expect(unpinned.output()).toContain('pass --insecure-fingerprint with the fingerprint it printed');
+      expect(unpinned.output()).not.toContain('joined');
+    } finally {
+      unpinned.kill();
+    }
+    // the page never saw anyone else
+    expect(await a.page.evaluate(() => /** @type {any} */ (window).ruang.state.peers.length)).toBe(0);
   });
 });
