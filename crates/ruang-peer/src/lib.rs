@@ -17,6 +17,7 @@ mod signaling;
 mod tls;
 mod transfer;
 mod turn;
+mod turn_framing;
 mod wire;
 
 use std::path::PathBuf;

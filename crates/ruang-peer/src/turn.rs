@@ -1,8 +1,10 @@
-//! A TURN client (RFC 8656, UDP) as a state machine with time passed in: str0m gathers no candidates, so
+//! A TURN client (RFC 8656) as a state machine with time passed in: str0m gathers no candidates, so
 //! this is how the terminal gets a relayed one from the TURN server the room hands out (a relay-only room
-//! offers nothing else). It shares the peer's UDP socket: the driver sends what [`TurnClient::poll_transmit`]
-//! gives to [`TurnClient::server`], and hands every datagram from there to [`TurnClient::handle`], which
-//! returns what a peer sent us through the relay. Long-term credentials (the room's TURN REST username and
+//! offers nothing else). Over UDP it shares the peer's UDP socket: the driver sends what
+//! [`TurnClient::poll_transmit`] gives to [`TurnClient::server`], and hands every datagram from there to
+//! [`TurnClient::handle`], which returns what a peer sent us through the relay. Over TCP or TLS
+//! ([`TurnClient::over_stream`]) the driver writes the same messages to its stream and hands `handle` the
+//! frames [`crate::turn_framing`] cuts out of it; the relayed address is UDP either way. Long-term credentials (the room's TURN REST username and
 //! password), Allocate, Refresh, CreatePermission per peer address, Send and Data indications.
 
 use std::collections::HashMap;
@@ -39,6 +41,8 @@ define_attribute_enums!(
 const PERMISSION_EVERY: Duration = Duration::from_secs(240);
 /// An unanswered request is sent again after this long, up to [`TRIES`] times.
 const RETRY: Duration = Duration::from_millis(500);
+/// The same over a stream, which loses nothing: only a server that does not answer is retried.
+const RETRY_STREAM: Duration = Duration::from_secs(3);
 const TRIES: u32 = 7;
 /// At most this many peer addresses get a permission (a peer trickling endless candidates gets no more).
 const MAX_PERMISSIONS: usize = 256;
@@ -74,11 +78,21 @@ pub struct TurnClient {
     permissions: HashMap<IpAddr, Instant>,
     pending: HashMap<TransactionId, Pending>,
     out: Vec<Vec<u8>>,
+    retry: Duration,
 }
 
 impl TurnClient {
-    /// Starts allocating on `server` with these credentials.
+    /// Starts allocating on `server` (over UDP) with these credentials.
     pub fn new(server: SocketAddr, username: String, password: String, now: Instant) -> Self {
+        Self::start(server, username, password, RETRY, now)
+    }
+
+    /// Starts allocating on `server` over a TCP or TLS connection to it that the driver owns.
+    pub fn over_stream(server: SocketAddr, username: String, password: String, now: Instant) -> Self {
+        Self::start(server, username, password, RETRY_STREAM, now)
+    }
+
+    fn start(server: SocketAddr, username: String, password: String, retry: Duration, now: Instant) -> Self {
         let mut client = TurnClient {
             server,
             username,
@@ -90,6 +104,7 @@ impl TurnClient {
             permissions: HashMap::new(),
             pending: HashMap::new(),
             out: Vec::new(),
+            retry,
         };
         client.request(ALLOCATE, vec![RequestedTransport::new(17).into()], None, now);
         client
@@ -103,6 +118,13 @@ impl TurnClient {
     /// Where the allocation stands.
     pub fn state(&self) -> TurnState {
         self.state
+    }
+
+    /// The connection to the server is gone (a stream closed), and the allocation with it.
+    pub fn lost(&mut self) {
+        self.state = TurnState::Failed;
+        self.pending.clear();
+        self.out.clear();
     }
 
     /// New credentials (the room sends fresh ones before the old expire).
@@ -190,7 +212,7 @@ impl TurnClient {
     /// Time passes: retries, refreshes.
     pub fn tick(&mut self, now: Instant) {
         let due: Vec<TransactionId> =
-            self.pending.iter().filter(|(_, p)| now >= p.sent + RETRY).map(|(id, _)| *id).collect();
+            self.pending.iter().filter(|(_, p)| now >= p.sent + self.retry).map(|(id, _)| *id).collect();
         for id in due {
             let Some(pending) = self.pending.remove(&id) else { continue };
             if pending.tries >= TRIES {

@@ -344,6 +344,62 @@ async fn a_relay_only_room_goes_through_turn() {
     shutdown.cancel();
 }
 
+/// A relay-only room whose TURN server does not answer over UDP (the address the room hands out for it
+/// is a socket that reads nothing, as behind a firewall that drops UDP) but does over TCP: both peers give
+/// up on UDP, allocate over TCP (the relayed addresses are UDP on the TURN host), and the file goes relay to
+/// relay. The TURN server is another ruang's built-in one, sharing its secret with the room's server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_only_room_goes_through_turn_over_tcp_when_udp_gets_no_answer() {
+    let secret = "turn-over-tcp-test-secret-0123456789";
+    let mut turn_host = ruang_server::ServerConfig::default();
+    turn_host.turn.enabled = true;
+    turn_host.turn.listen = Some("127.0.0.1:0".parse().unwrap());
+    turn_host.turn.secret = Some(secret.to_owned());
+    turn_host.sfu_listen = Some("127.0.0.1:0".parse().unwrap());
+    let shutdown = CancellationToken::new();
+    let turn_started =
+        ruang_server::start(TcpListener::bind("127.0.0.1:0").await.unwrap(), turn_host, None, shutdown.clone())
+            .await
+            .unwrap();
+    // (UDP and TCP on the same port)
+    let turn = turn_started.turn_addr().expect("the built-in TURN server runs");
+    tokio::spawn(turn_started.run());
+    let black_hole = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let silent = black_hole.local_addr().unwrap();
+
+    let mut config =
+        ruang_server::ServerConfig { media_mode: ruang_server::config::MediaPolicy::Mesh, ..Default::default() };
+    config.turn.enabled = false;
+    config.ice_servers = vec![ruang_server::ice::IceServerConfig {
+        urls: vec![format!("turn:{silent}?transport=udp"), format!("turn:{turn}?transport=tcp")],
+        secret: Some(secret.to_owned()),
+        ..Default::default()
+    }];
+    config.relay_only.all_rooms = true;
+    config.sfu_listen = Some("127.0.0.1:0".parse().unwrap());
+    config.max_connections_per_address = 100_000;
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(ruang_server::run(listener, config, shutdown.clone()));
+    let url = format!("http://{addr}/r/peer-relay-tcp");
+    let out = temp_dir("relay-tcp-out");
+    let dir = temp_dir("relay-tcp-in");
+    let (path, expected) = data_file(&out, "relayed-over-tcp.bin", 1024 * 1024 + 5);
+
+    let mut receiver = receive(&url, &dir, u64::MAX, Some(1), 64);
+    receiver
+        .until("the receiver joined a relay-only room", |e| matches!(e, Event::Joined { relay_only: true, .. }))
+        .await;
+    let sender = send(&url, vec![path], 64);
+    let (sent, received) = tokio::join!(sender.finish(), receiver.finish());
+    assert_eq!(sent[0].outcome, Some(Outcome::Done(None)), "{sent:?}");
+    assert_eq!(received[0].sha256.as_deref(), Some(expected.as_str()), "{received:?}");
+    // the UDP address got the allocation requests, and nothing came of them
+    black_hole.set_nonblocking(true).unwrap();
+    assert!(black_hole.recv_from(&mut [0u8; 2048]).is_ok(), "the peers tried UDP first");
+    shutdown.cancel();
+}
+
 /// A password-protected room: without the password the job is refused with the server's reason; with it,
 /// the file goes through.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
