@@ -387,8 +387,8 @@ async fn relay_room(urls: Vec<String>, secret: &str, room: &str, shutdown: &Canc
 }
 
 /// A file of `size` bytes from a sender to a receiver in the relay-only room at `url`, both trusting
-/// `trust`: it arrives whole.
-async fn relayed_transfer(url: &str, name: &str, size: usize, trust: Trust) {
+/// `trust`, once the receiver's relay is allocated through the TURN URL `via`: it arrives whole.
+async fn relayed_transfer(url: &str, name: &str, size: usize, trust: Trust, via: &str) {
     let out = temp_dir(&format!("{name}-out"));
     let dir = temp_dir(&format!("{name}-in"));
     let (path, expected) = data_file(&out, &format!("{name}.bin"), size);
@@ -397,6 +397,7 @@ async fn relayed_transfer(url: &str, name: &str, size: usize, trust: Trust) {
     receiver
         .until("the receiver joined a relay-only room", |e| matches!(e, Event::Joined { relay_only: true, .. }))
         .await;
+    receiver.until(&format!("a relay through {via}"), |e| matches!(e, Event::Relayed { url, .. } if url == via)).await;
     let sender = start_trusting(url, "Sender", Job::Send { files: vec![path], to: None }, 64, trust);
     let (sent, received) = tokio::join!(sender.finish(), receiver.finish());
     assert_eq!(sent[0].outcome, Some(Outcome::Done(None)), "{sent:?}");
@@ -414,9 +415,10 @@ async fn a_relay_only_room_goes_through_turn_over_tcp_when_udp_gets_no_answer() 
     let (turn, _) = turn_host(secret, false, &shutdown).await;
     let black_hole = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     let silent = black_hole.local_addr().unwrap();
-    let urls = vec![format!("turn:{silent}?transport=udp"), format!("turn:{turn}?transport=tcp")];
+    let tcp = format!("turn:{turn}?transport=tcp");
+    let urls = vec![format!("turn:{silent}?transport=udp"), tcp.clone()];
     let url = relay_room(urls, secret, "peer-relay-tcp", &shutdown).await;
-    relayed_transfer(&url, "relayed-over-tcp", 1024 * 1024 + 5, Trust::System).await;
+    relayed_transfer(&url, "relayed-over-tcp", 1024 * 1024 + 5, Trust::System, &tcp).await;
     // the UDP address got the allocation requests, and nothing came of them
     black_hole.set_nonblocking(true).unwrap();
     assert!(black_hole.recv_from(&mut [0u8; 2048]).is_ok(), "the peers tried UDP first");
@@ -435,13 +437,10 @@ async fn a_relay_only_room_goes_through_turn_over_tls_when_only_tls_gets_through
     let black_hole = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     let silent = black_hole.local_addr().unwrap();
     let refused = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
-    let urls = vec![
-        format!("turn:{silent}?transport=udp"),
-        format!("turn:{refused}?transport=tcp"),
-        format!("turns:127.0.0.1:{tls_port}?transport=tcp"),
-    ];
+    let tls = format!("turns:127.0.0.1:{tls_port}?transport=tcp");
+    let urls = vec![format!("turn:{silent}?transport=udp"), format!("turn:{refused}?transport=tcp"), tls.clone()];
     let url = relay_room(urls, secret, "peer-relay-tls", &shutdown).await;
-    relayed_transfer(&url, "relayed-over-tls", 700 * 1024 + 3, pinned).await;
+    relayed_transfer(&url, "relayed-over-tls", 700 * 1024 + 3, pinned, &tls).await;
     shutdown.cancel();
 }
 

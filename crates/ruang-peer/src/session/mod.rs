@@ -186,7 +186,9 @@ pub async fn run(
                 session.links.insert(id, link);
             }
         }
-        session.use_relay();
+        if let Some(relayed) = session.use_relay() {
+            let _ = events.send(relayed).await;
+        }
         if let Some(turn) = session.relay.as_mut() {
             turn.flush(&socket).await;
         }

@@ -17,6 +17,7 @@ use tokio::net::UdpSocket;
 
 use super::Session;
 use super::turn_stream::Stream;
+use crate::Event;
 use crate::tls::Trust;
 use crate::turn::{TurnClient, TurnState};
 
@@ -231,18 +232,22 @@ impl Session {
         }
     }
 
-    /// Once the TURN allocation is there: every connection gets the relayed candidate (trickled to the peer).
-    pub(super) fn use_relay(&mut self) {
-        let Some(TurnState::Allocated(relay)) = self.relay.as_ref().map(|r| r.client.state()) else { return };
+    /// Once the TURN allocation is there: every connection gets the relayed candidate (trickled to the peer);
+    /// the event that says so, the first time.
+    pub(super) fn use_relay(&mut self) -> Option<Event> {
+        let turn = self.relay.as_ref()?;
+        let TurnState::Allocated(relay) = turn.client.state() else { return None };
         if self.candidates.relay.is_some() {
-            return;
+            return None;
         }
+        let url = turn.route.url.clone();
         self.candidates.relay = Some(relay);
         for link in self.links.values_mut() {
             if let Some(candidate) = link.add_relay(relay, self.candidates.local) {
                 self.outbox.push((link.peer, SignalData::Candidate { candidate }));
             }
         }
+        Some(Event::Relayed { url, address: relay })
     }
 }
 
