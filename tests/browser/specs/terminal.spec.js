@@ -2,14 +2,14 @@
 // in one meeting, files both ways over the peer-to-peer data channel, each checked with SHA-256 on both
 // sides. The terminal speaks the web client's own file protocol (docs/protocol.md), so the page needs no
 // help: it accepts through its UI.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdtemp, readdir, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { RUANG_BIN, startServer } from '../server.js';
-import { test, expect, roomName } from '../helpers.js';
+import { test, expect, roomName, selectedPairs } from '../helpers.js';
 
 const MB = 1024 * 1024;
 const SIZE = 50 * MB;
@@ -326,6 +326,61 @@ test.describe('in a relay-only room', () => {
     const receive = ruang(['receive', '--from', roomUrl, '--dir', into, '--count', '1', '--name', 'Receiver']);
     try {
       await receive.waitFor(/connected to Ayu/);
+      await a.page.locator('#file-input').setInputFiles(fromPage);
+      await expect(a.page.locator('.xfer[data-direction="out"]')).toHaveAttribute('data-state', 'done', { timeout: 60_000 });
+      expect(await receive.exited, receive.output()).toBe(0);
+      expect(await sha256(path.join(into, 'from-page.bin'))).toBe(fromPageHash);
+    } finally {
+      receive.kill();
+    }
+  });
+});
+
+/** Runs an nftables script in the test's network namespace (netns.sh: we are root there). @param {string} script */
+function nft(script) {
+  const run = spawnSync('nft', ['-f', '-'], { input: script, encoding: 'utf8' });
+  if (run.error || run.status !== 0) throw new Error(`nft failed (run.sh installs nftables): ${run.error ?? run.stderr}`);
+}
+
+test.describe('in a relay-only room whose TURN server gets no UDP', () => {
+  /** @type {import('../server.js').Server} */ let relay;
+  /** the built-in TURN server's port (UDP and TCP) */
+  let port = '';
+  test.beforeAll(async () => {
+    relay = await startServer(['--relay-only']);
+    port = /built-in STUN\/TURN on 127\.0\.0\.1:(\d+) /.exec(relay.output())?.[1] ?? '';
+    expect(port, relay.output()).not.toBe('');
+    // as a firewall that lets TCP through but drops UDP to the TURN port would: for the page and the terminal
+    nft(`table inet ruang_no_udp_turn {
+      chain out { type filter hook output priority 0; ip daddr 127.0.0.1 udp dport ${port} drop; }
+    }`);
+  });
+  test.afterAll(async () => {
+    if (port) nft('delete table inet ruang_no_udp_turn');
+    await relay?.stop();
+  });
+
+  test('ruang send → a page and back, both relayed through TURN over TCP', async ({ join }) => {
+    const room = roomName('term-turn-tcp');
+    const dir = await mkdtemp(path.join(tmpdir(), 'ruang-turn-tcp-'));
+    const toPage = await bigFile(dir, 'to-page.bin', 3 * MB + 1);
+    const toPageHash = await sha256(toPage);
+    const fromPage = await bigFile(dir, 'from-page.bin', 2 * MB + 9);
+    const fromPageHash = await sha256(fromPage);
+    const into = await mkdtemp(path.join(tmpdir(), 'ruang-turn-tcp-in-'));
+    const roomUrl = `${relay.url}r/${room}`;
+    const overTcp = new RegExp(`TURN relay ready at 127\\.0\\.0\\.1:\\d+ \\(via turn:127\\.0\\.0\\.1:${port}\\?transport=tcp\\)`);
+    const a = await join({ room, name: 'Ayu', camera: false, mic: false, url: relay.url });
+
+    // the terminal gives up on UDP (no answer), allocates over TCP, and only then can the page reach it
+    await sendToPage(a, toPage, toPageHash, roomUrl, overTcp);
+
+    const receive = ruang(['receive', '--from', roomUrl, '--dir', into, '--count', '1', '--name', 'Receiver']);
+    try {
+      await receive.waitFor(overTcp);
+      await receive.waitFor(/connected to Ayu/);
+      // the page's side of the pair is its relay over TCP too (its UDP allocation got no answer either)
+      await expect.poll(() => selectedPairs(a.page)).toEqual([expect.objectContaining({ local: 'relay', relayProtocol: 'tcp' })]);
       await a.page.locator('#file-input').setInputFiles(fromPage);
       await expect(a.page.locator('.xfer[data-direction="out"]')).toHaveAttribute('data-state', 'done', { timeout: 60_000 });
       expect(await receive.exited, receive.output()).toBe(0);
