@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 # Debian packages the tests use: coturn (an independent TURN client, and a real coturn to check credentials
 # against) and redis-server (the cluster tests start their own on a free loopback port; no system service is
-# used). The browser tests install chromium, firefox-esr, util-linux and iproute2 themselves (run.sh).
+# used). The browser tests install chromium, firefox-esr, util-linux, iproute2 and nftables themselves (run.sh).
 if ! command -v turnutils_uclient >/dev/null || ! command -v turnserver >/dev/null; then
   echo "== installing coturn"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

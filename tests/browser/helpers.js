@@ -36,7 +36,8 @@ export const test = base.extend({
    * participant in the call. `hash`: a fragment for the room's address (e.g. '#invite=…'); `until`: what to
    * wait for after clicking join — 'call' (default), 'waiting' (the lobby's waiting screen) or 'none';
    * `locale`: the browser's language (default en-US: specs find controls by their English names);
-   * `beforeJoin`: called on the filled pre-join screen, before Join is clicked.
+   * `beforeJoin`: called on the filled pre-join screen, before Join is clicked; `ignoreHTTPSErrors`: the
+   * browser accepts a self-signed certificate (a server started with '--tls-self-signed').
    */
   join: async ({ browser, baseUrl }, use) => {
     /** @type {import('@playwright/test').BrowserContext[]} */
@@ -48,12 +49,12 @@ export const test = base.extend({
      * @param {{ room: string, name: string, receiveOnly?: boolean, mic?: boolean, camera?: boolean,
      *   viewport?: { width: number, height: number }, url?: string, hash?: string, until?: 'call' | 'waiting' | 'none',
      *   onPage?: (page: import('@playwright/test').Page) => unknown, locale?: string,
-     *   beforeJoin?: (page: import('@playwright/test').Page) => Promise<unknown> }} o
+     *   beforeJoin?: (page: import('@playwright/test').Page) => Promise<unknown>, ignoreHTTPSErrors?: boolean }} o
      *   onPage: called before the page loads; a promise it returns (a route being set up) is awaited first
      * @returns {Promise<Participant>}
      */
-    const join = async ({ room, name, receiveOnly = false, mic = true, camera = true, viewport, url = baseUrl, hash = '', until = 'call', onPage, locale = 'en-US', beforeJoin }) => {
-      const context = await browser.newContext({ viewport: viewport ?? { width: 1000, height: 640 }, locale });
+    const join = async ({ room, name, receiveOnly = false, mic = true, camera = true, viewport, url = baseUrl, hash = '', until = 'call', onPage, locale = 'en-US', beforeJoin, ignoreHTTPSErrors = false }) => {
+      const context = await browser.newContext({ viewport: viewport ?? { width: 1000, height: 640 }, locale, ignoreHTTPSErrors });
       contexts.push(context);
       const page = await context.newPage();
       page.on('pageerror', (err) => errors.push(`[${name}] page error: ${err.message}`));

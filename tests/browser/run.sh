@@ -29,12 +29,13 @@ if [ ! -x /usr/bin/firefox-esr ]; then
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends firefox-esr
 fi
 
-# The hermetic namespace (netns.sh) needs unshare (util-linux) and ip (iproute2).
-if ! command -v unshare >/dev/null || ! command -v ip >/dev/null; then
-  echo "run.sh: installing util-linux and iproute2 (apt-get)"
+# The hermetic namespace (netns.sh) needs unshare (util-linux) and ip (iproute2); terminal.spec.js drops UDP
+# to a TURN port inside it with nft (nftables).
+if ! command -v unshare >/dev/null || ! command -v ip >/dev/null || ! command -v nft >/dev/null; then
+  echo "run.sh: installing util-linux, iproute2 and nftables (apt-get)"
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -q
-  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends util-linux iproute2
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends util-linux iproute2 nftables
 fi
 
 cd "$here"

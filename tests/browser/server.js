@@ -2,6 +2,7 @@
 // ../../target/debug/ruang relative to this folder.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import https from 'node:https';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -10,8 +11,10 @@ export const RUANG_BIN = process.env.RUANG_BIN || path.resolve(here, '../../targ
 
 /**
  * @typedef {{ listen?: string, turnListen?: string, sfuListen?: string, bin?: string }} Where (bin: another ruang binary than RUANG_BIN)
- * @typedef {{ url: string, listen: string, output: () => string, stop: () => Promise<void>,
+ * @typedef {{ url: string, listen: string, fingerprint: string | null, output: () => string, stop: () => Promise<void>,
  *   kill: (signal?: NodeJS.Signals) => Promise<void>, restart: () => Promise<Server> }} Server
+ * (`url` is https:// with '--tls-self-signed' among the arguments, and `fingerprint` the SHA-256 of its
+ * certificate as the server printed it at start; null over plain HTTP)
  */
 
 /**
@@ -53,12 +56,19 @@ async function startOnce(extraArgs, where) {
     env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn' },
   });
   let out = '';
+  // a self-signed server prints its certificate's fingerprint after its URL: wait for both
+  const selfSigned = extraArgs.includes('--tls-self-signed');
+  /** @type {string | null} */
+  let fingerprint = null;
+  /** @type {string} */
   const url = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`ruang did not print its URL within 15 s:\n${out}`)), 15_000);
     const onData = (/** @type {Buffer} */ d) => {
       out += d.toString();
-      const m = /http:\/\/\S+/.exec(out);
-      if (m) { clearTimeout(timer); resolve(m[0].endsWith('/') ? m[0] : `${m[0]}/`); }
+      const m = /https?:\/\/\S+/.exec(out);
+      const f = /self-signed certificate, SHA-256 fingerprint ((?:[0-9A-F]{2}:){31}[0-9A-F]{2})\n/.exec(out);
+      if (f) fingerprint = f[1];
+      if (m && (!selfSigned || fingerprint)) { clearTimeout(timer); resolve(m[0].endsWith('/') ? m[0] : `${m[0]}/`); }
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', (d) => { out += d.toString(); });
@@ -74,7 +84,9 @@ async function startOnce(extraArgs, where) {
     if (child.exitCode !== null || child.signalCode !== null) finish(new Error(`ruang exited early (${child.exitCode}):\n${out}`));
     const probe = () => {
       if (done) return;
-      fetch(`${url}healthz`).then((r) => (r.ok ? finish(null) : setTimeout(probe, 100)), () => setTimeout(probe, 100));
+      healthy(`${url}healthz`, fingerprint).then((ok) => (ok ? finish(null) : setTimeout(probe, 100)), (err) => {
+        if (err instanceof CertificateMismatch) finish(err); else setTimeout(probe, 100);
+      });
     };
     probe();
   });
@@ -85,6 +97,7 @@ async function startOnce(extraArgs, where) {
   return {
     url,
     listen: address,
+    fingerprint,
     output: () => out,
     stop: () => new Promise((resolve) => {
       if (gone()) { resolve(); return; }
@@ -113,4 +126,27 @@ async function startOnce(extraArgs, where) {
       }
     },
   };
+}
+
+class CertificateMismatch extends Error {}
+
+/**
+ * Whether GET `url` answers 2xx. Over https:// the certificate is the self-signed one whose SHA-256 the
+ * server printed (`fingerprint`), or the promise rejects with a CertificateMismatch: what the server
+ * prints is what it serves.
+ * @param {string} url @param {string | null} fingerprint
+ * @returns {Promise<boolean>}
+ */
+function healthy(url, fingerprint) {
+  if (!url.startsWith('https:')) return fetch(url).then((r) => r.ok);
+  return new Promise((resolve, reject) => {
+    const req = https.get(url, { rejectUnauthorized: false }, (res) => {
+      const seen = /** @type {import('node:tls').TLSSocket} */ (res.socket).getPeerCertificate().fingerprint256;
+      res.resume();
+      if (fingerprint && seen !== fingerprint) reject(new CertificateMismatch(`${url} serves a certificate with SHA-256 ${seen}, ruang printed ${fingerprint}`));
+      else resolve((res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300);
+    });
+    req.on('error', reject);
+    req.setTimeout(2000, () => req.destroy(new Error('timed out')));
+  });
 }

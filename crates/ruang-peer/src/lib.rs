@@ -17,6 +17,7 @@ mod signaling;
 mod tls;
 mod transfer;
 mod turn;
+mod turn_framing;
 mod wire;
 
 use std::path::PathBuf;
@@ -97,6 +98,14 @@ pub enum Event {
         mode: MediaMode,
         /// A relay-only room: our connections go through the room's TURN server only.
         relay_only: bool,
+    },
+    /// Our TURN allocation is there: connections may go through this relayed address (UDP, on the TURN
+    /// server), reached over the route of `url` (`turn:` over UDP or TCP, or `turns:`).
+    Relayed {
+        /// The room's TURN URL in use.
+        url: String,
+        /// The relayed address.
+        address: std::net::SocketAddr,
     },
     /// The signaling connection was lost and is back (the transfers went on meanwhile).
     Resumed,

@@ -69,8 +69,18 @@ pub async fn connect(tcp: TcpStream, host: &str, trust: &Trust) -> Result<TlsStr
             Trust::System => " (a self-signed server? pass --insecure-fingerprint with the fingerprint it printed)",
             Trust::Fingerprint(_) => "",
         };
-        PeerError::Signaling(format!("TLS with {host}: {e}{hint}"))
+        PeerError::Signaling(format!("TLS with {host}: {}{hint}", handshake_error(&e)))
     })
+}
+
+/// What went wrong in a handshake, in words: our own verifier's reason as it wrote it (rustls would put
+/// "unexpected error: " before it), anything else as rustls or the socket says it.
+fn handshake_error(err: &std::io::Error) -> String {
+    match err.get_ref().and_then(|inner| inner.downcast_ref::<Error>()) {
+        Some(Error::General(reason)) => reason.clone(),
+        Some(other) => other.to_string(),
+        None => err.to_string(),
+    }
 }
 
 /// Accepts the one certificate whose SHA-256 is pinned (whatever its names and dates, as a person who
@@ -134,5 +144,15 @@ mod tests {
         for bad in ["", "AB:CD", &"G".repeat(64), &"A".repeat(66)] {
             assert!(Trust::fingerprint(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_refused_pin_reads_as_our_verifier_wrote_it() {
+        let general = std::io::Error::new(std::io::ErrorKind::InvalidData, Error::General("not the pinned one".into()));
+        assert_eq!(handshake_error(&general), "not the pinned one");
+        let other = std::io::Error::new(std::io::ErrorKind::InvalidData, Error::DecryptError);
+        assert_eq!(handshake_error(&other), Error::DecryptError.to_string());
+        let plain = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset by peer");
+        assert_eq!(handshake_error(&plain), "reset by peer");
     }
 }

@@ -1,8 +1,10 @@
-//! A TURN client (RFC 8656, UDP) as a state machine with time passed in: str0m gathers no candidates, so
+//! A TURN client (RFC 8656) as a state machine with time passed in: str0m gathers no candidates, so
 //! this is how the terminal gets a relayed one from the TURN server the room hands out (a relay-only room
-//! offers nothing else). It shares the peer's UDP socket: the driver sends what [`TurnClient::poll_transmit`]
-//! gives to [`TurnClient::server`], and hands every datagram from there to [`TurnClient::handle`], which
-//! returns what a peer sent us through the relay. Long-term credentials (the room's TURN REST username and
+//! offers nothing else). Over UDP it shares the peer's UDP socket: the driver sends what
+//! [`TurnClient::poll_transmit`] gives to [`TurnClient::server`], and hands every datagram from there to
+//! [`TurnClient::handle`], which returns what a peer sent us through the relay. Over TCP or TLS
+//! ([`TurnClient::over_stream`]) the driver writes the same messages to its stream and hands `handle` the
+//! frames [`crate::turn_framing`] cuts out of it; the relayed address is UDP either way. Long-term credentials (the room's TURN REST username and
 //! password), Allocate, Refresh, CreatePermission per peer address, Send and Data indications.
 
 use std::collections::HashMap;
@@ -39,6 +41,12 @@ define_attribute_enums!(
 const PERMISSION_EVERY: Duration = Duration::from_secs(240);
 /// An unanswered request is sent again after this long, up to [`TRIES`] times.
 const RETRY: Duration = Duration::from_millis(500);
+/// The same over a stream, which loses nothing: only a server that does not answer is retried.
+const RETRY_STREAM: Duration = Duration::from_secs(3);
+/// Over a stream, the allocation is refreshed at least this often: TURN servers close a TCP connection
+/// that stays quiet (ruang's after 60 s by default), and the allocation goes with it, while a receiver in a
+/// relay-only room may wait long for anyone to connect.
+const STREAM_KEEPALIVE: Duration = Duration::from_secs(20);
 const TRIES: u32 = 7;
 /// At most this many peer addresses get a permission (a peer trickling endless candidates gets no more).
 const MAX_PERMISSIONS: usize = 256;
@@ -74,11 +82,29 @@ pub struct TurnClient {
     permissions: HashMap<IpAddr, Instant>,
     pending: HashMap<TransactionId, Pending>,
     out: Vec<Vec<u8>>,
+    retry: Duration,
+    /// The longest time between two refreshes, whatever the lifetime.
+    keepalive: Option<Duration>,
 }
 
 impl TurnClient {
-    /// Starts allocating on `server` with these credentials.
+    /// Starts allocating on `server` (over UDP) with these credentials.
     pub fn new(server: SocketAddr, username: String, password: String, now: Instant) -> Self {
+        Self::start(server, username, password, (RETRY, None), now)
+    }
+
+    /// Starts allocating on `server` over a TCP or TLS connection to it that the driver owns.
+    pub fn over_stream(server: SocketAddr, username: String, password: String, now: Instant) -> Self {
+        Self::start(server, username, password, (RETRY_STREAM, Some(STREAM_KEEPALIVE)), now)
+    }
+
+    fn start(
+        server: SocketAddr,
+        username: String,
+        password: String,
+        (retry, keepalive): (Duration, Option<Duration>),
+        now: Instant,
+    ) -> Self {
         let mut client = TurnClient {
             server,
             username,
@@ -90,6 +116,8 @@ impl TurnClient {
             permissions: HashMap::new(),
             pending: HashMap::new(),
             out: Vec::new(),
+            retry,
+            keepalive,
         };
         client.request(ALLOCATE, vec![RequestedTransport::new(17).into()], None, now);
         client
@@ -103,6 +131,13 @@ impl TurnClient {
     /// Where the allocation stands.
     pub fn state(&self) -> TurnState {
         self.state
+    }
+
+    /// The connection to the server is gone (a stream closed), and the allocation with it.
+    pub fn lost(&mut self) {
+        self.state = TurnState::Failed;
+        self.pending.clear();
+        self.out.clear();
     }
 
     /// New credentials (the room sends fresh ones before the old expire).
@@ -174,7 +209,8 @@ impl TurnClient {
     fn on_success(&mut self, pending: &Pending, message: &Message<Attribute>, now: Instant) {
         if pending.method == ALLOCATE || pending.method == REFRESH {
             let lifetime = message.get_attribute::<Lifetime>().map_or(Duration::from_secs(600), Lifetime::lifetime);
-            self.refresh_at = Some(now + lifetime / 2);
+            let every = self.keepalive.map_or(lifetime / 2, |most| most.min(lifetime / 2));
+            self.refresh_at = Some(now + every);
         }
         if pending.method == ALLOCATE {
             match message.get_attribute::<XorRelayAddress>() {
@@ -190,7 +226,7 @@ impl TurnClient {
     /// Time passes: retries, refreshes.
     pub fn tick(&mut self, now: Instant) {
         let due: Vec<TransactionId> =
-            self.pending.iter().filter(|(_, p)| now >= p.sent + RETRY).map(|(id, _)| *id).collect();
+            self.pending.iter().filter(|(_, p)| now >= p.sent + self.retry).map(|(id, _)| *id).collect();
         for id in due {
             let Some(pending) = self.pending.remove(&id) else { continue };
             if pending.tries >= TRIES {
@@ -257,4 +293,78 @@ fn new_transaction() -> TransactionId {
     let mut bytes = [0u8; 12];
     let _ = getrandom::fill(&mut bytes);
     TransactionId::new(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SERVER: &str = "192.0.2.1:3478";
+    const RELAY: &str = "192.0.2.1:50000";
+
+    /// The next message the client sends: its class, method and transaction.
+    fn sent(client: &mut TurnClient) -> (MessageClass, Method, TransactionId) {
+        let bytes = client.poll_transmit().expect("a message for the server");
+        let message = MessageDecoder::<Attribute>::new().decode_from_bytes(&bytes).unwrap().unwrap();
+        (message.class(), message.method(), message.transaction_id())
+    }
+
+    /// The server's success for `id`: an allocation (relayed address, lifetime) or a refresh.
+    fn success(method: Method, id: TransactionId, lifetime: Duration) -> Vec<u8> {
+        let mut message = Message::<Attribute>::new(MessageClass::SuccessResponse, method, id);
+        if method == ALLOCATE {
+            message.add_attribute(XorRelayAddress::new(RELAY.parse().unwrap()));
+        }
+        message.add_attribute(Lifetime::new(lifetime).unwrap());
+        MessageEncoder::new().encode_into_bytes(message).unwrap()
+    }
+
+    /// An allocated client (the server skips the 401 here) and the time it was allocated.
+    fn allocated(client: &mut TurnClient, now: Instant) {
+        let (class, method, id) = sent(client);
+        assert_eq!((class, method), (MessageClass::Request, ALLOCATE));
+        assert_eq!(client.handle(&success(ALLOCATE, id, Duration::from_secs(600)), now), None);
+        assert_eq!(client.state(), TurnState::Allocated(RELAY.parse().unwrap()));
+    }
+
+    #[test]
+    fn over_a_stream_the_allocation_is_refreshed_before_the_server_finds_the_connection_idle() {
+        let now = Instant::now();
+        let mut client = TurnClient::over_stream(SERVER.parse().unwrap(), "u".into(), "p".into(), now);
+        allocated(&mut client, now);
+        client.tick(now + STREAM_KEEPALIVE - Duration::from_millis(1));
+        assert!(client.poll_transmit().is_none(), "nothing before the keepalive is due");
+        let later = now + STREAM_KEEPALIVE;
+        client.tick(later);
+        let (class, method, id) = sent(&mut client);
+        assert_eq!((class, method), (MessageClass::Request, REFRESH));
+        // and again after the next one
+        client.handle(&success(REFRESH, id, Duration::from_secs(600)), later);
+        client.tick(later + STREAM_KEEPALIVE);
+        assert_eq!(sent(&mut client).1, REFRESH);
+    }
+
+    #[test]
+    fn over_udp_the_allocation_is_refreshed_at_half_its_lifetime() {
+        let now = Instant::now();
+        let mut client = TurnClient::new(SERVER.parse().unwrap(), "u".into(), "p".into(), now);
+        allocated(&mut client, now);
+        client.tick(now + Duration::from_secs(299));
+        assert!(client.poll_transmit().is_none());
+        client.tick(now + Duration::from_secs(300));
+        assert_eq!(sent(&mut client).1, REFRESH);
+    }
+
+    #[test]
+    fn a_lost_stream_fails_the_allocation_and_what_was_queued() {
+        let now = Instant::now();
+        let mut client = TurnClient::over_stream(SERVER.parse().unwrap(), "u".into(), "p".into(), now);
+        allocated(&mut client, now);
+        client.send_to("198.51.100.7:4000".parse().unwrap(), b"hello", now);
+        client.lost();
+        assert_eq!(client.state(), TurnState::Failed);
+        assert!(client.poll_transmit().is_none());
+        client.send_to("198.51.100.7:4000".parse().unwrap(), b"hello", now);
+        assert!(client.poll_transmit().is_none(), "nothing is sent without an allocation");
+    }
 }

@@ -344,6 +344,111 @@ async fn a_relay_only_room_goes_through_turn() {
     shutdown.cancel();
 }
 
+/// Another ruang whose built-in TURN server (UDP and TCP on one port; TLS on a port of its own, with its
+/// self-signed certificate, if `tls`) signs credentials with `secret` and closes TCP connections idle for
+/// `idle_secs`: its TURN address, its TLS port and certificate fingerprint (if `tls`).
+async fn turn_host(
+    idle_secs: u64,
+    secret: &str,
+    tls: bool,
+    shutdown: &CancellationToken,
+) -> (std::net::SocketAddr, Option<(u16, Trust)>) {
+    let mut config = ruang_server::ServerConfig::default();
+    config.turn.enabled = true;
+    config.turn.listen = Some("127.0.0.1:0".parse().unwrap());
+    config.turn.secret = Some(secret.to_owned());
+    config.turn.tcp_idle_timeout_secs = idle_secs;
+    config.sfu_listen = Some("127.0.0.1:0".parse().unwrap());
+    let tls_port = tls.then(|| std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port());
+    config.turn.tls_listen = tls_port.map(|port| std::net::SocketAddr::from(([127, 0, 0, 1], port)));
+    config.tls.self_signed = tls;
+    let prepared = ruang_server::tls::prepare(&config.tls).unwrap();
+    let pinned = prepared.as_ref().map(|t| Trust::fingerprint(&t.fingerprint).unwrap());
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let started = ruang_server::start(listener, config, prepared, shutdown.clone()).await.unwrap();
+    let turn = started.turn_addr().expect("the built-in TURN server runs");
+    tokio::spawn(started.run());
+    (turn, tls_port.zip(pinned))
+}
+
+/// A relay-only mesh room on a server without TURN of its own that hands out `urls` (credentials signed
+/// with `secret`); its room link.
+async fn relay_room(urls: Vec<String>, secret: &str, room: &str, shutdown: &CancellationToken) -> String {
+    let mut config =
+        ruang_server::ServerConfig { media_mode: ruang_server::config::MediaPolicy::Mesh, ..Default::default() };
+    config.turn.enabled = false;
+    config.ice_servers =
+        vec![ruang_server::ice::IceServerConfig { urls, secret: Some(secret.to_owned()), ..Default::default() }];
+    config.relay_only.all_rooms = true;
+    config.sfu_listen = Some("127.0.0.1:0".parse().unwrap());
+    config.max_connections_per_address = 100_000;
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(ruang_server::run(listener, config, shutdown.clone()));
+    format!("http://{addr}/r/{room}")
+}
+
+/// A file of `size` bytes from a sender to a receiver in the relay-only room at `url`, both trusting
+/// `trust`, once the receiver's relay is allocated through the TURN URL `via` and has then waited `quiet`
+/// for anyone: it arrives whole.
+async fn relayed_transfer(url: &str, name: &str, size: usize, trust: Trust, via: &str, quiet: Duration) {
+    let out = temp_dir(&format!("{name}-out"));
+    let dir = temp_dir(&format!("{name}-in"));
+    let (path, expected) = data_file(&out, &format!("{name}.bin"), size);
+    let policy = ReceivePolicy { dir: dir.clone(), max_size: u64::MAX, max_pending: 16 };
+    let mut receiver = start_trusting(url, "Receiver", Job::Receive { policy, count: Some(1) }, 64, trust.clone());
+    receiver
+        .until("the receiver joined a relay-only room", |e| matches!(e, Event::Joined { relay_only: true, .. }))
+        .await;
+    receiver.until(&format!("a relay through {via}"), |e| matches!(e, Event::Relayed { url, .. } if url == via)).await;
+    tokio::time::sleep(quiet).await;
+    let sender = start_trusting(url, "Sender", Job::Send { files: vec![path], to: None }, 64, trust);
+    let (sent, received) = tokio::join!(sender.finish(), receiver.finish());
+    assert_eq!(sent[0].outcome, Some(Outcome::Done(None)), "{sent:?}");
+    assert_eq!(received[0].sha256.as_deref(), Some(expected.as_str()), "{received:?}");
+}
+
+/// A relay-only room whose TURN server does not answer over UDP (the address the room hands out for it
+/// is a socket that reads nothing, as behind a firewall that drops UDP) but does over TCP: both peers give
+/// up on UDP, allocate over TCP (the relayed addresses are UDP on the TURN host), and the file goes relay to
+/// relay, after the receiver waited alone for longer than the server lets a TCP connection idle.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_only_room_goes_through_turn_over_tcp_when_udp_gets_no_answer() {
+    let secret = "turn-over-tcp-test-secret-0123456789";
+    let shutdown = CancellationToken::new();
+    let (turn, _) = turn_host(25, secret, false, &shutdown).await;
+    let black_hole = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let silent = black_hole.local_addr().unwrap();
+    let tcp = format!("turn:{turn}?transport=tcp");
+    let urls = vec![format!("turn:{silent}?transport=udp"), tcp.clone()];
+    let url = relay_room(urls, secret, "peer-relay-tcp", &shutdown).await;
+    // the receiver waits longer than the TURN server lets a TCP connection idle: its refreshes keep it
+    relayed_transfer(&url, "relayed-over-tcp", 1024 * 1024 + 5, Trust::System, &tcp, Duration::from_secs(30)).await;
+    // the UDP address got the allocation requests, and nothing came of them
+    black_hole.set_nonblocking(true).unwrap();
+    assert!(black_hole.recv_from(&mut [0u8; 2048]).is_ok(), "the peers tried UDP first");
+    shutdown.cancel();
+}
+
+/// The same when only TLS gets through (`turns:`): UDP gets no answer, TCP is refused, and the TURN
+/// server's TLS port has the self-signed certificate the peers pinned (as they pin the signaling server's
+/// with --insecure-fingerprint: ruang's TURN over TLS uses the HTTPS certificate).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_only_room_goes_through_turn_over_tls_when_only_tls_gets_through() {
+    let secret = "turn-over-tls-test-secret-0123456789";
+    let shutdown = CancellationToken::new();
+    let (_, tls) = turn_host(60, secret, true, &shutdown).await;
+    let (tls_port, pinned) = tls.expect("TURN over TLS runs");
+    let black_hole = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let silent = black_hole.local_addr().unwrap();
+    let refused = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let tls = format!("turns:127.0.0.1:{tls_port}?transport=tcp");
+    let urls = vec![format!("turn:{silent}?transport=udp"), format!("turn:{refused}?transport=tcp"), tls.clone()];
+    let url = relay_room(urls, secret, "peer-relay-tls", &shutdown).await;
+    relayed_transfer(&url, "relayed-over-tls", 700 * 1024 + 3, pinned, &tls, Duration::ZERO).await;
+    shutdown.cancel();
+}
+
 /// A password-protected room: without the password the job is refused with the server's reason; with it,
 /// the file goes through.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

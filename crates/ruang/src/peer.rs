@@ -137,6 +137,7 @@ fn show(bars: &MultiProgress, shown: &mut HashMap<String, ProgressBar>, event: E
             let relay = if relay_only { ", relay-only" } else { "" };
             say(format!("joined {room} ({peers} other participants, {} room{relay})", mode.as_str()));
         }
+        Event::Relayed { url, address } => say(format!("TURN relay ready at {address} (via {url})")),
         Event::Resumed => say("the connection to the server was lost and is back".into()),
         Event::Connected { name } => say(format!("connected to {name}")),
         Event::Transfer { peer, event } => match event {

@@ -2,14 +2,14 @@
 // in one meeting, files both ways over the peer-to-peer data channel, each checked with SHA-256 on both
 // sides. The terminal speaks the web client's own file protocol (docs/protocol.md), so the page needs no
 // help: it accepts through its UI.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdtemp, readdir, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { RUANG_BIN, startServer } from '../server.js';
-import { test, expect, roomName } from '../helpers.js';
+import { test, expect, roomName, selectedPairs } from '../helpers.js';
 
 const MB = 1024 * 1024;
 const SIZE = 50 * MB;
@@ -249,10 +249,10 @@ test('a server restart mid-transfer: both sides resume and the file arrives whol
  * `ruang send` of `file` into `roomUrl`, once its output matches `ready`; the page `a` accepts it from the
  * chat panel and verifies it (`hash`), and the terminal exits with success.
  * @param {{ page: import('@playwright/test').Page }} a @param {string} file @param {string} hash
- * @param {string} roomUrl @param {RegExp} ready
+ * @param {string} roomUrl @param {RegExp} ready @param {string[]} [extra] more arguments for `ruang send`
  */
-async function sendToPage(a, file, hash, roomUrl, ready) {
-  const send = ruang(['send', file, '--to', roomUrl, '--name', 'Sender']);
+async function sendToPage(a, file, hash, roomUrl, ready, extra = []) {
+  const send = ruang(['send', file, '--to', roomUrl, '--name', 'Sender', ...extra]);
   try {
     await send.waitFor(ready);
     await expect(a.page.locator('.toast', { hasText: 'Sender wants to send you a file' })).toBeVisible({ timeout: 20_000 });
@@ -333,5 +333,135 @@ test.describe('in a relay-only room', () => {
     } finally {
       receive.kill();
     }
+  });
+});
+
+/** Runs an nftables script in the test's network namespace (netns.sh: we are root there). @param {string} script */
+function nft(script) {
+  const run = spawnSync('nft', ['-f', '-'], { input: script, encoding: 'utf8' });
+  if (run.error || run.status !== 0) throw new Error(`nft failed (run.sh installs nftables): ${run.error ?? run.stderr}`);
+}
+
+test.describe('in a relay-only room whose TURN server gets no UDP', () => {
+  /** @type {import('../server.js').Server} */ let relay;
+  /** the built-in TURN server's port (UDP and TCP) */
+  let port = '';
+  test.beforeAll(async () => {
+    relay = await startServer(['--relay-only']);
+    port = /built-in STUN\/TURN on 127\.0\.0\.1:(\d+) /.exec(relay.output())?.[1] ?? '';
+    expect(port, relay.output()).not.toBe('');
+    // as a firewall that lets TCP through but drops UDP to the TURN port would: for the page and the terminal
+    nft(`table inet ruang_no_udp_turn {
+      chain out { type filter hook output priority 0; ip daddr 127.0.0.1 udp dport ${port} drop; }
+    }`);
+  });
+  test.afterAll(async () => {
+    if (port) nft('delete table inet ruang_no_udp_turn');
+    await relay?.stop();
+  });
+
+  test('ruang send → a page and back, both relayed through TURN over TCP', async ({ join }) => {
+    const room = roomName('term-turn-tcp');
+    const dir = await mkdtemp(path.join(tmpdir(), 'ruang-turn-tcp-'));
+    const toPage = await bigFile(dir, 'to-page.bin', 3 * MB + 1);
+    const toPageHash = await sha256(toPage);
+    const fromPage = await bigFile(dir, 'from-page.bin', 2 * MB + 9);
+    const fromPageHash = await sha256(fromPage);
+    const into = await mkdtemp(path.join(tmpdir(), 'ruang-turn-tcp-in-'));
+    const roomUrl = `${relay.url}r/${room}`;
+    const overTcp = new RegExp(`TURN relay ready at 127\\.0\\.0\\.1:\\d+ \\(via turn:127\\.0\\.0\\.1:${port}\\?transport=tcp\\)`);
+    const a = await join({ room, name: 'Ayu', camera: false, mic: false, url: relay.url });
+
+    // the terminal gives up on UDP (no answer), allocates over TCP, and only then can the page reach it
+    await sendToPage(a, toPage, toPageHash, roomUrl, overTcp);
+
+    const receive = ruang(['receive', '--from', roomUrl, '--dir', into, '--count', '1', '--name', 'Receiver']);
+    try {
+      await receive.waitFor(overTcp);
+      await receive.waitFor(/connected to Ayu/);
+      // the page's side of the pair is its relay over TCP too (its UDP allocation got no answer either)
+      await expect.poll(() => selectedPairs(a.page)).toEqual([expect.objectContaining({ local: 'relay', relayProtocol: 'tcp' })]);
+      await a.page.locator('#file-input').setInputFiles(fromPage);
+      await expect(a.page.locator('.xfer[data-direction="out"]')).toHaveAttribute('data-state', 'done', { timeout: 60_000 });
+      expect(await receive.exited, receive.output()).toBe(0);
+      expect(await sha256(path.join(into, 'from-page.bin'))).toBe(fromPageHash);
+    } finally {
+      receive.kill();
+    }
+  });
+});
+
+test.describe('over HTTPS with a self-signed certificate', () => {
+  /** @type {import('../server.js').Server} */ let secure;
+  test.beforeAll(async () => { secure = await startServer(['--tls-self-signed']); });
+  test.afterAll(async () => { await secure?.stop(); });
+
+  test('ruang send and receive pinned with --insecure-fingerprint, as the server printed it, with a page on https://', async ({ join }) => {
+    expect(secure.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/$/);
+    // what the server printed at start (startServer reads it from its output and checked that it is the
+    // certificate it serves): what a person copies into the terminal
+    const pin = /** @type {string} */ (secure.fingerprint);
+    expect(pin).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+    const room = roomName('term-tls');
+    const dir = await mkdtemp(path.join(tmpdir(), 'ruang-tls-'));
+    const toPage = await bigFile(dir, 'to-page.bin', 5 * MB);
+    const toPageHash = await sha256(toPage);
+    const fromPage = await bigFile(dir, 'from-page.bin', 3 * MB + 7);
+    const fromPageHash = await sha256(fromPage);
+    const into = await mkdtemp(path.join(tmpdir(), 'ruang-tls-in-'));
+    const roomUrl = `${secure.url}r/${room}`;
+    const a = await join({ room, name: 'Ayu', camera: false, mic: false, url: secure.url, ignoreHTTPSErrors: true });
+    expect(await a.page.evaluate(() => location.protocol)).toBe('https:');
+
+    await sendToPage(a, toPage, toPageHash, roomUrl, /joined /, ['--insecure-fingerprint', pin]);
+
+    // and back, the fingerprint typed as people do: lower case, no colons
+    const typed = pin.replaceAll(':', '').toLowerCase();
+    const receive = ruang(['receive', '--from', roomUrl, '--dir', into, '--count', '1', '--name', 'Receiver', '--insecure-fingerprint', typed]);
+    try {
+      await receive.waitFor(/connected to Ayu/);
+      await a.page.locator('#file-input').setInputFiles(fromPage);
+      await expect(a.page.locator('.xfer[data-direction="out"]')).toHaveAttribute('data-state', 'done', { timeout: 60_000 });
+      expect(await receive.exited, receive.output()).toBe(0);
+      expect(await sha256(path.join(into, 'from-page.bin'))).toBe(fromPageHash);
+    } finally {
+      receive.kill();
+    }
+  });
+
+  test('a wrong fingerprint, or none: ruang send refuses the server with a TLS error and exits 1', async ({ join }) => {
+    const pin = /** @type {string} */ (secure.fingerprint);
+    const room = roomName('term-tls-bad');
+    const dir = await mkdtemp(path.join(tmpdir(), 'ruang-tls-bad-'));
+    const file = path.join(dir, 'secret.txt');
+    await writeFile(file, 'for the right server only');
+    // someone is in the room: a terminal that got in would offer them the file
+    const a = await join({ room, name: 'Ayu', camera: false, mic: false, url: secure.url, ignoreHTTPSErrors: true });
+    const roomUrl = `${secure.url}r/${room}`;
+
+    // the right fingerprint with its last byte changed: another certificate
+    const last = pin.slice(-2) === '00' ? '01' : '00';
+    const wrong = `${pin.slice(0, -2)}${last}`;
+    const pinned = ruang(['send', file, '--to', roomUrl, '--insecure-fingerprint', wrong]);
+    try {
+      expect(await pinned.exited, pinned.output()).toBe(1);
+      expect(pinned.output()).toContain(`ruang: TLS with 127.0.0.1: the server's certificate is ${pin}, not the pinned ${wrong}`);
+      expect(pinned.output()).not.toContain('joined');
+    } finally {
+      pinned.kill();
+    }
+
+    // without a pin: the system's roots do not know a self-signed certificate; the message says what to do
+    const unpinned = ruang(['send', file, '--to', roomUrl]);
+    try {
+      expect(await unpinned.exited, unpinned.output()).toBe(1);
+      expect(unpinned.output()).toContain('ruang: TLS with 127.0.0.1: ');
+      expect(unpinned.output()).toContain('pass --insecure-fingerprint with the fingerprint it printed');
+      expect(unpinned.output()).not.toContain('joined');
+    } finally {
+      unpinned.kill();
+    }
+    // the page never saw anyone else
+    expect(await a.page.evaluate(() => /** @type {any} */ (window).ruang.state.peers.length)).toBe(0);
   });
 });

@@ -4,7 +4,8 @@
 //! newcomer offers to everyone already there and answers the offers of later ones; in an SFU room
 //! connections are opened on demand (a sender offers a files-only connection to its recipients; a receiver
 //! answers the offers of the people who send it something). `negotiation` holds those rules, `relay` the
-//! room's TURN server; this file the loop, the server's messages and the job's end.
+//! room's TURN server (over UDP on the shared socket, or over TCP or TLS); this file the loop, the server's
+//! messages and the job's end.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -19,13 +20,13 @@ use crate::link::{Candidates, Link};
 
 mod negotiation;
 mod relay;
+mod turn_stream;
 
 use crate::resume::{Connection, Incoming};
 use crate::signaling::{RoomUrl, Signaling};
 use crate::transfer::{Direction, Outcome, TransferEvent};
-use crate::turn::TurnClient;
 use crate::{Event, Job, PeerConfig, PeerError, Record};
-use relay::{turn_client, turn_server};
+use relay::Relay;
 
 /// How long joining may take.
 const JOIN_TIMEOUT: Duration = Duration::from_secs(15);
@@ -40,7 +41,7 @@ const MAX_LINKS: usize = 256;
 struct Session {
     job: Job,
     candidates: Candidates,
-    turn: Option<TurnClient>,
+    relay: Option<Relay>,
     links: HashMap<PeerId, Link>,
     names: HashMap<PeerId, String>,
     /// Our role towards each participant: polite towards those who joined after us.
@@ -93,14 +94,14 @@ pub async fn run(
     .map_err(|_| PeerError::Signaling("no welcome from the server".into()))??;
 
     let relay_only = welcome.ice_transport_policy == IcePolicy::Relay;
-    let turn = turn_client(&welcome.ice_servers, local, Instant::now()).await;
-    if relay_only && turn.is_none() {
-        return Err(PeerError::Network("a relay-only room, but no TURN server over UDP we can use".into()));
+    let relay = Relay::start(&welcome.ice_servers, local, &config.trust, Instant::now()).await;
+    if relay_only && relay.is_none() {
+        return Err(PeerError::Network("a relay-only room, but no TURN server we can use".into()));
     }
     let mut session = Session {
         job,
         candidates: Candidates { local, host: !relay_only, relay: None },
-        turn,
+        relay,
         links: HashMap::new(),
         names: welcome.peers.iter().map(|p| (p.id, p.name.clone())).collect(),
         polite: welcome.peers.iter().map(|p| (p.id, false)).collect(),
@@ -138,9 +139,9 @@ pub async fn run(
         for (id, link) in session.links.iter_mut() {
             let polled = link.poll(now);
             for datagram in polled.transmit {
-                match (&mut session.turn, session.candidates.relay) {
+                match (&mut session.relay, session.candidates.relay) {
                     (Some(turn), Some(relay)) if datagram.source == relay => {
-                        turn.send_to(datagram.destination, &datagram.contents, now);
+                        turn.client.send_to(datagram.destination, &datagram.contents, now);
                     }
                     _ => {
                         let _ = socket.send_to(&datagram.contents, datagram.destination).await;
@@ -185,12 +186,11 @@ pub async fn run(
                 session.links.insert(id, link);
             }
         }
-        session.use_relay();
-        if let Some(turn) = session.turn.as_mut() {
-            let server = turn.server();
-            while let Some(datagram) = turn.poll_transmit() {
-                let _ = socket.send_to(&datagram, server).await;
-            }
+        if let Some(relayed) = session.use_relay() {
+            let _ = events.send(relayed).await;
+        }
+        if let Some(turn) = session.relay.as_mut() {
+            turn.flush(&socket).await;
         }
         for (to, data) in std::mem::take(&mut session.outbox) {
             signaling.signal(to, data).await;
@@ -218,25 +218,10 @@ pub async fn run(
                     let now = Instant::now();
                     let data = &buf[..n];
                     // through the relay: from the peer, to our relayed address
-                    let relayed = match (&mut session.turn, session.candidates.relay) {
-                        (Some(turn), _) if from == turn.server() => match (turn.handle(data, now), session.candidates.relay) {
-                            (Some((peer, payload)), Some(relay)) => Some((peer, relay, payload)),
-                            _ => None,
-                        },
-                        _ => None,
-                    };
-                    match relayed {
-                        Some((peer, relay, payload)) => {
-                            if let Some(link) = session.links.values_mut().find(|l| l.accepts(now, peer, relay, &payload)) {
-                                link.receive(now, peer, relay, &payload);
-                            }
-                        }
-                        None if session.turn.as_ref().is_some_and(|t| t.server() == from) => {}
-                        None => {
-                            if let Some(link) = session.links.values_mut().find(|l| l.accepts(now, from, local, data)) {
-                                link.receive(now, from, local, data);
-                            }
-                        }
+                    if session.relay.as_ref().is_some_and(|turn| turn.udp_server() == Some(from)) {
+                        session.on_turn_message(data, now);
+                    } else if let Some(link) = session.links.values_mut().find(|l| l.accepts(now, from, local, data)) {
+                        link.receive(now, from, local, data);
                     }
                 }
             }
@@ -256,14 +241,22 @@ pub async fn run(
                     break;
                 }
             },
+            frame = Relay::next_frame(&mut session.relay) => match frame {
+                Some(frame) => session.on_turn_message(&frame, Instant::now()),
+                None => {
+                    if let Some(turn) = session.relay.as_mut() {
+                        turn.stream_closed();
+                    }
+                }
+            },
             _ = ping.tick() => signaling.ping().await,
             _ = tokio::time::sleep_until(next.into()) => {
                 let now = Instant::now();
                 for link in session.links.values_mut() {
                     link.tick(now);
                 }
-                if let Some(turn) = session.turn.as_mut() {
-                    turn.tick(now);
+                if let Some(turn) = session.relay.as_mut() {
+                    turn.tick(now).await;
                 }
             }
         }
@@ -332,8 +325,8 @@ impl Session {
             }
             ServerMessage::MediaMode { mode, .. } => self.mode = mode,
             ServerMessage::IceServers { ice_servers, .. } => {
-                if let (Some(turn), Some((_, username, password))) = (self.turn.as_mut(), turn_server(&ice_servers)) {
-                    turn.set_credentials(username, password);
+                if let Some(turn) = self.relay.as_mut() {
+                    turn.set_credentials(&ice_servers);
                 }
             }
             ServerMessage::Signal { from, data } => self.on_signal(from, data.data().clone(), now),
