@@ -9,10 +9,12 @@ use crate::NodeId;
 pub const NODE_TTL: Duration = Duration::from_secs(10);
 /// How often a node renews its entry.
 pub const NODE_RENEW: Duration = Duration::from_secs(3);
-/// How long a room's lease lives without renewal: a dead owner's rooms are free after this.
-pub const LEASE_TTL: Duration = Duration::from_secs(10);
-/// How often an owner renews its leases (three tries before one expires).
-pub const LEASE_RENEW: Duration = Duration::from_secs(3);
+/// How long a room's lease lives without renewal: a dead owner's rooms are free after this, so it bounds
+/// how long a failover takes (`docs/design/cluster.md`, "Lease timing").
+pub const LEASE_TTL: Duration = Duration::from_secs(3);
+/// How often an owner renews its leases: a lease survives two missed renewals (a Redis hiccup, a busy
+/// node) before it expires.
+pub const LEASE_RENEW: Duration = Duration::from_secs(1);
 
 /// The owner lease of room `room`: the owner's node id, with a TTL of [`LEASE_TTL`].
 pub fn room_owner(room: &str) -> String {

@@ -52,6 +52,9 @@ pub enum ClusterError {
     /// Redis answered with an error, or could not be reached.
     #[error("redis: {0}")]
     Redis(#[from] redis::RedisError),
+    /// Redis did not answer within the time the caller gave it.
+    #[error("redis did not answer within {0:?}")]
+    Timeout(std::time::Duration),
     /// A value read from Redis is not what a ruang node writes.
     #[error("unexpected value in redis at {key}")]
     Unexpected {

@@ -31,10 +31,12 @@ impl ClusterDirectory {
             return Ok(handle);
         }
         let mut leases = cluster.leases.lock().await;
+        // The time the request leaves, not the answer's: the lease's TTL runs from later in Redis.
+        let sent = std::time::Instant::now();
         let taken = lease::take(&mut cluster.redis.clone(), name.as_str(), cluster.node).await;
         match taken {
             Ok(Owner::Me) => {
-                leases.confirm(name.as_str(), std::time::Instant::now());
+                leases.confirm(name.as_str(), sent);
                 if cluster.rooms.get(name).is_none() {
                     // Taken over (or new): the meeting goes on from its record, if its last owner left one.
                     cluster.adopt_record(name).await;

@@ -22,6 +22,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ruang_cluster::bus::{self, Publisher};
+use ruang_cluster::keys::LEASE_RENEW;
 use ruang_cluster::lease::{self, LeaseBook};
 use ruang_cluster::registry::{self, NodeInfo};
 use ruang_cluster::{ClusterError, ConnectionManager, NodeId};
@@ -37,8 +38,10 @@ use crate::store::MeetingStore;
 
 /// Messages queued for Redis (and received from it) per node before the bus pushes back.
 const BUS_QUEUE: usize = 65_536;
-/// How often the keeper looks at leases and the registry entry.
-const KEEPER_TICK: Duration = Duration::from_secs(1);
+/// How often the keeper looks at leases, the registry entry and the owners of remote rooms: half the lease
+/// renewal period, so a renewal is never more than half a tick late and a lost owner is noticed within
+/// half a second of its lease expiring.
+const KEEPER_TICK: Duration = Duration::from_millis(500);
 
 /// This node's part in the cluster.
 pub struct Cluster {
@@ -227,8 +230,21 @@ impl Cluster {
         }
         let now = std::time::Instant::now();
         let mut renewed = Vec::new();
-        for room in leases.due(now) {
-            match lease::renewal(&mut redis, &room, self.node).await {
+        // Due before the next tick's middle: renewed every LEASE_RENEW whatever the ticks' jitter. All at once
+        // (the connection pipelines them), each bounded, so a slow Redis cannot hold the keeper past the TTL.
+        let due = leases.due(now + KEEPER_TICK / 2);
+        let answers = futures_util::future::join_all(due.iter().map(|room| {
+            let mut redis = redis.clone();
+            async move {
+                match tokio::time::timeout(LEASE_RENEW, lease::renewal(&mut redis, room, self.node)).await {
+                    Ok(answer) => answer,
+                    Err(_) => Err(ClusterError::Timeout(LEASE_RENEW)),
+                }
+            }
+        }))
+        .await;
+        for (room, answer) in due.into_iter().zip(answers) {
+            match answer {
                 Ok(lease::Renewal::Renewed) => {
                     leases.confirm(&room, now);
                     renewed.push(room);
