@@ -71,6 +71,9 @@ before
         .await;
     let offer = c.read_until("signal").await;
     assert_eq!(offer["from"], b.id.as_str());
+    // For the failover benchmark (scripts/bench-failover.sh): the kill at another moment of the renewal period.
+    let delay = std::env::var("RUANG_FAILOVER_KILL_DELAY_MS").ok().and_then(|ms| ms.parse().ok()).unwrap_or(0);
+    tokio::time::sleep(Duration::from_millis(delay.min(5_000))).await;
     let dead = nodes.remove(0);
     let killed = tokio::time::Instant::now();
     dead.kill().await;
