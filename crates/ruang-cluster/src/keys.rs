@@ -44,3 +44,26 @@ pub fn bus(node: NodeId) -> String {
 /// node is this cluster's on every other (a different one means a previous cluster, whose participants are
 /// restored).
 pub const INSTANCE: &str = "ruang:instance";
+
+/// Password attempts (failed or under way) from address group `address` (an IPv4 address or an IPv6 /64
+/// prefix, as text; `unknown` when the address is not known) in its window: a count whose expiry is the
+/// window ([`crate::limits`]).
+pub fn password_address(address: &str) -> String {
+    format!("ruang:limit:password:address:{address}")
+}
+
+/// Password attempts at room `room` drawing on its `budget` (`fresh` or `others`) in its window.
+pub fn password_room(room: &str, budget: &str) -> String {
+    format!("ruang:limit:password:room:{room}:{budget}")
+}
+
+/// Rooms created by address group `address` in its window (`rooms_per_address_per_minute`).
+pub fn rooms_created(address: &str) -> String {
+    format!("ruang:limit:rooms:address:{address}")
+}
+
+/// The claim on participant `id` (16 hex digits) of a previous instance: set once, by the first node a token
+/// of that participant restores it on, and kept as long as such a token may be valid.
+pub fn restored_claim(id: &str) -> String {
+    format!("ruang:restored:{id}")
+}
