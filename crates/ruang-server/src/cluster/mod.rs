@@ -8,11 +8,13 @@
 //! deliveries come back over the bus to the connection. Session and room logic are the same as alone.
 //!
 //! One task per node reads the bus in order; one keeps the node's registry entry and its leases
-//! (renewing the held ones, releasing those of rooms that closed).
+//! (renewing the held ones, releasing those of rooms that closed). The limits every node counts together
+//! (password attempts, rooms opened per address, restored-token claims) are in [`limits`].
 
 mod directory;
 mod edge;
 mod failover;
+mod limits;
 mod owner;
 mod records;
 mod wire;
@@ -30,6 +32,7 @@ use ruang_proto::{Limits, RoomName};
 use tokio_util::sync::CancellationToken;
 
 pub use directory::ClusterDirectory;
+pub use limits::{ClusterRestoredClaims, ClusterRoomBudget, ClusterThrottle};
 pub use records::ClusterRecords;
 
 use crate::numbers::ConnectionNumbers;
@@ -111,6 +114,16 @@ impl Joining {
     pub fn records(&self, store: Arc<MeetingStore>, grace: Duration) -> Arc<ClusterRecords> {
         let (redis, ttl, shutdown) = (self.redis.clone(), failover::record_ttl(grace), self.shutdown.clone());
         Arc::new(ClusterRecords::start(store, redis, self.node, ttl, shutdown))
+    }
+
+    /// The password throttle of the cluster: attempts counted in Redis with `limits`.
+    pub fn throttle(&self, limits: crate::access::AttemptLimits) -> Arc<dyn crate::access::PasswordThrottle> {
+        Arc::new(ClusterThrottle::new(self.redis.clone(), limits))
+    }
+
+    /// The claims on a previous instance's participants, in Redis, each kept for `ttl`.
+    pub fn restored_claims(&self, ttl: Duration) -> Arc<dyn crate::resume::RestoredClaims> {
+        Arc::new(ClusterRestoredClaims::new(self.redis.clone(), ttl))
     }
 
     /// Starts this node's part: reads its bus channel, registers, and keeps its leases until shutdown.
