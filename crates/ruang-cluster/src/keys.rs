@@ -57,9 +57,10 @@ pub fn password_room(room: &str, budget: &str) -> String {
     format!("ruang:limit:password:room:{room}:{budget}")
 }
 
-/// Rooms created by address group `address` in its window (`rooms_per_address_per_minute`).
-pub fn rooms_created(address: &str) -> String {
-    format!("ruang:limit:rooms:address:{address}")
+/// Events of kind `kind` from address group `address` in its window: `rooms` opened
+/// (`rooms_per_address_per_minute`), wrong `api-keys`.
+pub fn per_address(kind: &str, address: &str) -> String {
+    format!("ruang:limit:{kind}:address:{address}")
 }
 
 /// The claim on participant `id` (16 hex digits) of a previous instance: set once, by the first node a token

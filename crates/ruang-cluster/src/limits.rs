@@ -1,5 +1,6 @@
 //! Limits every node of a cluster counts together: password attempts (per address group and per room),
-//! rooms created per address group, and the claims on participants of a previous instance. Each is one
+//! events per address group (rooms opened, wrong API keys), and the claims on participants of a previous
+//! instance. Each is one
 //! atomic Redis step (a Lua script, or `SET NX`), so concurrent requests on any nodes never together
 //! exceed a limit; every count lives in a key whose expiry is its window.
 //!
@@ -11,7 +12,7 @@ use std::time::Duration;
 use redis::aio::ConnectionManager;
 
 use crate::ClusterError;
-use crate::keys::{password_address, password_room, restored_claim, rooms_created};
+use crate::keys::{password_address, password_room, per_address, restored_claim};
 
 /// How many password attempts are allowed per window, cluster-wide.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -132,17 +133,26 @@ pub async fn settle_attempt(
     Ok(())
 }
 
-/// Counts a room created by address group `address` if it created fewer than `limit` in its `window` (the
-/// key expires `window` after its first room): `false` if the limit is reached.
-pub async fn take_room(
+/// Counts an event of kind `kind` (`rooms`, `api-keys`) from address group `address` if it had fewer than
+/// `limit` in its `window` (the key expires `window` after its first event): `false` if the limit is
+/// reached, nothing counted.
+pub async fn take(
     redis: &mut ConnectionManager,
+    kind: &str,
     address: &str,
     limit: u32,
     window: Duration,
 ) -> Result<bool, ClusterError> {
-    let taken: i64 =
-        redis::Script::new(TAKE).key(rooms_created(address)).arg(limit).arg(millis(window)).invoke_async(redis).await?;
+    let key = per_address(kind, address);
+    let taken: i64 = redis::Script::new(TAKE).key(key).arg(limit).arg(millis(window)).invoke_async(redis).await?;
     Ok(taken == 1)
+}
+
+/// Gives back an event [`take`] counted (it turned out not to count: a right API key), if its window is
+/// still running.
+pub async fn give_back(redis: &mut ConnectionManager, kind: &str, address: &str) -> Result<(), ClusterError> {
+    let _: i64 = redis::Script::new(GIVE_BACK).key(per_address(kind, address)).invoke_async(redis).await?;
+    Ok(())
 }
 
 /// Claims participant `id` (its 16 hex digits) of a previous instance, remembered for `ttl`: `true` for the

@@ -92,23 +92,27 @@ async fn a_reservation_late_in_its_window_keeps_its_count_until_it_can_be_settle
 }
 
 #[tokio::test]
-async fn rooms_created_per_address_are_counted_across_nodes() {
+async fn events_per_address_are_counted_across_nodes_and_given_back() {
     let redis = RedisServer::start();
     let nodes = nodes(&redis, 2).await;
     let window = Duration::from_secs(60);
     let takes = (0..6).map(|i| {
         let mut node = nodes[i % 2].clone();
-        async move { limits::take_room(&mut node, "2001:db8::", 4, window).await.unwrap() }
+        async move { limits::take(&mut node, "rooms", "2001:db8::", 4, window).await.unwrap() }
     });
     let taken = futures_util::future::join_all(takes).await;
     assert_eq!(taken.iter().filter(|t| **t).count(), 4);
     let mut node = nodes[0].clone();
-    assert!(limits::take_room(&mut node, "192.0.2.1", 4, window).await.unwrap(), "another address has its own");
+    assert!(limits::take(&mut node, "rooms", "192.0.2.1", 4, window).await.unwrap(), "another address has its own");
     let short = Duration::from_millis(100);
-    assert!(limits::take_room(&mut node, "192.0.2.2", 1, short).await.unwrap());
-    assert!(!limits::take_room(&mut node, "192.0.2.2", 1, short).await.unwrap());
+    assert!(limits::take(&mut node, "rooms", "192.0.2.2", 1, short).await.unwrap());
+    assert!(!limits::take(&mut node, "rooms", "192.0.2.2", 1, short).await.unwrap());
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(limits::take_room(&mut node, "192.0.2.2", 1, short).await.unwrap(), "a new window");
+    assert!(limits::take(&mut node, "rooms", "192.0.2.2", 1, short).await.unwrap(), "a new window");
+    assert!(limits::take(&mut node, "api-keys", "192.0.2.2", 1, window).await.unwrap(), "another kind");
+    limits::give_back(&mut node, "api-keys", "192.0.2.2").await.unwrap();
+    assert!(limits::take(&mut node, "api-keys", "192.0.2.2", 1, window).await.unwrap(), "given back");
+    assert!(!limits::take(&mut node, "api-keys", "192.0.2.2", 1, window).await.unwrap());
 }
 
 #[tokio::test]

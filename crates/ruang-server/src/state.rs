@@ -6,8 +6,8 @@
 //! implementations are chosen here, in-process or, with `--redis`, the cluster's: the password throttle
 //! ([`PasswordThrottle`]), the restored participants of a previous instance
 //! ([`crate::resume::RestoredClaims`]), connection numbers ([`ConnectionNumbers`]), meeting records with
-//! their bans ([`crate::store::MeetingRecords`]) and the room directory with its per-address budget of new
-//! rooms ([`RoomDirectory`]). Their callers see only the interfaces, so a cluster changes what is built here
+//! their bans ([`crate::store::MeetingRecords`]), the room directory with its per-address budget of new
+//! rooms ([`RoomDirectory`]) and the count of wrong API keys ([`AddressBudget`]). Their callers see only the interfaces, so a cluster changes what is built here
 //! and nothing else.
 
 use std::sync::Arc;
@@ -18,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::access::{AttemptLimits, InviteKey, LocalThrottle, PasswordChecker, PasswordThrottle, PoolSize};
-use crate::address::PerAddress;
+use crate::address::{AddressBudget, PerAddress};
 use crate::config::{Secret, ServerConfig};
 use crate::conn::AddressCounts;
 use crate::http::ServerNames;
@@ -86,8 +86,8 @@ pub struct AppState {
     pub throttle: Arc<dyn PasswordThrottle>,
     /// Checks passwords, a few at a time.
     pub passwords: PasswordChecker,
-    /// Counts wrong API keys per address.
-    pub wrong_api_keys: PerAddress,
+    /// Counts wrong API keys per address (in this process, or for the cluster).
+    pub wrong_api_keys: Arc<dyn AddressBudget>,
     /// Hands out connection numbers.
     connection_numbers: Arc<dyn ConnectionNumbers>,
     /// What `/metrics` shows.
@@ -154,6 +154,10 @@ impl AppState {
         let throttle: Arc<dyn PasswordThrottle> = match &cluster {
             Some((joining, _)) => joining.throttle(PASSWORD_ATTEMPTS),
             None => Arc::new(LocalThrottle::new(PASSWORD_ATTEMPTS)),
+        };
+        let wrong_api_keys: Arc<dyn AddressBudget> = match &cluster {
+            Some((joining, _)) => joining.per_address("api-keys", WRONG_API_KEYS_PER_ADDRESS, MINUTE),
+            None => Arc::new(PerAddress::new(WRONG_API_KEYS_PER_ADDRESS, MINUTE)),
         };
         let mut ice = IcePlan::new(&config.ice_servers, config.turn_credential_ttl_secs, &config.relay_only);
         if let Some(turn) = turn {
@@ -227,7 +231,7 @@ impl AppState {
             invites,
             throttle,
             passwords: PasswordChecker::new(PASSWORD_POOL),
-            wrong_api_keys: PerAddress::new(WRONG_API_KEYS_PER_ADDRESS, MINUTE),
+            wrong_api_keys,
             connection_numbers,
             metrics,
             webhooks,

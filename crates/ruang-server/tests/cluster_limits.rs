@@ -14,13 +14,16 @@ use ruang_server::access::{AccessKind, RoomPolicy, password};
 use ruang_server::config::ServerConfig;
 use ruang_server::resume::{Bearer, Resumption};
 use serde_json::{Value, json};
-use tokio::net::TcpSocket;
+use sha2::{Digest, Sha256};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpSocket, TcpStream};
 use tokio_tungstenite::MaybeTlsStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 const PASSWORD: &str = "open sesame";
 /// The secret `TestServer::cluster` gives every node.
 const SECRET: &str = "a secret the nodes share";
+const API_KEY: &str = "an api key for the backend";
 
 /// A client of `node` connected from 127.0.0.`host`.
 async fn client_from(node: &TestServer, host: u8) -> Client {
@@ -170,4 +173,34 @@ async fn while_redis_is_away_wrong_passwords_are_still_counted_on_each_node() {
     assert_eq!(answer, "too_many_attempts", "an outage does not open the gate");
     let (answer, _member) = join_from(&nodes[0], 9, "vault", Some(PASSWORD)).await;
     assert_eq!(answer, "welcome", "the rightful user still gets in");
+}
+
+/// The status of `POST /api/invites` on `node` with API key `key`.
+async fn post_invite(node: &TestServer, key: &str) -> u16 {
+    let mut stream =
+        tokio::time::timeout(WAIT, TcpStream::connect(node.addr)).await.expect("in time").expect("connect");
+    let body = r#"{"room":"board"}"#;
+    let request = format!(
+        "POST /api/invites HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nAuthorization: Bearer {key}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        node.addr,
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut response = String::new();
+    tokio::time::timeout(WAIT, stream.read_to_string(&mut response)).await.expect("in time").expect("read");
+    response.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
+}
+
+#[tokio::test]
+async fn wrong_api_keys_from_one_address_are_counted_across_nodes() {
+    let redis = RedisServer::start();
+    let digest: String = Sha256::digest(API_KEY).iter().map(|b| format!("{b:02x}")).collect();
+    let nodes = TestServer::cluster(&redis.url, 2, |c| c.api_key_sha256 = Some(digest.clone())).await;
+    for wrong in 0..5 {
+        assert_eq!(post_invite(&nodes[wrong % 2], "wrong key").await, 401, "wrong key {wrong}");
+    }
+    for node in &nodes {
+        assert_eq!(post_invite(node, "wrong key").await, 429, "five wrong keys a minute in the whole cluster");
+        assert_eq!(post_invite(node, API_KEY).await, 429, "not even checked from this address");
+    }
 }

@@ -1,7 +1,7 @@
 //! The room directory of a node in a cluster: the room is this node's if it is open here or if this node
 //! takes its lease now; otherwise it is the lease holder's, reached through an [`EdgeRoom`]. A room opened
 //! here by a client's join is counted against its address group's budget in Redis
-//! ([`ClusterRoomBudget`]), for the whole cluster.
+//! ([`ClusterPerAddress`]), for the whole cluster.
 
 use std::sync::Arc;
 
@@ -10,20 +10,21 @@ use ruang_proto::RoomName;
 
 use super::Cluster;
 use super::edge::EdgeRoom;
-use super::limits::ClusterRoomBudget;
+use super::limits::ClusterPerAddress;
+use crate::address::AddressBudget;
 use crate::rooms::{CreateError, DirectoryFuture, Opener, RoomDirectory, RoomHandle};
 
 /// Finds rooms across the cluster.
 pub struct ClusterDirectory {
     cluster: Arc<Cluster>,
-    opened: ClusterRoomBudget,
+    opened: ClusterPerAddress,
 }
 
 impl ClusterDirectory {
     /// The directory of `cluster`'s node, where each address group opens at most `per_window` rooms per
     /// `window` in the whole cluster.
     pub fn new(cluster: Arc<Cluster>, per_window: u32, window: std::time::Duration) -> Self {
-        let opened = ClusterRoomBudget::new(cluster.redis.clone(), per_window, window);
+        let opened = ClusterPerAddress::new(cluster.redis.clone(), "rooms", per_window, window);
         ClusterDirectory { cluster, opened }
     }
 
@@ -47,7 +48,7 @@ impl ClusterDirectory {
                 // node opens it meanwhile; the leases' lock keeps this node's own joins in line).
                 let may_open = match opener {
                     Opener::Client(address) if cluster.rooms.get(name).is_none() => {
-                        !cluster.rooms.has_room_for_one_more() || self.opened.take(address).await
+                        !cluster.rooms.has_room_for_one_more() || self.opened.take_one(address).await
                     }
                     _ => true,
                 };

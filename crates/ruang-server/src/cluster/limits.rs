@@ -1,6 +1,7 @@
 //! The limits a node of a cluster counts with every other node, in Redis ([`ruang_cluster::limits`]): the
-//! password throttle ([`ClusterThrottle`]), the rooms each address group opens ([`ClusterRoomBudget`]) and
-//! the claims on a previous instance's participants ([`ClusterRestoredClaims`]).
+//! password throttle ([`ClusterThrottle`]), the rooms each address group opens and its wrong API keys
+//! ([`ClusterPerAddress`]), and the claims on a previous instance's participants
+//! ([`ClusterRestoredClaims`]).
 //!
 //! Redis unreachable: each question to Redis waits at most [`REDIS_WAIT`]; without an answer, the node
 //! counts that request in its own counts (the same limits, this node only) and logs a warning. An outage
@@ -17,7 +18,7 @@ use ruang_proto::{PeerId, RoomName};
 use tokio::time::Instant;
 
 use crate::access::{AttemptLimits, LocalThrottle, PasswordThrottle, Reservation, ReserveFuture};
-use crate::address::{PerAddress, group};
+use crate::address::{AddressBudget, PerAddress, TakeFuture, group};
 use crate::resume::{ClaimFuture, LocalRestoredClaims, RestoredClaims};
 
 /// The longest a node waits for Redis on a join's behalf before it counts the request itself.
@@ -104,30 +105,50 @@ impl PasswordThrottle for ClusterThrottle {
     }
 }
 
-/// Rooms opened per address group per window, counted in Redis for the whole cluster.
-pub struct ClusterRoomBudget {
+/// Events of one kind per address group per window (rooms opened, wrong API keys), counted in Redis for
+/// the whole cluster.
+pub struct ClusterPerAddress {
     redis: ConnectionManager,
+    kind: &'static str,
     limit: u32,
     window: Duration,
-    /// Where rooms are counted while Redis does not answer.
+    /// Where events are counted while Redis does not answer.
     fallback: PerAddress,
 }
 
-impl ClusterRoomBudget {
-    /// At most `limit` rooms per address group per `window`, over `redis`.
-    pub fn new(redis: ConnectionManager, limit: u32, window: Duration) -> Self {
-        ClusterRoomBudget { redis, limit, window, fallback: PerAddress::new(limit, window) }
+impl ClusterPerAddress {
+    /// At most `limit` events of `kind` (a key name: `rooms`, `api-keys`) per address group per `window`,
+    /// over `redis`.
+    pub fn new(redis: ConnectionManager, kind: &'static str, limit: u32, window: Duration) -> Self {
+        ClusterPerAddress { redis, kind, limit, window, fallback: PerAddress::new(limit, window) }
+    }
+}
+
+impl AddressBudget for ClusterPerAddress {
+    fn take_one(&self, address: Option<IpAddr>) -> TakeFuture<'_> {
+        Box::pin(async move {
+            let mut redis = self.redis.clone();
+            let key = address_key(address);
+            match ask(self.kind, limits::take(&mut redis, self.kind, &key, self.limit, self.window)).await {
+                Some(taken) => taken,
+                None => self.fallback.take(address, Instant::now()),
+            }
+        })
     }
 
-    /// Counts a room opened by `address` if its group may open one more now; `false` (nothing counted) if
-    /// not.
-    pub async fn take(&self, address: Option<IpAddr>) -> bool {
-        let mut redis = self.redis.clone();
-        let key = address_key(address);
-        match ask("a new room", limits::take_room(&mut redis, &key, self.limit, self.window)).await {
-            Some(taken) => taken,
-            None => self.fallback.take(address, Instant::now()),
-        }
+    /// Given back in both counts, as the caller does not say which one took it: this node's count never
+    /// goes below zero, and a Redis count is decremented only within its window.
+    fn give_one_back(&self, address: Option<IpAddr>) {
+        self.fallback.give_back(address, Instant::now());
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        let (mut redis, kind, key) = (self.redis.clone(), self.kind, address_key(address));
+        runtime.spawn(async move {
+            match tokio::time::timeout(SETTLE_WAIT, limits::give_back(&mut redis, kind, &key)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(err)) => tracing::debug!(%err, "cluster: an event was not given back"),
+                Err(_) => tracing::debug!("cluster: an event was not given back in time"),
+            }
+        });
     }
 }
 

@@ -32,9 +32,10 @@ use ruang_proto::{Limits, RoomName};
 use tokio_util::sync::CancellationToken;
 
 pub use directory::ClusterDirectory;
-pub use limits::{ClusterRestoredClaims, ClusterRoomBudget, ClusterThrottle};
+pub use limits::{ClusterPerAddress, ClusterRestoredClaims, ClusterThrottle};
 pub use records::ClusterRecords;
 
+use crate::address::AddressBudget;
 use crate::numbers::ConnectionNumbers;
 use crate::rooms::{RoomHandle, Rooms};
 use crate::store::MeetingStore;
@@ -119,6 +120,11 @@ impl Joining {
     /// The password throttle of the cluster: attempts counted in Redis with `limits`.
     pub fn throttle(&self, limits: crate::access::AttemptLimits) -> Arc<dyn crate::access::PasswordThrottle> {
         Arc::new(ClusterThrottle::new(self.redis.clone(), limits))
+    }
+
+    /// At most `limit` events of `kind` (`api-keys`) per address group per `window`, in the whole cluster.
+    pub fn per_address(&self, kind: &'static str, limit: u32, window: Duration) -> Arc<dyn AddressBudget> {
+        Arc::new(ClusterPerAddress::new(self.redis.clone(), kind, limit, window))
     }
 
     /// The claims on a previous instance's participants, in Redis, each kept for `ttl`.
