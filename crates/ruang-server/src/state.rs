@@ -7,8 +7,8 @@
 //! ([`PasswordThrottle`]), the restored participants of a previous instance
 //! ([`crate::resume::RestoredClaims`]), connection numbers ([`ConnectionNumbers`]), meeting records with
 //! their bans ([`crate::store::MeetingRecords`]), the room directory with its per-address budget of new
-//! rooms ([`RoomDirectory`]) and the count of wrong API keys ([`AddressBudget`]). Their callers see only the interfaces, so a cluster changes what is built here
-//! and nothing else.
+//! rooms ([`RoomDirectory`]) and the count of wrong API keys ([`AddressBudget`]). Their callers see only
+//! the interfaces, so a cluster changes what is built here and nothing else.
 
 use std::sync::Arc;
 use std::time::Duration;
