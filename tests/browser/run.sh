@@ -29,6 +29,13 @@ if [ ! -x /usr/bin/firefox-esr ]; then
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends firefox-esr
 fi
 
+# The cluster test (specs/cluster.spec.js) starts its own redis-server on a free loopback port.
+if ! command -v redis-server >/dev/null; then
+  echo "run.sh: installing redis-server (apt-get)"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -q
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends redis-server
+fi
 # The hermetic namespace (netns.sh) needs unshare (util-linux) and ip (iproute2); terminal.spec.js drops UDP
 # to a TURN port inside it with nft (nftables).
 if ! command -v unshare >/dev/null || ! command -v ip >/dev/null || ! command -v nft >/dev/null; then

@@ -45,7 +45,10 @@ impl LeaseBook {
         LeaseBook { ttl, renew_every, confirmed: HashMap::new() }
     }
 
-    /// Redis said `room`'s lease is this node's at `at` (taken or renewed).
+    /// Redis said `room`'s lease is this node's, in answer to a take or renewal *sent* at `at`. It must be
+    /// the time the request left, not the time the answer came: Redis starts the TTL when it runs the
+    /// command, which is after `at`, so the lease cannot end in Redis before `at + ttl` and
+    /// [`LeaseBook::is_safe`] never claims a lease another node may already have taken.
     pub fn confirm(&mut self, room: &str, at: Instant) {
         self.confirmed.insert(room.to_owned(), at);
     }
@@ -60,7 +63,7 @@ impl LeaseBook {
         self.confirmed.contains_key(room)
     }
 
-    /// The rooms whose lease is certainly still this node's at `now`.
+    /// Whether `room`'s lease is certainly still this node's at `now` (confirmed less than a TTL ago).
     pub fn is_safe(&self, room: &str, now: Instant) -> bool {
         self.confirmed.get(room).is_some_and(|at| now < *at + self.ttl)
     }

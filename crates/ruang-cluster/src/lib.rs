@@ -3,6 +3,8 @@
 //! - [`keys`]: every Redis key and channel name, and their time-to-live.
 //! - [`lease`]: who owns a room: the lease rules without I/O ([`lease::LeaseBook`], time passed in) and the
 //!   three atomic Redis operations behind them (take, renew, release).
+//! - [`limits`]: the limits every node counts together (password attempts, rooms created per address,
+//!   claims on a previous instance's participants), each one atomic Redis step.
 //! - [`records`]: each room's meeting record, written by its owner only, read by the node that takes the
 //!   room over when its owner is lost.
 //! - [`registry`]: each node's entry (id, addresses, load) with a short TTL, and the list of live nodes.
@@ -18,6 +20,7 @@
 pub mod bus;
 pub mod keys;
 pub mod lease;
+pub mod limits;
 pub mod records;
 pub mod registry;
 pub mod sequence;
@@ -52,6 +55,9 @@ pub enum ClusterError {
     /// Redis answered with an error, or could not be reached.
     #[error("redis: {0}")]
     Redis(#[from] redis::RedisError),
+    /// Redis did not answer within the time the caller gave it.
+    #[error("redis did not answer within {0:?}")]
+    Timeout(std::time::Duration),
     /// A value read from Redis is not what a ruang node writes.
     #[error("unexpected value in redis at {key}")]
     Unexpected {

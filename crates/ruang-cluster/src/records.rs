@@ -58,6 +58,21 @@ pub async fn read(redis: &mut ConnectionManager, room: &str) -> Result<Option<Ve
     Ok(redis::cmd("GET").arg(room_record(room)).query_async(redis).await?)
 }
 
+/// Whether each of `rooms` has a record now, in the order given; one round trip. A free lease with a
+/// record means the owner stopped renewing while Redis kept its data (the owner is lost); a free lease
+/// without one may be Redis having lost everything (a restart), which the live owner repairs itself.
+pub async fn present(redis: &mut ConnectionManager, rooms: &[String]) -> Result<Vec<bool>, ClusterError> {
+    if rooms.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut pipe = redis::pipe();
+    for room in rooms {
+        pipe.cmd("EXISTS").arg(room_record(room));
+    }
+    let found: Vec<i64> = pipe.query_async(redis).await?;
+    Ok(found.into_iter().map(|count| count > 0).collect())
+}
+
 /// Gives the records of `rooms` (those that exist) `ttl` more to live; one round trip.
 pub async fn touch(redis: &mut ConnectionManager, rooms: &[String], ttl: Duration) -> Result<(), ClusterError> {
     if rooms.is_empty() {

@@ -24,7 +24,34 @@ async fn a_lease_has_one_holder_until_released() {
     lease::release(&mut conn, "room", a).await.unwrap();
     assert_eq!(lease::take(&mut conn, "room", b).await.unwrap(), Owner::Me);
     let ttl: i64 = redis::cmd("PTTL").arg("ruang:room:room:owner").query_async(&mut conn).await.unwrap();
-    assert!(ttl > 0 && ttl <= 10_000, "the lease has a short TTL: {ttl}");
+    let most = i64::try_from(ruang_cluster::keys::LEASE_TTL.as_millis()).unwrap();
+    assert!(ttl > 0 && ttl <= most, "the lease has a short TTL: {ttl}");
+}
+
+/// The fencing rule: an owner that stops renewing (dead, cut off, or too busy) counts its lease as no longer
+/// certainly its own before any other node can take it.
+#[tokio::test]
+async fn an_owner_stops_counting_on_a_lease_it_did_not_renew_before_another_node_can_take_it() {
+    use ruang_cluster::lease::LeaseBook;
+    let redis = RedisServer::start();
+    let (_, mut conn) = connect(&redis.url).await.unwrap();
+    let (a, b) = (NodeId(1), NodeId(2));
+    let mut book = LeaseBook::default();
+    let sent = std::time::Instant::now();
+    assert_eq!(lease::take(&mut conn, "room", a).await.unwrap(), Owner::Me);
+    book.confirm("room", sent);
+    assert!(book.is_safe("room", std::time::Instant::now()));
+    // A does not renew; B tries every 20 ms (bounded) until the lease is free.
+    let deadline = std::time::Instant::now() + ruang_cluster::keys::LEASE_TTL * 4;
+    loop {
+        let asked = std::time::Instant::now();
+        assert!(asked < deadline, "the lease expires");
+        if lease::take(&mut conn, "room", b).await.unwrap() == Owner::Me {
+            assert!(!book.is_safe("room", asked), "A still counted on the lease when B could take it");
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 #[tokio::test]
@@ -95,8 +122,11 @@ async fn a_record_is_written_only_while_the_lease_is_the_writers_or_free() {
     let pttl = redis.cli(&["PTTL", "ruang:room:room:record"]).parse::<i64>().unwrap();
     assert!(pttl > 30_000, "renewed: {pttl}");
     assert_eq!(redis.cli(&["EXISTS", "ruang:room:nothing:record"]), "0", "touching creates nothing");
+    let rooms = ["nothing".to_owned(), "room".to_owned()];
+    assert_eq!(records::present(&mut conn, &rooms).await.unwrap(), [false, true]);
     assert!(records::write(&mut conn, "room", a, None, ttl).await.unwrap());
     assert_eq!(records::read(&mut conn, "room").await.unwrap(), None, "deleted");
+    assert_eq!(records::present(&mut conn, &rooms).await.unwrap(), [false, false]);
     assert_eq!(lease::holders(&mut conn, &["room".to_owned(), "other".to_owned()]).await.unwrap(), [Some(a), None]);
     lease::release(&mut conn, "room", a).await.unwrap();
     assert_eq!(lease::renewal(&mut conn, "room", a).await.unwrap(), lease::Renewal::Retaken, "nobody held it");

@@ -6,6 +6,7 @@
 //! reports, if it is listed in `trusted_proxies` (see [`crate::http`]).
 
 use std::net::{IpAddr, Ipv6Addr};
+use std::pin::Pin;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
@@ -32,6 +33,29 @@ impl From<IpAddr> for AddressKey {
                 None => IpAddr::V6(Ipv6Addr::from(v6.to_bits() & !u128::from(u64::MAX))),
             },
         })
+    }
+}
+
+/// What [`AddressBudget::take_one`] answers with, later (a cluster's budget asks Redis).
+pub type TakeFuture<'a> = Pin<Box<dyn Future<Output = bool> + Send + 'a>>;
+
+/// At most so many events per address group per window, counted in this process ([`PerAddress`]) or for a
+/// whole cluster (`crate::cluster::ClusterPerAddress`, with `--redis`).
+pub trait AddressBudget: Send + Sync {
+    /// Counts an event from `address` if its group is under the limit; `false` (nothing counted) if not.
+    fn take_one(&self, address: Option<IpAddr>) -> TakeFuture<'_>;
+
+    /// Gives back an event [`AddressBudget::take_one`] counted (it turned out not to count); never blocks.
+    fn give_one_back(&self, address: Option<IpAddr>);
+}
+
+impl AddressBudget for PerAddress {
+    fn take_one(&self, address: Option<IpAddr>) -> TakeFuture<'_> {
+        Box::pin(std::future::ready(self.take(address, Instant::now())))
+    }
+
+    fn give_one_back(&self, address: Option<IpAddr>) {
+        self.give_back(address, Instant::now());
     }
 }
 

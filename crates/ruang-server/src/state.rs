@@ -3,10 +3,12 @@
 //! global state.
 //!
 //! What must be shared by every node once several serve the same rooms sits behind small interfaces whose
-//! in-process implementations are made here: the password throttle ([`PasswordThrottle`]), the restored
-//! participants of a previous instance ([`crate::resume::RestoredClaims`]), connection numbers
-//! ([`ConnectionNumbers`]) and meeting records with their bans ([`crate::store::MeetingRecords`]). Their
-//! callers see only the interfaces, so a cluster changes what is built here and nothing else.
+//! implementations are chosen here, in-process or, with `--redis`, the cluster's: the password throttle
+//! ([`PasswordThrottle`]), the restored participants of a previous instance
+//! ([`crate::resume::RestoredClaims`]), connection numbers ([`ConnectionNumbers`]), meeting records with
+//! their bans ([`crate::store::MeetingRecords`]), the room directory with its per-address budget of new
+//! rooms ([`RoomDirectory`]) and the count of wrong API keys ([`AddressBudget`]). Their callers see only
+//! the interfaces, so a cluster changes what is built here and nothing else.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::access::{AttemptLimits, InviteKey, LocalThrottle, PasswordChecker, PasswordThrottle, PoolSize};
-use crate::address::PerAddress;
+use crate::address::{AddressBudget, PerAddress};
 use crate::config::{Secret, ServerConfig};
 use crate::conn::AddressCounts;
 use crate::http::ServerNames;
@@ -55,7 +57,8 @@ pub struct AppState {
     pub read_limits: ruang_proto::Limits,
     /// Its rooms.
     pub rooms: Arc<Rooms>,
-    /// Where sessions find rooms (only this process's rooms for now).
+    /// Where sessions find rooms (this process's, or the cluster's), and what counts the rooms each address
+    /// opens.
     pub directory: Arc<dyn RoomDirectory>,
     /// Cancelled when the server stops.
     pub shutdown: CancellationToken,
@@ -79,14 +82,12 @@ pub struct AppState {
     pub store: Arc<MeetingStore>,
     /// Checks (and mints) invitations.
     pub invites: InviteKey,
-    /// Counts password attempts.
+    /// Counts password attempts (in this process, or for the cluster).
     pub throttle: Arc<dyn PasswordThrottle>,
     /// Checks passwords, a few at a time.
     pub passwords: PasswordChecker,
-    /// Counts wrong API keys per address.
-    pub wrong_api_keys: PerAddress,
-    /// Counts rooms created per address.
-    pub rooms_created: PerAddress,
+    /// Counts wrong API keys per address (in this process, or for the cluster).
+    pub wrong_api_keys: Arc<dyn AddressBudget>,
     /// Hands out connection numbers.
     connection_numbers: Arc<dyn ConnectionNumbers>,
     /// What `/metrics` shows.
@@ -138,7 +139,26 @@ impl AppState {
             // A dead connection is noticed at most a heartbeat timeout late; a little margin on top.
             horizon: config.limits.heartbeat_timeout() + Duration::from_secs(5),
         };
-        let resume = Arc::new(Resumption::new(secret.expose(), instance, grace));
+        // In a cluster, records are also written to Redis, for the node that takes a room over.
+        let cluster = cluster.map(|joining| {
+            let records = joining.records(Arc::clone(&store), grace);
+            (joining, records)
+        });
+        let mut resume = Resumption::new(secret.expose(), instance, grace);
+        if let Some((joining, _)) = &cluster {
+            // Kept as long as a previous instance's token may be valid, plus a minute for the nodes' clocks.
+            let ttl = resume.token_lifetime() + MINUTE;
+            resume = resume.with_restored_claims(joining.restored_claims(ttl));
+        }
+        let resume = Arc::new(resume);
+        let throttle: Arc<dyn PasswordThrottle> = match &cluster {
+            Some((joining, _)) => joining.throttle(PASSWORD_ATTEMPTS),
+            None => Arc::new(LocalThrottle::new(PASSWORD_ATTEMPTS)),
+        };
+        let wrong_api_keys: Arc<dyn AddressBudget> = match &cluster {
+            Some((joining, _)) => joining.per_address("api-keys", WRONG_API_KEYS_PER_ADDRESS, MINUTE),
+            None => Arc::new(PerAddress::new(WRONG_API_KEYS_PER_ADDRESS, MINUTE)),
+        };
         let mut ice = IcePlan::new(&config.ice_servers, config.turn_credential_ttl_secs, &config.relay_only);
         if let Some(turn) = turn {
             ice = ice.with_builtin(turn.stun_url(), turn.turn_urls(), turn.secret.clone());
@@ -146,11 +166,6 @@ impl AppState {
         let ice = Arc::new(ice);
         let metrics = Arc::new(crate::metrics::Metrics::new());
         let webhooks = start_webhooks(&config, &metrics, &shutdown, &room_tasks);
-        // In a cluster, records are also written to Redis, for the node that takes a room over.
-        let cluster = cluster.map(|joining| {
-            let records = joining.records(Arc::clone(&store), grace);
-            (joining, records)
-        });
         let records: Arc<dyn MeetingRecords> = match &cluster {
             Some((_, records)) => Arc::clone(records) as Arc<dyn MeetingRecords>,
             None => Arc::clone(&store) as Arc<dyn MeetingRecords>,
@@ -184,14 +199,18 @@ impl AppState {
         let per_address = AddressCounts::new(config.max_connections_per_address);
         let read_limits = config.limits.for_reading();
         let (directory, connection_numbers): (Arc<dyn RoomDirectory>, Arc<dyn ConnectionNumbers>) = match cluster {
-            None => (Arc::new(LocalDirectory::new(Arc::clone(&rooms))), Arc::new(LocalConnectionNumbers::default())),
+            None => {
+                let opened = PerAddress::new(rooms_per_address, MINUTE);
+                let directory = LocalDirectory::new(Arc::clone(&rooms), opened);
+                (Arc::new(directory), Arc::new(LocalConnectionNumbers::default()))
+            }
             Some((joining, records)) => {
                 let numbers = joining.connection_numbers();
                 let (open, max) = (Arc::clone(&connections), config.max_connections);
                 let count = Arc::new(move || max.saturating_sub(open.available_permits()));
                 let (limits, rooms) = (config.limits.clone(), Arc::clone(&rooms));
                 let cluster = joining.start(rooms, records, grace, limits, read_limits.clone(), count);
-                (Arc::new(crate::cluster::ClusterDirectory::new(cluster)), numbers)
+                (Arc::new(crate::cluster::ClusterDirectory::new(cluster, rooms_per_address, MINUTE)), numbers)
             }
         };
         Arc::new(AppState {
@@ -210,10 +229,9 @@ impl AppState {
             resume,
             store,
             invites,
-            throttle: Arc::new(LocalThrottle::new(PASSWORD_ATTEMPTS)),
+            throttle,
             passwords: PasswordChecker::new(PASSWORD_POOL),
-            wrong_api_keys: PerAddress::new(WRONG_API_KEYS_PER_ADDRESS, MINUTE),
-            rooms_created: PerAddress::new(rooms_per_address, MINUTE),
+            wrong_api_keys,
             connection_numbers,
             metrics,
             webhooks,

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 pub use checker::{CheckError, PasswordChecker, PoolSize};
 pub use invite::{InviteClaims, InviteKey};
-pub use throttle::{Attempt, AttemptLimits, LocalThrottle, PasswordThrottle, Reservation};
+pub use throttle::{Attempt, AttemptLimits, LocalThrottle, PasswordThrottle, Reservation, ReserveFuture};
 
 /// How a room is entered, as configured.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -13,10 +13,12 @@
 //! so the total guess rate per room is bounded too (only an attacker with more fresh addresses than the
 //! fresh budget, per window, can still crowd it out). Addresses count by group ([`crate::address::group`]).
 //!
-//! The counts sit behind [`PasswordThrottle`], so that nodes sharing rooms can share them too; the
-//! [`Attempt`] guard that settles each reservation is the same whatever counts.
+//! The counts sit behind [`PasswordThrottle`], so that nodes sharing rooms can share them too (with
+//! `--redis`, `crate::cluster::ClusterThrottle` counts in Redis); the [`Attempt`] guard that settles each
+//! reservation is the same whatever counts.
 
 use std::net::IpAddr;
+use std::pin::Pin;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
@@ -46,22 +48,29 @@ pub struct AttemptLimits {
 /// - [`reserve`](Self::reserve) is atomic: deciding freshness, checking both limits and taking the
 ///   reservation are one step, so concurrent attempts, on any node, never together exceed a limit;
 /// - a reservation counts against its address and its room until settled, however long that takes;
-/// - [`settle`](Self::settle) is called exactly once per reservation ([`Attempt`] sees to it);
+/// - [`settle`](Self::settle) is called exactly once per reservation ([`Attempt`] sees to it, also when it
+///   is dropped), and must not block: a shared implementation sends it in the background;
 /// - counts are per window of [`AttemptLimits::window`]; `now` is this node's clock, which a shared
-///   implementation may replace by its own (key expiry).
+///   implementation may replace by its own (key expiry);
+/// - [`reserve`](Self::reserve) answers within a bounded time, and never lets an attempt through
+///   uncounted: when the shared counts cannot be reached, it counts the attempt some other way (this
+///   node's counts).
 pub trait PasswordThrottle: Send + Sync {
     /// Reserves an attempt from `address` at `room`, or `None` if a limit is reached.
-    fn reserve(&self, address: Option<IpAddr>, room: &RoomName, now: Instant) -> Option<Reservation>;
+    fn reserve<'a>(&'a self, address: Option<IpAddr>, room: &'a RoomName, now: Instant) -> ReserveFuture<'a>;
 
     /// Settles a reservation: counted as a failure (`failed`), or given back.
     fn settle(&self, reservation: &Reservation, failed: bool, now: Instant);
 }
 
+/// What [`PasswordThrottle::reserve`] answers with, later (a shared throttle asks Redis).
+pub type ReserveFuture<'a> = Pin<Box<dyn Future<Output = Option<Reservation>> + Send + 'a>>;
+
 impl dyn PasswordThrottle + '_ {
     /// Reserves an attempt from `address` at `room` as an [`Attempt`] that must be settled; dropped
     /// unsettled, it counts as a failure. `None` if a limit is reached.
-    pub fn attempt(&self, address: Option<IpAddr>, room: &RoomName, now: Instant) -> Option<Attempt<'_>> {
-        let reservation = self.reserve(address, room, now)?;
+    pub async fn attempt(&self, address: Option<IpAddr>, room: &RoomName, now: Instant) -> Option<Attempt<'_>> {
+        let reservation = self.reserve(address, room, now).await?;
         Some(Attempt { throttle: self, reservation, settled: false })
     }
 }
@@ -75,6 +84,8 @@ pub struct Reservation {
     pub room: RoomName,
     /// Whether it came from a fresh address, and so draws on the room's fresh budget.
     pub fresh: bool,
+    /// Whether the cluster's shared counts hold it; `false`: this node's counts ([`LocalThrottle`]).
+    pub shared: bool,
 }
 
 #[derive(Debug)]
@@ -107,7 +118,21 @@ impl LocalThrottle {
 }
 
 impl PasswordThrottle for LocalThrottle {
-    fn reserve(&self, address: Option<IpAddr>, room: &RoomName, now: Instant) -> Option<Reservation> {
+    fn reserve<'a>(&'a self, address: Option<IpAddr>, room: &'a RoomName, now: Instant) -> ReserveFuture<'a> {
+        Box::pin(std::future::ready(self.reserve_here(address, room, now)))
+    }
+
+    fn settle(&self, reservation: &Reservation, failed: bool, now: Instant) {
+        let mut counts = self.lock();
+        counts.addresses.settle(&reservation.address, failed, now);
+        let budget = if reservation.fresh { &mut counts.fresh } else { &mut counts.others };
+        budget.settle(&reservation.room, failed, now);
+    }
+}
+
+impl LocalThrottle {
+    /// [`PasswordThrottle::reserve`], at once.
+    pub fn reserve_here(&self, address: Option<IpAddr>, room: &RoomName, now: Instant) -> Option<Reservation> {
         let mut counts = self.lock();
         let key = group(address);
         let fresh = counts.addresses.peek(&key, now).is_none_or(|tally| tally.used() == 0);
@@ -123,14 +148,7 @@ impl PasswordThrottle for LocalThrottle {
             budget.settle(room, false, now);
             return None;
         }
-        Some(Reservation { address: key, room: room.clone(), fresh })
-    }
-
-    fn settle(&self, reservation: &Reservation, failed: bool, now: Instant) {
-        let mut counts = self.lock();
-        counts.addresses.settle(&reservation.address, failed, now);
-        let budget = if reservation.fresh { &mut counts.fresh } else { &mut counts.others };
-        budget.settle(&reservation.room, failed, now);
+        Some(Reservation { address: key, room: room.clone(), fresh, shared: false })
     }
 }
 
@@ -204,79 +222,86 @@ mod tests {
         Some(IpAddr::from([192, 0, 2, last]))
     }
 
-    #[test]
-    fn concurrent_attempts_from_one_address_count_before_they_are_checked() {
+    #[tokio::test]
+    async fn concurrent_attempts_from_one_address_count_before_they_are_checked() {
         let local = LocalThrottle::new(LIMITS);
         let throttle: &dyn PasswordThrottle = &local;
         let now = Instant::now();
-        let first = throttle.attempt(address(1), &room("r"), now);
-        let second = throttle.attempt(address(1), &room("s"), now);
-        let third = throttle.attempt(address(1), &room("t"), now);
+        let first = throttle.attempt(address(1), &room("r"), now).await;
+        let second = throttle.attempt(address(1), &room("s"), now).await;
+        let third = throttle.attempt(address(1), &room("t"), now).await;
         assert!(first.is_some() && second.is_some() && third.is_some());
-        assert!(throttle.attempt(address(1), &room("u"), now).is_none(), "three under way fill the address");
+        assert!(throttle.attempt(address(1), &room("u"), now).await.is_none(), "three under way fill the address");
         if let Some(second) = second {
             second.not_checked();
         }
-        assert!(throttle.attempt(address(1), &room("r"), now).is_some(), "an unchecked attempt gives its place back");
+        assert!(
+            throttle.attempt(address(1), &room("r"), now).await.is_some(),
+            "an unchecked attempt gives its place back"
+        );
     }
 
-    #[test]
-    fn failures_count_for_the_window_and_successes_do_not() {
+    #[tokio::test]
+    async fn failures_count_for_the_window_and_successes_do_not() {
         let local = LocalThrottle::new(LIMITS);
         let throttle: &dyn PasswordThrottle = &local;
         let now = Instant::now();
         for _ in 0..5 {
-            if let Some(a) = throttle.attempt(address(1), &room("r"), now) {
+            if let Some(a) = throttle.attempt(address(1), &room("r"), now).await {
                 a.succeeded();
             }
         }
-        fail(throttle.attempt(address(1), &room("r"), now), now);
-        fail(throttle.attempt(address(1), &room("r"), now), now);
-        drop(throttle.attempt(address(1), &room("r"), now));
-        assert!(throttle.attempt(address(1), &room("r"), now).is_none(), "a dropped attempt counts as failed");
-        assert!(throttle.attempt(address(1), &room("r"), now + LIMITS.window).is_some(), "a new window");
+        fail(throttle.attempt(address(1), &room("r"), now).await, now);
+        fail(throttle.attempt(address(1), &room("r"), now).await, now);
+        drop(throttle.attempt(address(1), &room("r"), now).await);
+        assert!(throttle.attempt(address(1), &room("r"), now).await.is_none(), "a dropped attempt counts as failed");
+        assert!(throttle.attempt(address(1), &room("r"), now + LIMITS.window).await.is_some(), "a new window");
     }
 
-    #[test]
-    fn failed_addresses_cannot_use_up_what_a_fresh_address_draws_on() {
+    #[tokio::test]
+    async fn failed_addresses_cannot_use_up_what_a_fresh_address_draws_on() {
         let local = LocalThrottle::new(LIMITS);
         let throttle: &dyn PasswordThrottle = &local;
         let now = Instant::now();
         // Three addresses fail once each: fresh attempts, they take the fresh budget (3).
         for last in 1..=3 {
-            fail(throttle.attempt(address(last), &room("r"), now), now);
+            fail(throttle.attempt(address(last), &room("r"), now).await, now);
         }
-        assert!(throttle.attempt(address(4), &room("r"), now).is_none(), "the fresh budget is spent");
+        assert!(throttle.attempt(address(4), &room("r"), now).await.is_none(), "the fresh budget is spent");
         let room = room("s");
         for last in 1..=2 {
-            let attempt = throttle.attempt(address(last), &room, now);
+            let attempt = throttle.attempt(address(last), &room, now).await;
             assert!(attempt.as_ref().is_some_and(|a| !a.is_fresh()), "address {last} has failed before");
             fail(attempt, now);
         }
-        assert!(throttle.attempt(address(3), &room, now).is_none(), "the others budget of room s is spent");
-        let rightful = throttle.attempt(address(9), &room, now);
+        assert!(throttle.attempt(address(3), &room, now).await.is_none(), "the others budget of room s is spent");
+        let rightful = throttle.attempt(address(9), &room, now).await;
         assert!(rightful.as_ref().is_some_and(Attempt::is_fresh), "a fresh address still gets its attempt");
     }
 
-    #[test]
-    fn the_guess_rate_per_room_is_bounded_whatever_the_number_of_addresses() {
+    #[tokio::test]
+    async fn the_guess_rate_per_room_is_bounded_whatever_the_number_of_addresses() {
         let local = LocalThrottle::new(LIMITS);
         let throttle: &dyn PasswordThrottle = &local;
         let now = Instant::now();
-        let checked = (1..=100).filter_map(|last| throttle.attempt(address(last), &room("r"), now)).count();
+        let mut checked = Vec::new();
+        for last in 1..=100 {
+            checked.extend(throttle.attempt(address(last), &room("r"), now).await);
+        }
+        let checked = checked.len();
         assert_eq!(checked, 3, "fresh addresses draw on the fresh budget only");
     }
 
-    #[test]
-    fn ipv6_addresses_of_one_64_prefix_share_a_limit() {
+    #[tokio::test]
+    async fn ipv6_addresses_of_one_64_prefix_share_a_limit() {
         let local = LocalThrottle::new(LIMITS);
         let throttle: &dyn PasswordThrottle = &local;
         let now = Instant::now();
         for n in 1..=3u16 {
             let ip = IpAddr::from([0x2001, 0xdb8, 0, 1, 0, 0, 0, n]);
-            fail(throttle.attempt(Some(ip), &room("r"), now), now);
+            fail(throttle.attempt(Some(ip), &room("r"), now).await, now);
         }
         let neighbour = IpAddr::from([0x2001, 0xdb8, 0, 1, 0xffff, 0, 0, 7]);
-        assert!(throttle.attempt(Some(neighbour), &room("r"), now).is_none());
+        assert!(throttle.attempt(Some(neighbour), &room("r"), now).await.is_none());
     }
 }

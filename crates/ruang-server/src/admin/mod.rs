@@ -53,7 +53,7 @@ async fn metrics_open(State(state): State<Arc<AppState>>) -> Response {
 }
 
 async fn metrics_with_key(State(state): State<Arc<AppState>>, extensions: Extensions, headers: HeaderMap) -> Response {
-    match refusal(&state, &extensions, &headers) {
+    match refusal(&state, &extensions, &headers).await {
         None => render_metrics(&state).await,
         Some(refused) => refused,
     }
@@ -88,8 +88,8 @@ fn node_status(state: &AppState) -> Status {
 }
 
 /// Checks the API key and counts the request: `None` if it may go on, else the refusal to send back.
-fn refused(state: &AppState, extensions: &Extensions, headers: &HeaderMap) -> Option<Response> {
-    let refused = refusal(state, extensions, headers);
+async fn refused(state: &AppState, extensions: &Extensions, headers: &HeaderMap) -> Option<Response> {
+    let refused = refusal(state, extensions, headers).await;
     if refused.is_none() {
         state.metrics.admin_requests.increment(1);
     }
@@ -97,7 +97,7 @@ fn refused(state: &AppState, extensions: &Extensions, headers: &HeaderMap) -> Op
 }
 
 async fn status(State(state): State<Arc<AppState>>, extensions: Extensions, headers: HeaderMap) -> Response {
-    if let Some(refused) = refused(&state, &extensions, &headers) {
+    if let Some(refused) = refused(&state, &extensions, &headers).await {
         return refused;
     }
     axum::Json(node_status(&state)).into_response()
@@ -106,7 +106,7 @@ async fn status(State(state): State<Arc<AppState>>, extensions: Extensions, head
 /// Stops taking new rooms; the meetings under way go on (joins and resumes into them included), and
 /// `/healthz` answers 503 `draining` so a load balancer sends new meetings elsewhere.
 async fn drain(State(state): State<Arc<AppState>>, extensions: Extensions, headers: HeaderMap) -> Response {
-    if let Some(refused) = refused(&state, &extensions, &headers) {
+    if let Some(refused) = refused(&state, &extensions, &headers).await {
         return refused;
     }
     state.rooms.set_draining(true);
@@ -115,7 +115,7 @@ async fn drain(State(state): State<Arc<AppState>>, extensions: Extensions, heade
 }
 
 async fn undrain(State(state): State<Arc<AppState>>, extensions: Extensions, headers: HeaderMap) -> Response {
-    if let Some(refused) = refused(&state, &extensions, &headers) {
+    if let Some(refused) = refused(&state, &extensions, &headers).await {
         return refused;
     }
     state.rooms.set_draining(false);

@@ -19,7 +19,7 @@ const ROOM_ANSWER: Duration = Duration::from_secs(5);
 
 /// `GET /api/admin/rooms`: every room with its participants, sorted by name.
 pub(super) async fn list(State(state): State<Arc<AppState>>, extensions: Extensions, headers: HeaderMap) -> Response {
-    if let Some(refused) = refused(&state, &extensions, &headers) {
+    if let Some(refused) = refused(&state, &extensions, &headers).await {
         return refused;
     }
     let mut summaries = Vec::new();
@@ -39,7 +39,7 @@ pub(super) async fn show(
     extensions: Extensions,
     headers: HeaderMap,
 ) -> Response {
-    if let Some(refused) = refused(&state, &extensions, &headers) {
+    if let Some(refused) = refused(&state, &extensions, &headers).await {
         return refused;
     }
     let Some(handle) = find(&state, &room) else { return no_room() };
@@ -56,7 +56,7 @@ pub(super) async fn control(
     extensions: Extensions,
     headers: HeaderMap,
 ) -> Response {
-    if let Some(refused) = refused(&state, &extensions, &headers) {
+    if let Some(refused) = refused(&state, &extensions, &headers).await {
         return refused;
     }
     let action = match action.as_str() {
@@ -75,7 +75,7 @@ pub(super) async fn control_participant(
     extensions: Extensions,
     headers: HeaderMap,
 ) -> Response {
-    if let Some(refused) = refused(&state, &extensions, &headers) {
+    if let Some(refused) = refused(&state, &extensions, &headers).await {
         return refused;
     }
     let Some(id) = PeerId::parse(&id) else {

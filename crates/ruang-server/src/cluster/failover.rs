@@ -4,8 +4,9 @@
 //!   store before it opens the room ([`Cluster::adopt_record`]), so the room is rebuilt carried over: its
 //!   roster (ids, roles), bans, lock, lobby and chat, with the participants expected back.
 //! - **Noticing**: every keeper tick, a node looks up who holds the lease of each room its connections
-//!   reach on another node ([`Cluster::watch_owners`]). When another node holds it, or nobody has for longer
-//!   than an owner takes to renew it, the owner is lost: the node ends those connections with close 4003
+//!   reach on another node ([`Cluster::watch_owners`]). When another node holds it, or nobody does while the
+//!   room's record is still in Redis, or nobody has (nor a record) for longer than an owner takes to renew
+//!   it after a Redis restart, the owner is lost: the node ends those connections with close 4003
 //!   (resume to continue), and their clients resume, which finds (or takes) the room's new owner.
 //!
 //! Which node rebuilds the room is decided by the lease alone (`SET NX`): of any number of nodes trying at
@@ -93,17 +94,28 @@ impl Cluster {
             return;
         }
         let names: Vec<String> = rooms.iter().map(|(room, _)| room.as_str().to_owned()).collect();
-        let holders = match ruang_cluster::lease::holders(&mut self.redis.clone(), &names).await {
-            Ok(holders) => holders,
+        let mut redis = self.redis.clone();
+        let looked_up = async {
+            let holders = ruang_cluster::lease::holders(&mut redis, &names).await?;
+            let records = ruang_cluster::records::present(&mut redis, &names).await?;
+            Ok::<_, ruang_cluster::ClusterError>((holders, records))
+        };
+        let (holders, records) = match looked_up.await {
+            Ok(found) => found,
             Err(err) => {
                 tracing::debug!(%err, "cluster: cannot look up the owners of remote rooms");
                 return;
             }
         };
         let mut free_for = HashMap::new();
-        for ((room, owner), holder) in rooms.into_iter().zip(holders) {
+        for (((room, owner), holder), recorded) in rooms.into_iter().zip(holders).zip(records) {
             let lost = match holder {
                 Some(holder) => holder != owner,
+                // The lease expired while Redis kept the room's record: the owner stopped renewing (dead, or
+                // cut off from Redis past the TTL). Its members move now.
+                None if recorded => true,
+                // Nothing at all: maybe Redis lost its data, and a live owner takes its lease back at its next
+                // renewal; give it the time to.
                 None => {
                     let ticks = away.free_for.get(&(room.clone(), owner)).copied().unwrap_or(0) + 1;
                     free_for.insert((room.clone(), owner), ticks);

@@ -8,11 +8,13 @@
 //! deliveries come back over the bus to the connection. Session and room logic are the same as alone.
 //!
 //! One task per node reads the bus in order; one keeps the node's registry entry and its leases
-//! (renewing the held ones, releasing those of rooms that closed).
+//! (renewing the held ones, releasing those of rooms that closed). The limits every node counts together
+//! (password attempts, rooms opened per address, restored-token claims) are in [`limits`].
 
 mod directory;
 mod edge;
 mod failover;
+mod limits;
 mod owner;
 mod records;
 mod wire;
@@ -22,6 +24,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ruang_cluster::bus::{self, Publisher};
+use ruang_cluster::keys::LEASE_RENEW;
 use ruang_cluster::lease::{self, LeaseBook};
 use ruang_cluster::registry::{self, NodeInfo};
 use ruang_cluster::{ClusterError, ConnectionManager, NodeId};
@@ -29,16 +32,20 @@ use ruang_proto::{Limits, RoomName};
 use tokio_util::sync::CancellationToken;
 
 pub use directory::ClusterDirectory;
+pub use limits::{ClusterPerAddress, ClusterRestoredClaims, ClusterThrottle};
 pub use records::ClusterRecords;
 
+use crate::address::AddressBudget;
 use crate::numbers::ConnectionNumbers;
 use crate::rooms::{RoomHandle, Rooms};
 use crate::store::MeetingStore;
 
 /// Messages queued for Redis (and received from it) per node before the bus pushes back.
 const BUS_QUEUE: usize = 65_536;
-/// How often the keeper looks at leases and the registry entry.
-const KEEPER_TICK: Duration = Duration::from_secs(1);
+/// How often the keeper looks at leases, the registry entry and the owners of remote rooms: half the lease
+/// renewal period, so a renewal is never more than half a tick late and a lost owner is noticed within
+/// half a second of its lease expiring.
+const KEEPER_TICK: Duration = Duration::from_millis(500);
 
 /// This node's part in the cluster.
 pub struct Cluster {
@@ -108,6 +115,21 @@ impl Joining {
     pub fn records(&self, store: Arc<MeetingStore>, grace: Duration) -> Arc<ClusterRecords> {
         let (redis, ttl, shutdown) = (self.redis.clone(), failover::record_ttl(grace), self.shutdown.clone());
         Arc::new(ClusterRecords::start(store, redis, self.node, ttl, shutdown))
+    }
+
+    /// The password throttle of the cluster: attempts counted in Redis with `limits`.
+    pub fn throttle(&self, limits: crate::access::AttemptLimits) -> Arc<dyn crate::access::PasswordThrottle> {
+        Arc::new(ClusterThrottle::new(self.redis.clone(), limits))
+    }
+
+    /// At most `limit` events of `kind` (`api-keys`) per address group per `window`, in the whole cluster.
+    pub fn per_address(&self, kind: &'static str, limit: u32, window: Duration) -> Arc<dyn AddressBudget> {
+        Arc::new(ClusterPerAddress::new(self.redis.clone(), kind, limit, window))
+    }
+
+    /// The claims on a previous instance's participants, in Redis, each kept for `ttl`.
+    pub fn restored_claims(&self, ttl: Duration) -> Arc<dyn crate::resume::RestoredClaims> {
+        Arc::new(ClusterRestoredClaims::new(self.redis.clone(), ttl))
     }
 
     /// Starts this node's part: reads its bus channel, registers, and keeps its leases until shutdown.
@@ -227,8 +249,21 @@ impl Cluster {
         }
         let now = std::time::Instant::now();
         let mut renewed = Vec::new();
-        for room in leases.due(now) {
-            match lease::renewal(&mut redis, &room, self.node).await {
+        // Due before the next tick's middle: renewed every LEASE_RENEW whatever the ticks' jitter. All at once
+        // (the connection pipelines them), each bounded, so a slow Redis cannot hold the keeper past the TTL.
+        let due = leases.due(now + KEEPER_TICK / 2);
+        let answers = futures_util::future::join_all(due.iter().map(|room| {
+            let mut redis = redis.clone();
+            async move {
+                match tokio::time::timeout(LEASE_RENEW, lease::renewal(&mut redis, room, self.node)).await {
+                    Ok(answer) => answer,
+                    Err(_) => Err(ClusterError::Timeout(LEASE_RENEW)),
+                }
+            }
+        }))
+        .await;
+        for (room, answer) in due.into_iter().zip(answers) {
+            match answer {
                 Ok(lease::Renewal::Renewed) => {
                     leases.confirm(&room, now);
                     renewed.push(room);

@@ -20,7 +20,6 @@ use axum::response::{IntoResponse, Response};
 use ruang_proto::{Role, RoomName, validate_display_name};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use tokio::time::Instant;
 
 use super::client;
 use crate::clock::wall_clock_secs;
@@ -52,7 +51,7 @@ pub async fn mint(
     headers: HeaderMap,
     request: Result<Json<MintRequest>, JsonRejection>,
 ) -> Response {
-    if let Some(refused) = refusal(&state, &extensions, &headers) {
+    if let Some(refused) = refusal(&state, &extensions, &headers).await {
         return refused;
     }
     let Json(request) = match request {
@@ -80,12 +79,12 @@ pub async fn mint(
 /// `api_key_sha256`, 429 beyond 5 wrong keys a minute from its address (every request is counted before its
 /// key is checked, and a right key gives its count back), 401 for a wrong key (logged at `warn` with the
 /// address). The one check of every endpoint behind the API key (`/api/invites`, the admin API).
-pub(crate) fn refusal(state: &AppState, extensions: &Extensions, headers: &HeaderMap) -> Option<Response> {
+pub(crate) async fn refusal(state: &AppState, extensions: &Extensions, headers: &HeaderMap) -> Option<Response> {
     let Some(expected) = &state.config.api_key_sha256 else {
         return Some(StatusCode::NOT_FOUND.into_response());
     };
     let address = client::address(client::peer(extensions), headers, &state.config.trusted_proxies);
-    if !state.wrong_api_keys.take(address, Instant::now()) {
+    if !state.wrong_api_keys.take_one(address).await {
         let headers = [(RETRY_AFTER, "60")];
         return Some(
             (StatusCode::TOO_MANY_REQUESTS, headers, "too many wrong API keys; wait a minute").into_response(),
@@ -97,7 +96,7 @@ pub(crate) fn refusal(state: &AppState, extensions: &Extensions, headers: &Heade
         let refusal = (StatusCode::UNAUTHORIZED, "a valid API key is needed (Authorization: Bearer <key>)");
         return Some(refusal.into_response());
     }
-    state.wrong_api_keys.give_back(address, Instant::now());
+    state.wrong_api_keys.give_one_back(address);
     None
 }
 

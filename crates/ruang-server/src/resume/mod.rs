@@ -16,7 +16,7 @@ use ruang_proto::{PeerId, Role, RoomName};
 
 use crate::claims::ClaimsError;
 
-pub use restored::{LocalRestoredClaims, RestoredClaims};
+pub use restored::{ClaimFuture, LocalRestoredClaims, RestoredClaims};
 pub use token::{Claims, TokenKey};
 
 /// The resume side of one server: its token key, its instance id and grace period.
@@ -78,7 +78,7 @@ impl Resumption {
     /// A token for `bearer`, valid for one and a half grace periods from `now_secs` (plus a second, as
     /// expiry is counted in whole seconds), so a client always holds one that outlives the grace period.
     pub fn mint(&self, bearer: Bearer<'_>, generation: u32, now_secs: u64) -> String {
-        let lifetime = (self.grace.as_secs_f64() * 1.5).ceil() as u64 + 1;
+        let lifetime = self.token_lifetime().as_secs();
         let Bearer { room, id, name, role, sfu } = bearer;
         let claims = Claims {
             instance: self.instance,
@@ -101,7 +101,12 @@ impl Resumption {
     }
 
     /// Claims participant `id` of a previous instance for restoring; `false` if it was claimed before.
-    pub fn claim_restore(&self, id: PeerId) -> bool {
-        self.restored.claim(id)
+    pub async fn claim_restore(&self, id: PeerId) -> bool {
+        self.restored.claim(id).await
+    }
+
+    /// How long a token stays valid after it is minted: one and a half grace periods, plus a second.
+    pub fn token_lifetime(&self) -> Duration {
+        Duration::from_secs((self.grace.as_secs_f64() * 1.5).ceil() as u64 + 1)
     }
 }

@@ -28,7 +28,7 @@ use tokio_util::task::TaskTracker;
 
 pub use admin::{AdminRefusal, RoomSummary};
 pub use command::{Answer, Entering, RoomCommand};
-pub use directory::{DirectoryFuture, LocalDirectory, RoomDirectory};
+pub use directory::{DirectoryFuture, LocalDirectory, Opener, RoomDirectory};
 pub use ruang_member::{DeliveryError, Disconnect, Frame, Link, Member, MemberTable, ReplayLimits};
 
 /// What every room of a server shares: the limits for `welcome`, its chat memory, how long it keeps a
@@ -233,6 +233,11 @@ impl Rooms {
             task::RoomTask::new(name.clone(), generation, Arc::clone(&self.settings), Arc::clone(self), members, weak);
         self.tasks.spawn(room.run(inbox));
         Ok(handle)
+    }
+
+    /// Whether one more room could open here now: not draining, and fewer rooms than `max_rooms`.
+    pub fn has_room_for_one_more(&self) -> bool {
+        !self.is_draining() && self.lock().rooms.len() < self.max_rooms
     }
 
     /// Starts or stops draining: while draining, rooms that exist go on (joins and resumes included) and no

@@ -9,7 +9,7 @@ use tokio::time::Instant;
 use super::{Membership, Session};
 use crate::access::{Access, InviteClaims, Proof};
 use crate::clock::wall_clock_secs;
-use crate::rooms::{Answer, CreateError, Entering, Link, RoomCommand, RoomHandle};
+use crate::rooms::{Answer, CreateError, Entering, Link, Opener, RoomCommand, RoomHandle};
 use crate::store::BrowserKeyHash;
 
 /// How many times entering is retried when the room closed or the drawn id was taken under it.
@@ -111,7 +111,7 @@ impl Session {
         let Some(password) = credentials.password.clone() else {
             return Err(Rejection::new(ErrorCode::PasswordRequired, "this room needs a password"));
         };
-        let Some(attempt) = self.state.throttle.attempt(self.address, room, Instant::now()) else {
+        let Some(attempt) = self.state.throttle.attempt(self.address, room, Instant::now()).await else {
             tracing::debug!(room = %ruang_room::LogName::of(room), "refused a password attempt: too many");
             let message = "too many password attempts; wait a minute before trying again";
             return Err(Rejection::new(ErrorCode::TooManyAttempts, message));
@@ -144,7 +144,7 @@ impl Session {
         let Some(hash) = hash else {
             return Err(Rejection::new(ErrorCode::InvalidMessage, "this room has no host password"));
         };
-        let Some(attempt) = self.state.throttle.attempt(self.address, room, Instant::now()) else {
+        let Some(attempt) = self.state.throttle.attempt(self.address, room, Instant::now()).await else {
             let message = "too many password attempts; wait a minute before trying again";
             return Err(Rejection::new(ErrorCode::TooManyAttempts, message));
         };
@@ -179,7 +179,7 @@ impl Session {
         let ticket = self.state.resume.check(token, wall_clock_secs()).map_err(|err| refused(&err.to_string()))?;
         let claims = ticket.claims;
         let restore = match ticket.from_previous_instance {
-            true if !self.state.resume.claim_restore(claims.id) => {
+            true if !self.state.resume.claim_restore(claims.id).await => {
                 return Err(refused("this resume token was already used"));
             }
             // This instance's token: restored only into a meeting rebuilt on another node of the cluster (its
@@ -231,14 +231,12 @@ impl Session {
     /// The room to resume in, created if it is gone (after a restart): not counted against the address, as
     /// only a signed token gets here.
     async fn room_handle(&self, room: &RoomName) -> Result<RoomHandle, Rejection> {
-        self.state.directory.find_or_open(room, &mut || true).await.map_err(|_| too_many_rooms())
+        self.state.directory.find_or_open(room, Opener::Uncounted).await.map_err(|_| too_many_rooms())
     }
 
     /// The room to join, created if new and the client's address may create one more this minute.
     async fn room_to_join(&self, room: &RoomName) -> Result<RoomHandle, Rejection> {
-        let (rooms_created, address) = (&self.state.rooms_created, self.address);
-        let mut may_create = || rooms_created.take(address, Instant::now());
-        self.state.directory.find_or_open(room, &mut may_create).await.map_err(|err| match err {
+        self.state.directory.find_or_open(room, Opener::Client(self.address)).await.map_err(|err| match err {
             CreateError::TooManyRooms => too_many_rooms(),
             CreateError::Draining => {
                 Rejection::new(ErrorCode::TooManyRooms, "this server is draining and opens no new rooms; try again")

@@ -16,8 +16,8 @@ use tokio::process::{Child, Command};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 
-/// The longest the test waits for any one thing: the lease TTL (10 s), the owner's loss being noticed,
-/// and a resume that first tried the dead owner (10 s) fit in it with room to spare.
+/// The longest the test waits for any one thing: the lease TTL (3 s), the owner's loss being noticed,
+/// and a resume that first tried the dead owner fit in it with room to spare.
 pub const WAIT: Duration = Duration::from_secs(60);
 pub const SECRET: &str = "a secret the three nodes share, long enough";
 
