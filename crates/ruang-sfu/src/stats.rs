@@ -26,6 +26,8 @@ pub struct SfuStats {
     pub frame_bytes_forwarded: u64,
     /// Key frames asked of publishers (PLI), after throttling.
     pub keyframe_requests: u64,
+    /// Frames not forwarded because a subscriber's queue of frames to packetize was full.
+    pub frames_dropped: u64,
     /// Datagrams and TCP frames received on the SFU port, claimed or not (filled in by the driver).
     pub packets_received: u64,
     /// Bytes of those packets.
@@ -46,6 +48,7 @@ pub(crate) struct Counters {
     pub frames_forwarded: u64,
     pub frame_bytes_forwarded: u64,
     pub keyframe_requests: u64,
+    pub frames_dropped: u64,
 }
 
 impl Counters {

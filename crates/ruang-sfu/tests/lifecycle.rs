@@ -125,3 +125,35 @@ fn a_client_that_answers_is_not_lost_however_long_the_call() {
     assert!(!reported(&net, &SfuEvent::Lost(viewer)));
     assert_eq!(net.sfu.len(), 2);
 }
+
+/// A browser that has its answer but takes long to connect (a late joiner on a busy machine: 10-20 s) is
+/// not written to meanwhile: str0m would queue every frame for it, and more than its bound of frames (about
+/// ten seconds of audio) used to close the session. Once it connects, it gets the media.
+#[test]
+fn a_subscriber_slow_to_connect_keeps_its_session_and_then_receives() {
+    let mut net = Net::new();
+    let publisher = net.join(1, Publish::Audio);
+    connect_all(&mut net);
+    let late = net.join(2, Publish::Nothing);
+    net.clients.get_mut(&late).expect("the late client").unreachable = true;
+    let mut audio = support::MediaSource::audio();
+    // The SFU's timers run every other frame (a busy driver wakes less often than frames come): str0m
+    // packetizes one frame per m-line per timer round, so frames for a subscriber that cannot take them
+    // yet would pile up past its bound (512 per m-line).
+    net.sfu_timers_every = Some(2);
+    for _ in 0..1200 {
+        audio.send_frame(&mut net, publisher);
+        net.step(Duration::from_millis(5));
+    }
+    net.sfu_timers_every = None;
+    assert!(!reported(&net, &SfuEvent::Closed(late)), "the slow subscriber's session is not closed");
+    assert!(!reported(&net, &SfuEvent::Lost(late)), "nor lost (connect_within is longer)");
+    assert_eq!(net.sfu.len(), 2);
+
+    net.clients.get_mut(&late).expect("the late client").unreachable = false;
+    support::publish_for(&mut net, &mut audio, publisher, Duration::from_secs(3));
+    let client = net.client(late);
+    assert!(client.connected, "the subscriber connects once the network lets it");
+    assert!(!client.frames.is_empty(), "and receives the publisher's audio");
+    assert!(!reported(&net, &SfuEvent::Closed(late)));
+}

@@ -8,7 +8,7 @@ import { test, expect, roomName, inboundStats, startFrameSampler, stopFrameSampl
 import { CHROMIUM_ARGS } from '../playwright.config.js';
 import { startServer } from '../server.js';
 import { createHash, randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 
 /** @typedef {import('../helpers.js').Participant} Participant */
 /** @typedef {import('../server.js').Server} Server */
@@ -78,6 +78,11 @@ const snapshot = (p) => p.page.evaluate(() => /** @type {any} */ (window).ruang.
 
 /** The servers' warnings on the console; their whole log to $RUANG_SERVER_LOG when set. */
 function dumpServers() {
+  // the namespace's UDP counters (receive-buffer overflows) and the drops per UDP socket (last column)
+  try {
+    console.log(readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((l) => l.startsWith('Udp:')).join('\n'));
+    console.log(readFileSync('/proc/net/udp', 'utf8').split('\n').filter((l) => /local_address/.test(l) || Number(l.trim().split(/\s+/).at(-1)) > 0).join('\n'));
+  } catch { /* not Linux */ }
   for (const s of [sfuServer, autoServer]) console.log(s.output().split('\n').filter((l) => /WARN|ERROR/.test(l)).slice(-15).join('\n'));
   if (process.env.RUANG_SERVER_LOG) {
     writeFileSync(process.env.RUANG_SERVER_LOG, autoServer.output() + '\n---- sfu server ----\n' + sfuServer.output());
@@ -147,9 +152,17 @@ const sending = (p) => p.page.evaluate(async () => {
   for (const pc of /** @type {RTCPeerConnection[]} */ (/** @type {any} */ (window).__pcs)) {
     if (pc.connectionState === 'closed') continue;
     out.push(`[${pc.connectionState}/${pc.iceConnectionState} ${pc.getTransceivers().slice(0, 2).map((t) => `${t.mid}:${t.direction}/${t.currentDirection}/${t.sender.track?.readyState ?? 'no track'}`).join(' ')}]`);
-    (await pc.getStats()).forEach((/** @type {any} */ r) => {
+    const stats = await pc.getStats();
+    stats.forEach((/** @type {any} */ r) => {
       if (r.type === 'outbound-rtp') out.push(`${r.kind} ${r.rid ?? '-'}:${r.framesEncoded ?? 0}f ${r.packetsSent ?? 0}pkts ${r.keyFramesEncoded ?? 0}k ${r.pliCount ?? 0}pli ${r.frameHeight ?? 0}p ${r.qualityLimitationReason ?? ''}`);
-      if (r.type === 'transport') out.push(`dtls ${r.dtlsState} ice ${r.iceState ?? ''} pkts out ${r.packetsSent ?? '?'} in ${r.packetsReceived ?? '?'}`);
+      if (r.type === 'transport') {
+        // the pair in use: host or relay (and the relay's transport), to the SFU's UDP or TCP
+        const pair = stats.get(r.selectedCandidatePairId);
+        const local = pair && stats.get(pair.localCandidateId);
+        const remote = pair && stats.get(pair.remoteCandidateId);
+        const via = local ? `${local.candidateType}/${local.protocol}${local.relayProtocol ? `/${local.relayProtocol}` : ''} → ${remote?.candidateType}/${remote?.protocol}` : 'no pair';
+        out.push(`dtls ${r.dtlsState} ice ${r.iceState ?? ''} via ${via} pkts out ${r.packetsSent ?? '?'} in ${r.packetsReceived ?? '?'}`);
+      }
       if (r.type === 'candidate-pair' && r.nominated && r.availableOutgoingBitrate) out.push(`out ${Math.round(r.availableOutgoingBitrate / 1000)} kbit/s`);
     });
   }

@@ -26,6 +26,7 @@ pub(super) struct SfuMetrics {
     bytes_out: Counter,
     unclaimed: Counter,
     keyframe_requests: Counter,
+    frames_dropped: Counter,
 }
 
 impl SfuMetrics {
@@ -74,6 +75,10 @@ impl SfuMetrics {
                 "Packets on the SFU port that no participant claimed, or that were not WebRTC.",
             ),
             keyframe_requests: counter("ruang_sfu_keyframe_requests_total", "Key frames asked of publishers."),
+            frames_dropped: counter(
+                "ruang_sfu_frames_dropped_total",
+                "Frames not forwarded: a subscriber's queue of frames to send was full.",
+            ),
         }
     }
 
@@ -93,5 +98,6 @@ impl SfuMetrics {
         self.bytes_out.absolute(stats.bytes_sent);
         self.unclaimed.absolute(stats.packets_unclaimed);
         self.keyframe_requests.absolute(stats.keyframe_requests);
+        self.frames_dropped.absolute(stats.frames_dropped);
     }
 }

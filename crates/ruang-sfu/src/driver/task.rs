@@ -1,6 +1,6 @@
 //! The driver task's loop: drain the core's output (send packets, pass events on), then wait for the first
-//! of a datagram, a TCP connection or frame, a command, or the core's next timer, and feed it in. Time is
-//! read from the clock here and nowhere else.
+//! of a datagram (with those queued behind it, up to a batch), a TCP connection or frame, a command, or the
+//! core's next timer, and feed it in. Time is read from the clock here and nowhere else.
 
 use std::io;
 use std::net::SocketAddr;
@@ -16,6 +16,10 @@ use crate::{DatagramError, Output, Sfu, SfuEvent, SfuStats, Transport};
 
 /// Large enough for any datagram a WebRTC peer sends (they stay under the path MTU; 2 KB leaves margin).
 const RECV_BUFFER: usize = 2048;
+/// After a wake-up by a datagram, at most this many more that are already queued are read before the core's
+/// output is drained: one drain (every participant with input polled once) and one wait per batch instead
+/// of per packet. Bounded, so that commands and timers still come between batches.
+const RECV_BATCH: usize = 64;
 /// How often TCP connections are checked against their handshake and idle deadlines.
 const SWEEP_INTERVAL: Duration = Duration::from_secs(1);
 /// After a failed accept (out of file descriptors), accepting pauses this long instead of spinning.
@@ -224,7 +228,16 @@ pub(super) async fn run(mut driver: Driver) {
             () = tokio::time::sleep_until(deadline.into()) => Wake::Timer,
         };
         match wake {
-            Wake::Datagram(Ok((len, from))) => drop(driver.packet(Transport::Udp, from, &buffer[..len])),
+            Wake::Datagram(Ok((len, from))) => {
+                driver.packet(Transport::Udp, from, &buffer[..len]);
+                for _ in 1..RECV_BATCH {
+                    match driver.socket.try_recv_from(&mut buffer) {
+                        Ok((len, from)) => drop(driver.packet(Transport::Udp, from, &buffer[..len])),
+                        // WouldBlock: nothing more queued; another error is seen by the next recv
+                        Err(_) => break,
+                    }
+                }
+            }
             // On Linux an unconnected UDP socket reports nothing per peer; anything else is logged and the
             // loop goes on (one bad read must not end every participant's media).
             Wake::Datagram(Err(e)) => tracing::debug!(error = %e, "sfu driver: receive failed"),

@@ -3,6 +3,7 @@
 //! filter), a key frame asked of a publisher (throttled per layer), a new track's copies created, a
 //! subscriber's layers chosen again. Only the publisher's room is looked at: nothing crosses rooms.
 
+use str0m::RtcError;
 use str0m::media::{KeyframeRequestKind, MediaData, Rid};
 
 use super::Sfu;
@@ -72,6 +73,12 @@ impl Sfu {
                 continue;
             };
             let Some(mid) = track.open_mid() else { continue };
+            // Not before its connection is up (ICE, DTLS, SRTP): str0m would only queue the frames, and a
+            // browser that takes over ten seconds to connect (a late joiner on a busy machine) would find its
+            // session closed for a full queue. The copy starts at the next key frame once it is up.
+            if !subscriber.rtc.is_connected() {
+                continue;
+            }
             if !data.contiguous {
                 track.frames_lost(data.rid);
             }
@@ -96,6 +103,12 @@ impl Sfu {
             subscriber.dirty = true;
             match writer.write(pt, data.network_time, time, data.data.clone()) {
                 Ok(()) => self.counters.forwarded(data.data.len()),
+                // The subscriber's queue of frames to packetize is full (str0m's bound): this frame is lost,
+                // as on a congested link; NACK and key frames recover. Not a reason to end its session.
+                Err(RtcError::WriteWithoutPoll) => {
+                    tracing::debug!(subscriber = %subscriber.id, track = %source, "sfu: subscriber's queue full; frame dropped");
+                    self.counters.frames_dropped += 1;
+                }
                 Err(e) => {
                     tracing::debug!(subscriber = %subscriber.id, error = %e, "sfu: write failed; closing");
                     subscriber.rtc.disconnect();

@@ -254,6 +254,7 @@ impl Sfu {
             frames_forwarded: self.counters.frames_forwarded,
             frame_bytes_forwarded: self.counters.frame_bytes_forwarded,
             keyframe_requests: self.counters.keyframe_requests,
+            frames_dropped: self.counters.frames_dropped,
             ..SfuStats::default()
         }
     }

@@ -47,6 +47,9 @@ pub struct Client {
     /// While set, the SFU's offers are kept in `held` unanswered (to make glare).
     pub hold_offers: bool,
     pub held: Vec<String>,
+    /// While set, every datagram to or from this client is lost (a browser that has its answer but cannot
+    /// connect yet).
+    pub unreachable: bool,
 }
 
 pub struct Net {
@@ -64,6 +67,10 @@ pub struct Net {
     pub drop_every: Option<u32>,
     /// Datagrams counted toward `drop_every`.
     sent_since_drop: u32,
+    /// When set to n, the SFU's timers run only on every n-th step (a busy driver that wakes for them less
+    /// often than frames come); the clients' run on every step.
+    pub sfu_timers_every: Option<u32>,
+    steps: u32,
 }
 
 fn rtc(now: Instant) -> Rtc {
@@ -90,6 +97,8 @@ impl Net {
             sfu_busy: Duration::ZERO,
             drop_every: None,
             sent_since_drop: 0,
+            sfu_timers_every: None,
+            steps: 0,
         }
     }
 
@@ -154,6 +163,7 @@ impl Net {
             offers: Vec::new(),
             hold_offers: false,
             held: Vec::new(),
+            unreachable: false,
         };
         self.clients.insert(id, client);
         Ok(id)
@@ -210,6 +220,9 @@ impl Net {
                 Output::Transmit(t) => {
                     moved = true;
                     let Some(client) = self.clients.values_mut().find(|c| c.addr == t.to) else { continue };
+                    if client.unreachable {
+                        continue;
+                    }
                     if client.connected && lose(self.drop_every, &mut self.sent_since_drop) {
                         continue;
                     }
@@ -251,6 +264,9 @@ impl Net {
                 }
                 RtcOutput::Transmit(t) => {
                     moved = true;
+                    if client.unreachable {
+                        continue;
+                    }
                     if client.connected && lose(self.drop_every, &mut self.sent_since_drop) {
                         continue;
                     }
@@ -278,9 +294,12 @@ impl Net {
         self.settle();
         let earliest = self.clients.values().map(|c| c.timeout).chain([self.sfu_timeout]).min().unwrap_or(self.now);
         self.now = earliest.clamp(self.now + Duration::from_millis(1), self.now + max);
-        let started = Instant::now();
-        self.sfu.handle_timeout(self.now);
-        self.sfu_busy += started.elapsed();
+        self.steps = self.steps.wrapping_add(1);
+        if self.sfu_timers_every.is_none_or(|n| self.steps.is_multiple_of(n.max(1))) {
+            let started = Instant::now();
+            self.sfu.handle_timeout(self.now);
+            self.sfu_busy += started.elapsed();
+        }
         for client in self.clients.values_mut() {
             if client.timeout <= self.now {
                 client.rtc.handle_input(Input::Timeout(self.now)).expect("the client's timer runs");
