@@ -259,19 +259,25 @@ fn greeted(answer: &Value, identity: &mut Option<Identity>, peers: &mut BTreeSet
 }
 
 /// Sends a message and returns the first text answer (bounded).
+/// The server's answer to `message`; when there is none, a string saying why (for the report).
 async fn request(ws: &mut Ws, message: &Value) -> Value {
-    if ws.send(Message::text(message.to_string())).await.is_err() {
-        return Value::Null;
+    if let Err(e) = ws.send(Message::text(message.to_string())).await {
+        return Value::String(format!("(could not send: {e})"));
     }
     let answer = tokio::time::timeout(Duration::from_secs(10), async {
-        while let Some(Ok(frame)) = ws.next().await {
-            if let Message::Text(text) = frame {
-                return serde_json::from_str(&text).unwrap_or(Value::Null);
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Text(text))) => {
+                    return serde_json::from_str(&text).unwrap_or(Value::String(format!("(not JSON: {text})")));
+                }
+                Some(Ok(Message::Close(frame))) => return Value::String(format!("(closed by the server: {frame:?})")),
+                Some(Ok(_)) => {}
+                Some(Err(e)) => return Value::String(format!("(connection failed: {e})")),
+                None => return Value::String("(connection ended)".into()),
             }
         }
-        Value::Null
     });
-    answer.await.unwrap_or(Value::Null)
+    answer.await.unwrap_or(Value::String("(no answer within 10 s)".into()))
 }
 
 /// Reads for `pause`, keeping the identity and peers current. `false` if the connection ended.
