@@ -68,6 +68,10 @@ struct Pending {
     sent: Instant,
     tries: u32,
     peer: Option<IpAddr>,
+    /// The request as last sent: a retransmission repeats it, transaction id and all (RFC 5389 §7.2.1), so
+    /// that a server that did answer the first one (its answer lost, or slow) sees the same request again
+    /// rather than a second Allocate, which it would refuse (437).
+    bytes: Vec<u8>,
 }
 
 /// One allocation on one TURN server.
@@ -236,7 +240,7 @@ impl TurnClient {
                 }
                 continue;
             }
-            self.resend(pending, now);
+            self.retransmit(id, pending, now);
         }
         if let TurnState::Allocated(_) = self.state {
             if self.refresh_at.is_some_and(|at| now >= at) {
@@ -258,10 +262,19 @@ impl TurnClient {
     }
 
     fn request(&mut self, method: Method, attributes: Vec<Attribute>, peer: Option<IpAddr>, now: Instant) {
-        self.resend(Pending { method, attributes, sent: now, tries: 0, peer }, now);
+        self.resend(Pending { method, attributes, sent: now, tries: 0, peer, bytes: Vec::new() }, now);
     }
 
-    /// Sends a request (signed once the server has given a nonce) under a new transaction id.
+    /// Sends the unanswered request `id` again as it was.
+    fn retransmit(&mut self, id: TransactionId, mut pending: Pending, now: Instant) {
+        self.out.push(pending.bytes.clone());
+        pending.sent = now;
+        pending.tries += 1;
+        self.pending.insert(id, pending);
+    }
+
+    /// Sends a request (signed once the server has given a nonce) under a new transaction id: a new request,
+    /// or one signed again after a 401 or 438.
     fn resend(&mut self, mut pending: Pending, now: Instant) {
         let id = new_transaction();
         let mut message = Message::<Attribute>::new(MessageClass::Request, pending.method, id);
@@ -281,7 +294,8 @@ impl TurnClient {
             }
         }
         if let Ok(bytes) = MessageEncoder::new().encode_into_bytes(message) {
-            self.out.push(bytes);
+            self.out.push(bytes.clone());
+            pending.bytes = bytes;
         }
         pending.sent = now;
         pending.tries += 1;
@@ -342,6 +356,20 @@ mod tests {
         client.handle(&success(REFRESH, id, Duration::from_secs(600)), later);
         client.tick(later + STREAM_KEEPALIVE);
         assert_eq!(sent(&mut client).1, REFRESH);
+    }
+
+    #[test]
+    fn an_unanswered_request_is_sent_again_with_the_same_transaction_and_bytes() {
+        let now = Instant::now();
+        let mut client = TurnClient::new(SERVER.parse().unwrap(), "u".into(), "p".into(), now);
+        let first = client.poll_transmit().expect("the allocate request");
+        client.tick(now + client.retry);
+        let again = client.poll_transmit().expect("sent again");
+        assert_eq!(again, first, "a retransmission is the same request (RFC 5389 7.2.1)");
+        // and the server's answer to it is taken
+        let id = MessageDecoder::<Attribute>::new().decode_from_bytes(&first).unwrap().unwrap().transaction_id();
+        assert_eq!(client.handle(&success(ALLOCATE, id, Duration::from_secs(600)), now), None);
+        assert_eq!(client.state(), TurnState::Allocated(RELAY.parse().unwrap()));
     }
 
     #[test]
