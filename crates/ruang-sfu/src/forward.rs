@@ -53,7 +53,10 @@ pub(crate) fn on_event(
         participant.note_media_added(added.mid, added.kind);
     }
     match event {
-        Event::Connected => ready.push_back(Output::Event(SfuEvent::Connected(id))),
+        Event::Connected => {
+            participant.media_up = true;
+            ready.push_back(Output::Event(SfuEvent::Connected(id)));
+        }
         Event::IceConnectionStateChange(IceConnectionState::Disconnected) => {
             participant.lost_at = Some(now + config.lost_after);
             ready.push_back(Output::Event(SfuEvent::Disconnected(id)));

@@ -34,6 +34,9 @@ pub(crate) struct Participant {
     pub lost_at: Option<Instant>,
     /// `rtc` got input since it was last polled to its timeout.
     pub dirty: bool,
+    /// Its media connection has been up (ICE and DTLS) at least once: frames are written to it from then
+    /// on, also while ICE is briefly disconnected (str0m keeps sending on the nominated pair).
+    pub media_up: bool,
     /// Whether it may send media; a viewer's offers may only receive.
     pub publishing: Publishing,
     /// The participant whose video this one always receives (last-N), if it pinned one.
@@ -72,6 +75,7 @@ impl Participant {
             timeout: now,
             lost_at: Some(lost_at),
             dirty: true,
+            media_up: false,
             publishing,
             pinned: None,
             estimate: None,

@@ -73,10 +73,10 @@ impl Sfu {
                 continue;
             };
             let Some(mid) = track.open_mid() else { continue };
-            // Not before its connection is up (ICE, DTLS, SRTP): str0m would only queue the frames, and a
-            // browser that takes over ten seconds to connect (a late joiner on a busy machine) would find its
-            // session closed for a full queue. The copy starts at the next key frame once it is up.
-            if !subscriber.rtc.is_connected() {
+            // Not before its connection has come up (ICE, DTLS): str0m would only queue the frames, and a
+            // browser that takes over ten seconds to connect (a late joiner on a busy machine) would fill the
+            // queue. The copy starts at the next key frame once it is up.
+            if !subscriber.media_up {
                 continue;
             }
             if !data.contiguous {
