@@ -12,6 +12,7 @@ use str0m::media::{Frequency, MediaKind, MediaTime, Mid, Rid};
 
 use crate::ParticipantId;
 use crate::layer::{Layer, TileHeight};
+use crate::rate::RateMeter;
 
 /// One published track: the publisher and the m-line (mid) it arrives on in the publisher's session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -60,7 +61,13 @@ pub(crate) struct TrackIn {
     /// Which layers counted as arriving when that last changed (in `rids` order): the layer choice of every
     /// subscriber is made again when it changes.
     arriving: Vec<bool>,
+    /// The bitrate each layer arrives at (in `rids` order).
+    rates: Vec<RateMeter>,
 }
+
+/// The headroom over a layer's measured bitrate that the layer choice counts on (a quarter: motion and
+/// key frames push a layer above its average).
+const MEASURED_HEADROOM_DIVISOR: u64 = 4;
 
 /// A simulcast layer without a frame for this long counts as stopped (browsers pause a layer entirely, and
 /// even a starved one sends a few frames a second).
@@ -84,7 +91,31 @@ impl TrackIn {
             last_frames: vec![None; n],
             runs_since: vec![None; n],
             arriving: vec![false; n],
+            rates: vec![RateMeter::default(); n],
         }
+    }
+
+    /// Counts `bytes` of layer `rid` arriving at `now` toward that layer's measured bitrate. True when that
+    /// measure moved enough for the subscribers' layer choices to be made again (`RateMeter::add`).
+    pub fn measure(&mut self, rid: Option<Rid>, bytes: usize, now: Instant) -> bool {
+        let index = rid.and_then(|rid| self.rids.iter().position(|r| *r == rid));
+        index.is_some_and(|index| self.rates[index].add(bytes, now)) && !self.described.is_empty()
+    }
+
+    /// The described layers with the bitrate each needs as far as the SFU can tell: the measured one plus
+    /// headroom where it has been measured (never above the description: that is the publisher's cap), the
+    /// description where not yet. See `rate.rs` for why.
+    pub fn layers_as_sent(&self) -> Vec<(Rid, Layer)> {
+        self.described
+            .iter()
+            .map(|(rid, layer)| {
+                let measured = self.rids.iter().position(|r| r == rid).and_then(|index| self.rates[index].bitrate());
+                let bitrate = measured.map_or(layer.bitrate, |m| {
+                    m.saturating_add(m / MEASURED_HEADROOM_DIVISOR).clamp(1, layer.bitrate.max(1))
+                });
+                (*rid, Layer { bitrate, ..*layer })
+            })
+            .collect()
     }
 
     /// A frame of layer `rid` arrived at `now`. True when that layer now counts as arriving and did not
@@ -262,13 +293,21 @@ impl TrackOut {
         self.target.or(self.rid)
     }
 
-    /// The media time to write a forwarded frame of layer `rid` with, which arrived at `arrived`. Each
-    /// simulcast layer has its own RTP timestamp base (a browser picks one at random per stream), so at a
-    /// switch the new layer is put on the subscriber's timeline where the old one left it, advanced by the
-    /// time that passed; a receiver sees one stream whose timestamps only grow.
-    pub fn stamp(&mut self, rid: Option<Rid>, time: MediaTime, arrived: Instant) -> MediaTime {
+    /// The media time and the wall clock to write a forwarded frame of layer `rid` with, which arrived at
+    /// `arrived`. Each simulcast layer has its own RTP timestamp base (a browser picks one at random per
+    /// stream), so at a switch the new layer is put on the subscriber's timeline where the old one left it,
+    /// advanced by the time that passed; a receiver sees one stream whose timestamps only grow.
+    ///
+    /// The wall clock never goes back either: str0m orders a subscriber's frames by it before packetizing.
+    /// A browser answers a key-frame request with a key frame on every layer at once; the larger layer's
+    /// first packet may arrive before the smaller layer's, though its frame completes after. Written with
+    /// their own arrival times, the old layer's key frame would be sent after the new layer's, and the
+    /// subscriber would decode the new layer's frames on the old layer's picture: a smaller, garbled video
+    /// with no decoding error to ask for a key frame (seen in Chromium: a 320-wide layer decoded 160 wide).
+    pub fn stamp(&mut self, rid: Option<Rid>, time: MediaTime, arrived: Instant) -> (MediaTime, Instant) {
         let frequency = time.frequency();
         let incoming = i128::from(time.numer());
+        let wallclock = self.timeline.map_or(arrived, |line| arrived.max(line.written));
         let out = match self.timeline {
             Some(line) if line.rid == rid && line.frequency == frequency => {
                 // The same layer: its own spacing (one tick on at least, should a frame repeat a timestamp).
@@ -282,8 +321,9 @@ impl TrackOut {
             None => incoming,
         };
         let out = out.max(0);
-        self.timeline = Some(Timeline { rid, frequency, offset: out - incoming, last: out, arrived });
-        MediaTime::new(u64::try_from(out).unwrap_or(u64::MAX), frequency)
+        self.timeline =
+            Some(Timeline { rid, frequency, offset: out - incoming, last: out, arrived, written: wallclock });
+        (MediaTime::new(u64::try_from(out).unwrap_or(u64::MAX), frequency), wallclock)
     }
 
     /// Pauses or resumes the copy (last-N). Returns true when a paused copy resumes: it then waits for a
@@ -355,6 +395,8 @@ struct Timeline {
     /// The media time last written, and when its frame arrived.
     last: i128,
     arrived: Instant,
+    /// The wall clock it was written with (the latest of the arrival times so far).
+    written: Instant,
 }
 
 /// What happens to one received frame for one subscriber.
@@ -459,6 +501,25 @@ mod tests {
         assert!(!out.switch_layer(h), "h still flows: nothing to ask for");
         assert_eq!(out.admits(l, true), Admission::OtherLayer);
         assert_eq!(out.admits(h, false), Admission::Forward);
+    }
+
+    #[test]
+    fn frames_are_written_in_the_order_they_are_forwarded_whatever_their_arrival_times() {
+        // A key frame on every layer at once: the large layer's first packet arrived first, but its frame
+        // completed (and is forwarded) after the small layer's.
+        let start = Instant::now();
+        let at = |ms: u64| start + Duration::from_millis(ms);
+        let (m, h) = (Some(Rid::from("m")), Some(Rid::from("h")));
+        let mut out = video_out(Some("m"));
+        let ninety = Frequency::NINETY_KHZ;
+        let (_, first) = out.stamp(m, MediaTime::new(1_000, ninety), at(0));
+        let (m_time, m_wall) = out.stamp(m, MediaTime::new(4_000, ninety), at(40));
+        let (h_time, h_wall) = out.stamp(h, MediaTime::new(777_000, ninety), at(35));
+        assert!(first <= m_wall && m_wall <= h_wall, "str0m sends the switched-to key frame after the old layer's");
+        assert!(h_time.numer() > m_time.numer(), "and its media time is later too");
+        // the new layer then goes on with its own spacing
+        let (next, _) = out.stamp(h, MediaTime::new(780_000, ninety), at(75));
+        assert_eq!(next.numer() - h_time.numer(), 3_000);
     }
 
     #[test]

@@ -94,14 +94,14 @@ impl Sfu {
                     continue;
                 }
             }
-            let time = track.stamp(data.rid, data.time, data.network_time);
+            let (time, wallclock) = track.stamp(data.rid, data.time, data.network_time);
             let Some(writer) = subscriber.rtc.writer(mid) else { continue };
             let Some(pt) = writer.match_params(data.params) else {
                 tracing::trace!(subscriber = %subscriber.id, "sfu: subscriber lacks the publisher's codec");
                 continue;
             };
             subscriber.dirty = true;
-            match writer.write(pt, data.network_time, time, data.data.clone()) {
+            match writer.write(pt, wallclock, time, data.data.clone()) {
                 Ok(()) => self.counters.forwarded(data.data.len()),
                 // The subscriber's queue of frames to packetize is full (str0m's bound): this frame is lost,
                 // as on a congested link; NACK and key frames recover. Not a reason to end its session.
