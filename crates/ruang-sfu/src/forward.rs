@@ -99,9 +99,12 @@ pub(crate) fn on_event(
                 speakers.hear(id, level, data.ext_vals.voice_activity, data.network_time);
             }
             if let Some(track) = participant.tracks_in.iter_mut().find(|t| t.mid == data.mid) {
+                let rate_moved = track.measure(data.rid, data.data.len(), now);
                 // A simulcast layer starting to arrive: subscribers waiting on a smaller one may move up.
                 if track.frame_arrived(data.rid, now) {
                     tracing::debug!(publisher = %id, rid = ?data.rid, "sfu: a simulcast layer arrives");
+                    forwards.push_back(Forward::LayersChanged(id));
+                } else if rate_moved {
                     forwards.push_back(Forward::LayersChanged(id));
                 }
                 if !data.contiguous

@@ -9,7 +9,8 @@
 //!   subscriber (selection.rs), last-N and tiles (visibility.rs), rooms (room.rs).
 //! - forward.rs: what one participant's str0m events mean for the others.
 //! - participant.rs: one participant's `Rtc` and its SDP negotiation.
-//! - track.rs: published tracks, subscribed copies, the key-frame gate.
+//! - track.rs: published tracks, subscribed copies, the key-frame gate; rate.rs: the bitrate each
+//!   simulcast layer arrives at.
 //! - [`layer`]: which simulcast layer a subscriber gets (pure logic).
 //! - stats.rs: [`SfuStats`], what the SFU has done and holds, for metrics.
 //! - [`speaker`]: the active speaker from audio levels, and the last-N order of video (pure logic).
@@ -22,6 +23,7 @@ mod error;
 mod forward;
 pub mod layer;
 mod participant;
+mod rate;
 mod sfu;
 pub mod speaker;
 mod stats;

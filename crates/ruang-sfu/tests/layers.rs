@@ -160,3 +160,19 @@ fn without_a_description_a_subscriber_gets_the_largest_layer_arriving() {
     publish_for(&mut net, &mut source, track.publisher, Duration::from_secs(1));
     assert_eq!(last_layer(&net, 2), Some(1), "the large layer once it keeps arriving");
 }
+
+#[test]
+fn a_layer_described_far_above_what_it_sends_is_chosen_by_what_it_sends() {
+    // A browser describes each layer by its cap (the web client says 1.5 Mbit/s for its largest layer
+    // whatever the camera), while a small camera's largest layer sends a few hundred kbit/s. The estimate
+    // toward a subscriber need not reach the cap: what the layer measurably needs is enough.
+    let capped = Layer { height: 720, bitrate: 50_000_000 };
+    let (mut net, mut source, track) = simulcast_call(&[2]);
+    let viewer = ruang_sfu::ParticipantId(2);
+    net.sfu.describe_layers(track, &[("l", SMALL), ("h", capped)]).expect("the publisher's layers");
+    net.sfu.set_tile(viewer, track, Some(700)).expect("the viewer receives the track");
+    publish_for(&mut net, &mut source, track.publisher, Duration::from_secs(3));
+    assert_eq!(last_layer(&net, 2), Some(1), "the large tile gets the large layer it can carry");
+    let estimate = net.sfu.estimate(viewer).expect("an estimate toward the viewer");
+    assert!(estimate < capped.bitrate, "the estimate ({estimate} bps) never reached the cap");
+}

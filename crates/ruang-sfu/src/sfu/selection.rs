@@ -1,5 +1,6 @@
 //! Which simulcast layer each subscriber receives: set by hand (`select_layer`), or chosen by the SFU from
-//! the layers the publisher described, the tile each subscriber shows the track in, and str0m's bandwidth
+//! the layers the publisher described (at the bitrates they are measured to arrive at, once measured:
+//! `rate.rs`), the tile each subscriber shows the track in, and str0m's bandwidth
 //! estimate toward the subscriber (`layer::allocate`), then moved to a layer that is actually arriving
 //! (`layer::fit_to_arriving`: a publisher short of uplink sends only its smallest layers). Without a
 //! description, a subscriber gets the largest layer arriving. Every switch asks the publisher for a key
@@ -127,7 +128,7 @@ impl Sfu {
                 .and_then(|publisher| publisher.tracks_in.iter().find(|t| t.mid == copy.source.mid));
             if let Some(published) = published.filter(|p| !p.described.is_empty()) {
                 let arriving = published.described.iter().map(|(rid, _)| published.layer_arrives(*rid)).collect();
-                copies.push(DescribedCopy { index, layers: published.described.clone(), arriving, tile: copy.tile });
+                copies.push(DescribedCopy { index, layers: published.layers_as_sent(), arriving, tile: copy.tile });
                 continue;
             }
             if copy.kind == MediaKind::Video {
