@@ -24,6 +24,10 @@ use crate::{ClusterError, NodeId};
 const BATCH: usize = 256;
 /// How long a subscriber waits before reconnecting after its connection broke.
 const RECONNECT: Duration = Duration::from_millis(500);
+/// While Redis is away, one warning per this many failed attempts to subscribe again (ten seconds).
+const FAILURES_PER_WARNING: u32 = 20;
+/// While publishing fails, at most one warning per this long (with the messages dropped meanwhile).
+const PUBLISH_WARN_EVERY: Duration = Duration::from_secs(10);
 
 /// The bus's queue is full: Redis cannot keep up (or is unreachable), so the message was not sent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
@@ -58,6 +62,8 @@ async fn publish(
     shutdown: CancellationToken,
 ) {
     let mut batch = Vec::with_capacity(BATCH);
+    let mut last_warning: Option<tokio::time::Instant> = None;
+    let mut dropped_since: usize = 0;
     loop {
         let count = tokio::select! {
             () = shutdown.cancelled() => return,
@@ -71,7 +77,13 @@ async fn publish(
             pipe.cmd("PUBLISH").arg(bus(to)).arg(message.as_ref()).ignore();
         }
         if let Err(err) = pipe.query_async::<()>(&mut redis).await {
-            tracing::warn!(%err, dropped = count, "cluster bus: could not publish");
+            dropped_since = dropped_since.saturating_add(count);
+            let now = tokio::time::Instant::now();
+            if last_warning.is_none_or(|at| now.duration_since(at) >= PUBLISH_WARN_EVERY) {
+                tracing::warn!(%err, dropped = dropped_since, "cluster bus: could not publish");
+                last_warning = Some(now);
+                dropped_since = 0;
+            }
         }
     }
 }
@@ -91,6 +103,9 @@ pub async fn subscribe(
     let (queue, inbox) = mpsc::channel(capacity.max(1));
     tokio::spawn(async move {
         let mut pubsub = Some(first);
+        // Failed attempts since the subscription was lost: the first and then one in
+        // FAILURES_PER_WARNING are logged at warn (Redis away for minutes is one line per ten seconds).
+        let mut failures: u32 = 0;
         loop {
             if let Some(connection) = pubsub.take() {
                 let mut messages = connection.into_on_message();
@@ -106,17 +121,32 @@ pub async fn subscribe(
                     }
                 }
                 tracing::warn!("cluster bus: subscription lost; reconnecting");
+                failures = 0;
             }
             tokio::select! {
                 () = shutdown.cancelled() => return,
                 () = tokio::time::sleep(RECONNECT) => {}
             }
-            match client.get_async_pubsub().await {
+            let failed = match client.get_async_pubsub().await {
                 Ok(mut connection) => match connection.subscribe(&channel).await {
-                    Ok(()) => pubsub = Some(connection),
-                    Err(err) => tracing::warn!(%err, "cluster bus: cannot subscribe"),
+                    Ok(()) => {
+                        if failures > 0 {
+                            tracing::warn!(failures, "cluster bus: subscribed again");
+                        }
+                        pubsub = Some(connection);
+                        None
+                    }
+                    Err(err) => Some(err),
                 },
-                Err(err) => tracing::warn!(%err, "cluster bus: cannot reconnect"),
+                Err(err) => Some(err),
+            };
+            if let Some(err) = failed {
+                if failures.is_multiple_of(FAILURES_PER_WARNING) {
+                    tracing::warn!(%err, failures, "cluster bus: cannot subscribe again; trying every {RECONNECT:?}");
+                } else {
+                    tracing::debug!(%err, "cluster bus: cannot subscribe again");
+                }
+                failures = failures.saturating_add(1);
             }
         }
     });

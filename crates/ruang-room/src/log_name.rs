@@ -15,7 +15,12 @@ pub struct LogName([u8; 4]);
 impl LogName {
     /// The logged form of `name`.
     pub fn of(name: &RoomName) -> Self {
-        let digest = Sha256::digest(name.as_str().as_bytes());
+        Self::of_str(name.as_str())
+    }
+
+    /// The logged form of a room name held as text (Redis keys, leases): the same as [`LogName::of`].
+    pub fn of_str(name: &str) -> Self {
+        let digest = Sha256::digest(name.as_bytes());
         LogName([digest[0], digest[1], digest[2], digest[3]])
     }
 }

@@ -42,6 +42,7 @@ pub mod state;
 pub mod store;
 mod tally;
 pub mod tls;
+pub mod warn_every;
 pub mod webhooks;
 
 pub use config::{ConfigError, ServerConfig};

@@ -18,7 +18,7 @@ mod nodes;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use nodes::{Member, Node, WAIT, chat_log, entry, eventually, node_id, peer_ids, record};
+use nodes::{Conn, Member, Node, WAIT, chat_log, entry, eventually, node_id, peer_ids, record};
 use ruang_cluster::test_support::RedisServer;
 use serde_json::json;
 
@@ -269,4 +269,36 @@ async fn an_owner_that_lost_its_lease_to_another_node_steps_back_and_its_members
     for node in nodes {
         node.kill().await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_outage_is_logged_without_room_names_and_without_a_flood() {
+    // A room name is a secret (anyone who knows it can join an open room): logs carry its short hash. While
+    // Redis is away every lease, record and join fails each second; the log says so once per period.
+    const ROOM: &str = "a-secret-room-name";
+    let mut redis = RedisServer::start();
+    let owner = Node::start_logged(&redis).await;
+    let edge = Node::start_logged(&redis).await;
+    let mut a = Member::join(&owner.ws_url(), ROOM, "Ayu").await;
+    let _b = Member::join(&edge.ws_url(), ROOM, "Bima").await;
+    a.read_until("peer_joined").await;
+    redis.kill();
+    // Joins during the outage (each asks Redis who owns the room), and seconds of failing renewals.
+    for _ in 0..5 {
+        if let Some(mut conn) = Conn::open(&edge.ws_url()).await {
+            conn.send(json!({"type": "join", "room": "another-secret-room", "name": "Citra"})).await;
+            let _ = tokio::time::timeout(Duration::from_secs(2), conn.next()).await;
+        }
+    }
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    for node in [&owner, &edge] {
+        let log = node.log.as_ref().expect("logged").lock().expect("log").clone();
+        let about_redis = log.iter().filter(|l| l.contains("cluster")).count();
+        assert!(about_redis > 0, "the outage is logged: {log:#?}");
+        assert!(!log.iter().any(|l| l.contains("secret-room")), "no room name in the log: {log:#?}");
+        // at most one line per kind of failure per 10 s (a handful of kinds), not one per room per second
+        assert!(about_redis <= 12, "{about_redis} lines about the cluster in ~10 s: {log:#?}");
+    }
+    owner.kill().await;
+    edge.kill().await;
 }

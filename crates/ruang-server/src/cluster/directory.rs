@@ -7,17 +7,21 @@ use std::sync::Arc;
 
 use ruang_cluster::lease::{self, Owner};
 use ruang_proto::RoomName;
+use ruang_room::LogName;
 
 use super::Cluster;
 use super::edge::EdgeRoom;
 use super::limits::ClusterPerAddress;
 use crate::address::AddressBudget;
 use crate::rooms::{CreateError, DirectoryFuture, Opener, RoomDirectory, RoomHandle};
+use crate::warn_every::{REDIS_WARN_PERIOD, WarnEvery};
 
 /// Finds rooms across the cluster.
 pub struct ClusterDirectory {
     cluster: Arc<Cluster>,
     opened: ClusterPerAddress,
+    /// Every join asks Redis for the room's owner: while Redis is away, one line per period.
+    unreachable: WarnEvery,
 }
 
 impl ClusterDirectory {
@@ -25,7 +29,7 @@ impl ClusterDirectory {
     /// `window` in the whole cluster.
     pub fn new(cluster: Arc<Cluster>, per_window: u32, window: std::time::Duration) -> Self {
         let opened = ClusterPerAddress::new(cluster.redis.clone(), "rooms", per_window, window);
-        ClusterDirectory { cluster, opened }
+        ClusterDirectory { cluster, opened, unreachable: WarnEvery::new(REDIS_WARN_PERIOD) }
     }
 
     async fn find(&self, name: &RoomName, opener: Opener) -> Result<RoomHandle, CreateError> {
@@ -65,7 +69,9 @@ impl ClusterDirectory {
                 Ok(RoomHandle::remote(Arc::new(room)))
             }
             Err(err) => {
-                tracing::warn!(%err, room = %name, "cluster: cannot find the room's owner");
+                if let Some(folded) = self.unreachable.due(std::time::Instant::now()) {
+                    tracing::warn!(%err, room = %LogName::of(name), folded, "cluster: cannot find the room's owner");
+                }
                 Err(CreateError::TooManyRooms)
             }
         }

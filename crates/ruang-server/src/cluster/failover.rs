@@ -18,6 +18,7 @@ use std::time::Duration;
 use ruang_cluster::NodeId;
 use ruang_cluster::keys::{LEASE_RENEW, LEASE_TTL};
 use ruang_proto::RoomName;
+use ruang_room::LogName;
 
 use super::{Cluster, KEEPER_TICK};
 use crate::clock::wall_clock_secs;
@@ -46,13 +47,17 @@ impl Cluster {
         match ruang_cluster::records::read(&mut self.redis.clone(), name.as_str()).await {
             Ok(Some(json)) => match super::records::decode(&json) {
                 Some(record) => {
-                    tracing::info!(room = %name, "cluster: rebuilding a room from its record");
+                    tracing::info!(room = %LogName::of_str(name.as_str()), "cluster: rebuilding a room from its record");
                     self.records.local().save(name, record, wall_clock_secs());
                 }
-                None => tracing::warn!(room = %name, "cluster: a meeting record in Redis did not decode"),
+                None => {
+                    tracing::warn!(room = %LogName::of_str(name.as_str()), "cluster: a meeting record in Redis did not decode")
+                }
             },
             Ok(None) => {}
-            Err(err) => tracing::warn!(%err, room = %name, "cluster: cannot read a meeting record"),
+            Err(err) => {
+                tracing::warn!(%err, room = %LogName::of_str(name.as_str()), "cluster: cannot read a meeting record")
+            }
         }
     }
 
@@ -83,7 +88,7 @@ impl Cluster {
         for link in &links {
             link.member.disconnect(ruang_member::Disconnect::Slow);
         }
-        tracing::warn!(room = %name, connections = links.len(), "cluster: stepped back from a room another node took over");
+        tracing::warn!(room = %LogName::of_str(name.as_str()), connections = links.len(), "cluster: stepped back from a room another node took over");
     }
 
     /// Ends this node's connections in rooms whose owner was lost, so their clients resume with the new one.
@@ -124,7 +129,7 @@ impl Cluster {
             };
             if lost {
                 let ended = self.owner_lost(&room, owner);
-                tracing::warn!(room = %room, %owner, connections = ended, "cluster: a room's owner was lost; its members here resume");
+                tracing::warn!(room = %LogName::of_str(room.as_str()), %owner, connections = ended, "cluster: a room's owner was lost; its members here resume");
                 free_for.remove(&(room, owner));
             }
         }

@@ -20,6 +20,7 @@ use tokio::time::Instant;
 use crate::access::{AttemptLimits, LocalThrottle, PasswordThrottle, Reservation, ReserveFuture};
 use crate::address::{AddressBudget, PerAddress, TakeFuture, group};
 use crate::resume::{ClaimFuture, LocalRestoredClaims, RestoredClaims};
+use crate::warn_every::{REDIS_WARN_PERIOD, WarnEvery};
 
 /// The longest a node waits for Redis on a join's behalf before it counts the request itself.
 pub const REDIS_WAIT: Duration = Duration::from_secs(1);
@@ -35,19 +36,22 @@ fn address_key(address: Option<IpAddr>) -> String {
     group(address).map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
 }
 
-/// `question` answered by Redis within [`REDIS_WAIT`], or `None` (and a warning naming `what`).
-async fn ask<T>(what: &str, question: impl Future<Output = Result<T, ruang_cluster::ClusterError>>) -> Option<T> {
-    match tokio::time::timeout(REDIS_WAIT, question).await {
-        Ok(Ok(answer)) => Some(answer),
-        Ok(Err(err)) => {
-            tracing::warn!(%err, "cluster: cannot count {what} in redis; counting it on this node");
-            None
-        }
-        Err(_) => {
-            tracing::warn!("cluster: redis did not answer in time; counting {what} on this node");
-            None
-        }
+/// `question` answered by Redis within [`REDIS_WAIT`], or `None` (and a warning naming `what`, at most one
+/// per `warn`'s period: anyone can make us ask, so an outage must not flood the log).
+async fn ask<T>(
+    what: &str,
+    warn: &WarnEvery,
+    question: impl Future<Output = Result<T, ruang_cluster::ClusterError>>,
+) -> Option<T> {
+    let err = match tokio::time::timeout(REDIS_WAIT, question).await {
+        Ok(Ok(answer)) => return Some(answer),
+        Ok(Err(err)) => err.to_string(),
+        Err(_) => "no answer in time".to_owned(),
+    };
+    if let Some(folded) = warn.due(std::time::Instant::now()) {
+        tracing::warn!(%err, folded, "cluster: cannot count {what} in redis; counting it on this node");
     }
+    None
 }
 
 /// Password attempts counted in Redis, per address group and per room, for the whole cluster.
@@ -56,6 +60,7 @@ pub struct ClusterThrottle {
     limits: limits::AttemptLimits,
     /// Where attempts are counted while Redis does not answer.
     fallback: LocalThrottle,
+    warn: WarnEvery,
 }
 
 impl ClusterThrottle {
@@ -63,7 +68,12 @@ impl ClusterThrottle {
     pub fn new(redis: ConnectionManager, limits: AttemptLimits) -> Self {
         let AttemptLimits { per_address, per_room_fresh, per_room_others, window } = limits;
         let shared = limits::AttemptLimits { per_address, per_room_fresh, per_room_others, window, pending: PENDING };
-        ClusterThrottle { redis, limits: shared, fallback: LocalThrottle::new(limits) }
+        ClusterThrottle {
+            redis,
+            limits: shared,
+            fallback: LocalThrottle::new(limits),
+            warn: WarnEvery::new(REDIS_WARN_PERIOD),
+        }
     }
 }
 
@@ -73,7 +83,7 @@ impl PasswordThrottle for ClusterThrottle {
             let mut redis = self.redis.clone();
             let key = address_key(address);
             let question = limits::reserve_attempt(&mut redis, &key, room.as_str(), &self.limits);
-            match ask("a password attempt", question).await {
+            match ask("a password attempt", &self.warn, question).await {
                 Some(Some(fresh)) => {
                     Some(Reservation { address: group(address), room: room.clone(), fresh, shared: true })
                 }
@@ -114,13 +124,21 @@ pub struct ClusterPerAddress {
     window: Duration,
     /// Where events are counted while Redis does not answer.
     fallback: PerAddress,
+    warn: WarnEvery,
 }
 
 impl ClusterPerAddress {
     /// At most `limit` events of `kind` (a key name: `rooms`, `api-keys`) per address group per `window`,
     /// over `redis`.
     pub fn new(redis: ConnectionManager, kind: &'static str, limit: u32, window: Duration) -> Self {
-        ClusterPerAddress { redis, kind, limit, window, fallback: PerAddress::new(limit, window) }
+        ClusterPerAddress {
+            redis,
+            kind,
+            limit,
+            window,
+            fallback: PerAddress::new(limit, window),
+            warn: WarnEvery::new(REDIS_WARN_PERIOD),
+        }
     }
 }
 
@@ -129,7 +147,7 @@ impl AddressBudget for ClusterPerAddress {
         Box::pin(async move {
             let mut redis = self.redis.clone();
             let key = address_key(address);
-            match ask(self.kind, limits::take(&mut redis, self.kind, &key, self.limit, self.window)).await {
+            match ask(self.kind, &self.warn, limits::take(&mut redis, self.kind, &key, self.limit, self.window)).await {
                 Some(taken) => taken,
                 None => self.fallback.take(address, Instant::now()),
             }
@@ -159,13 +177,19 @@ pub struct ClusterRestoredClaims {
     /// Where claims are made while Redis does not answer (each participant then restored at most once per
     /// node).
     fallback: LocalRestoredClaims,
+    warn: WarnEvery,
 }
 
 impl ClusterRestoredClaims {
     /// Claims over `redis`, each kept for `ttl` (at least as long as a token of a previous instance may
     /// still be valid).
     pub fn new(redis: ConnectionManager, ttl: Duration) -> Self {
-        ClusterRestoredClaims { redis, ttl, fallback: LocalRestoredClaims::default() }
+        ClusterRestoredClaims {
+            redis,
+            ttl,
+            fallback: LocalRestoredClaims::default(),
+            warn: WarnEvery::new(REDIS_WARN_PERIOD),
+        }
     }
 }
 
@@ -174,7 +198,7 @@ impl RestoredClaims for ClusterRestoredClaims {
         Box::pin(async move {
             let mut redis = self.redis.clone();
             let key = format!("{:016x}", id.bits());
-            match ask("a restored participant", limits::claim_restored(&mut redis, &key, self.ttl)).await {
+            match ask("a restored participant", &self.warn, limits::claim_restored(&mut redis, &key, self.ttl)).await {
                 // Also remembered here, so that a later outage cannot restore it again through this node.
                 Some(won) => won && self.fallback.claim_here(id),
                 None => self.fallback.claim_here(id),

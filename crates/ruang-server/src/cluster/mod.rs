@@ -29,6 +29,7 @@ use ruang_cluster::lease::{self, LeaseBook};
 use ruang_cluster::registry::{self, NodeInfo};
 use ruang_cluster::{ClusterError, ConnectionManager, NodeId};
 use ruang_proto::{Limits, RoomName};
+use ruang_room::LogName;
 use tokio_util::sync::CancellationToken;
 
 pub use directory::ClusterDirectory;
@@ -39,6 +40,7 @@ use crate::address::AddressBudget;
 use crate::numbers::ConnectionNumbers;
 use crate::rooms::{RoomHandle, Rooms};
 use crate::store::MeetingStore;
+use crate::warn_every::{REDIS_WARN_PERIOD, WarnEvery};
 
 /// Messages queued for Redis (and received from it) per node before the bus pushes back.
 const BUS_QUEUE: usize = 65_536;
@@ -66,6 +68,8 @@ pub struct Cluster {
     record_ttl: Duration,
     /// The cluster's instance id, set again in Redis if Redis lost it.
     instance: Option<u64>,
+    /// While Redis is away every lease and record fails to renew every second: one line per period.
+    renewals_failing: WarnEvery,
 }
 
 /// What a node tells the registry about itself besides its load.
@@ -158,6 +162,7 @@ impl Joining {
             records,
             record_ttl: failover::record_ttl(grace),
             instance,
+            renewals_failing: WarnEvery::new(REDIS_WARN_PERIOD),
         });
         tracing::info!(node = %node, "joined the cluster");
         let reader = Arc::clone(&cluster);
@@ -242,7 +247,7 @@ impl Cluster {
         for room in leases.rooms() {
             if !open.contains(&room) {
                 if let Err(err) = lease::release(&mut redis, &room, self.node).await {
-                    tracing::warn!(%err, %room, "cluster: cannot release a lease; it will expire");
+                    tracing::warn!(%err, room = %LogName::of_str(&room), "cluster: cannot release a lease; it will expire");
                 }
                 leases.forget(&room);
             }
@@ -270,27 +275,35 @@ impl Cluster {
                 }
                 Ok(lease::Renewal::Retaken) => {
                     // Redis lost it (a restart, or an outage past the TTL): its record may be gone too.
-                    tracing::warn!(%room, "cluster: took a lease back; writing the room's record again");
+                    tracing::warn!(room = %LogName::of_str(&room), "cluster: took a lease back; writing the room's record again");
                     leases.confirm(&room, now);
                     if let Some(name) = RoomName::parse(&room) {
                         self.records.rewrite(&name, crate::clock::wall_clock_secs());
                     }
                 }
                 Ok(lease::Renewal::Lost) => {
-                    tracing::error!(%room, "cluster: another node holds the lease of a room open here; stepping back");
+                    tracing::error!(room = %LogName::of_str(&room), "cluster: another node holds the lease of a room open here; stepping back");
                     leases.forget(&room);
                     if let Some(name) = RoomName::parse(&room) {
                         self.step_back(&name);
                     }
                 }
-                Err(err) => tracing::warn!(%err, %room, "cluster: cannot renew a lease"),
+                Err(err) => {
+                    if let Some(folded) = self.renewals_failing.due(now) {
+                        tracing::warn!(%err, room = %LogName::of_str(&room), folded, "cluster: cannot renew a lease");
+                    }
+                }
             }
         }
-        if let Err(err) = ruang_cluster::records::touch(&mut redis, &renewed, self.record_ttl).await {
-            tracing::warn!(%err, "cluster: cannot renew meeting records");
+        if let Err(err) = ruang_cluster::records::touch(&mut redis, &renewed, self.record_ttl).await
+            && let Some(folded) = self.renewals_failing.due(now)
+        {
+            tracing::warn!(%err, folded, "cluster: cannot renew meeting records");
         }
         for room in leases.doubtful(now) {
-            tracing::warn!(%room, "cluster: a lease was not renewed within its TTL");
+            if let Some(folded) = self.renewals_failing.due(now) {
+                tracing::warn!(room = %LogName::of_str(&room), folded, "cluster: a lease was not renewed within its TTL");
+            }
         }
     }
 

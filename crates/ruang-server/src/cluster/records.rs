@@ -16,10 +16,12 @@ use std::time::Duration;
 
 use ruang_cluster::{ConnectionManager, NodeId, records};
 use ruang_proto::RoomName;
+use ruang_room::LogName;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::store::{MeetingRecord, MeetingRecords, MeetingStore};
+use crate::warn_every::{REDIS_WARN_PERIOD, WarnEvery};
 
 /// The largest record written to Redis; a larger one (a long chat of long messages) is written without its
 /// chat, which the rebuilt room then starts empty (numbering on).
@@ -112,6 +114,8 @@ async fn write_behind(
     wake: Arc<Notify>,
     shutdown: CancellationToken,
 ) {
+    // While Redis is away every room's record fails again every RETRY: one line per period.
+    let failing = WarnEvery::new(REDIS_WARN_PERIOD);
     loop {
         tokio::select! {
             () = shutdown.cancelled() => return,
@@ -127,9 +131,13 @@ async fn write_behind(
                 let json = record.as_ref().map(encode);
                 match records::write(&mut redis, room.as_str(), node, json.as_deref(), ttl).await {
                     Ok(true) => {}
-                    Ok(false) => tracing::warn!(%room, "cluster: another node owns the room; its record is theirs"),
+                    Ok(false) => {
+                        tracing::warn!(room = %LogName::of_str(room.as_str()), "cluster: another node owns the room; its record is theirs")
+                    }
                     Err(err) => {
-                        tracing::warn!(%err, %room, "cluster: cannot write a meeting record; trying again");
+                        if let Some(folded) = failing.due(std::time::Instant::now()) {
+                            tracing::warn!(%err, room = %LogName::of_str(room.as_str()), folded, "cluster: cannot write a meeting record; trying again");
+                        }
                         failed.insert(room, record);
                     }
                 }

@@ -28,10 +28,21 @@ pub struct Node {
     child: Child,
     /// `host:port`.
     pub addr: String,
+    /// Its log lines (standard error), when started with [`Node::start_logged`].
+    pub log: Option<std::sync::Arc<std::sync::Mutex<Vec<String>>>>,
 }
 
 impl Node {
     pub async fn start(redis: &RedisServer) -> Node {
+        Self::spawn(redis, false).await
+    }
+
+    /// A node whose log lines (warnings and worse) are kept in [`Node::log`].
+    pub async fn start_logged(redis: &RedisServer) -> Node {
+        Self::spawn(redis, true).await
+    }
+
+    async fn spawn(redis: &RedisServer, logged: bool) -> Node {
         let mut child = Command::new(env!("CARGO_BIN_EXE_ruang"))
             .args(["--listen", "127.0.0.1:0", "--sfu-listen", "127.0.0.1:0", "--no-turn"])
             .args(["--redis", &redis.url, "--secret", SECRET])
@@ -39,15 +50,27 @@ impl Node {
             .args(["--rooms-per-address-per-minute", "1000", "--max-connections-per-address", "1000"])
             .env("RUANG_LOG", "warn")
             .stdout(Stdio::piped())
+            .stderr(if logged { Stdio::piped() } else { Stdio::inherit() })
             .kill_on_drop(true)
             .spawn()
             .expect("start ruang");
+        let log = child.stderr.take().map(|stderr| {
+            let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+            let kept = std::sync::Arc::clone(&log);
+            let mut lines = BufReader::new(stderr).lines();
+            tokio::spawn(async move {
+                while let Ok(Some(line)) = lines.next_line().await {
+                    kept.lock().expect("log").push(line);
+                }
+            });
+            log
+        });
         let mut stdout = BufReader::new(child.stdout.take().expect("stdout")).lines();
         let line = tokio::time::timeout(WAIT, stdout.next_line()).await.expect("in time");
         let line = line.expect("read").expect("a line");
         let url = line.split_whitespace().find(|w| w.starts_with("http://")).expect("a URL").to_owned();
         tokio::spawn(async move { while let Ok(Some(_)) = stdout.next_line().await {} });
-        Node { child, addr: url.trim_start_matches("http://").trim_end_matches('/').to_owned() }
+        Node { child, addr: url.trim_start_matches("http://").trim_end_matches('/').to_owned(), log }
     }
 
     pub fn ws_url(&self) -> String {
