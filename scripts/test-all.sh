@@ -30,6 +30,14 @@ if ! command -v systemd-analyze >/dev/null; then
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd >/dev/null
 fi
 
+# nginx and caddy check the reverse-proxy examples in deploy/ (`nginx -t`, `caddy validate`; packaging.rs).
+if ! command -v nginx >/dev/null || ! command -v caddy >/dev/null; then
+  echo "== installing nginx and caddy (to check deploy/nginx.conf and deploy/Caddyfile)"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx caddy >/dev/null
+fi
+
 # A full run is a clean build: incremental state would only take disk (CI's is limited; see Cargo.toml).
 export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
 disk() { echo "   disk: target $(du -sh target 2>/dev/null | cut -f1), free $(df -h --output=avail . | tail -1 | tr -d ' ')"; }

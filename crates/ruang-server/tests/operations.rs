@@ -88,6 +88,61 @@ async fn metrics_parse_as_prometheus_text_and_count_joins_relays_and_errors() {
     assert_eq!(sample(&left, "ruang_rooms"), 0.0);
 }
 
+/// The two counters of trouble the test above cannot reach: a resume, and a reader dropped because its
+/// send queue filled (the same slow reader as in `limits.rs`).
+#[tokio::test]
+async fn metrics_count_resumes_and_slow_consumer_drops() {
+    let server = TestServer::with(|c| {
+        c.api_key_sha256 = Some(key_sha256());
+        c.send_queue = 8;
+        c.limits.messages_per_second = 100_000;
+        c.limits.message_burst = 100_000;
+        c.limits.max_participants = 3;
+        c.replay_messages = 4;
+    })
+    .await;
+    let before = metrics(server.addr, Some(KEY)).await;
+    assert_eq!(sample(&before, "ruang_resumes_total"), 0.0);
+    assert_eq!(sample(&before, "ruang_slow_consumer_drops_total"), 0.0);
+
+    // A resume: b's connection drops and b comes back with its token.
+    let mut a = server.joined("back", "a").await;
+    let b = server.joined("back", "b").await;
+    a.recv_type("peer_joined").await;
+    let (token, url) = (b.token(), server.ws_url());
+    let stand_in = Client::connect(&url).await;
+    b.drop_connection().await;
+    a.recv_type("peer_reconnecting").await;
+    let (_b, resumed) = stand_in.resume_on(&url, &token).await;
+    assert_eq!(resumed["type"], "resumed", "{resumed}");
+    assert_eq!(sample(&metrics(server.addr, Some(KEY)).await, "ruang_resumes_total"), 1.0);
+
+    // A slow consumer: it never reads, the talker talks until the server gives up on it.
+    let mut talker = server.joined("slow", "talker").await;
+    let mut listener = server.joined("slow", "listener").await;
+    let slow = server.joined("slow", "slow").await;
+    talker.recv_type("peer_joined").await;
+    talker.recv_type("peer_joined").await;
+    listener.recv_type("peer_joined").await;
+    let text = "x".repeat(4000);
+    let mut dropped = false;
+    for _ in 0..3000 {
+        talker.send(json!({"type": "chat", "text": text})).await;
+        let mut message = listener.recv().await;
+        while message["type"] == "resume_token" {
+            message = listener.recv().await;
+        }
+        if message == json!({"type": "peer_reconnecting", "id": slow.id}) {
+            dropped = true;
+            break;
+        }
+    }
+    assert!(dropped, "the slow reader was never dropped");
+    let after = metrics(server.addr, Some(KEY)).await;
+    assert_eq!(sample(&after, "ruang_slow_consumer_drops_total"), 1.0);
+    assert_eq!(sample(&after, "ruang_resumes_total"), 1.0, "a dropped reader that does not come back is no resume");
+}
+
 #[tokio::test]
 async fn metrics_on_the_main_listener_need_the_api_key() {
     let server = server().await;

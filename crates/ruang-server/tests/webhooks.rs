@@ -1,6 +1,6 @@
 //! Webhooks over real sockets: a test receiver on loopback gets every room and participant event, signed
-//! with the configured secret; a receiver that never answers holds up no room, and what its queue cannot
-//! hold is dropped and counted.
+//! with the configured secret; an event a receiver refuses is sent again; a receiver that never answers
+//! holds up no room, and what its queue cannot hold is dropped and counted.
 
 mod common;
 
@@ -26,16 +26,28 @@ struct Received {
 
 /// A webhook receiver on loopback that answers every request with 200 and passes it on.
 async fn receiver() -> (String, mpsc::Receiver<Received>) {
+    refusing_receiver(0).await
+}
+
+/// A webhook receiver on loopback that answers its first `refusals` requests with 503, every later one
+/// with 200, and passes each on.
+async fn refusing_receiver(refusals: usize) -> (String, mpsc::Receiver<Received>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let url = format!("http://{}/hooks/ruang", listener.local_addr().expect("addr"));
     let (sender, received) = mpsc::channel(64);
     tokio::spawn(async move {
+        let mut requests = 0;
         while let Ok((stream, _)) = listener.accept().await {
+            // The server POSTs one event at a time per receiver, so connections come in request order.
+            requests += 1;
+            let answer: &[u8] = match requests <= refusals {
+                true => b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                false => b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+            };
             let sender = sender.clone();
             tokio::spawn(async move {
                 if let Some((request, mut stream)) = read_request(stream).await {
-                    let _ =
-                        stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").await;
+                    let _ = stream.write_all(answer).await;
                     let _ = sender.send(request).await;
                 }
             });
@@ -134,6 +146,30 @@ async fn room_and_participant_events_arrive_signed() {
     let ended = next_event(&mut received).await;
     assert_eq!((ended["event"].as_str(), ended["room"].as_str()), (Some("room_ended"), Some("hooked")));
     assert!(ended["id"].as_str().is_some_and(|id| id.len() == 32) && ended["id"] != started["id"]);
+}
+
+/// An event the receiver refuses (503) is sent again, with the same id and a valid signature, and counted
+/// as delivered once taken.
+#[tokio::test]
+async fn a_refused_event_is_sent_again_until_it_is_taken() {
+    let (url, mut received) = refusing_receiver(2).await;
+    let server = TestServer::with(webhooks_to(&url, 64)).await;
+    let _a = server.joined("retried", "a").await;
+    let first = next_event(&mut received).await;
+    assert_eq!(first["event"], "room_started");
+    // Retried after 1 s and 3 s more (deliver.rs): the same event, while the room goes on.
+    for _ in 0..2 {
+        let again = next_event(&mut received).await;
+        assert_eq!((&again["event"], &again["id"]), (&first["event"], &first["id"]), "the same event again");
+    }
+    assert_eq!(next_event(&mut received).await["event"], "participant_joined");
+    let url = HttpUrl::parse(&format!("http://{}/metrics", server.addr)).expect("url");
+    let (_, body) = call(&Trust::default(), Method::GET, &url, Some("key"), None, WAIT).await.expect("metrics");
+    let text = String::from_utf8_lossy(&body);
+    assert!(text.lines().any(|line| line == "ruang_webhooks_failed_total 0"), "nothing given up:\n{text}");
+    // room_started was taken before participant_joined was sent (one event at a time).
+    let delivered = text.lines().find_map(|line| line.strip_prefix("ruang_webhooks_delivered_total "));
+    assert!(delivered.and_then(|value| value.parse::<f64>().ok()).is_some_and(|n| n >= 1.0), "{text}");
 }
 
 /// A receiver that accepts connections and never answers (nor reads).

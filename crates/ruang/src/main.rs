@@ -23,11 +23,28 @@ fn main() -> ExitCode {
     match run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            // One line: the error and its causes, without a backtrace.
-            eprintln!("ruang: {err:#}");
+            eprintln!("ruang: {}", one_line(&err));
             ExitCode::FAILURE
         }
     }
+}
+
+/// The error and its causes on one line, without a backtrace. A cause whose text its error already
+/// shows is left out: some errors both print their source and return it from `source()` (the SFU's and
+/// TURN's bind errors), and `{:#}` would repeat "Address already in use" up to three times.
+fn one_line(err: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
 }
 
 fn run() -> anyhow::Result<()> {
@@ -128,4 +145,30 @@ async fn stop_on_signal(shutdown: CancellationToken) {
     }
     tracing::info!("shutting down: telling clients");
     shutdown.cancel();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_line;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("cannot bind on 127.0.0.1:3479: {0}")]
+    struct Bind(#[from] std::io::Error);
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("{0} (choose another address with --sfu-listen)")]
+    struct Start(#[from] Bind);
+
+    #[test]
+    fn a_cause_already_shown_is_not_repeated_and_a_new_one_is_added() {
+        let io = std::io::Error::from(std::io::ErrorKind::AddrInUse);
+        let err = anyhow::Error::new(Start(Bind(io)));
+        assert_eq!(
+            one_line(&err),
+            "cannot bind on 127.0.0.1:3479: address in use (choose another address with --sfu-listen)"
+        );
+        let err =
+            anyhow::Error::new(std::io::Error::from(std::io::ErrorKind::NotFound)).context("cannot read ruang.toml");
+        assert_eq!(one_line(&err), "cannot read ruang.toml: entity not found");
+    }
 }

@@ -1,6 +1,7 @@
 //! The real binary's log: `--log-format json` gives one JSON object per line, and in either format an
 //! info-level log of a meeting never shows the room's name (a short hash instead), SDP, ICE candidates or
-//! the client's address.
+//! the client's address (given by a trusted proxy's `X-Forwarded-For`, so that it differs from the server's
+//! own loopback address, which the log may show).
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -9,11 +10,23 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::process::Command;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 const WAIT: Duration = Duration::from_secs(20);
 const ROOM: &str = "unguessable-room-7f3a9c";
 const CANDIDATE: &str = "candidate:1 1 udp 2122260223 198.51.100.23 54321 typ host";
 const SDP: &str = "v=0\r\no=- 4611731400430051336 2 IN IP4 198.51.100.23\r\ns=-\r\nt=0 0\r\n";
+/// The clients' address, as the trusted proxy on loopback forwards it.
+const CLIENT: &str = "203.0.113.77";
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Connects to `ws_url` as a client at [`CLIENT`] behind the trusted proxy.
+async fn connect(ws_url: &str) -> Socket {
+    let mut request = ws_url.into_client_request().expect("a request");
+    request.headers_mut().insert("x-forwarded-for", CLIENT.parse().expect("a header value"));
+    tokio_tungstenite::connect_async(request).await.expect("connect").0
+}
 
 /// Runs a server with `format`, has two clients meet in [`ROOM`] and exchange an offer and a candidate,
 /// stops it, and returns everything it logged on stderr.
@@ -21,7 +34,7 @@ async fn log_of_a_meeting(format: &str) -> String {
     let mut child = Command::new(env!("CARGO_BIN_EXE_ruang"))
         .env_clear()
         .args(["--listen", "127.0.0.1:0", "--log", "info", "--log-format", format, "--media-mode", "mesh"])
-        .args(["--turn-listen", "127.0.0.1:0"])
+        .args(["--turn-listen", "127.0.0.1:0", "--trusted-proxy", "127.0.0.1"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
@@ -32,10 +45,10 @@ async fn log_of_a_meeting(format: &str) -> String {
     let url = line.split_whitespace().find(|w| w.starts_with("http://")).expect("a URL");
     let ws_url = format!("{}ws", url.replacen("http://", "ws://", 1));
 
-    let (mut alice, _) = tokio_tungstenite::connect_async(ws_url.as_str()).await.expect("connect");
+    let mut alice = connect(&ws_url).await;
     alice.send(Message::text(format!(r#"{{"type":"join","room":"{ROOM}","name":"alice"}}"#))).await.unwrap();
     next_of_type(&mut alice, "welcome").await;
-    let (mut bob, _) = tokio_tungstenite::connect_async(ws_url.as_str()).await.expect("connect");
+    let mut bob = connect(&ws_url).await;
     bob.send(Message::text(format!(r#"{{"type":"join","room":"{ROOM}","name":"bob"}}"#))).await.unwrap();
     let welcome = next_of_type(&mut bob, "welcome").await;
     let alice_id = welcome["peers"][0]["id"].as_str().expect("alice's id").to_owned();
@@ -77,7 +90,7 @@ where
 }
 
 fn assert_private(log: &str) {
-    for secret in [ROOM, "198.51.100.23", "candidate:", "v=0", "alice", "bob"] {
+    for secret in [ROOM, "198.51.100.23", CLIENT, "candidate:", "v=0", "alice", "bob"] {
         assert!(!log.contains(secret), "the log shows {secret}:\n{log}");
     }
 }

@@ -1,6 +1,7 @@
 //! What `deploy/` ships: the systemd unit passes `systemd-analyze verify` (with its ExecStart pointed at the
-//! binary just built) and keeps its hardening, and the Dockerfile's image runs as a user that is not root.
-//! Needs `systemd-analyze` (Debian's `systemd` package, installed by `scripts/test-all.sh`).
+//! binary just built) and keeps its hardening, the reverse-proxy examples pass `nginx -t` and
+//! `caddy validate`, and the Dockerfile's image runs as a user that is not root. Needs `systemd-analyze`,
+//! `nginx` and `caddy` (Debian's `systemd`, `nginx` and `caddy` packages, installed by `scripts/test-all.sh`).
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -37,6 +38,61 @@ fn the_systemd_unit_verifies_and_is_hardened() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     let about_the_unit: Vec<&str> = stderr.lines().filter(|line| line.contains("ruang.service")).collect();
     assert!(output.status.success() && about_the_unit.is_empty(), "{:?}\n{stderr}", output.status);
+    std::fs::remove_dir_all(dir).ok();
+}
+
+/// A scratch directory for one test of this process.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ruang-{name}-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// The nginx example as nginx reads it: the site inside an `http` block, a throwaway certificate in place
+/// of Let's Encrypt's (nginx -t loads it). Debian 12's nginx 1.22 once refused its `http2 on;`.
+#[test]
+fn the_nginx_example_passes_nginx_t() {
+    let dir = scratch("nginx");
+    let certified = rcgen::generate_simple_self_signed(vec!["meet.example.org".to_owned()]).expect("certificate");
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&cert, certified.cert.pem()).expect("write");
+    std::fs::write(&key, certified.signing_key.serialize_pem()).expect("write");
+    let site = deploy("nginx.conf")
+        .replace("/etc/letsencrypt/live/meet.example.org/fullchain.pem", cert.to_str().expect("UTF-8"))
+        .replace("/etc/letsencrypt/live/meet.example.org/privkey.pem", key.to_str().expect("UTF-8"));
+    std::fs::write(dir.join("site.conf"), site).expect("write");
+    let main = format!(
+        "pid {0}/nginx.pid;\nerror_log {0}/error.log;\nevents {{}}\nhttp {{\n  access_log off;\n  include {0}/site.conf;\n}}\n",
+        dir.display()
+    );
+    std::fs::write(dir.join("nginx.conf"), main).expect("write");
+    let output = Command::new("nginx")
+        .args(["-t", "-c"])
+        .arg(dir.join("nginx.conf"))
+        .arg("-p")
+        .arg(&dir)
+        .output()
+        .expect("nginx from Debian's nginx package is needed: run scripts/test-all.sh or apt-get install nginx");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    std::fs::remove_dir_all(dir).ok();
+}
+
+/// The Caddy examples (one node, and the cluster kit's) as Caddy reads them. Debian 12's Caddy 2.6 once
+/// refused their `stream_timeout`.
+#[test]
+fn the_caddy_examples_pass_caddy_validate() {
+    let dir = scratch("caddy");
+    for file in ["Caddyfile", "cluster/Caddyfile.cluster"] {
+        let output = Command::new("caddy")
+            .args(["validate", "--adapter", "caddyfile", "--config"])
+            .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../deploy").join(file))
+            .env("HOME", &dir)
+            .env("XDG_DATA_HOME", dir.join("data"))
+            .env("XDG_CONFIG_HOME", dir.join("config"))
+            .output()
+            .expect("caddy from Debian's caddy package is needed: run scripts/test-all.sh or apt-get install caddy");
+        assert!(output.status.success(), "{file}: {}", String::from_utf8_lossy(&output.stderr));
+    }
     std::fs::remove_dir_all(dir).ok();
 }
 

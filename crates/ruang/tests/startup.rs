@@ -40,6 +40,7 @@ fn assert_clear_failure(result: (Option<i32>, String, String), flag: &str, addre
     assert!(lines[0].starts_with("ruang: "), "{stderr}");
     assert!(lines[0].contains(flag), "names {flag}: {stderr}");
     assert!(lines[0].contains(&address.to_string()), "names {address}: {stderr}");
+    assert_eq!(lines[0].matches("os error").count(), 1, "the cause once, not repeated: {stderr}");
     assert!(!stderr.contains("panicked") && !stderr.contains("backtrace"), "{stderr}");
 }
 
