@@ -278,8 +278,9 @@ fn open_store(config: &ServerConfig) -> Result<MeetingStore, ServerError> {
             store
         }
         None => {
-            if config.secret.is_some() && config.resume_grace_ms > 0 {
-                // A fixed secret makes tokens outlive the process; without a data directory nothing else does.
+            if config.secret.is_some() && config.resume_grace_ms > 0 && config.redis.url.is_none() {
+                // A fixed secret makes tokens outlive the process; without a data directory nothing else does
+                // (in a cluster the meeting records are kept in Redis).
                 tracing::warn!(
                     "a fixed secret without --data-dir: after a restart, bans, removals, lock and lobby are \
                      forgotten and anyone holding a valid resume token comes back (see docs/security.md)"
