@@ -38,9 +38,12 @@ test('relayed through TURN listening on every address, a call stays on loopback 
     await expectMediaFrom(a, [b]);
     await expectMediaFrom(b, [a]);
     await expectLoopbackOnly([a, b]);
-    // relay-only: the pair is relayed, so the relay address TURN detected for itself is the one checked
+    // relay-only: every nominated pair is relayed, so the relay address TURN detected for itself is the one
+    // checked (a page may nominate more than one pair over the call: a CI run saw two, both relayed)
     for (const p of [a, b]) {
-      expect((await iceReport(p.page)).pairs.map((pair) => pair.local.type), `${p.name}: nominated pairs' local candidate types`).toEqual(['relay']);
+      const types = (await iceReport(p.page)).pairs.map((pair) => pair.local.type);
+      expect(types.length, `${p.name}: a nominated pair`).toBeGreaterThan(0);
+      expect([...new Set(types)], `${p.name}: nominated pairs' local candidate types`).toEqual(['relay']);
     }
   } finally {
     await server.stop();
