@@ -87,14 +87,25 @@ async fn a_returning_browser_revalidates_with_its_etag_and_gets_a_304_without_a_
 }
 
 #[tokio::test]
-async fn the_page_names_its_first_screens_modules_for_preloading() {
+async fn the_page_loads_the_client_as_one_script_and_one_stylesheet() {
     let server = TestServer::start().await;
-    let (status, headers, body) = get(&server, "/", "").await;
+    let (status, headers, body) = get(&server, "/r/standup", "").await;
     assert_eq!(status, 200);
     let page = String::from_utf8(unchunk(&headers, body)).expect("UTF-8");
-    let preload = |m: &str| page.contains(&format!("<link rel=\"modulepreload\" href=\"{m}\">"));
-    assert!(preload("/js/app.js") && preload("/js/ui/prejoin.js"), "{page}");
-    assert!(!preload("/js/ui/call.js"), "the call is imported later");
-    let script = page.find("<script type=\"module\"").expect("the entry script");
-    assert!(page.find("modulepreload").is_some_and(|at| at < script));
+    assert_eq!(page.matches("<script").count(), 1, "{page}");
+    assert!(page.contains("<script type=\"module\" src=\"/js/app.linked.js\"></script>"), "{page}");
+    assert_eq!(page.matches("rel=\"stylesheet\"").count(), 1, "{page}");
+    assert!(page.contains("<link rel=\"stylesheet\" href=\"/css/app.bundle.css\">"), "{page}");
+    let (status, headers, body) = get(&server, "/js/app.linked.js", "").await;
+    assert_eq!(status, 200);
+    assert_eq!(header(&headers, "content-type"), Some("text/javascript; charset=utf-8"));
+    let script = String::from_utf8(unchunk(&headers, body)).expect("UTF-8");
+    assert!(script.contains("__ruang.define('/js/ui/call.js'") && script.ends_with("__ruang.run('/js/app.js');\n"));
+    let (status, headers, body) = get(&server, "/css/app.bundle.css", "").await;
+    assert_eq!(status, 200);
+    assert_eq!(header(&headers, "content-type"), Some("text/css; charset=utf-8"));
+    assert!(String::from_utf8(unchunk(&headers, body)).is_ok_and(|css| css.starts_with("/* /css/base.css */")));
+    // the modules themselves are still served (the client is plain modules: the source works unlinked)
+    let (status, _, _) = get(&server, "/js/ui/call.js", "").await;
+    assert_eq!(status, 200);
 }

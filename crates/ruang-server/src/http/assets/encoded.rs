@@ -14,6 +14,7 @@ use include_dir::Dir;
 use sha2::{Digest, Sha256};
 
 use super::preload::{ENTRY, static_imports, with_module_preloads};
+use super::{link, styles};
 
 /// One file as served.
 pub(super) struct Asset {
@@ -30,7 +31,8 @@ pub(super) struct Assets {
 }
 
 impl Assets {
-    /// Prepares every file of `web`; `index.html` with its module preloads.
+    /// Prepares every file of `web`; `index.html` loading the linked script and the combined stylesheet
+    /// (each served beside the files), or, if the modules cannot be linked, its modules preloaded.
     pub fn prepare(web: &'static Dir<'static>) -> Assets {
         let mut files = HashMap::new();
         let mut stack = vec![web];
@@ -38,12 +40,12 @@ impl Assets {
             stack.extend(dir.dirs());
             for file in dir.files() {
                 let path = file.path().to_string_lossy().into_owned();
-                let body = match (path.as_str(), file.contents_utf8()) {
-                    ("index.html", Some(html)) => Bytes::from(with_module_preloads(html, &static_imports(web, ENTRY))),
-                    _ => Bytes::from_static(file.contents()),
-                };
-                files.insert(path, Asset::new(body));
+                files.insert(path, Asset::new(Bytes::from_static(file.contents())));
             }
+        }
+        if let Some(html) = web.get_file("index.html").and_then(|f| f.contents_utf8()) {
+            let served = page(web, html, &mut files);
+            files.insert("index.html".into(), Asset::new(Bytes::from(served)));
         }
         Assets { files }
     }
@@ -63,6 +65,34 @@ impl Asset {
         Asset { body, gzip, etag }
     }
 }
+
+/// `index.html` as served; adds the linked script and the combined stylesheet to `files`.
+fn page(web: &'static Dir<'static>, html: &str, files: &mut HashMap<String, Asset>) -> String {
+    let mut html = match styles::combine(web, html) {
+        Some((page, style)) => {
+            files.insert(styles::PATH.trim_start_matches('/').into(), Asset::new(Bytes::from(style)));
+            page
+        }
+        None => html.to_owned(),
+    };
+    let entry_script = format!("<script type=\"module\" src=\"{ENTRY}\">");
+    match link::link(web, ENTRY) {
+        Ok(script) if html.contains(&entry_script) => {
+            files.insert(LINKED.trim_start_matches('/').into(), Asset::new(Bytes::from(script)));
+            html = html.replace(&entry_script, &format!("<script type=\"module\" src=\"{LINKED}\">"));
+        }
+        linked => {
+            if let Err(err) = linked {
+                tracing::warn!(%err, "the web client's modules are served unlinked");
+            }
+            html = with_module_preloads(&html, &static_imports(web, ENTRY));
+        }
+    }
+    html
+}
+
+/// Where the linked script is served.
+const LINKED: &str = "/js/app.linked.js";
 
 fn gzip(body: &[u8]) -> Option<Bytes> {
     let mut encoder = GzEncoder::new(Vec::with_capacity(body.len() / 3), Compression::best());
@@ -94,7 +124,7 @@ mod tests {
     use crate::http::assets::WEB;
 
     #[test]
-    fn text_is_served_compressed_and_tagged_and_the_page_with_its_preloads() {
+    fn text_is_served_compressed_and_tagged_and_the_page_with_its_linked_script_and_stylesheet() {
         let assets = Assets::prepare(&WEB);
         let app = assets.get("js/app.js").expect("the entry module");
         let gzip = app.gzip.as_ref().expect("JavaScript compresses");
@@ -103,7 +133,14 @@ mod tests {
         std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gzip[..]), &mut plain).expect("gunzip");
         assert_eq!(plain, app.body);
         let index = assets.get("index.html").expect("the page");
-        assert!(std::str::from_utf8(&index.body).is_ok_and(|html| html.contains("rel=\"modulepreload\"")));
+        let html = std::str::from_utf8(&index.body).unwrap_or_default();
+        assert!(html.contains("<script type=\"module\" src=\"/js/app.linked.js\">"), "{html}");
+        assert!(html.contains("<link rel=\"stylesheet\" href=\"/css/app.bundle.css\">"), "{html}");
+        assert!(!html.contains("modulepreload"), "the linked script needs no preloads");
+        for file in ["js/app.linked.js", "css/app.bundle.css"] {
+            let asset = assets.get(file).expect(file);
+            assert!(asset.gzip.is_some(), "{file} is served compressed");
+        }
         assert_ne!(index.etag, app.etag);
         assert!(assets.get("favicon.svg").is_some() && assets.get("nope.js").is_none());
     }

@@ -2,12 +2,16 @@
 //! `/`, `/r/<room>` and `/check` serve `index.html` (the client routes on the path); other paths serve the
 //! file of that name, or 404.
 //!
-//! - preload.rs: `index.html` names the modules of the first screen, so they load at once.
+//! - link.rs: the client's modules linked into one script, which the page loads (one request, not 55).
+//! - styles.rs: the page's stylesheets served as one.
+//! - preload.rs: if the modules cannot be linked, `index.html` names the first screen's for preloading.
 //! - encoded.rs: every file prepared once at start: gzip-compressed where that pays, with an `ETag`, so a
 //!   browser on a real network downloads a quarter of the bytes, and a returning one revalidates with a 304.
 
 mod encoded;
+mod link;
 mod preload;
+mod styles;
 
 use axum::http::header::{ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, ETAG, IF_NONE_MATCH, VARY};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};

@@ -39,7 +39,7 @@ pub(super) fn static_imports(web: &Dir<'static>, entry: &str) -> Vec<String> {
 }
 
 /// `path` (`./x.js`, `../x.js`) relative to the folder `dir` (`/js/ui`), if it stays inside the site.
-fn resolve(dir: &str, path: &str) -> Option<String> {
+pub(super) fn resolve(dir: &str, path: &str) -> Option<String> {
     if !path.starts_with("./") && !path.starts_with("../") {
         return None;
     }
