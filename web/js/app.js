@@ -122,7 +122,6 @@ function showPrejoin(room, error, again = {}) {
     }).catch((err) => console.warn('ruang: no peer connection made ahead', err));
   }, WARM_PC_DELAY_MS);
   let cleanup = () => {};
-  void loadCall().catch(() => { /* Join tries again and says so */ });
   cleanup = renderPrejoin(root, {
     room, media, error, onHome: home, invite: creds.invite, want: again.want,
     host: again.host ?? (creds.hostPassword === undefined ? undefined : { password: creds.hostPassword }),
@@ -186,6 +185,8 @@ function showPrejoin(room, error, again = {}) {
       }
     },
   });
+  // (after the screen and its camera request: evaluating the call's modules takes the page's thread a while)
+  void loadCall().catch(() => { /* Join tries again and says so */ });
 }
 
 /** Close what an unused pre-join screen prepared (see `app.early`). */

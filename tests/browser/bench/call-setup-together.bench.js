@@ -71,13 +71,16 @@ function instrument(instantUser) {
     return s;
   };
   if (instantUser) {
-    const watch = new MutationObserver(() => {
+    // the page's scripts run before DOMContentLoaded: the button may be there already (the observer would
+    // then wait for some later change of the page)
+    const clickWhenThere = () => {
       const button = document.getElementById('join-button');
-      if (!button) return;
-      watch.disconnect();
+      if (!button) return false;
       requestAnimationFrame(() => requestAnimationFrame(() => button.click()));
-    });
-    document.addEventListener('DOMContentLoaded', () => watch.observe(document.body, { childList: true, subtree: true }));
+      return true;
+    };
+    const watch = new MutationObserver(() => { if (clickWhenThere()) watch.disconnect(); });
+    document.addEventListener('DOMContentLoaded', () => { if (!clickWhenThere()) watch.observe(document.body, { childList: true, subtree: true }); });
   }
   const NativePC = window.RTCPeerConnection;
   window.RTCPeerConnection = class extends NativePC {

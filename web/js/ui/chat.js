@@ -10,7 +10,10 @@ import { icon } from './icons.js';
 /** @typedef {import('../signaling.js').ChatMessage} ChatMessage */
 
 const GROUP_MS = 2 * 60 * 1000;
-const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+/** @type {Intl.DateTimeFormat | null} made at the first message shown (making one takes ~30-90 ms: not at load) */
+let timeFmt = null;
+/** @param {Date} time */
+const clock = (time) => (timeFmt ??= new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' })).format(time);
 
 export class ChatPanel {
   /**
@@ -108,7 +111,7 @@ export class ChatPanel {
     const li = h('li', { class: `msg${own ? ' own' : ''}${grouped ? ' grouped' : ''}`, dataset: { seq: m.seq, from: m.from } },
       grouped ? null : h('div', { class: 'msg-meta' },
         h('span', { class: 'msg-name', text: own ? L('you') : m.name }),
-        h('time', { class: 'msg-time', datetime: time.toISOString(), title: time.toLocaleString(), text: timeFmt.format(time) })),
+        h('time', { class: 'msg-time', datetime: time.toISOString(), title: time.toLocaleString(), text: clock(time) })),
       h('div', { class: 'msg-text', text: m.text }));
     this.appendItem(li, !history && !own);
   }
