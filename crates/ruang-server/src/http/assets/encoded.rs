@@ -40,12 +40,18 @@ impl Assets {
             stack.extend(dir.dirs());
             for file in dir.files() {
                 let path = file.path().to_string_lossy().into_owned();
+                if path == "index.html" {
+                    continue; // (served as page() makes it, below)
+                }
                 files.insert(path, Asset::new(Bytes::from_static(file.contents())));
             }
         }
-        if let Some(html) = web.get_file("index.html").and_then(|f| f.contents_utf8()) {
-            let served = page(web, html, &mut files);
-            files.insert("index.html".into(), Asset::new(Bytes::from(served)));
+        if let Some(index) = web.get_file("index.html") {
+            let served = match index.contents_utf8() {
+                Some(html) => Bytes::from(page(web, html, &mut files)),
+                None => Bytes::from_static(index.contents()),
+            };
+            files.insert("index.html".into(), Asset::new(served));
         }
         Assets { files }
     }

@@ -163,11 +163,8 @@ fn read(web: &Dir<'static>, path: &str, text: &str) -> Result<Module, LinkError>
         let is_export_list = line.starts_with("export {") || line.starts_with("export{");
         if !is_import && !is_export_list {
             if let Some(rest) = line.strip_prefix("export ") {
-                let (kept, exported, function) = declaration(rest).ok_or_else(|| unknown(line))?;
-                module.exports.insert(
-                    exported.clone(),
-                    if exported == "default" { "__default".into() } else { exported.clone() },
-                );
+                let (kept, exported, local, function) = declaration(rest).ok_or_else(|| unknown(line))?;
+                module.exports.insert(exported.clone(), local);
                 if function {
                     module.functions.insert(exported);
                 }
@@ -218,11 +215,11 @@ fn read(web: &Dir<'static>, path: &str, text: &str) -> Result<Module, LinkError>
     Ok(module)
 }
 
-/// `export <rest>` of a declaration: the line without `export`, the exported name, and whether it is a
-/// function declaration. `export default <expression>` becomes `const __default = <expression>`.
-fn declaration(rest: &str) -> Option<(String, String, bool)> {
+/// `export <rest>` of a declaration: the line without `export`, the exported name, its local name, and
+/// whether it is a function declaration. `export default <expression>` becomes `const __default = <expression>`.
+fn declaration(rest: &str) -> Option<(String, String, String, bool)> {
     if let Some(expression) = rest.strip_prefix("default ") {
-        return Some((format!("const __default = {expression}"), "default".into(), false));
+        return Some((format!("const __default = {expression}"), "default".into(), "__default".into(), false));
     }
     let (name_at, function) = if let Some(r) = rest.strip_prefix("async function ") {
         (r, true)
@@ -239,7 +236,7 @@ fn declaration(rest: &str) -> Option<(String, String, bool)> {
     if !is_identifier(&name) {
         return None;
     }
-    Some((rest.to_owned(), name, function))
+    Some((rest.to_owned(), name.clone(), name, function))
 }
 
 /// `import … from '…'` or `import '…'`, without the `;`.

@@ -3,6 +3,8 @@
 //! so a browser makes one request for them, not eight. (CSS concatenates safely: the files use no `@import`
 //! and sit in one folder, so their relative URLs mean the same in the whole.)
 
+use std::fmt::Write as _;
+
 use include_dir::Dir;
 
 /// Where the concatenation is served.
@@ -20,14 +22,16 @@ pub(super) fn combine(web: &Dir<'static>, html: &str) -> Option<(String, String)
             page.push_str(line);
             continue;
         };
-        let text = web.get_file(href.strip_prefix('/')?).and_then(|f| f.contents_utf8())?;
-        if !href.starts_with("/css/") || text.contains("@import") {
+        let text = web
+            .get_file(href.strip_prefix('/').filter(|path| path.starts_with("css/"))?)
+            .and_then(|f| f.contents_utf8())?;
+        if text.contains("@import") {
             return None;
         }
-        style.push_str(&format!("/* {href} */\n{text}\n"));
+        let _ = write!(style, "/* {href} */\n{text}\n");
         if !linked {
             let indent = &line[..line.len() - line.trim_start().len()];
-            page.push_str(&format!("{indent}{LINK}{PATH}\">\n"));
+            let _ = writeln!(page, "{indent}{LINK}{PATH}\">");
             linked = true;
         }
     }
