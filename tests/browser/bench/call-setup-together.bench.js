@@ -10,15 +10,18 @@
 //
 // The seed app is never part of this repository: fetch it, install it outside, and point SEED_DIR at it:
 //   git clone https://github.com/Dirvann/webrtc-video-conference-simple-peer /tmp/seed && (cd /tmp/seed && npm install)
-// Its page asks public STUN/TURN servers (unreachable here, and not what is measured); they are replaced by
-// none on the way to the browser, as its page is served (ruang's pages get ruang's loopback STUN/TURN).
+// Its page asks public STUN/TURN servers (unreachable here, and not what is measured): it runs from a copy
+// made for the run (its node_modules linked, not copied) whose page asks none (ruang's pages get ruang's
+// loopback STUN/TURN). The copy is served as is: a Playwright route fulfilling a script goes through the
+// driver and would cost the page time of its own (~100 ms for ruang's 490 KB script, measured).
 // It serves HTTPS with its own self-signed certificate; the browser is told to accept it.
 //
 // Run: cd tests/browser && SEED_DIR=/tmp/seed RUANG_BIN=../../target/release/ruang ./netns.sh \
 //        npx playwright test -c bench/call-setup.config.js call-setup-together   (RUNS=10, SIZES=2,3)
 import { test } from '@playwright/test';
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { startServer } from '../server.js';
@@ -113,19 +116,43 @@ function freePort() {
   });
 }
 
-/** Starts the seed app on a free port; resolves when it listens. */
+/**
+ * A copy of the seed app whose page asks no ICE servers (the only change), in a temporary directory.
+ * @returns {Promise<string>} the directory
+ */
+async function seedCopy() {
+  const seed = /** @type {string} */ (SEED_DIR);
+  const dir = await mkdtemp(path.join(tmpdir(), 'ruang-seed-'));
+  for (const part of ['src', 'public', 'ssl']) await cp(path.join(seed, part), path.join(dir, part), { recursive: true });
+  await symlink(path.join(seed, 'node_modules'), path.join(dir, 'node_modules'));
+  const main = path.join(dir, 'public/js/main.js');
+  const source = await readFile(main, 'utf8');
+  const patched = source.replace(/"iceServers":\s*\[[\s\S]*?\n\s*\]/, '"iceServers": []');
+  if (patched === source) throw new Error('the seed app\'s page names no iceServers list to empty: a different version?');
+  await writeFile(main, patched);
+  return dir;
+}
+
+/** Starts the seed app (a copy: seedCopy()) on a free port; resolves when it listens. */
 async function startSeed() {
   const port = await freePort();
-  const child = spawn(process.execPath, ['src/app.js'], { cwd: /** @type {string} */ (SEED_DIR), env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
-  await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the seed app did not listen within 15 s')), 15_000);
-    child.stdout.on('data', (d) => { if (String(d).includes('listening')) { clearTimeout(timer); resolve(null); } });
-    child.once('exit', (code) => reject(new Error(`the seed app exited (${code})`)));
-  });
+  const dir = await seedCopy();
+  const child = spawn(process.execPath, ['src/app.js'], { cwd: dir, env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('the seed app did not listen within 15 s')), 15_000);
+      child.stdout.on('data', (d) => { if (String(d).includes('listening')) { clearTimeout(timer); resolve(null); } });
+      child.once('exit', (code) => reject(new Error(`the seed app exited (${code})`)));
+    });
+  } catch (err) {
+    child.kill();
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
   // its per-connection console lines are not needed
   child.stdout.removeAllListeners('data').resume();
   child.stderr.resume();
-  return { url: `https://127.0.0.1:${port}/`, stop: async () => { child.kill(); } };
+  return { url: `https://127.0.0.1:${port}/`, stop: async () => { child.kill(); await rm(dir, { recursive: true, force: true }); } };
 }
 
 /** Opens `size` blank pages, ready to navigate. */
@@ -133,14 +160,7 @@ async function openPages(browser, size, app) {
   const pages = [];
   for (let n = 0; n < size; n++) {
     const context = await browser.newContext({ viewport: { width: 640, height: 480 }, ignoreHTTPSErrors: true });
-    if (app === 'seed') {
-      // the seed page's ICE servers are on the internet: none instead (the route is the only change)
-      await context.route(/\/js\/main\.js$/, async (route) => {
-        const body = (await readFile(path.join(/** @type {string} */ (SEED_DIR), 'public/js/main.js'), 'utf8'))
-          .replace(/"iceServers":\s*\[[\s\S]*?\n\s*\]/, '"iceServers": []');
-        await route.fulfill({ body, contentType: 'text/javascript' });
-      });
-    } else {
+    if (app !== 'seed') {
       // a returning user (of ruang, or of the ruang before a change): the name is remembered
       await context.addInitScript((name) => { try { localStorage.setItem('ruang.name', name); } catch { /* */ } }, `p${n}`);
     }
