@@ -138,6 +138,7 @@ async function startSeed() {
   const port = await freePort();
   const dir = await seedCopy();
   const child = spawn(process.execPath, ['src/app.js'], { cwd: dir, env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const stop = async () => { child.kill(); await rm(dir, { recursive: true, force: true }); };
   try {
     await new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('the seed app did not listen within 15 s')), 15_000);
@@ -145,14 +146,13 @@ async function startSeed() {
       child.once('exit', (code) => reject(new Error(`the seed app exited (${code})`)));
     });
   } catch (err) {
-    child.kill();
-    await rm(dir, { recursive: true, force: true });
+    await stop();
     throw err;
   }
   // its per-connection console lines are not needed
   child.stdout.removeAllListeners('data').resume();
   child.stderr.resume();
-  return { url: `https://127.0.0.1:${port}/`, stop: async () => { child.kill(); await rm(dir, { recursive: true, force: true }); } };
+  return { url: `https://127.0.0.1:${port}/`, stop };
 }
 
 /** Opens `size` blank pages, ready to navigate. */
