@@ -4,6 +4,8 @@
 
 /** @type {AudioContext | null} */
 let ctx = null;
+/** performance.now() before which no level meter creates the context (see deferLevels). */
+let notBefore = 0;
 
 /** The shared AudioContext, created on first use (call from a user gesture to start it running). */
 export function audioContext() {
@@ -16,6 +18,23 @@ export function audioContext() {
   return ctx;
 }
 
+/** Resume the shared context if there is one and it waits for a user gesture (call from one); never creates it. */
+export function resumeAudio() {
+  if (ctx?.state === 'suspended') ctx.resume().catch(() => {});
+}
+
+/**
+ * Level meters asked for in the next `ms` start only then. Creating the AudioContext opens an audio output
+ * stream: a synchronous query of the audio device on the page's thread, which took ~360 ms per page with
+ * three pages joining at once (docs/benchmarks.md, "Call setup together"), and a running context keeps an
+ * audio thread busy. Joining calls this: nobody needs a speaking indicator in a call's first seconds, and
+ * everyone needs the page's thread for connecting then. (A context that exists already is used at once.)
+ * @param {number} ms
+ */
+export function deferLevels(ms) {
+  notBefore = Math.max(notBefore, performance.now() + ms);
+}
+
 const SPEAKING_LEVEL = 0.018; // RMS of the waveform in [-1, 1]
 const HOLD_MS = 450; // stay "speaking" this long after the level drops
 
@@ -26,6 +45,12 @@ const HOLD_MS = 450; // stay "speaking" this long after the level drops
  * @returns {() => void} stop watching
  */
 export function watchLevel(track, onChange) {
+  const wait = ctx ? 0 : notBefore - performance.now();
+  if (wait > 0) {
+    let stop = () => {};
+    const timer = setTimeout(() => { stop = watchLevel(track, onChange); }, wait);
+    return () => { clearTimeout(timer); stop(); };
+  }
   const ac = audioContext();
   if (!ac || track.kind !== 'audio') return () => {};
   let source;

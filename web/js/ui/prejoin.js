@@ -7,7 +7,7 @@ import { L, t } from '../i18n.js';
 import { languageSwitch } from './lang.js';
 import { icon } from './icons.js';
 import { fillDeviceSelect } from './dialogs.js';
-import { watchLevel, audioContext } from '../audio-level.js';
+import { watchLevel, audioContext, resumeAudio, deferLevels } from '../audio-level.js';
 import { describeMediaError as describe } from '../media.js';
 import { inviteClaims } from '../room-name.js';
 import { roleLabel } from '../roles.js';
@@ -16,6 +16,8 @@ import { roleLabel } from '../roles.js';
 
 const STORE_NAME = 'ruang.name';
 const MAX_NAME_BYTES = 64;
+/** Level meters (speaking indicators) asked for while joining start this long after Join (see deferLevels). */
+const LEVELS_AFTER_JOIN_MS = 2000;
 
 export function savedName() {
   try { return localStorage.getItem(STORE_NAME) ?? ''; } catch { return ''; }
@@ -212,7 +214,8 @@ export function renderPrejoin(root, { room, media, error, invite, host, want = {
     const hostPassword = hostPart?.value();
     if (hostPassword === '') { hostPart?.fail(L('host.missing')); return; }
     try { localStorage.setItem(STORE_NAME, checked.name); } catch { /* private mode */ }
-    audioContext(); // inside the click: lets audio start
+    resumeAudio(); // inside the click: lets audio start (a context made before any gesture may wait for one)
+    deferLevels(LEVELS_AFTER_JOIN_MS);
     busy = true;
     joinBtn.disabled = recvBtn.disabled = true;
     setText(joinBtn, L('prejoin.joining'));
