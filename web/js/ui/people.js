@@ -27,6 +27,7 @@ export class PeoplePanel {
     this.isOpen = false;
     /** @private @type {Set<string>} participants whose action group is open */ this.expanded = new Set();
     /** @private @type {PeopleModel | null} */ this.model = null;
+    /** @private the model changed while the panel was closed: drawn when it opens */ this.stale = false;
     this.title = h('h2', { id: 'people-title', text: L('people.title') });
     this.closeBtn = h('button', { type: 'button', class: 'icon-btn', 'aria-label': L('people.close'), onclick: () => this.opts.onClose() }, icon('close'));
     this.body = h('div', { class: 'people-body', tabindex: '-1' });
@@ -41,16 +42,29 @@ export class PeoplePanel {
   /** @param {boolean} open */
   setOpen(open) {
     this.isOpen = open;
+    if (open && this.stale) this.draw();
     this.el.hidden = !open;
     if (open) this.closeBtn.focus();
   }
 
-  /** Redraw from the model. @param {PeopleModel} model */
+  /**
+   * Redraw from the model; while the panel is closed, only when it opens (a call redraws it on every
+   * join, media change and role change, most of all while it starts, when the page's thread is busiest).
+   * @param {PeopleModel} model
+   */
   render(model) {
     this.model = model;
     const n = model.others.length + 1;
     setText(this.title, L('people.title_n', { n }));
-    keepFocus(this.body, () => this.body.replaceChildren(...this.sections(model)), this.body);
+    if (this.isOpen) this.draw();
+    else this.stale = true;
+  }
+
+  /** @private */
+  draw() {
+    const model = this.model;
+    this.stale = false;
+    if (model) keepFocus(this.body, () => this.body.replaceChildren(...this.sections(model)), this.body);
   }
 
   /** @private @param {PeopleModel} m @returns {HTMLElement[]} */
