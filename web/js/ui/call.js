@@ -40,6 +40,8 @@ import { QualityProbe } from '../quality.js';
 const QUALITY_MS = 2000;
 /** The call screen waits at most this long for the answers to the first offers (see enter()). */
 const ANSWERS_WAIT_MS = 300;
+/** A promise of the next task: what is queued meanwhile (network messages, WebRTC's results) runs first. */
+const nextTask = () => new Promise((resolve) => { setTimeout(resolve, 0); });
 /** Join refusals the password prompt answers. */
 const PASSWORD_CODES = new Set(['password_required', 'wrong_password', 'too_many_attempts']);
 /** Refusals of joining afresh (after a lost session) that end the call on the left screen. */
@@ -209,19 +211,28 @@ export class Call {
     try {
       const answers = Promise.all([...offering.values()].map((p) => p.answered));
       await Promise.race([answers, new Promise((resolve) => setTimeout(resolve, ANSWERS_WAIT_MS))]);
-      if (this.phase === 'in-call') this.build(w);
+      if (this.phase === 'in-call') await this.build(w);
     } finally {
       this.signaling.release();
     }
   }
 
   /**
-   * The call screen, its listeners and the tiles of the participants in the welcome.
+   * The call screen, its listeners and the tiles of the participants in the welcome. Built in tasks of
+   * their own, the page's thread free in between: with several people joining at once, offers, answers
+   * and candidates of the other connections arrive meanwhile, and each waits for the task before it (the
+   * whole build took 200-300 ms of a loaded machine, holding answers that long; docs/benchmarks.md).
+   * The screen's parts are only made in the first task; the call takes them, and follows the model and
+   * the media, in the second, which brings everything up to date (media that started meanwhile included).
    * @private @param {Session} w
    */
-  build(w) {
-    const transport = /** @type {MediaTransport} */ (this.transport);
+  async build(w) {
+    await nextTask();
+    if (this.phase !== 'in-call') return;
     const ui = buildScreen(this, w);
+    await nextTask();
+    if (this.phase !== 'in-call') return;
+    const transport = /** @type {MediaTransport} */ (this.transport);
     this.ui = ui;
     // --- the views follow the model from now on (tiles, the participant list, the lobby notice, toasts)
     renderRoom(this);
