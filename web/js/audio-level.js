@@ -1,6 +1,7 @@
 // audio-level.js — speaking detection from an audio track with a WebAudio AnalyserNode.
-// One shared AudioContext for the page; each watched track gets its own source + analyser, sampled on a
-// timer (not requestAnimationFrame, so it keeps working in a background tab). No DOM.
+// One shared AudioContext for the page, made on first use but never while joining (deferLevels); each
+// watched track gets its own source + analyser, sampled on a timer (not requestAnimationFrame, so it keeps
+// working in a background tab). No DOM.
 
 /** @type {AudioContext | null} */
 let ctx = null;
