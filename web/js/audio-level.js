@@ -14,6 +14,11 @@ export function audioContext() {
     const AC = window.AudioContext ?? /** @type {any} */ (window).webkitAudioContext;
     if (!AC) return null;
     ctx = new AC();
+    // a browser may hold it until a user gesture (Safari always; others before the page's first one, and
+    // a context made after Join, by deferLevels, is made outside one): the page's next click or key resumes it
+    if (ctx.state === 'suspended') {
+      for (const type of ['pointerdown', 'keydown']) window.addEventListener(type, resumeAudio, { capture: true, once: true });
+    }
   }
   if (ctx.state === 'suspended') ctx.resume().catch(() => {});
   return ctx;

@@ -44,6 +44,10 @@ for (const first of /** @type {const} */ (['chromium', 'firefox'])) {
       // video decoded and audio arriving both ways, and still growing on a second look
       await expectMediaFrom(c, [f]);
       await expectMediaFrom(/** @type {any} */ (f), [c]);
+      // Chromium's speaking indicator (its WebAudio meter, made after Join) follows Firefox's microphone.
+      // (Not the other way here: the test machine has no sound device — no /dev/snd, no sound server — and
+      // Firefox's AudioContext then stays 'suspended' and meters nothing: RMS 0 of Chromium's beeping audio.)
+      await expect(tile(c, f.id)).toHaveAttribute('data-speaking', 'true', { timeout: 20_000 });
       // over loopback only, on both sides (hermetic: the namespace has nothing else)
       await expectLoopbackOnly([c, f]);
 
