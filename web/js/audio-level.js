@@ -20,7 +20,7 @@ export function audioContext() {
       for (const type of ['pointerdown', 'keydown']) window.addEventListener(type, resumeAudio, { capture: true, once: true });
     }
   }
-  if (ctx.state === 'suspended') ctx.resume().catch(() => {});
+  resumeAudio();
   return ctx;
 }
 
