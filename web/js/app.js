@@ -25,6 +25,11 @@ applyTheme();
 initLanguage();
 /** The peer connection for the call is made this long after the pre-join screen shows (not while it starts). */
 const WARM_PC_DELAY_MS = 300;
+/**
+ * Join waits at most this long for the camera and microphone the pre-join screen is starting (an early
+ * click): joining meanwhile slows their start, and the join then announces them as they are.
+ */
+const MEDIA_START_WAIT_MS = 1500;
 
 /**
  * The call's modules (the call screen, the mesh, the SFU, files, recording: more than half of the client)
@@ -117,7 +122,8 @@ function showPrejoin(room, error, again = {}) {
   early.timer = setTimeout(() => {
     early.timer = undefined;
     if (app.early !== early || typeof RTCPeerConnection !== 'function') return;
-    loadCall().then(({ prepareTransport }) => {
+    // (not while the camera starts: see MEDIA_START_WAIT_MS)
+    Promise.all([loadCall(), media.settled(MEDIA_START_WAIT_MS)]).then(([{ prepareTransport }]) => {
       if (app.early === early && !early.warm) early.warm = prepareTransport();
     }).catch((err) => console.warn('ruang: no peer connection made ahead', err));
   }, WARM_PC_DELAY_MS);
@@ -129,7 +135,7 @@ function showPrejoin(room, error, again = {}) {
       /** @type {typeof import('./ui/call.js').Call} */
       let Call;
       try {
-        ({ Call } = await loadCall());
+        [{ Call }] = await Promise.all([loadCall(), media.settled(MEDIA_START_WAIT_MS)]);
       } catch {
         if (app.early === early) { cleanup(); showPrejoin(room, L('join.unreachable')); }
         return;

@@ -50,6 +50,9 @@ export class LocalMedia extends EventTarget {
     /** @type {MediaStreamTrack | null} */ this.screenTrack = null;
     this.micDeviceId = load(STORE_MIC);
     this.cameraDeviceId = load(STORE_CAMERA);
+    /** @private @type {Promise<unknown> | null} the start() in progress */ this.starting = null;
+    /** @private how often everything was released (stopAll): a start() begun before ends without tracks */
+    this.releases = 0;
   }
 
   /** The microphone is sending. */
@@ -87,11 +90,44 @@ export class LocalMedia extends EventTarget {
 
   /**
    * Start microphone and/or camera with one permission prompt where possible. Errors per device are
-   * returned, not thrown, so the caller can offer a receive-only join.
+   * returned, not thrown, so the caller can offer a receive-only join. Everything released (stopAll) while
+   * it runs stays released: the devices it then gets are stopped at once.
    * @param {{ audio: boolean, video: boolean }} want
    * @returns {Promise<{ audioError?: string, videoError?: string }>}
    */
-  async start(want) {
+  start(want) {
+    const started = this.startDevices(want);
+    this.starting = started;
+    const done = () => { if (this.starting === started) this.starting = null; };
+    started.then(done, done);
+    return started;
+  }
+
+  /**
+   * Resolves once what start() asked for runs or was refused, or after `ms` (a permission prompt not yet
+   * answered, a slow camera), whichever comes first; at once when nothing is starting. Joining waits for
+   * it: the join then announces the devices as they are, and the call's connections are not made while
+   * the browser starts the devices (both at once slowed the camera's start ~3× on a busy machine, and the
+   * first frames wait for the camera: docs/benchmarks.md).
+   * @param {number} ms
+   * @returns {Promise<void>}
+   */
+  settled(ms) {
+    const starting = this.starting;
+    if (!starting) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      const done = () => { clearTimeout(timer); resolve(); };
+      starting.then(done, done);
+    });
+  }
+
+  /**
+   * start()'s work.
+   * @private @param {{ audio: boolean, video: boolean }} want
+   * @returns {Promise<{ audioError?: string, videoError?: string }>}
+   */
+  async startDevices(want) {
     /** @type {{ audioError?: string, videoError?: string }} */
     const result = {};
     if (!navigator.mediaDevices?.getUserMedia) {
@@ -99,36 +135,48 @@ export class LocalMedia extends EventTarget {
       if (want.video) result.videoError = t('media.no_video_capture');
       return result;
     }
+    const releases = this.releases;
+    const released = () => this.releases !== releases;
     if (want.audio && want.video && !this.micTrack && !this.cameraTrack) {
       try {
         const s = await navigator.mediaDevices.getUserMedia({ audio: this.micConstraints(), video: this.cameraConstraints() });
+        if (released()) { for (const track of s.getTracks()) track.stop(); return result; }
         this.setMic(s.getAudioTracks()[0] ?? null);
         this.setCamera(s.getVideoTracks()[0] ?? null);
         return result;
       } catch { /* fall through: try each device alone to learn which one fails */ }
     }
-    if (want.audio && !this.micTrack) {
-      try { await this.startMic(); } catch (e) { result.audioError = String(describeMediaError(e, 'microphone')); }
+    if (want.audio && !this.micTrack && !released()) {
+      try { await this.startMic(released); } catch (e) { result.audioError = String(describeMediaError(e, 'microphone')); }
     }
-    if (want.video && !this.cameraTrack) {
-      try { await this.startCamera(); } catch (e) { result.videoError = String(describeMediaError(e, 'camera')); }
+    if (want.video && !this.cameraTrack && !released()) {
+      try { await this.startCamera(released); } catch (e) { result.videoError = String(describeMediaError(e, 'camera')); }
     }
     return result;
   }
 
-  /** (Re)start the microphone on the chosen device. Keeps the muted state. */
-  async startMic() {
+  /**
+   * (Re)start the microphone on the chosen device. Keeps the muted state.
+   * @param {() => boolean} [unwanted] true once the track is no longer wanted (it is then stopped, not used)
+   */
+  async startMic(unwanted = () => false) {
     const wasEnabled = this.micTrack ? this.micTrack.enabled : true;
     const s = await navigator.mediaDevices.getUserMedia({ audio: this.micConstraints() });
     const track = s.getAudioTracks()[0];
+    if (unwanted()) { track.stop(); return; }
     track.enabled = wasEnabled;
     this.setMic(track);
   }
 
-  /** Start (or restart, after a device change) the camera. */
-  async startCamera() {
+  /**
+   * Start (or restart, after a device change) the camera.
+   * @param {() => boolean} [unwanted] true once the track is no longer wanted (it is then stopped, not used)
+   */
+  async startCamera(unwanted = () => false) {
     const s = await navigator.mediaDevices.getUserMedia({ video: this.cameraConstraints() });
-    this.setCamera(s.getVideoTracks()[0]);
+    const track = s.getVideoTracks()[0];
+    if (unwanted()) { track.stop(); return; }
+    this.setCamera(track);
   }
 
   /** Turn the camera off and release it. */
@@ -219,6 +267,7 @@ export class LocalMedia extends EventTarget {
 
   /** Release everything. */
   stopAll() {
+    this.releases++;
     for (const t of [this.micTrack, this.cameraTrack, this.screenTrack]) t?.stop();
     this.micTrack = this.cameraTrack = this.screenTrack = null;
   }
