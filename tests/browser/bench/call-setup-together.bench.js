@@ -6,7 +6,9 @@
 // A ruang page is a returning user's (its name remembered), who clicks Join as soon as the button can be
 // clicked; the seed app's page has no pre-join screen and calls as soon as its camera runs. Both pages are
 // instrumented the same way before their scripts run: when getUserMedia resolved, when the page loaded, and
-// each remote video's first decoded frame (getStats() polled every 2 ms), with absolute times.
+// each remote video's first decoded frame (getStats() polled every 2 ms), with absolute times. The size of
+// the first frame decoded is printed too: the apps do not send the same video (the seed asks for at most
+// 300×300, which Chromium's fake camera answers with 96×96; ruang captures 1280×720 and starts at 320×180).
 //
 // The seed app is never part of this repository: fetch it, install it outside, and point SEED_DIR at it:
 //   git clone https://github.com/Dirvann/webrtc-video-conference-simple-peer /tmp/seed && (cd /tmp/seed && npm install)
@@ -43,7 +45,7 @@ const INSTANT = process.env.CLICK !== 'playwright';
  */
 function instrument(instantUser) {
   const now = () => performance.timeOrigin + performance.now();
-  const marks = { gumAsked: 0, gum: 0, load: 0, click: 0, join: 0, welcome: 0, offer: 0, pc: 0, ice: 0, frames: /** @type {number[]} */ ([]) };
+  const marks = { gumAsked: 0, gum: 0, load: 0, click: 0, join: 0, welcome: 0, offer: 0, pc: 0, ice: 0, frames: /** @type {number[]} */ ([]), sizes: /** @type {string[]} */ ([]) };
   /** @type {any} */ (window).__together = marks;
   window.addEventListener('load', () => { marks.load = now(); });
   window.addEventListener('click', () => { if (!marks.click) marks.click = now(); }, true);
@@ -97,8 +99,11 @@ function instrument(instantUser) {
         if (e.track.kind !== 'video') return;
         const poll = async () => {
           let decoded = 0;
-          (await e.receiver.getStats()).forEach((s) => { if (s.type === 'inbound-rtp') decoded = s.framesDecoded ?? 0; });
-          if (decoded > 0) marks.frames.push(now());
+          let size = '';
+          (await e.receiver.getStats()).forEach((s) => {
+            if (s.type === 'inbound-rtp') { decoded = s.framesDecoded ?? 0; size = `${s.frameWidth}×${s.frameHeight}`; }
+          });
+          if (decoded > 0) { marks.frames.push(now()); marks.sizes.push(size); }
           else setTimeout(poll, 2);
         };
         poll();
@@ -192,6 +197,7 @@ async function run(browser, app, url, size) {
   const rel = (t) => t - t0;
   const last = (key) => Math.max(...seen.map((m) => rel(m[key])));
   return {
+    size: seen[0].sizes[0],
     total: Math.max(...seen.flatMap((m) => m.frames.slice(0, size - 1).map(rel))),
     load: last('load'), gumAsked: last('gumAsked'), gum: last('gum'), click: last('click'), join: last('join'),
     welcome: last('welcome'), offer: last('offer'), pc: last('pc'), ice: last('ice'),
@@ -219,7 +225,7 @@ for (const size of (process.env.SIZES || '2,3').split(',').map(Number)) {
       console.log(`call setup together, ${size} pages, ${RUNS} runs each (ms from navigation):`);
       for (const app of apps) {
         const r = results[app];
-        console.log(`  ${app.padEnd(5)} everyone decodes everyone ${fmt(r.map((x) => x.total))}`);
+        console.log(`  ${app.padEnd(5)} everyone decodes everyone ${fmt(r.map((x) => x.total))}  (first frame decoded: ${r[0].size})`);
         const steps = [['load', 'page loaded'], ['gumAsked', 'camera asked'], ['gum', 'camera running'], ['click', 'Join clicked'],
           ['join', 'join sent'], ['welcome', 'welcome'], ['pc', 'peer connection made'], ['offer', 'first offer sent'], ['ice', 'ICE connected']];
         for (const [key, label] of steps.filter(([key]) => r.every((x) => x[key] > 0))) {
