@@ -58,8 +58,8 @@ mod tests {
 
     #[test]
     fn clashes_get_a_number() {
-        let dir = std::env::temp_dir().join(format!("ruang-peer-names-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let tmp = tempfile::Builder::new().prefix("ruang-peer-names-").tempdir().unwrap();
+        let dir = tmp.path().to_owned();
         assert_eq!(free_path(&dir, "a.txt", 5).unwrap(), dir.join("a.txt"));
         std::fs::write(dir.join("a.txt"), b"1").unwrap();
         assert_eq!(free_path(&dir, "a.txt", 5).unwrap(), dir.join("a (1).txt"));
@@ -68,6 +68,5 @@ mod tests {
         assert_eq!(free_path(&dir, "a.txt", 2), None);
         std::fs::write(dir.join("noext"), b"1").unwrap();
         assert_eq!(free_path(&dir, "noext", 5).unwrap(), dir.join("noext (1)"));
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

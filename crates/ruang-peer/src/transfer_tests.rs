@@ -3,14 +3,14 @@
 use std::time::Instant;
 
 use sha2::{Digest, Sha256};
+use tempfile::TempDir;
 
 use super::*;
 
-fn receiver(name: &str) -> (Transfers, PathBuf) {
-    let dir = std::env::temp_dir().join(format!("ruang-peer-unit-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let policy = ReceivePolicy { dir: dir.clone(), max_size: 1000, max_pending: 2 };
+/// A receiver into a new empty directory, which is removed (passed or failed) when the `TempDir` is dropped.
+fn receiver(name: &str) -> (Transfers, TempDir) {
+    let dir = tempfile::Builder::new().prefix(&format!("ruang-peer-unit-{name}-")).tempdir().unwrap();
+    let policy = ReceivePolicy { dir: dir.path().to_owned(), max_size: 1000, max_pending: 2 };
     (Transfers::new(Some(policy)), dir)
 }
 
@@ -41,9 +41,8 @@ fn a_peer_chosen_path_lands_as_a_plain_name_inside_the_directory() {
     let sha = format!("{:x}", Sha256::digest(b"hello"));
     t.handle_text(&format!(r#"{{"t":"end","id":"a1","sha256":"{sha}"}}"#), now);
     assert_eq!(texts(&mut t), [r#"{"t":"ok","id":"a1"}"#]);
-    assert_eq!(listing(&dir), ["passwd"]);
-    assert_eq!(std::fs::read(dir.join("passwd")).unwrap(), b"hello");
-    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(listing(dir.path()), ["passwd"]);
+    assert_eq!(std::fs::read(dir.path().join("passwd")).unwrap(), b"hello");
 }
 
 #[test]
@@ -61,8 +60,7 @@ fn a_wrong_hash_or_size_is_bad_and_leaves_nothing() {
     let sha = format!("{:x}", Sha256::digest(b"hell"));
     t.handle_text(&format!(r#"{{"t":"end","id":"b","sha256":"{sha}"}}"#), now);
     assert_eq!(texts(&mut t).last().map(String::as_str), Some(r#"{"t":"bad","id":"b"}"#));
-    assert!(listing(&dir).is_empty());
-    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(listing(dir.path()).is_empty());
 }
 
 #[test]
@@ -84,16 +82,15 @@ fn what_a_peer_can_make_us_spend_is_bounded() {
     t.handle_text(r#"{"t":"begin","id":"p1"}"#, now);
     t.handle_binary(&[0; 11], now);
     assert_eq!(texts(&mut t), [r#"{"t":"cancel","id":"p1"}"#]);
-    assert!(listing(&dir).is_empty());
+    assert!(listing(dir.path()).is_empty());
     // chunks with no file begun are dropped
     t.handle_binary(&[0; 5], now);
-    assert!(listing(&dir).is_empty());
-    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(listing(dir.path()).is_empty());
 }
 
 #[test]
 fn a_flood_of_offers_is_bounded() {
-    let (mut t, dir) = receiver("flood");
+    let (mut t, _dir) = receiver("flood");
     let now = Instant::now();
     for i in 0..MAX_OFFERS + 50 {
         t.handle_text(&format!(r#"{{"t":"offer","id":"f{i}","name":"x","size":5000}}"#), now);
@@ -101,5 +98,4 @@ fn a_flood_of_offers_is_bounded() {
     // every offer looked at is declined (too large); the ones beyond the bound are not even looked at
     assert_eq!(texts(&mut t).len(), MAX_OFFERS);
     assert_eq!(std::iter::from_fn(|| t.poll_event()).count(), 2 * MAX_OFFERS);
-    std::fs::remove_dir_all(&dir).unwrap();
 }

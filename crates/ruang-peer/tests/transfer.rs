@@ -9,6 +9,7 @@ use ruang_peer::{
     Credentials, Direction, Event, Job, MediaMode, Outcome, PeerConfig, ReceivePolicy, Record, TransferEvent, Trust,
 };
 use sha2::{Digest, Sha256};
+use tempfile::TempDir;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -32,11 +33,12 @@ async fn server_in(media_mode: ruang_server::config::MediaPolicy) -> (String, Ca
     (format!("http://{addr}"), shutdown)
 }
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("ruang-peer-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A new empty directory, removed (passed or failed) when the `TempDir` is dropped: keep it as long as the
+/// path is used.
+fn temp_dir(name: &str) -> (TempDir, PathBuf) {
+    let dir = tempfile::Builder::new().prefix(&format!("ruang-peer-{name}-")).tempdir().unwrap();
+    let path = dir.path().to_owned();
+    (dir, path)
 }
 
 /// `size` bytes that are not all the same, written to `dir/name`.
@@ -122,8 +124,8 @@ fn listing(dir: &Path) -> Vec<String> {
 async fn a_file_arrives_whole_and_verified() {
     let (url, _server) = server().await;
     let url = format!("{url}/r/peer-ok");
-    let out = temp_dir("ok-out");
-    let dir = temp_dir("ok-in");
+    let (_out, out) = temp_dir("ok-out");
+    let (_dir, dir) = temp_dir("ok-in");
     std::fs::write(dir.join("report.bin"), b"already here").unwrap();
     let (path, expected) = data_file(&out, "report.bin", 3 * 1024 * 1024 + 17);
 
@@ -154,8 +156,8 @@ async fn a_file_arrives_whole_and_verified() {
 async fn a_file_goes_peer_to_peer_in_an_sfu_room_too() {
     let (url, _server) = server_in(ruang_server::config::MediaPolicy::Sfu).await;
     let url = format!("{url}/r/peer-sfu");
-    let out = temp_dir("sfu-out");
-    let dir = temp_dir("sfu-in");
+    let (_out, out) = temp_dir("sfu-out");
+    let (_dir, dir) = temp_dir("sfu-in");
     let (path, expected) = data_file(&out, "via-p2p.bin", 1024 * 1024);
 
     let mut sender = send(&url, vec![path], 64);
@@ -171,8 +173,8 @@ async fn a_file_goes_peer_to_peer_in_an_sfu_room_too() {
 async fn a_file_over_the_limit_is_declined() {
     let (url, _server) = server().await;
     let url = format!("{url}/r/peer-decline");
-    let out = temp_dir("decline-out");
-    let dir = temp_dir("decline-in");
+    let (_out, out) = temp_dir("decline-out");
+    let (_dir, dir) = temp_dir("decline-in");
     let (path, _) = data_file(&out, "big.bin", 200_000);
 
     let mut receiver = receive(&url, &dir, 100_000, Some(1), 64);
@@ -192,8 +194,8 @@ async fn a_file_over_the_limit_is_declined() {
 async fn cancel_mid_transfer(room: &str, receiver_cancels: bool) {
     let (url, _server) = server().await;
     let url = format!("{url}/r/{room}");
-    let out = temp_dir(&format!("{room}-out"));
-    let dir = temp_dir(&format!("{room}-in"));
+    let (_out, out) = temp_dir(&format!("{room}-out"));
+    let (_dir, dir) = temp_dir(&format!("{room}-in"));
     let (path, _) = data_file(&out, "long.bin", 8 * 1024 * 1024);
 
     let mut receiver = receive(&url, &dir, u64::MAX, Some(1), if receiver_cancels { 1 } else { 64 });
@@ -253,8 +255,8 @@ async fn a_transfer_survives_a_cut_of_the_signaling_sockets() {
     let (server_url, _server) = server().await;
     let (proxy_url, cut) = cutting_proxy(&server_url).await;
     let url = format!("{proxy_url}/r/peer-cut");
-    let out = temp_dir("cut-out");
-    let dir = temp_dir("cut-in");
+    let (_out, out) = temp_dir("cut-out");
+    let (_dir, dir) = temp_dir("cut-in");
     let (path, expected) = data_file(&out, "survivor.bin", 8 * 1024 * 1024);
 
     let mut receiver = receive(&url, &dir, u64::MAX, Some(1), 1);
@@ -292,8 +294,8 @@ async fn over_wss_with_a_pinned_self_signed_certificate() {
     let started = ruang_server::start(listener, config, Some(tls), shutdown.clone()).await.unwrap();
     tokio::spawn(started.run());
     let url = format!("https://{addr}/r/peer-wss");
-    let out = temp_dir("wss-out");
-    let dir = temp_dir("wss-in");
+    let (_out, out) = temp_dir("wss-out");
+    let (_dir, dir) = temp_dir("wss-in");
     let (path, expected) = data_file(&out, "secure.bin", 500_000);
 
     // a wrong pin: refused before anything is sent
@@ -329,8 +331,8 @@ async fn a_relay_only_room_goes_through_turn() {
     let started = ruang_server::start(listener, config, None, shutdown.clone()).await.unwrap();
     tokio::spawn(started.run());
     let url = format!("http://{addr}/r/peer-relay");
-    let out = temp_dir("relay-out");
-    let dir = temp_dir("relay-in");
+    let (_out, out) = temp_dir("relay-out");
+    let (_dir, dir) = temp_dir("relay-in");
     let (path, expected) = data_file(&out, "relayed.bin", 1024 * 1024);
 
     let mut receiver = receive(&url, &dir, u64::MAX, Some(1), 64);
@@ -392,8 +394,8 @@ async fn relay_room(urls: Vec<String>, secret: &str, room: &str, shutdown: &Canc
 /// `trust`, once the receiver's relay is allocated through the TURN URL `via` and has then waited `quiet`
 /// for anyone: it arrives whole.
 async fn relayed_transfer(url: &str, name: &str, size: usize, trust: Trust, via: &str, quiet: Duration) {
-    let out = temp_dir(&format!("{name}-out"));
-    let dir = temp_dir(&format!("{name}-in"));
+    let (_out, out) = temp_dir(&format!("{name}-out"));
+    let (_dir, dir) = temp_dir(&format!("{name}-in"));
     let (path, expected) = data_file(&out, &format!("{name}.bin"), size);
     let policy = ReceivePolicy { dir: dir.clone(), max_size: u64::MAX, max_pending: 16 };
     let mut receiver = start_trusting(url, "Receiver", Job::Receive { policy, count: Some(1) }, 64, trust.clone());
@@ -473,8 +475,8 @@ async fn a_password_room_needs_its_password() {
     let shutdown = CancellationToken::new();
     tokio::spawn(ruang_server::run(listener, config, shutdown.clone()));
     let url = format!("http://{addr}/r/vault");
-    let out = temp_dir("vault-out");
-    let dir = temp_dir("vault-in");
+    let (_out, out) = temp_dir("vault-out");
+    let (_dir, dir) = temp_dir("vault-in");
     let (path, expected) = data_file(&out, "secret.bin", 100_000);
 
     let stranger = send(&url, vec![path.clone()], 8);
@@ -527,8 +529,8 @@ async fn a_transfer_survives_a_server_restart_when_the_other_side_resumes_late()
     let first = CancellationToken::new();
     let (server_url, task) = server_with_secret("127.0.0.1:0", secret, first.clone()).await;
     let url = format!("{server_url}/r/peer-restart");
-    let out = temp_dir("restart-out");
-    let dir = temp_dir("restart-in");
+    let (_out, out) = temp_dir("restart-out");
+    let (_dir, dir) = temp_dir("restart-in");
     let (path, expected) = data_file(&out, "restarted.bin", 8 * 1024 * 1024);
 
     let mut receiver = receive(&url, &dir, u64::MAX, Some(1), 1);

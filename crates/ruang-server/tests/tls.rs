@@ -18,15 +18,17 @@ use tokio_tungstenite::tungstenite::Message;
 struct CertFiles {
     dir: std::path::PathBuf,
     der: CertificateDer<'static>,
+    /// Removes `dir` when dropped, passed or failed.
+    _tmp: tempfile::TempDir,
 }
 
 fn write_cert(tag: &str) -> CertFiles {
     let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
-    let dir = std::env::temp_dir().join(format!("ruang-tls-{tag}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = tempfile::Builder::new().prefix(&format!("ruang-tls-{tag}-")).tempdir().unwrap();
+    let dir = tmp.path().to_owned();
     std::fs::write(dir.join("cert.pem"), certified.cert.pem()).unwrap();
     std::fs::write(dir.join("key.pem"), certified.signing_key.serialize_pem()).unwrap();
-    CertFiles { dir, der: certified.cert.der().clone() }
+    CertFiles { dir, der: certified.cert.der().clone(), _tmp: tmp }
 }
 
 async fn tls_connect(
@@ -66,7 +68,6 @@ async fn https_serves_the_app_and_wss_carries_the_protocol() {
     ws.send(Message::text(r#"{"type":"join","room":"secure","name":"t"}"#)).await.unwrap();
     let Some(Ok(Message::Text(welcome))) = ws.next().await else { panic!("no welcome") };
     assert!(welcome.contains(r#""type":"welcome""#), "{welcome}");
-    std::fs::remove_dir_all(files.dir).unwrap();
 }
 
 #[tokio::test]
@@ -79,7 +80,6 @@ async fn a_plain_client_cannot_talk_to_a_tls_port() {
     assert!(plain.is_err(), "plain ws:// to a TLS port must fail");
     // The server still serves TLS clients after the garbage handshake.
     let _ = tls_connect(server.addr, &files.der).await;
-    std::fs::remove_dir_all(files.dir).unwrap();
 }
 
 #[tokio::test]
@@ -155,7 +155,6 @@ async fn sockets_that_never_send_a_hello_do_not_hold_up_anyone_elses_handshake()
     }
     let handshake = tokio::time::timeout(std::time::Duration::from_secs(5), tls_connect(server.addr, &files.der)).await;
     assert!(handshake.is_ok(), "another address completes its handshake while 520 sockets stay silent");
-    std::fs::remove_dir_all(files.dir).unwrap();
 }
 
 #[tokio::test]
@@ -174,7 +173,6 @@ async fn silent_sockets_from_many_addresses_do_not_hold_up_a_newcomers_handshake
     }
     let handshake = tokio::time::timeout(std::time::Duration::from_secs(5), tls_connect(server.addr, &files.der)).await;
     assert!(handshake.is_ok(), "a newcomer takes a slot from an address holding several");
-    std::fs::remove_dir_all(files.dir).unwrap();
 }
 
 #[tokio::test]
@@ -190,7 +188,6 @@ async fn a_silent_socket_is_closed_at_the_handshake_deadline() {
     let mut byte = [0u8; 1];
     let read = tokio::time::timeout(std::time::Duration::from_secs(5), silent.read(&mut byte)).await;
     assert!(matches!(read, Ok(Ok(0) | Err(_))), "closed at the deadline: {read:?}");
-    std::fs::remove_dir_all(files.dir).unwrap();
 }
 
 #[tokio::test]
@@ -215,7 +212,6 @@ async fn a_plain_http_page_cannot_open_a_session_over_tls() {
         "{refused:?}"
     );
     assert!(upgrade("https://localhost").await.is_ok(), "the https page of the same host may");
-    std::fs::remove_dir_all(&files.dir).unwrap();
 }
 
 #[tokio::test]
@@ -247,5 +243,4 @@ async fn the_client_believes_an_https_server_by_a_ca_file_or_a_pinned_fingerprin
     let plain_only = get(Trust::default(), by_ip).await;
     assert!(matches!(&plain_only, Err(ruang_server::client::ClientError::Tls(_))), "{plain_only:?}");
     assert!(Trust::system(Some(&files.dir.join("key.pem"))).is_err(), "a key file is not a CA file");
-    std::fs::remove_dir_all(files.dir).unwrap();
 }

@@ -382,8 +382,9 @@ async fn assert_closed_by_server(mut stream: impl tokio::io::AsyncRead + Unpin) 
 async fn idle_turn_over_tls_connections_are_closed_after_the_handshake() {
     use tokio_rustls::rustls;
     let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
-    let dir = std::env::temp_dir().join(format!("ruang-turn-tls-idle-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    // removed, passed or failed, when `tmp` is dropped
+    let tmp = tempfile::Builder::new().prefix("ruang-turn-tls-idle-").tempdir().unwrap();
+    let dir = tmp.path();
     std::fs::write(dir.join("cert.pem"), certified.cert.pem()).unwrap();
     std::fs::write(dir.join("key.pem"), certified.signing_key.serialize_pem()).unwrap();
     let tls_port = free_port();
@@ -409,7 +410,6 @@ async fn idle_turn_over_tls_connections_are_closed_after_the_handshake() {
     let name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
     let tls = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config)).connect(name, tcp).await.unwrap();
     assert_closed_by_server(tls).await;
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[tokio::test]

@@ -258,10 +258,11 @@ async fn tls_receiver() -> (String, String, mpsc::Receiver<Received>) {
 #[tokio::test]
 async fn an_https_receiver_trusted_by_the_configured_ca_gets_signed_events() {
     let (url, pem, mut received) = tls_receiver().await;
-    let ca = std::env::temp_dir().join(format!("ruang-webhook-ca-{}.pem", std::process::id()));
-    std::fs::write(&ca, pem).expect("write the CA file");
+    // removed, passed or failed, when dropped at the end
+    let ca = tempfile::Builder::new().prefix("ruang-webhook-ca-").suffix(".pem").tempfile().expect("CA file");
+    std::fs::write(ca.path(), pem).expect("write the CA file");
     let server = TestServer::with({
-        let ca = ca.clone();
+        let ca = ca.path().to_owned();
         move |config| {
             webhooks_to(&url, 64)(config);
             config.webhooks.ca = Some(ca);
@@ -272,21 +273,20 @@ async fn an_https_receiver_trusted_by_the_configured_ca_gets_signed_events() {
     let started = next_event(&mut received).await;
     assert_eq!((started["event"].as_str(), started["room"].as_str()), (Some("room_started"), Some("over-tls")));
     assert_eq!(next_event(&mut received).await["event"], "participant_joined");
-    let _ = std::fs::remove_file(ca);
 }
 
 #[test]
 fn a_webhook_ca_file_that_holds_no_certificate_is_a_configuration_error() {
-    let not_pem = std::env::temp_dir().join(format!("ruang-webhook-not-ca-{}.pem", std::process::id()));
-    std::fs::write(&not_pem, "not a certificate").expect("write");
+    // removed, passed or failed, when dropped at the end
+    let not_pem = tempfile::Builder::new().prefix("ruang-webhook-not-ca-").suffix(".pem").tempfile().expect("file");
+    std::fs::write(not_pem.path(), "not a certificate").expect("write");
     let mut config = ruang_server::webhooks::WebhookConfig {
         urls: vec!["https://hooks.example.test/ruang".into()],
         secret: Some(Secret::new(SECRET)),
         ..Default::default()
     };
     assert_eq!(config.check(), Ok(()));
-    config.ca = Some(not_pem.clone());
+    config.ca = Some(not_pem.path().to_owned());
     let error = config.check().expect_err("refused");
     assert!(error.starts_with("webhooks.ca:") && error.contains("no certificate"), "{error}");
-    let _ = std::fs::remove_file(not_pem);
 }

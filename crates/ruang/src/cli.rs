@@ -164,6 +164,14 @@ mod tests {
         Cli::try_parse_from(args).unwrap()
     }
 
+    /// `text` as `ruang.toml` in a new directory, removed (passed or failed) when the `TempDir` is dropped.
+    fn config_file(text: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+        let dir = tempfile::Builder::new().prefix("ruang-cli-test-").tempdir().unwrap();
+        let path = dir.path().join("ruang.toml");
+        std::fs::write(&path, text).unwrap();
+        (dir, path)
+    }
+
     #[test]
     fn flags_override_the_defaults() {
         let args = parse([
@@ -239,38 +247,26 @@ mod tests {
 
     #[test]
     fn the_config_file_sets_what_flags_leave_alone() {
-        let dir = std::env::temp_dir().join(format!("ruang-cli-test-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("ruang.toml");
-        std::fs::write(&path, "max_rooms = 3\n[limits]\nmax_participants = 4\nmax_chat_bytes = 100\n").unwrap();
+        let (_dir, path) = config_file("max_rooms = 3\n[limits]\nmax_participants = 4\nmax_chat_bytes = 100\n");
         let args = parse(["ruang", "--config", path.to_str().unwrap(), "--max-participants", "6"]);
         let config = args.config().unwrap();
         assert_eq!((config.max_rooms, config.limits.max_participants, config.limits.max_chat_bytes), (3, 6, 100));
-        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]
     fn the_data_directory_comes_from_the_flag_or_the_file() {
         let args = parse(["ruang", "--data-dir", "/var/lib/ruang"]);
         assert_eq!(args.config().unwrap().data_dir, Some(std::path::PathBuf::from("/var/lib/ruang")));
-        let dir = std::env::temp_dir().join(format!("ruang-cli-test-data-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("ruang.toml");
-        std::fs::write(&path, "data_dir = \"/srv/ruang\"\n").unwrap();
+        let (_dir, path) = config_file("data_dir = \"/srv/ruang\"\n");
         let args = parse(["ruang", "--config", path.to_str().unwrap()]);
         assert_eq!(args.config().unwrap().data_dir, Some(std::path::PathBuf::from("/srv/ruang")));
         assert_eq!(ServerConfig::default().data_dir, None, "in memory unless asked");
-        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]
     fn an_unknown_config_key_is_an_error() {
-        let dir = std::env::temp_dir().join(format!("ruang-cli-test-bad-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("ruang.toml");
-        std::fs::write(&path, "max_roms = 3\n").unwrap();
+        let (_dir, path) = config_file("max_roms = 3\n");
         let args = parse(["ruang", "--config", path.to_str().unwrap()]);
         assert!(args.config().is_err());
-        std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -9,6 +9,7 @@ use std::process::{Command, Output};
 
 use ruang_server::ServerConfig;
 use ruang_server::config::lookup;
+use tempfile::TempDir;
 use toml::{Table, Value};
 
 /// Runs the real binary with a clean environment (no RUANG_* of the caller's) and `env`.
@@ -33,13 +34,13 @@ fn printed(args: &[&str], env: &[(&str, &str)]) -> Table {
     stdout(&ruang(&all, env)).parse().expect("config print is TOML")
 }
 
-/// A scratch file for this test process.
-fn scratch(name: &str, text: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("ruang-config-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let path = dir.join(name);
+/// A scratch file `name` holding `text`, in a new directory removed (passed or failed) when the `TempDir`
+/// is dropped: keep it as long as the file is used.
+fn scratch(name: &str, text: &str) -> (TempDir, PathBuf) {
+    let dir = tempfile::Builder::new().prefix("ruang-config-test-").tempdir().expect("temp dir");
+    let path = dir.path().join(name);
     std::fs::write(&path, text).expect("write");
-    path
+    (dir, path)
 }
 
 /// A value as a flag or the README writes it.
@@ -184,7 +185,7 @@ fn the_readme_table_shows_the_defaults_in_code_and_every_flag() {
 
 #[test]
 fn a_flag_beats_the_environment_which_beats_the_file_which_beats_the_default() {
-    let file = scratch("layers.toml", "max_rooms = 3\n[limits]\nmax_chat_bytes = 100\n");
+    let (_dir, file) = scratch("layers.toml", "max_rooms = 3\n[limits]\nmax_chat_bytes = 100\n");
     let file = file.to_str().unwrap();
     let max_rooms = |table: &Table| lookup(table, "max_rooms").and_then(Value::as_integer);
     assert_eq!(max_rooms(&printed(&[], &[])), Some(10_000));
@@ -205,7 +206,7 @@ fn a_flag_beats_the_environment_which_beats_the_file_which_beats_the_default() {
 #[test]
 fn config_print_redacts_secrets() {
     let secret = "a server secret of more than sixteen bytes";
-    let file = scratch("secrets.toml", "[turn]\nsecret = \"the turn secret\"\n");
+    let (_dir, file) = scratch("secrets.toml", "[turn]\nsecret = \"the turn secret\"\n");
     let output = ruang(&["--config", file.to_str().unwrap(), "config", "print"], &[("RUANG_SECRET", secret)]);
     let text = stdout(&output);
     assert!(!text.contains(secret) && !text.contains("the turn secret"), "{text}");
@@ -216,7 +217,7 @@ fn config_print_redacts_secrets() {
 
 #[test]
 fn config_check_names_a_bad_key_by_its_path_and_fails() {
-    let good = scratch("good.toml", "max_rooms = 3\n[rooms.board]\nmedia_mode = \"sfu\"\n");
+    let (_dir, good) = scratch("good.toml", "max_rooms = 3\n[rooms.board]\nmedia_mode = \"sfu\"\n");
     let output = ruang(&["config", "check", good.to_str().unwrap()], &[]);
     assert!(stdout(&output).contains("ok"));
     for (name, text, named) in [
@@ -227,7 +228,7 @@ fn config_check_names_a_bad_key_by_its_path_and_fails() {
         ("syntax.toml", "max_rooms = \n", "line 1"),
         ("log.toml", "[log]\nfilter = \"info,[[\"\n", "log.filter"),
     ] {
-        let file = scratch(name, text);
+        let (_dir, file) = scratch(name, text);
         let output = ruang(&["config", "check", file.to_str().unwrap()], &[]);
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(1), "{name}: {stderr}");

@@ -65,7 +65,7 @@ async fn join(ws_url: &str, room: &str, name: &str) -> (Socket, String) {
 #[tokio::test]
 async fn every_ctl_command_works_against_a_running_server() {
     let dir = tempfile_dir();
-    let config = dir.join("ruang.toml");
+    let config = dir.path().join("ruang.toml");
     std::fs::write(&config, format!("api_key_sha256 = \"{KEY_SHA256}\"\n")).expect("write config");
     let mut child = Command::new(env!("CARGO_BIN_EXE_ruang"))
         .args(["--listen", "127.0.0.1:0", "--sfu-listen", "127.0.0.1:0", "--no-turn", "--config"])
@@ -140,14 +140,11 @@ async fn every_ctl_command_works_against_a_running_server() {
     assert!(!wrong.status.success());
     assert!(String::from_utf8_lossy(&wrong.stderr).contains("401"), "{wrong:?}");
     let _ = child.kill().await;
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// A fresh directory for the test's config file.
-fn tempfile_dir() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("ruang-ctl-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
+/// A fresh directory for the test's config file, removed (passed or failed) when dropped.
+fn tempfile_dir() -> tempfile::TempDir {
+    tempfile::Builder::new().prefix("ruang-ctl-test-").tempdir().expect("temp dir")
 }
 
 #[tokio::test]

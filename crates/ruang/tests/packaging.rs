@@ -6,6 +6,8 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+use tempfile::TempDir;
+
 fn deploy(file: &str) -> String {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../deploy").join(file);
     std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("{}: {err}", path.display()))
@@ -28,9 +30,8 @@ fn the_systemd_unit_verifies_and_is_hardened() {
     ] {
         assert!(unit.contains(directive), "the unit lacks {directive:?}");
     }
-    let dir = std::env::temp_dir().join(format!("ruang-unit-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let path = dir.join("ruang.service");
+    let dir = scratch("unit");
+    let path = dir.path().join("ruang.service");
     std::fs::write(&path, unit.replace("/usr/local/bin/ruang", env!("CARGO_BIN_EXE_ruang"))).expect("write");
     let output = Command::new("systemd-analyze").arg("verify").arg(&path).output().expect(
         "systemd-analyze from Debian's systemd package is needed: run scripts/test-all.sh or apt-get install systemd",
@@ -38,21 +39,19 @@ fn the_systemd_unit_verifies_and_is_hardened() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     let about_the_unit: Vec<&str> = stderr.lines().filter(|line| line.contains("ruang.service")).collect();
     assert!(output.status.success() && about_the_unit.is_empty(), "{:?}\n{stderr}", output.status);
-    std::fs::remove_dir_all(dir).ok();
 }
 
-/// A scratch directory for one test of this process.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("ruang-{name}-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
+/// A scratch directory for one test, removed (passed or failed) when dropped.
+fn scratch(name: &str) -> TempDir {
+    tempfile::Builder::new().prefix(&format!("ruang-{name}-test-")).tempdir().expect("temp dir")
 }
 
 /// The nginx example as nginx reads it: the site inside an `http` block, a throwaway certificate in place
 /// of Let's Encrypt's (nginx -t loads it). Debian 12's nginx 1.22 once refused its `http2 on;`.
 #[test]
 fn the_nginx_example_passes_nginx_t() {
-    let dir = scratch("nginx");
+    let tmp = scratch("nginx");
+    let dir = tmp.path().to_owned();
     let certified = rcgen::generate_simple_self_signed(vec!["meet.example.org".to_owned()]).expect("certificate");
     let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
     std::fs::write(&cert, certified.cert.pem()).expect("write");
@@ -74,14 +73,14 @@ fn the_nginx_example_passes_nginx_t() {
         .output()
         .expect("nginx from Debian's nginx package is needed: run scripts/test-all.sh or apt-get install nginx");
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    std::fs::remove_dir_all(dir).ok();
 }
 
 /// The Caddy examples (one node, and the cluster kit's) as Caddy reads them. Debian 12's Caddy 2.6 once
 /// refused their `stream_timeout`.
 #[test]
 fn the_caddy_examples_pass_caddy_validate() {
-    let dir = scratch("caddy");
+    let tmp = scratch("caddy");
+    let dir = tmp.path().to_owned();
     for file in ["Caddyfile", "cluster/Caddyfile.cluster"] {
         let output = Command::new("caddy")
             .args(["validate", "--adapter", "caddyfile", "--config"])
@@ -93,7 +92,6 @@ fn the_caddy_examples_pass_caddy_validate() {
             .expect("caddy from Debian's caddy package is needed: run scripts/test-all.sh or apt-get install caddy");
         assert!(output.status.success(), "{file}: {}", String::from_utf8_lossy(&output.stderr));
     }
-    std::fs::remove_dir_all(dir).ok();
 }
 
 #[test]

@@ -11,6 +11,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
+use tempfile::TempDir;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpSocket;
 use tokio::process::{Child, Command};
@@ -96,9 +97,9 @@ fn peak_kib(pid: u32) -> u64 {
 }
 
 async fn start_with_password_room() -> Server {
-    let dir = TempDir::new();
+    let dir = tempfile::Builder::new().prefix("ruang-passwords-").tempdir().expect("temp dir");
     let hash = hash_password().await;
-    let config = dir.0.join("ruang.toml");
+    let config = dir.path().join("ruang.toml");
     std::fs::write(&config, format!("[rooms.vault]\naccess = \"password\"\npassword_hash = \"{hash}\"\n"))
         .expect("write config");
     let mut child = Command::new(env!("CARGO_BIN_EXE_ruang"))
@@ -168,23 +169,5 @@ async fn try_join(mut ws: Ws, password: &str) -> String {
             Some(Ok(Message::Ping(_))) => continue,
             other => panic!("{other:?}"),
         }
-    }
-}
-
-/// A directory removed when dropped.
-struct TempDir(std::path::PathBuf);
-
-impl TempDir {
-    fn new() -> Self {
-        let unique = format!("ruang-passwords-{}-{:?}", std::process::id(), std::time::SystemTime::now());
-        let path = std::env::temp_dir().join(unique.replace([' ', ':', '{', '}', ','], "_"));
-        std::fs::create_dir_all(&path).expect("temp dir");
-        TempDir(path)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }

@@ -23,9 +23,10 @@ fn closed_port() -> u16 {
 
 #[test]
 fn what_cannot_work_is_refused_up_front() {
-    let file = std::env::temp_dir().join(format!("ruang-peer-cli-{}.txt", std::process::id()));
-    std::fs::write(&file, b"hello").unwrap();
-    let file = file.to_str().unwrap();
+    // removed, passed or failed, when `tmp` is dropped
+    let tmp = tempfile::Builder::new().prefix("ruang-peer-cli-").suffix(".txt").tempfile().unwrap();
+    std::fs::write(tmp.path(), b"hello").unwrap();
+    let file = tmp.path().to_str().unwrap();
     let nowhere = format!("http://127.0.0.1:{}/r/room", closed_port());
 
     refused(&["send", "/nonexistent/file", "--to", &nowhere], "cannot read /nonexistent/file");
@@ -40,5 +41,4 @@ fn what_cannot_work_is_refused_up_front() {
     // a password and an invitation at once make no sense
     let out = ruang(&["send", file, "--to", &nowhere, "--password", "p", "--invite", "i"]);
     assert_eq!(out.status.code(), Some(2), "clap's usage error");
-    std::fs::remove_file(file).unwrap();
 }
