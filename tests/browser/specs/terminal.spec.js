@@ -5,7 +5,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, readdir, truncate, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { RUANG_BIN, startServer } from '../server.js';
@@ -13,6 +13,21 @@ import { test, expect, roomName, selectedPairs } from '../helpers.js';
 
 const MB = 1024 * 1024;
 const SIZE = 50 * MB;
+
+/** The directories scratch() made for the running test: removed after it, passed or failed. @type {string[]} */
+const scratchDirs = [];
+
+/** A new empty directory under the system's temporary directory, removed after the test. @param {string} prefix */
+async function scratch(prefix) {
+  const dir = await mkdtemp(path.join(tmpdir(), prefix));
+  scratchDirs.push(dir);
+  return dir;
+}
+
+// after each test's own `finally` has killed its `ruang` processes; the retries cover one still exiting
+test.afterEach(async () => {
+  await Promise.all(scratchDirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true, maxRetries: 3 })));
+});
 
 /** @param {string} file */
 function sha256(file) {
@@ -59,7 +74,7 @@ test.describe.configure({ timeout: 180_000 });
 
 test('ruang send → a page: a 50 MB file, accepted in the page, hashes equal', async ({ join, baseUrl }) => {
   const room = roomName('term-send');
-  const dir = await mkdtemp(path.join(tmpdir(), 'ruang-send-'));
+  const dir = await scratch('ruang-send-');
   const file = await bigFile(dir, 'from-terminal.bin', SIZE);
   const expected = await sha256(file);
   const a = await join({ room, name: 'Ayu', camera: false, mic: false });
@@ -85,10 +100,10 @@ test('ruang send → a page: a 50 MB file, accepted in the page, hashes equal', 
 
 test('a page → ruang receive: a 50 MB file written under its name, hashes equal', async ({ join, baseUrl }) => {
   const room = roomName('term-recv');
-  const src = await mkdtemp(path.join(tmpdir(), 'ruang-page-'));
+  const src = await scratch('ruang-page-');
   const file = await bigFile(src, 'from-page.bin', SIZE);
   const expected = await sha256(file);
-  const into = await mkdtemp(path.join(tmpdir(), 'ruang-recv-'));
+  const into = await scratch('ruang-recv-');
 
   // the terminal is there first: the page offers to it, with its audio and video m-lines (camera and mic on)
   const receive = ruang(['receive', '--from', `${baseUrl}r/${room}`, '--dir', into, '--count', '1', '--name', 'Terminal']);
@@ -114,7 +129,7 @@ test('a page → ruang receive: a 50 MB file written under its name, hashes equa
 
 test('a page declines what ruang send offers: the terminal says so and fails', async ({ join, baseUrl }) => {
   const room = roomName('term-decline');
-  const dir = await mkdtemp(path.join(tmpdir(), 'ruang-decline-'));
+  const dir = await scratch('ruang-decline-');
   const file = path.join(dir, 'unwanted.txt');
   await writeFile(file, 'no thanks');
   const a = await join({ room, name: 'Ayu', camera: false, mic: false });
@@ -132,10 +147,10 @@ test('a page declines what ruang send offers: the terminal says so and fails', a
 
 test('ruang receive declines a file over its --max-size: the page is told', async ({ join, baseUrl }) => {
   const room = roomName('term-refuse');
-  const dir = await mkdtemp(path.join(tmpdir(), 'ruang-refuse-'));
+  const dir = await scratch('ruang-refuse-');
   const file = path.join(dir, 'too-big.txt');
   await writeFile(file, 'x'.repeat(5000));
-  const into = await mkdtemp(path.join(tmpdir(), 'ruang-refuse-in-'));
+  const into = await scratch('ruang-refuse-in-');
   const receive = ruang(['receive', '--from', `${baseUrl}r/${room}`, '--dir', into, '--max-size', '1000', '--name', 'Terminal']);
   try {
     await receive.waitFor(/joined /);
@@ -165,7 +180,7 @@ async function longFile(/** @type {string} */ dir, /** @type {string} */ name, /
 
 test('the page cancels what ruang send is sending: the terminal says so and fails', async ({ join, baseUrl }) => {
   const room = roomName('term-pcancel');
-  const dir = await mkdtemp(path.join(tmpdir(), 'ruang-pcancel-'));
+  const dir = await scratch('ruang-pcancel-');
   const file = await longFile(dir, 'long.bin', 2000 * MB);
   const a = await join({ room, name: 'Ayu', camera: false, mic: false });
   const send = ruang(['send', file, '--to', `${baseUrl}r/${room}`]);
@@ -186,9 +201,9 @@ test('the page cancels what ruang send is sending: the terminal says so and fail
 
 test('Ctrl-C in ruang receive cancels the page\'s transfer and leaves nothing behind', async ({ join, baseUrl }) => {
   const room = roomName('term-rcancel');
-  const dir = await mkdtemp(path.join(tmpdir(), 'ruang-rcancel-'));
+  const dir = await scratch('ruang-rcancel-');
   const file = await longFile(dir, 'long.bin', 2000 * MB);
-  const into = await mkdtemp(path.join(tmpdir(), 'ruang-rcancel-in-'));
+  const into = await scratch('ruang-rcancel-in-');
   const receive = ruang(['receive', '--from', `${baseUrl}r/${room}`, '--dir', into, '--name', 'Terminal']);
   try {
     await receive.waitFor(/joined /);
@@ -212,7 +227,7 @@ test('a server restart mid-transfer: both sides resume and the file arrives whol
   let server = await startServer(['--secret', 'terminal-restart-secret-0123456789abcdef']);
   try {
     const room = roomName('term-restart');
-    const dir = await mkdtemp(path.join(tmpdir(), 'ruang-restart-'));
+    const dir = await scratch('ruang-restart-');
     // long enough to span the restart (stopped as soon as the page receives), short enough not to make a
     // loaded CI machine the subject: the 150 MB of the first version failed once there
     const size = 60 * MB;
@@ -274,12 +289,12 @@ test.describe('in an SFU room', () => {
 
   test('files go both ways over files-only peer connections', async ({ join }) => {
     const room = roomName('term-sfu');
-    const dir = await mkdtemp(path.join(tmpdir(), 'ruang-sfu-'));
+    const dir = await scratch('ruang-sfu-');
     const toPage = await bigFile(dir, 'to-page.bin', 5 * MB);
     const toPageHash = await sha256(toPage);
     const fromPage = await bigFile(dir, 'from-page.bin', 3 * MB + 5);
     const fromPageHash = await sha256(fromPage);
-    const into = await mkdtemp(path.join(tmpdir(), 'ruang-sfu-in-'));
+    const into = await scratch('ruang-sfu-in-');
     const roomUrl = `${sfu.url}r/${room}`;
     const a = await join({ room, name: 'Ayu', camera: false, mic: false, url: sfu.url });
 
@@ -312,12 +327,12 @@ test.describe('in a relay-only room', () => {
 
   test('ruang send → a page and back, through the built-in TURN server only', async ({ join }) => {
     const room = roomName('term-relay');
-    const dir = await mkdtemp(path.join(tmpdir(), 'ruang-relay-'));
+    const dir = await scratch('ruang-relay-');
     const toPage = await bigFile(dir, 'to-page.bin', 4 * MB);
     const toPageHash = await sha256(toPage);
     const fromPage = await bigFile(dir, 'from-page.bin', 2 * MB + 3);
     const fromPageHash = await sha256(fromPage);
-    const into = await mkdtemp(path.join(tmpdir(), 'ruang-relay-in-'));
+    const into = await scratch('ruang-relay-in-');
     const roomUrl = `${relay.url}r/${room}`;
     const a = await join({ room, name: 'Ayu', camera: false, mic: false, url: relay.url });
 
@@ -362,12 +377,12 @@ test.describe('in a relay-only room whose TURN server gets no UDP', () => {
 
   test('ruang send → a page and back, both relayed through TURN over TCP', async ({ join }) => {
     const room = roomName('term-turn-tcp');
-    const dir = await mkdtemp(path.join(tmpdir(), 'ruang-turn-tcp-'));
+    const dir = await scratch('ruang-turn-tcp-');
     const toPage = await bigFile(dir, 'to-page.bin', 3 * MB + 1);
     const toPageHash = await sha256(toPage);
     const fromPage = await bigFile(dir, 'from-page.bin', 2 * MB + 9);
     const fromPageHash = await sha256(fromPage);
-    const into = await mkdtemp(path.join(tmpdir(), 'ruang-turn-tcp-in-'));
+    const into = await scratch('ruang-turn-tcp-in-');
     const roomUrl = `${relay.url}r/${room}`;
     const overTcp = new RegExp(`TURN relay ready at 127\\.0\\.0\\.1:\\d+ \\(via turn:127\\.0\\.0\\.1:${port}\\?transport=tcp\\)`);
     const a = await join({ room, name: 'Ayu', camera: false, mic: false, url: relay.url });
@@ -403,12 +418,12 @@ test.describe('over HTTPS with a self-signed certificate', () => {
     const pin = /** @type {string} */ (secure.fingerprint);
     expect(pin).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
     const room = roomName('term-tls');
-    const dir = await mkdtemp(path.join(tmpdir(), 'ruang-tls-'));
+    const dir = await scratch('ruang-tls-');
     const toPage = await bigFile(dir, 'to-page.bin', 5 * MB);
     const toPageHash = await sha256(toPage);
     const fromPage = await bigFile(dir, 'from-page.bin', 3 * MB + 7);
     const fromPageHash = await sha256(fromPage);
-    const into = await mkdtemp(path.join(tmpdir(), 'ruang-tls-in-'));
+    const into = await scratch('ruang-tls-in-');
     const roomUrl = `${secure.url}r/${room}`;
     const a = await join({ room, name: 'Ayu', camera: false, mic: false, url: secure.url, ignoreHTTPSErrors: true });
     expect(await a.page.evaluate(() => location.protocol)).toBe('https:');
@@ -432,7 +447,7 @@ test.describe('over HTTPS with a self-signed certificate', () => {
   test('a wrong fingerprint, or none: ruang send refuses the server with a TLS error and exits 1', async ({ join }) => {
     const pin = /** @type {string} */ (secure.fingerprint);
     const room = roomName('term-tls-bad');
-    const dir = await mkdtemp(path.join(tmpdir(), 'ruang-tls-bad-'));
+    const dir = await scratch('ruang-tls-bad-');
     const file = path.join(dir, 'secret.txt');
     await writeFile(file, 'for the right server only');
     // someone is in the room: a terminal that got in would offer them the file
