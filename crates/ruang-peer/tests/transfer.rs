@@ -510,6 +510,7 @@ async fn server_with_secret(addr: &str, secret: &str, shutdown: CancellationToke
         ..Default::default()
     };
     config.turn.enabled = false;
+    config.sfu_listen = Some("127.0.0.1:0".parse().unwrap()); // (not the default port: something else may hold it)
     config.max_connections_per_address = 100_000;
     let listener = TcpListener::bind(addr).await.unwrap();
     let addr = listener.local_addr().unwrap();
