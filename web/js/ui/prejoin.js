@@ -105,6 +105,11 @@ export function renderPrejoin(root, { room, media, error, invite, host, want = {
   setTitle(`${room} · ruang`);
   let stopMeter = () => {};
   let busy = false;
+  // Ask for camera + microphone once, first (the camera takes longest of all the screen waits for; the
+  // devices are listed when it answers: their labels need the permission).
+  const starting = !media.micTrack && !media.cameraTrack
+    ? media.start(want.audio || want.video ? want : { audio: true, video: true })
+    : null;
 
   const video = h('video', { autoplay: true, playsinline: true, class: 'mirror', 'aria-label': L('prejoin.preview') });
   video.muted = true;
@@ -243,10 +248,9 @@ export function renderPrejoin(root, { room, media, error, invite, host, want = {
   if (!nameInput.value) nameInput.focus();
   else joinBtn.focus();
 
-  // Ask for camera + microphone once, then list devices (labels need the permission).
-  if (!media.micTrack && !media.cameraTrack) {
+  if (starting) {
     setText(deviceNote, L('prejoin.starting'));
-    void media.start(want.audio || want.video ? want : { audio: true, video: true }).then(async (r) => {
+    void starting.then(async (r) => {
       const problems = [r.videoError, r.audioError].filter(Boolean);
       setText(deviceNote, problems.length ? `${problems.join(' ')} ${t('prejoin.still_join')}` : '');
       if (!want.audio && !want.video) media.stopAll(); // (both were off: the permission gave the devices' names)
