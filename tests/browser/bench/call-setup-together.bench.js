@@ -19,7 +19,7 @@
 // It serves HTTPS with its own self-signed certificate; the browser is told to accept it.
 //
 // Run: cd tests/browser && SEED_DIR=/tmp/seed RUANG_BIN=../../target/release/ruang ./netns.sh \
-//        npx playwright test -c bench/call-setup.config.js call-setup-together   (RUNS=10, SIZES=2,3)
+//        npx playwright test -c bench/call-setup.config.js call-setup-together   (RUNS=10, SIZES=2,3, OPEN=goto)
 import { test } from '@playwright/test';
 import { spawn } from 'node:child_process';
 import { cp, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
@@ -160,32 +160,67 @@ async function startSeed() {
   return { url: `https://127.0.0.1:${port}/`, stop };
 }
 
-/** Opens `size` blank pages, ready to navigate. */
-async function openPages(browser, size, app) {
-  const pages = [];
+/**
+ * How the pages are opened (OPEN=): `goto` (the default, the issue's measure), a blank tab (Playwright's
+ * `newPage()`) navigated to the link; `tab`, a new tab opened with the link, as a browser opens a link
+ * handed to it by another app (a chat, a mail, a calendar): the tab's renderer is started for it. The two
+ * differ for a page sent with `Cross-Origin-Opener-Policy` (ruang's `same-origin`; the seed app sends none):
+ * navigating a blank tab, the browser cannot keep the blank page's renderer for it and starts another once
+ * the response is in (~110 ms here, docs/benchmarks.md); in a new tab every page starts one.
+ */
+const OPEN = process.env.OPEN === 'tab' ? 'tab' : 'goto';
+
+/** A context per page (its own storage, as separate people's browsers), instrumented before any script. */
+async function openContexts(browser, size, app) {
+  const contexts = [];
   for (let n = 0; n < size; n++) {
     const context = await browser.newContext({ viewport: { width: 640, height: 480 }, ignoreHTTPSErrors: true });
     if (app !== 'seed') {
       // a returning user (of ruang, or of the ruang before a change): the name is remembered
       await context.addInitScript((name) => { try { localStorage.setItem('ruang.name', name); } catch { /* */ } }, `p${n}`);
     }
-    const page = await context.newPage();
-    await page.addInitScript(instrument, app !== 'seed' && INSTANT);
-    pages.push({ context, page });
+    await context.addInitScript(instrument, app !== 'seed' && INSTANT);
+    contexts.push(context);
   }
-  return pages;
+  return contexts;
 }
 
-/** One run: every page navigates at t0; the time until every page decodes all the others. */
-async function run(browser, app, url, size) {
-  const pages = await openPages(browser, size, app);
-  const target = app === 'seed' ? url : `${url}r/${roomName(`together${size}`)}`;
+/** The browser's id of a Playwright context (for CDP's Target.createTarget), read through a blank page closed again. */
+async function contextId(context) {
+  const page = await context.newPage();
+  const session = await context.newCDPSession(page);
+  const { targetInfo } = await session.send('Target.getTargetInfo');
+  await session.detach();
+  await page.close();
+  return targetInfo.browserContextId;
+}
+
+/** Every context opens `target` at once (see OPEN): its pages, and t0 (just before the first was asked for). */
+async function openTogether(browser, contexts, target) {
+  if (OPEN === 'goto') {
+    const pages = await Promise.all(contexts.map((context) => context.newPage()));
+    const t0 = Date.now();
+    await Promise.all(pages.map((page) => page.goto(target)));
+    return { pages, t0 };
+  }
+  const ids = await Promise.all(contexts.map(contextId));
+  const cdp = await browser.newBrowserCDPSession();
+  const opened = contexts.map((context) => context.waitForEvent('page'));
   const t0 = Date.now();
-  await Promise.all(pages.map(async ({ page }) => {
-    await page.goto(target);
-    if (app !== 'seed' && !INSTANT) await page.locator('#join-button').click();
-  }));
-  const marks = async () => Promise.all(pages.map(({ page }) => page.evaluate(() => /** @type {any} */ (window).__together)));
+  await Promise.all(ids.map((browserContextId) => cdp.send('Target.createTarget', { url: target, browserContextId })));
+  const pages = await Promise.all(opened);
+  await cdp.detach();
+  await Promise.all(pages.map((page) => page.waitForLoadState('load')));
+  return { pages, t0 };
+}
+
+/** One run: every page opens at t0; the time until every page decodes all the others. */
+async function run(browser, app, url, size) {
+  const contexts = await openContexts(browser, size, app);
+  const target = app === 'seed' ? url : `${url}r/${roomName(`together${size}`)}`;
+  const { pages, t0 } = await openTogether(browser, contexts, target);
+  if (app !== 'seed' && !INSTANT) await Promise.all(pages.map((page) => page.locator('#join-button').click()));
+  const marks = async () => Promise.all(pages.map((page) => page.evaluate(() => /** @type {any} */ (window).__together)));
   const deadline = Date.now() + 60_000;
   let seen = await marks();
   while (seen.some((m) => m.frames.length < size - 1)) {
@@ -193,7 +228,7 @@ async function run(browser, app, url, size) {
     await new Promise((r) => setTimeout(r, 25));
     seen = await marks();
   }
-  for (const { context } of pages) await context.close();
+  for (const context of contexts) await context.close();
   const rel = (t) => t - t0;
   const last = (key) => Math.max(...seen.map((m) => rel(m[key])));
   return {
@@ -222,7 +257,7 @@ for (const size of (process.env.SIZES || '2,3').split(',').map(Number)) {
         const order = apps.map((_, k) => apps[(i + k) % apps.length]);
         for (const app of order) results[app].push(await run(browser, app, servers[app].url, size));
       }
-      console.log(`call setup together, ${size} pages, ${RUNS} runs each (ms from navigation):`);
+      console.log(`call setup together, ${size} pages, ${RUNS} runs each (ms from opening; pages opened: ${OPEN}):`);
       for (const app of apps) {
         const r = results[app];
         console.log(`  ${app.padEnd(5)} everyone decodes everyone ${fmt(r.map((x) => x.total))}  (first frame decoded: ${r[0].size})`);
